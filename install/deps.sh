@@ -1,0 +1,36 @@
+#!/bin/bash
+# deps.sh - install the Debian packages ovio needs to build, run and test.
+# Idempotent: when everything is present it only checks (well under a second)
+# and touches nothing.  Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+    build-essential pkg-config
+    libnng-dev libprotobuf-c-dev protobuf-c-compiler liburing-dev
+    check
+    fio valgrind python3 python3-fusepy fuse3 procps
+)
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+        echo "deps: need root to install: ${missing[*]}" >&2
+        exit 1
+    }
+    SUDO=sudo
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

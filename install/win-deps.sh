@@ -1,0 +1,213 @@
+#!/bin/bash
+# win-deps.sh - cross-build the static Windows (x86_64-w64-mingw32)
+# dependencies of ovio from Debian 12 source packages.
+#
+# Usage: install/win-deps.sh [PREFIX]
+#
+#   PREFIX   install dir (default: <repo top>/build/win-deps); a relative
+#            PREFIX is taken relative to the current directory.
+#
+# Result: PREFIX/include and PREFIX/lib with libnng.a, libprotobuf-c.a and
+# libcheck.a.  Sources are unpacked under <repo top>/build/win-src, build
+# logs go to build/win-src/*.log.  Each library has a stamp file
+# (PREFIX/.stamp-<lib>); delete it (or PREFIX) to force a rebuild.
+# The script is idempotent: a second run only checks and exits.
+#
+# Needs root for apt-get (tools, deb-src entry) unless everything is there.
+#
+# Using the result (Windows programs, see tests/win/smoke.c):
+#   CFLAGS: -I PREFIX/include -DNNG_STATIC_LIB -D__USE_MINGW_ANSI_STDIO=1
+#   LIBS:   -L PREFIX/lib -lcheck -lnng -lprotobuf-c -lws2_32 -ladvapi32
+#           -static -pthread
+#   (-pthread: libcheck uses winpthreads; -static: no libwinpthread-1.dll /
+#   libgcc DLLs needed at run time.  nng's cmake also lists -lmswsock, but
+#   nng 1.5.2 needs no symbol from it.)
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PREFIX=${1:-$TOP/build/win-deps}
+mkdir -p "$PREFIX"
+PREFIX=$(cd "$PREFIX" && pwd)
+SRC=$TOP/build/win-src
+HOST=x86_64-w64-mingw32
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+export DEBIAN_FRONTEND=noninteractive
+
+die() { echo "win-deps: error: $*" >&2; exit 1; }
+say() { echo "win-deps: $*"; }
+
+# run LOG CMD... : run CMD with output appended to LOG; on failure show the
+# end of the log and stop.
+run() {
+    local log=$1; shift
+    echo "+ $*" >>"$log"
+    if ! "$@" >>"$log" 2>&1; then
+        echo "---- last 30 lines of $log ----" >&2
+        tail -n 30 "$log" >&2
+        die "$(basename "$log" .log): '$1' failed (full command and output in $log)"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# apt helpers
+# ---------------------------------------------------------------------------
+APT_UPDATED=no
+apt_update() {
+    [ "$APT_UPDATED" = yes ] && return 0
+    say "apt-get update"
+    run "$SRC/apt.log" apt-get update -q
+    APT_UPDATED=yes
+}
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Build tools (host).  protobuf-c-compiler gives protoc-c for code generation.
+TOOLS=(mingw-w64 cmake make wine wine64 dpkg-dev protobuf-c-compiler)
+
+ensure_tools() {
+    local missing=() p
+    for p in "${TOOLS[@]}"; do
+        installed "$p" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing ${missing[*]}"
+    apt_update
+    run "$SRC/apt.log" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Make sure 'apt-get source' works: add a deb-src entry if there is none.
+# The apt paths come from apt-config (normally /etc/apt/sources.list and
+# /etc/apt/sources.list.d/), so APT_CONFIG can redirect them for testing.
+SOURCES_OK=no
+ensure_deb_src() {
+    [ "$SOURCES_OK" = yes ] && return 0
+    if ! apt-get source --print-uris nng >/dev/null 2>&1; then
+        local APT_LIST APT_PARTS
+        eval "$(apt-config shell APT_LIST Dir::Etc::sourcelist/f \
+                                 APT_PARTS Dir::Etc::sourceparts/d)"
+        # A deb-src entry may exist but not be fetched yet (apt-get update
+        # below fixes that): only add ours when no enabled file has one.
+        if ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
+                --include='*.list' --include='*.sources' \
+                "$APT_LIST" "$APT_PARTS"; then
+            say "adding ${APT_PARTS}ovio-deb-src.sources"
+            cat >"${APT_PARTS}ovio-deb-src.sources" <<'EOF'
+# Added by ovio install/win-deps.sh (apt-get source for the Windows deps)
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+        fi
+        APT_UPDATED=no
+        apt_update
+        apt-get source --print-uris nng >/dev/null 2>&1 ||
+            die "apt-get source does not work (no deb-src entry?)"
+    fi
+    SOURCES_OK=yes
+}
+
+# fetch_source PKG : unpack Debian source package PKG (Debian patches applied)
+# under $SRC once; sets $srcdir to the source directory.
+fetch_source() {
+    local pkg=$1 dirs
+    dirs=("$SRC/$pkg"-[0-9]*/)
+    if [ ! -d "${dirs[0]}" ]; then
+        ensure_deb_src
+        (cd "$SRC" && run "$SRC/$pkg.log" apt-get source -q "$pkg")
+        dirs=("$SRC/$pkg"-[0-9]*/)
+        [ -d "${dirs[0]}" ] || die "no source dir for $pkg after apt-get source"
+    fi
+    srcdir=${dirs[0]%/}
+}
+
+# Common cmake settings for the cross build.
+CMAKE_CROSS=(
+    --no-warn-unused-cli
+    -DCMAKE_SYSTEM_NAME=Windows
+    "-DCMAKE_C_COMPILER=$HOST-gcc"
+    "-DCMAKE_RC_COMPILER=$HOST-windres"
+    "-DCMAKE_FIND_ROOT_PATH=/usr/$HOST"
+    -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER
+    -DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY
+    -DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY
+    -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_INSTALL_PREFIX="$PREFIX"
+    -DCMAKE_INSTALL_LIBDIR=lib
+    -DBUILD_SHARED_LIBS=OFF
+)
+
+# ---------------------------------------------------------------------------
+# libraries
+# ---------------------------------------------------------------------------
+build_nng() {
+    local src log=$SRC/nng.log
+    fetch_source nng; src=$srcdir
+    say "building nng ($(basename "$src"))"
+    rm -rf "$src/_win"
+    run "$log" cmake -S "$src" -B "$src/_win" "${CMAKE_CROSS[@]}" \
+        -DNNG_TESTS=OFF -DNNG_TOOLS=OFF -DNNG_ENABLE_NNGCAT=OFF \
+        -DNNG_ENABLE_TLS=OFF
+    run "$log" cmake --build "$src/_win" -j "$JOBS"
+    run "$log" cmake --install "$src/_win"
+}
+
+# Only the C runtime is needed (protoc-c runs on the host).
+build_protobuf_c() {
+    local src log=$SRC/protobuf-c.log obj
+    fetch_source protobuf-c; src=$srcdir
+    say "building protobuf-c runtime ($(basename "$src"))"
+    obj=$src/_win/protobuf-c.o
+    mkdir -p "$src/_win" "$PREFIX/include/protobuf-c" "$PREFIX/lib"
+    run "$log" $HOST-gcc -O2 -Wall -I "$src" -c "$src/protobuf-c/protobuf-c.c" -o "$obj"
+    rm -f "$PREFIX/lib/libprotobuf-c.a"
+    run "$log" $HOST-ar rcs "$PREFIX/lib/libprotobuf-c.a" "$obj"
+    run "$log" install -m 644 "$src/protobuf-c/protobuf-c.h" "$PREFIX/include/protobuf-c/"
+}
+
+# Only the static library is built and installed by hand: check's own
+# install step wants the DLL too, and a libcheck.dll.a next to libcheck.a
+# would be picked by -lcheck instead of the static one.
+build_check() {
+    local src log=$SRC/check.log b
+    fetch_source check; src=$srcdir
+    say "building check ($(basename "$src"))"
+    b=$src/_win
+    rm -rf "$b"
+    run "$log" cmake -S "$src" -B "$b" "${CMAKE_CROSS[@]}" \
+        -DBUILD_TESTING=OFF \
+        -DCMAKE_C_FLAGS="-D__USE_MINGW_ANSI_STDIO=1" \
+        -DCMAKE_EXE_LINKER_FLAGS="-pthread"
+    run "$log" cmake --build "$b" -j "$JOBS" --target check
+    mkdir -p "$PREFIX/include" "$PREFIX/lib"
+    run "$log" install -m 644 "$b/src/check.h" "$b/check_stdint.h" "$PREFIX/include/"
+    # check.h marks _ck_assert_failed() as format(printf): for mingw gcc that
+    # means the MS printf (no %jd), so every ck_assert_int_* warns.  The lib
+    # is built with mingw's C99 stdio, so gnu_printf is the right archetype.
+    run "$log" sed -i 's/CK_ATTRIBUTE_FORMAT(printf,/CK_ATTRIBUTE_FORMAT(gnu_printf,/' \
+        "$PREFIX/include/check.h"
+    run "$log" install -m 644 "$b/src/libcheck.a" "$PREFIX/lib/"
+}
+
+# ---------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------
+mkdir -p "$SRC"
+ensure_tools
+
+for lib in nng protobuf-c check; do
+    stamp=$PREFIX/.stamp-$lib
+    if [ -f "$stamp" ] && [ -f "$PREFIX/lib/lib$lib.a" ]; then
+        continue
+    fi
+    "build_${lib//-/_}"
+    [ -f "$PREFIX/lib/lib$lib.a" ] || die "$lib built but $PREFIX/lib/lib$lib.a is missing"
+    date >"$stamp"
+done
+
+say "ok: $PREFIX (libnng.a libprotobuf-c.a libcheck.a)"

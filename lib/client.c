@@ -1,0 +1,412 @@
+/*
+ * client.c - libovio's connection and asynchronous requests.
+ *
+ * One req0 socket per client, one nng context per request in flight (a
+ * context carries one request and its reply), pooled with its aio.  REQ's
+ * automatic resend is off: a resent write or open is not idempotent, and
+ * with resend off nng fails a request whose connection dropped instead of
+ * sending it again on the next one.  Handles belong to the connection that
+ * opened them, so once the connection is gone the client is closed: queued
+ * and new requests fail with OVIO_ECLOSED.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "client_impl.h"
+#include "wire.h"
+
+static void cop_aio_cb(void *arg);
+
+static cop *
+cop_get(ovio_client *c)
+{
+	cop *op;
+
+	nng_mtx_lock(c->mtx);
+	if (c->closed) {
+		nng_mtx_unlock(c->mtx);
+		return (NULL);
+	}
+	if ((op = c->pool) != NULL) {
+		c->pool = op->next;
+	}
+	nng_mtx_unlock(c->mtx);
+	if (op == NULL) {
+		if ((op = calloc(1, sizeof(*op))) == NULL) {
+			return (NULL);
+		}
+		op->c = c;
+		if (nng_ctx_open(&op->ctx, c->sock) != 0 ||
+		    nng_aio_alloc(&op->aio, cop_aio_cb, op) != 0) {
+			free(op);
+			return (NULL);
+		}
+		nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
+		    NNG_DURATION_INFINITE);
+	}
+	nng_mtx_lock(c->mtx);
+	/* Track it so a lost connection can fail it. */
+	op->prev = NULL;
+	op->next = c->busy;
+	if (c->busy != NULL) {
+		c->busy->prev = op;
+	}
+	c->busy = op;
+	c->inflight++;
+	nng_mtx_unlock(c->mtx);
+	return (op);
+}
+
+static void
+cop_put(cop *op)
+{
+	ovio_client *c = op->c;
+
+	nng_mtx_lock(c->mtx);
+	if (op->prev != NULL) {
+		op->prev->next = op->next;
+	} else {
+		c->busy = op->next;
+	}
+	if (op->next != NULL) {
+		op->next->prev = op->prev;
+	}
+	op->next = c->pool;
+	c->pool  = op;
+	c->inflight--;
+	nng_cv_wake(c->cv);
+	nng_mtx_unlock(c->mtx);
+}
+
+/* Delivers the completion (no lock held), then recycles the record. */
+static void
+cop_finish(cop *op, int status, nng_msg *reply)
+{
+	Ovio__Reply *rp = NULL;
+	uint8_t     *payload = NULL;
+	size_t       plen = 0;
+	int          rv;
+
+	if (status == 0 && (rv = ovio__wire_decode_reply(reply, &rp, &payload,
+	                        &plen)) != 0) {
+		status = rv;
+	}
+	if (status == 0 && rp->tag != op->tag) {
+		status = OVIO_EPROTO; /* not the reply to this request */
+	}
+	op->done(op->arg, op, status, rp, payload, plen, reply);
+	if (rp != NULL) {
+		ovio__reply__free_unpacked(rp, NULL);
+	}
+	if (reply != NULL && !op->keep_msg) {
+		nng_msg_free(reply);
+	}
+	op->keep_msg = false;
+	cop_put(op);
+}
+
+static void
+cop_aio_cb(void *arg)
+{
+	cop *op = arg;
+	int  rv = nng_aio_result(op->aio);
+
+	if (!op->sent) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(op->aio));
+			nng_aio_set_msg(op->aio, NULL);
+			cop_finish(op, ovio__err_from_nng(rv), NULL);
+			return;
+		}
+		op->sent = true;
+		nng_ctx_recv(op->ctx, op->aio);
+		return;
+	}
+	if (rv != 0) {
+		cop_finish(op, ovio__err_from_nng(rv), NULL);
+		return;
+	}
+	{
+		nng_msg *m = nng_aio_get_msg(op->aio);
+		nng_aio_set_msg(op->aio, NULL);
+		cop_finish(op, 0, m);
+	}
+}
+
+int
+ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
+    void *fill_arg, ovio__done_fn done, void *arg)
+{
+	Ovio__Request hdr = OVIO__REQUEST__INIT;
+	nng_msg      *msg;
+	cop          *op;
+	int           rv;
+
+	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN ||
+	    rq->op > OVIO_OP_STATUS) {
+		return (OVIO_EINVAL);
+	}
+	hdr.tag        = rq->tag;
+	hdr.op         = (Ovio__Op) rq->op;
+	hdr.handle     = rq->handle;
+	hdr.offset     = rq->offset;
+	hdr.length     = rq->length;
+	hdr.path       = (char *) (rq->path != NULL ? rq->path : "");
+	hdr.flags      = rq->flags;
+	hdr.mode       = rq->mode;
+	hdr.cancel_tag = rq->cancel_tag;
+	hdr.all        = rq->all;
+
+	if (nng_msg_alloc(&msg, 0) != 0) {
+		return (OVIO_ENOMEM);
+	}
+	if (rq->op == OVIO_OP_WRITE) {
+		hdr.length = 0; /* the payload's length is the write's */
+		if (fill != NULL) {
+			/* Let the caller produce the data in place. */
+			size_t base;
+			rv = ovio__wire_encode_request(msg, &hdr, NULL, 0);
+			base = nng_msg_len(msg);
+			if (rv == 0 && nng_msg_realloc(msg, base + rq->length) != 0) {
+				rv = OVIO_ENOMEM;
+			}
+			if (rv == 0) {
+				rv = fill(fill_arg, rq->offset,
+				    (uint8_t *) nng_msg_body(msg) + base,
+				    (size_t) rq->length);
+			}
+		} else {
+			rv = ovio__wire_encode_request(
+			    msg, &hdr, rq->data, (size_t) rq->length);
+		}
+	} else {
+		rv = ovio__wire_encode_request(msg, &hdr, NULL, 0);
+	}
+	if (rv != 0) {
+		nng_msg_free(msg);
+		return (rv);
+	}
+	if ((op = cop_get(c)) == NULL) {
+		nng_msg_free(msg);
+		return (c->closed ? OVIO_ECLOSED : OVIO_ENOMEM);
+	}
+	op->tag      = rq->tag;
+	op->kind     = rq->op;
+	op->done     = done;
+	op->arg      = arg;
+	op->sent     = false;
+	op->keep_msg = false;
+	nng_aio_set_msg(op->aio, msg);
+	nng_ctx_send(op->ctx, op->aio);
+	return (0);
+}
+
+/* The public, callback-per-request layer over ovio__client_send. */
+typedef struct pub_arg {
+	ovio_cb cb;
+	void   *arg;
+} pub_arg;
+
+static void
+pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
+    const uint8_t *payload, size_t plen, nng_msg *msg)
+{
+	pub_arg            pa = *(pub_arg *) arg;
+	ovio_result        res;
+	ovio_service_status svc;
+
+	(void) plen;
+	(void) msg;
+	free(arg);
+	memset(&res, 0, sizeof(res));
+	res.tag    = op->tag;
+	res.op     = op->kind;
+	res.status = status;
+	if (status == 0) {
+		ovio__result_from_reply(&res, rp, payload, &svc);
+	}
+	pa.cb(pa.arg, &res);
+}
+
+int
+ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
+{
+	pub_arg *pa;
+	int      rv;
+
+	if (cb == NULL) {
+		return (OVIO_EINVAL);
+	}
+	if ((pa = malloc(sizeof(*pa))) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	pa->cb  = cb;
+	pa->arg = arg;
+	if ((rv = ovio__client_send(c, rq, NULL, NULL, pub_done, pa)) != 0) {
+		free(pa);
+	}
+	return (rv);
+}
+
+void
+ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
+    const uint8_t *payload, ovio_service_status *svc)
+{
+	res->status   = (int) rp->status;
+	res->os_error = rp->os_error;
+	res->handle   = rp->handle;
+	res->bytes    = rp->result;
+	res->data     = payload;
+	res->found    = rp->found;
+	res->canceled = rp->canceled;
+	if (rp->stat != NULL) {
+		res->stat.size     = rp->stat->size;
+		res->stat.mode     = rp->stat->mode;
+		res->stat.type     = rp->stat->type;
+		res->stat.mtime_ns = rp->stat->mtime_ns;
+	}
+	if (rp->service != NULL) {
+		const Ovio__ServiceStatus *s = rp->service;
+		memset(svc, 0, sizeof(*svc));
+		snprintf(svc->version, sizeof(svc->version), "%s", s->version);
+		snprintf(svc->backend, sizeof(svc->backend), "%s", s->backend);
+		snprintf(svc->root, sizeof(svc->root), "%s", s->root);
+		svc->sessions          = s->sessions;
+		svc->handles           = s->handles;
+		svc->ops_in_flight     = s->ops_in_flight;
+		svc->ops_submitted     = s->ops_submitted;
+		svc->ops_completed     = s->ops_completed;
+		svc->ops_canceled      = s->ops_canceled;
+		svc->bytes_read        = s->bytes_read;
+		svc->bytes_written     = s->bytes_written;
+		svc->requests_rejected = s->requests_rejected;
+		svc->uptime_ms         = s->uptime_ms;
+		res->service           = svc;
+	}
+}
+
+/* The connection went away: fail everything still waiting. */
+static void
+client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	ovio_client *c = arg;
+	cop         *op;
+	nng_aio    **aios;
+	size_t       n = 0, i;
+
+	(void) p;
+	if (ev != NNG_PIPE_EV_REM_POST) {
+		return;
+	}
+	/*
+	 * Cancel outside the lock (a cancelled aio's callback takes it).
+	 * Records are never freed while the client lives and no new request
+	 * starts once closed is set, so the pointers stay good.
+	 */
+	nng_mtx_lock(c->mtx);
+	c->closed = true;
+	aios      = calloc(c->inflight + 1, sizeof(*aios));
+	for (op = c->busy; op != NULL && aios != NULL; op = op->next) {
+		aios[n++] = op->aio;
+	}
+	nng_mtx_unlock(c->mtx);
+	for (i = 0; i < n; i++) {
+		nng_aio_cancel(aios[i]);
+	}
+	free(aios);
+}
+
+int
+ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
+{
+	ovio_client *c;
+	nng_time     deadline;
+	int          rv;
+
+	if (url == NULL) {
+		url = ovio_default_endpoint();
+	}
+	if (timeout_ms <= 0) {
+		timeout_ms = 5000;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	if (nng_mtx_alloc(&c->mtx) != 0 || nng_cv_alloc(&c->cv, c->mtx) != 0) {
+		rv = OVIO_ENOMEM;
+		goto fail;
+	}
+	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		rv = ovio__err_from_nng(rv);
+		goto fail;
+	}
+	c->sock_open = true;
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 0); /* replies: any */
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
+
+	/* Retry refused connections until the deadline: the service may be
+	 * starting. */
+	deadline = nng_clock() + (nng_time) timeout_ms;
+	for (;;) {
+		rv = nng_dial(c->sock, url, &c->dialer, 0);
+		if (rv == 0) {
+			break;
+		}
+		if ((rv != NNG_ECONNREFUSED && rv != NNG_ENOENT) ||
+		    nng_clock() >= deadline) {
+			rv = rv == NNG_ENOENT ? OVIO_ECONNREFUSED
+			                      : ovio__err_from_nng(rv);
+			goto fail;
+		}
+		nng_msleep(50);
+	}
+	*cp = c;
+	return (0);
+
+fail:
+	if (c->sock_open) {
+		nng_close(c->sock);
+	}
+	if (c->cv != NULL) {
+		nng_cv_free(c->cv);
+	}
+	if (c->mtx != NULL) {
+		nng_mtx_free(c->mtx);
+	}
+	free(c);
+	return (rv);
+}
+
+void
+ovio_disconnect(ovio_client *c)
+{
+	cop *op;
+
+	if (c == NULL) {
+		return;
+	}
+	nng_mtx_lock(c->mtx);
+	c->closed = true;
+	nng_mtx_unlock(c->mtx);
+	/* Closing the socket fails every request still waiting. */
+	nng_close(c->sock);
+	nng_mtx_lock(c->mtx);
+	while (c->inflight > 0) {
+		nng_cv_wait(c->cv);
+	}
+	nng_mtx_unlock(c->mtx);
+	while ((op = c->pool) != NULL) {
+		c->pool = op->next;
+		nng_aio_free(op->aio);
+		free(op);
+	}
+	nng_cv_free(c->cv);
+	nng_mtx_free(c->mtx);
+	free(c);
+}

@@ -1,0 +1,70 @@
+/*
+ * client_impl.h - libovio internals shared by client.c (connection and
+ * asynchronous requests) and blocking.c (blocking calls and windowed
+ * transfers).
+ */
+#ifndef OVIO_CLIENT_IMPL_H
+#define OVIO_CLIENT_IMPL_H
+
+#include <stdbool.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "ovio.h"
+#include "ovio.pb-c.h"
+
+typedef struct cop cop;
+
+/*
+ * Called once per request, from an nng thread with no lock held.  status is
+ * a transport or framing failure (then rp is NULL) or 0 (then rp->status is
+ * the service's answer).  payload points into msg, which is freed after the
+ * call unless the callee sets op->keep_msg (it then owns msg).
+ */
+typedef void (*ovio__done_fn)(void *arg, cop *op, int status,
+    const Ovio__Reply *rp, const uint8_t *payload, size_t plen, nng_msg *msg);
+
+/* Produces len bytes of write data for offset, in place.  0 or an error. */
+typedef ovio_fill_fn ovio__fill_fn;
+
+struct cop {
+	ovio_client  *c;
+	nng_ctx       ctx;
+	nng_aio      *aio;
+	bool          sent;
+	bool          keep_msg;
+	uint64_t      tag;
+	ovio_op       kind;
+	ovio__done_fn done;
+	void         *arg;
+	cop          *prev, *next;
+};
+
+struct ovio_client {
+	nng_socket sock;
+	bool       sock_open;
+	nng_dialer dialer;
+	nng_mtx   *mtx;
+	nng_cv    *cv;
+	bool       closed;
+	unsigned   inflight;
+	cop       *busy;
+	cop       *pool;
+	uint64_t   next_tag; /* for the blocking calls; top bit set */
+};
+
+/*
+ * Sends rq; for a write with fill set, the rq->length bytes of data are
+ * produced by fill straight into the message.  Returns 0 (done will be
+ * called exactly once) or an error (it will not).
+ */
+int ovio__client_send(ovio_client *c, const ovio_request *rq,
+    ovio__fill_fn fill, void *fill_arg, ovio__done_fn done, void *arg);
+
+void ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
+    const uint8_t *payload, ovio_service_status *svc);
+
+int ovio__err_from_nng(int rv);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * ovio.h - libovio, the client library of ovio (overlapped file I/O as a
+ * service).
+ *
+ * A client connects to oviod over nng, opens files relative to the service's
+ * root and submits reads, writes, flushes, stats, set-size, cancels and
+ * closes.  Each submitted request gets exactly one completion, in whatever
+ * order the I/O finishes.  Two layers:
+ *
+ *  - asynchronous: ovio_submit() with a client-chosen 64-bit tag and a
+ *    callback; any number of requests may be in flight on one connection;
+ *  - blocking: ovio_open(), ovio_pread(), ... each waits for its completion;
+ *    ovio_pread_all() / ovio_pwrite_all() split large transfers into chunks
+ *    with a window of chunks in flight.
+ *
+ * All functions return 0 or a status from ovio_err.h (never -1 / errno).
+ * A client handle may be used from several threads at once.
+ */
+#ifndef OVIO_H
+#define OVIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ovio_err.h"
+
+#define OVIO_VERSION "0.1.0"
+
+/* Open flags, as on the wire (proto/ovio.proto, OpenFlag). */
+#define OVIO_OPEN_READ 1u
+#define OVIO_OPEN_WRITE 2u
+#define OVIO_OPEN_CREATE 4u
+#define OVIO_OPEN_EXCL 8u
+#define OVIO_OPEN_TRUNC 16u
+
+/* Request kinds, as on the wire (proto/ovio.proto, Op). */
+typedef enum ovio_op {
+	OVIO_OP_OPEN    = 1,
+	OVIO_OP_READ    = 2,
+	OVIO_OP_WRITE   = 3,
+	OVIO_OP_FLUSH   = 4,
+	OVIO_OP_STAT    = 5,
+	OVIO_OP_SETSIZE = 6,
+	OVIO_OP_CANCEL  = 7,
+	OVIO_OP_CLOSE   = 8,
+	OVIO_OP_STATUS  = 9,
+} ovio_op;
+
+/* File types in ovio_stat.type. */
+#define OVIO_TYPE_FILE 1
+#define OVIO_TYPE_DIR 2
+#define OVIO_TYPE_FIFO 3
+#define OVIO_TYPE_OTHER 4
+
+typedef struct ovio_stat {
+	uint64_t size;
+	uint32_t mode; /* permission bits */
+	uint32_t type; /* OVIO_TYPE_* */
+	int64_t  mtime_ns;
+} ovio_stat;
+
+/* Service-wide status, from ovio_status(). */
+typedef struct ovio_service_status {
+	char     version[32];
+	char     backend[32];
+	char     root[512];
+	uint32_t sessions;
+	uint32_t handles;
+	uint64_t ops_in_flight;
+	uint64_t ops_submitted;
+	uint64_t ops_completed;
+	uint64_t ops_canceled;
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t requests_rejected;
+	uint64_t uptime_ms;
+} ovio_service_status;
+
+/*
+ * A request for ovio_submit().  Zero it, then set op, tag and the fields the
+ * op uses:
+ *   OPEN    path, flags (OVIO_OPEN_*), mode (0 means 0644)
+ *   READ    handle, offset, length
+ *   WRITE   handle, offset, data, length (data is copied into the message)
+ *   FLUSH   handle
+ *   STAT    handle, or path when handle is 0
+ *   SETSIZE handle, length (the new size)
+ *   CANCEL  cancel_tag; or handle with all set: every operation of handle
+ *   CLOSE   handle
+ *   STATUS  nothing
+ */
+typedef struct ovio_request {
+	ovio_op     op;
+	uint64_t    tag;
+	uint64_t    handle;
+	uint64_t    offset;
+	uint64_t    length;
+	const char *path;
+	uint32_t    flags;
+	uint32_t    mode;
+	const void *data;
+	uint64_t    cancel_tag;
+	bool        all;
+} ovio_request;
+
+/*
+ * The completion of one request, passed to its callback.  Pointers inside
+ * (data) are valid only during the callback.
+ */
+typedef struct ovio_result {
+	uint64_t    tag;
+	ovio_op     op;
+	int         status;   /* OVIO_OK or an ovio_err */
+	int64_t     os_error; /* the OS's own code, 0 if none */
+	uint64_t    handle;   /* OPEN */
+	uint64_t    bytes;    /* READ, WRITE: bytes transferred */
+	const void *data;     /* READ: the bytes read */
+	ovio_stat   stat;     /* STAT */
+	bool        found;    /* CANCEL: the operation was in flight */
+	uint32_t    canceled; /* CANCEL all: how many cancels were requested */
+	const ovio_service_status *service; /* STATUS */
+} ovio_result;
+
+typedef void (*ovio_cb)(void *arg, const ovio_result *res);
+
+typedef struct ovio_client ovio_client;
+
+/*
+ * ovio_default_endpoint returns the endpoint oviod listens on and ovio
+ * connects to when none is given: $OVIO_ENDPOINT if set, else
+ * ipc:///tmp/ovio-<uid>.sock (a named pipe on Windows).
+ */
+const char *ovio_default_endpoint(void);
+
+/*
+ * ovio_connect connects to the service at url (NULL: the default endpoint)
+ * and waits up to timeout_ms (0: 5000) for the connection.  Returns 0,
+ * OVIO_EADDRINVAL, OVIO_ECONNREFUSED, OVIO_ETIMEDOUT or OVIO_ENOMEM.
+ */
+int ovio_connect(ovio_client **cp, const char *url, int timeout_ms);
+
+/*
+ * ovio_disconnect closes the connection.  Requests still in flight complete
+ * with OVIO_ECLOSED before it returns; the service cancels and closes every
+ * handle the connection had open.
+ */
+void ovio_disconnect(ovio_client *c);
+
+/*
+ * ovio_submit sends one request.  Returns 0, after which cb is called exactly
+ * once with the request's completion (from a library thread, no lock held);
+ * or an error (OVIO_EINVAL, OVIO_ENOMEM, OVIO_ECLOSED), after which cb is
+ * never called.  Tags are the caller's: unique among its requests in flight;
+ * tags with the top bit set are reserved for the blocking calls below.
+ */
+int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
+
+/*
+ * Blocking calls.  Each returns 0 or the request's status (an ovio_err);
+ * when the status came from the OS, ovio_last_os_error() gives its code.
+ */
+int ovio_open(ovio_client *c, const char *path, uint32_t flags, uint32_t mode,
+    uint64_t *handle);
+int ovio_pread(ovio_client *c, uint64_t handle, void *buf, size_t len,
+    uint64_t offset, size_t *got);
+int ovio_pwrite(ovio_client *c, uint64_t handle, const void *buf, size_t len,
+    uint64_t offset, size_t *put);
+int ovio_flush(ovio_client *c, uint64_t handle);
+int ovio_fstat(ovio_client *c, uint64_t handle, ovio_stat *st);
+int ovio_stat_path(ovio_client *c, const char *path, ovio_stat *st);
+int ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size);
+/* ovio_cancel: *found tells whether the operation was in flight. */
+int ovio_cancel(ovio_client *c, uint64_t tag, bool *found);
+int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
+int ovio_close(ovio_client *c, uint64_t handle);
+int ovio_status(ovio_client *c, ovio_service_status *st);
+
+/* The OS code of the calling thread's last failed blocking call, 0 if none. */
+int64_t ovio_last_os_error(void);
+
+/*
+ * Large transfers: split into chunks of chunk bytes (0: 1 MiB) with up to
+ * window (0: 8) chunks in flight.  Both return 0 or the first failing
+ * status.
+ *
+ * ovio_pread_all reads up to len bytes from offset; *got is what was read
+ * (short only at end of file).  ovio_pwrite_all writes all len bytes.
+ */
+int ovio_pread_all(ovio_client *c, uint64_t handle, void *buf, size_t len,
+    uint64_t offset, size_t chunk, unsigned window, size_t *got);
+int ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf,
+    size_t len, uint64_t offset, size_t chunk, unsigned window);
+
+/*
+ * Streams: transfers of any size without holding them in memory.
+ *
+ * ovio_read_stream reads len bytes (UINT64_MAX: to end of file) from
+ * offset and passes them to sink in file order, from the calling thread;
+ * *total is how many bytes were read.  ovio_write_stream writes len bytes
+ * at offset, asking fill for each chunk's data, which it writes straight
+ * into the request message.  progress (may be NULL) is called after each
+ * chunk with the bytes done so far.  A sink or fill returning non-zero
+ * stops the transfer with that status.  chunk and window as above.
+ */
+typedef int (*ovio_sink_fn)(void *arg, uint64_t offset, const void *data,
+    size_t len);
+typedef int (*ovio_fill_fn)(void *arg, uint64_t offset, void *buf, size_t len);
+typedef void (*ovio_progress_fn)(void *arg, uint64_t done);
+
+int ovio_read_stream(ovio_client *c, uint64_t handle, uint64_t offset,
+    uint64_t len, size_t chunk, unsigned window, ovio_sink_fn sink,
+    ovio_progress_fn progress, void *arg, uint64_t *total);
+int ovio_write_stream(ovio_client *c, uint64_t handle, uint64_t offset,
+    uint64_t len, size_t chunk, unsigned window, ovio_fill_fn fill,
+    ovio_progress_fn progress, void *arg);
+
+#endif

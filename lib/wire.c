@@ -1,0 +1,119 @@
+/* wire.c - framing of ovio messages; see wire.h. */
+#include <string.h>
+
+#include "ovio.h"
+#include "wire.h"
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v);
+	p[1] = (uint8_t) (v >> 8);
+	p[2] = (uint8_t) (v >> 16);
+	p[3] = (uint8_t) (v >> 24);
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return ((uint32_t) p[0] | ((uint32_t) p[1] << 8) |
+	    ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24));
+}
+
+/* Appends u32 length + packed header; the caller appends any payload. */
+static int
+wire_append_header(nng_msg *msg, const ProtobufCMessage *hdr)
+{
+	size_t  hlen = protobuf_c_message_get_packed_size(hdr);
+	size_t  old  = nng_msg_len(msg);
+	uint8_t *p;
+
+	if (hlen > OVIO__MAX_HEADER) {
+		return (OVIO_ETOOBIG);
+	}
+	if (nng_msg_realloc(msg, old + 4 + hlen) != 0) {
+		return (OVIO_ENOMEM);
+	}
+	p = (uint8_t *) nng_msg_body(msg) + old;
+	put_le32(p, (uint32_t) hlen);
+	protobuf_c_message_pack(hdr, p + 4);
+	return (0);
+}
+
+int
+ovio__wire_encode_request(nng_msg *msg, const Ovio__Request *rq,
+    const void *payload, size_t len)
+{
+	int rv;
+
+	if ((rv = wire_append_header(msg, &rq->base)) != 0) {
+		return (rv);
+	}
+	if (len > 0 && nng_msg_append(msg, payload, len) != 0) {
+		return (OVIO_ENOMEM);
+	}
+	return (0);
+}
+
+int
+ovio__wire_encode_reply(nng_msg *msg, const Ovio__Reply *rp)
+{
+	return (wire_append_header(msg, &rp->base));
+}
+
+static int
+wire_decode(nng_msg *msg, const ProtobufCMessageDescriptor *desc,
+    ProtobufCMessage **hdr, uint8_t **payload, size_t *plen)
+{
+	uint8_t *body = nng_msg_body(msg);
+	size_t   len  = nng_msg_len(msg);
+	uint32_t hlen;
+
+	if (len < 4) {
+		return (OVIO_EPROTO);
+	}
+	hlen = get_le32(body);
+	if (hlen > OVIO__MAX_HEADER || hlen > len - 4) {
+		return (OVIO_EPROTO);
+	}
+	*hdr = protobuf_c_message_unpack(desc, NULL, hlen, body + 4);
+	if (*hdr == NULL) {
+		return (OVIO_EPROTO);
+	}
+	*payload = body + 4 + hlen;
+	*plen    = len - 4 - hlen;
+	return (0);
+}
+
+int
+ovio__wire_decode_request(nng_msg *msg, Ovio__Request **hdr,
+    uint8_t **payload, size_t *plen)
+{
+	return (wire_decode(msg, &ovio__request__descriptor,
+	    (ProtobufCMessage **) hdr, payload, plen));
+}
+
+int
+ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload,
+    size_t *plen)
+{
+	return (wire_decode(msg, &ovio__reply__descriptor,
+	    (ProtobufCMessage **) hdr, payload, plen));
+}
+
+int
+ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp)
+{
+	size_t   hlen = ovio__reply__get_packed_size(rp);
+	uint8_t *room = nng_msg_body(msg);
+	size_t   skip;
+
+	if (hlen + 4 > OVIO__REPLY_ROOM || nng_msg_len(msg) < OVIO__REPLY_ROOM) {
+		return (OVIO_ETOOBIG);
+	}
+	skip = OVIO__REPLY_ROOM - 4 - hlen;
+	put_le32(room + skip, (uint32_t) hlen);
+	ovio__reply__pack(rp, room + skip + 4);
+	nng_msg_trim(msg, skip);
+	return (0);
+}

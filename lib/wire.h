@@ -1,0 +1,59 @@
+/*
+ * wire.h - framing of ovio messages (internal to libovio and oviod).
+ *
+ * A message body is: u32 little-endian header length | protobuf header |
+ * raw payload.  The header is an ovio.Request or ovio.Reply; the payload is
+ * file data (write requests, read replies) and never goes through protobuf,
+ * so the service can read file data straight into a reply message and write
+ * straight from a request message.
+ */
+#ifndef OVIO_WIRE_H
+#define OVIO_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "ovio.pb-c.h"
+
+/* The largest protobuf header either side accepts. */
+#define OVIO__MAX_HEADER 4096
+
+/*
+ * Room kept in front of a read reply's payload for the reply header: the
+ * service reads file data at this offset in the message body and writes the
+ * header into the room afterwards (see ovio__wire_prepend_reply).
+ */
+#define OVIO__REPLY_ROOM 128
+
+/*
+ * ovio__wire_encode appends the frame for a header (hdr, packed by pack and
+ * sized by size) followed by len bytes of payload to msg's body.  Returns 0,
+ * OVIO_ETOOBIG if the header exceeds OVIO__MAX_HEADER, or OVIO_ENOMEM.
+ */
+int ovio__wire_encode_request(nng_msg *msg, const Ovio__Request *rq,
+    const void *payload, size_t len);
+int ovio__wire_encode_reply(nng_msg *msg, const Ovio__Reply *rp);
+
+/*
+ * ovio__wire_decode_* checks the frame in msg's body and unpacks its header.
+ * On success *hdr is the unpacked header (free it with the matching
+ * ovio__*__free_unpacked) and *payload / *plen locate the raw payload inside
+ * msg's body.  Returns 0 or OVIO_EPROTO for a truncated frame, a header length
+ * past the body or past OVIO__MAX_HEADER, or a header protobuf-c rejects.
+ */
+int ovio__wire_decode_request(nng_msg *msg, Ovio__Request **hdr,
+    uint8_t **payload, size_t *plen);
+int ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr,
+    uint8_t **payload, size_t *plen);
+
+/*
+ * ovio__wire_prepend_reply finishes a read reply in place.  msg's body holds
+ * OVIO__REPLY_ROOM bytes of room followed by the payload; the frame header is
+ * written at the end of the room and the unused front of the room is trimmed
+ * away, so the payload is never copied.  Returns 0 or OVIO_ETOOBIG.
+ */
+int ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp);
+
+#endif

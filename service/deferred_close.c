@@ -1,0 +1,104 @@
+/*
+ * deferred_close.c - closing a handle that may have I/O in flight.
+ *
+ * Closing an OS handle does not complete the I/O pending on it (the kernel
+ * holds its own reference, on Windows and with io_uring alike), and a closed
+ * descriptor number can be reused at once by the next open.  So close is a
+ * state, not a call:
+ *
+ *   OPEN --close request / disconnect / stop--> CLOSING
+ *        (new operations refused with OVIO_ECLOSING; every operation in
+ *         flight is cancelled; the handle waits for their completions)
+ *   CLOSING --last completion dequeued and its reply sent--> closed
+ *        (OS handle closed, slot freed with a new generation, close request
+ *         answered)
+ *
+ * Whoever drops the in-flight count to zero closes: the close request itself
+ * when nothing was in flight, else the completion thread.
+ */
+#include "engine.h"
+#include "fs.h"
+
+unsigned
+ovio__cancel_handle_ops(eng_handle *h)
+{
+	eng_op  *op;
+	unsigned n = 0;
+
+	for (op = h->ops; op != NULL; op = op->h_next) {
+		if (op->in_flight && !op->cancel_requested) {
+			op->cancel_requested = true;
+			(void) ovio__port_cancel(eng.port, &op->port);
+			n++;
+		}
+	}
+	return (n);
+}
+
+/*
+ * Starts closing h; close_op is the request to answer (NULL for a
+ * disconnect or stop).  Lock held.  Returns true when nothing is in flight,
+ * and the caller must then call ovio__close_finish(h) after unlocking.
+ */
+bool
+ovio__close_begin(eng_handle *h, eng_op *close_op)
+{
+	h->state    = H_CLOSING;
+	h->close_op = close_op;
+	(void) ovio__cancel_handle_ops(h);
+	return (h->inflight == 0);
+}
+
+/*
+ * True when h is CLOSING and its last in-flight reference is gone: the
+ * caller that made it so calls ovio__close_finish(h) after unlocking.
+ */
+bool
+ovio__handle_drained(const eng_handle *h)
+{
+	return (h->state == H_CLOSING && h->inflight == 0);
+}
+
+/*
+ * A synchronous operation on h's OS handle (stat, set-size) holds it like
+ * an operation in flight, so a concurrent close cannot close the descriptor
+ * under it.  Lock held.
+ */
+void
+ovio__handle_hold(eng_handle *h)
+{
+	h->inflight++;
+}
+
+/* Drops a hold; returns ovio__handle_drained(h).  Lock held. */
+bool
+ovio__handle_unhold(eng_handle *h)
+{
+	h->inflight--;
+	return (ovio__handle_drained(h));
+}
+
+/*
+ * Closes the OS handle, frees the slot and answers the close request.  Lock
+ * not held; called exactly once per handle, by whoever drained it.
+ */
+void
+ovio__close_finish(eng_handle *h)
+{
+	eng_op      *close_op;
+	eng_session *s;
+
+	ovio__fs_close(h->fd);
+
+	nng_mtx_lock(eng.mtx);
+	close_op = h->close_op;
+	s        = h->sess;
+	h->close_op = NULL;
+	ovio__handle_free(h);
+	ovio__session_maybe_free(s);
+	nng_mtx_unlock(eng.mtx);
+
+	if (close_op != NULL) {
+		ovio__op_reply_status(close_op, OVIO_OK, 0);
+	}
+}

@@ -1,0 +1,186 @@
+/*
+ * engine.c - start-up, the completion thread, service status and the
+ * graceful stop of oviod's engine.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "fs.h"
+
+#define COMPLETE_BATCH 64
+
+engine eng;
+
+static void
+completer_main(void *arg)
+{
+	ovio__port_op *ops[COMPLETE_BATCH];
+	int            n, i;
+
+	(void) arg;
+	for (;;) {
+		nng_mtx_lock(eng.mtx);
+		if (eng.completer_stop && eng.ops_in_flight == 0) {
+			nng_mtx_unlock(eng.mtx);
+			break;
+		}
+		nng_mtx_unlock(eng.mtx);
+		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, 500);
+		for (i = 0; i < n; i++) {
+			/* The port op is the first member of the op record. */
+			ovio__engine_complete((eng_op *) ops[i]);
+		}
+	}
+}
+
+int
+ovio__engine_start(const eng_options *o)
+{
+	const char *why = NULL;
+	int64_t     oserr = 0;
+	int         rv;
+
+	memset(&eng, 0, sizeof(eng));
+	eng.limits  = o->limits;
+	eng.root    = o->root;
+	eng.started = nng_clock();
+	if (nng_mtx_alloc(&eng.mtx) != 0 || nng_cv_alloc(&eng.cv, eng.mtx) != 0) {
+		ovio__log("out of memory");
+		return (OVIO_ENOMEM);
+	}
+	if ((rv = ovio__fs_open_root(o->root, &eng.rootfd, &oserr)) != 0) {
+		ovio__log("cannot use root %s: %s (os error %lld)", o->root,
+		    ovio_strerror(rv), (long long) oserr);
+		return (rv);
+	}
+	if (o->backend == NULL &&
+	    ovio__port_open(&eng.port, "uring", o->threads, &why) != 0) {
+		ovio__log("io_uring unavailable (%s); using the thread pool",
+		    why);
+		rv = ovio__port_open(&eng.port, "threads", o->threads, &why);
+	} else if (o->backend == NULL) {
+		rv = 0;
+	} else {
+		rv = ovio__port_open(&eng.port, o->backend, o->threads, &why);
+	}
+	if (rv != 0) {
+		ovio__log("cannot start backend %s: %s",
+		    o->backend != NULL ? o->backend : "threads", why);
+		ovio__fs_close_root(eng.rootfd);
+		return (rv);
+	}
+	ovio__log("backend %s, root %s", ovio__port_name(eng.port), o->root);
+	if (nng_thread_create(&eng.completer, completer_main, NULL) != 0) {
+		ovio__log("cannot start the completion thread");
+		return (OVIO_ENOMEM);
+	}
+	if ((rv = ovio__server_start(o->listen, o->limits.max_request)) != 0) {
+		return (rv);
+	}
+	return (0);
+}
+
+/*
+ * Graceful stop: stop accepting, refuse new operations, close every handle
+ * (cancelling what is in flight), wait up to drain_ms for the completions
+ * to drain, then close the socket and the port.  What could not be drained
+ * is logged and abandoned: its buffers stay allocated, because the kernel
+ * may still write into them.
+ */
+void
+ovio__engine_stop(int drain_ms)
+{
+	eng_session *s;
+	eng_handle  *h, *next, *drained = NULL;
+	nng_time     deadline = nng_clock() + (nng_time) drain_ms;
+	unsigned     nh;
+	uint64_t     nops;
+
+	nng_mtx_lock(eng.mtx);
+	eng.stopping = true;
+	nh           = eng.nhandles;
+	nops         = eng.ops_in_flight;
+	nng_mtx_unlock(eng.mtx);
+	ovio__log("stopping: %u handle(s) open, %llu operation(s) in flight",
+	    nh, (unsigned long long) nops);
+	ovio__server_stop_listening();
+
+	nng_mtx_lock(eng.mtx);
+	for (s = eng.sessions; s != NULL; s = s->next) {
+		for (h = s->handles; h != NULL; h = h->s_next) {
+			if (h->state == H_OPEN && ovio__close_begin(h, NULL)) {
+				h->free_next = drained;
+				drained      = h;
+			}
+		}
+	}
+	nng_mtx_unlock(eng.mtx);
+	for (h = drained; h != NULL; h = next) {
+		next = h->free_next;
+		ovio__close_finish(h);
+	}
+
+	nng_mtx_lock(eng.mtx);
+	while (eng.nhandles > 0 &&
+	    nng_cv_until(eng.cv, deadline) != NNG_ETIMEDOUT) {
+	}
+	nh   = eng.nhandles;
+	nops = eng.ops_in_flight;
+	nng_mtx_unlock(eng.mtx);
+
+	ovio__server_close();
+	if (nh > 0) {
+		ovio__log("stop: abandoned %u handle(s) with %llu operation(s) "
+		          "still in the kernel after %d ms",
+		    nh, (unsigned long long) nops, drain_ms);
+		return;
+	}
+	nng_mtx_lock(eng.mtx);
+	eng.completer_stop = true;
+	nng_mtx_unlock(eng.mtx);
+	ovio__port_wake(eng.port);
+	nng_thread_destroy(eng.completer);
+	ovio__port_close(eng.port);
+	ovio__op_pool_fini();
+	ovio__fs_close_root(eng.rootfd);
+	while (eng.sessions != NULL) {
+		s            = eng.sessions;
+		eng.sessions = s->next;
+		free(s);
+	}
+	for (uint32_t i = 0; i < eng.hcap; i++) {
+		free(eng.htab[i]);
+	}
+	free(eng.htab);
+	nng_cv_free(eng.cv);
+	nng_mtx_free(eng.mtx);
+	ovio__log("stopped cleanly");
+}
+
+void
+ovio__engine_status(Ovio__ServiceStatus *st)
+{
+	eng_session *s;
+
+	nng_mtx_lock(eng.mtx);
+	st->version  = OVIO_VERSION;
+	st->backend  = (char *) ovio__port_name(eng.port);
+	st->root     = (char *) eng.root;
+	st->sessions = 0;
+	for (s = eng.sessions; s != NULL; s = s->next) {
+		if (!s->dead) {
+			st->sessions++;
+		}
+	}
+	st->handles           = eng.nhandles;
+	st->ops_in_flight     = eng.ops_in_flight;
+	st->ops_submitted     = eng.ctr.submitted;
+	st->ops_completed     = eng.ctr.completed;
+	st->ops_canceled      = eng.ctr.canceled;
+	st->bytes_read        = eng.ctr.bytes_read;
+	st->bytes_written     = eng.ctr.bytes_written;
+	st->requests_rejected = eng.ctr.rejected;
+	st->uptime_ms         = (uint64_t) (nng_clock() - eng.started);
+	nng_mtx_unlock(eng.mtx);
+}

@@ -1,0 +1,197 @@
+/*
+ * engine.h - oviod's engine: operation, handle and session tables, request
+ * dispatch, the completion loop and the deferred close (internal).
+ *
+ * Threads.  nng's callback threads receive requests (server.c) and run
+ * dispatch (dispatch.c); one completion thread (engine.c) dequeues port
+ * completions and finishes operations; the host's main thread starts and
+ * stops the engine.  One mutex, eng.mtx, guards every table and counter
+ * below; nothing is sent to nng and no OS handle is closed while it is held.
+ *
+ * Lifetimes.
+ *  - An op record carries one request from receipt to its reply.  Its nng
+ *    message is the request, then the I/O buffer, then the reply; it is
+ *    released only after the reply was handed to nng (op_sent), which for
+ *    port I/O is after the port returned the op: a buffer lives until its
+ *    completion.  Records are pooled with their nng context and aio.
+ *  - A handle is OPEN, then CLOSING (no new operations; everything in
+ *    flight cancelled), then closed by whoever drains its last operation
+ *    (deferred_close.c).
+ *  - A session is one nng pipe.  When the pipe goes, every handle it owned
+ *    goes through the same close path, and the session is freed when its
+ *    last handle is.
+ */
+#ifndef OVIO_ENGINE_H
+#define OVIO_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "ovio.h"
+#include "ovio.pb-c.h"
+#include "port.h"
+
+typedef struct eng_op      eng_op;
+typedef struct eng_handle  eng_handle;
+typedef struct eng_session eng_session;
+
+typedef enum { OP_IDLE, OP_RECV, OP_WORK, OP_SEND } eng_op_phase;
+
+#define ENG_TAG_BUCKETS 64
+
+struct eng_op {
+	ovio__port_op port; /* first: the port hands this back */
+	eng_op_phase  phase;
+	nng_ctx       ctx; /* rep0 context: holds the request's route back */
+	nng_aio      *aio; /* receive, then send, on ctx */
+	nng_msg      *msg; /* request, I/O buffer, then reply */
+
+	uint64_t     tag;
+	int          kind; /* Ovio__Op */
+	eng_session *sess;
+	eng_handle  *h;
+	bool         in_flight; /* submitted to the port, not yet dequeued */
+	bool         cancel_requested;
+	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
+	eng_op      *tag_next;        /* the session's tag table */
+	eng_op      *pool_next;
+};
+
+typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
+
+struct eng_handle {
+	uint32_t         index;
+	uint32_t         gen;
+	eng_handle_state state;
+	ovio__fd         fd;
+	int              stream;
+	eng_session     *sess;
+	unsigned         inflight; /* port ops plus synchronous holds */
+	eng_op          *ops;      /* port ops in flight */
+	eng_op          *close_op; /* the close request to answer, if any */
+	eng_handle      *s_next;   /* the session's handle list */
+	eng_handle      *free_next;
+};
+
+struct eng_session {
+	uint32_t     pipe_id;
+	bool         dead;
+	unsigned     nhandles;
+	unsigned     ops_in_flight;
+	uint64_t     bytes_in_flight;
+	eng_handle  *handles;
+	eng_op      *tags[ENG_TAG_BUCKETS];
+	eng_session *next;
+};
+
+typedef struct eng_limits {
+	unsigned handles_per_session;
+	unsigned ops_per_session;
+	uint64_t bytes_per_session;
+	uint32_t max_io;      /* largest read or write */
+	size_t   max_request; /* NNG_OPT_RECVMAXSZ */
+} eng_limits;
+
+typedef struct eng_counters {
+	uint64_t submitted, completed, canceled, rejected;
+	uint64_t bytes_read, bytes_written;
+} eng_counters;
+
+typedef struct engine {
+	nng_mtx    *mtx;
+	nng_cv     *cv; /* signalled when a handle is freed (stop waits) */
+	ovio__port *port;
+	ovio__fd    rootfd;
+	const char *root;
+	eng_limits  limits;
+	bool        stopping;
+	nng_time    started;
+
+	/* handle table: index -> handle; ids are gen << 32 | index */
+	eng_handle **htab;
+	uint32_t     hcap;
+	eng_handle  *hfree;
+	unsigned     nhandles;
+
+	eng_session *sessions;
+	unsigned     nsessions;
+	uint64_t     ops_in_flight;
+	eng_counters ctr;
+
+	/* op pool and the receive slots (server.c) */
+	eng_op  *pool;
+	unsigned recv_posted;
+	unsigned recv_target;
+
+	nng_socket  sock;
+	nng_thread *completer;
+	bool        completer_stop;
+} engine;
+
+extern engine eng;
+
+typedef struct eng_options {
+	const char  *root;
+	const char  *backend;
+	unsigned     threads;
+	const char **listen; /* NULL-terminated URLs */
+	eng_limits   limits;
+} eng_options;
+
+/* engine.c */
+int  ovio__engine_start(const eng_options *o);
+void ovio__engine_stop(int drain_ms);
+void ovio__engine_complete(eng_op *op); /* completion thread only */
+void ovio__engine_status(Ovio__ServiceStatus *st);
+
+/* server.c */
+int  ovio__server_start(const char **urls, size_t max_request);
+void ovio__server_stop_listening(void);
+void ovio__server_close(void);
+void ovio__op_reply(eng_op *op);                     /* sends op->msg */
+void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
+void ovio__op_pool_fini(void);
+
+/* dispatch.c: runs one received request (nng callback thread). */
+void ovio__dispatch(eng_op *op);
+
+/* session.c */
+eng_session *ovio__session_find(uint32_t pipe_id);      /* lock held */
+int          ovio__session_add(uint32_t pipe_id);        /* takes lock */
+void         ovio__session_gone(uint32_t pipe_id);       /* takes lock */
+void         ovio__session_maybe_free(eng_session *s);   /* lock held */
+int          ovio__tag_add(eng_session *s, eng_op *op);  /* lock held */
+void         ovio__tag_remove(eng_session *s, eng_op *op); /* lock held */
+eng_op      *ovio__tag_find(eng_session *s, uint64_t tag); /* lock held */
+
+/* handle.c: the generation-checked handle table (lock held for all). */
+int         ovio__handle_new(eng_session *s, ovio__fd fd, int stream,
+            eng_handle **hp);
+eng_handle *ovio__handle_get(eng_session *s, uint64_t id, int *err);
+uint64_t    ovio__handle_id(const eng_handle *h);
+void        ovio__handle_free(eng_handle *h);
+void        ovio__handle_op_add(eng_handle *h, eng_op *op);
+void        ovio__handle_op_remove(eng_handle *h, eng_op *op);
+
+/* deferred_close.c */
+bool ovio__close_begin(eng_handle *h, eng_op *close_op); /* lock held */
+void ovio__handle_hold(eng_handle *h);                    /* lock held */
+bool ovio__handle_unhold(eng_handle *h);                  /* lock held */
+bool ovio__handle_drained(const eng_handle *h);           /* lock held */
+void ovio__close_finish(eng_handle *h);                   /* lock NOT held */
+unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
+
+/* log.c */
+void ovio__log(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+int ovio__err_from_errno(int e);
+int ovio__err_from_nng(int rv);
+
+#endif

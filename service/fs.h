@@ -1,0 +1,45 @@
+/*
+ * fs.h - the service's file-system operations on the served root, behind
+ * one interface per OS (fs_posix.c, fs_windows.c).
+ *
+ * All calls are synchronous and made by the engine's dispatch; reads and
+ * writes go through the port instead.  Each returns 0 or an ovio_err and, on
+ * failure, stores the OS's own code in *oserr.
+ */
+#ifndef OVIO_FS_H
+#define OVIO_FS_H
+
+#include <stdint.h>
+
+#include "ovio.h"
+#include "port.h"
+
+/*
+ * ovio__fs_check_path refuses what can never name a file under the root:
+ * empty, absolute, drive- or UNC-prefixed paths, and any ".." component.
+ * Returns 0, OVIO_EINVAL or OVIO_EOUTSIDE.  Portable (fs_path.c).
+ */
+int ovio__fs_check_path(const char *path);
+
+/* Opens the root directory (creating it if missing). */
+int ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr);
+void ovio__fs_close_root(ovio__fd rootfd);
+
+/*
+ * Opens path under the root with OVIO_OPEN_* flags.  Resolution never leaves
+ * the root: symlinks that point outside are refused with OVIO_EOUTSIDE.
+ * Opening a FIFO does not wait for its peer.  *stream is set to 1 for files
+ * without offsets (FIFOs, pipes, sockets, character devices).
+ */
+int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
+    uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr);
+
+int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
+int ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
+    int64_t *oserr);
+int ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr);
+
+/* Closes an OS handle; only the deferred-close path calls this. */
+void ovio__fs_close(ovio__fd fd);
+
+#endif

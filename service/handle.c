@@ -1,0 +1,146 @@
+/*
+ * handle.c - the handle table.
+ *
+ * A handle id is (generation << 32 | index).  A slot's generation changes
+ * every time it is freed, so a stale id (a closed handle) or a forged one
+ * never reaches another file, and a handle of another session is refused
+ * like an unknown one.  All functions run with eng.mtx held.
+ */
+#include <stdlib.h>
+
+#include "engine.h"
+
+#define HANDLE_GROW 64
+
+uint64_t
+ovio__handle_id(const eng_handle *h)
+{
+	return (((uint64_t) h->gen << 32) | h->index);
+}
+
+static int
+handle_grow(void)
+{
+	uint32_t     ncap = eng.hcap + HANDLE_GROW;
+	eng_handle **ntab;
+	uint32_t     i;
+
+	if ((ntab = realloc(eng.htab, ncap * sizeof(*ntab))) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	eng.htab = ntab;
+	for (i = eng.hcap; i < ncap; i++) {
+		eng_handle *h;
+		if ((h = calloc(1, sizeof(*h))) == NULL) {
+			break;
+		}
+		h->index     = i;
+		h->gen       = 1;
+		h->state     = H_FREE;
+		h->free_next = eng.hfree;
+		eng.hfree    = h;
+		eng.htab[i]  = h;
+	}
+	eng.hcap = i;
+	return (eng.hfree != NULL ? 0 : OVIO_ENOMEM);
+}
+
+int
+ovio__handle_new(eng_session *s, ovio__fd fd, int stream, eng_handle **hp)
+{
+	eng_handle *h;
+	int         rv;
+
+	if (s->nhandles >= eng.limits.handles_per_session) {
+		return (OVIO_EBUSY);
+	}
+	if (eng.hfree == NULL && (rv = handle_grow()) != 0) {
+		return (rv);
+	}
+	h          = eng.hfree;
+	eng.hfree  = h->free_next;
+	h->state   = H_OPEN;
+	h->fd      = fd;
+	h->stream  = stream;
+	h->sess    = s;
+	h->inflight = 0;
+	h->ops      = NULL;
+	h->close_op = NULL;
+	h->s_next   = s->handles;
+	s->handles  = h;
+	s->nhandles++;
+	eng.nhandles++;
+	*hp = h;
+	return (0);
+}
+
+eng_handle *
+ovio__handle_get(eng_session *s, uint64_t id, int *err)
+{
+	uint32_t    index = (uint32_t) id;
+	uint32_t    gen   = (uint32_t) (id >> 32);
+	eng_handle *h;
+
+	if (index >= eng.hcap || (h = eng.htab[index])->gen != gen ||
+	    h->state == H_FREE || h->sess != s) {
+		*err = OVIO_EBADF;
+		return (NULL);
+	}
+	if (h->state != H_OPEN) {
+		*err = OVIO_ECLOSING;
+		return (NULL);
+	}
+	return (h);
+}
+
+void
+ovio__handle_free(eng_handle *h)
+{
+	eng_session *s = h->sess;
+	eng_handle **pp;
+
+	for (pp = &s->handles; *pp != NULL; pp = &(*pp)->s_next) {
+		if (*pp == h) {
+			*pp = h->s_next;
+			break;
+		}
+	}
+	s->nhandles--;
+	eng.nhandles--;
+	h->state = H_FREE;
+	h->sess  = NULL;
+	h->gen++;
+	if (h->gen == 0) {
+		h->gen = 1; /* 0 would make id 0 valid-looking */
+	}
+	h->free_next = eng.hfree;
+	eng.hfree    = h;
+	nng_cv_wake(eng.cv);
+}
+
+void
+ovio__handle_op_add(eng_handle *h, eng_op *op)
+{
+	op->h_prev = NULL;
+	op->h_next = h->ops;
+	if (h->ops != NULL) {
+		h->ops->h_prev = op;
+	}
+	h->ops = op;
+	h->inflight++;
+}
+
+void
+ovio__handle_op_remove(eng_handle *h, eng_op *op)
+{
+	if (op->h_prev != NULL) {
+		op->h_prev->h_next = op->h_next;
+	} else {
+		h->ops = op->h_next;
+	}
+	if (op->h_next != NULL) {
+		op->h_next->h_prev = op->h_prev;
+	}
+	op->h_prev = op->h_next = NULL;
+	h->inflight--;
+}

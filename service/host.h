@@ -1,0 +1,41 @@
+/*
+ * host.h - what oviod needs from the OS it runs on, one file per OS:
+ * host_posix.c (a foreground daemon stopped by SIGTERM/SIGINT) and
+ * host_windows.c (a Windows service, or a console run).
+ */
+#ifndef OVIO_HOST_H
+#define OVIO_HOST_H
+
+#include <stddef.h>
+
+/*
+ * Blocks the stop signals in the calling thread (and every thread created
+ * after) and installs their handlers.  POSIX only; main() calls it first.
+ */
+void ovio__host_setup_signals(void);
+
+/* The portable body of oviod (oviod.c); the host's main calls it. */
+int ovio__oviod_main(int argc, char **argv);
+
+/*
+ * Called by ovio__oviod_main once the engine listens: blocks the calling
+ * (main) thread until the host asks to stop (signal, SCM stop).
+ */
+void ovio__host_wait_stop(void);
+
+/* Tells the host's supervisor that start-up is done (systemd notify). */
+void ovio__host_ready(void);
+
+/* The default root folder when --root is not given. */
+const char *ovio__host_default_root(void);
+
+/* UTC timestamp for log lines, e.g. 2026-11-21T23:59:59.123Z. */
+void ovio__host_timestamp(char *buf, size_t len);
+
+/* The process id, for the log. */
+long ovio__host_pid(void);
+
+/* Also records a log line where the host keeps events (Event Log). */
+void ovio__host_log_event(const char *line);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * host_posix.c - oviod as a POSIX daemon.
+ *
+ * Runs in the foreground (a terminal, or systemd Type=notify); SIGTERM and
+ * SIGINT ask for a graceful stop.  The signal handler only sets a flag; the
+ * main thread waits for it in sigsuspend with the signals blocked
+ * everywhere else, so no wake-up is lost and no other thread sees them.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+
+static volatile sig_atomic_t host_stop;
+static sigset_t              host_waitmask;
+
+static void
+host_on_signal(int sig)
+{
+	(void) sig;
+	host_stop = 1;
+}
+
+void
+ovio__host_wait_stop(void)
+{
+	while (!host_stop) {
+		sigsuspend(&host_waitmask);
+	}
+}
+
+/* systemd Type=notify: send READY=1 to $NOTIFY_SOCKET if there is one. */
+void
+ovio__host_ready(void)
+{
+	const char        *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	int                fd;
+
+	if (path == NULL || path[0] == '\0' ||
+	    strlen(path) >= sizeof(sa.sun_path)) {
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@') {
+		sa.sun_path[0] = '\0'; /* abstract socket */
+	}
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		return;
+	}
+	(void) sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa,
+	    (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path)));
+	close(fd);
+}
+
+const char *
+ovio__host_default_root(void)
+{
+	static char buf[4096];
+	const char *v;
+
+	if ((v = getenv("OVIO_ROOT")) != NULL && v[0] != '\0') {
+		return (v);
+	}
+	if ((v = getenv("XDG_DATA_HOME")) != NULL && v[0] != '\0') {
+		snprintf(buf, sizeof(buf), "%s/ovio", v);
+		return (buf);
+	}
+	if ((v = getenv("HOME")) != NULL && v[0] != '\0') {
+		snprintf(buf, sizeof(buf), "%s/.local/share/ovio", v);
+		/* Make the parents; the engine makes the last component. */
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s/.local", v);
+		(void) mkdir(parent, 0755);
+		snprintf(parent, sizeof(parent), "%s/.local/share", v);
+		(void) mkdir(parent, 0755);
+		return (buf);
+	}
+	return ("ovio-data");
+}
+
+void
+ovio__host_timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm       tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+}
+
+long
+ovio__host_pid(void)
+{
+	return ((long) getpid());
+}
+
+void
+ovio__host_log_event(const char *line)
+{
+	(void) line; /* stderr is the journal under systemd */
+}
+
+void
+ovio__host_setup_signals(void)
+{
+	struct sigaction sa;
+	sigset_t         block;
+
+	/* Block before any thread exists, so every thread inherits it. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &host_waitmask);
+	sigdelset(&host_waitmask, SIGTERM);
+	sigdelset(&host_waitmask, SIGINT);
+	sigdelset(&host_waitmask, SIGHUP);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = host_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+}

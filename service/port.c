@@ -1,0 +1,93 @@
+/* port.c - picks a backend and dispatches the port.h contract to it. */
+#include <string.h>
+
+#include "ovio.h"
+#include "port_impl.h"
+
+int
+ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
+    const char **why)
+{
+	const ovio__port_backend *const *be;
+	const char                      *cause = "no backend built";
+	int                              rv    = OVIO_ENOTSUP;
+
+	for (be = ovio__port_backends; *be != NULL; be++) {
+		if (backend != NULL && strcmp(backend, (*be)->name) != 0) {
+			continue;
+		}
+		if ((rv = (*be)->open(pp, threads, &cause)) == 0) {
+			(*pp)->be           = *be;
+			(*pp)->fail_submits = 0;
+			return (0);
+		}
+		/* When a backend was named, its own failure is the answer. */
+		if (backend != NULL) {
+			break;
+		}
+	}
+	if (backend != NULL && *be == NULL) {
+		cause = "unknown backend";
+	}
+	if (why != NULL) {
+		*why = cause;
+	}
+	return (rv);
+}
+
+const char *
+ovio__port_name(ovio__port *p)
+{
+	return (p->be->name);
+}
+
+int
+ovio__port_associate(ovio__port *p, ovio__fd fd)
+{
+	return (p->be->associate(p, fd));
+}
+
+int
+ovio__port_submit(ovio__port *p, ovio__port_op *op)
+{
+	op->status   = OVIO_OK;
+	op->os_error = 0;
+	op->result   = 0;
+	op->cancel   = 0;
+	if (p->fail_submits > 0) {
+		p->fail_submits--;
+		op->status = OVIO_EIO;
+		return (OVIO_EIO);
+	}
+	return (p->be->submit(p, op));
+}
+
+int
+ovio__port_cancel(ovio__port *p, ovio__port_op *op)
+{
+	return (p->be->cancel(p, op));
+}
+
+int
+ovio__port_dequeue(ovio__port *p, ovio__port_op **ops, int max, int ms)
+{
+	return (p->be->dequeue(p, ops, max, ms));
+}
+
+void
+ovio__port_wake(ovio__port *p)
+{
+	p->be->wake(p);
+}
+
+void
+ovio__port_close(ovio__port *p)
+{
+	p->be->close(p);
+}
+
+void
+ovio__port_fail_submits(ovio__port *p, int n)
+{
+	p->fail_submits = n;
+}

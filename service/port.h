@@ -1,0 +1,125 @@
+/*
+ * port.h - the completion-port contract of oviod.
+ *
+ * One port per service.  The engine (engine.c) submits reads, writes and
+ * flushes on OS handles and dequeues their completions; a backend turns
+ * them into OS calls:
+ *
+ *   port_uring.c    Linux io_uring (liburing)
+ *   port_threads.c  a pool of worker threads doing pread/pwrite, for kernels
+ *                   or containers where io_uring is unavailable
+ *   port_iocp.c     Windows I/O completion port (overlapped I/O)
+ *
+ * The Makefile links the backends of the target OS; ovio__port_open picks one
+ * at start-up.  Nothing above this header knows which one runs.
+ *
+ * The three rules every backend keeps:
+ *  1. ovio__port_submit returning 0 means exactly one completion of that op
+ *     will be returned by ovio__port_dequeue; returning an error means none
+ *     will, and the op was never seen by the OS.
+ *  2. The op (and the buffer it points at) belongs to the port from a
+ *     successful submit until ovio__port_dequeue returns it.
+ *  3. Cancel is a request: a cancelled op still completes exactly once, with
+ *     OVIO_ECANCELED or with its real result if the I/O won the race.
+ */
+#ifndef OVIO_PORT_H
+#define OVIO_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An OS file handle: a file descriptor on POSIX, a HANDLE on Windows. */
+typedef intptr_t ovio__fd;
+
+typedef enum ovio__port_kind {
+	OVIO__PORT_READ  = 1,
+	OVIO__PORT_WRITE = 2,
+	OVIO__PORT_FLUSH = 3,
+} ovio__port_kind;
+
+/*
+ * The port's view of one operation; the engine embeds it first in its
+ * operation record and recovers the record from it with a cast.  The engine
+ * fills the inputs before submit; the backend fills the outputs before
+ * returning the op from dequeue.  The private part is the backend's
+ * bookkeeping (list link, state, OVERLAPPED on Windows).
+ */
+typedef struct ovio__port_op {
+	/* inputs */
+	ovio__port_kind kind;
+	ovio__fd        fd;
+	void           *buf;
+	size_t          len;
+	uint64_t        offset;
+	int             stream; /* 1: not seekable (FIFO, pipe): no offset */
+
+	/* outputs */
+	int      status;   /* OVIO_OK or an ovio_err */
+	int64_t  os_error; /* the OS's own code when status != OVIO_OK */
+	uint64_t result;   /* bytes transferred */
+
+	/* backend private */
+	struct ovio__port_op *next;
+	int                   state;
+	int                   cancel;
+	void                 *priv[4];
+} ovio__port_op;
+
+typedef struct ovio__port ovio__port;
+
+/*
+ * ovio__port_open creates the port.  backend is "uring", "threads", "iocp"
+ * or NULL for the best that works here.  threads is the worker count for
+ * backends that use workers (0: a default).  On failure *why (if not NULL)
+ * gets a one-line cause.  Returns 0, OVIO_ENOTSUP (backend not built or not
+ * usable here) or OVIO_ENOMEM.  Called once, by the main thread.
+ */
+int ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
+    const char **why);
+
+/* ovio__port_name returns the running backend's name ("uring", ...). */
+const char *ovio__port_name(ovio__port *p);
+
+/*
+ * ovio__port_associate prepares fd for use with the port (IOCP binds it to
+ * the port; the others do nothing).  Called once per fd, before its first
+ * submit, by any thread.  Returns 0 or an ovio_err.
+ */
+int ovio__port_associate(ovio__port *p, ovio__fd fd);
+
+/*
+ * ovio__port_submit starts op.  Thread-safe; never blocks on the I/O itself.
+ * Returns 0 (one completion will follow) or an ovio_err (none will; the op's
+ * outputs are also set, so the caller may complete it itself).
+ */
+int ovio__port_submit(ovio__port *p, ovio__port_op *op);
+
+/*
+ * ovio__port_cancel asks the OS to cancel op, which must have been submitted
+ * and not yet dequeued (the engine guarantees this under its lock).
+ * Thread-safe, non-blocking.  Returns 0 when the request was made; the op
+ * still completes exactly once.
+ */
+int ovio__port_cancel(ovio__port *p, ovio__port_op *op);
+
+/*
+ * ovio__port_dequeue waits up to timeout_ms (-1: forever) for completions
+ * and stores up to max of them in ops.  Returns how many (0 on timeout or
+ * after ovio__port_wake).  Called by the engine's completion thread.
+ */
+int ovio__port_dequeue(ovio__port *p, ovio__port_op **ops, int max,
+    int timeout_ms);
+
+/* ovio__port_wake makes a blocked ovio__port_dequeue return.  Thread-safe. */
+void ovio__port_wake(ovio__port *p);
+
+/*
+ * ovio__port_close frees the port.  Every submitted op must have been
+ * dequeued first.  Called once, by the main thread.
+ */
+void ovio__port_close(ovio__port *p);
+
+/* Fault seam for tests: the next n submits fail with OVIO_EIO. */
+void ovio__port_fail_submits(ovio__port *p, int n);
+
+#endif

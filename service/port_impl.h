@@ -1,0 +1,33 @@
+/*
+ * port_impl.h - what a completion-port backend provides (private to the
+ * port_*.c files).  port.c dispatches the port.h contract through this table;
+ * the per-OS list (port_list_linux.c, port_list_windows.c) names the
+ * backends the Makefile linked, best first.
+ */
+#ifndef OVIO_PORT_IMPL_H
+#define OVIO_PORT_IMPL_H
+
+#include "port.h"
+
+typedef struct ovio__port_backend {
+	const char *name;
+	/* As ovio__port_open, for this backend; allocates the whole port. */
+	int (*open)(ovio__port **pp, unsigned threads, const char **why);
+	int (*associate)(ovio__port *p, ovio__fd fd);
+	int (*submit)(ovio__port *p, ovio__port_op *op);
+	int (*cancel)(ovio__port *p, ovio__port_op *op);
+	int (*dequeue)(ovio__port *p, ovio__port_op **ops, int max, int ms);
+	void (*wake)(ovio__port *p);
+	void (*close)(ovio__port *p);
+} ovio__port_backend;
+
+/* Every backend's port structure starts with this. */
+struct ovio__port {
+	const ovio__port_backend *be;
+	int                       fail_submits; /* fault seam */
+};
+
+/* NULL-terminated, best first; defined by the per-OS list file. */
+extern const ovio__port_backend *const ovio__port_backends[];
+
+#endif

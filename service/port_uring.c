@@ -1,0 +1,255 @@
+/*
+ * port_uring.c - the io_uring completion port (liburing).
+ *
+ * The op pointer is the SQE's user_data and comes back in its CQE.  Every
+ * I/O SQE carries IOSQE_ASYNC, so io_uring_submit never performs the read or
+ * write in the submitting thread: a slow file cannot block the thread that
+ * receives requests and answers cancels.  Submission is serialised by a
+ * mutex (the SQ ring has one producer at a time); the completion side has a
+ * single consumer, the engine's completion thread.
+ *
+ * Cancel submits IORING_OP_ASYNC_CANCEL for the op's user_data.  Its own CQE
+ * (user_data = &uring_cancel_mark) is dropped here: the truth about the
+ * cancelled op is in that op's CQE, -ECANCELED or its real result.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <liburing.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void) (p), (void) (n))
+#endif
+
+#include "ovio.h"
+#include "port_impl.h"
+
+int ovio__err_from_errno(int e);
+
+#define URING_DEFAULT_ENTRIES 256
+
+static char uring_cancel_mark; /* user_data of cancel SQEs */
+static char uring_wake_mark;   /* user_data of wake-up NOPs */
+
+typedef struct uring_port {
+	ovio__port      base;
+	struct io_uring ring;
+	pthread_mutex_t sq_mtx;
+	unsigned        entries;
+} uring_port;
+
+/*
+ * Returns an SQE, flushing the SQ to the kernel when it is full.  Called
+ * with sq_mtx held.  NULL only if the kernel accepts nothing at all.
+ */
+static struct io_uring_sqe *
+uring_sqe(uring_port *p)
+{
+	struct io_uring_sqe *sqe;
+
+	if ((sqe = io_uring_get_sqe(&p->ring)) == NULL) {
+		(void) io_uring_submit(&p->ring);
+		sqe = io_uring_get_sqe(&p->ring);
+	}
+	return (sqe);
+}
+
+/*
+ * Hands queued SQEs to the kernel.  An SQE once queued cannot be taken
+ * back, so a failure here (-EBUSY while the CQ overflows, -EINTR) leaves it
+ * in the ring; the completion thread flushes it again after reaping.
+ */
+static void
+uring_flush(uring_port *p)
+{
+	(void) io_uring_submit(&p->ring);
+}
+
+static int
+uring_open(ovio__port **pp, unsigned threads, const char **why)
+{
+	uring_port *p;
+	int         rv;
+
+	(void) threads;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		*why = "out of memory";
+		return (OVIO_ENOMEM);
+	}
+	p->entries = URING_DEFAULT_ENTRIES;
+	if (getenv("OVIO_URING_ENTRIES") != NULL) {
+		/* Test seam: a tiny ring shows overflow handling. */
+		p->entries = (unsigned) atoi(getenv("OVIO_URING_ENTRIES"));
+	}
+	if ((rv = io_uring_queue_init(p->entries, &p->ring, 0)) < 0) {
+		free(p);
+		*why = rv == -ENOSYS ? "io_uring is not in this kernel"
+		     : rv == -EPERM  ? "io_uring is not permitted here"
+		                     : "io_uring_setup failed";
+		return (OVIO_ENOTSUP);
+	}
+	if (!(p->ring.features & IORING_FEAT_NODROP) ||
+	    !(p->ring.features & IORING_FEAT_EXT_ARG)) {
+		io_uring_queue_exit(&p->ring);
+		free(p);
+		*why = "io_uring lacks NODROP / EXT_ARG (kernel older than 5.11)";
+		return (OVIO_ENOTSUP);
+	}
+	pthread_mutex_init(&p->sq_mtx, NULL);
+	*pp = &p->base;
+	return (0);
+}
+
+static int
+uring_associate(ovio__port *port, ovio__fd fd)
+{
+	(void) port;
+	(void) fd;
+	return (0);
+}
+
+static int
+uring_submit(ovio__port *port, ovio__port_op *op)
+{
+	uring_port          *p = (uring_port *) port;
+	struct io_uring_sqe *sqe;
+	uint64_t             off = op->stream ? (uint64_t) -1 : op->offset;
+
+	pthread_mutex_lock(&p->sq_mtx);
+	if ((sqe = uring_sqe(p)) == NULL) {
+		pthread_mutex_unlock(&p->sq_mtx);
+		op->status = OVIO_EBUSY;
+		return (OVIO_EBUSY);
+	}
+	switch (op->kind) {
+	case OVIO__PORT_READ:
+		io_uring_prep_read(
+		    sqe, (int) op->fd, op->buf, (unsigned) op->len, off);
+		break;
+	case OVIO__PORT_WRITE:
+		io_uring_prep_write(
+		    sqe, (int) op->fd, op->buf, (unsigned) op->len, off);
+		break;
+	case OVIO__PORT_FLUSH:
+		io_uring_prep_fsync(sqe, (int) op->fd, 0);
+		break;
+	}
+	sqe->flags |= IOSQE_ASYNC;
+	io_uring_sqe_set_data(sqe, op);
+	uring_flush(p);
+	pthread_mutex_unlock(&p->sq_mtx);
+	return (0);
+}
+
+static int
+uring_cancel(ovio__port *port, ovio__port_op *op)
+{
+	uring_port          *p = (uring_port *) port;
+	struct io_uring_sqe *sqe;
+
+	pthread_mutex_lock(&p->sq_mtx);
+	op->cancel = 1;
+	if ((sqe = uring_sqe(p)) == NULL) {
+		pthread_mutex_unlock(&p->sq_mtx);
+		return (OVIO_EBUSY);
+	}
+	io_uring_prep_cancel(sqe, op, 0);
+	io_uring_sqe_set_data(sqe, &uring_cancel_mark);
+	uring_flush(p);
+	pthread_mutex_unlock(&p->sq_mtx);
+	return (0);
+}
+
+static int
+uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
+{
+	uring_port              *p = (uring_port *) port;
+	struct io_uring_cqe     *cqe;
+	struct __kernel_timespec ts;
+	unsigned                 head, seen = 0;
+	int                      n = 0, rv;
+
+	ts.tv_sec  = ms / 1000;
+	ts.tv_nsec = (long long) (ms % 1000) * 1000000LL;
+	rv         = io_uring_wait_cqe_timeout(&p->ring, &cqe, ms < 0 ? NULL : &ts);
+	if (rv < 0 && rv != -ETIME && rv != -EINTR) {
+		return (0);
+	}
+	io_uring_for_each_cqe(&p->ring, head, cqe)
+	{
+		void          *data = io_uring_cqe_get_data(cqe);
+		ovio__port_op *op   = data;
+
+		if (n == max) {
+			break;
+		}
+		seen++;
+		if (data == &uring_cancel_mark || data == &uring_wake_mark ||
+		    data == NULL) {
+			continue;
+		}
+		if (cqe->res < 0) {
+			op->status   = ovio__err_from_errno(-cqe->res);
+			op->os_error = -cqe->res;
+		} else {
+			op->result = (uint64_t) cqe->res;
+			if (op->kind == OVIO__PORT_READ) {
+				VALGRIND_MAKE_MEM_DEFINED(op->buf, op->result);
+			}
+		}
+		ops[n++] = op;
+	}
+	io_uring_cq_advance(&p->ring, seen);
+
+	/* Anything left in the SQ by a failed flush goes in now. */
+	if (io_uring_sq_ready(&p->ring) > 0) {
+		pthread_mutex_lock(&p->sq_mtx);
+		uring_flush(p);
+		pthread_mutex_unlock(&p->sq_mtx);
+	}
+	return (n);
+}
+
+static void
+uring_wake(ovio__port *port)
+{
+	uring_port          *p = (uring_port *) port;
+	struct io_uring_sqe *sqe;
+
+	pthread_mutex_lock(&p->sq_mtx);
+	if ((sqe = uring_sqe(p)) != NULL) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data(sqe, &uring_wake_mark);
+		uring_flush(p);
+	}
+	pthread_mutex_unlock(&p->sq_mtx);
+}
+
+static void
+uring_close(ovio__port *port)
+{
+	uring_port *p = (uring_port *) port;
+
+	io_uring_queue_exit(&p->ring);
+	pthread_mutex_destroy(&p->sq_mtx);
+	free(p);
+}
+
+const ovio__port_backend ovio__port_uring = {
+	.name      = "uring",
+	.open      = uring_open,
+	.associate = uring_associate,
+	.submit    = uring_submit,
+	.cancel    = uring_cancel,
+	.dequeue   = uring_dequeue,
+	.wake      = uring_wake,
+	.close     = uring_close,
+};

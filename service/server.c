@@ -1,0 +1,284 @@
+/*
+ * server.c - oviod's nng side: one rep0 socket, its listeners, the receive
+ * slots and the replies.
+ *
+ * rep0 with contexts.  A context holds the route back for one request, so
+ * the op record that received a request keeps its context until it has
+ * replied; meanwhile another record takes its place in receiving.  A fixed
+ * number of records (recv_target) wait in receive at any time, however many
+ * operations are pending, so a cancel or a close always gets through.  A
+ * reply is queued on its pipe in order and is never dropped while the pipe
+ * lives (raw rep0 in nng 1.5.2 drops replies past 64 queued per pipe, which
+ * would lose completions).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/transport/ipc/ipc.h>
+
+#include "engine.h"
+#include "wire.h"
+
+#define SERVER_RECV_SLOTS 8
+#define SERVER_MAX_LISTENERS 16
+#define SERVER_LINGER_MS 100
+
+static nng_listener server_listeners[SERVER_MAX_LISTENERS];
+static size_t       server_nlisteners;
+static unsigned     server_nops; /* op records alive (pooled or busy) */
+static bool         server_closing;
+static volatile bool server_refuse; /* stop accepting new connections */
+
+static void op_aio_cb(void *arg);
+
+/* Takes a record from the pool or makes one.  Lock held. */
+static eng_op *
+op_get(void)
+{
+	eng_op *op;
+
+	if ((op = eng.pool) != NULL) {
+		eng.pool = op->pool_next;
+		return (op);
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		return (NULL);
+	}
+	if (nng_ctx_open(&op->ctx, eng.sock) != 0) {
+		free(op);
+		return (NULL);
+	}
+	if (nng_aio_alloc(&op->aio, op_aio_cb, op) != 0) {
+		nng_ctx_close(op->ctx);
+		free(op);
+		return (NULL);
+	}
+	server_nops++;
+	return (op);
+}
+
+static void
+op_put(eng_op *op)
+{
+	nng_mtx_lock(eng.mtx);
+	op->phase     = OP_IDLE;
+	op->pool_next = eng.pool;
+	eng.pool      = op;
+	nng_cv_wake(eng.cv);
+	nng_mtx_unlock(eng.mtx);
+}
+
+/* Keeps recv_target records waiting in receive. */
+static void
+recv_top_up(void)
+{
+	eng_op *op;
+
+	nng_mtx_lock(eng.mtx);
+	while (!server_closing && eng.recv_posted < eng.recv_target &&
+	    (op = op_get()) != NULL) {
+		eng.recv_posted++;
+		op->phase = OP_RECV;
+		nng_mtx_unlock(eng.mtx);
+		nng_ctx_recv(op->ctx, op->aio);
+		nng_mtx_lock(eng.mtx);
+	}
+	nng_mtx_unlock(eng.mtx);
+}
+
+static void
+op_aio_cb(void *arg)
+{
+	eng_op *op = arg;
+	int     rv = nng_aio_result(op->aio);
+
+	if (op->phase == OP_SEND) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(op->aio));
+			nng_aio_set_msg(op->aio, NULL);
+		}
+		op_put(op);
+		return;
+	}
+	/* OP_RECV */
+	nng_mtx_lock(eng.mtx);
+	eng.recv_posted--;
+	nng_mtx_unlock(eng.mtx);
+	if (rv != 0) {
+		op_put(op);
+		if (rv != NNG_ECLOSED) {
+			recv_top_up();
+		}
+		return;
+	}
+	op->msg = nng_aio_get_msg(op->aio);
+	nng_aio_set_msg(op->aio, NULL);
+	op->phase = OP_WORK;
+	recv_top_up();
+	ovio__dispatch(op);
+}
+
+void
+ovio__op_reply(eng_op *op)
+{
+	op->phase = OP_SEND;
+	nng_aio_set_msg(op->aio, op->msg);
+	op->msg = NULL;
+	nng_ctx_send(op->ctx, op->aio);
+}
+
+void
+ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
+{
+	Ovio__Reply rp = OVIO__REPLY__INIT;
+
+	rp.tag      = op->tag;
+	rp.status   = (Ovio__Status) status;
+	rp.os_error = oserr;
+	nng_msg_clear(op->msg);
+	if (ovio__wire_encode_reply(op->msg, &rp) != 0) {
+		/* Cannot even say why: let the request go unanswered. */
+		nng_msg_free(op->msg);
+		op->msg = NULL;
+		op_put(op);
+		return;
+	}
+	ovio__op_reply(op);
+}
+
+static void
+server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	uint64_t uid = 0;
+	uint32_t id  = nng_pipe_id(p);
+
+	(void) arg;
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		if (server_refuse) {
+			nng_pipe_close(p); /* stopping: no new sessions */
+			return;
+		}
+		if (ovio__session_add(id) != 0) {
+			ovio__log("session %u refused: out of memory", id);
+			nng_pipe_close(p);
+			return;
+		}
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
+			ovio__log("session %u connected (uid %llu)", id,
+			    (unsigned long long) uid);
+		} else {
+			ovio__log("session %u connected", id);
+		}
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		ovio__session_gone(id);
+		ovio__log("session %u gone", id);
+	}
+}
+
+int
+ovio__server_start(const char **urls, size_t max_request)
+{
+	int    rv;
+	size_t i;
+
+	if ((rv = nng_rep0_open(&eng.sock)) != 0) {
+		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
+		return (ovio__err_from_nng(rv));
+	}
+	/* Before listening: no message larger than a request may need. */
+	nng_socket_set_size(eng.sock, NNG_OPT_RECVMAXSZ, max_request);
+	nng_pipe_notify(eng.sock, NNG_PIPE_EV_ADD_PRE, server_pipe_cb, NULL);
+	nng_pipe_notify(eng.sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, NULL);
+
+	eng.recv_target = SERVER_RECV_SLOTS;
+	recv_top_up();
+
+	for (i = 0; urls[i] != NULL && i < SERVER_MAX_LISTENERS; i++) {
+		nng_listener l;
+		if ((rv = nng_listener_create(&l, eng.sock, urls[i])) != 0) {
+			ovio__log("cannot listen on %s: %s", urls[i],
+			    nng_strerror(rv));
+			return (ovio__err_from_nng(rv));
+		}
+		/* Only the owner may connect to an ipc endpoint. */
+		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
+		if ((rv = nng_listener_start(l, 0)) != 0) {
+			ovio__log("cannot listen on %s: %s", urls[i],
+			    nng_strerror(rv));
+			nng_listener_close(l);
+			return (ovio__err_from_nng(rv));
+		}
+		server_listeners[server_nlisteners++] = l;
+		ovio__log("listening on %s", urls[i]);
+	}
+	return (0);
+}
+
+/*
+ * Stops accepting: new connections are closed as they arrive.  The
+ * listeners themselves stay open until ovio__server_close, because closing
+ * an nng listener also closes every connection it accepted, and those still
+ * have replies to receive.
+ */
+void
+ovio__server_stop_listening(void)
+{
+	server_refuse = true;
+}
+
+/* Waits until every op record but `busy` is back in the pool.  Lock held. */
+static void
+server_wait_idle(unsigned busy, nng_time deadline)
+{
+	unsigned pooled;
+	eng_op  *op;
+
+	for (;;) {
+		pooled = 0;
+		for (op = eng.pool; op != NULL; op = op->pool_next) {
+			pooled++;
+		}
+		if (pooled + busy >= server_nops ||
+		    nng_cv_until(eng.cv, deadline) == NNG_ETIMEDOUT) {
+			break;
+		}
+	}
+}
+
+/*
+ * Closes the socket.  First the last replies get out: every record not
+ * waiting in receive has handed its reply to nng, and then the pipes get a
+ * moment (SERVER_LINGER_MS) to write them, since nng 1.5 has no linger and
+ * closing a pipe drops what it has not written.  Then it waits (up to 2 s)
+ * for every record to come back to the pool: after this no nng callback of
+ * ours runs.
+ */
+void
+ovio__server_close(void)
+{
+	nng_mtx_lock(eng.mtx);
+	server_closing = true;
+	server_wait_idle(eng.recv_posted, nng_clock() + 2000);
+	nng_mtx_unlock(eng.mtx);
+	nng_msleep(SERVER_LINGER_MS);
+	nng_close(eng.sock);
+
+	nng_mtx_lock(eng.mtx);
+	server_wait_idle(0, nng_clock() + 2000);
+	nng_mtx_unlock(eng.mtx);
+}
+
+void
+ovio__op_pool_fini(void)
+{
+	eng_op *op;
+
+	while ((op = eng.pool) != NULL) {
+		eng.pool = op->pool_next;
+		nng_aio_free(op->aio);
+		free(op);
+		server_nops--;
+	}
+}

@@ -1,0 +1,146 @@
+/*
+ * session.c - sessions (one per nng pipe) and their tables of tags in
+ * flight.  A session is created when its pipe is added, before any of its
+ * messages can arrive, and marked dead when the pipe goes; a dead session's
+ * handles go through the deferred close, and the session is freed with its
+ * last handle.
+ */
+#include <stdlib.h>
+
+#include "engine.h"
+
+eng_session *
+ovio__session_find(uint32_t pipe_id)
+{
+	eng_session *s;
+
+	for (s = eng.sessions; s != NULL; s = s->next) {
+		if (s->pipe_id == pipe_id) {
+			return (s);
+		}
+	}
+	return (NULL);
+}
+
+int
+ovio__session_add(uint32_t pipe_id)
+{
+	eng_session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	s->pipe_id = pipe_id;
+	nng_mtx_lock(eng.mtx);
+	s->next      = eng.sessions;
+	eng.sessions = s;
+	eng.nsessions++;
+	nng_mtx_unlock(eng.mtx);
+	return (0);
+}
+
+/* Frees s if it is dead and owns nothing.  Lock held. */
+void
+ovio__session_maybe_free(eng_session *s)
+{
+	eng_session **pp;
+
+	if (!s->dead || s->nhandles != 0) {
+		return;
+	}
+	for (pp = &eng.sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	eng.nsessions--;
+	free(s);
+	nng_cv_wake(eng.cv);
+}
+
+/*
+ * The pipe went away: close every handle the session owned, cancelling
+ * what is in flight, exactly as a close request would.
+ */
+void
+ovio__session_gone(uint32_t pipe_id)
+{
+	eng_session *s;
+	eng_handle  *h, *next, *drained = NULL;
+	unsigned     n = 0;
+
+	nng_mtx_lock(eng.mtx);
+	if ((s = ovio__session_find(pipe_id)) == NULL) {
+		nng_mtx_unlock(eng.mtx);
+		return;
+	}
+	s->dead = true;
+	for (h = s->handles; h != NULL; h = h->s_next) {
+		if (h->state == H_OPEN) {
+			n++;
+			if (ovio__close_begin(h, NULL)) {
+				h->free_next = drained; /* borrowed: not free yet */
+				drained      = h;
+			}
+		}
+	}
+	ovio__session_maybe_free(s);
+	nng_mtx_unlock(eng.mtx);
+
+	if (n > 0) {
+		ovio__log("session %u disconnected: closing %u handle(s)",
+		    pipe_id, n);
+	}
+	for (h = drained; h != NULL; h = next) {
+		next = h->free_next;
+		ovio__close_finish(h);
+	}
+}
+
+static unsigned
+tag_bucket(uint64_t tag)
+{
+	return ((unsigned) ((tag * 0x9E3779B97F4A7C15ull) >> 58));
+}
+
+eng_op *
+ovio__tag_find(eng_session *s, uint64_t tag)
+{
+	eng_op *op;
+
+	for (op = s->tags[tag_bucket(tag)]; op != NULL; op = op->tag_next) {
+		if (op->tag == tag) {
+			return (op);
+		}
+	}
+	return (NULL);
+}
+
+int
+ovio__tag_add(eng_session *s, eng_op *op)
+{
+	unsigned b = tag_bucket(op->tag);
+
+	if (ovio__tag_find(s, op->tag) != NULL) {
+		return (OVIO_ETAGINUSE);
+	}
+	op->tag_next = s->tags[b];
+	s->tags[b]   = op;
+	return (0);
+}
+
+void
+ovio__tag_remove(eng_session *s, eng_op *op)
+{
+	eng_op **pp;
+
+	for (pp = &s->tags[tag_bucket(op->tag)]; *pp != NULL;
+	     pp = &(*pp)->tag_next) {
+		if (*pp == op) {
+			*pp = op->tag_next;
+			break;
+		}
+	}
+	op->tag_next = NULL;
+}

@@ -1,0 +1,424 @@
+/*
+ * backend_test.c - the completion-port contract (service/port.h), run on
+ * every Linux backend against real files and FIFOs.  Each case loops over
+ * the backends; io_uring skips with a message where the kernel or container
+ * refuses it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "port.h"
+#include "testutil.h"
+
+static const char *backends[] = { "uring", "threads" };
+#define NBACKENDS 2
+
+static char        dir[256];
+static ovio__port *port;
+
+/* Opens the backend of loop index i, or returns false to skip. */
+static bool
+open_port(int i)
+{
+	const char *why = NULL;
+	int         rv;
+
+	if (strcmp(backends[i], "uring") == 0 && !tu_have_uring()) {
+		fprintf(stderr, "SKIP %s: io_uring is unavailable here\n",
+		    tcase_name());
+		return (false);
+	}
+	rv = ovio__port_open(&port, backends[i], 4, &why);
+	ck_assert_msg(rv == 0, "%s: %s", backends[i], why);
+	ck_assert_str_eq(ovio__port_name(port), backends[i]);
+	return (true);
+}
+
+static void
+setup(void)
+{
+	tu_tmpdir(dir, sizeof(dir));
+	port = NULL;
+}
+
+static void
+teardown(void)
+{
+	if (port != NULL) {
+		ovio__port_close(port);
+	}
+	tu_rmtree(dir);
+}
+
+static int
+file_with(const char *name, const char *content, int flags)
+{
+	char path[512];
+	int  fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	if (content != NULL) {
+		ck_assert_int_eq(write(fd, content, strlen(content)),
+		    (ssize_t) strlen(content));
+	}
+	if (flags != 0) {
+		close(fd);
+		fd = open(path, flags);
+		ck_assert_int_ge(fd, 0);
+	}
+	return (fd);
+}
+
+static void
+prep(ovio__port_op *op, ovio__port_kind kind, int fd, void *buf, size_t len,
+    uint64_t off)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind   = kind;
+	op->fd     = fd;
+	op->buf    = buf;
+	op->len    = len;
+	op->offset = off;
+}
+
+/* Dequeues exactly one completion within ms and returns it. */
+static ovio__port_op *
+one(int ms)
+{
+	ovio__port_op *ops[4];
+	int64_t        deadline = tu_now_ms() + ms;
+	int            n        = 0;
+
+	while (n == 0 && tu_now_ms() < deadline) {
+		n = ovio__port_dequeue(port, ops, 4, 50);
+	}
+	ck_assert_int_eq(n, 1);
+	return (ops[0]);
+}
+
+/* Asserts nothing completes within ms. */
+static void
+none(int ms)
+{
+	ovio__port_op *ops[4];
+	int64_t        deadline = tu_now_ms() + ms;
+
+	while (tu_now_ms() < deadline) {
+		ck_assert_int_eq(ovio__port_dequeue(port, ops, 4, 20), 0);
+	}
+}
+
+START_TEST(read_file)
+{
+	ovio__port_op op;
+	char          buf[64];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("r", "hello, overlapped world", O_RDONLY);
+	memset(buf, 0, sizeof(buf));
+	prep(&op, OVIO__PORT_READ, fd, buf, 5, 7);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 5);
+	ck_assert_mem_eq(buf, "overl", 5);
+	none(50);
+	close(fd);
+}
+END_TEST
+
+START_TEST(write_file)
+{
+	ovio__port_op op;
+	char          buf[32];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("w", "0123456789", 0);
+	prep(&op, OVIO__PORT_WRITE, fd, "abc", 3, 4);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 3);
+	ck_assert_int_eq(pread(fd, buf, 10, 0), 10);
+	ck_assert_mem_eq(buf, "0123abc789", 10);
+	close(fd);
+}
+END_TEST
+
+START_TEST(short_read_at_eof)
+{
+	ovio__port_op op;
+	char          buf[64];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("eof", "0123456789", O_RDONLY);
+	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 6);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 4);
+	ck_assert_mem_eq(buf, "6789", 4);
+
+	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 100);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(flush_file)
+{
+	ovio__port_op op;
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("f", "data", 0);
+	prep(&op, OVIO__PORT_FLUSH, fd, NULL, 0, 0);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(5000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	close(fd);
+}
+END_TEST
+
+START_TEST(error_is_mapped)
+{
+	ovio__port_op op;
+	char          buf[8];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	/* Reading a write-only descriptor: EBADF from the kernel. */
+	fd = file_with("wo", "data", O_WRONLY);
+	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_EBADF);
+	ck_assert_int_eq(op.os_error, EBADF);
+	close(fd);
+}
+END_TEST
+
+/* A FIFO with a writer that never writes: a read on it stays pending. */
+static void
+fifo_pair(int *rd, int *wr)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	*rd = open(path, O_RDONLY | O_NONBLOCK);
+	ck_assert_int_ge(*rd, 0);
+	*wr = open(path, O_WRONLY);
+	ck_assert_int_ge(*wr, 0);
+	ck_assert_int_eq(fcntl(*rd, F_SETFL, 0), 0);
+}
+
+START_TEST(cancel_pending_fifo_read)
+{
+	ovio__port_op op;
+	char          buf[16];
+	int           rd, wr;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fifo_pair(&rd, &wr);
+	prep(&op, OVIO__PORT_READ, rd, buf, sizeof(buf), 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	none(200); /* pending: nobody writes */
+	ck_assert_int_eq(ovio__port_cancel(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_ECANCELED);
+	ck_assert_uint_eq(op.result, 0);
+	none(100); /* exactly once */
+
+	/* The FIFO still works afterwards. */
+	prep(&op, OVIO__PORT_READ, rd, buf, sizeof(buf), 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_int_eq(write(wr, "ping", 4), 4);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 4);
+	close(rd);
+	close(wr);
+}
+END_TEST
+
+START_TEST(cancel_after_completion)
+{
+	ovio__port_op op;
+	char          buf[16];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("c", "complete", O_RDONLY);
+	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	usleep(100000); /* the read is done in the kernel, not dequeued */
+	ck_assert_int_eq(ovio__port_cancel(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	/* The I/O won the race: its real result, once. */
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 8);
+	ck_assert_mem_eq(buf, "complete", 8);
+	none(100);
+	close(fd);
+}
+END_TEST
+
+START_TEST(many_in_flight_each_once)
+{
+	enum { N = 600 };
+	ovio__port_op *ops = calloc(N, sizeof(*ops));
+	ovio__port_op *got[64];
+	uint8_t       *bufs = calloc(N, 16);
+	int           *seen = calloc(N, sizeof(int));
+	int            fd, i, n, total = 0;
+	int64_t        deadline;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("m", "abcdefghijklmnopqrstuvwxyz0123456789", O_RDONLY);
+	for (i = 0; i < N; i++) {
+		prep(&ops[i], OVIO__PORT_READ, fd, bufs + i * 16, 4,
+		    (uint64_t) (i % 30));
+		ck_assert_int_eq(ovio__port_submit(port, &ops[i]), 0);
+	}
+	deadline = tu_now_ms() + 10000;
+	while (total < N && tu_now_ms() < deadline) {
+		n = ovio__port_dequeue(port, got, 64, 100);
+		for (i = 0; i < n; i++) {
+			int k = (int) (got[i] - ops);
+			ck_assert_int_ge(k, 0);
+			ck_assert_int_lt(k, N);
+			seen[k]++;
+			ck_assert_int_eq(got[i]->status, OVIO_OK);
+			ck_assert_uint_eq(got[i]->result, 4);
+			ck_assert_int_eq(bufs[k * 16],
+			    "abcdefghijklmnopqrstuvwxyz0123456789"[k % 30]);
+		}
+		total += n;
+	}
+	ck_assert_int_eq(total, N);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(seen[i], 1);
+	}
+	none(50);
+	close(fd);
+	free(ops);
+	free(bufs);
+	free(seen);
+}
+END_TEST
+
+START_TEST(failed_submit_has_no_completion)
+{
+	ovio__port_op op;
+	char          buf[8];
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("x", "data", O_RDONLY);
+	ovio__port_fail_submits(port, 1);
+	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(ovio__port_submit(port, &op), OVIO_EIO);
+	ck_assert_int_eq(op.status, OVIO_EIO);
+	none(100);
+	/* The seam is spent: the next submit works. */
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	close(fd);
+}
+END_TEST
+
+START_TEST(wake_returns_empty)
+{
+	ovio__port_op *ops[4];
+	int64_t        t0;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	ovio__port_wake(port);
+	t0 = tu_now_ms();
+	ck_assert_int_eq(ovio__port_dequeue(port, ops, 4, 5000), 0);
+	ck_assert_int_lt(tu_now_ms() - t0, 1000);
+}
+END_TEST
+
+START_TEST(unknown_backend)
+{
+	const char *why = NULL;
+	ovio__port *p   = NULL;
+
+	ck_assert_int_eq(ovio__port_open(&p, "nope", 0, &why), OVIO_ENOTSUP);
+	ck_assert_str_eq(why, "unknown backend");
+}
+END_TEST
+
+static Suite *
+backend_suite(void)
+{
+	Suite *s = suite_create("backend");
+	TCase *tc;
+
+#define CASE(fn)                                                               \
+	tc = tcase_create(#fn);                                                \
+	tcase_add_checked_fixture(tc, setup, teardown);                        \
+	tcase_set_timeout(tc, 30);                                             \
+	tcase_add_loop_test(tc, fn, 0, NBACKENDS);                             \
+	suite_add_tcase(s, tc)
+
+	CASE(read_file);
+	CASE(write_file);
+	CASE(short_read_at_eof);
+	CASE(flush_file);
+	CASE(error_is_mapped);
+	CASE(cancel_pending_fifo_read);
+	CASE(cancel_after_completion);
+	CASE(many_in_flight_each_once);
+	CASE(failed_submit_has_no_completion);
+	CASE(wake_returns_empty);
+	tc = tcase_create("unknown_backend");
+	tcase_add_test(tc, unknown_backend);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (tu_run(backend_suite()));
+}

@@ -1,0 +1,692 @@
+/*
+ * e2e_test.c - the service end to end: a real oviod process, real sockets,
+ * real files and FIFOs, and the real ovio CLI.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "testutil.h"
+
+static tu_daemon d;
+
+/* The backend under test: $OVIO_TEST_BACKEND, or oviod's choice. */
+static const char *
+backend(void)
+{
+	return (getenv("OVIO_TEST_BACKEND"));
+}
+
+static void
+start_default(void)
+{
+	tu_daemon_start(&d, backend(), NULL);
+}
+
+static void
+stop_cleanup(void)
+{
+	tu_daemon_cleanup(&d);
+}
+
+/* ---- a collector of asynchronous completions ---- */
+
+#define MAXC 256
+typedef struct collector {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	int             n;
+	ovio_result     res[MAXC]; /* in arrival order (data not kept) */
+} collector;
+
+static void
+coll_init(collector *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+}
+
+static void
+coll_cb(void *arg, const ovio_result *r)
+{
+	collector *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	if (c->n < MAXC) {
+		c->res[c->n]      = *r;
+		c->res[c->n].data = NULL;
+	}
+	c->n++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/* Waits until at least n completions arrived or ms pass; returns count. */
+static int
+coll_wait(collector *c, int n, int ms)
+{
+	int64_t deadline = tu_now_ms() + ms;
+	int     got;
+
+	pthread_mutex_lock(&c->mtx);
+	while (c->n < n && tu_now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
+	}
+	got = c->n;
+	pthread_mutex_unlock(&c->mtx);
+	return (got);
+}
+
+static void
+submit(ovio_client *cl, ovio_request rq, collector *c)
+{
+	ck_assert_int_eq(ovio_submit(cl, &rq, coll_cb, c), 0);
+}
+
+static bool
+ops_at_least(const ovio_service_status *st, void *arg)
+{
+	return (st->ops_in_flight >= *(uint64_t *) arg);
+}
+
+static bool
+all_idle(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->handles == 0 && st->ops_in_flight == 0);
+}
+
+/* A FIFO in the root with a writer held open by the test (never writes). */
+static int
+make_fifo(const char *name)
+{
+	char path[512];
+	int  wr;
+
+	snprintf(path, sizeof(path), "%s/%s", d.root, name);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR); /* a writer that does not block opening */
+	ck_assert_int_ge(wr, 0);
+	return (wr);
+}
+
+/* ---- basic operations through the library ---- */
+
+START_TEST(open_write_read_stat_close)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	size_t       n;
+	char         buf[64];
+	ovio_stat    st;
+
+	ck_assert_int_eq(ovio_open(c, "f.txt",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0600, &h),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(c, h, "hello world", 11, 0, &n), 0);
+	ck_assert_uint_eq(n, 11);
+	ck_assert_int_eq(ovio_flush(c, h), 0);
+	ck_assert_int_eq(ovio_pread(c, h, buf, sizeof(buf), 6, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_mem_eq(buf, "world", 5);
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	ck_assert_uint_eq(st.size, 11);
+	ck_assert_uint_eq(st.mode, 0600);
+	ck_assert_int_eq(st.type, OVIO_TYPE_FILE);
+	ck_assert_int_eq(ovio_setsize(c, h, 5), 0);
+	ck_assert_int_eq(ovio_stat_path(c, "f.txt", &st), 0);
+	ck_assert_uint_eq(st.size, 5);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+
+	/* The handle is stale now, and a forged one was never valid. */
+	ck_assert_int_eq(ovio_pread(c, h, buf, 4, 0, &n), OVIO_EBADF);
+	ck_assert_int_eq(ovio_close(c, h), OVIO_EBADF);
+	ck_assert_int_eq(ovio_pread(c, 0x500000003ull, buf, 4, 0, &n),
+	    OVIO_EBADF);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(errors_are_clear_and_service_keeps_serving)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	ovio_stat    st;
+
+	ck_assert_int_eq(ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h),
+	    OVIO_ENOENT);
+	ck_assert_int_eq(ovio_last_os_error(), ENOENT);
+	ck_assert_int_eq(ovio_open(c, "../outside", OVIO_OPEN_READ, 0, &h),
+	    OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio_open(c, "/etc/passwd", OVIO_OPEN_READ, 0, &h),
+	    OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio_open(c, "x", 0, 0, &h), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_open(c, ".", OVIO_OPEN_READ, 0, &h), OVIO_EISDIR);
+	ck_assert_int_eq(ovio_open(c, "e", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0, &h),
+	    0);
+	ck_assert_int_eq(ovio_open(c, "e",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL,
+	                     0, &h),
+	    OVIO_EEXIST);
+	ck_assert_int_eq(ovio_stat_path(c, "e", &st), 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(malformed_messages_get_an_error_reply)
+{
+	nng_socket   s;
+	nng_msg     *m;
+	uint8_t      junk[] = { 200, 0, 0, 0, 1, 2, 3 };
+	ovio_client *c;
+	uint32_t     hlen;
+	uint8_t     *b;
+
+	ck_assert_int_eq(nng_req0_open(&s), 0);
+	ck_assert_int_eq(nng_dial(s, d.url, NULL, 0), 0);
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	nng_msg_append(m, junk, sizeof(junk));
+	ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+	ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+	/* The reply is a frame whose header says EPROTO (16). */
+	b = nng_msg_body(m);
+	ck_assert_uint_ge(nng_msg_len(m), 4);
+	hlen = b[0] | (b[1] << 8);
+	ck_assert_uint_eq(nng_msg_len(m), 4 + hlen);
+	ck_assert_ptr_nonnull(memmem(b + 4, hlen, "\x10\x10", 2));
+	nng_msg_free(m);
+	nng_close(s);
+
+	/* Everyone else is still served. */
+	c = tu_connect(&d);
+	ovio_service_status st;
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	ck_assert_uint_ge(st.requests_rejected, 1);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(status_reports_the_service)
+{
+	ovio_client        *c = tu_connect(&d);
+	ovio_service_status st;
+
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	ck_assert_str_eq(st.version, OVIO_VERSION);
+	ck_assert(strcmp(st.backend, "uring") == 0 ||
+	    strcmp(st.backend, "threads") == 0);
+	ck_assert_str_eq(st.root, d.root);
+	ck_assert_uint_eq(st.sessions, 1);
+	ck_assert_uint_eq(st.handles, 0);
+	ck_assert_uint_eq(st.ops_in_flight, 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- cancel ---- */
+
+START_TEST(cancel_by_tag)
+{
+	ovio_client *c  = tu_connect(&d);
+	int          wr = make_fifo("p");
+	uint64_t     h, one = 1;
+	collector    col;
+	bool         found = true;
+	char         buf[8];
+	size_t       n;
+
+	coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
+	              .length = 16 },
+	    &col);
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
+	ck_assert_int_eq(coll_wait(&col, 1, 200), 0); /* really pending */
+
+	/* A tag in flight twice is refused; the first stays. */
+	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
+	              .length = 16 },
+	    &col);
+	ck_assert_int_eq(coll_wait(&col, 1, 2000), 1);
+	ck_assert_int_eq(col.res[0].status, OVIO_ETAGINUSE);
+
+	ck_assert_int_eq(ovio_cancel(c, 42, &found), 0);
+	ck_assert(found);
+	ck_assert_int_eq(coll_wait(&col, 2, 2000), 2);
+	ck_assert_uint_eq(col.res[1].tag, 42);
+	ck_assert_int_eq(col.res[1].status, OVIO_ECANCELED);
+
+	/* Cancelling what already completed finds nothing. */
+	ck_assert_int_eq(ovio_cancel(c, 42, &found), 0);
+	ck_assert(!found);
+	ck_assert_int_eq(coll_wait(&col, 3, 200), 2); /* exactly once */
+
+	/* The handle still works. */
+	ck_assert_int_eq(write(wr, "data", 4), 4);
+	ck_assert_int_eq(ovio_pread(c, h, buf, sizeof(buf), 0, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(cancel_all_of_a_handle)
+{
+	ovio_client *c  = tu_connect(&d);
+	int          wr = make_fifo("p");
+	uint64_t     h, three = 3;
+	uint32_t     canceled = 0;
+	collector    col;
+	int          i;
+
+	coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < 3; i++) {
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 10 + i,
+		              .handle = h, .length = 8 },
+		    &col);
+	}
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &three));
+	ck_assert_int_eq(ovio_cancel_handle(c, h, &canceled), 0);
+	ck_assert_uint_eq(canceled, 3);
+	ck_assert_int_eq(coll_wait(&col, 3, 3000), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- close with I/O in flight ---- */
+
+START_TEST(close_waits_for_cancelled_reads)
+{
+	ovio_client *c  = tu_connect(&d);
+	int          wr = make_fifo("p");
+	char         fifo[512];
+	uint64_t     h, four = 4;
+	collector    col;
+	int          i, fds_open, fds_closed;
+
+	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
+	coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	ck_assert(tu_fd_open_to(d.pid, fifo));
+	for (i = 0; i < 4; i++) {
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
+		              .handle = h, .length = 32 },
+		    &col);
+	}
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &four));
+	fds_open = tu_fd_count(d.pid);
+
+	submit(c, (ovio_request) { .op = OVIO_OP_CLOSE, .tag = 100, .handle = h },
+	    &col);
+	/* New operations on the closing handle are refused at once. */
+	ck_assert_int_eq(coll_wait(&col, 5, 5000), 5);
+	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 7, .handle = h,
+	              .length = 1 },
+	    &col);
+	ck_assert_int_eq(coll_wait(&col, 6, 2000), 6);
+
+	/* The four reads completed (cancelled) before the close reply. */
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(col.res[i].op, OVIO_OP_READ);
+		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
+	}
+	ck_assert_uint_eq(col.res[4].tag, 100);
+	ck_assert_int_eq(col.res[4].status, OVIO_OK);
+	ck_assert_uint_eq(col.res[5].tag, 7);
+	ck_assert(col.res[5].status == OVIO_ECLOSING ||
+	    col.res[5].status == OVIO_EBADF);
+
+	/* And the descriptor is gone. */
+	fds_closed = tu_fd_count(d.pid);
+	ck_assert_int_eq(fds_closed, fds_open - 1);
+	ck_assert(!tu_fd_open_to(d.pid, fifo));
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- a client that dies ---- */
+
+START_TEST(killed_client_is_cleaned_up)
+{
+	int          wr = make_fifo("p");
+	char         fifo[512], file[512], cmd[1024], line[16] = "";
+	FILE        *child;
+	ovio_client *c;
+	uint64_t     eight = 8, h;
+	int          fds_before;
+	pid_t        pid;
+
+	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
+	snprintf(file, sizeof(file), "%s/held", d.root);
+	tu_write_random(file, 4096, 1);
+	fds_before = tu_fd_count(d.pid);
+
+	/* A separate program: nng cannot be used in a fork of this one. */
+	snprintf(cmd, sizeof(cmd), "%s/tests/hold_client", tu_build());
+	char *argv[] = { cmd, d.url, "p", "held", "8", NULL };
+	pid          = tu_spawn(argv, &child);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), child));
+	ck_assert_str_eq(line, "ready\n");
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &eight));
+	ck_assert(tu_fd_open_to(d.pid, fifo));
+	ck_assert(tu_fd_open_to(d.pid, file));
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(child);
+	int64_t t0 = tu_now_ms();
+	ck_assert(tu_wait_status(c, 2000, all_idle, NULL));
+	/* Cleaned up within 200 ms of the kill. */
+	ck_assert_int_lt(tu_now_ms() - t0, 200);
+	ck_assert(!tu_fd_open_to(d.pid, fifo));
+	ck_assert(!tu_fd_open_to(d.pid, file));
+	/* +1: our own connection. */
+	ck_assert_int_le(tu_fd_count(d.pid), fds_before + 1);
+
+	/* Another client can use the files at once. */
+	ck_assert_int_eq(ovio_open(c, "held", OVIO_OPEN_WRITE, 0, &h), 0);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- SIGTERM with operations pending ---- */
+
+START_TEST(sigterm_drains_and_exits_zero)
+{
+	ovio_client *c  = tu_connect(&d);
+	int          wr = make_fifo("p");
+	uint64_t     h, three = 3;
+	collector    col;
+	int          i, status;
+	char         log[8192];
+	FILE        *f;
+	size_t       n;
+
+	coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < 3; i++) {
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
+		              .handle = h, .length = 8 },
+		    &col);
+	}
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &three));
+	status = tu_daemon_stop(&d, SIGTERM);
+	ck_assert_int_eq(status, 0);
+	/* Each pending read got its one completion: cancelled. */
+	ck_assert_int_eq(coll_wait(&col, 3, 3000), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
+	}
+	f = fopen(d.log, "r");
+	ck_assert_ptr_nonnull(f);
+	n      = fread(log, 1, sizeof(log) - 1, f);
+	log[n] = '\0';
+	fclose(f);
+	ck_assert_msg(strstr(log, "stopped cleanly") != NULL, "log: %s", log);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- load ---- */
+
+#define NCLIENTS 32
+typedef struct worker {
+	int  id;
+	int  failures;
+	char why[128];
+} worker;
+
+static void *
+client_worker(void *arg)
+{
+	worker      *w = arg;
+	ovio_client *c;
+	char         name[32];
+	uint8_t     *out, *in;
+	size_t       len = 256 * 1024 + (size_t) w->id * 1000, got = 0, i;
+	uint64_t     h;
+	int          rv;
+
+	out = malloc(len);
+	in  = malloc(len);
+	for (i = 0; i < len; i++) {
+		out[i] = (uint8_t) (i * 7 + (size_t) w->id);
+	}
+	snprintf(name, sizeof(name), "client-%02d", w->id);
+	if ((rv = ovio_connect(&c, d.url, 5000)) != 0) {
+		snprintf(w->why, sizeof(w->why), "connect: %s",
+		    ovio_strerror(rv));
+		w->failures++;
+		goto done;
+	}
+	rv = ovio_open(c, name,
+	    OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h);
+	if (rv == 0) {
+		rv = ovio_pwrite_all(c, h, out, len, 0, 32 * 1024, 4);
+	}
+	if (rv == 0) {
+		rv = ovio_pread_all(c, h, in, len, 0, 32 * 1024, 4, &got);
+	}
+	if (rv == 0) {
+		rv = ovio_close(c, h);
+	}
+	if (rv != 0 || got != len || memcmp(in, out, len) != 0) {
+		snprintf(w->why, sizeof(w->why), "client %d: %s, got %zu/%zu",
+		    w->id, ovio_strerror(rv), got, len);
+		w->failures++;
+	}
+	ovio_disconnect(c);
+done:
+	free(out);
+	free(in);
+	return (NULL);
+}
+
+START_TEST(thirty_two_clients_at_once)
+{
+	pthread_t    t[NCLIENTS];
+	worker       w[NCLIENTS];
+	ovio_client *c;
+	int          i;
+
+	for (i = 0; i < NCLIENTS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].id = i;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, client_worker, &w[i]),
+		    0);
+	}
+	for (i = 0; i < NCLIENTS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(w[i].failures == 0, "%s", w[i].why);
+	}
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 2000, all_idle, NULL));
+	ovio_disconnect(c);
+}
+END_TEST
+
+static int
+run_cli(const char *fmt, ...)
+{
+	char    cmd[4096];
+	va_list ap;
+	int     st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+START_TEST(cli_put_get_256_mib)
+{
+	char src[512], back[512];
+
+	snprintf(src, sizeof(src), "%s/src.bin", d.dir);
+	snprintf(back, sizeof(back), "%s/back.bin", d.dir);
+	tu_write_random(src, 256u << 20, 7);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s put %s big.bin", tu_build(),
+	                     d.url, src),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s", tu_build(),
+	                     d.url, back),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", src, back), 0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/big.bin", src, d.root), 0);
+	ck_assert_int_eq(run_cli("[ \"$(%s/ovio -e %s cat big.bin | sha256sum)\""
+	                         " = \"$(sha256sum < %s)\" ]",
+	                     tu_build(), d.url, src),
+	    0);
+}
+END_TEST
+
+START_TEST(cli_errors_and_json)
+{
+	char out[512];
+
+	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s get nothing %s.x 2>%s",
+	                     tu_build(), d.url, out, out),
+	    1);
+	ck_assert_int_eq(run_cli("grep -q 'ovio: nothing: ENOENT' %s", out), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s status --json | python3 -c "
+	                         "'import json,sys; j=json.load(sys.stdin); "
+	                         "assert j[\"handles\"]==0 and "
+	                         "j[\"sessions\"]==1 and j[\"ops_in_flight\"]==0 "
+	                         "and j[\"backend\"]'",
+	                     tu_build(), d.url),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e ipc:///nonexistent/x.sock status "
+	                         "2>/dev/null",
+	                     tu_build()),
+	    1);
+	ck_assert_int_eq(run_cli("%s/ovio bogus 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(run_cli("%s/ovio --help | grep -q put", tu_build()), 0);
+	ck_assert_int_eq(run_cli("%s/ovio put --help | grep -q LOCAL",
+	                     tu_build()),
+	    0);
+	ck_assert_int_eq(run_cli("%s/oviod --help | grep -q -- --root",
+	                     tu_build()),
+	    0);
+	ck_assert_int_eq(run_cli("%s/oviod --bogus 2>/dev/null", tu_build()),
+	    2);
+	ck_assert_int_eq(run_cli("%s/oviod --backend nope 2>/dev/null",
+	                     tu_build()),
+	    2);
+}
+END_TEST
+
+START_TEST(per_client_limit_is_busy_not_crash)
+{
+	tu_daemon    small;
+	ovio_client *c;
+	int          wr;
+	uint64_t     h;
+	collector    col;
+	int          i, busy = 0, canceled = 0;
+	char         path[600];
+
+	tu_daemon_cleanup(&d); /* this case runs its own daemon */
+	tu_daemon_start(&small, backend(), "--max-ops", "4", NULL);
+	c = tu_connect(&small);
+	snprintf(path, sizeof(path), "%s/p", small.root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR);
+	coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < 10; i++) {
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
+		              .handle = h, .length = 8 },
+		    &col);
+	}
+	ck_assert_int_eq(coll_wait(&col, 6, 3000), 6);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert_int_eq(coll_wait(&col, 10, 3000), 10);
+	for (i = 0; i < 10; i++) {
+		busy += col.res[i].status == OVIO_EBUSY;
+		canceled += col.res[i].status == OVIO_ECANCELED;
+	}
+	ck_assert_int_eq(busy, 6);
+	ck_assert_int_eq(canceled, 4);
+	close(wr);
+	ovio_disconnect(c);
+	ck_assert_int_eq(tu_daemon_stop(&small, SIGTERM), 0);
+	tu_daemon_cleanup(&small);
+}
+END_TEST
+
+static Suite *
+e2e_suite(void)
+{
+	Suite *s = suite_create("e2e");
+	TCase *tc;
+
+#define ECASE(fn, secs)                                                        \
+	tc = tcase_create(#fn);                                                \
+	tcase_add_checked_fixture(tc, start_default, stop_cleanup);            \
+	tcase_set_timeout(tc, secs);                                           \
+	tcase_add_test(tc, fn);                                                \
+	suite_add_tcase(s, tc)
+
+	ECASE(open_write_read_stat_close, 20);
+	ECASE(errors_are_clear_and_service_keeps_serving, 20);
+	ECASE(malformed_messages_get_an_error_reply, 20);
+	ECASE(status_reports_the_service, 20);
+	ECASE(cancel_by_tag, 20);
+	ECASE(cancel_all_of_a_handle, 20);
+	ECASE(close_waits_for_cancelled_reads, 20);
+	ECASE(killed_client_is_cleaned_up, 20);
+	ECASE(sigterm_drains_and_exits_zero, 30);
+	ECASE(thirty_two_clients_at_once, 60);
+	ECASE(cli_put_get_256_mib, 240);
+	ECASE(cli_errors_and_json, 30);
+	ECASE(per_client_limit_is_busy_not_crash, 30);
+	return (s);
+}
+
+int
+main(void)
+{
+	const char *b = backend();
+
+	if (b != NULL && strcmp(b, "uring") == 0 && !tu_have_uring()) {
+		printf("SKIP e2e on uring: io_uring is unavailable here\n");
+		return (0);
+	}
+	return (tu_run(e2e_suite()));
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# run.sh BUILD - runs every check suite against the binaries in BUILD and
+# ends with one line "N passed, N failed" (checks, over all suites).
+# One suite alone: tests/run.sh build unit; one case: CK_RUN_CASE=name.
+set -u
+B=${1:-build}
+ONLY=${2:-}
+export OVIO_BUILD=$B
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+pass=0
+fail=0
+failed_suites=()
+
+suite() {
+    local name=$1
+    shift
+    [ -n "$ONLY" ] && [ "$ONLY" != "${name%% *}" ] && return 0
+    echo "== $name"
+    local out rc
+    out=$(env "$@" 2>&1)
+    rc=$?
+    echo "$out"
+    local line checks failures errors
+    line=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -1)
+    if [ -n "$line" ]; then
+        checks=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+        failures=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+        errors=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+        pass=$((pass + checks - failures - errors))
+        fail=$((fail + failures + errors))
+    elif [ $rc -ne 0 ]; then
+        fail=$((fail + 1))
+    fi
+    if [ $rc -ne 0 ]; then
+        failed_suites+=("$name")
+    fi
+}
+
+suite unit "$B/tests/unit_test"
+suite backend "$B/tests/backend_test"
+suite "e2e (uring)" OVIO_TEST_BACKEND=uring "$B/tests/e2e_test"
+suite "e2e (threads)" OVIO_TEST_BACKEND=threads "$B/tests/e2e_test"
+
+echo
+if [ ${#failed_suites[@]} -gt 0 ]; then
+    echo "failed suites: ${failed_suites[*]}"
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]

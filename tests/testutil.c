@@ -1,0 +1,285 @@
+/* testutil.c - helpers shared by the check suites; see testutil.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "testutil.h"
+
+int64_t
+tu_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+tu_tmpdir(char *out, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(out, len, "%s/ovio-test-XXXXXX", t != NULL ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(out));
+}
+
+static int
+rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) flag;
+	(void) ftw;
+	return (remove(p));
+}
+
+void
+tu_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+tu_build(void)
+{
+	const char *b = getenv("OVIO_BUILD");
+	return (b != NULL ? b : "build");
+}
+
+void
+tu_daemon_start(tu_daemon *d, const char *backend, ...)
+{
+	char        exe[PATH_MAX];
+	const char *argv[24];
+	int         argc = 0, fd;
+	va_list     ap;
+	const char *a;
+	ovio_client *c;
+	int          rv;
+
+	memset(d, 0, sizeof(*d));
+	tu_tmpdir(d->dir, sizeof(d->dir));
+	snprintf(d->root, sizeof(d->root), "%s/root", d->dir);
+	snprintf(d->url, sizeof(d->url), "ipc://%s/oviod.sock", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/oviod.log", d->dir);
+	snprintf(exe, sizeof(exe), "%s/oviod", tu_build());
+	mkdir(d->root, 0755);
+
+	argv[argc++] = exe;
+	argv[argc++] = "--root";
+	argv[argc++] = d->root;
+	argv[argc++] = "--listen";
+	argv[argc++] = d->url;
+	if (backend != NULL) {
+		argv[argc++] = "--backend";
+		argv[argc++] = backend;
+	}
+	va_start(ap, backend);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 22) {
+		argv[argc++] = a;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+
+	d->pid = fork();
+	ck_assert_int_ge(d->pid, 0);
+	if (d->pid == 0) {
+		fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		close(fd);
+		execv(exe, (char **) argv);
+		_exit(127);
+	}
+	rv = ovio_connect(&c, d->url, 5000);
+	ck_assert_msg(rv == 0, "oviod did not come up: %s", ovio_strerror(rv));
+	ovio_disconnect(c);
+}
+
+int
+tu_daemon_stop(tu_daemon *d, int sig)
+{
+	int     status;
+	int64_t deadline = tu_now_ms() + 15000;
+
+	if (d->pid <= 0) {
+		return (-1);
+	}
+	kill(d->pid, sig);
+	while (tu_now_ms() < deadline) {
+		pid_t r = waitpid(d->pid, &status, WNOHANG);
+		if (r == d->pid) {
+			d->pid = 0;
+			return (WIFEXITED(status) ? WEXITSTATUS(status)
+			                          : 128 + WTERMSIG(status));
+		}
+		usleep(10000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = 0;
+	return (-1);
+}
+
+void
+tu_daemon_cleanup(tu_daemon *d)
+{
+	if (d->pid > 0) {
+		tu_daemon_stop(d, SIGKILL);
+	}
+	if (d->dir[0] != '\0') {
+		tu_rmtree(d->dir);
+	}
+}
+
+ovio_client *
+tu_connect(tu_daemon *d)
+{
+	ovio_client *c = NULL;
+	int          rv = ovio_connect(&c, d->url, 5000);
+
+	ck_assert_msg(rv == 0, "connect: %s", ovio_strerror(rv));
+	return (c);
+}
+
+int
+tu_fd_count(pid_t pid)
+{
+	char           path[64];
+	DIR           *dir;
+	struct dirent *e;
+	int            n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+	if ((dir = opendir(path)) == NULL) {
+		return (-1);
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] != '.') {
+			n++;
+		}
+	}
+	closedir(dir);
+	return (n);
+}
+
+bool
+tu_fd_open_to(pid_t pid, const char *target)
+{
+	char           path[64], link[PATH_MAX + 64], dest[PATH_MAX];
+	DIR           *dir;
+	struct dirent *e;
+	bool           found = false;
+	ssize_t        n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+	if ((dir = opendir(path)) == NULL) {
+		return (false);
+	}
+	while (!found && (e = readdir(dir)) != NULL) {
+		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+		if ((n = readlink(link, dest, sizeof(dest) - 1)) > 0) {
+			dest[n] = '\0';
+			found   = strcmp(dest, target) == 0;
+		}
+	}
+	closedir(dir);
+	return (found);
+}
+
+void
+tu_write_random(const char *path, size_t len, unsigned seed)
+{
+	FILE    *f = fopen(path, "wb");
+	uint32_t x = seed * 2654435761u + 1;
+	uint8_t  buf[65536];
+	size_t   i, n;
+
+	ck_assert_ptr_nonnull(f);
+	while (len > 0) {
+		n = len < sizeof(buf) ? len : sizeof(buf);
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			buf[i] = (uint8_t) x;
+		}
+		ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+		len -= n;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+bool
+tu_wait_status(ovio_client *c, int ms,
+    bool (*pred)(const ovio_service_status *, void *), void *arg)
+{
+	ovio_service_status st;
+	int64_t             deadline = tu_now_ms() + ms;
+
+	do {
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		if (pred(&st, arg)) {
+			return (true);
+		}
+		usleep(2000);
+	} while (tu_now_ms() < deadline);
+	return (false);
+}
+
+bool
+tu_have_uring(void)
+{
+	struct io_uring ring;
+
+	if (io_uring_queue_init(4, &ring, 0) < 0) {
+		return (false);
+	}
+	io_uring_queue_exit(&ring);
+	return (true);
+}
+
+pid_t
+tu_spawn(char *const argv[], FILE **out)
+{
+	int   p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = fdopen(p[0], "r");
+	ck_assert_ptr_nonnull(*out);
+	return (pid);
+}
+
+int
+tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int      failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? 0 : 1);
+}

@@ -1,0 +1,71 @@
+/*
+ * testutil.h - helpers shared by the check suites: temporary folders, a
+ * real oviod process, and what /proc says about its descriptors.
+ */
+#ifndef OVIO_TESTUTIL_H
+#define OVIO_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <check.h>
+
+#include "ovio.h"
+
+/* A fresh folder under $TMPDIR (or /tmp); removed by tu_rmtree. */
+void tu_tmpdir(char *out, size_t len);
+void tu_rmtree(const char *path);
+
+/* Where the binaries under test are ($OVIO_BUILD, default "build"). */
+const char *tu_build(void);
+
+typedef struct tu_daemon {
+	pid_t pid;
+	char  dir[256];
+	char  root[320];
+	char  url[320];
+	char  log[320];
+} tu_daemon;
+
+/*
+ * Starts build/oviod serving a new temp root on a new ipc endpoint, with
+ * backend (NULL: automatic) and up to 6 extra arguments (NULL-terminated),
+ * and waits until it accepts connections.  Fails the test on error.
+ */
+void tu_daemon_start(tu_daemon *d, const char *backend, ...);
+
+/* Sends sig and waits up to 15 s; returns the exit status (or -1). */
+int tu_daemon_stop(tu_daemon *d, int sig);
+void tu_daemon_cleanup(tu_daemon *d);
+
+/* Connects to d (fails the test on error). */
+ovio_client *tu_connect(tu_daemon *d);
+
+/* Number of open descriptors of pid, and whether one refers to path. */
+int  tu_fd_count(pid_t pid);
+bool tu_fd_open_to(pid_t pid, const char *path);
+
+/* Writes len pseudo-random bytes (seeded) to path. */
+void tu_write_random(const char *path, size_t len, unsigned seed);
+
+/* Polls ovio_status until pred holds or ms pass; returns whether it held. */
+bool tu_wait_status(ovio_client *c, int ms,
+    bool (*pred)(const ovio_service_status *, void *), void *arg);
+
+/* Milliseconds on a monotonic clock. */
+int64_t tu_now_ms(void);
+
+/* Is io_uring usable here?  (Backend tests skip it with a message if not.) */
+bool tu_have_uring(void);
+
+/*
+ * Starts argv (no shell) with its stdout on a pipe; returns the pid and
+ * stores a stream reading that stdout in *out.
+ */
+pid_t tu_spawn(char *const argv[], FILE **out);
+
+/* Runs a suite; CK_RUN_SUITE / CK_RUN_CASE pick one, as check does. */
+int tu_run(Suite *s);
+
+#endif

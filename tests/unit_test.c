@@ -1,0 +1,340 @@
+/*
+ * unit_test.c - units: the error space, framing and codec, path checks and
+ * the handle table.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "fs.h"
+#include "testutil.h"
+#include "wire.h"
+
+/* ---- error space ---- */
+
+START_TEST(errors_have_names_and_messages)
+{
+#define CHECK_ERR(name, num, msg)                                              \
+	ck_assert_str_eq(ovio_errname(num), #name);                            \
+	ck_assert_str_eq(ovio_strerror(num), msg);
+	OVIO_ERR_MAP(CHECK_ERR)
+#undef CHECK_ERR
+	ck_assert_str_eq(ovio_errname(9999), "EUNKNOWN");
+	ck_assert_str_eq(ovio_strerror(-5), "unknown error");
+}
+END_TEST
+
+START_TEST(errors_match_the_wire_enum)
+{
+	const ProtobufCEnumValue *v;
+	unsigned                  n = 0;
+
+#define CHECK_WIRE(name, num, msg)                                             \
+	v = protobuf_c_enum_descriptor_get_value_by_name(                      \
+	    &ovio__status__descriptor, #name);                                 \
+	ck_assert_msg(v != NULL, "Status." #name " missing in ovio.proto");    \
+	ck_assert_int_eq(v->value, num);                                       \
+	n++;
+	OVIO_ERR_MAP(CHECK_WIRE)
+#undef CHECK_WIRE
+	ck_assert_uint_eq(ovio__status__descriptor.n_values, n);
+}
+END_TEST
+
+START_TEST(errno_is_mapped_once)
+{
+	ck_assert_int_eq(ovio__err_from_errno(0), OVIO_OK);
+	ck_assert_int_eq(ovio__err_from_errno(ENOENT), OVIO_ENOENT);
+	ck_assert_int_eq(ovio__err_from_errno(EACCES), OVIO_EACCES);
+	ck_assert_int_eq(ovio__err_from_errno(ENOSPC), OVIO_ENOSPC);
+	ck_assert_int_eq(ovio__err_from_errno(EDQUOT), OVIO_ENOSPC);
+	ck_assert_int_eq(ovio__err_from_errno(ECANCELED), OVIO_ECANCELED);
+	ck_assert_int_eq(ovio__err_from_errno(EXDEV), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__err_from_errno(12345), OVIO_EUNKNOWN);
+	ck_assert_int_eq(ovio__err_from_nng(NNG_ECONNREFUSED),
+	    OVIO_ECONNREFUSED);
+	ck_assert_int_eq(ovio__err_from_nng(NNG_ECLOSED), OVIO_ECLOSED);
+}
+END_TEST
+
+/* ---- framing ---- */
+
+static nng_msg *
+request_msg(uint64_t tag, const char *payload)
+{
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+	nng_msg      *m;
+
+	rq.tag    = tag;
+	rq.op     = OVIO__OP__OP_WRITE;
+	rq.handle = 0x100000002ull;
+	rq.offset = 4096;
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	ck_assert_int_eq(ovio__wire_encode_request(m, &rq, payload,
+	                     payload != NULL ? strlen(payload) : 0),
+	    0);
+	return (m);
+}
+
+START_TEST(frame_round_trip)
+{
+	nng_msg       *m = request_msg(0xfeedfacecafebeefull, "payload bytes");
+	Ovio__Request *rq;
+	uint8_t       *p;
+	size_t         n;
+
+	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), 0);
+	ck_assert_uint_eq(rq->tag, 0xfeedfacecafebeefull);
+	ck_assert_int_eq(rq->op, OVIO__OP__OP_WRITE);
+	ck_assert_uint_eq(rq->handle, 0x100000002ull);
+	ck_assert_uint_eq(rq->offset, 4096);
+	ck_assert_uint_eq(n, 13);
+	ck_assert_mem_eq(p, "payload bytes", 13);
+	/* The payload is in the message, not a copy. */
+	ck_assert_ptr_eq(p + n, (uint8_t *) nng_msg_body(m) + nng_msg_len(m));
+	ovio__request__free_unpacked(rq, NULL);
+	nng_msg_free(m);
+}
+END_TEST
+
+START_TEST(frame_truncated_is_rejected)
+{
+	nng_msg       *m = request_msg(7, "xyz");
+	Ovio__Request *rq;
+	uint8_t       *p;
+	size_t         n, full = nng_msg_len(m);
+	uint8_t       *body;
+
+	/* Shorter than the length word. */
+	nng_msg_chop(m, full - 3);
+	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	nng_msg_free(m);
+
+	/* Header length past the end of the body. */
+	m    = request_msg(7, NULL);
+	body = nng_msg_body(m);
+	body[0] += 1;
+	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	nng_msg_free(m);
+
+	/* Header cut inside a field. */
+	m = request_msg(0xffffffffffffull, NULL);
+	body = nng_msg_body(m);
+	body[0] = 3;
+	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	nng_msg_free(m);
+}
+END_TEST
+
+START_TEST(frame_oversized_is_rejected)
+{
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+	nng_msg      *m;
+	char         *path = malloc(OVIO__MAX_HEADER + 10);
+	uint8_t       big[8] = { 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0 };
+	Ovio__Request *out;
+	uint8_t       *p;
+	size_t         n;
+
+	memset(path, 'a', OVIO__MAX_HEADER + 9);
+	path[OVIO__MAX_HEADER + 9] = '\0';
+	rq.path                    = path;
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	ck_assert_int_eq(ovio__wire_encode_request(m, &rq, NULL, 0), OVIO_ETOOBIG);
+	nng_msg_free(m);
+	free(path);
+
+	/* A length word claiming 2 GiB. */
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	nng_msg_append(m, big, sizeof(big));
+	ck_assert_int_eq(ovio__wire_decode_request(m, &out, &p, &n), OVIO_EPROTO);
+	nng_msg_free(m);
+}
+END_TEST
+
+START_TEST(frame_garbage_is_rejected)
+{
+	uint8_t        junk[] = { 4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 2 };
+	nng_msg       *m;
+	Ovio__Request *rq;
+	uint8_t       *p;
+	size_t         n;
+
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	nng_msg_append(m, junk, sizeof(junk));
+	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	nng_msg_free(m);
+}
+END_TEST
+
+START_TEST(read_reply_is_built_in_place)
+{
+	Ovio__Reply  rp = OVIO__REPLY__INIT;
+	Ovio__Reply *out;
+	nng_msg     *m;
+	uint8_t     *data, *p;
+	size_t       n;
+
+	ck_assert_int_eq(nng_msg_alloc(&m, OVIO__REPLY_ROOM + 5), 0);
+	data = (uint8_t *) nng_msg_body(m) + OVIO__REPLY_ROOM;
+	memcpy(data, "HELLO", 5);
+	rp.tag    = 99;
+	rp.result = 5;
+	ck_assert_int_eq(ovio__wire_prepend_reply(m, &rp), 0);
+	ck_assert_int_eq(ovio__wire_decode_reply(m, &out, &p, &n), 0);
+	ck_assert_uint_eq(out->tag, 99);
+	ck_assert_uint_eq(out->result, 5);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_ptr_eq(p, data); /* the data never moved */
+	ovio__reply__free_unpacked(out, NULL);
+	nng_msg_free(m);
+}
+END_TEST
+
+/* ---- paths ---- */
+
+START_TEST(paths_outside_the_root_are_refused)
+{
+	ck_assert_int_eq(ovio__fs_check_path("a.txt"), 0);
+	ck_assert_int_eq(ovio__fs_check_path("dir/sub/a.txt"), 0);
+	ck_assert_int_eq(ovio__fs_check_path("a..b"), 0);
+	ck_assert_int_eq(ovio__fs_check_path(""), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_path(NULL), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_path("/etc/passwd"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path(".."), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("../x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("a/../../x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("a/.."), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("a\\..\\x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("C:\\Windows"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_path("\\\\server\\share"), OVIO_EOUTSIDE);
+}
+END_TEST
+
+START_TEST(symlink_out_of_the_root_is_refused)
+{
+	char     dir[256], root[300], link[340];
+	ovio__fd rootfd, fd;
+	int64_t  oserr = 0;
+	int      stream;
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/root", dir);
+	ck_assert_int_eq(ovio__fs_open_root(root, &rootfd, &oserr), 0);
+	snprintf(link, sizeof(link), "%s/escape", root);
+	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+	ck_assert_int_eq(ovio__fs_open(rootfd, "escape", OVIO_OPEN_READ, 0, &fd,
+	                     &stream, &oserr),
+	    OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_open(rootfd, "new", OVIO_OPEN_WRITE |
+	                     OVIO_OPEN_CREATE, 0, &fd, &stream, &oserr),
+	    0);
+	ck_assert_int_eq(stream, 0);
+	ovio__fs_close(fd);
+	ovio__fs_close_root(rootfd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/* ---- handle table ---- */
+
+static void
+engine_tables_setup(void)
+{
+	memset(&eng, 0, sizeof(eng));
+	ck_assert_int_eq(nng_mtx_alloc(&eng.mtx), 0);
+	ck_assert_int_eq(nng_cv_alloc(&eng.cv, eng.mtx), 0);
+	eng.limits.handles_per_session = 4;
+}
+
+START_TEST(stale_and_forged_handles_are_refused)
+{
+	eng_session a, b;
+	eng_handle *h, *h2;
+	uint64_t    id, id2;
+	int         err = 0;
+
+	engine_tables_setup();
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(ovio__handle_new(&a, 10, 0, &h), 0);
+	id = ovio__handle_id(h);
+	ck_assert_ptr_eq(ovio__handle_get(&a, id, &err), h);
+
+	/* Another session's id is unknown to this one. */
+	ck_assert_ptr_null(ovio__handle_get(&b, id, &err));
+	ck_assert_int_eq(err, OVIO_EBADF);
+	/* Forged: right index, wrong generation; and out of range. */
+	ck_assert_ptr_null(ovio__handle_get(&a, id + (1ull << 32), &err));
+	ck_assert_int_eq(err, OVIO_EBADF);
+	ck_assert_ptr_null(ovio__handle_get(&a, 0xffffffull, &err));
+	ck_assert_int_eq(err, OVIO_EBADF);
+	ck_assert_ptr_null(ovio__handle_get(&a, 0, &err));
+
+	/* Closing makes the id stale, even when the slot is reused. */
+	h->state = H_CLOSING;
+	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_int_eq(err, OVIO_ECLOSING);
+	ovio__handle_free(h);
+	ck_assert_int_eq(ovio__handle_new(&a, 11, 0, &h2), 0);
+	id2 = ovio__handle_id(h2);
+	ck_assert_ptr_eq(h2, h); /* same slot */
+	ck_assert_uint_ne(id2, id);
+	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_int_eq(err, OVIO_EBADF);
+	ck_assert_ptr_eq(ovio__handle_get(&a, id2, &err), h2);
+}
+END_TEST
+
+START_TEST(handle_limit_per_session)
+{
+	eng_session a;
+	eng_handle *h;
+	int         i;
+
+	engine_tables_setup();
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(ovio__handle_new(&a, i, 0, &h), 0);
+	}
+	ck_assert_int_eq(ovio__handle_new(&a, 9, 0, &h), OVIO_EBUSY);
+	ck_assert_uint_eq(a.nhandles, 4);
+}
+END_TEST
+
+static Suite *
+unit_suite(void)
+{
+	Suite *s = suite_create("unit");
+	TCase *tc;
+
+#define UCASE(fn)                                                              \
+	tc = tcase_create(#fn);                                                \
+	tcase_set_timeout(tc, 10);                                             \
+	tcase_add_test(tc, fn);                                                \
+	suite_add_tcase(s, tc)
+
+	UCASE(errors_have_names_and_messages);
+	UCASE(errors_match_the_wire_enum);
+	UCASE(errno_is_mapped_once);
+	UCASE(frame_round_trip);
+	UCASE(frame_truncated_is_rejected);
+	UCASE(frame_oversized_is_rejected);
+	UCASE(frame_garbage_is_rejected);
+	UCASE(read_reply_is_built_in_place);
+	UCASE(paths_outside_the_root_are_refused);
+	UCASE(symlink_out_of_the_root_is_refused);
+	UCASE(stale_and_forged_handles_are_refused);
+	UCASE(handle_limit_per_session);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (tu_run(unit_suite()));
+}
