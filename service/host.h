@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <nng/nng.h>
+
 /*
  * Blocks the stop signals in the calling thread (and every thread created
  * after) and installs their handlers.  POSIX only; main() calls it first.
@@ -31,6 +33,14 @@ const char *ovio__host_default_root(void);
 
 /* UTC timestamp for log lines, e.g. 2026-11-21T23:59:59.123Z. */
 void ovio__host_timestamp(char *buf, size_t len);
+
+/*
+ * Applies the host's access rules to a listener before it starts: on POSIX
+ * an ipc socket file only its owner may use (0600); on Windows an explicit
+ * security descriptor on the named pipe.  Errors are logged, not fatal,
+ * for transports the rule does not apply to.
+ */
+void ovio__host_listener_setup(nng_listener l, const char *url);
 
 /* The process id, for the log. */
 long ovio__host_pid(void);

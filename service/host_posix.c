@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nng/transport/ipc/ipc.h>
+
 #include "host.h"
 
 static volatile sig_atomic_t host_stop;
@@ -100,6 +102,15 @@ ovio__host_timestamp(char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+}
+
+void
+ovio__host_listener_setup(nng_listener l, const char *url)
+{
+	if (strncmp(url, "ipc://", 6) == 0) {
+		/* Only the owner may connect to the socket file. */
+		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
+	}
 }
 
 long

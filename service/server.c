@@ -16,9 +16,9 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
-#include <nng/transport/ipc/ipc.h>
 
 #include "engine.h"
+#include "host.h"
 #include "wire.h"
 
 #define SERVER_RECV_SLOTS 8
@@ -202,8 +202,7 @@ ovio__server_start(const char **urls, size_t max_request)
 			    nng_strerror(rv));
 			return (ovio__err_from_nng(rv));
 		}
-		/* Only the owner may connect to an ipc endpoint. */
-		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
+		ovio__host_listener_setup(l, urls[i]);
 		if ((rv = nng_listener_start(l, 0)) != 0) {
 			ovio__log("cannot listen on %s: %s", urls[i],
 			    nng_strerror(rv));
