@@ -63,6 +63,13 @@ typedef struct ovio__port_op {
 	int                   state;
 	int                   cancel;
 	void                 *priv[4];
+	/*
+	 * OS bookkeeping the backend embeds in the op, kept opaque so this
+	 * header needs no OS header: port_iocp.c keeps the op's OVERLAPPED
+	 * here (checked by a static assertion) and recovers the op from a
+	 * completion packet with CONTAINING_RECORD.
+	 */
+	_Alignas(16) unsigned char os[64];
 } ovio__port_op;
 
 typedef struct ovio__port ovio__port;
