@@ -186,14 +186,14 @@ ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size)
 }
 
 int
-ovio_cancel(ovio_client *c, uint64_t tag, bool *found)
+ovio_cancel(ovio_client *c, uint64_t tag, ovio_cancel_result *what)
 {
 	ovio_request rq = { .op = OVIO_OP_CANCEL, .cancel_tag = tag };
 	waiter       w  = { 0 };
 	int          rv;
 
-	if ((rv = call(c, &rq, &w)) == 0 && found != NULL) {
-		*found = w.res.found;
+	if ((rv = call(c, &rq, &w)) == 0 && what != NULL) {
+		*what = w.res.cancel;
 	}
 	return (rv);
 }

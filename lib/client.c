@@ -263,6 +263,7 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 	res->bytes    = rp->result;
 	res->data     = payload;
 	res->found    = rp->found;
+	res->cancel   = (ovio_cancel_result) rp->cancel;
 	res->canceled = rp->canceled;
 	if (rp->stat != NULL) {
 		res->stat.size     = rp->stat->size;

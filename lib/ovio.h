@@ -47,6 +47,17 @@ typedef enum ovio_op {
 	OVIO_OP_STATUS  = 9,
 } ovio_op;
 
+/*
+ * What a cancel did (ovio_result.cancel; proto CancelResult).  The
+ * cancelled operation still completes exactly once, consistent with this:
+ */
+typedef enum ovio_cancel_result {
+	OVIO_CANCEL_NOT_FOUND = 0, /* no such operation in flight */
+	OVIO_CANCEL_DONE      = 1, /* cancelled: it completes ECANCELED */
+	OVIO_CANCEL_REQUESTED = 2, /* running: ECANCELED or its real result */
+	OVIO_CANCEL_TOO_LATE  = 3, /* finished: its real result follows */
+} ovio_cancel_result;
+
 /* File types in ovio_stat.type. */
 #define OVIO_TYPE_FILE 1
 #define OVIO_TYPE_DIR 2
@@ -118,6 +129,7 @@ typedef struct ovio_result {
 	const void *data;     /* READ: the bytes read */
 	ovio_stat   stat;     /* STAT */
 	bool        found;    /* CANCEL: the operation was in flight */
+	ovio_cancel_result cancel; /* CANCEL of a tag: what it did */
 	uint32_t    canceled; /* CANCEL all: how many cancels were requested */
 	const ovio_service_status *service; /* STATUS */
 } ovio_result;
@@ -170,8 +182,8 @@ int ovio_flush(ovio_client *c, uint64_t handle);
 int ovio_fstat(ovio_client *c, uint64_t handle, ovio_stat *st);
 int ovio_stat_path(ovio_client *c, const char *path, ovio_stat *st);
 int ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size);
-/* ovio_cancel: *found tells whether the operation was in flight. */
-int ovio_cancel(ovio_client *c, uint64_t tag, bool *found);
+/* ovio_cancel: *what tells what the cancel did (may be NULL). */
+int ovio_cancel(ovio_client *c, uint64_t tag, ovio_cancel_result *what);
 int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
 int ovio_close(ovio_client *c, uint64_t handle);
 int ovio_status(ovio_client *c, ovio_service_status *st);

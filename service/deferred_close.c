@@ -28,7 +28,7 @@ ovio__cancel_handle_ops(eng_handle *h)
 	for (op = h->ops; op != NULL; op = op->h_next) {
 		if (op->in_flight && !op->cancel_requested) {
 			op->cancel_requested = true;
-			(void) ovio__port_cancel(eng.port, &op->port);
+			(void) ovio__port_cancel(eng.port, &op->port, NULL);
 			n++;
 		}
 	}

@@ -90,6 +90,10 @@ do_io(req *r)
 		buf           = r->payload;
 		op->port.kind = OVIO__PORT_WRITE;
 		break;
+	case OVIO__OP__OP_SETSIZE:
+		len           = 0;
+		op->port.kind = OVIO__PORT_SETSIZE;
+		break;
 	default:
 		len           = 0;
 		op->port.kind = OVIO__PORT_FLUSH;
@@ -110,7 +114,9 @@ do_io(req *r)
 		op->port.fd          = h->fd;
 		op->port.buf         = buf;
 		op->port.len         = len;
-		op->port.offset      = rq->offset;
+		op->port.offset      = op->port.kind == OVIO__PORT_SETSIZE
+		         ? rq->length
+		         : rq->offset;
 		op->port.stream      = h->stream;
 		op->sess             = s;
 		op->h                = h;
@@ -144,6 +150,17 @@ ovio__engine_complete(eng_op *op)
 	eng_handle    *h  = op->h;
 	bool           drained;
 
+	if (po->kind == OVIO__PORT_CANCEL) {
+		/* The OS answered a cancel request: pass its answer on. */
+		nng_mtx_lock(eng.mtx);
+		eng.ops_in_flight--;
+		nng_mtx_unlock(eng.mtx);
+		rp.tag    = op->tag;
+		rp.found  = true;
+		rp.cancel = (Ovio__CancelResult) po->result;
+		reply(op, &rp);
+		return;
+	}
 	nng_mtx_lock(eng.mtx);
 	drained = op_unregister(op);
 	eng.ctr.completed++;
@@ -215,9 +232,9 @@ do_open(req *r)
 	reply(r->op, &rp);
 }
 
-/* stat and set-size on a handle: synchronous, holding the handle open. */
+/* stat, by path or on a handle: synchronous, holding the handle open. */
 static void
-do_handle_sync(req *r)
+do_stat(req *r)
 {
 	Ovio__Request *rq = r->rq;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
@@ -230,7 +247,7 @@ do_handle_sync(req *r)
 	bool           drained;
 
 	memset(&st, 0, sizeof(st));
-	if (rq->op == OVIO__OP__OP_STAT && rq->handle == 0) {
+	if (rq->handle == 0) {
 		rv = ovio__fs_stat(eng.rootfd, rq->path, &st, &oserr);
 	} else {
 		nng_mtx_lock(eng.mtx);
@@ -244,11 +261,7 @@ do_handle_sync(req *r)
 			ovio__op_reply_status(r->op, rv, 0);
 			return;
 		}
-		if (rq->op == OVIO__OP__OP_STAT) {
-			rv = ovio__fs_fstat(h->fd, &st, &oserr);
-		} else {
-			rv = ovio__fs_setsize(h->fd, rq->length, &oserr);
-		}
+		rv = ovio__fs_fstat(h->fd, &st, &oserr);
 		nng_mtx_lock(eng.mtx);
 		drained = ovio__handle_unhold(h);
 		nng_mtx_unlock(eng.mtx);
@@ -260,17 +273,21 @@ do_handle_sync(req *r)
 		ovio__op_reply_status(r->op, rv, oserr);
 		return;
 	}
-	rp.tag = rq->tag;
-	if (rq->op == OVIO__OP__OP_STAT) {
-		fst.size     = st.size;
-		fst.mode     = st.mode;
-		fst.type     = st.type;
-		fst.mtime_ns = st.mtime_ns;
-		rp.stat      = &fst;
-	}
+	rp.tag       = rq->tag;
+	fst.size     = st.size;
+	fst.mode     = st.mode;
+	fst.type     = st.type;
+	fst.mtime_ns = st.mtime_ns;
+	rp.stat      = &fst;
 	reply(r->op, &rp);
 }
 
+/*
+ * Cancel of one tag answers what the OS did (see ovio_cancel_result): when
+ * the operation is in flight, the cancel request itself becomes the port's
+ * cancel report, and is answered when the OS has answered.  Cancel of a
+ * handle's operations (all) answers how many cancels were asked.
+ */
 static void
 do_cancel(req *r)
 {
@@ -279,8 +296,10 @@ do_cancel(req *r)
 	eng_session   *s;
 	eng_handle    *h;
 	eng_op        *target;
-	int            rv = 0;
+	int            rv      = 0;
+	bool           pending = false;
 
+	rp.cancel = OVIO__CANCEL_RESULT__CANCEL_NOT_FOUND;
 	nng_mtx_lock(eng.mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
@@ -294,12 +313,22 @@ do_cancel(req *r)
 	} else if ((target = ovio__tag_find(s, rq->cancel_tag)) != NULL &&
 	    target->in_flight) {
 		rp.found = true;
-		if (!target->cancel_requested) {
+		if (target->cancel_requested) {
+			rp.cancel = OVIO__CANCEL_RESULT__CANCEL_REQUESTED;
+		} else if (ovio__port_cancel(eng.port, &target->port,
+		               &r->op->port) == 0) {
 			target->cancel_requested = true;
-			(void) ovio__port_cancel(eng.port, &target->port);
+			r->op->h                 = NULL;
+			eng.ops_in_flight++;
+			pending = true;
+		} else {
+			rv = OVIO_EBUSY;
 		}
 	}
 	nng_mtx_unlock(eng.mtx);
+	if (pending) {
+		return; /* answered by ovio__engine_complete */
+	}
 	if (rv != 0) {
 		ovio__op_reply_status(r->op, rv, 0);
 		return;
@@ -373,11 +402,11 @@ ovio__dispatch(eng_op *op)
 	case OVIO__OP__OP_READ:
 	case OVIO__OP__OP_WRITE:
 	case OVIO__OP__OP_FLUSH:
+	case OVIO__OP__OP_SETSIZE:
 		do_io(&r);
 		break;
 	case OVIO__OP__OP_STAT:
-	case OVIO__OP__OP_SETSIZE:
-		do_handle_sync(&r);
+		do_stat(&r);
 		break;
 	case OVIO__OP__OP_CANCEL:
 		do_cancel(&r);

@@ -63,9 +63,15 @@ ovio__port_submit(ovio__port *p, ovio__port_op *op)
 }
 
 int
-ovio__port_cancel(ovio__port *p, ovio__port_op *op)
+ovio__port_cancel(ovio__port *p, ovio__port_op *op, ovio__port_op *report)
 {
-	return (p->be->cancel(p, op));
+	if (report != NULL) {
+		report->kind     = OVIO__PORT_CANCEL;
+		report->status   = OVIO_OK;
+		report->os_error = 0;
+		report->result   = OVIO_CANCEL_NOT_FOUND;
+	}
+	return (p->be->cancel(p, op, report));
 }
 
 int

@@ -32,9 +32,11 @@
 typedef intptr_t ovio__fd;
 
 typedef enum ovio__port_kind {
-	OVIO__PORT_READ  = 1,
-	OVIO__PORT_WRITE = 2,
-	OVIO__PORT_FLUSH = 3,
+	OVIO__PORT_READ    = 1,
+	OVIO__PORT_WRITE   = 2,
+	OVIO__PORT_FLUSH   = 3,
+	OVIO__PORT_SETSIZE = 4, /* offset is the new size */
+	OVIO__PORT_CANCEL  = 5, /* the report of an ovio__port_cancel */
 } ovio__port_kind;
 
 /*
@@ -56,7 +58,7 @@ typedef struct ovio__port_op {
 	/* outputs */
 	int      status;   /* OVIO_OK or an ovio_err */
 	int64_t  os_error; /* the OS's own code when status != OVIO_OK */
-	uint64_t result;   /* bytes transferred */
+	uint64_t result;   /* bytes transferred; CANCEL: an ovio_cancel_result */
 
 	/* backend private */
 	struct ovio__port_op *next;
@@ -104,10 +106,22 @@ int ovio__port_submit(ovio__port *p, ovio__port_op *op);
 /*
  * ovio__port_cancel asks the OS to cancel op, which must have been submitted
  * and not yet dequeued (the engine guarantees this under its lock).
- * Thread-safe, non-blocking.  Returns 0 when the request was made; the op
- * still completes exactly once.
+ * Thread-safe, non-blocking.  The op still completes exactly once.
+ *
+ * When report is not NULL, it is completed (dequeued like any op, kind
+ * OVIO__PORT_CANCEL, status OVIO_OK) once the OS has answered, with result
+ * the truth about op (an ovio_cancel_result):
+ *   OVIO_CANCEL_DONE       cancelled: op completes with OVIO_ECANCELED
+ *   OVIO_CANCEL_REQUESTED  op was running; the OS was asked to stop it, and
+ *                          it completes with OVIO_ECANCELED or its result
+ *   OVIO_CANCEL_TOO_LATE   op had already finished; it completes with its
+ *                          real result
+ * report is then owned by the port until dequeued.  With report NULL the
+ * answer is dropped (close, disconnect and deadlines need none).
+ * Returns 0, or an ovio_err when the cancel could not be asked at all (then
+ * report is not completed).
  */
-int ovio__port_cancel(ovio__port *p, ovio__port_op *op);
+int ovio__port_cancel(ovio__port *p, ovio__port_op *op, ovio__port_op *report);
 
 /*
  * ovio__port_dequeue waits up to timeout_ms (-1: forever) for completions

@@ -156,6 +156,12 @@ tp_run(ovio__port_op *op, const sigset_t *open_mask)
 		}
 		return;
 	}
+	if (op->kind == OVIO__PORT_SETSIZE) {
+		if (ftruncate((int) op->fd, (off_t) op->offset) != 0) {
+			tp_fail(op, errno);
+		}
+		return;
+	}
 	if (op->stream && (e = tp_wait_ready(op, open_mask)) != 0) {
 		tp_fail(op, e);
 		return;
@@ -285,11 +291,17 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 	return (0);
 }
 
+/*
+ * Queued: taken off the queue, cancelled for sure.  Running on a stream:
+ * interrupted (it may still have got its data).  Running on a regular file
+ * or already done: too late, its real result follows.
+ */
 static int
-tp_cancel(ovio__port *port, ovio__port_op *op)
+tp_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 {
 	tp_port   *p = (tp_port *) port;
 	tp_worker *w;
+	uint64_t   outcome = OVIO_CANCEL_TOO_LATE;
 
 	pthread_mutex_lock(&p->mtx);
 	__atomic_store_n(&op->cancel, 1, __ATOMIC_RELEASE);
@@ -297,11 +309,18 @@ tp_cancel(ovio__port *port, ovio__port_op *op)
 		op->state  = TP_DONE;
 		op->status = OVIO_ECANCELED;
 		tp_push(&p->done, op);
-		pthread_cond_signal(&p->done_cv);
+		outcome = OVIO_CANCEL_DONE;
 	} else if (op->state == TP_RUNNING && op->stream &&
 	    (w = op->priv[0]) != NULL) {
 		pthread_kill(w->tid, TP_SIGNAL);
+		outcome = OVIO_CANCEL_REQUESTED;
 	}
+	if (report != NULL) {
+		report->result = outcome;
+		report->state  = TP_DONE;
+		tp_push(&p->done, report);
+	}
+	pthread_cond_signal(&p->done_cv);
 	pthread_mutex_unlock(&p->mtx);
 	return (0);
 }

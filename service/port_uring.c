@@ -8,9 +8,13 @@
  * mutex (the SQ ring has one producer at a time); the completion side has a
  * single consumer, the engine's completion thread.
  *
- * Cancel submits IORING_OP_ASYNC_CANCEL for the op's user_data.  Its own CQE
- * (user_data = &uring_cancel_mark) is dropped here: the truth about the
- * cancelled op is in that op's CQE, -ECANCELED or its real result.
+ * Cancel submits IORING_OP_ASYNC_CANCEL for the op's user_data.  Its CQE
+ * tells the truth about the cancel (0: cancelled, -EALREADY: running, asked
+ * to stop, -ENOENT: already finished) and completes the caller's report op;
+ * without a report its user_data is &uring_cancel_mark and it is dropped.
+ *
+ * Set-size uses IORING_OP_FTRUNCATE (Linux 6.9), probed at start-up; the
+ * opcode is spelled out because Debian 12's headers predate it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +39,7 @@
 int ovio__err_from_errno(int e);
 
 #define URING_DEFAULT_ENTRIES 256
+#define URING_OP_FTRUNCATE 55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
 static char uring_wake_mark;   /* user_data of wake-up NOPs */
@@ -44,6 +49,7 @@ typedef struct uring_port {
 	struct io_uring ring;
 	pthread_mutex_t sq_mtx;
 	unsigned        entries;
+	int             has_ftruncate;
 } uring_port;
 
 /*
@@ -103,6 +109,14 @@ uring_open(ovio__port **pp, unsigned threads, const char **why)
 		*why = "io_uring lacks NODROP / EXT_ARG (kernel older than 5.11)";
 		return (OVIO_ENOTSUP);
 	}
+	{
+		struct io_uring_probe *probe = io_uring_get_probe_ring(&p->ring);
+		if (probe != NULL) {
+			p->has_ftruncate =
+			    io_uring_opcode_supported(probe, URING_OP_FTRUNCATE);
+			io_uring_free_probe(probe);
+		}
+	}
 	pthread_mutex_init(&p->sq_mtx, NULL);
 	*pp = &p->base;
 	return (0);
@@ -123,6 +137,10 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	struct io_uring_sqe *sqe;
 	uint64_t             off = op->stream ? (uint64_t) -1 : op->offset;
 
+	if (op->kind == OVIO__PORT_SETSIZE && !p->has_ftruncate) {
+		op->status = OVIO_ENOTSUP;
+		return (OVIO_ENOTSUP);
+	}
 	pthread_mutex_lock(&p->sq_mtx);
 	if ((sqe = uring_sqe(p)) == NULL) {
 		pthread_mutex_unlock(&p->sq_mtx);
@@ -141,6 +159,12 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	case OVIO__PORT_FLUSH:
 		io_uring_prep_fsync(sqe, (int) op->fd, 0);
 		break;
+	case OVIO__PORT_SETSIZE:
+		io_uring_prep_rw(
+		    URING_OP_FTRUNCATE, sqe, (int) op->fd, NULL, 0, op->offset);
+		break;
+	default:
+		break;
 	}
 	sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, op);
@@ -150,7 +174,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 }
 
 static int
-uring_cancel(ovio__port *port, ovio__port_op *op)
+uring_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 {
 	uring_port          *p = (uring_port *) port;
 	struct io_uring_sqe *sqe;
@@ -162,7 +186,11 @@ uring_cancel(ovio__port *port, ovio__port_op *op)
 		return (OVIO_EBUSY);
 	}
 	io_uring_prep_cancel(sqe, op, 0);
-	io_uring_sqe_set_data(sqe, &uring_cancel_mark);
+	if (report != NULL) {
+		io_uring_sqe_set_data(sqe, report);
+	} else {
+		io_uring_sqe_set_data(sqe, &uring_cancel_mark);
+	}
 	uring_flush(p);
 	pthread_mutex_unlock(&p->sq_mtx);
 	return (0);
@@ -196,7 +224,11 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		    data == NULL) {
 			continue;
 		}
-		if (cqe->res < 0) {
+		if (op->kind == OVIO__PORT_CANCEL) {
+			op->result = cqe->res == 0 ? OVIO_CANCEL_DONE
+			           : cqe->res == -EALREADY ? OVIO_CANCEL_REQUESTED
+			                                   : OVIO_CANCEL_TOO_LATE;
+		} else if (cqe->res < 0) {
 			op->status   = ovio__err_from_errno(-cqe->res);
 			op->os_error = -cqe->res;
 		} else {

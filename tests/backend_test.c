@@ -98,7 +98,7 @@ one(int ms)
 	int            n        = 0;
 
 	while (n == 0 && tu_now_ms() < deadline) {
-		n = ovio__port_dequeue(port, ops, 4, 50);
+		n = ovio__port_dequeue(port, ops, 1, 50);
 	}
 	ck_assert_int_eq(n, 1);
 	return (ops[0]);
@@ -239,7 +239,7 @@ fifo_pair(int *rd, int *wr)
 
 START_TEST(cancel_pending_fifo_read)
 {
-	ovio__port_op op;
+	ovio__port_op op, rep, *first, *second;
 	char          buf[16];
 	int           rd, wr;
 
@@ -251,10 +251,19 @@ START_TEST(cancel_pending_fifo_read)
 	op.stream = 1;
 	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
 	none(200); /* pending: nobody writes */
-	ck_assert_int_eq(ovio__port_cancel(port, &op), 0);
-	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(ovio__port_cancel(port, &op, &rep), 0);
+	first = one(2000);
+	second = one(2000);
+	/* Both the op and the report complete, in either order. */
+	ck_assert(first != second);
+	ck_assert(first == &op || first == &rep);
+	ck_assert(second == &op || second == &rep);
 	ck_assert_int_eq(op.status, OVIO_ECANCELED);
 	ck_assert_uint_eq(op.result, 0);
+	ck_assert_int_eq(rep.kind, OVIO__PORT_CANCEL);
+	/* Pending in the OS: cancelled outright, or interrupted. */
+	ck_assert(rep.result == OVIO_CANCEL_DONE ||
+	    rep.result == OVIO_CANCEL_REQUESTED);
 	none(100); /* exactly once */
 
 	/* The FIFO still works afterwards. */
@@ -272,7 +281,7 @@ END_TEST
 
 START_TEST(cancel_after_completion)
 {
-	ovio__port_op op;
+	ovio__port_op op, rep, *first, *second;
 	char          buf[16];
 	int           fd;
 
@@ -283,12 +292,18 @@ START_TEST(cancel_after_completion)
 	prep(&op, OVIO__PORT_READ, fd, buf, sizeof(buf), 0);
 	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
 	usleep(100000); /* the read is done in the kernel, not dequeued */
-	ck_assert_int_eq(ovio__port_cancel(port, &op), 0);
-	ck_assert_ptr_eq(one(2000), &op);
-	/* The I/O won the race: its real result, once. */
+	ck_assert_int_eq(ovio__port_cancel(port, &op, &rep), 0);
+	first  = one(2000);
+	second = one(2000);
+	ck_assert(first != second);
+	ck_assert(first == &op || first == &rep);
+	ck_assert(second == &op || second == &rep);
+	/* The I/O won the race: its real result, once, and the report
+	 * says so. */
 	ck_assert_int_eq(op.status, OVIO_OK);
 	ck_assert_uint_eq(op.result, 8);
 	ck_assert_mem_eq(buf, "complete", 8);
+	ck_assert_uint_eq(rep.result, OVIO_CANCEL_TOO_LATE);
 	none(100);
 	close(fd);
 }
@@ -363,6 +378,26 @@ START_TEST(failed_submit_has_no_completion)
 }
 END_TEST
 
+START_TEST(setsize_file)
+{
+	ovio__port_op op;
+	struct stat   st;
+	int           fd;
+
+	if (!open_port(_i)) {
+		return;
+	}
+	fd = file_with("s", "0123456789", 0);
+	prep(&op, OVIO__PORT_SETSIZE, fd, NULL, 0, 3);
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 3);
+	close(fd);
+}
+END_TEST
+
 START_TEST(wake_returns_empty)
 {
 	ovio__port_op *ops[4];
@@ -405,6 +440,7 @@ backend_suite(void)
 	CASE(write_file);
 	CASE(short_read_at_eof);
 	CASE(flush_file);
+	CASE(setsize_file);
 	CASE(error_is_mapped);
 	CASE(cancel_pending_fifo_read);
 	CASE(cancel_after_completion);
