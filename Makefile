@@ -61,7 +61,7 @@ HOST_OBJ := $(call obj,$(HOST_SRC))
 MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
-TESTS    := unit_test backend_test e2e_test
+TESTS    := unit_test backend_test e2e_test race_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client
 
 .PHONY: all test run deps install clean bench check-san
@@ -160,5 +160,94 @@ install: all
 clean:
 	rm -rf build run
 
+# ---------------------------------------------------------------------------
+# Windows (issue 4): cross-compiled with mingw-w64 into build/win, tested
+# under Wine.  Its own variables and rules; nothing above depends on them.
+#
+#   make windows     install/win-deps.sh, then build/win/oviod.exe,
+#                    build/win/ovio.exe and build/win/tests/*.exe
+#   make test-win    make windows, then tests/win/run.sh (Wine)
+# ---------------------------------------------------------------------------
+WIN_CC     ?= x86_64-w64-mingw32-gcc
+WIN_AR     ?= x86_64-w64-mingw32-ar
+WIN_B      := build/win
+WIN_DEPS   := build/win-deps
+WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice \
+	-I$(WIN_B)/gen -I$(WIN_DEPS)/include -DNNG_STATIC_LIB \
+	-D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601
+# Static: no libwinpthread / libgcc DLLs at run time (see install/win-deps.sh).
+# oviod.exe wraps nng_fini, which hangs under Wine (see main_windows.c).
+WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lprotobuf-c -lws2_32 -ladvapi32 \
+	-lshell32 -lntdll -static -pthread
+WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
+
+WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
+WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
+	lib/blocking.c lib/platform_windows.c $(WIN_B)/gen/ovio.pb-c.c
+WIN_SVC_SRC  := service/engine.c service/dispatch.c service/server.c \
+	service/session.c service/handle.c service/deferred_close.c \
+	service/log.c service/oviod.c service/fs_path.c service/fs_windows.c \
+	service/port.c service/port_list_windows.c service/port_iocp.c
+WIN_HOST_SRC := service/host_windows.c
+WIN_MAIN_SRC := service/main_windows.c
+WIN_CLI_SRC  := client/ovio.c client/progress.c
+WIN_TESTS    := backend_win_test
+
+win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))
+
+WIN_LIB_OBJ  := $(call win_obj,$(WIN_LIB_SRC))
+WIN_SVC_OBJ  := $(call win_obj,$(WIN_SVC_SRC))
+WIN_HOST_OBJ := $(call win_obj,$(WIN_HOST_SRC))
+WIN_MAIN_OBJ := $(call win_obj,$(WIN_MAIN_SRC))
+WIN_CLI_OBJ  := $(call win_obj,$(WIN_CLI_SRC))
+WIN_TEST_BIN := $(addprefix $(WIN_B)/tests/,$(addsuffix .exe,$(WIN_TESTS)))
+
+.PHONY: windows windows-build test-win
+windows:
+	$(Q)install/win-deps.sh $(WIN_DEPS)
+	$(Q)$(MAKE) --no-print-directory windows-build
+
+windows-build: $(WIN_B)/oviod.exe $(WIN_B)/ovio.exe $(WIN_B)/libovio.a \
+	$(WIN_TEST_BIN)
+
+test-win: windows
+	$(Q)tests/win/run.sh
+
+$(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h: proto/ovio.proto
+	@mkdir -p $(WIN_B)/gen
+	@echo "  PROTOC  $< (win)"
+	$(Q)$(PROTOC_C) --c_out=$(WIN_B)/gen -Iproto $<
+
+$(WIN_B)/obj/%.o: %.c | $(WIN_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  WINCC   $<"
+	$(Q)$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
+
+$(WIN_B)/obj/gen/%.o: $(WIN_B)/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo "  WINCC   $<"
+	$(Q)$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
+
+$(WIN_B)/libovio.a: $(WIN_LIB_OBJ)
+	@echo "  WINAR   $@"
+	$(Q)rm -f $@ && $(WIN_AR) rcs $@ $^
+
+$(WIN_B)/oviod.exe: $(WIN_MAIN_OBJ) $(WIN_SVC_OBJ) $(WIN_HOST_OBJ) \
+		$(WIN_B)/libovio.a
+	@echo "  WINLD   $@"
+	$(Q)$(WIN_CC) -Wl,--wrap=nng_fini -o $@ $^ $(WIN_LIBS)
+
+$(WIN_B)/ovio.exe: $(WIN_CLI_OBJ) $(WIN_B)/libovio.a
+	@echo "  WINLD   $@"
+	$(Q)$(WIN_CC) -o $@ $^ $(WIN_LIBS)
+
+# Test programs link the engine and host without main_windows.o.
+$(WIN_B)/tests/%.exe: $(WIN_B)/obj/tests/win/%.o $(WIN_SVC_OBJ) \
+		$(WIN_HOST_OBJ) $(WIN_B)/libovio.a
+	@mkdir -p $(dir $@)
+	@echo "  WINLD   $@"
+	$(Q)$(WIN_CC) -o $@ $^ $(WIN_CHECK_LIBS) $(WIN_LIBS)
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(WIN_B)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -383,23 +383,24 @@ START_TEST(killed_client_is_cleaned_up)
 	char         fifo[512], file[512], cmd[1024], line[16] = "";
 	FILE        *child;
 	ovio_client *c;
-	uint64_t     eight = 8, h;
+	uint64_t     pending = 4, h; /* the reads on the FIFO */
 	int          fds_before;
 	pid_t        pid;
 
 	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
 	snprintf(file, sizeof(file), "%s/held", d.root);
 	tu_write_random(file, 4096, 1);
+	/* The client holds "held" open as well: it is its second path. */
 	fds_before = tu_fd_count(d.pid);
 
 	/* A separate program: nng cannot be used in a fork of this one. */
 	snprintf(cmd, sizeof(cmd), "%s/tests/hold_client", tu_build());
-	char *argv[] = { cmd, d.url, "p", "held", "8", NULL };
+	char *argv[] = { cmd, d.url, "reads", "8", "p", "held", NULL };
 	pid          = tu_spawn(argv, &child);
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), child));
 	ck_assert_str_eq(line, "ready\n");
 	c = tu_connect(&d);
-	ck_assert(tu_wait_status(c, 2000, ops_at_least, &eight));
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &pending));
 	ck_assert(tu_fd_open_to(d.pid, fifo));
 	ck_assert(tu_fd_open_to(d.pid, file));
 

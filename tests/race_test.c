@@ -1,0 +1,800 @@
+/*
+ * race_test.c - exactly once, under the races: cancel at every moment,
+ * close and disconnect with I/O pending in a slow file system, stale
+ * handles, buffer lifetime, back-pressure and head-of-line isolation.
+ *
+ * "Pending" for regular-file I/O comes from tests/gatefs.py, a FUSE file
+ * system mounted at ROOT/gate whose I/O on files named gate* waits while
+ * the gate is closed.  Cases that need it skip with a message when FUSE is
+ * unavailable.  The backend is $OVIO_TEST_BACKEND (tests/run.sh runs this
+ * suite on each).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static tu_daemon d;
+static pid_t     gate_pid;
+static char      gate_mnt[512], gate_back[512], gate_ctl[512];
+
+static const char *
+backend(void)
+{
+	return (getenv("OVIO_TEST_BACKEND"));
+}
+
+static void
+start(void)
+{
+	tu_daemon_start(&d, backend(), "--max-ops", "256", NULL);
+	gate_pid = 0;
+}
+
+static void
+gate_set(bool closed)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/closed", gate_ctl);
+	if (closed) {
+		int fd = open(path, O_CREAT | O_WRONLY, 0644);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	} else {
+		unlink(path);
+	}
+}
+
+static int
+gate_waiting(void)
+{
+	char  path[600];
+	FILE *f;
+	int   n = -1;
+
+	snprintf(path, sizeof(path), "%s/waiting", gate_ctl);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%d", &n) != 1) {
+			n = -1;
+		}
+		fclose(f);
+	}
+	return (n);
+}
+
+/* Waits until n operations wait at the gate. */
+static void
+gate_wait_for(int n)
+{
+	int64_t deadline = tu_now_ms() + 5000;
+
+	while (gate_waiting() < n && tu_now_ms() < deadline) {
+		usleep(1000);
+	}
+	ck_assert_int_ge(gate_waiting(), n);
+}
+
+static void
+gate_wait_for_kind(int n, ovio_op kind)
+{
+	int64_t deadline = tu_now_ms() + 5000;
+
+	while (gate_waiting() < n && tu_now_ms() < deadline) {
+		usleep(1000);
+	}
+	ck_assert_msg(gate_waiting() >= n, "op %d never reached the gate",
+	    (int) kind);
+}
+
+/* Mounts gatefs at ROOT/gate; returns false (and says why) if it cannot. */
+static bool
+gate_mount(void)
+{
+	int64_t deadline;
+	char    probe[600];
+
+	if (access("/dev/fuse", R_OK | W_OK) != 0 || geteuid() != 0 ||
+	    system("/usr/bin/python3 -c 'import fusepy' 2>/dev/null") != 0) {
+		fprintf(stderr, "SKIP %s: FUSE (/dev/fuse, root, python3-fusepy) "
+		                "is unavailable here\n",
+		    tcase_name());
+		return (false);
+	}
+	snprintf(gate_mnt, sizeof(gate_mnt), "%s/gate", d.root);
+	snprintf(gate_back, sizeof(gate_back), "%s/gate-backing", d.dir);
+	snprintf(gate_ctl, sizeof(gate_ctl), "%s/gate-control", d.dir);
+	mkdir(gate_mnt, 0755);
+	mkdir(gate_back, 0755);
+	mkdir(gate_ctl, 0755);
+	gate_pid = fork();
+	ck_assert_int_ge(gate_pid, 0);
+	if (gate_pid == 0) {
+		execl("/usr/bin/python3", "python3", "tests/gatefs.py", gate_back,
+		    gate_mnt, gate_ctl, (char *) NULL);
+		_exit(127);
+	}
+	snprintf(probe, sizeof(probe), "%s/waiting", gate_ctl);
+	deadline = tu_now_ms() + 10000;
+	for (;;) {
+		struct stat a, b;
+		if (stat(gate_mnt, &a) == 0 && stat(d.root, &b) == 0 &&
+		    a.st_dev != b.st_dev && access(probe, R_OK) == 0) {
+			break;
+		}
+		ck_assert_msg(tu_now_ms() < deadline, "gatefs did not mount");
+		usleep(10000);
+	}
+	return (true);
+}
+
+static void
+stop(void)
+{
+	if (gate_pid > 0) {
+		gate_set(false);
+		tu_daemon_stop(&d, SIGKILL);
+		umount2(gate_mnt, MNT_DETACH);
+		waitpid(gate_pid, NULL, 0);
+		gate_pid = 0;
+	}
+	tu_daemon_cleanup(&d);
+}
+
+/* ---- completions ---- */
+
+#define MAXC 4096
+typedef struct collector {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	int             n;
+	ovio_result     res[MAXC];
+	uint8_t         data[8]; /* first bytes of the first read's data */
+} collector;
+
+static void
+coll_init(collector *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+}
+
+static void
+coll_cb(void *arg, const ovio_result *r)
+{
+	collector *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	if (c->n < MAXC) {
+		c->res[c->n] = *r;
+		if (r->op == OVIO_OP_READ && r->status == 0 && r->bytes > 0 &&
+		    c->data[0] == 0) {
+			memcpy(c->data, r->data, r->bytes < 8 ? r->bytes : 8);
+		}
+		c->res[c->n].data = NULL;
+	}
+	c->n++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+static int
+coll_wait(collector *c, int n, int ms)
+{
+	int64_t deadline = tu_now_ms() + ms;
+	int     got;
+
+	pthread_mutex_lock(&c->mtx);
+	while (c->n < n && tu_now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
+	}
+	got = c->n;
+	pthread_mutex_unlock(&c->mtx);
+	return (got);
+}
+
+static const ovio_result *
+coll_find(collector *c, uint64_t tag, int *count)
+{
+	const ovio_result *r = NULL;
+	int                i;
+
+	*count = 0;
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < c->n && i < MAXC; i++) {
+		if (c->res[i].tag == tag) {
+			r = &c->res[i];
+			(*count)++;
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return (r);
+}
+
+static bool
+idle(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->handles == 0 && st->ops_in_flight == 0);
+}
+
+static bool
+at_least_ops(const ovio_service_status *st, void *arg)
+{
+	return (st->ops_in_flight >= *(uint64_t *) arg);
+}
+
+/* ---- 1. cancel races ---- */
+
+static const ovio_op race_ops[] = { OVIO_OP_READ, OVIO_OP_WRITE,
+	OVIO_OP_FLUSH, OVIO_OP_SETSIZE };
+static const char *race_names[] = { "read", "write", "flush", "set-size" };
+
+/*
+ * One round: submit op (tag), cancel it at the moment `when` says, and check
+ * that exactly one completion came and that it agrees with the cancel reply.
+ */
+static void
+cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
+    int when, collector *col)
+{
+	static char        buf[4096];
+	ovio_request       rq = { .op = kind, .tag = tag, .handle = h };
+	ovio_cancel_result what;
+	const ovio_result *r;
+	int                count, before = col->n;
+
+	switch (kind) {
+	case OVIO_OP_READ:
+		rq.length = sizeof(buf);
+		break;
+	case OVIO_OP_WRITE:
+		memset(buf, 'w', sizeof(buf));
+		rq.data   = buf;
+		rq.length = sizeof(buf);
+		break;
+	case OVIO_OP_SETSIZE:
+		rq.length = 65536 - (tag % 2); /* a real change each time */
+		break;
+	default:
+		break;
+	}
+	if (when == 1) {
+		gate_set(true);
+	}
+	ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	if (when == 1) {
+		gate_wait_for_kind(1, kind);
+	} else if (when == 2) {
+		ck_assert_int_eq(coll_wait(col, before + 1, 5000), before + 1);
+	}
+	ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
+	if (when == 1) {
+		gate_set(false);
+	}
+	ck_assert_int_eq(coll_wait(col, before + 1, 10000), before + 1);
+	usleep(2000); /* room for a second completion, which must not come */
+	r = coll_find(col, tag, &count);
+	ck_assert_msg(count == 1, "%s tag %llu completed %d times",
+	    race_names[kind == OVIO_OP_READ ? 0 : kind == OVIO_OP_WRITE ? 1
+	               : kind == OVIO_OP_FLUSH                      ? 2
+	                                                            : 3],
+	    (unsigned long long) tag, count);
+	switch (what) {
+	case OVIO_CANCEL_DONE:
+		ck_assert_int_eq(r->status, OVIO_ECANCELED);
+		break;
+	case OVIO_CANCEL_TOO_LATE:
+	case OVIO_CANCEL_NOT_FOUND:
+		ck_assert_msg(r->status == OVIO_OK, "cancel said %d, op got %s",
+		    what, ovio_errname(r->status));
+		break;
+	case OVIO_CANCEL_REQUESTED:
+		ck_assert(r->status == OVIO_OK || r->status == OVIO_ECANCELED);
+		break;
+	}
+	if (when == 2) {
+		ck_assert_int_eq(what, OVIO_CANCEL_NOT_FOUND);
+	}
+	if (when == 1) {
+		/* It was pending: the cancel found it. */
+		ck_assert_int_ne(what, OVIO_CANCEL_NOT_FOUND);
+	}
+}
+
+START_TEST(cancel_races_every_kind)
+{
+	ovio_client *c;
+	collector   *col = malloc(sizeof(*col));
+	uint64_t     h, tag = 1;
+	int          k, when, i;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	/* Content, so reads are not at end of file (the kernel answers
+	 * those without asking the file system). */
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+		tu_write_random(path, 65536, 4);
+	}
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
+	    0);
+	for (k = 0; k < 4; k++) {
+		for (when = 0; when < 3; when++) {
+			int rounds = when == 0 ? 25 : 4;
+			for (i = 0; i < rounds; i++) {
+				cancel_round(c, h, race_ops[k], tag++, when, col);
+			}
+		}
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert(tu_wait_status(c, 2000, idle, NULL));
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+/* ---- 2. close with N operations pending in the gate ---- */
+
+START_TEST(close_with_pending_gate_io)
+{
+	enum { N = 8 };
+	ovio_client *c;
+	collector   *col = malloc(sizeof(*col));
+	uint64_t     h;
+	char         path[600], gfile[600];
+	int          i, count;
+	const ovio_result *r;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	snprintf(gfile, sizeof(gfile), "%s/gatefile", gate_mnt);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 8192, 3);
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h), 0);
+	gate_set(true);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .offset = (uint64_t) i * 512, .length = 512 };
+		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	}
+	gate_wait_for(1);
+	uint64_t n = N;
+	ck_assert(tu_wait_status(c, 2000, at_least_ops, &n));
+
+	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 100, .handle = h };
+	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	usleep(50000);
+	/* Closing: new operations fail at once; the handle is still open. */
+	ovio_request late = { .op = OVIO_OP_READ, .tag = 200, .handle = h,
+		.length = 1 };
+	ck_assert_int_eq(ovio_submit(c, &late, coll_cb, col), 0);
+	ck_assert_int_eq(coll_wait(col, 1, 2000), 1);
+	ck_assert_uint_eq(col->res[0].tag, 200);
+	ck_assert_int_eq(col->res[0].status, OVIO_ECLOSING);
+	ck_assert(tu_fd_open_to(d.pid, gfile));
+
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, N + 2, 10000), N + 2);
+	/* The close reply came after every one of the N completions. */
+	ck_assert_uint_eq(col->res[N + 1].tag, 100);
+	ck_assert_int_eq(col->res[N + 1].status, OVIO_OK);
+	for (i = 0; i < N; i++) {
+		r = coll_find(col, (uint64_t) i + 1, &count);
+		ck_assert_int_eq(count, 1);
+		ck_assert(r->status == OVIO_OK || r->status == OVIO_ECANCELED);
+	}
+	ck_assert(!tu_fd_open_to(d.pid, gfile));
+	ck_assert(tu_wait_status(c, 2000, idle, NULL));
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+/* ---- 3. no stale-handle hazard ---- */
+
+START_TEST(late_completion_belongs_to_its_handle)
+{
+	ovio_client *c;
+	collector   *col = malloc(sizeof(*col));
+	uint64_t     ha, hb;
+	char         apath[600], bpath[600], bcopy[600], cmd[2000];
+	uint8_t      aorig[8];
+	const ovio_result *r;
+	int          count;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	snprintf(apath, sizeof(apath), "%s/gateA", gate_back);
+	snprintf(bpath, sizeof(bpath), "%s/B", d.root);
+	snprintf(bcopy, sizeof(bcopy), "%s/B.orig", d.dir);
+	tu_write_random(apath, 4096, 10);
+	{
+		FILE *f = fopen(apath, "rb");
+		ck_assert_uint_eq(fread(aorig, 1, 8, f), 8);
+		fclose(f);
+	}
+	tu_write_random(bpath, 4096, 11);
+	tu_write_random(bcopy, 4096, 11);
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "gate/gateA", OVIO_OPEN_READ | OVIO_OPEN_WRITE,
+	                     0, &ha),
+	    0);
+	gate_set(true);
+	ovio_request rd = { .op = OVIO_OP_READ, .tag = 1, .handle = ha,
+		.length = 4096 };
+	ovio_request wr = { .op = OVIO_OP_WRITE, .tag = 2, .handle = ha,
+		.data = "AAAAAAAA", .length = 8 };
+	ck_assert_int_eq(ovio_submit(c, &rd, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &wr, coll_cb, col), 0);
+	gate_wait_for(1);
+	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 3, .handle = ha };
+	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	/* B opens while A's OS handle must still be open. */
+	ck_assert_int_eq(ovio_open(c, "B", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
+	                     &hb),
+	    0);
+	ck_assert_uint_ne(hb, ha);
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 3, 10000), 3);
+	r = coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	if (r->status == OVIO_OK) {
+		/* A's data (before or after A's own write), against A's tag. */
+		ck_assert(memcmp(col->data, aorig, 8) == 0 ||
+		    memcmp(col->data, "AAAAAAAA", 8) == 0);
+	}
+	/* B's file is untouched by anything meant for A. */
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", bpath, bcopy);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(ovio_close(c, hb), 0);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+/* ---- 4. buffer lifetime across a disconnect ---- */
+
+static pid_t
+hold(char **argv_tail, FILE **out)
+{
+	static char exe[512];
+	char       *argv[16];
+	int         i = 0;
+
+	snprintf(exe, sizeof(exe), "%s/tests/hold_client", tu_build());
+	argv[i++] = exe;
+	argv[i++] = d.url;
+	while (*argv_tail != NULL && i < 15) {
+		argv[i++] = *argv_tail++;
+	}
+	argv[i] = NULL;
+	return (tu_spawn(argv, out));
+}
+
+START_TEST(buffers_live_until_kernel_completion)
+{
+	ovio_client *c;
+	char         line[16], path[600];
+	char        *args[] = { "rw", "gate/gatebuf", "Z", NULL };
+	FILE        *out;
+	pid_t        pid;
+	uint64_t     two = 2;
+	uint8_t      buf[65536];
+	FILE        *f;
+	size_t       i;
+
+	if (!gate_mount()) {
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/gatebuf", gate_back);
+	tu_write_random(path, 131072, 5);
+	gate_set(true);
+	pid = hold(args, &out);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), out));
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 2000, at_least_ops, &two));
+	gate_wait_for(1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(out);
+	usleep(200000);
+	/* Still in the kernel: the service holds both buffers. */
+	{
+		ovio_service_status st;
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		ck_assert_uint_eq(st.ops_in_flight, 2);
+		ck_assert_uint_eq(st.handles, 1);
+	}
+	gate_set(false);
+	ck_assert(tu_wait_status(c, 5000, idle, NULL));
+	/* The write's buffer was intact when the kernel took it (or the
+	 * write was cancelled before it started and the file is as it was). */
+	f = fopen(path, "rb");
+	ck_assert_uint_eq(fread(buf, 1, sizeof(buf), f), sizeof(buf));
+	fclose(f);
+	if (buf[0] == 'Z') {
+		for (i = 0; i < sizeof(buf); i++) {
+			ck_assert_int_eq(buf[i], 'Z');
+		}
+	}
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- 5. disconnect cleanup with 100 operations pending ---- */
+
+START_TEST(killed_client_with_100_pending_is_reclaimed)
+{
+	ovio_client *c, *other;
+	char         line[16], path[600];
+	char        *args[] = { "reads", "100", "f1", "f2", "f3", "f4", NULL };
+	FILE        *out;
+	pid_t        pid;
+	int          wr[4], i, fds_before;
+	uint64_t     hundred = 100, h;
+	int64_t      t0;
+	size_t       n;
+	char         buf[16];
+
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", d.root, i + 1);
+		ck_assert_int_eq(mkfifo(path, 0644), 0);
+		wr[i] = open(path, O_RDWR);
+	}
+	other = tu_connect(&d);
+	tu_write_random(path, 0, 0); /* no-op: keeps f4 a FIFO */
+	fds_before = tu_fd_count(d.pid);
+	pid        = hold(args, &out);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), out));
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 3000, at_least_ops, &hundred));
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(out);
+	t0 = tu_now_ms();
+	ck_assert(tu_wait_status(c, 2000, idle, NULL));
+	ck_assert_int_lt(tu_now_ms() - t0, 200);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", d.root, i + 1);
+		ck_assert(!tu_fd_open_to(d.pid, path));
+	}
+	ck_assert_int_le(tu_fd_count(d.pid), fds_before + 1);
+
+	/* Other clients saw nothing, and can use the files at once. */
+	ck_assert_int_eq(ovio_open(other, "f1", OVIO_OPEN_READ, 0, &h), 0);
+	ck_assert_int_eq(write(wr[0], "hi", 2), 2);
+	ck_assert_int_eq(ovio_pread(other, h, buf, sizeof(buf), 0, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(ovio_close(other, h), 0);
+	for (i = 0; i < 4; i++) {
+		close(wr[i]);
+	}
+	ovio_disconnect(c);
+	ovio_disconnect(other);
+}
+END_TEST
+
+/* ---- 7. back-pressure without loss ---- */
+
+START_TEST(past_the_limit_is_busy_and_nothing_is_lost)
+{
+	enum { N = 2000 };
+	ovio_client *c;
+	collector   *col = malloc(sizeof(*col));
+	uint64_t     h;
+	char         path[600];
+	int          i, ok = 0, busy = 0, other = 0;
+
+	coll_init(col);
+	snprintf(path, sizeof(path), "%s/data", d.root);
+	tu_write_random(path, 1 << 20, 9);
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "data", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
+			.length = 4096 };
+		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	}
+	ck_assert_int_eq(coll_wait(col, N, 20000), N);
+	for (i = 0; i < N; i++) {
+		ok += col->res[i].status == OVIO_OK;
+		busy += col->res[i].status == OVIO_EBUSY;
+		other += col->res[i].status != OVIO_OK &&
+		    col->res[i].status != OVIO_EBUSY;
+	}
+	ck_assert_int_eq(ok + busy, N);
+	ck_assert_int_eq(other, 0);
+	ck_assert_int_gt(ok, 0);
+	{
+		ovio_service_status st;
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		/* Every accepted operation completed. */
+		ck_assert_uint_eq(st.ops_submitted, st.ops_completed);
+		ck_assert_uint_eq(st.ops_submitted, (uint64_t) ok);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+START_TEST(tiny_completion_queue_loses_nothing)
+{
+	enum { N = 1000 };
+	tu_daemon    t;
+	ovio_client *c;
+	collector   *col;
+	uint64_t     h;
+	char         path[600];
+	int          i;
+
+	if (backend() != NULL && strcmp(backend(), "uring") != 0) {
+		return; /* an io_uring property */
+	}
+	if (!tu_have_uring()) {
+		fprintf(stderr, "SKIP %s: io_uring unavailable\n", tcase_name());
+		return;
+	}
+	tu_daemon_cleanup(&d);
+	setenv("OVIO_URING_ENTRIES", "8", 1);
+	tu_daemon_start(&t, "uring", "--max-ops", "2000", NULL);
+	unsetenv("OVIO_URING_ENTRIES");
+	col = malloc(sizeof(*col));
+	coll_init(col);
+	snprintf(path, sizeof(path), "%s/data", t.root);
+	tu_write_random(path, 1 << 20, 9);
+	c = tu_connect(&t);
+	ck_assert_int_eq(ovio_open(c, "data", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
+			.length = 4096 };
+		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	}
+	ck_assert_int_eq(coll_wait(col, N, 20000), N);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(col->res[i].status, OVIO_OK);
+		ck_assert_uint_eq(col->res[i].bytes, 4096);
+	}
+	ck_assert_int_eq(coll_wait(col, N + 1, 200), N); /* no extra */
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	ck_assert_int_eq(tu_daemon_stop(&t, SIGTERM), 0);
+	tu_daemon_cleanup(&t);
+	free(col);
+}
+END_TEST
+
+/* ---- 8. head-of-line isolation ---- */
+
+START_TEST(stuck_read_blocks_nobody_else)
+{
+	ovio_client *c, *c2;
+	collector   *col = malloc(sizeof(*col));
+	uint64_t     hg, h1, h2;
+	char         path[600], buf[64];
+	size_t       n;
+	int64_t      t0, stuck_until, worst = 0;
+	ovio_service_status st;
+	ovio_cancel_result  what;
+	int          rounds = 0;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	snprintf(path, sizeof(path), "%s/gatestuck", gate_back);
+	tu_write_random(path, 4096, 1);
+	snprintf(path, sizeof(path), "%s/plain", d.root);
+	tu_write_random(path, 4096, 2);
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "gate/gatestuck", OVIO_OPEN_READ, 0, &hg),
+	    0);
+	gate_set(true);
+	ovio_request rq = { .op = OVIO_OP_READ, .tag = 1, .handle = hg,
+		.length = 64 };
+	ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	gate_wait_for(1);
+
+	/* For 10 s, everything else answers within 100 ms. */
+	stuck_until = tu_now_ms() + 10000;
+	while (tu_now_ms() < stuck_until) {
+		t0 = tu_now_ms();
+		ck_assert_int_eq(ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
+		ck_assert_int_eq(ovio_pread(c, h1, buf, sizeof(buf), 0, &n), 0);
+		ck_assert_int_eq(ovio_cancel(c, 9999, &what), 0);
+		ck_assert_int_eq(ovio_close(c, h1), 0);
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		ck_assert_int_eq(ovio_connect(&c2, d.url, 1000), 0);
+		ck_assert_int_eq(ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
+		ck_assert_int_eq(ovio_close(c2, h2), 0);
+		ovio_disconnect(c2);
+		if (tu_now_ms() - t0 > worst) {
+			worst = tu_now_ms() - t0;
+		}
+		rounds++;
+		usleep(100000);
+	}
+	ck_assert_msg(worst < 100, "slowest round took %lld ms",
+	    (long long) worst);
+	ck_assert_int_eq(coll_wait(col, 1, 10), 0); /* still stuck */
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	ck_assert_int_eq(col->res[0].status, OVIO_OK);
+	ck_assert_int_gt(rounds, 20);
+	ck_assert_int_eq(ovio_close(c, hg), 0);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+static Suite *
+race_suite(void)
+{
+	Suite *s = suite_create("race");
+	TCase *tc;
+
+#define RCASE(fn, secs)                                                        \
+	tc = tcase_create(#fn);                                                \
+	tcase_add_checked_fixture(tc, start, stop);                            \
+	tcase_set_timeout(tc, secs);                                           \
+	tcase_add_test(tc, fn);                                                \
+	suite_add_tcase(s, tc)
+
+	RCASE(cancel_races_every_kind, 120);
+	RCASE(close_with_pending_gate_io, 30);
+	RCASE(late_completion_belongs_to_its_handle, 30);
+	RCASE(buffers_live_until_kernel_completion, 30);
+	RCASE(killed_client_with_100_pending_is_reclaimed, 30);
+	RCASE(past_the_limit_is_busy_and_nothing_is_lost, 60);
+	RCASE(tiny_completion_queue_loses_nothing, 60);
+	RCASE(stuck_read_blocks_nobody_else, 60);
+	return (s);
+}
+
+int
+main(void)
+{
+	const char *b = backend();
+
+	if (b != NULL && strcmp(b, "uring") == 0 && !tu_have_uring()) {
+		printf("SKIP race on uring: io_uring is unavailable here\n");
+		return (0);
+	}
+	return (tu_run(race_suite()));
+}
