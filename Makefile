@@ -44,11 +44,13 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
 LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 	lib/platform_posix.c $(B)/gen/ovio.pb-c.c
-SVC_SRC  := service/engine.c service/dispatch.c service/server.c \
+# The engine is the same on every OS; the rest is per OS.
+ENGINE_SRC := service/engine.c service/dispatch.c service/server.c \
 	service/session.c service/handle.c service/deferred_close.c \
-	service/log.c service/oviod.c service/fs_path.c service/fs_posix.c \
-	service/port.c service/port_list_linux.c service/port_uring.c \
-	service/port_threads.c
+	service/deadline.c service/log.c service/oviod.c service/fs_path.c \
+	service/port.c
+SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
+	service/port_uring.c service/port_threads.c
 HOST_SRC := service/host_posix.c
 MAIN_SRC := service/main_posix.c
 CLI_SRC  := client/ovio.c client/progress.c
@@ -184,14 +186,12 @@ WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
 	lib/blocking.c lib/platform_windows.c $(WIN_B)/gen/ovio.pb-c.c
-WIN_SVC_SRC  := service/engine.c service/dispatch.c service/server.c \
-	service/session.c service/handle.c service/deferred_close.c \
-	service/log.c service/oviod.c service/fs_path.c service/fs_windows.c \
-	service/port.c service/port_list_windows.c service/port_iocp.c
+WIN_SVC_SRC  := $(ENGINE_SRC) service/fs_windows.c \
+	service/port_list_windows.c service/port_iocp.c
 WIN_HOST_SRC := service/host_windows.c
 WIN_MAIN_SRC := service/main_windows.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c
-WIN_TESTS    := backend_win_test
+WIN_TESTS    := backend_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))
 

@@ -213,6 +213,19 @@ ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled)
 }
 
 int
+ovio_cancel_session(ovio_client *c, uint32_t *canceled)
+{
+	ovio_request rq = { .op = OVIO_OP_CANCEL, .session = true };
+	waiter       w  = { 0 };
+	int          rv;
+
+	if ((rv = call(c, &rq, &w)) == 0 && canceled != NULL) {
+		*canceled = w.res.canceled;
+	}
+	return (rv);
+}
+
+int
 ovio_close(ovio_client *c, uint64_t handle)
 {
 	ovio_request rq = { .op = OVIO_OP_CLOSE, .handle = handle };

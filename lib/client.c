@@ -159,8 +159,10 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	hdr.path       = (char *) (rq->path != NULL ? rq->path : "");
 	hdr.flags      = rq->flags;
 	hdr.mode       = rq->mode;
-	hdr.cancel_tag = rq->cancel_tag;
-	hdr.all        = rq->all;
+	hdr.cancel_tag  = rq->cancel_tag;
+	hdr.all         = rq->all;
+	hdr.session     = rq->session;
+	hdr.deadline_ms = rq->deadline_ms;
 
 	if (nng_msg_alloc(&msg, 0) != 0) {
 		return (OVIO_ENOMEM);

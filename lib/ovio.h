@@ -97,9 +97,13 @@ typedef struct ovio_service_status {
  *   FLUSH   handle
  *   STAT    handle, or path when handle is 0
  *   SETSIZE handle, length (the new size)
- *   CANCEL  cancel_tag; or handle with all set: every operation of handle
+ *   CANCEL  cancel_tag; or handle with all set: every operation of handle;
+ *           or session set: every operation of this connection
  *   CLOSE   handle
  *   STATUS  nothing
+ * Any I/O request (READ, WRITE, FLUSH, SETSIZE) may set deadline_ms: if it
+ * is still in flight that long after the service received it, it is
+ * cancelled and completes with OVIO_ETIMEDOUT (unless its I/O won).
  */
 typedef struct ovio_request {
 	ovio_op     op;
@@ -113,6 +117,8 @@ typedef struct ovio_request {
 	const void *data;
 	uint64_t    cancel_tag;
 	bool        all;
+	bool        session;
+	uint64_t    deadline_ms;
 } ovio_request;
 
 /*
@@ -185,6 +191,8 @@ int ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size);
 /* ovio_cancel: *what tells what the cancel did (may be NULL). */
 int ovio_cancel(ovio_client *c, uint64_t tag, ovio_cancel_result *what);
 int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
+/* Cancels every operation this connection has in flight. */
+int ovio_cancel_session(ovio_client *c, uint32_t *canceled);
 int ovio_close(ovio_client *c, uint64_t handle);
 int ovio_status(ovio_client *c, ovio_service_status *st);
 

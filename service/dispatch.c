@@ -56,6 +56,9 @@ op_unregister(eng_op *op)
 	s->bytes_in_flight -= op->port.len;
 	eng.ops_in_flight--;
 	op->in_flight = false;
+	if (op->deadline != 0) {
+		ovio__deadline_remove(op);
+	}
 	return (ovio__handle_drained(op->h));
 }
 
@@ -121,7 +124,13 @@ do_io(req *r)
 		op->sess             = s;
 		op->h                = h;
 		op->cancel_requested = false;
+		op->deadline_hit     = false;
 		op->in_flight        = true;
+		op->deadline         = 0;
+		if (rq->deadline_ms > 0) {
+			op->deadline = nng_clock() + (nng_time) rq->deadline_ms;
+			ovio__deadline_add(op);
+		}
 		ovio__handle_op_add(h, op);
 		s->ops_in_flight++;
 		s->bytes_in_flight += len;
@@ -173,6 +182,9 @@ ovio__engine_complete(eng_op *op)
 	}
 	nng_mtx_unlock(eng.mtx);
 
+	if (op->deadline_hit && po->status == OVIO_ECANCELED) {
+		po->status = OVIO_ETIMEDOUT; /* cancelled by its deadline */
+	}
 	rp.tag      = op->tag;
 	rp.status   = (Ovio__Status) po->status;
 	rp.os_error = po->os_error;
@@ -303,6 +315,11 @@ do_cancel(req *r)
 	nng_mtx_lock(eng.mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
+	} else if (rq->session) {
+		for (h = s->handles; h != NULL; h = h->s_next) {
+			rp.canceled += ovio__cancel_handle_ops(h);
+		}
+		rp.found = rp.canceled > 0;
 	} else if (rq->all) {
 		if ((h = ovio__handle_get(s, rq->handle, &rv)) != NULL) {
 			rp.canceled = ovio__cancel_handle_ops(h);

@@ -16,7 +16,7 @@ static void
 completer_main(void *arg)
 {
 	ovio__port_op *ops[COMPLETE_BATCH];
-	int            n, i;
+	int            n, i, wait_ms;
 
 	(void) arg;
 	for (;;) {
@@ -25,8 +25,9 @@ completer_main(void *arg)
 			nng_mtx_unlock(eng.mtx);
 			break;
 		}
+		wait_ms = ovio__deadline_expire(nng_clock(), 500);
 		nng_mtx_unlock(eng.mtx);
-		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, 500);
+		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, wait_ms);
 		for (i = 0; i < n; i++) {
 			/* The port op is the first member of the op record. */
 			ovio__engine_complete((eng_op *) ops[i]);

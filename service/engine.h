@@ -57,6 +57,9 @@ struct eng_op {
 	bool         cancel_requested;
 	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
 	eng_op      *tag_next;        /* the session's tag table */
+	nng_time     deadline;        /* 0: none (deadline.c) */
+	bool         deadline_hit;
+	eng_op      *dl_prev, *dl_next;
 	eng_op      *pool_next;
 };
 
@@ -118,6 +121,7 @@ typedef struct engine {
 
 	eng_session *sessions;
 	unsigned     nsessions;
+	eng_op      *deadlines; /* in-flight ops with a deadline */
 	uint64_t     ops_in_flight;
 	eng_counters ctr;
 
@@ -183,6 +187,11 @@ bool ovio__handle_unhold(eng_handle *h);                  /* lock held */
 bool ovio__handle_drained(const eng_handle *h);           /* lock held */
 void ovio__close_finish(eng_handle *h);                   /* lock NOT held */
 unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
+
+/* deadline.c (lock held for all) */
+void ovio__deadline_add(eng_op *op);
+void ovio__deadline_remove(eng_op *op);
+int  ovio__deadline_expire(nng_time now, int idle_ms);
 
 /* log.c */
 void ovio__log(const char *fmt, ...)
