@@ -46,10 +46,10 @@ cop_get(ovio_client *c)
 			free(op);
 			return (NULL);
 		}
-		nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
-		    NNG_DURATION_INFINITE);
 	}
 	nng_mtx_lock(c->mtx);
+	nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
+	    c->resend_ms > 0 ? c->resend_ms : NNG_DURATION_INFINITE);
 	/* Track it so a lost connection can fail it. */
 	op->prev = NULL;
 	op->next = c->busy;
@@ -163,6 +163,10 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	hdr.all         = rq->all;
 	hdr.session     = rq->session;
 	hdr.deadline_ms = rq->deadline_ms;
+	hdr.client_id   = c->client_id;
+	nng_mtx_lock(c->mtx);
+	hdr.request_id = ++c->next_request_id;
+	nng_mtx_unlock(c->mtx);
 
 	if (nng_msg_alloc(&msg, 0) != 0) {
 		return (OVIO_ENOMEM);
@@ -288,12 +292,17 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 		svc->bytes_read        = s->bytes_read;
 		svc->bytes_written     = s->bytes_written;
 		svc->requests_rejected = s->requests_rejected;
+		svc->duplicates        = s->duplicates;
 		svc->uptime_ms         = s->uptime_ms;
 		res->service           = svc;
 	}
 }
 
-/* The connection went away: fail everything still waiting. */
+/*
+ * The connection went away: fail everything still waiting, unless resend
+ * is on, in which case nng reconnects and sends the requests again (the
+ * service runs each at most once).
+ */
 static void
 client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -302,8 +311,13 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	nng_aio    **aios;
 	size_t       n = 0, i;
 
-	(void) p;
-	if (ev != NNG_PIPE_EV_REM_POST) {
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		nng_mtx_lock(c->mtx);
+		c->pipe = p;
+		nng_mtx_unlock(c->mtx);
+		return;
+	}
+	if (ev != NNG_PIPE_EV_REM_POST || c->resend_ms > 0) {
 		return;
 	}
 	/*
@@ -352,6 +366,12 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 0); /* replies: any */
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
+	/* A random identity, so the service can tell our retries apart. */
+	c->client_id = ((uint64_t) nng_random() << 32) | nng_random();
+	if (c->client_id == 0) {
+		c->client_id = 1;
+	}
 
 	/* Retry refused connections until the deadline: the service may be
 	 * starting. */
@@ -384,6 +404,29 @@ fail:
 	}
 	free(c);
 	return (rv);
+}
+
+int
+ovio_set_resend(ovio_client *c, int ms)
+{
+	if (c == NULL || ms < 0) {
+		return (OVIO_EINVAL);
+	}
+	nng_mtx_lock(c->mtx);
+	c->resend_ms = ms;
+	nng_mtx_unlock(c->mtx);
+	return (0);
+}
+
+void
+ovio__client_drop_connection(ovio_client *c)
+{
+	nng_pipe p;
+
+	nng_mtx_lock(c->mtx);
+	p = c->pipe;
+	nng_mtx_unlock(c->mtx);
+	nng_pipe_close(p);
 }
 
 void

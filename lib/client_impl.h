@@ -52,6 +52,10 @@ struct ovio_client {
 	cop       *busy;
 	cop       *pool;
 	uint64_t   next_tag; /* for the blocking calls; top bit set */
+	uint64_t   client_id;       /* random: at-most-once identity */
+	uint64_t   next_request_id; /* every request gets the next one */
+	int        resend_ms;       /* 0: REQ resend off */
+	nng_pipe   pipe;            /* the current connection (tests) */
 };
 
 /*
@@ -66,5 +70,8 @@ void ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
     const uint8_t *payload, ovio_service_status *svc);
 
 int ovio__err_from_nng(int rv);
+
+/* Test seam: closes the current connection (nng dials again). */
+void ovio__client_drop_connection(ovio_client *c);
 
 #endif

@@ -71,7 +71,6 @@ ovio__err_from_win32(unsigned long e)
 	case ERROR_NO_UNICODE_TRANSLATION:
 		return (OVIO_EINVAL);
 	case ERROR_DIRECTORY:
-	case ERROR_DIRECTORY_NOT_SUPPORTED:
 		return (OVIO_EISDIR);
 	case ERROR_FILENAME_EXCED_RANGE:
 	case ERROR_BUFFER_OVERFLOW:

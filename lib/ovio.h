@@ -85,6 +85,7 @@ typedef struct ovio_service_status {
 	uint64_t bytes_read;
 	uint64_t bytes_written;
 	uint64_t requests_rejected;
+	uint64_t duplicates; /* copies answered from the reply cache */
 	uint64_t uptime_ms;
 } ovio_service_status;
 
@@ -157,6 +158,18 @@ const char *ovio_default_endpoint(void);
  * OVIO_EADDRINVAL, OVIO_ECONNREFUSED, OVIO_ETIMEDOUT or OVIO_ENOMEM.
  */
 int ovio_connect(ovio_client **cp, const char *url, int timeout_ms);
+
+/*
+ * ovio_set_resend turns on nng's REQ resend: a request whose reply has not
+ * come after ms milliseconds, or whose connection dropped, is sent again
+ * (0, the default: never).  Safe because every request carries the client's
+ * random identity and a request id, and the service runs each write, open,
+ * flush, set-size and close at most once, answering copies with the first
+ * reply.  With resend on, a lost connection does not fail requests in
+ * flight; note that handles still die with the connection that opened them.
+ * Call it before submitting.  Returns 0 or OVIO_EINVAL.
+ */
+int ovio_set_resend(ovio_client *c, int ms);
 
 /*
  * ovio_disconnect closes the connection.  Requests still in flight complete

@@ -46,7 +46,8 @@
 	X(EOUTSIDE, 30, "path leaves the served root")                         \
 	X(ESPIPE, 31, "illegal seek")                                          \
 	X(EPERM, 32, "operation not permitted")                                \
-	X(EADDRINVAL, 33, "invalid endpoint address")
+	X(EADDRINVAL, 33, "invalid endpoint address")                         \
+	X(EREQID, 34, "request id reused for a different request")
 
 #define OVIO_ERR_ENUM(name, num, msg) OVIO_##name = num,
 typedef enum ovio_err { OVIO_ERR_MAP(OVIO_ERR_ENUM) OVIO_ERR_MAX } ovio_err;

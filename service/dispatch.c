@@ -139,6 +139,8 @@ do_io(req *r)
 		if ((rv = ovio__port_submit(eng.port, &op->port)) != 0) {
 			/* No completion will come; the handle stays open. */
 			(void) op_unregister(op);
+		} else {
+			op->ran = true;
 		}
 	}
 	if (rv != 0) {
@@ -222,6 +224,7 @@ do_open(req *r)
 		ovio__op_reply_status(r->op, rv, oserr);
 		return;
 	}
+	r->op->ran = true; /* a create took effect, whatever follows */
 	nng_mtx_lock(eng.mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
@@ -367,7 +370,8 @@ do_close(req *r)
 		rv = OVIO_ECLOSED;
 	} else if ((h = ovio__handle_get(s, r->rq->handle, &rv)) != NULL) {
 		/* The close request is answered when the handle is closed. */
-		drained = ovio__close_begin(h, r->op);
+		r->op->ran = true;
+		drained    = ovio__close_begin(h, r->op);
 	}
 	nng_mtx_unlock(eng.mtx);
 	if (h == NULL) {
@@ -402,6 +406,8 @@ ovio__dispatch(eng_op *op)
 	op->kind = 0;
 	op->h    = NULL;
 	op->sess = NULL;
+	op->rc   = NULL;
+	op->ran  = false;
 	if ((rv = ovio__wire_decode_request(op->msg, &r.rq, &r.payload,
 	         &r.plen)) != 0) {
 		nng_mtx_lock(eng.mtx);
@@ -412,6 +418,11 @@ ovio__dispatch(eng_op *op)
 	}
 	op->tag  = r.rq->tag;
 	op->kind = r.rq->op;
+	if (ovio__rc_applies(r.rq) && ovio__rc_begin(op, r.rq, r.plen)) {
+		/* A copy of a request that already ran, or is running. */
+		ovio__request__free_unpacked(r.rq, NULL);
+		return;
+	}
 	switch (r.rq->op) {
 	case OVIO__OP__OP_OPEN:
 		do_open(&r);

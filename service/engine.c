@@ -55,21 +55,16 @@ ovio__engine_start(const eng_options *o)
 		    ovio_strerror(rv), (long long) oserr);
 		return (rv);
 	}
-	if (o->backend == NULL &&
-	    ovio__port_open(&eng.port, "uring", o->threads, &why) != 0) {
-		ovio__log("io_uring unavailable (%s); using the thread pool",
-		    why);
-		rv = ovio__port_open(&eng.port, "threads", o->threads, &why);
-	} else if (o->backend == NULL) {
-		rv = 0;
-	} else {
-		rv = ovio__port_open(&eng.port, o->backend, o->threads, &why);
-	}
+	rv = ovio__port_open(&eng.port, o->backend, o->threads, &why);
 	if (rv != 0) {
 		ovio__log("cannot start backend %s: %s",
-		    o->backend != NULL ? o->backend : "threads", why);
+		    o->backend != NULL ? o->backend : "(any)", why);
 		ovio__fs_close_root(eng.rootfd);
 		return (rv);
+	}
+	if (why != NULL) {
+		/* The preferred backend was not usable here. */
+		ovio__log("%s; using %s", why, ovio__port_name(eng.port));
 	}
 	ovio__log("backend %s, root %s", ovio__port_name(eng.port), o->root);
 	if (nng_thread_create(&eng.completer, completer_main, NULL) != 0) {
@@ -144,6 +139,7 @@ ovio__engine_stop(int drain_ms)
 	nng_thread_destroy(eng.completer);
 	ovio__port_close(eng.port);
 	ovio__op_pool_fini();
+	ovio__rc_fini();
 	ovio__fs_close_root(eng.rootfd);
 	while (eng.sessions != NULL) {
 		s            = eng.sessions;
@@ -182,6 +178,7 @@ ovio__engine_status(Ovio__ServiceStatus *st)
 	st->bytes_read        = eng.ctr.bytes_read;
 	st->bytes_written     = eng.ctr.bytes_written;
 	st->requests_rejected = eng.ctr.rejected;
+	st->duplicates        = eng.ctr.duplicates;
 	st->uptime_ms         = (uint64_t) (nng_clock() - eng.started);
 	nng_mtx_unlock(eng.mtx);
 }

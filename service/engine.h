@@ -37,6 +37,7 @@
 typedef struct eng_op      eng_op;
 typedef struct eng_handle  eng_handle;
 typedef struct eng_session eng_session;
+typedef struct rc_entry    rc_entry;
 
 typedef enum { OP_IDLE, OP_RECV, OP_WORK, OP_SEND } eng_op_phase;
 
@@ -57,6 +58,9 @@ struct eng_op {
 	bool         cancel_requested;
 	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
 	eng_op      *tag_next;        /* the session's tag table */
+	rc_entry    *rc;              /* reply to keep (reply_cache.c) */
+	bool         ran;             /* the request took effect */
+	eng_op      *rc_next;         /* copies waiting for that reply */
 	nng_time     deadline;        /* 0: none (deadline.c) */
 	bool         deadline_hit;
 	eng_op      *dl_prev, *dl_next;
@@ -101,6 +105,7 @@ typedef struct eng_limits {
 typedef struct eng_counters {
 	uint64_t submitted, completed, canceled, rejected;
 	uint64_t bytes_read, bytes_written;
+	uint64_t duplicates; /* requests answered by the reply cache */
 } eng_counters;
 
 typedef struct engine {
@@ -187,6 +192,12 @@ bool ovio__handle_unhold(eng_handle *h);                  /* lock held */
 bool ovio__handle_drained(const eng_handle *h);           /* lock held */
 void ovio__close_finish(eng_handle *h);                   /* lock NOT held */
 unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
+
+/* reply_cache.c: at-most-once execution (each takes eng.mtx) */
+bool ovio__rc_applies(const Ovio__Request *rq);
+bool ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen);
+void ovio__rc_finish(eng_op *op); /* op->msg holds its reply */
+void ovio__rc_fini(void);
 
 /* deadline.c (lock held for all) */
 void ovio__deadline_add(eng_op *op);

@@ -9,6 +9,7 @@
 #ifndef OVIO_FS_H
 #define OVIO_FS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ovio.h"
@@ -38,6 +39,17 @@ int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
 int ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
     int64_t *oserr);
 int ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr);
+
+/*
+ * ovio__fs_pread_sync reads up to len bytes at offset (ignored for streams)
+ * from fd, waiting for the data, for the service's own I/O (metadata,
+ * start-up checks) on a handle that may be bound to the port.  No
+ * completion of this read ever reaches the port: on Windows it waits on an
+ * event whose low bit is set in OVERLAPPED.hEvent, with GetOverlappedResult.
+ * *got is the byte count (0 at end of file).  Any thread; blocks.
+ */
+int ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
+    int stream, size_t *got, int64_t *oserr);
 
 /* Closes an OS handle; only the deferred-close path calls this. */
 void ovio__fs_close(ovio__fd fd);

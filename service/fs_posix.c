@@ -176,6 +176,23 @@ ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr)
 	return (0);
 }
 
+int
+ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
+    int stream, size_t *got, int64_t *oserr)
+{
+	ssize_t n;
+
+	do {
+		n = stream ? read((int) fd, buf, len)
+		           : pread((int) fd, buf, len, (off_t) offset);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		return (fs_fail(oserr, errno));
+	}
+	*got = (size_t) n;
+	return (0);
+}
+
 void
 ovio__fs_close(ovio__fd fd)
 {

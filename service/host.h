@@ -28,6 +28,14 @@ void ovio__host_wait_stop(void);
 /* Tells the host's supervisor that start-up is done (systemd notify). */
 void ovio__host_ready(void);
 
+/*
+ * Releases what the libraries hold (nng_fini) just before a clean exit.
+ * On Windows this is skipped under Wine, where nng 1.5.2's nng_fini waits
+ * forever (it stops its I/O threads by closing their completion port, which
+ * does not wake them there).
+ */
+void ovio__host_fini(void);
+
 /* The default root folder when --root is not given. */
 const char *ovio__host_default_root(void);
 

@@ -113,6 +113,12 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 	}
 }
 
+void
+ovio__host_fini(void)
+{
+	nng_fini();
+}
+
 long
 ovio__host_pid(void)
 {

@@ -19,15 +19,17 @@ static const char oviod_usage[] =
     "\n"
     "Serves files under a root folder to ovio clients over nng, with\n"
     "overlapped I/O on one completion port.  Runs in the foreground; SIGTERM\n"
-    "or SIGINT stops it gracefully (cancel, drain, close, exit 0).\n"
+    "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
+    "cancel, drain, close, exit 0.\n"
     "\n"
     "options:\n"
     "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
     "                      $XDG_DATA_HOME/ovio, else ~/.local/share/ovio)\n"
     "  --listen URL        endpoint, repeatable: ipc://PATH, tcp://HOST:PORT\n"
     "                      (default: $OVIO_ENDPOINT, else %s)\n"
-    "  --backend NAME      uring or threads (default: uring if it works here,\n"
-    "                      else threads)\n"
+    "  --backend NAME      Linux: uring or threads (default: uring if it\n"
+    "                      works here, else threads; OVIO_DISABLE_URING=1\n"
+    "                      rules uring out); Windows: iocp\n"
     "  --threads N         worker threads of the threads backend (default 8)\n"
     "  --max-handles N     open handles per client (default 1024)\n"
     "  --max-ops N         operations in flight per client (default 4096)\n"
@@ -174,6 +176,6 @@ ovio__oviod_main(int argc, char **argv)
 	ovio__host_ready();
 	ovio__host_wait_stop();
 	ovio__engine_stop((int) drain);
-	nng_fini();
+	ovio__host_fini();
 	return (0);
 }

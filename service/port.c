@@ -1,17 +1,26 @@
 /* port.c - picks a backend and dispatches the port.h contract to it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ovio.h"
 #include "port_impl.h"
 
+/*
+ * With backend NULL, tries the OS's backends best first.  When one after
+ * the first is the one that opened, *why tells why the first could not
+ * ("io_uring unavailable: ..."), so the host can log the fallback;
+ * otherwise *why is NULL on success.
+ */
 int
 ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
     const char **why)
 {
 	const ovio__port_backend *const *be;
+	static char                      first_cause[160];
 	const char                      *cause = "no backend built";
 	int                              rv    = OVIO_ENOTSUP;
 
+	first_cause[0] = '\0';
 	for (be = ovio__port_backends; *be != NULL; be++) {
 		if (backend != NULL && strcmp(backend, (*be)->name) != 0) {
 			continue;
@@ -19,11 +28,18 @@ ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
 		if ((rv = (*be)->open(pp, threads, &cause)) == 0) {
 			(*pp)->be           = *be;
 			(*pp)->fail_submits = 0;
+			if (why != NULL) {
+				*why = first_cause[0] != '\0' ? first_cause : NULL;
+			}
 			return (0);
 		}
 		/* When a backend was named, its own failure is the answer. */
 		if (backend != NULL) {
 			break;
+		}
+		if (first_cause[0] == '\0') {
+			snprintf(first_cause, sizeof(first_cause),
+			    "%s unavailable (%s)", (*be)->name, cause);
 		}
 	}
 	if (backend != NULL && *be == NULL) {

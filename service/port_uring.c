@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <liburing.h>
@@ -42,6 +43,7 @@ int ovio__err_from_errno(int e);
 #define URING_OP_FTRUNCATE 55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
+static char uring_why[96];
 static char uring_wake_mark;   /* user_data of wake-up NOPs */
 
 typedef struct uring_port {
@@ -86,6 +88,10 @@ uring_open(ovio__port **pp, unsigned threads, const char **why)
 	int         rv;
 
 	(void) threads;
+	if (getenv("OVIO_DISABLE_URING") != NULL) {
+		*why = "disabled by OVIO_DISABLE_URING";
+		return (OVIO_ENOTSUP);
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		*why = "out of memory";
 		return (OVIO_ENOMEM);
@@ -100,6 +106,11 @@ uring_open(ovio__port **pp, unsigned threads, const char **why)
 		*why = rv == -ENOSYS ? "io_uring is not in this kernel"
 		     : rv == -EPERM  ? "io_uring is not permitted here"
 		                     : "io_uring_setup failed";
+		if (rv != -ENOSYS && rv != -EPERM) {
+			snprintf(uring_why, sizeof(uring_why),
+			    "io_uring_setup: %s", strerror(-rv));
+			*why = uring_why;
+		}
 		return (OVIO_ENOTSUP);
 	}
 	if (!(p->ring.features & IORING_FEAT_NODROP) ||

@@ -123,6 +123,9 @@ op_aio_cb(void *arg)
 void
 ovio__op_reply(eng_op *op)
 {
+	if (op->rc != NULL) {
+		ovio__rc_finish(op); /* at-most-once: keep the answer */
+	}
 	op->phase = OP_SEND;
 	nng_aio_set_msg(op->aio, op->msg);
 	op->msg = NULL;
@@ -142,6 +145,12 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 		/* Cannot even say why: let the request go unanswered. */
 		nng_msg_free(op->msg);
 		op->msg = NULL;
+		if (op->rc != NULL) {
+			nng_msg_alloc(&op->msg, 0); /* rc_finish needs a body */
+			ovio__rc_finish(op);
+			nng_msg_free(op->msg);
+			op->msg = NULL;
+		}
 		op_put(op);
 		return;
 	}

@@ -702,6 +702,28 @@ START_TEST(cli_errors_and_json)
 	ck_assert_int_eq(run_cli("%s/oviod --backend nope 2>/dev/null",
 	                     tu_build()),
 	    2);
+	/* Without io_uring the service falls back, and says why. */
+	ck_assert_int_eq(run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
+	                         "--listen ipc://%s/fb.sock 2>%s/fb.log & "
+	                         "sleep 0.5; %s/ovio -e ipc://%s/fb.sock status "
+	                         "| grep -q 'backend: *threads'; r=$?; kill $!; "
+	                         "wait; exit $r",
+	                     tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
+	    0);
+	ck_assert_int_eq(run_cli("grep -q 'uring unavailable (disabled by "
+	                         "OVIO_DISABLE_URING); using threads' %s/fb.log",
+	                     d.dir),
+	    0);
+	/* A forced backend that cannot start is a one-line error. */
+	ck_assert_int_eq(run_cli("OVIO_DISABLE_URING=1 %s/oviod --backend uring "
+	                         "--root %s/fb --listen ipc://%s/fb2.sock "
+	                         "2>%s/fb2.log",
+	                     tu_build(), d.dir, d.dir, d.dir),
+	    1);
+	ck_assert_int_eq(run_cli("grep -q 'cannot start backend uring: disabled' "
+	                         "%s/fb2.log",
+	                     d.dir),
+	    0);
 }
 END_TEST
 

@@ -4,7 +4,7 @@
     gatefs.py BACKING MOUNT CONTROL
 
 Mirrors BACKING at MOUNT.  While the file CONTROL/closed exists, every read,
-write, truncate, fsync and flush of a file whose name starts with "gate"
+write, truncate, fsync and create of a file whose name starts with "gate"
 waits (in the file system, so the kernel request stays pending) until the
 file is removed.  CONTROL/waiting always holds how many operations are
 waiting at the gate, so a test knows when its I/O is really pending.
@@ -107,6 +107,7 @@ class GateFS(Operations):
         return os.open(self._p(path), flags)
 
     def create(self, path, mode, fi=None):
+        self.gate.wait(path)
         return os.open(self._p(path), os.O_RDWR | os.O_CREAT, mode)
 
     def read(self, path, length, offset, fh):

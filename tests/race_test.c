@@ -22,7 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
 #include "testutil.h"
+#include "wire.h"
 
 static tu_daemon d;
 static pid_t     gate_pid;
@@ -763,6 +767,232 @@ START_TEST(stuck_read_blocks_nobody_else)
 }
 END_TEST
 
+/* ---- 6. at-most-once under resends and reconnects ---- */
+
+void ovio__client_drop_connection(ovio_client *c); /* libovio test seam */
+
+static bool
+dup_at_least(const ovio_service_status *st, void *arg)
+{
+	return (st->duplicates >= *(uint64_t *) arg);
+}
+
+static uint64_t
+submitted(ovio_client *c)
+{
+	ovio_service_status st;
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	return (st.ops_submitted);
+}
+
+START_TEST(resent_slow_requests_run_once)
+{
+	ovio_client *c, *watch;
+	collector   *col = malloc(sizeof(*col));
+	char         path[600], buf[64];
+	uint64_t     h, h2, before, two = 2;
+	int          count;
+	const ovio_result *r;
+	FILE        *f;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 65536, 4);
+	watch = tu_connect(&d);
+	c     = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 30), 0);
+
+	/* A slow write, resent every 30 ms while it waits at the gate. */
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
+	    0);
+	before = submitted(watch);
+	gate_set(true);
+	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
+		.data = "once-only", .length = 9, .offset = 100 };
+	ck_assert_int_eq(ovio_submit(c, &w, coll_cb, col), 0);
+	gate_wait_for(1);
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	usleep(100000);
+	r = coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	ck_assert_uint_eq(r->bytes, 9);
+	ck_assert_uint_eq(submitted(watch), before + 1); /* ran once */
+
+	/* A slow exclusive create: one file, one success, no EEXIST. */
+	gate_set(true);
+	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatenew",
+		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
+	ck_assert_int_eq(ovio_submit(c, &o, coll_cb, col), 0);
+	gate_wait_for(1);
+	two += 2;
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 2, 5000), 2);
+	usleep(100000);
+	r = coll_find(col, 2, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	h2 = r->handle;
+	ck_assert_int_eq(ovio_pwrite(c, h2, "x", 1, 0, NULL), 0);
+
+	/* A slow close (a read holds it at the gate): answered OK once. */
+	gate_set(true);
+	ovio_request rd = { .op = OVIO_OP_READ, .tag = 3, .handle = h,
+		.length = 16 };
+	ck_assert_int_eq(ovio_submit(c, &rd, coll_cb, col), 0);
+	gate_wait_for(1);
+	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 4, .handle = h };
+	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	two += 2;
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 4, 5000), 4);
+	usleep(100000);
+	r = coll_find(col, 4, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK); /* not EBADF: it ran once */
+	ck_assert_int_eq(ovio_close(c, h2), 0);
+
+	f = fopen(path, "rb");
+	ck_assert_int_eq(fseek(f, 100, SEEK_SET), 0);
+	ck_assert_uint_eq(fread(buf, 1, 9, f), 9);
+	fclose(f);
+	ck_assert_mem_eq(buf, "once-only", 9);
+	ovio_disconnect(c);
+	ovio_disconnect(watch);
+	free(col);
+}
+END_TEST
+
+START_TEST(reconnect_mid_operation_runs_once)
+{
+	ovio_client *c, *watch;
+	collector   *col = malloc(sizeof(*col));
+	char         path[600];
+	uint64_t     h, before, one = 1;
+	int          count;
+	const ovio_result *r;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	coll_init(col);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 65536, 4);
+	watch = tu_connect(&d);
+	c     = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 100), 0);
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
+	    0);
+	before = submitted(watch);
+
+	/* The connection drops while a write waits at the gate; nng dials
+	 * again and resends it on the new connection. */
+	gate_set(true);
+	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
+		.data = "reconnect", .length = 9 };
+	ck_assert_int_eq(ovio_submit(c, &w, coll_cb, col), 0);
+	gate_wait_for(1);
+	ovio__client_drop_connection(c);
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &one));
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	usleep(100000);
+	r = coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK); /* the first run's answer */
+	ck_assert_uint_eq(r->bytes, 9);
+	ck_assert_uint_eq(submitted(watch), before + 1);
+
+	/* An exclusive create cut off the same way: created once, and the
+	 * copy on the new connection gets the first run's answer. */
+	gate_set(true);
+	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatex",
+		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
+	ck_assert_int_eq(ovio_submit(c, &o, coll_cb, col), 0);
+	gate_wait_for(1);
+	ovio__client_drop_connection(c);
+	one++;
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &one));
+	gate_set(false);
+	ck_assert_int_eq(coll_wait(col, 2, 5000), 2);
+	usleep(100000);
+	r = coll_find(col, 2, &count);
+	ck_assert_int_eq(count, 1);
+	/* It ran: success, or "closed" because its connection went away
+	 * while it ran; never EEXIST, which a second run would say. */
+	ck_assert_msg(r->status == OVIO_OK || r->status == OVIO_ECLOSED,
+	    "exclusive create answered %s", ovio_errname(r->status));
+	snprintf(path, sizeof(path), "%s/gatex", gate_back);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ovio_disconnect(c);
+	ovio_disconnect(watch);
+	free(col);
+}
+END_TEST
+
+START_TEST(same_request_id_different_request_is_refused)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+
+	(void) c;
+	/* Two different requests with the same ids: built by hand. */
+	{
+		nng_socket s;
+		nng_msg   *m;
+		uint8_t    raw[256];
+		size_t     n;
+		int        i;
+		int        status[2];
+
+		ck_assert_int_eq(nng_req0_open(&s), 0);
+		ck_assert_int_eq(nng_dial(s, d.url, NULL, 0), 0);
+		for (i = 0; i < 2; i++) {
+			Ovio__Request rq = OVIO__REQUEST__INIT;
+			rq.tag        = 7;
+			rq.op         = OVIO__OP__OP_OPEN;
+			rq.path       = i == 0 ? "one" : "two";
+			rq.flags      = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
+			rq.client_id  = 0xabcdef;
+			rq.request_id = 42;
+			n             = ovio__request__pack(&rq, raw + 4);
+			raw[0]        = (uint8_t) n;
+			raw[1] = raw[2] = raw[3] = 0;
+			ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+			nng_msg_append(m, raw, n + 4);
+			ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+			ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+			{
+				Ovio__Reply *rp;
+				uint8_t     *p;
+				size_t       pl;
+				ck_assert_int_eq(ovio__wire_decode_reply(m, &rp, &p, &pl), 0);
+				status[i] = rp->status;
+				ovio__reply__free_unpacked(rp, NULL);
+			}
+			nng_msg_free(m);
+		}
+		nng_close(s);
+		ck_assert_int_eq(status[0], OVIO_OK);
+		ck_assert_int_eq(status[1], OVIO_EREQID);
+	}
+	/* "two" was never created. */
+	ck_assert_int_eq(ovio_open(c, "two", OVIO_OPEN_READ, 0, &h), OVIO_ENOENT);
+	ovio_disconnect(c);
+}
+END_TEST
+
 static Suite *
 race_suite(void)
 {
@@ -784,6 +1014,9 @@ race_suite(void)
 	RCASE(past_the_limit_is_busy_and_nothing_is_lost, 60);
 	RCASE(tiny_completion_queue_loses_nothing, 60);
 	RCASE(stuck_read_blocks_nobody_else, 60);
+	RCASE(resent_slow_requests_run_once, 60);
+	RCASE(reconnect_mid_operation_runs_once, 60);
+	RCASE(same_request_id_different_request_is_refused, 30);
 	return (s);
 }
 

@@ -1,0 +1,714 @@
+/*
+ * host_windows.c - oviod as a Windows service, or in a console.
+ *
+ *   oviod [options]              console run; Ctrl-C / Ctrl-Break / closing
+ *                                the console stop it gracefully
+ *   oviod install [host options] [options]
+ *                                registers the service "oviod" (LocalSystem)
+ *                                whose command line is this program, "run"
+ *                                and the options; restarts it on failure
+ *   oviod uninstall              stops (if running) and deletes it
+ *   oviod run [options]          what the SCM starts; run by hand (not by
+ *                                the SCM) it falls back to a console run
+ *
+ * Host options (taken out before the portable options are parsed):
+ *   --log FILE          append the log to FILE (service default:
+ *                       %ProgramData%\ovio\oviod.log)
+ *   --start auto|demand start type, for install (default auto)
+ *
+ * The service shell follows PostgreSQL's pg_ctl: the control handler only
+ * sets an event; the thread running ServiceMain (the "main thread" of
+ * host.h) reports START_PENDING, RUNNING once the engine listens
+ * (ovio__host_ready), STOP_PENDING with a wait hint covering the drain when
+ * the event fires, and STOPPED last, after the engine has stopped.
+ *
+ * Logging.  A service has no console (and its C runtime's stderr cannot be
+ * reopened), so each log line (ovio__host_log_event) is also appended to
+ * the log file (--log; for a service %ProgramData%\ovio\oviod.log by
+ * default) and, for a service, reported to the Event Log (source "oviod").
+ *
+ * Arguments are taken from GetCommandLineW and passed on as UTF-8, so
+ * paths outside the ANSI code page survive.
+ */
+#include <winsock2.h>
+#include <windows.h>
+
+#include <sddl.h>
+#include <shellapi.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/transport/ipc/ipc.h>
+
+#include "host.h"
+
+#define HOST_SERVICE L"oviod"
+#define HOST_DISPLAY L"ovio overlapped file I/O service"
+#define HOST_DESCRIPTION                                                       \
+	L"Serves files under a root folder to ovio clients over nng, with "    \
+	L"overlapped I/O on one I/O completion port."
+#define HOST_START_HINT 30000 /* ms: engine start-up */
+#define HOST_STOP_SLACK 5000  /* ms on top of the drain timeout */
+
+int ovio__host_main(int argc, char **argv);
+
+static HANDLE                host_stop_ev;
+static int                   host_service; /* started by the SCM */
+static SERVICE_STATUS_HANDLE host_ssh;
+static SERVICE_STATUS        host_ss;
+static CRITICAL_SECTION      host_ss_mtx;
+static HANDLE                host_evlog;
+static DWORD                 host_drain_ms = 10000;
+static int                   host_argc;
+static char                **host_argv;
+static int                   host_rv;
+static FILE                 *host_logf; /* --log, or the service's log */
+
+/* ---- stop event and console ------------------------------------------- */
+
+static HANDLE
+host_event(void)
+{
+	if (host_stop_ev == NULL) {
+		host_stop_ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+	}
+	return (host_stop_ev);
+}
+
+static BOOL WINAPI
+host_console_ctrl(DWORD type)
+{
+	switch (type) {
+	case CTRL_C_EVENT:
+	case CTRL_BREAK_EVENT:
+	case CTRL_CLOSE_EVENT:
+	case CTRL_SHUTDOWN_EVENT:
+		SetEvent(host_stop_ev); /* only signals; main thread stops */
+		return (TRUE);
+	}
+	return (FALSE);
+}
+
+/* On Windows: the stop event and the console's Ctrl-C handler. */
+void
+ovio__host_setup_signals(void)
+{
+	(void) host_event();
+	SetConsoleCtrlHandler(host_console_ctrl, TRUE);
+}
+
+/* ---- service status ---------------------------------------------------- */
+
+static const char *
+host_state_name(DWORD state)
+{
+	switch (state) {
+	case SERVICE_START_PENDING:
+		return ("START_PENDING");
+	case SERVICE_RUNNING:
+		return ("RUNNING");
+	case SERVICE_STOP_PENDING:
+		return ("STOP_PENDING");
+	case SERVICE_STOPPED:
+		return ("STOPPED");
+	}
+	return ("?");
+}
+
+static void
+host_report(DWORD state, DWORD hint)
+{
+	char line[80];
+
+	if (!host_service) {
+		return;
+	}
+	snprintf(line, sizeof(line), "service: %s", host_state_name(state));
+	ovio__host_log_event(line);
+	EnterCriticalSection(&host_ss_mtx);
+	host_ss.dwServiceType  = SERVICE_WIN32_OWN_PROCESS;
+	host_ss.dwCurrentState = state;
+	host_ss.dwWaitHint     = hint;
+	host_ss.dwControlsAccepted = state == SERVICE_RUNNING
+	    ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN
+	    : 0;
+	if (state == SERVICE_RUNNING || state == SERVICE_STOPPED) {
+		host_ss.dwCheckPoint = 0;
+	} else {
+		host_ss.dwCheckPoint++;
+	}
+	SetServiceStatus(host_ssh, &host_ss);
+	LeaveCriticalSection(&host_ss_mtx);
+}
+
+void
+ovio__host_ready(void)
+{
+	host_report(SERVICE_RUNNING, 0);
+}
+
+void
+ovio__host_wait_stop(void)
+{
+	WaitForSingleObject(host_event(), INFINITE);
+	/* The engine now drains: tell the SCM how long that may take. */
+	host_report(SERVICE_STOP_PENDING, host_drain_ms + HOST_STOP_SLACK);
+}
+
+static DWORD WINAPI
+host_ctrl(DWORD ctrl, DWORD type, void *data, void *ctx)
+{
+	(void) type;
+	(void) data;
+	(void) ctx;
+	switch (ctrl) {
+	case SERVICE_CONTROL_STOP:
+	case SERVICE_CONTROL_SHUTDOWN:
+		SetEvent(host_stop_ev); /* only signals; main thread stops */
+		return (NO_ERROR);
+	case SERVICE_CONTROL_INTERROGATE:
+		return (NO_ERROR);
+	}
+	return (ERROR_CALL_NOT_IMPLEMENTED);
+}
+
+static void WINAPI
+host_service_main(DWORD ac, LPWSTR *av)
+{
+	(void) ac;
+	(void) av; /* start parameters: the options are on the command line */
+	host_ssh = RegisterServiceCtrlHandlerExW(HOST_SERVICE, host_ctrl, NULL);
+	if (host_ssh == NULL) {
+		host_rv = 1;
+		return;
+	}
+	host_evlog = RegisterEventSourceW(NULL, HOST_SERVICE);
+	host_report(SERVICE_START_PENDING, HOST_START_HINT);
+
+	host_rv = ovio__oviod_main(host_argc, host_argv);
+
+	fflush(stderr);
+	EnterCriticalSection(&host_ss_mtx);
+	if (host_rv != 0) {
+		/* A non-zero exit makes the SCM run the failure actions. */
+		host_ss.dwWin32ExitCode           = ERROR_SERVICE_SPECIFIC_ERROR;
+		host_ss.dwServiceSpecificExitCode = (DWORD) host_rv;
+	}
+	LeaveCriticalSection(&host_ss_mtx);
+	if (host_evlog != NULL) {
+		DeregisterEventSource(host_evlog);
+		host_evlog = NULL;
+	}
+	host_report(SERVICE_STOPPED, 0); /* last: the SCM may end us now */
+}
+
+/* ---- host.h ------------------------------------------------------------ */
+
+static void
+host_mkdir_env(char *buf, size_t len, const char *var, const char *sub)
+{
+	const char *v = getenv(var);
+
+	buf[0] = '\0';
+	if (v != NULL && v[0] != '\0') {
+		snprintf(buf, len, "%s\\ovio", v);
+		(void) CreateDirectoryA(buf, NULL); /* the engine makes sub */
+		snprintf(buf, len, "%s\\ovio%s", v, sub);
+	}
+}
+
+const char *
+ovio__host_default_root(void)
+{
+	static char buf[1024];
+	const char *v;
+
+	if ((v = getenv("OVIO_ROOT")) != NULL && v[0] != '\0') {
+		return (v);
+	}
+	host_mkdir_env(buf, sizeof(buf),
+	    host_service ? "ProgramData" : "LOCALAPPDATA", "\\data");
+	return (buf[0] != '\0' ? buf : "ovio-data");
+}
+
+void
+ovio__host_timestamp(char *buf, size_t len)
+{
+	SYSTEMTIME st;
+
+	GetSystemTime(&st);
+	snprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (unsigned) st.wYear, (unsigned) st.wMonth, (unsigned) st.wDay,
+	    (unsigned) st.wHour, (unsigned) st.wMinute, (unsigned) st.wSecond,
+	    (unsigned) st.wMilliseconds);
+}
+
+/*
+ * Who may open the service's named pipes: SYSTEM, Administrators and the
+ * account oviod runs as (OWNER RIGHTS), nobody from the network and no
+ * anonymous logon (deny ACEs first, as the canonical order wants; nng also
+ * creates the pipes with PIPE_REJECT_REMOTE_CLIENTS).  "P" protects the
+ * DACL from inherited entries.
+ */
+static const WCHAR host_pipe_sddl[] =
+    L"D:P(D;;GA;;;NU)(D;;GA;;;AN)(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
+
+/* A log line from the host itself: stderr, log file, Event Log. */
+static void
+host_warn(const char *line)
+{
+	char ts[40];
+
+	ovio__host_timestamp(ts, sizeof(ts));
+	fprintf(stderr, "%s oviod: %s\n", ts, line);
+	ovio__host_log_event(line);
+}
+
+void
+ovio__host_listener_setup(nng_listener l, const char *url)
+{
+	/* nng keeps the pointer: the descriptor lives as long as we do. */
+	static PSECURITY_DESCRIPTOR sd;
+	char                        line[600];
+	int                         rv;
+
+	if (strncmp(url, "ipc://", 6) != 0) {
+		return;
+	}
+	if (sd == NULL &&
+	    !ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	        host_pipe_sddl, SDDL_REVISION_1, &sd, NULL)) {
+		snprintf(line, sizeof(line),
+		    "%s: cannot build the pipe's security descriptor (error "
+		    "%lu); using the default",
+		    url, (unsigned long) GetLastError());
+		host_warn(line);
+		sd = NULL;
+		return;
+	}
+	if ((rv = nng_listener_set_ptr(l, NNG_OPT_IPC_SECURITY_DESCRIPTOR,
+	         sd)) != 0) {
+		snprintf(line, sizeof(line),
+		    "%s: cannot set the pipe's security descriptor: %s", url,
+		    nng_strerror(rv));
+		host_warn(line);
+	}
+}
+
+/*
+ * nng 1.5.2 ends its I/O threads by closing their completion port, which
+ * wakes them on Windows but not under Wine, where nng_fini then waits
+ * forever and a stopping service never reports STOPPED.  Under Wine (ntdll
+ * exports wine_get_version) the process is about to exit anyway, so the
+ * clean-up is left to the exit; on Windows nng_fini runs as usual.
+ */
+void
+ovio__host_fini(void)
+{
+	HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+
+	if (ntdll != NULL &&
+	    GetProcAddress(ntdll, "wine_get_version") != NULL) {
+		return;
+	}
+	nng_fini();
+}
+
+long
+ovio__host_pid(void)
+{
+	return ((long) GetCurrentProcessId());
+}
+
+void
+ovio__host_log_event(const char *line)
+{
+	WCHAR        w[1024];
+	const WCHAR *strs[1] = { w };
+	WORD         type    = EVENTLOG_INFORMATION_TYPE;
+	char         ts[40];
+
+	if (host_logf != NULL) {
+		/* One call per line: the C runtime locks the stream. */
+		ovio__host_timestamp(ts, sizeof(ts));
+		fprintf(host_logf, "%s oviod: %s\n", ts, line);
+	}
+	if (host_evlog == NULL ||
+	    MultiByteToWideChar(CP_UTF8, 0, line, -1, w, 1024) == 0) {
+		return;
+	}
+	if (strstr(line, "cannot") != NULL || strstr(line, "failed") != NULL) {
+		type = EVENTLOG_ERROR_TYPE;
+	} else if (strstr(line, "abandoned") != NULL) {
+		type = EVENTLOG_WARNING_TYPE;
+	}
+	(void) ReportEventW(host_evlog, type, 0, 0, NULL, 1, 0, strs, NULL);
+}
+
+/* ---- command line ------------------------------------------------------ */
+
+/* UTF-16 -> newly allocated UTF-8 (NULL on failure). */
+static char *
+host_narrow(const WCHAR *w)
+{
+	int   n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+	char *s;
+
+	if (n <= 0 || (s = malloc((size_t) n)) == NULL) {
+		return (NULL);
+	}
+	WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+	return (s);
+}
+
+/* UTF-8 -> newly allocated UTF-16 (NULL on failure). */
+static WCHAR *
+host_widen(const char *s)
+{
+	int    n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+	WCHAR *w;
+
+	if (n <= 0 || (w = malloc((size_t) n * sizeof(WCHAR))) == NULL) {
+		return (NULL);
+	}
+	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
+	return (w);
+}
+
+/*
+ * The process's arguments as UTF-8, from the UTF-16 command line (argv of
+ * main is in the ANSI code page).  Falls back to argv.
+ */
+static char **
+host_utf8_args(int *argc, char **argv)
+{
+	LPWSTR *wv;
+	char  **v;
+	int     n, i;
+
+	if ((wv = CommandLineToArgvW(GetCommandLineW(), &n)) == NULL) {
+		return (argv);
+	}
+	if ((v = calloc((size_t) n + 1, sizeof(char *))) == NULL) {
+		LocalFree(wv);
+		return (argv);
+	}
+	for (i = 0; i < n; i++) {
+		if ((v[i] = host_narrow(wv[i])) == NULL) {
+			LocalFree(wv);
+			return (argv);
+		}
+	}
+	LocalFree(wv);
+	*argc = n;
+	return (v);
+}
+
+/*
+ * Appends one argument to a command line, quoted the way
+ * CommandLineToArgvW and the C runtime read it back.
+ */
+static int
+host_quote(WCHAR *out, size_t cap, size_t *n, const WCHAR *a)
+{
+	size_t       bs;
+	const WCHAR *c;
+
+#define HOST_PUT(ch)                                                           \
+	do {                                                                   \
+		if (*n + 2 >= cap)                                             \
+			return (-1);                                           \
+		out[(*n)++] = (ch);                                            \
+	} while (0)
+
+	HOST_PUT(L' ');
+	if (a[0] != L'\0' && wcspbrk(a, L" \t\n\v\"") == NULL) {
+		for (c = a; *c != L'\0'; c++) {
+			HOST_PUT(*c);
+		}
+		out[*n] = L'\0';
+		return (0);
+	}
+	HOST_PUT(L'"');
+	for (c = a;; c++) {
+		for (bs = 0; *c == L'\\'; c++) {
+			bs++;
+		}
+		if (*c == L'\0') {
+			for (bs *= 2; bs > 0; bs--) {
+				HOST_PUT(L'\\');
+			}
+			break;
+		}
+		if (*c == L'"') {
+			for (bs = bs * 2 + 1; bs > 0; bs--) {
+				HOST_PUT(L'\\');
+			}
+		} else {
+			for (; bs > 0; bs--) {
+				HOST_PUT(L'\\');
+			}
+		}
+		HOST_PUT(*c);
+	}
+	HOST_PUT(L'"');
+	out[*n] = L'\0';
+	return (0);
+#undef HOST_PUT
+}
+
+/* ---- install / uninstall ------------------------------------------------ */
+
+static int
+host_install(int argc, char **argv)
+{
+	static WCHAR           cmd[32768];
+	WCHAR                  exe[MAX_PATH * 4];
+	SC_HANDLE              scm = NULL, svc = NULL;
+	SERVICE_DESCRIPTIONW   desc;
+	SC_ACTION              act[3];
+	SERVICE_FAILURE_ACTIONSW fa;
+	SERVICE_FAILURE_ACTIONS_FLAG faf;
+	DWORD                  start = SERVICE_AUTO_START, n;
+	size_t                 len;
+	WCHAR                 *w;
+	int                    i, rv = 1;
+
+	n = GetModuleFileNameW(NULL, exe, MAX_PATH * 4);
+	if (n == 0 || n >= MAX_PATH * 4) {
+		fprintf(stderr, "oviod: install: cannot find my own path\n");
+		return (1);
+	}
+	/*
+	 * "C:\path\oviod.exe" run OPTIONS...: the path always quoted (an
+	 * unquoted path with spaces is a classic hole; a path holds no '"'),
+	 * each option quoted as needed.
+	 */
+	_snwprintf(cmd, 32767, L"\"%ls\" run", exe);
+	cmd[32767] = L'\0';
+	len        = wcslen(cmd);
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--start") == 0 && i + 1 < argc) {
+			if (strcmp(argv[i + 1], "demand") == 0) {
+				start = SERVICE_DEMAND_START;
+			} else if (strcmp(argv[i + 1], "auto") != 0) {
+				fprintf(stderr, "oviod: install: --start auto "
+				                "or demand\n");
+				return (2);
+			}
+			i++;
+			continue;
+		}
+		if ((w = host_widen(argv[i])) == NULL) {
+			goto toolong;
+		}
+		if (host_quote(cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w) !=
+		    0) {
+			free(w);
+			goto toolong;
+		}
+		free(w);
+	}
+
+	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE)) ==
+	    NULL) {
+		fprintf(stderr, "oviod: install: cannot open the service "
+		                "manager (error %lu; run as an administrator)\n",
+		    (unsigned long) GetLastError());
+		goto done;
+	}
+	svc = CreateServiceW(scm, HOST_SERVICE, HOST_DISPLAY,
+	    SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, start,
+	    SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL, NULL, NULL);
+	if (svc == NULL) {
+		fprintf(stderr, "oviod: install: cannot create service %ls "
+		                "(error %lu%s)\n",
+		    HOST_SERVICE, (unsigned long) GetLastError(),
+		    GetLastError() == ERROR_SERVICE_EXISTS
+		        ? ": already installed"
+		        : "");
+		goto done;
+	}
+	desc.lpDescription = (LPWSTR) HOST_DESCRIPTION;
+	(void) ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc);
+
+	/* Restart after 5 s, 5 s, then 60 s; forget failures after a day. */
+	act[0].Type  = SC_ACTION_RESTART;
+	act[0].Delay = 5000;
+	act[1]       = act[0];
+	act[2].Type  = SC_ACTION_RESTART;
+	act[2].Delay = 60000;
+	memset(&fa, 0, sizeof(fa));
+	fa.dwResetPeriod = 86400;
+	fa.cActions      = 3;
+	fa.lpsaActions   = act;
+	if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa)) {
+		fprintf(stderr, "oviod: install: warning: cannot set the "
+		                "restart-on-failure actions (error %lu)\n",
+		    (unsigned long) GetLastError());
+	}
+	/* Also when the service stops itself with an error, not only on a
+	 * crash. */
+	faf.fFailureActionsOnNonCrashFailures = TRUE;
+	(void) ChangeServiceConfig2W(
+	    svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &faf);
+
+	printf("oviod: installed service %ls: %ls\n", HOST_SERVICE, cmd);
+	rv = 0;
+done:
+	if (svc != NULL) {
+		CloseServiceHandle(svc);
+	}
+	if (scm != NULL) {
+		CloseServiceHandle(scm);
+	}
+	return (rv);
+toolong:
+	fprintf(stderr, "oviod: install: command line too long\n");
+	return (2);
+}
+
+static int
+host_uninstall(void)
+{
+	SC_HANDLE      scm, svc;
+	SERVICE_STATUS ss;
+	int            i, rv = 1;
+
+	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
+		fprintf(stderr, "oviod: uninstall: cannot open the service "
+		                "manager (error %lu)\n",
+		    (unsigned long) GetLastError());
+		return (1);
+	}
+	svc = OpenServiceW(
+	    scm, HOST_SERVICE, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS);
+	if (svc == NULL) {
+		fprintf(stderr, "oviod: uninstall: no service %ls (error %lu)\n",
+		    HOST_SERVICE, (unsigned long) GetLastError());
+		CloseServiceHandle(scm);
+		return (1);
+	}
+	/* Stop it first, waiting for the drain, so no process is orphaned. */
+	if (QueryServiceStatus(svc, &ss) && ss.dwCurrentState != SERVICE_STOPPED) {
+		(void) ControlService(svc, SERVICE_CONTROL_STOP, &ss);
+		for (i = 0; i < 300 && QueryServiceStatus(svc, &ss) &&
+		     ss.dwCurrentState != SERVICE_STOPPED;
+		     i++) {
+			Sleep(100);
+		}
+	}
+	if (!DeleteService(svc)) {
+		fprintf(stderr, "oviod: uninstall: cannot delete service %ls "
+		                "(error %lu)\n",
+		    HOST_SERVICE, (unsigned long) GetLastError());
+	} else {
+		printf("oviod: uninstalled service %ls\n", HOST_SERVICE);
+		rv = 0;
+	}
+	CloseServiceHandle(svc);
+	CloseServiceHandle(scm);
+	return (rv);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+/* Opens the log file (appending): a service's console goes nowhere. */
+static void
+host_open_log(const char *path)
+{
+	char   def[1024];
+	WCHAR *w;
+
+	if (path == NULL) {
+		host_mkdir_env(def, sizeof(def), "ProgramData", "\\oviod.log");
+		if (def[0] == '\0') {
+			return;
+		}
+		path = def;
+	}
+	if ((w = host_widen(path)) == NULL) {
+		return;
+	}
+	if ((host_logf = _wfopen(w, L"a")) != NULL) {
+		setvbuf(host_logf, NULL, _IONBF, 0);
+	} else {
+		fprintf(stderr, "oviod: cannot open the log %s\n", path);
+	}
+	free(w);
+}
+
+int
+ovio__host_main(int argc, char **argv)
+{
+	SERVICE_TABLE_ENTRYW table[] = {
+		{ (LPWSTR) HOST_SERVICE, host_service_main },
+		{ NULL, NULL },
+	};
+	const char *log       = NULL;
+	int         run       = 0, backend = 0, i, n;
+	char      **a, **v;
+
+	InitializeCriticalSection(&host_ss_mtx);
+	a = host_utf8_args(&argc, argv);
+	if (argc > 1 && strcmp(a[1], "install") == 0) {
+		return (host_install(argc - 2, a + 2));
+	}
+	if (argc > 1 && strcmp(a[1], "uninstall") == 0) {
+		return (host_uninstall());
+	}
+	if (argc > 1 && strcmp(a[1], "run") == 0) {
+		run = 1;
+	}
+
+	/*
+	 * The portable options, without "run" and the host options.  The
+	 * engine picks io_uring / threads by itself when no backend is named,
+	 * so the IOCP backend is named here.
+	 */
+	if ((v = calloc((size_t) argc + 3, sizeof(char *))) == NULL) {
+		return (1);
+	}
+	v[0] = a[0];
+	for (n = 1, i = 1 + run; i < argc; i++) {
+		if (strcmp(a[i], "--log") == 0 && i + 1 < argc) {
+			log = a[++i];
+			continue;
+		}
+		if (strcmp(a[i], "--backend") == 0) {
+			backend = 1;
+		} else if (strcmp(a[i], "--drain-timeout") == 0 && i + 1 < argc) {
+			host_drain_ms = (DWORD) strtoul(a[i + 1], NULL, 10);
+		}
+		v[n++] = a[i];
+	}
+	if (!backend) {
+		v[n++] = "--backend";
+		v[n++] = "iocp";
+	}
+	v[n]      = NULL;
+	host_argc = n;
+	host_argv = v;
+
+	(void) host_event();
+	if (run) {
+		host_service = 1;
+		host_open_log(log);
+		if (StartServiceCtrlDispatcherW(table)) {
+			return (host_rv);
+		}
+		if (GetLastError() != ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+			fprintf(stderr, "oviod: cannot start the service "
+			                "dispatcher (error %lu)\n",
+			    (unsigned long) GetLastError());
+			return (1);
+		}
+		host_service = 0; /* run by hand: a console run */
+	} else if (log != NULL) {
+		host_open_log(log);
+	}
+	ovio__host_setup_signals();
+	return (ovio__oviod_main(host_argc, host_argv));
+}

@@ -1,0 +1,9 @@
+/* main_windows.c - oviod's entry point on Windows; see host_windows.c. */
+#include <windows.h>
+
+int  ovio__host_main(int argc, char **argv);
+int
+main(int argc, char **argv)
+{
+	return (ovio__host_main(argc, argv));
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# all.sh - every test of the project, as `make test` runs it:
+#   1. the Linux suites on both backends        (tests/run.sh build)
+#   2. the same under ASan + UBSan               (tests/run.sh build/san)
+#   3. the Windows build under Wine              (tests/win/run.sh)
+# Each part prints its own "N passed, N failed"; the last line is the total.
+# The binaries must be built (make all, make SANITIZER=... all); part 3
+# builds its own.  SKIP_SAN=1 or SKIP_WIN=1 leave a part out.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+failed=()
+
+part() {
+    local name=$1
+    shift
+    echo
+    echo "######## $name"
+    local log rc line
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    rm -f "$log"
+    if [ -n "$line" ]; then
+        pass=$((pass + ${line%% passed*}))
+        local f=${line#*, }
+        fail=$((fail + ${f%% failed}))
+    fi
+    if [ "$rc" -ne 0 ]; then
+        failed+=("$name")
+        [ -z "$line" ] && fail=$((fail + 1))
+    fi
+}
+
+part "linux" tests/run.sh build
+if [ -z "${SKIP_SAN:-}" ]; then
+    part "linux, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh build/san
+fi
+if [ -z "${SKIP_WIN:-}" ]; then
+    part "windows (wine)" tests/win/run.sh
+fi
+
+echo
+[ ${#failed[@]} -gt 0 ] && echo "failed parts: ${failed[*]}"
+echo "total: $pass passed, $fail failed"
+[ ${#failed[@]} -eq 0 ] && [ "$fail" -eq 0 ]

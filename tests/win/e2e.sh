@@ -1,0 +1,114 @@
+#!/bin/bash
+# e2e.sh - oviod.exe under Wine, end to end, in a console run:
+#   1. ovio.exe under Wine over a named pipe (ipc://, Windows to Windows);
+#   2. the native Linux build/ovio over tcp://127.0.0.1:PORT (a named pipe
+#      cannot cross from Wine to Linux);
+#   3. the graceful stop: Ctrl-C (SIGINT, which Wine turns into
+#      CTRL_C_EVENT) drains and exits 0.
+# Needs build/win (make windows) and build/ovio (make).  Ends with
+# "N passed, N failed"; exits non-zero on failure.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+wine_init || exit 1
+T=$(mktemp -d /tmp/ovio-wine-e2e.XXXXXX)
+trap 'kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
+mkdir -p "$T/root/dir" "$T/outside"
+# Links (Wine shows Unix symlinks to Windows programs): two leaving the
+# root, one staying inside.
+echo secret >"$T/outside/secret.txt"
+echo inside >"$T/root/dir/in.txt"
+ln -s "$T/outside/secret.txt" "$T/root/flink"
+ln -s "$T/outside" "$T/root/dlink"
+ln -s dir "$T/root/inlink"
+PORT=$(free_port)
+PIPE=ovio-e2e-$$
+ROOT_W=$(winpath "$T/root")
+
+head -c 5000000 /dev/urandom >"$T/five.bin"
+head -c 33554432 /dev/urandom >"$T/big.bin"
+sum() { md5sum <"$1" | cut -d' ' -f1; }
+
+# oviod.exe serving both endpoints; DPID is timeout's pid, which passes
+# SIGINT on to Wine.
+timeout 300 taskset -c 0 wine "$W/oviod.exe" --root "$ROOT_W" \
+    --listen "ipc://$PIPE" --listen "tcp://127.0.0.1:$PORT" \
+    >"$T/oviod.out" 2>"$T/oviod.log" &
+DPID=$!
+if ! wait_for "$T/oviod.log" "listening on tcp" 60; then
+    not_ok "oviod.exe starts (log below)"
+    cat "$T/oviod.log"
+    summary
+    exit 1
+fi
+ok "oviod.exe starts and listens on ipc://$PIPE and tcp://127.0.0.1:$PORT"
+grep -q "backend iocp" "$T/oviod.log" && ok "backend is iocp" ||
+    not_ok "backend is iocp"
+
+# ---- 1. Wine client over a named pipe ------------------------------------
+EP="ipc://$PIPE"
+check "ovio.exe put over a named pipe" \
+    wine_run 120 "$W/ovio.exe" -e "$EP" put "$(winpath "$T/five.bin")" five.bin
+check "ovio.exe get over a named pipe" \
+    wine_run 120 "$W/ovio.exe" -e "$EP" get five.bin "$(winpath "$T/five.back")"
+check "named pipe: checksums match (client file)" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/five.back" 2>/dev/null)" ]
+check "named pipe: checksums match (served file)" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/root/five.bin" 2>/dev/null)" ]
+wine_run 60 "$W/ovio.exe" -e "$EP" stat five.bin >"$T/stat.out" 2>&1
+check "ovio.exe stat over a named pipe" grep -q "size:  5000000" "$T/stat.out"
+wine_run 60 "$W/ovio.exe" -e "$EP" get nothing.bin "$(winpath "$T/x")" \
+    >"$T/missing.out" 2>&1
+check "missing file: ENOENT" grep -q ENOENT "$T/missing.out"
+wine_run 60 "$W/ovio.exe" -e "$EP" --json status >"$T/status.json" 2>&1
+check "ovio.exe status: backend iocp" grep -q '"backend": "iocp"' "$T/status.json"
+
+# ---- 2. native Linux client over tcp -------------------------------------
+EP="tcp://127.0.0.1:$PORT"
+check "native put over tcp (32 MiB)" \
+    timeout 120 "$NATIVE_OVIO" -e "$EP" put "$T/big.bin" dir/big.bin
+check "native get over tcp" \
+    timeout 120 "$NATIVE_OVIO" -e "$EP" get dir/big.bin "$T/big.back"
+check "tcp: checksums match (client file)" \
+    [ "$(sum "$T/big.bin")" = "$(sum "$T/big.back" 2>/dev/null)" ]
+check "tcp: checksums match (served file)" \
+    [ "$(sum "$T/big.bin")" = "$(sum "$T/root/dir/big.bin" 2>/dev/null)" ]
+check "native get of a file put by ovio.exe" \
+    timeout 60 "$NATIVE_OVIO" -e "$EP" get five.bin "$T/five.native"
+check "cross-client checksums match" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/five.native" 2>/dev/null)" ]
+timeout 60 "$NATIVE_OVIO" -e "$EP" cat ../escape >"$T/escape.out" 2>&1
+check "a path leaving the root is refused" grep -q EOUTSIDE "$T/escape.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" cat 'C:\Windows\win.ini' >"$T/abs.out" 2>&1
+check "an absolute path is refused" grep -q EOUTSIDE "$T/abs.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" cat flink >"$T/flink.out" 2>&1
+check "a link to a file outside the root is refused" \
+    grep -q EOUTSIDE "$T/flink.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" cat dlink/secret.txt >"$T/dlink.out" 2>&1
+check "a path through a link to a folder outside is refused" \
+    grep -q EOUTSIDE "$T/dlink.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" put "$T/five.bin" dlink/new.bin \
+    >"$T/dlink-put.out" 2>&1
+check "no file is created through a link leaving the root" \
+    [ ! -e "$T/outside/new.bin" ]
+check "a link staying inside the root works" \
+    [ "$(timeout 60 "$NATIVE_OVIO" -e "$EP" cat inlink/in.txt 2>&1)" = inside ]
+timeout 60 "$NATIVE_OVIO" -e "$EP" cat dir >"$T/dir.out" 2>&1
+check "a folder is not a file" grep -q EISDIR "$T/dir.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/status2.json" 2>&1
+check "native status: no handle left open" grep -q '"handles": 0' "$T/status2.json"
+
+# ---- 3. graceful stop ------------------------------------------------------
+kill -INT $DPID
+rc=0
+wait $DPID || rc=$?
+check "Ctrl-C: oviod.exe exits 0" [ "$rc" -eq 0 ]
+check "Ctrl-C: the log says it stopped cleanly" \
+    grep -q "stopped cleanly" "$T/oviod.log"
+DPID=
+
+if [ "$fail" -ne 0 ]; then
+    echo "---- oviod log"
+    cat "$T/oviod.log"
+fi
+summary
