@@ -188,8 +188,34 @@ void ovio_disconnect(ovio_client *c);
 int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
 
 /*
- * Blocking calls.  Each returns 0 or the request's status (an ovio_err);
- * when the status came from the OS, ovio_last_os_error() gives its code.
+ * Blocking calls.  Each sends one request, waits for its completion and
+ * returns 0 or its status; when the status came from the OS,
+ * ovio_last_os_error() gives the OS's own code.  Besides the statuses
+ * listed, any of them may return the transport's: OVIO_ECLOSED (the
+ * connection is gone), OVIO_ENOMEM, OVIO_EPROTO (a reply that does not
+ * parse), OVIO_ESHUTDOWN (the service is stopping), OVIO_EBUSY (a per-client
+ * limit of the service: handles, operations or bytes in flight).
+ *
+ * ovio_open      path relative to the service's root; flags OVIO_OPEN_*.
+ *                OVIO_EINVAL (no READ/WRITE), OVIO_EOUTSIDE (absolute,
+ *                "..", or a link leaving the root), OVIO_ENOENT,
+ *                OVIO_EEXIST (EXCL), OVIO_EACCES, OVIO_EISDIR, OVIO_EMFILE.
+ * ovio_pread     *got < len only at end of file (or a FIFO's short read).
+ *                OVIO_EBADF (stale, forged or another client's handle),
+ *                OVIO_ECLOSING (close in progress), OVIO_ETOOBIG (len over
+ *                the service's --max-io), OVIO_ECANCELED, OVIO_EIO.
+ * ovio_pwrite    as ovio_pread; OVIO_ENOSPC, OVIO_EFBIG.
+ * ovio_flush     data and metadata to stable storage.  As ovio_pread.
+ * ovio_fstat     OVIO_EBADF, OVIO_ECLOSING.
+ * ovio_stat_path as ovio_open's path errors.
+ * ovio_setsize   as ovio_pwrite; OVIO_ENOTSUP where the backend lacks it.
+ * ovio_cancel    *what (may be NULL) says what it did; the cancelled
+ *                operation still completes exactly once (ovio_cancel_result).
+ * ovio_cancel_handle  *canceled: how many cancels were asked.  OVIO_EBADF.
+ * ovio_close     answered after every operation in flight on the handle
+ *                completed (cancelled); OVIO_EBADF, OVIO_ECLOSING (a close
+ *                is already running).
+ * ovio_status    the service's counters.
  */
 int ovio_open(ovio_client *c, const char *path, uint32_t flags, uint32_t mode,
     uint64_t *handle);
@@ -201,7 +227,6 @@ int ovio_flush(ovio_client *c, uint64_t handle);
 int ovio_fstat(ovio_client *c, uint64_t handle, ovio_stat *st);
 int ovio_stat_path(ovio_client *c, const char *path, ovio_stat *st);
 int ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size);
-/* ovio_cancel: *what tells what the cancel did (may be NULL). */
 int ovio_cancel(ovio_client *c, uint64_t tag, ovio_cancel_result *what);
 int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
 /* Cancels every operation this connection has in flight. */
