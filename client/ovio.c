@@ -10,8 +10,10 @@
 
 #include "ovio.h"
 #include "progress.h"
+#include "service.h"
 
 #define EXIT_USAGE 2
+#define SERVICE_TIMEOUT_MS 60000 /* default bound of start / stop */
 
 typedef struct cli {
 	const char *endpoint;
@@ -27,7 +29,8 @@ typedef struct command {
 	const char *args;
 	const char *help;
 	int (*run)(cli *);
-	int nargs;
+	int  nargs;
+	bool rest; /* takes every argument after it, options too */
 } command;
 
 static const command *cmd_current;
@@ -47,6 +50,28 @@ fail(const char *what, int status)
 	return (1);
 }
 
+/*
+ * Writes s as a JSON string: quoted, with backslashes, quotes and control
+ * characters escaped (Windows paths are full of backslashes).
+ */
+static void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *) s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p < 0x20) {
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
 static int
 connect_or_fail(cli *c, ovio_client **cl)
 {
@@ -58,8 +83,9 @@ connect_or_fail(cli *c, ovio_client **cl)
 		    c->endpoint != NULL ? c->endpoint : ovio_default_endpoint());
 		fail(what, rv);
 		if (rv == OVIO_ECONNREFUSED || rv == OVIO_ETIMEDOUT) {
-			fprintf(stderr, "ovio: is oviod running? (make run, or "
-			                "oviod --listen URL)\n");
+			fprintf(stderr, "ovio: is oviod running? (make run, "
+			                "oviod --listen URL, or on Windows "
+			                "ovio service start)\n");
 		}
 		return (rv);
 	}
@@ -246,10 +272,12 @@ cmd_stat(cli *c)
 		return (fail(c->argv[0], rv));
 	}
 	if (c->json) {
-		printf("{\"path\": \"%s\", \"size\": %llu, \"type\": \"%s\", "
+		printf("{\"path\": ");
+		json_str(stdout, c->argv[0]);
+		printf(", \"size\": %llu, \"type\": \"%s\", "
 		       "\"mode\": \"%04o\", \"mtime_ns\": %lld}\n",
-		    c->argv[0], (unsigned long long) st.size, type_name(st.type),
-		    st.mode, (long long) st.mtime_ns);
+		    (unsigned long long) st.size, type_name(st.type), st.mode,
+		    (long long) st.mtime_ns);
 	} else {
 		printf("path:  %s\nsize:  %llu\ntype:  %s\nmode:  %04o\n",
 		    c->argv[0], (unsigned long long) st.size, type_name(st.type),
@@ -274,13 +302,18 @@ cmd_status(cli *c)
 		return (fail("status", rv));
 	}
 	if (c->json) {
-		printf("{\"version\": \"%s\", \"backend\": \"%s\", "
-		       "\"root\": \"%s\", \"sessions\": %u, \"handles\": %u, "
+		printf("{\"version\": ");
+		json_str(stdout, st.version);
+		printf(", \"backend\": ");
+		json_str(stdout, st.backend);
+		printf(", \"root\": ");
+		json_str(stdout, st.root);
+		printf(", \"sessions\": %u, \"handles\": %u, "
 		       "\"ops_in_flight\": %llu, \"ops_submitted\": %llu, "
 		       "\"ops_completed\": %llu, \"ops_canceled\": %llu, "
 		       "\"bytes_read\": %llu, \"bytes_written\": %llu, "
 		       "\"requests_rejected\": %llu, \"uptime_ms\": %llu}\n",
-		    st.version, st.backend, st.root, st.sessions, st.handles,
+		    st.sessions, st.handles,
 		    (unsigned long long) st.ops_in_flight,
 		    (unsigned long long) st.ops_submitted,
 		    (unsigned long long) st.ops_completed,
@@ -309,18 +342,265 @@ cmd_status(cli *c)
 	return (0);
 }
 
+/* ---- ovio service ---------------------------------------------------- */
+
+typedef struct svc_sub {
+	const char *name;
+	const char *args;
+	const char *help;
+} svc_sub;
+
+static const svc_sub svc_subs[] = {
+	{ "install", "[--oviod PATH] [--] [OVIOD OPTIONS]",
+	    "register oviod as the Windows service \"" OVIO_SERVICE_NAME
+	    "\" by running\n"
+	    "\"oviod.exe install OVIOD OPTIONS\" (the oviod.exe next to "
+	    "ovio.exe, or\n"
+	    "--oviod PATH). The options are stored as the service's command "
+	    "line:\n"
+	    "--root DIR, --listen URL, --log FILE, --start auto|demand and "
+	    "the rest of\n"
+	    "oviod --help. Every argument except --oviod and --help goes to "
+	    "oviod;\n"
+	    "after -- even those do. Needs an administrator" },
+	{ "uninstall", "[--timeout MS]",
+	    "stop the service if it runs (waiting for the drain), then delete "
+	    "it" },
+	{ "start", "[--timeout MS]",
+	    "start the service and wait until it reports RUNNING (it does once "
+	    "it\n"
+	    "listens), following its wait hints, for at most --timeout "
+	    "(default\n"
+	    "60000 ms); a service that stops instead fails with its exit "
+	    "code" },
+	{ "stop", "[--timeout MS]",
+	    "ask the service to stop and wait until it reports STOPPED: it "
+	    "stops\n"
+	    "accepting, cancels what is in flight, drains and closes every "
+	    "handle\n"
+	    "first; bounded by its wait hints and --timeout (default 60000 "
+	    "ms)" },
+	{ "status", "[--json]",
+	    "show the service's state (RUNNING, STOPPED, START_PENDING, "
+	    "STOP_PENDING,\n"
+	    "NOT_INSTALLED, ...), process id, start type and command line; "
+	    "exit\n"
+	    "status 0 when it is installed, 1 when not (--json keys: service, "
+	    "installed,\n"
+	    "state, pid, start_type, exit_code, service_exit_code, checkpoint,"
+	    "\n"
+	    "wait_hint_ms, command)" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+service_usage(FILE *f)
+{
+	const svc_sub *s;
+
+	fprintf(f,
+	    "usage: ovio service SUBCOMMAND [OPTIONS]\n"
+	    "\n"
+	    "Manages oviod as a Windows service through the service control\n"
+	    "manager. Windows only: on Linux oviod runs under systemd\n"
+	    "(install/oviod.service; systemctl start|stop|status oviod).\n"
+	    "\n"
+	    "subcommands:\n");
+	for (s = svc_subs; s->name != NULL; s++) {
+		fprintf(f, "  %-9s %s\n", s->name, s->args);
+	}
+	fprintf(f, "\nSee ovio service SUBCOMMAND --help for each.\n");
+}
+
+static void
+service_sub_usage(FILE *f, const svc_sub *s)
+{
+	fprintf(f, "usage: ovio service %s %s\n\n%s.\n", s->name, s->args,
+	    s->help);
+}
+
+static void
+service_print(const ovio__svc_status *st, bool json)
+{
+	if (json) {
+		printf("{\"service\": \"%s\", \"installed\": %s, \"state\": ",
+		    OVIO_SERVICE_NAME, st->installed ? "true" : "false");
+		json_str(stdout, st->state);
+		printf(", \"pid\": %lu, \"start_type\": ",
+		    (unsigned long) st->pid);
+		json_str(stdout, st->start_type);
+		printf(", \"exit_code\": %lu, \"service_exit_code\": %lu, "
+		       "\"checkpoint\": %lu, \"wait_hint_ms\": %lu, "
+		       "\"command\": ",
+		    (unsigned long) st->exit_code,
+		    (unsigned long) st->service_exit,
+		    (unsigned long) st->checkpoint,
+		    (unsigned long) st->wait_hint_ms);
+		json_str(stdout, st->command);
+		printf("}\n");
+		return;
+	}
+	printf("service:     %s\n", OVIO_SERVICE_NAME);
+	printf("state:       %s\n", st->state);
+	if (!st->installed) {
+		return;
+	}
+	if (st->pid != 0) {
+		printf("pid:         %lu\n", (unsigned long) st->pid);
+	}
+	if (st->exit_code != 0) {
+		printf("last exit:   %lu (service exit code %lu)\n",
+		    (unsigned long) st->exit_code,
+		    (unsigned long) st->service_exit);
+	}
+	printf("start type:  %s\n", st->start_type);
+	printf("command:     %s\n", st->command);
+}
+
+/*
+ * ovio service SUBCOMMAND ...: argv holds what follows "service".  The
+ * parsing and printing are here; service_windows.c / service_posix.c talk
+ * to the OS.
+ */
+static int
+cmd_service(cli *c, int argc, char **argv)
+{
+	const svc_sub   *s;
+	ovio__svc_status st;
+	const char      *oviod   = NULL;
+	unsigned long    timeout = SERVICE_TIMEOUT_MS;
+	char           **pass;
+	int              i, npass = 0, rv;
+	bool             json = c->json;
+	char            *end;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			service_usage(stdout);
+			return (0);
+		}
+		if (argv[i][0] != '-') {
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		fprintf(stderr, "ovio service: unknown option %s (see ovio "
+		                "service --help)\n",
+		    argv[i]);
+		return (EXIT_USAGE);
+	}
+	if (i == argc) {
+		service_usage(stderr);
+		return (EXIT_USAGE);
+	}
+	for (s = svc_subs; s->name != NULL; s++) {
+		if (strcmp(s->name, argv[i]) == 0) {
+			break;
+		}
+	}
+	if (s->name == NULL) {
+		fprintf(stderr, "ovio service: unknown subcommand %s (install, "
+		                "uninstall, start, stop or status)\n",
+		    argv[i]);
+		return (EXIT_USAGE);
+	}
+	argc -= i + 1;
+	argv += i + 1;
+
+	if (strcmp(s->name, "install") == 0) {
+		/* Everything but --oviod and --help is oviod's. */
+		if ((pass = calloc((size_t) argc + 1, sizeof(char *))) == NULL) {
+			fprintf(stderr, "ovio service: out of memory\n");
+			return (1);
+		}
+		for (i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "--") == 0) {
+				for (i++; i < argc; i++) {
+					pass[npass++] = argv[i];
+				}
+				break;
+			}
+			if (strcmp(argv[i], "-h") == 0 ||
+			    strcmp(argv[i], "--help") == 0) {
+				service_sub_usage(stdout, s);
+				free(pass);
+				return (0);
+			}
+			if (strcmp(argv[i], "--oviod") == 0) {
+				if (i + 1 == argc) {
+					service_sub_usage(stderr, s);
+					free(pass);
+					return (EXIT_USAGE);
+				}
+				oviod = argv[++i];
+				continue;
+			}
+			pass[npass++] = argv[i];
+		}
+		rv = ovio__service_install(oviod, npass, pass);
+		free(pass);
+		return (rv);
+	}
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			service_sub_usage(stdout, s);
+			return (0);
+		}
+		if (strcmp(argv[i], "--json") == 0 &&
+		    strcmp(s->name, "status") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--timeout") == 0 &&
+		    strcmp(s->name, "status") != 0 && i + 1 < argc) {
+			timeout = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || timeout == 0 || timeout > 3600000) {
+				fprintf(stderr, "ovio service: --timeout: 1 to "
+				                "3600000 ms\n");
+				return (EXIT_USAGE);
+			}
+		} else {
+			fprintf(stderr, "ovio service %s: unexpected %s\n",
+			    s->name, argv[i]);
+			service_sub_usage(stderr, s);
+			return (EXIT_USAGE);
+		}
+	}
+	if (strcmp(s->name, "uninstall") == 0) {
+		return (ovio__service_uninstall((unsigned) timeout));
+	}
+	if (strcmp(s->name, "start") == 0) {
+		return (ovio__service_start((unsigned) timeout));
+	}
+	if (strcmp(s->name, "stop") == 0) {
+		return (ovio__service_stop((unsigned) timeout));
+	}
+	if ((rv = ovio__service_query(&st)) != 0) {
+		return (rv);
+	}
+	service_print(&st, json);
+	return (st.installed ? 0 : 1);
+}
+
 static const command commands[] = {
 	{ "put", "LOCAL REMOTE",
 	    "copy a local file to REMOTE (under the service's root), flushed "
 	    "to disk",
-	    cmd_put, 2 },
-	{ "get", "REMOTE LOCAL", "copy REMOTE to a local file", cmd_get, 2 },
-	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1 },
-	{ "stat", "REMOTE", "show REMOTE's size, type and mode", cmd_stat, 1 },
+	    cmd_put, 2, false },
+	{ "get", "REMOTE LOCAL", "copy REMOTE to a local file", cmd_get, 2,
+	    false },
+	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1,
+	    false },
+	{ "stat", "REMOTE", "show REMOTE's size, type and mode", cmd_stat,
+	    1, false },
 	{ "status", "", "show the service's backend, sessions, handles, "
 	                "operations in flight and counters",
-	    cmd_status, 0 },
-	{ NULL, NULL, NULL, NULL, 0 },
+	    cmd_status, 0, false },
+	{ "service", "SUBCOMMAND", "install, uninstall, start, stop or show "
+	                            "the Windows service (ovio service --help)",
+	    NULL, 0, true },
+	{ NULL, NULL, NULL, NULL, 0, false },
 };
 
 static void
@@ -344,7 +624,8 @@ usage(FILE *f)
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
 	    "  --json              machine-readable output (stat, status, "
-	    "put, get)\n"
+	    "put, get,\n"
+	    "                      service status)\n"
 	    "  --chunk BYTES       transfer chunk size (default 1048576)\n"
 	    "  --window N          chunks in flight (default 8)\n"
 	    "  -h, --help          this text; ovio COMMAND --help for one "
@@ -426,6 +707,10 @@ main(int argc, char **argv)
 				return (EXIT_USAGE);
 			}
 			cmd_current = k;
+			if (k->rest) {
+				/* Its own parser takes the rest. */
+				return (cmd_service(&c, argc - i - 1, argv + i + 1));
+			}
 		} else if (n < 8) {
 			args[n++] = argv[i];
 		}

@@ -205,19 +205,37 @@ fs_check_parent(fs_path *p, int64_t *oserr)
 	return (rv);
 }
 
-/* Refuses reparse points and folders, and anything outside the root. */
+/*
+ * Refuses reparse points and folders, and anything outside the root.
+ *
+ * A handle that is not a disk file (GetFileType FILE_TYPE_PIPE: a Unix
+ * FIFO under Wine, opened through its Z:\ path) may not answer
+ * GetFileInformationByHandle (Wine: ERROR_INVALID_PARAMETER, and
+ * GetFileAttributes by name fails too); its attributes then come from
+ * GetFileInformationByHandleEx(FileAttributeTagInfo), which answers.
+ */
 static int
 fs_check_opened(HANDLE f, fs_path *p, int dir_ok, int64_t *oserr)
 {
 	BY_HANDLE_FILE_INFORMATION fi;
+	FILE_ATTRIBUTE_TAG_INFO    ti;
+	DWORD                      attr, e;
 
-	if (!GetFileInformationByHandle(f, &fi)) {
-		return (fs_fail(oserr, GetLastError()));
+	if (GetFileInformationByHandle(f, &fi)) {
+		attr = fi.dwFileAttributes;
+	} else {
+		e = GetLastError();
+		if (GetFileType(f) != FILE_TYPE_PIPE ||
+		    !GetFileInformationByHandleEx(
+		        f, FileAttributeTagInfo, &ti, sizeof(ti))) {
+			return (fs_fail(oserr, e));
+		}
+		attr = ti.FileAttributes;
 	}
-	if (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+	if (attr & FILE_ATTRIBUTE_REPARSE_POINT) {
 		return (OVIO_EOUTSIDE);
 	}
-	if (!dir_ok && (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+	if (!dir_ok && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
 		return (OVIO_EISDIR);
 	}
 	return (fs_check_under(f, p->root, p->scratch, oserr));

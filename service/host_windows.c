@@ -10,6 +10,7 @@
  *   oviod uninstall              stops (if running) and deletes it
  *   oviod run [options]          what the SCM starts; run by hand (not by
  *                                the SCM) it falls back to a console run
+ *   oviod ... --help             the host's usage, then the portable one
  *
  * Host options (taken out before the portable options are parsed):
  *   --log FILE          append the log to FILE (service default:
@@ -615,6 +616,44 @@ host_uninstall(void)
 
 /* ---- main --------------------------------------------------------------- */
 
+static const char host_usage[] =
+    "usage: oviod [options]            run in this console (Ctrl-C stops it)\n"
+    "       oviod install [--start auto|demand] [--log FILE] [options]\n"
+    "                                  register the service \"oviod\"\n"
+    "                                  (LocalSystem, restarted on failure);\n"
+    "                                  the options become its command line\n"
+    "       oviod uninstall            stop the service (it drains), delete it\n"
+    "       oviod run [--log FILE] [options]\n"
+    "                                  what the service manager starts; by\n"
+    "                                  hand it is a console run\n"
+    "\n"
+    "Windows options:\n"
+    "  --log FILE          also append the log to FILE (service default:\n"
+    "                      %ProgramData%\\ovio\\oviod.log)\n"
+    "  --start auto|demand start type, for install (default auto)\n"
+    "\n"
+    "On Windows --root defaults to $OVIO_ROOT, else %ProgramData%\\ovio\\data\n"
+    "for the service and %LOCALAPPDATA%\\ovio\\data in a console (not the\n"
+    "XDG folders below); ipc://NAME is the named pipe \\\\.\\pipe\\NAME, open\n"
+    "to SYSTEM, Administrators and the service's own account only.  The\n"
+    "service also logs to the Event Log (source oviod).  ovio service\n"
+    "install|uninstall|start|stop|status manages it from the ovio CLI.\n"
+    "\n";
+
+/* --help or -h among the arguments? */
+static int
+host_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			return (1);
+		}
+	}
+	return (0);
+}
+
 /* Opens the log file (appending): a service's console goes nowhere. */
 static void
 host_open_log(const char *path)
@@ -653,6 +692,13 @@ ovio__host_main(int argc, char **argv)
 
 	InitializeCriticalSection(&host_ss_mtx);
 	a = host_utf8_args(&argc, argv);
+	if (host_wants_help(argc, a)) {
+		/* The host's part, then the portable options; never installs
+		 * a service whose command line is --help. */
+		char *hv[] = { a[0], "--help", NULL };
+		fputs(host_usage, stdout);
+		return (ovio__oviod_main(2, hv));
+	}
 	if (argc > 1 && strcmp(a[1], "install") == 0) {
 		return (host_install(argc - 2, a + 2));
 	}

@@ -408,9 +408,12 @@ START_TEST(close_with_pending_gate_io)
 
 	gate_set(false);
 	ck_assert_int_eq(coll_wait(col, N + 2, 10000), N + 2);
-	/* The close reply came after every one of the N completions. */
-	ck_assert_uint_eq(col->res[N + 1].tag, 100);
-	ck_assert_int_eq(col->res[N + 1].status, OVIO_OK);
+	/* The close was answered once, OK (its order on the wire after the
+	 * N completions is checked in e2e with a raw socket: callbacks here
+	 * run on several threads). */
+	r = coll_find(col, 100, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
 	for (i = 0; i < N; i++) {
 		r = coll_find(col, (uint64_t) i + 1, &count);
 		ck_assert_int_eq(count, 1);

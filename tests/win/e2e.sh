@@ -3,16 +3,26 @@
 #   1. ovio.exe under Wine over a named pipe (ipc://, Windows to Windows);
 #   2. the native Linux build/ovio over tcp://127.0.0.1:PORT (a named pipe
 #      cannot cross from Wine to Linux);
-#   3. the graceful stop: Ctrl-C (SIGINT, which Wine turns into
-#      CTRL_C_EVENT) drains and exits 0.
-# Needs build/win (make windows) and build/ovio (make).  Ends with
+#   3. pending I/O in the engine: reads on a Unix FIFO inside the root
+#      (oviod.exe opens it through its Z:\ path; a writer that never writes
+#      is held open here, so the reads stay pending), held by the native
+#      build/tests/hold_client over tcp; the client is killed and the
+#      disconnect path (CancelIoEx, drain, CloseHandle) leaves no handle
+#      and no operation in flight;
+#   4. the graceful stop with four reads pending on the FIFO: Ctrl-C
+#      (SIGINT, which Wine turns into CTRL_C_EVENT) cancels, drains and
+#      exits 0, logging "stopped cleanly".
+# Needs build/win (make windows), build/ovio and build/tests/hold_client
+# (make).  Ends with
 # "N passed, N failed"; exits non-zero on failure.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 wine_init || exit 1
 T=$(mktemp -d /tmp/ovio-wine-e2e.XXXXXX)
-trap 'kill $DPID 2>/dev/null; rm -rf "$T"' EXIT
+HPID=
+trap 'kill $DPID $HPID 2>/dev/null; exec 3>&-; rm -rf "$T"' EXIT
+HOLD=${HOLD_CLIENT:-$TOP/build/tests/hold_client}
 mkdir -p "$T/root/dir" "$T/outside"
 # Links (Wine shows Unix symlinks to Windows programs): two leaving the
 # root, one staying inside.
@@ -98,14 +108,62 @@ check "a folder is not a file" grep -q EISDIR "$T/dir.out"
 timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/status2.json" 2>&1
 check "native status: no handle left open" grep -q '"handles": 0' "$T/status2.json"
 
-# ---- 3. graceful stop ------------------------------------------------------
+# ---- 3. pending reads on a FIFO; the client killed --------------------------
+# jnum FILE KEY : a number from a status --json line.
+jnum() { sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" "$1"; }
+# hold FILE : a native client with 4 reads pending on the FIFO; HPID.
+hold() {
+    timeout 300 "$HOLD" "$EP" reads 4 fifo >"$1" 2>&1 &
+    HPID=$!
+    wait_for "$1" ready 30 && sleep 1 # a second: they stay pending
+}
+mkfifo "$T/root/fifo"
+exec 3<>"$T/root/fifo" # a writer that never writes
+check "hold_client: 4 reads submitted on the FIFO" hold "$T/hold1.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/pend1.json" 2>&1
+check "FIFO: the handle is open" [ "$(jnum "$T/pend1.json" handles)" = 1 ]
+check "FIFO: 4 reads still pending a second later" \
+    [ "$(jnum "$T/pend1.json" ops_in_flight)" = 4 ]
+canceled0=$(jnum "$T/pend1.json" ops_canceled)
+kill -TERM $HPID # timeout passes it on to hold_client
+wait $HPID 2>/dev/null
+HPID=
+t0=$(date +%s%N)
+for ((i = 0; i < 50; i++)); do
+    timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/after.json" 2>&1
+    [ "$(jnum "$T/after.json" handles)" = 0 ] &&
+        [ "$(jnum "$T/after.json" ops_in_flight)" = 0 ] && break
+    sleep 0.1
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "client killed: handles 0 within 5 s (${ms} ms)" \
+    [ "$(jnum "$T/after.json" handles)" = 0 ]
+check "client killed: ops_in_flight 0" \
+    [ "$(jnum "$T/after.json" ops_in_flight)" = 0 ]
+check "client killed: its 4 reads were cancelled" \
+    [ "$(jnum "$T/after.json" ops_canceled)" = $((canceled0 + 4)) ]
+check "client killed: the log shows the disconnect closing its handle" \
+    grep -q "disconnected: closing 1 handle(s)" "$T/oviod.log"
+
+# ---- 4. graceful stop with reads pending -------------------------------------
+check "hold_client: 4 more reads pending for the stop" hold "$T/hold2.out"
+timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/pend2.json" 2>&1
+check "before Ctrl-C: ops_in_flight 4" \
+    [ "$(jnum "$T/pend2.json" ops_in_flight)" = 4 ]
 kill -INT $DPID
 rc=0
 wait $DPID || rc=$?
 check "Ctrl-C: oviod.exe exits 0" [ "$rc" -eq 0 ]
+check "Ctrl-C: the stop found the 4 pending reads" \
+    grep -q "stopping: 1 handle(s) open, 4 operation(s) in flight" \
+    "$T/oviod.log"
 check "Ctrl-C: the log says it stopped cleanly" \
     grep -q "stopped cleanly" "$T/oviod.log"
 DPID=
+kill -TERM $HPID 2>/dev/null
+wait $HPID 2>/dev/null
+HPID=
+exec 3>&-
 
 if [ "$fail" -ne 0 ]; then
     echo "---- oviod log"

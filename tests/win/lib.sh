@@ -32,6 +32,12 @@ check() {
     if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# rc_grep RC WANT PATTERN FILE : passes when exit status RC is WANT and FILE
+# contains PATTERN.
+rc_grep() {
+    [ "$1" -eq "$2" ] && grep -q "$3" "$4"
+}
+
 # wine_run SECONDS PROGRAM ARGS... : a bounded, pinned Wine run.
 wine_run() {
     local t=$1

@@ -1,9 +1,19 @@
 #!/bin/bash
-# scm.sh - oviod.exe as a real service under Wine's service manager:
-# install (options stored on its command line), sc start (RUNNING only once
-# it listens), native ovio put/get through it over tcp, sc stop (drains,
-# STOPPED), a second start/stop cycle, uninstall.  What it did is shown by
-# its log file and by the file it served.
+# scm.sh - oviod.exe as a real service under Wine's service manager, driven
+# by the CLI (ovio.exe service ...) and by sc:
+#   - ovio.exe service --help / bad usage; the native Linux ovio says
+#     "Windows only" (exit 2);
+#   - ovio.exe service install (runs oviod.exe install; the options are
+#     stored on its command line), a second install refused;
+#   - cycle 1 with sc start / sc stop, cycle 2 with ovio.exe service start
+#     / status / stop: RUNNING only once it listens, native ovio put/get
+#     through it over tcp, stop drains (STOP_PENDING, "stopped cleanly",
+#     STOPPED last);
+#   - in cycle 2 the stop comes with four reads pending on a Unix FIFO in
+#     the root (a native hold_client holding them): the service cancels,
+#     drains and still stops cleanly;
+#   - ovio.exe service uninstall; status NOT_INSTALLED.
+# What it did is shown by its log file and by the files it served.
 #
 # The wineserver is restarted persistent first (wineserver -k; -w; -p) so
 # the service manager and the service outlive each wine command, and is
@@ -13,7 +23,10 @@ set -u
 
 wine_init || exit 1
 T=$(mktemp -d /tmp/ovio-wine-scm.XXXXXX)
+HPID=
 cleanup() {
+    [ -n "$HPID" ] && kill -TERM "$HPID" 2>/dev/null
+    exec 3>&- 2>/dev/null
     wine_run 60 "$W/oviod.exe" uninstall >/dev/null 2>&1
     wineserver -k 2>/dev/null
     rm -rf "$T"
@@ -23,6 +36,7 @@ mkdir -p "$T/root"
 PORT=$(free_port)
 EP="tcp://127.0.0.1:$PORT"
 LOG=$T/oviod.log
+HOLD=${HOLD_CLIENT:-$TOP/build/tests/hold_client}
 
 wineserver -k 2>/dev/null
 wineserver -w
@@ -31,6 +45,12 @@ wineserver -p 2>"$T/wineserver.err"
 wine_run 60 "$W/oviod.exe" uninstall >/dev/null 2>"$T/first-wine.err"
 
 quiet() { "$@" >/dev/null 2>&1; }
+
+# ovio_svc ARGS... : ovio.exe service ARGS, output without \r.
+ovio_svc() {
+    wine_run 60 "$W/ovio.exe" service "$@" 2>&1 | tr -d '\r'
+    return "${PIPESTATUS[0]}"
+}
 
 # state: the STATE line of sc query, e.g. "4  RUNNING".
 state() {
@@ -50,15 +70,40 @@ wait_state() {
     return 1
 }
 
+# svc_json KEY : one value of ovio.exe service status --json.
+svc_json() {
+    ovio_svc status --json | sed -n "s/.*\"$1\": \\(\"[^\"]*\"\\|[0-9a-z]*\\).*/\\1/p" |
+        tr -d '"'
+}
+
+# ---- options and usage -------------------------------------------------------
 check "oviod.exe --help exits 0" quiet wine_run 60 "$W/oviod.exe" --help
 wine_run 60 "$W/oviod.exe" --bogus >/dev/null 2>&1
 check "oviod.exe --bogus exits 2" [ $? -eq 2 ]
+ovio_svc --help >"$T/help.out"
+check "ovio.exe service --help exits 0 and lists the subcommands" \
+    grep -q "install.*uninstall" <(tr '\n' ' ' <"$T/help.out")
+for sub in install uninstall start stop status; do
+    ovio_svc "$sub" --help >"$T/help-$sub.out"
+    check "ovio.exe service $sub --help" \
+        grep -q "usage: ovio service $sub" "$T/help-$sub.out"
+done
+ovio_svc bogus >/dev/null
+check "ovio.exe service bogus exits 2" [ $? -eq 2 ]
+ovio_svc stop --timeout x >/dev/null
+check "ovio.exe service stop --timeout x exits 2" [ $? -eq 2 ]
+"$NATIVE_OVIO" service status >"$T/native.out" 2>&1
+check "native ovio service: Windows only, exit 2" \
+    rc_grep $? 2 "Windows only.*systemctl" "$T/native.out"
+ovio_svc status >"$T/st0.out"
+check "ovio.exe service status before install: NOT_INSTALLED, exit 1" \
+    rc_grep $? 1 "NOT_INSTALLED" "$T/st0.out"
 
-check "oviod.exe install" \
-    wine_run 60 "$W/oviod.exe" install --start demand \
-    --log "$(winpath "$LOG")" --root "$(winpath "$T/root")" --listen "$EP" \
-    --drain-timeout 5000
-wine_run 60 "$W/oviod.exe" install --start demand >/dev/null 2>"$T/twice.err"
+# ---- install -----------------------------------------------------------------
+check "ovio.exe service install (runs oviod.exe install)" \
+    quiet ovio_svc install --start demand --log "$(winpath "$LOG")" \
+    --root "$(winpath "$T/root")" --listen "$EP" --drain-timeout 5000
+ovio_svc install -- --start demand >"$T/twice.err"
 check "a second install is refused" grep -q "already installed" "$T/twice.err"
 # (Wine's sc has no qc: the registry shows the configuration.)
 wine_run 30 reg query 'HKLM\System\CurrentControlSet\Services\oviod' \
@@ -68,10 +113,33 @@ check "the service's command line holds the options (quoted path)" \
     "$T/qc.out"
 check "demand start" grep -q "Start.*0x3" "$T/qc.out"
 check "sc query: STOPPED before start" wait_state STOPPED 10
+ovio_svc status --json >"$T/st1.json"
+check "ovio.exe service status --json: installed, STOPPED, demand" \
+    grep -q '"installed": true, "state": "STOPPED".*"start_type": "demand"' \
+    "$T/st1.json"
+check "ovio.exe service status --json: the command line, JSON-escaped" \
+    grep -q "\"command\": \"\\\\\"Z:\\\\\\\\.*oviod.exe\\\\\" run .*--listen $EP" \
+    "$T/st1.json"
 
+# ---- two start / stop cycles -------------------------------------------------
+mkfifo "$T/root/fifo"
+exec 3<>"$T/root/fifo" # a writer that never writes: reads stay pending
 for cycle in 1 2; do
-    check "[$cycle] sc start" quiet wine_run 60 sc start oviod
-    check "[$cycle] RUNNING" wait_state RUNNING 60
+    if [ "$cycle" -eq 1 ]; then
+        check "[$cycle] sc start" quiet wine_run 60 sc start oviod
+        check "[$cycle] RUNNING" wait_state RUNNING 60
+    else
+        ovio_svc start >"$T/start.out"
+        check "[$cycle] ovio.exe service start waits for RUNNING" \
+            rc_grep $? 0 "is running (pid" "$T/start.out"
+        check "[$cycle] ovio.exe service status: RUNNING" \
+            [ "$(svc_json state)" = RUNNING ]
+        check "[$cycle] ovio.exe service status: its pid" \
+            [ "$(svc_json pid)" -gt 0 ]
+        ovio_svc start >"$T/start2.out"
+        check "[$cycle] a second start: already running, exit 0" \
+            rc_grep $? 0 "already running" "$T/start2.out"
+    fi
     check "[$cycle] RUNNING reported only after it listens" \
         awk -v c="$cycle" '/listening on/ { l++ } /service: RUNNING/ { r++; if (l < r) bad = 1 } END { exit !(r == c && !bad) }' "$LOG"
     head -c 3000000 /dev/urandom >"$T/in$cycle.bin"
@@ -83,17 +151,44 @@ for cycle in 1 2; do
         cmp -s "$T/in$cycle.bin" "$T/out$cycle.bin"
     check "[$cycle] the file it served is in its root" \
         cmp -s "$T/in$cycle.bin" "$T/root/served$cycle.bin"
-    check "[$cycle] sc stop" quiet wine_run 60 sc stop oviod
-    check "[$cycle] STOPPED" wait_state STOPPED 30
+    if [ "$cycle" -eq 1 ]; then
+        check "[$cycle] sc stop" quiet wine_run 60 sc stop oviod
+        check "[$cycle] STOPPED" wait_state STOPPED 30
+    else
+        # Four reads pending on the FIFO, held by a native client.
+        timeout 120 "$HOLD" "$EP" reads 4 fifo >"$T/hold.out" 2>&1 &
+        HPID=$!
+        wait_for "$T/hold.out" ready 30
+        sleep 1
+        timeout 30 "$NATIVE_OVIO" -e "$EP" --json status >"$T/pending.json" 2>&1
+        check "[$cycle] 4 reads pending on the FIFO before the stop" \
+            grep -q '"handles": 1, "ops_in_flight": 4, .*"ops_completed": [0-9]*, "ops_canceled": 0' \
+            "$T/pending.json"
+        ovio_svc stop >"$T/stop.out"
+        check "[$cycle] ovio.exe service stop with reads pending waits for STOPPED" \
+            rc_grep $? 0 "oviod stopped" "$T/stop.out"
+        check "[$cycle] ovio.exe service status: STOPPED" \
+            [ "$(svc_json state)" = STOPPED ]
+        check "[$cycle] the stop found the pending reads and drained them" \
+            grep -q "stopping: 1 handle(s) open, 4 operation(s) in flight" "$LOG"
+        kill -TERM "$HPID" 2>/dev/null # timeout passes it on
+        wait "$HPID" 2>/dev/null
+        HPID=
+        ovio_svc stop >"$T/stop2.out"
+        check "[$cycle] stop when stopped: not running, exit 0" \
+            rc_grep $? 0 "not running" "$T/stop2.out"
+    fi
     check "[$cycle] the log shows the drain and a clean stop" \
         [ "$(grep -c "stopped cleanly" "$LOG")" -eq "$cycle" ]
     check "[$cycle] STOP_PENDING, then STOPPED last" \
         awk -v c="$cycle" '/service: STOP_PENDING/ { p++ } /stopped cleanly/ { k++; if (p < k) bad = 1 } /service: STOPPED/ { s++; last = NR } END { exit !(s == c && last == NR && !bad) }' "$LOG"
 done
+exec 3>&-
 
-check "oviod.exe uninstall" wine_run 60 "$W/oviod.exe" uninstall
-wine_run 30 sc query oviod >"$T/gone.out" 2>&1
+check "ovio.exe service uninstall" quiet ovio_svc uninstall
 check "sc query: the service is gone" [ -z "$(state)" ]
+check "ovio.exe service status: NOT_INSTALLED" \
+    [ "$(svc_json state)" = NOT_INSTALLED ]
 
 echo "---- the service's log ($LOG)"
 cat "$LOG"
