@@ -312,7 +312,8 @@ cmd_status(cli *c)
 		       "\"ops_in_flight\": %llu, \"ops_submitted\": %llu, "
 		       "\"ops_completed\": %llu, \"ops_canceled\": %llu, "
 		       "\"bytes_read\": %llu, \"bytes_written\": %llu, "
-		       "\"requests_rejected\": %llu, \"uptime_ms\": %llu}\n",
+		       "\"requests_rejected\": %llu, \"duplicates\": %llu, "
+		       "\"uptime_ms\": %llu}\n",
 		    st.sessions, st.handles,
 		    (unsigned long long) st.ops_in_flight,
 		    (unsigned long long) st.ops_submitted,
@@ -321,6 +322,7 @@ cmd_status(cli *c)
 		    (unsigned long long) st.bytes_read,
 		    (unsigned long long) st.bytes_written,
 		    (unsigned long long) st.requests_rejected,
+		    (unsigned long long) st.duplicates,
 		    (unsigned long long) st.uptime_ms);
 		return (0);
 	}
@@ -339,6 +341,8 @@ cmd_status(cli *c)
 	printf("bytes written:  %llu\n", (unsigned long long) st.bytes_written);
 	printf("rejected:       %llu\n",
 	    (unsigned long long) st.requests_rejected);
+	printf("duplicates:     %llu (answered from the reply cache)\n",
+	    (unsigned long long) st.duplicates);
 	return (0);
 }
 
