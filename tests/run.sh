@@ -42,6 +42,8 @@ suite "e2e (uring)" OVIO_TEST_BACKEND=uring "$B/tests/e2e_test"
 suite "e2e (threads)" OVIO_TEST_BACKEND=threads "$B/tests/e2e_test"
 suite "race (uring)" OVIO_TEST_BACKEND=uring "$B/tests/race_test"
 suite "race (threads)" OVIO_TEST_BACKEND=threads "$B/tests/race_test"
+suite "stress (uring)" OVIO_TEST_BACKEND=uring "$B/tests/stress_test"
+suite "stress (threads)" OVIO_TEST_BACKEND=threads "$B/tests/stress_test"
 
 echo
 if [ ${#failed_suites[@]} -gt 0 ]; then

@@ -96,7 +96,13 @@ tu_daemon_start(tu_daemon *d, const char *backend, ...)
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
+		/*
+		 * stdout too: a test that fails leaves oviod running until
+		 * its teardown, and must not leave it holding the runner's
+		 * output pipe open (tests/run.sh would wait on it).
+		 */
 		fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
 		dup2(fd, 2);
 		close(fd);
 		execv(exe, (char **) argv);
