@@ -41,10 +41,15 @@ WARN    += -Werror
 endif
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
+	-I$(NNG_DIR)/include \
 	-Ilib -Iservice -I$(B)/gen
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-LIBS    := -lnng -lprotobuf-c -pthread
+# nng is Debian's 1.5.2 source with ovio's patches, built by install/nng.sh
+# into build/nng and linked statically (see install/nng-patches).
+NNG_DIR := build/nng
+NNG_LIB := $(NNG_DIR)/lib/libnng.a
+LIBS    := $(NNG_LIB) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
@@ -80,7 +85,10 @@ $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
 	@echo "  PROTOC  $<"
 	$(Q)$(PROTOC_C) --c_out=$(B)/gen -Iproto $<
 
-$(B)/obj/%.o: %.c | $(GEN)
+$(NNG_LIB): install/nng.sh install/lib.sh $(wildcard install/nng-patches/*.patch)
+	$(Q)install/nng.sh $(NNG_DIR) && touch $@
+
+$(B)/obj/%.o: %.c | $(GEN) $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
@@ -95,33 +103,34 @@ $(B)/libovio.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The shared library exports the public API (ovio_*) and nothing else.
-$(B)/libovio.so: $(LIB_OBJ) lib/libovio.map
+$(B)/libovio.so: $(LIB_OBJ) lib/libovio.map $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--version-script=lib/libovio.map \
 		-Wl,-soname,libovio.so.0 -o $@ $(LIB_OBJ) $(LIBS)
 
-$(B)/oviod: $(MAIN_OBJ) $(SVC_OBJ) $(HOST_OBJ) $(B)/libovio.a
+$(B)/oviod: $(MAIN_OBJ) $(SVC_OBJ) $(HOST_OBJ) $(B)/libovio.a $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -luring
 
-$(B)/ovio: $(CLI_OBJ) $(B)/libovio.a
+$(B)/ovio: $(CLI_OBJ) $(B)/libovio.a $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
 
-$(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a
+$(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # Test programs link the engine without its host (no main()).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ) \
-		$(B)/libovio.a
+		$(B)/libovio.a $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -luring $(CHECK_LIBS)
 
 deps:
 	$(Q)install/deps.sh
+	$(Q)install/nng.sh $(NNG_DIR)
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, and
 # the Windows build under Wine (tests/all.sh; it ends with the total).

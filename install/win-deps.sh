@@ -33,98 +33,10 @@ SRC=$TOP/build/win-src
 HOST=x86_64-w64-mingw32
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-export DEBIAN_FRONTEND=noninteractive
-
-die() { echo "win-deps: error: $*" >&2; exit 1; }
-say() { echo "win-deps: $*"; }
-
-# run LOG CMD... : run CMD with output appended to LOG; on failure show the
-# end of the log and stop.
-run() {
-    local log=$1; shift
-    echo "+ $*" >>"$log"
-    if ! "$@" >>"$log" 2>&1; then
-        echo "---- last 30 lines of $log ----" >&2
-        tail -n 30 "$log" >&2
-        die "$(basename "$log" .log): '$1' failed (full command and output in $log)"
-    fi
-}
-
-# ---------------------------------------------------------------------------
-# apt helpers
-# ---------------------------------------------------------------------------
-APT_UPDATED=no
-apt_update() {
-    [ "$APT_UPDATED" = yes ] && return 0
-    say "apt-get update"
-    run "$SRC/apt.log" apt-get update -q
-    APT_UPDATED=yes
-}
-
-installed() {
-    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
+ME=win-deps
 # Build tools (host).  protobuf-c-compiler gives protoc-c for code generation.
-TOOLS=(mingw-w64 cmake make wine wine64 dpkg-dev protobuf-c-compiler)
-
-ensure_tools() {
-    local missing=() p
-    for p in "${TOOLS[@]}"; do
-        installed "$p" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    say "installing ${missing[*]}"
-    apt_update
-    run "$SRC/apt.log" apt-get install -y -q --no-install-recommends "${missing[@]}"
-}
-
-# Make sure 'apt-get source' works: add a deb-src entry if there is none.
-# The apt paths come from apt-config (normally /etc/apt/sources.list and
-# /etc/apt/sources.list.d/), so APT_CONFIG can redirect them for testing.
-SOURCES_OK=no
-ensure_deb_src() {
-    [ "$SOURCES_OK" = yes ] && return 0
-    if ! apt-get source --print-uris nng >/dev/null 2>&1; then
-        local APT_LIST APT_PARTS
-        eval "$(apt-config shell APT_LIST Dir::Etc::sourcelist/f \
-                                 APT_PARTS Dir::Etc::sourceparts/d)"
-        # A deb-src entry may exist but not be fetched yet (apt-get update
-        # below fixes that): only add ours when no enabled file has one.
-        if ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
-                --include='*.list' --include='*.sources' \
-                "$APT_LIST" "$APT_PARTS"; then
-            say "adding ${APT_PARTS}ovio-deb-src.sources"
-            cat >"${APT_PARTS}ovio-deb-src.sources" <<'EOF'
-# Added by ovio install/win-deps.sh (apt-get source for the Windows deps)
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-        fi
-        APT_UPDATED=no
-        apt_update
-        apt-get source --print-uris nng >/dev/null 2>&1 ||
-            die "apt-get source does not work (no deb-src entry?)"
-    fi
-    SOURCES_OK=yes
-}
-
-# fetch_source PKG : unpack Debian source package PKG (Debian patches applied)
-# under $SRC once; sets $srcdir to the source directory.
-fetch_source() {
-    local pkg=$1 dirs
-    dirs=("$SRC/$pkg"-[0-9]*/)
-    if [ ! -d "${dirs[0]}" ]; then
-        ensure_deb_src
-        (cd "$SRC" && run "$SRC/$pkg.log" apt-get source -q "$pkg")
-        dirs=("$SRC/$pkg"-[0-9]*/)
-        [ -d "${dirs[0]}" ] || die "no source dir for $pkg after apt-get source"
-    fi
-    srcdir=${dirs[0]%/}
-}
+TOOLS=(mingw-w64 cmake make wine wine64 dpkg-dev protobuf-c-compiler patch)
+. "$TOP/install/lib.sh"
 
 # Common cmake settings for the cross build.
 CMAKE_CROSS=(
@@ -147,8 +59,8 @@ CMAKE_CROSS=(
 # ---------------------------------------------------------------------------
 build_nng() {
     local src log=$SRC/nng.log
-    fetch_source nng; src=$srcdir
-    say "building nng ($(basename "$src"))"
+    fetch_nng; src=$srcdir
+    say "building nng ($(basename "$src"), with install/nng-patches)"
     rm -rf "$src/_win"
     run "$log" cmake -S "$src" -B "$src/_win" "${CMAKE_CROSS[@]}" \
         -DNNG_TESTS=OFF -DNNG_TOOLS=OFF -DNNG_ENABLE_NNGCAT=OFF \
@@ -202,12 +114,15 @@ ensure_tools
 
 for lib in nng protobuf-c check; do
     stamp=$PREFIX/.stamp-$lib
-    if [ -f "$stamp" ] && [ -f "$PREFIX/lib/lib$lib.a" ]; then
+    want=built
+    [ "$lib" = nng ] && want=$(nng_patch_id)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+        [ -f "$PREFIX/lib/lib$lib.a" ]; then
         continue
     fi
     "build_${lib//-/_}"
     [ -f "$PREFIX/lib/lib$lib.a" ] || die "$lib built but $PREFIX/lib/lib$lib.a is missing"
-    date >"$stamp"
+    echo "$want" >"$stamp"
 done
 
 say "ok: $PREFIX (libnng.a libprotobuf-c.a libcheck.a)"

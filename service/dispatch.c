@@ -335,14 +335,19 @@ do_cancel(req *r)
 		rp.found = true;
 		if (target->cancel_requested) {
 			rp.cancel = OVIO__CANCEL_RESULT__CANCEL_REQUESTED;
-		} else if (ovio__port_cancel(eng.port, &target->port,
-		               &r->op->port) == 0) {
-			target->cancel_requested = true;
-			r->op->h                 = NULL;
-			eng.ops_in_flight++;
-			pending = true;
 		} else {
-			rv = OVIO_EBUSY;
+			/* The cancel request becomes the port's report: set up
+			 * before the port owns it. */
+			r->op->h = NULL;
+			eng.ops_in_flight++;
+			if (ovio__port_cancel(eng.port, &target->port,
+			        &r->op->port) == 0) {
+				target->cancel_requested = true;
+				pending                  = true;
+			} else {
+				eng.ops_in_flight--;
+				rv = OVIO_EBUSY;
+			}
 		}
 	}
 	nng_mtx_unlock(eng.mtx);

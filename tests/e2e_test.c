@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -615,6 +617,74 @@ START_TEST(sigterm_drains_and_exits_zero)
 }
 END_TEST
 
+/* ---- nng 1.5.2 bugs that ovio's nng patches fix ---- */
+
+/* Connects a raw socket to the endpoint and closes it at once. */
+static void
+poke_and_close(const char *url)
+{
+	struct sockaddr_un sa;
+	int                fd;
+
+	ck_assert(strncmp(url, "ipc://", 6) == 0);
+	ck_assert_uint_lt(strlen(url + 6), sizeof(sa.sun_path));
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, url + 6, strlen(url + 6));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	close(fd);
+}
+
+START_TEST(client_gone_in_handshake_does_not_stop_the_service)
+{
+	ovio_client        *c;
+	ovio_service_status st;
+	int                 i;
+
+	/* nng 1.5.2 unpatched: the listener stops accepting for good. */
+	for (i = 0; i < 5; i++) {
+		poke_and_close(d.url);
+	}
+	usleep(100000);
+	ck_assert_int_eq(ovio_connect(&c, d.url, 2000), 0);
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(disconnect_during_a_large_reply_returns)
+{
+	char         path[512];
+	ovio_client *c;
+	collector    col;
+	uint64_t     h;
+	int          i;
+
+	snprintf(path, sizeof(path), "%s/big", d.root);
+	tu_write_random(path, 16u << 20, 3);
+	for (i = 0; i < 20; i++) {
+		coll_init(&col);
+		c = tu_connect(&d);
+		ck_assert_int_eq(ovio_open(c, "big", OVIO_OPEN_READ, 0, &h), 0);
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1,
+		              .handle = h, .length = 16u << 20 },
+		    &col);
+		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 2,
+		              .handle = h, .length = 16u << 20 },
+		    &col);
+		usleep((useconds_t) (i * 500));
+		/* nng 1.5.2 unpatched: a reply half received hangs this. */
+		ovio_disconnect(c);
+		ck_assert_int_eq(coll_wait(&col, 2, 1000), 2);
+	}
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 3000, all_idle, NULL));
+	ovio_disconnect(c);
+}
+END_TEST
+
 /* ---- load ---- */
 
 #define NCLIENTS 32
@@ -850,6 +920,8 @@ e2e_suite(void)
 	ECASE(close_waits_for_cancelled_reads, 20);
 	ECASE(killed_client_is_cleaned_up, 20);
 	ECASE(sigterm_drains_and_exits_zero, 30);
+	ECASE(client_gone_in_handshake_does_not_stop_the_service, 20);
+	ECASE(disconnect_during_a_large_reply_returns, 60);
 	ECASE(thirty_two_clients_at_once, 60);
 	ECASE(cli_put_get_256_mib, 240);
 	ECASE(cli_errors_and_json, 30);
