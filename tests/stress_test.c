@@ -152,7 +152,7 @@ typedef struct client {
 static client  *clients;
 static int      nclients;
 static uint64_t seed;
-static bool     any_moment; /* STRESS_ANY_MOMENT: drop even mid-reply */
+static bool     any_moment; /* STRESS_ANY_MOMENT (1): drop even mid-reply */
 
 static uint64_t
 rnd(client *cl)
@@ -526,15 +526,14 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 	}
 	if (cl->want_drop) {
 		/*
-		 * Drop the connection only when no reply can be on its way:
-		 * nothing in flight but FIFO reads that cannot complete (the
-		 * FIFO is empty and no write to it is in flight).  Closing a
-		 * pipe while a reply is half received hangs nng 1.5.2 for
-		 * good (its IPC transport re-arms the body read on an aio
-		 * already closed, so the pipe is never reaped, and with it
-		 * every later nng_close in the process waits: nng issue #616,
-		 * fixed for TCP by PR #1636).  STRESS_ANY_MOMENT=1 drops at
-		 * any moment anyway, to hunt for that kind of failure.
+		 * By default (STRESS_ANY_MOMENT=1) the connection drops at any
+		 * moment, mid-reply included.  That hung stock nng 1.5.2 for
+		 * good (its IPC transport re-armed the body read on an aio
+		 * already closed, so the pipe was never reaped: nng issue
+		 * #616); ovio links nng with install/nng-patches, which fix
+		 * it.  STRESS_ANY_MOMENT=0 drops only when no reply can be on
+		 * its way: nothing in flight but FIFO reads that cannot
+		 * complete (the FIFO is empty and no write to it in flight).
 		 */
 		bool quiet = cl->inflight == cl->fifo_reads &&
 		    cl->fifo_written == cl->fifo_read;
@@ -722,9 +721,9 @@ cl_main(void *arg)
 				/*
 				 * Cutting the pipe makes the dialer redial at
 				 * once, and closing the socket during that
-				 * handshake kills oviod's listener for good
-				 * (nng 1.5.2, nng issue #1518): only with
-				 * STRESS_ANY_MOMENT.
+				 * handshake killed a stock nng 1.5.2 listener
+				 * for good (nng issue #1518, fixed by
+				 * install/nng-patches): half of the drops do it.
 				 */
 				cl_reconnect(cl, any_moment && rnd_n(cl, 2) == 0);
 				pthread_mutex_lock(&cl->mtx);
@@ -877,7 +876,7 @@ START_TEST(many_clients_mixed_ops)
 	const char         *s = getenv("STRESS_SEED");
 
 	nclients   = (int) env_long("STRESS_CLIENTS", 64, 1, MAX_CLIENTS);
-	any_moment = env_long("STRESS_ANY_MOMENT", 0, 0, 1) != 0;
+	any_moment = env_long("STRESS_ANY_MOMENT", 1, 0, 1) != 0;
 	seed     = s != NULL ? strtoull(s, NULL, 0)
 	                     : (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 	printf("stress: backend %s, %d clients, %ld operations, seed %" PRIu64
