@@ -44,66 +44,10 @@ stop_cleanup(void)
 	tu_daemon_cleanup(&d);
 }
 
-/* ---- a collector of asynchronous completions ---- */
-
-#define MAXC 256
-typedef struct collector {
-	pthread_mutex_t mtx;
-	pthread_cond_t  cv;
-	int             n;
-	ovio_result     res[MAXC]; /* in arrival order (data not kept) */
-} collector;
-
 static void
-coll_init(collector *c)
+submit(ovio_client *cl, ovio_request rq, tu_collector *c)
 {
-	memset(c, 0, sizeof(*c));
-	pthread_mutex_init(&c->mtx, NULL);
-	pthread_cond_init(&c->cv, NULL);
-}
-
-static void
-coll_cb(void *arg, const ovio_result *r)
-{
-	collector *c = arg;
-
-	pthread_mutex_lock(&c->mtx);
-	if (c->n < MAXC) {
-		c->res[c->n]      = *r;
-		c->res[c->n].data = NULL;
-	}
-	c->n++;
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mtx);
-}
-
-/* Waits until at least n completions arrived or ms pass; returns count. */
-static int
-coll_wait(collector *c, int n, int ms)
-{
-	int64_t deadline = tu_now_ms() + ms;
-	int     got;
-
-	pthread_mutex_lock(&c->mtx);
-	while (c->n < n && tu_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 10 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
-	}
-	got = c->n;
-	pthread_mutex_unlock(&c->mtx);
-	return (got);
-}
-
-static void
-submit(ovio_client *cl, ovio_request rq, collector *c)
-{
-	ck_assert_int_eq(ovio_submit(cl, &rq, coll_cb, c), 0);
+	ck_assert_int_eq(ovio_submit(cl, &rq, tu_coll_cb, c), 0);
 }
 
 static bool
@@ -264,37 +208,37 @@ START_TEST(cancel_by_tag)
 	ovio_client *c  = tu_connect(&d);
 	int          wr = make_fifo("p");
 	uint64_t     h, one = 1;
-	collector    col;
+	tu_collector    col;
 	ovio_cancel_result what = OVIO_CANCEL_NOT_FOUND;
 	char         buf[8];
 	size_t       n;
 
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
 	              .length = 16 },
 	    &col);
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
-	ck_assert_int_eq(coll_wait(&col, 1, 200), 0); /* really pending */
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 200), 0); /* really pending */
 
 	/* A tag in flight twice is refused; the first stays. */
 	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
 	              .length = 16 },
 	    &col);
-	ck_assert_int_eq(coll_wait(&col, 1, 2000), 1);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 2000), 1);
 	ck_assert_int_eq(col.res[0].status, OVIO_ETAGINUSE);
 
 	ck_assert_int_eq(ovio_cancel(c, 42, &what), 0);
 	/* Pending on a FIFO: the OS cancelled it, or interrupted it. */
 	ck_assert(what == OVIO_CANCEL_DONE || what == OVIO_CANCEL_REQUESTED);
-	ck_assert_int_eq(coll_wait(&col, 2, 2000), 2);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, 2000), 2);
 	ck_assert_uint_eq(col.res[1].tag, 42);
 	ck_assert_int_eq(col.res[1].status, OVIO_ECANCELED);
 
 	/* Cancelling what already completed finds nothing. */
 	ck_assert_int_eq(ovio_cancel(c, 42, &what), 0);
 	ck_assert_int_eq(what, OVIO_CANCEL_NOT_FOUND);
-	ck_assert_int_eq(coll_wait(&col, 3, 200), 2); /* exactly once */
+	ck_assert_int_eq(tu_coll_wait(&col, 3, 200), 2); /* exactly once */
 
 	/* The handle still works. */
 	ck_assert_int_eq(write(wr, "data", 4), 4);
@@ -312,10 +256,10 @@ START_TEST(cancel_all_of_a_handle)
 	int          wr = make_fifo("p");
 	uint64_t     h, three = 3;
 	uint32_t     canceled = 0;
-	collector    col;
+	tu_collector    col;
 	int          i;
 
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 3; i++) {
 		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 10 + i,
@@ -325,7 +269,7 @@ START_TEST(cancel_all_of_a_handle)
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &three));
 	ck_assert_int_eq(ovio_cancel_handle(c, h, &canceled), 0);
 	ck_assert_uint_eq(canceled, 3);
-	ck_assert_int_eq(coll_wait(&col, 3, 3000), 3);
+	ck_assert_int_eq(tu_coll_wait(&col, 3, 3000), 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
 	}
@@ -343,10 +287,10 @@ START_TEST(cancel_all_of_a_session_and_never_anothers)
 	uint64_t           h1, h2, four = 4;
 	uint32_t           canceled = 0;
 	ovio_cancel_result what;
-	collector          col;
+	tu_collector          col;
 	int                i;
 
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(a, "p1", OVIO_OPEN_READ, 0, &h1), 0);
 	ck_assert_int_eq(ovio_open(a, "p2", OVIO_OPEN_READ, 0, &h2), 0);
 	for (i = 0; i < 4; i++) {
@@ -362,11 +306,11 @@ START_TEST(cancel_all_of_a_session_and_never_anothers)
 	ck_assert_int_eq(ovio_cancel_session(b, &canceled), 0);
 	ck_assert_uint_eq(canceled, 0);
 	ck_assert_int_eq(ovio_cancel_handle(b, h1, &canceled), OVIO_EBADF);
-	ck_assert_int_eq(coll_wait(&col, 1, 200), 0);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 200), 0);
 
 	ck_assert_int_eq(ovio_cancel_session(a, &canceled), 0);
 	ck_assert_uint_eq(canceled, 4);
-	ck_assert_int_eq(coll_wait(&col, 4, 3000), 4);
+	ck_assert_int_eq(tu_coll_wait(&col, 4, 3000), 4);
 	for (i = 0; i < 4; i++) {
 		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
 	}
@@ -384,10 +328,10 @@ START_TEST(deadline_cancels_what_is_still_pending)
 	ovio_client *c  = tu_connect(&d);
 	int          wr = make_fifo("p");
 	uint64_t     h;
-	collector    col;
+	tu_collector    col;
 	int64_t      t0, took;
 
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 
 	/* Nobody writes: the deadline cancels it. */
@@ -395,7 +339,7 @@ START_TEST(deadline_cancels_what_is_still_pending)
 	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1, .handle = h,
 	              .length = 8, .deadline_ms = 150 },
 	    &col);
-	ck_assert_int_eq(coll_wait(&col, 1, 3000), 1);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 3000), 1);
 	took = tu_now_ms() - t0;
 	ck_assert_int_eq(col.res[0].status, OVIO_ETIMEDOUT);
 	ck_assert_int_ge(took, 140);
@@ -407,11 +351,11 @@ START_TEST(deadline_cancels_what_is_still_pending)
 	    &col);
 	usleep(50000);
 	ck_assert_int_eq(write(wr, "fast", 4), 4);
-	ck_assert_int_eq(coll_wait(&col, 2, 3000), 2);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, 3000), 2);
 	ck_assert_int_eq(col.res[1].status, OVIO_OK);
 	ck_assert_uint_eq(col.res[1].bytes, 4);
 	usleep(1100000);
-	ck_assert_int_eq(coll_wait(&col, 3, 10), 2); /* exactly once */
+	ck_assert_int_eq(tu_coll_wait(&col, 3, 10), 2); /* exactly once */
 	ck_assert_int_eq(ovio_close(c, h), 0);
 	close(wr);
 	ovio_disconnect(c);
@@ -585,13 +529,13 @@ START_TEST(sigterm_drains_and_exits_zero)
 	ovio_client *c  = tu_connect(&d);
 	int          wr = make_fifo("p");
 	uint64_t     h, three = 3;
-	collector    col;
+	tu_collector    col;
 	int          i, status;
 	char         log[8192];
 	FILE        *f;
 	size_t       n;
 
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 3; i++) {
 		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
@@ -602,7 +546,7 @@ START_TEST(sigterm_drains_and_exits_zero)
 	status = tu_daemon_stop(&d, SIGTERM);
 	ck_assert_int_eq(status, 0);
 	/* Each pending read got its one completion: cancelled. */
-	ck_assert_int_eq(coll_wait(&col, 3, 3000), 3);
+	ck_assert_int_eq(tu_coll_wait(&col, 3, 3000), 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
 	}
@@ -658,14 +602,14 @@ START_TEST(disconnect_during_a_large_reply_returns)
 {
 	char         path[512];
 	ovio_client *c;
-	collector    col;
+	tu_collector    col;
 	uint64_t     h;
 	int          i;
 
 	snprintf(path, sizeof(path), "%s/big", d.root);
 	tu_write_random(path, 16u << 20, 3);
 	for (i = 0; i < 20; i++) {
-		coll_init(&col);
+		tu_coll_init(&col);
 		c = tu_connect(&d);
 		ck_assert_int_eq(ovio_open(c, "big", OVIO_OPEN_READ, 0, &h), 0);
 		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1,
@@ -677,7 +621,7 @@ START_TEST(disconnect_during_a_large_reply_returns)
 		usleep((useconds_t) (i * 500));
 		/* nng 1.5.2 unpatched: a reply half received hangs this. */
 		ovio_disconnect(c);
-		ck_assert_int_eq(coll_wait(&col, 2, 1000), 2);
+		ck_assert_int_eq(tu_coll_wait(&col, 2, 1000), 2);
 	}
 	c = tu_connect(&d);
 	ck_assert(tu_wait_status(c, 3000, all_idle, NULL));
@@ -863,7 +807,7 @@ START_TEST(per_client_limit_is_busy_not_crash)
 	ovio_client *c;
 	int          wr;
 	uint64_t     h;
-	collector    col;
+	tu_collector    col;
 	int          i, busy = 0, canceled = 0;
 	char         path[600];
 
@@ -873,16 +817,16 @@ START_TEST(per_client_limit_is_busy_not_crash)
 	snprintf(path, sizeof(path), "%s/p", small.root);
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
 	wr = open(path, O_RDWR);
-	coll_init(&col);
+	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 10; i++) {
 		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
 		              .handle = h, .length = 8 },
 		    &col);
 	}
-	ck_assert_int_eq(coll_wait(&col, 6, 3000), 6);
+	ck_assert_int_eq(tu_coll_wait(&col, 6, 3000), 6);
 	ck_assert_int_eq(ovio_close(c, h), 0);
-	ck_assert_int_eq(coll_wait(&col, 10, 3000), 10);
+	ck_assert_int_eq(tu_coll_wait(&col, 10, 3000), 10);
 	for (i = 0; i < 10; i++) {
 		busy += col.res[i].status == OVIO_EBUSY;
 		canceled += col.res[i].status == OVIO_ECANCELED;

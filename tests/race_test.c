@@ -155,84 +155,6 @@ stop(void)
 	tu_daemon_cleanup(&d);
 }
 
-/* ---- completions ---- */
-
-#define MAXC 4096
-typedef struct collector {
-	pthread_mutex_t mtx;
-	pthread_cond_t  cv;
-	int             n;
-	ovio_result     res[MAXC];
-	uint8_t         data[8]; /* first bytes of the first read's data */
-} collector;
-
-static void
-coll_init(collector *c)
-{
-	memset(c, 0, sizeof(*c));
-	pthread_mutex_init(&c->mtx, NULL);
-	pthread_cond_init(&c->cv, NULL);
-}
-
-static void
-coll_cb(void *arg, const ovio_result *r)
-{
-	collector *c = arg;
-
-	pthread_mutex_lock(&c->mtx);
-	if (c->n < MAXC) {
-		c->res[c->n] = *r;
-		if (r->op == OVIO_OP_READ && r->status == 0 && r->bytes > 0 &&
-		    c->data[0] == 0) {
-			memcpy(c->data, r->data, r->bytes < 8 ? r->bytes : 8);
-		}
-		c->res[c->n].data = NULL;
-	}
-	c->n++;
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mtx);
-}
-
-static int
-coll_wait(collector *c, int n, int ms)
-{
-	int64_t deadline = tu_now_ms() + ms;
-	int     got;
-
-	pthread_mutex_lock(&c->mtx);
-	while (c->n < n && tu_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
-	}
-	got = c->n;
-	pthread_mutex_unlock(&c->mtx);
-	return (got);
-}
-
-static const ovio_result *
-coll_find(collector *c, uint64_t tag, int *count)
-{
-	const ovio_result *r = NULL;
-	int                i;
-
-	*count = 0;
-	pthread_mutex_lock(&c->mtx);
-	for (i = 0; i < c->n && i < MAXC; i++) {
-		if (c->res[i].tag == tag) {
-			r = &c->res[i];
-			(*count)++;
-		}
-	}
-	pthread_mutex_unlock(&c->mtx);
-	return (r);
-}
-
 static bool
 idle(const ovio_service_status *st, void *arg)
 {
@@ -258,7 +180,7 @@ static const char *race_names[] = { "read", "write", "flush", "set-size" };
  */
 static void
 cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
-    int when, collector *col)
+    int when, tu_collector *col)
 {
 	static char        buf[4096];
 	ovio_request       rq = { .op = kind, .tag = tag, .handle = h };
@@ -284,19 +206,19 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 	if (when == 1) {
 		gate_set(true);
 	}
-	ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	if (when == 1) {
 		gate_wait_for_kind(1, kind);
 	} else if (when == 2) {
-		ck_assert_int_eq(coll_wait(col, before + 1, 5000), before + 1);
+		ck_assert_int_eq(tu_coll_wait(col, before + 1, 5000), before + 1);
 	}
 	ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
 	if (when == 1) {
 		gate_set(false);
 	}
-	ck_assert_int_eq(coll_wait(col, before + 1, 10000), before + 1);
+	ck_assert_int_eq(tu_coll_wait(col, before + 1, 10000), before + 1);
 	usleep(2000); /* room for a second completion, which must not come */
-	r = coll_find(col, tag, &count);
+	r = tu_coll_find(col, tag, &count);
 	ck_assert_msg(count == 1, "%s tag %llu completed %d times",
 	    race_names[kind == OVIO_OP_READ ? 0 : kind == OVIO_OP_WRITE ? 1
 	               : kind == OVIO_OP_FLUSH                      ? 2
@@ -327,7 +249,7 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 START_TEST(cancel_races_every_kind)
 {
 	ovio_client *c;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     h, tag = 1;
 	int          k, when, i;
 
@@ -335,7 +257,7 @@ START_TEST(cancel_races_every_kind)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	/* Content, so reads are not at end of file (the kernel answers
 	 * those without asking the file system). */
 	{
@@ -368,7 +290,7 @@ START_TEST(close_with_pending_gate_io)
 {
 	enum { N = 8 };
 	ovio_client *c;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     h;
 	char         path[600], gfile[600];
 	int          i, count;
@@ -378,7 +300,7 @@ START_TEST(close_with_pending_gate_io)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(gfile, sizeof(gfile), "%s/gatefile", gate_mnt);
 	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
 	tu_write_random(path, 8192, 3);
@@ -388,34 +310,34 @@ START_TEST(close_with_pending_gate_io)
 	for (i = 0; i < N; i++) {
 		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
 			.handle = h, .offset = (uint64_t) i * 512, .length = 512 };
-		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	gate_wait_for(1);
 	uint64_t n = N;
 	ck_assert(tu_wait_status(c, 2000, at_least_ops, &n));
 
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 100, .handle = h };
-	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
 	usleep(50000);
 	/* Closing: new operations fail at once; the handle is still open. */
 	ovio_request late = { .op = OVIO_OP_READ, .tag = 200, .handle = h,
 		.length = 1 };
-	ck_assert_int_eq(ovio_submit(c, &late, coll_cb, col), 0);
-	ck_assert_int_eq(coll_wait(col, 1, 2000), 1);
+	ck_assert_int_eq(ovio_submit(c, &late, tu_coll_cb, col), 0);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 2000), 1);
 	ck_assert_uint_eq(col->res[0].tag, 200);
 	ck_assert_int_eq(col->res[0].status, OVIO_ECLOSING);
 	ck_assert(tu_fd_open_to(d.pid, gfile));
 
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, N + 2, 10000), N + 2);
+	ck_assert_int_eq(tu_coll_wait(col, N + 2, 10000), N + 2);
 	/* The close was answered once, OK (its order on the wire after the
 	 * N completions is checked in e2e with a raw socket: callbacks here
 	 * run on several threads). */
-	r = coll_find(col, 100, &count);
+	r = tu_coll_find(col, 100, &count);
 	ck_assert_int_eq(count, 1);
 	ck_assert_int_eq(r->status, OVIO_OK);
 	for (i = 0; i < N; i++) {
-		r = coll_find(col, (uint64_t) i + 1, &count);
+		r = tu_coll_find(col, (uint64_t) i + 1, &count);
 		ck_assert_int_eq(count, 1);
 		ck_assert(r->status == OVIO_OK || r->status == OVIO_ECANCELED);
 	}
@@ -431,7 +353,7 @@ END_TEST
 START_TEST(late_completion_belongs_to_its_handle)
 {
 	ovio_client *c;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     ha, hb;
 	char         apath[600], bpath[600], bcopy[600], cmd[2000];
 	uint8_t      aorig[8];
@@ -442,7 +364,7 @@ START_TEST(late_completion_belongs_to_its_handle)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(apath, sizeof(apath), "%s/gateA", gate_back);
 	snprintf(bpath, sizeof(bpath), "%s/B", d.root);
 	snprintf(bcopy, sizeof(bcopy), "%s/B.orig", d.dir);
@@ -463,19 +385,19 @@ START_TEST(late_completion_belongs_to_its_handle)
 		.length = 4096 };
 	ovio_request wr = { .op = OVIO_OP_WRITE, .tag = 2, .handle = ha,
 		.data = "AAAAAAAA", .length = 8 };
-	ck_assert_int_eq(ovio_submit(c, &rd, coll_cb, col), 0);
-	ck_assert_int_eq(ovio_submit(c, &wr, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &wr, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 3, .handle = ha };
-	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
 	/* B opens while A's OS handle must still be open. */
 	ck_assert_int_eq(ovio_open(c, "B", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
 	                     &hb),
 	    0);
 	ck_assert_uint_ne(hb, ha);
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 3, 10000), 3);
-	r = coll_find(col, 1, &count);
+	ck_assert_int_eq(tu_coll_wait(col, 3, 10000), 3);
+	r = tu_coll_find(col, 1, &count);
 	ck_assert_int_eq(count, 1);
 	if (r->status == OVIO_OK) {
 		/* A's data (before or after A's own write), against A's tag. */
@@ -620,12 +542,12 @@ START_TEST(past_the_limit_is_busy_and_nothing_is_lost)
 {
 	enum { N = 2000 };
 	ovio_client *c;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     h;
 	char         path[600];
 	int          i, ok = 0, busy = 0, other = 0;
 
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/data", d.root);
 	tu_write_random(path, 1 << 20, 9);
 	c = tu_connect(&d);
@@ -634,9 +556,9 @@ START_TEST(past_the_limit_is_busy_and_nothing_is_lost)
 		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
 			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
 			.length = 4096 };
-		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
-	ck_assert_int_eq(coll_wait(col, N, 20000), N);
+	ck_assert_int_eq(tu_coll_wait(col, N, 20000), N);
 	for (i = 0; i < N; i++) {
 		ok += col->res[i].status == OVIO_OK;
 		busy += col->res[i].status == OVIO_EBUSY;
@@ -664,7 +586,7 @@ START_TEST(tiny_completion_queue_loses_nothing)
 	enum { N = 1000 };
 	tu_daemon    t;
 	ovio_client *c;
-	collector   *col;
+	tu_collector   *col;
 	uint64_t     h;
 	char         path[600];
 	int          i;
@@ -681,7 +603,7 @@ START_TEST(tiny_completion_queue_loses_nothing)
 	tu_daemon_start(&t, "uring", "--max-ops", "2000", NULL);
 	unsetenv("OVIO_URING_ENTRIES");
 	col = malloc(sizeof(*col));
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/data", t.root);
 	tu_write_random(path, 1 << 20, 9);
 	c = tu_connect(&t);
@@ -690,14 +612,14 @@ START_TEST(tiny_completion_queue_loses_nothing)
 		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
 			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
 			.length = 4096 };
-		ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
-	ck_assert_int_eq(coll_wait(col, N, 20000), N);
+	ck_assert_int_eq(tu_coll_wait(col, N, 20000), N);
 	for (i = 0; i < N; i++) {
 		ck_assert_int_eq(col->res[i].status, OVIO_OK);
 		ck_assert_uint_eq(col->res[i].bytes, 4096);
 	}
-	ck_assert_int_eq(coll_wait(col, N + 1, 200), N); /* no extra */
+	ck_assert_int_eq(tu_coll_wait(col, N + 1, 200), N); /* no extra */
 	ck_assert_int_eq(ovio_close(c, h), 0);
 	ovio_disconnect(c);
 	ck_assert_int_eq(tu_daemon_stop(&t, SIGTERM), 0);
@@ -711,7 +633,7 @@ END_TEST
 START_TEST(stuck_read_blocks_nobody_else)
 {
 	ovio_client *c, *c2;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     hg, h1, h2;
 	char         path[600], buf[64];
 	size_t       n;
@@ -724,7 +646,7 @@ START_TEST(stuck_read_blocks_nobody_else)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/gatestuck", gate_back);
 	tu_write_random(path, 4096, 1);
 	snprintf(path, sizeof(path), "%s/plain", d.root);
@@ -735,7 +657,7 @@ START_TEST(stuck_read_blocks_nobody_else)
 	gate_set(true);
 	ovio_request rq = { .op = OVIO_OP_READ, .tag = 1, .handle = hg,
 		.length = 64 };
-	ck_assert_int_eq(ovio_submit(c, &rq, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 
 	/* For 10 s, everything else answers within 100 ms. */
@@ -759,9 +681,9 @@ START_TEST(stuck_read_blocks_nobody_else)
 	}
 	ck_assert_msg(worst < 100, "slowest round took %lld ms",
 	    (long long) worst);
-	ck_assert_int_eq(coll_wait(col, 1, 10), 0); /* still stuck */
+	ck_assert_int_eq(tu_coll_wait(col, 1, 10), 0); /* still stuck */
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
 	ck_assert_int_eq(col->res[0].status, OVIO_OK);
 	ck_assert_int_gt(rounds, 20);
 	ck_assert_int_eq(ovio_close(c, hg), 0);
@@ -791,7 +713,7 @@ submitted(ovio_client *c)
 START_TEST(resent_slow_requests_run_once)
 {
 	ovio_client *c, *watch;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	char         path[600], buf[64];
 	uint64_t     h, h2, before, two = 2;
 	int          count;
@@ -802,7 +724,7 @@ START_TEST(resent_slow_requests_run_once)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
 	tu_write_random(path, 65536, 4);
 	watch = tu_connect(&d);
@@ -817,13 +739,13 @@ START_TEST(resent_slow_requests_run_once)
 	gate_set(true);
 	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
 		.data = "once-only", .length = 9, .offset = 100 };
-	ck_assert_int_eq(ovio_submit(c, &w, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
 	usleep(100000);
-	r = coll_find(col, 1, &count);
+	r = tu_coll_find(col, 1, &count);
 	ck_assert_int_eq(count, 1);
 	ck_assert_int_eq(r->status, OVIO_OK);
 	ck_assert_uint_eq(r->bytes, 9);
@@ -833,14 +755,14 @@ START_TEST(resent_slow_requests_run_once)
 	gate_set(true);
 	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatenew",
 		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
-	ck_assert_int_eq(ovio_submit(c, &o, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &o, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	two += 2;
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 2, 5000), 2);
+	ck_assert_int_eq(tu_coll_wait(col, 2, 5000), 2);
 	usleep(100000);
-	r = coll_find(col, 2, &count);
+	r = tu_coll_find(col, 2, &count);
 	ck_assert_int_eq(count, 1);
 	ck_assert_int_eq(r->status, OVIO_OK);
 	h2 = r->handle;
@@ -850,16 +772,16 @@ START_TEST(resent_slow_requests_run_once)
 	gate_set(true);
 	ovio_request rd = { .op = OVIO_OP_READ, .tag = 3, .handle = h,
 		.length = 16 };
-	ck_assert_int_eq(ovio_submit(c, &rd, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 4, .handle = h };
-	ck_assert_int_eq(ovio_submit(c, &cl, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
 	two += 2;
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 4, 5000), 4);
+	ck_assert_int_eq(tu_coll_wait(col, 4, 5000), 4);
 	usleep(100000);
-	r = coll_find(col, 4, &count);
+	r = tu_coll_find(col, 4, &count);
 	ck_assert_int_eq(count, 1);
 	ck_assert_int_eq(r->status, OVIO_OK); /* not EBADF: it ran once */
 	ck_assert_int_eq(ovio_close(c, h2), 0);
@@ -878,7 +800,7 @@ END_TEST
 START_TEST(reconnect_mid_operation_runs_once)
 {
 	ovio_client *c, *watch;
-	collector   *col = malloc(sizeof(*col));
+	tu_collector   *col = malloc(sizeof(*col));
 	char         path[600];
 	uint64_t     h, before, one = 1;
 	int          count;
@@ -888,7 +810,7 @@ START_TEST(reconnect_mid_operation_runs_once)
 		free(col);
 		return;
 	}
-	coll_init(col);
+	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
 	tu_write_random(path, 65536, 4);
 	watch = tu_connect(&d);
@@ -904,14 +826,14 @@ START_TEST(reconnect_mid_operation_runs_once)
 	gate_set(true);
 	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
 		.data = "reconnect", .length = 9 };
-	ck_assert_int_eq(ovio_submit(c, &w, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio__client_drop_connection(c);
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &one));
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 1, 5000), 1);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
 	usleep(100000);
-	r = coll_find(col, 1, &count);
+	r = tu_coll_find(col, 1, &count);
 	ck_assert_int_eq(count, 1);
 	ck_assert_int_eq(r->status, OVIO_OK); /* the first run's answer */
 	ck_assert_uint_eq(r->bytes, 9);
@@ -922,15 +844,15 @@ START_TEST(reconnect_mid_operation_runs_once)
 	gate_set(true);
 	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatex",
 		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
-	ck_assert_int_eq(ovio_submit(c, &o, coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &o, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio__client_drop_connection(c);
 	one++;
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &one));
 	gate_set(false);
-	ck_assert_int_eq(coll_wait(col, 2, 5000), 2);
+	ck_assert_int_eq(tu_coll_wait(col, 2, 5000), 2);
 	usleep(100000);
-	r = coll_find(col, 2, &count);
+	r = tu_coll_find(col, 2, &count);
 	ck_assert_int_eq(count, 1);
 	/* It ran: success, or "closed" because its connection went away
 	 * while it ran; never EEXIST, which a second run would say. */

@@ -256,6 +256,73 @@ tu_have_uring(void)
 	return (true);
 }
 
+void
+tu_coll_init(tu_collector *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+}
+
+void
+tu_coll_cb(void *arg, const ovio_result *r)
+{
+	tu_collector *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	if (c->n < TU_MAXC) {
+		c->res[c->n] = *r;
+		if (r->op == OVIO_OP_READ && r->status == 0 && r->bytes > 0 &&
+		    c->data[0] == 0) {
+			memcpy(c->data, r->data, r->bytes < 8 ? r->bytes : 8);
+		}
+		c->res[c->n].data = NULL;
+	}
+	c->n++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+int
+tu_coll_wait(tu_collector *c, int n, int ms)
+{
+	int64_t deadline = tu_now_ms() + ms;
+	int     got;
+
+	pthread_mutex_lock(&c->mtx);
+	while (c->n < n && tu_now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
+	}
+	got = c->n;
+	pthread_mutex_unlock(&c->mtx);
+	return (got);
+}
+
+const ovio_result *
+tu_coll_find(tu_collector *c, uint64_t tag, int *count)
+{
+	const ovio_result *r = NULL;
+	int                i;
+
+	*count = 0;
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < c->n && i < TU_MAXC; i++) {
+		if (c->res[i].tag == tag) {
+			r = &c->res[i];
+			(*count)++;
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return (r);
+}
+
 pid_t
 tu_spawn(char *const argv[], FILE **out)
 {

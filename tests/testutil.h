@@ -5,6 +5,7 @@
 #ifndef OVIO_TESTUTIL_H
 #define OVIO_TESTUTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,6 +65,28 @@ bool tu_have_uring(void);
  * stores a stream reading that stdout in *out.
  */
 pid_t tu_spawn(char *const argv[], FILE **out);
+
+/*
+ * A collector of asynchronous completions (ovio_submit with tu_coll_cb and
+ * the collector as arg): results in arrival order at the callback (not the
+ * wire order: callbacks run on several threads), data pointers cleared;
+ * the first bytes of the first successful read are kept in data.
+ */
+#define TU_MAXC 4096
+typedef struct tu_collector {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	int             n;
+	ovio_result     res[TU_MAXC];
+	uint8_t         data[8];
+} tu_collector;
+
+void tu_coll_init(tu_collector *c);
+void tu_coll_cb(void *arg, const ovio_result *r);
+/* Waits until at least n completions arrived or ms pass; returns count. */
+int tu_coll_wait(tu_collector *c, int n, int ms);
+/* The completion of tag (the last one) and how many there were. */
+const ovio_result *tu_coll_find(tu_collector *c, uint64_t tag, int *count);
 
 /* Runs a suite; CK_RUN_SUITE / CK_RUN_CASE pick one, as check does. */
 int tu_run(Suite *s);
