@@ -132,11 +132,13 @@ deps:
 	$(Q)install/deps.sh
 	$(Q)install/nng.sh $(NNG_DIR)
 
-# Every test: Linux suites on both backends, the same under ASan+UBSan, and
-# the Windows build under Wine (tests/all.sh; it ends with the total).
+# Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
+# and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
+# Windows build under Wine (tests/all.sh; it ends with the total).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all
+	$(Q)$(MAKE) --no-print-directory SANITIZER=thread all
 	$(Q)tests/all.sh
 
 # The same tests under AddressSanitizer and UBSan (part of make test).

@@ -37,6 +37,41 @@
 #include "ovio.h"
 #include "port_impl.h"
 
+/*
+ * ThreadSanitizer and the kernel.  An op goes from the submitting thread to
+ * the completion thread through the kernel: its pointer is written into an
+ * SQE, io_uring_enter hands it over, and it comes back in a CQE whose tail
+ * the kernel publishes with a release store that liburing reads with an
+ * acquire load.  That orders everything the submitter wrote to the op (and
+ * its buffer) before everything the completion thread does with it, but
+ * TSan cannot see the kernel's side, so it reports every op field as a race
+ * between dispatch and completion.  These two annotations state the
+ * hand-over TSan cannot see: release on an op when it becomes an SQE's
+ * user_data (an I/O op, or a cancel's report op), acquire when a CQE hands
+ * it back.  They add ordering only along that real path, so a race between
+ * our own threads stays visible: whatever the submitter writes to the op
+ * after the hand-over is not covered (do_cancel once wrote the report op
+ * after ovio__port_cancel, and TSan still reports that with these in
+ * place).  Memory the kernel writes (read buffers) is invisible to TSan and
+ * causes no report.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define URING_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define URING_TSAN 1
+#endif
+#endif
+#ifdef URING_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define URING_HANDOFF(p) __tsan_release(p)
+#define URING_REAPED(p)  __tsan_acquire(p)
+#else
+#define URING_HANDOFF(p) ((void) (p))
+#define URING_REAPED(p)  ((void) (p))
+#endif
+
 int ovio__err_from_errno(int e);
 
 #define URING_DEFAULT_ENTRIES 256
@@ -50,9 +85,25 @@ typedef struct uring_port {
 	ovio__port      base;
 	struct io_uring ring;
 	pthread_mutex_t sq_mtx;
+	unsigned        sq_left; /* SQEs the last flush left queued (atomic) */
 	unsigned        entries;
 	int             has_ftruncate;
 } uring_port;
+
+/*
+ * Hands queued SQEs to the kernel.  Called with sq_mtx held.  An SQE once
+ * queued cannot be taken back, so a failure here (-EBUSY while the CQ
+ * overflows, -EINTR) leaves it in the ring; the completion thread flushes
+ * it again after reaping.  How many are left is published in sq_left, so
+ * that thread need not read the SQ ring (the submitters') without sq_mtx.
+ */
+static void
+uring_flush(uring_port *p)
+{
+	(void) io_uring_submit(&p->ring);
+	__atomic_store_n(
+	    &p->sq_left, io_uring_sq_ready(&p->ring), __ATOMIC_RELAXED);
+}
 
 /*
  * Returns an SQE, flushing the SQ to the kernel when it is full.  Called
@@ -64,21 +115,10 @@ uring_sqe(uring_port *p)
 	struct io_uring_sqe *sqe;
 
 	if ((sqe = io_uring_get_sqe(&p->ring)) == NULL) {
-		(void) io_uring_submit(&p->ring);
+		uring_flush(p);
 		sqe = io_uring_get_sqe(&p->ring);
 	}
 	return (sqe);
-}
-
-/*
- * Hands queued SQEs to the kernel.  An SQE once queued cannot be taken
- * back, so a failure here (-EBUSY while the CQ overflows, -EINTR) leaves it
- * in the ring; the completion thread flushes it again after reaping.
- */
-static void
-uring_flush(uring_port *p)
-{
-	(void) io_uring_submit(&p->ring);
 }
 
 static int
@@ -178,6 +218,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 		break;
 	}
 	sqe->flags |= IOSQE_ASYNC;
+	URING_HANDOFF(op);
 	io_uring_sqe_set_data(sqe, op);
 	uring_flush(p);
 	pthread_mutex_unlock(&p->sq_mtx);
@@ -198,6 +239,7 @@ uring_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 	}
 	io_uring_prep_cancel(sqe, op, 0);
 	if (report != NULL) {
+		URING_HANDOFF(report);
 		io_uring_sqe_set_data(sqe, report);
 	} else {
 		io_uring_sqe_set_data(sqe, &uring_cancel_mark);
@@ -235,6 +277,7 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		    data == NULL) {
 			continue;
 		}
+		URING_REAPED(op);
 		if (op->kind == OVIO__PORT_CANCEL) {
 			op->result = cqe->res == 0 ? OVIO_CANCEL_DONE
 			           : cqe->res == -EALREADY ? OVIO_CANCEL_REQUESTED
@@ -252,8 +295,13 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	}
 	io_uring_cq_advance(&p->ring, seen);
 
-	/* Anything left in the SQ by a failed flush goes in now. */
-	if (io_uring_sq_ready(&p->ring) > 0) {
+	/*
+	 * Anything left in the SQ by a failed flush goes in now.  This used to
+	 * test io_uring_sq_ready without sq_mtx, a data race (TSan) on the SQ
+	 * tail that submitters move under sq_mtx; sq_left is the same count,
+	 * published by every flush.
+	 */
+	if (__atomic_load_n(&p->sq_left, __ATOMIC_RELAXED) > 0) {
 		pthread_mutex_lock(&p->sq_mtx);
 		uring_flush(p);
 		pthread_mutex_unlock(&p->sq_mtx);

@@ -2,10 +2,12 @@
 # all.sh - every test of the project, as `make test` runs it:
 #   1. the Linux suites on both backends        (tests/run.sh build)
 #   2. the same under ASan + UBSan               (tests/run.sh build/san)
-#   3. the Windows build under Wine              (tests/win/run.sh)
+#   3. e2e and a small stress run under TSan     (tests/tsan.sh)
+#   4. the Windows build under Wine              (tests/win/run.sh)
 # Each part prints its own "N passed, N failed"; the last line is the total.
-# The binaries must be built (make all, make SANITIZER=... all); part 3
-# builds its own.  SKIP_SAN=1 or SKIP_WIN=1 leave a part out.
+# The binaries must be built (make all, make SANITIZER=address,undefined all,
+# make SANITIZER=thread all); part 4 builds its own.  SKIP_SAN=1, SKIP_TSAN=1
+# or SKIP_WIN=1 leave a part out.
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -38,6 +40,11 @@ part "linux" tests/run.sh build
 if [ -z "${SKIP_SAN:-}" ]; then
     part "linux, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh build/san
+fi
+if [ -z "${SKIP_TSAN:-}" ]; then
+    # e2e and stress (STRESS_OPS=5000, STRESS_CLIENTS=16) on both backends,
+    # with tests/tsan.supp; a report from any process fails the part.
+    part "linux, TSan" tests/tsan.sh build/san-thread
 fi
 if [ -z "${SKIP_WIN:-}" ]; then
     part "windows (wine)" tests/win/run.sh
