@@ -38,13 +38,15 @@ part() {
 
 part "linux" tests/run.sh build
 if [ -z "${SKIP_SAN:-}" ]; then
-    part "linux, ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    # Sanitizers slow everything: time bounds (tests/testutil.h tu_ms) x4.
+    part "linux, ASan+UBSan" env OVIO_TIME_SCALE=4 \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh build/san
 fi
 if [ -z "${SKIP_TSAN:-}" ]; then
     # e2e and stress (STRESS_OPS=5000, STRESS_CLIENTS=16) on both backends,
     # with tests/tsan.supp; a report from any process fails the part.
-    part "linux, TSan" tests/tsan.sh build/san-thread
+    part "linux, TSan" env OVIO_TIME_SCALE=6 tests/tsan.sh build/san-thread
 fi
 if [ -z "${SKIP_WIN:-}" ]; then
     part "windows (wine)" tests/win/run.sh

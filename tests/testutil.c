@@ -27,6 +27,15 @@ tu_now_ms(void)
 	return ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+int64_t
+tu_ms(int64_t ms)
+{
+	const char *v = getenv("OVIO_TIME_SCALE");
+	int64_t     k = v != NULL ? atoll(v) : 1;
+
+	return (ms * (k > 0 ? k : 1));
+}
+
 void
 tu_tmpdir(char *out, size_t len)
 {

@@ -54,6 +54,13 @@ void tu_write_random(const char *path, size_t len, unsigned seed);
 bool tu_wait_status(ovio_client *c, int ms,
     bool (*pred)(const ovio_service_status *, void *), void *arg);
 
+/*
+ * A time bound of ms milliseconds, scaled by $OVIO_TIME_SCALE (default 1).
+ * The plain run checks the numbers the issues state; the sanitizer runs
+ * (tests/all.sh) scale them, since ASan and TSan slow everything down.
+ */
+int64_t tu_ms(int64_t ms);
+
 /* Milliseconds on a monotonic clock. */
 int64_t tu_now_ms(void);
 
