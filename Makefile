@@ -144,7 +144,8 @@ test: deps
 # The same tests under AddressSanitizer and UBSan (part of make test).
 check-san:
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	$(Q)OVIO_TIME_SCALE=4 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		tests/run.sh build/san
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "platform_windows.h"
 #include "service.h"
 
 #define SVC_NAME         L"" OVIO_SERVICE_NAME
@@ -223,53 +224,6 @@ svc_narrow(const WCHAR *w, char *buf, size_t len)
 	}
 }
 
-/*
- * Appends one argument to a command line, quoted the way
- * CommandLineToArgvW and the C runtime read it back.  Returns 0 or -1
- * when it does not fit.
- */
-static int
-svc_quote(WCHAR *out, size_t cap, size_t *n, const WCHAR *a)
-{
-	size_t       bs;
-	const WCHAR *c;
-
-#define SVC_PUT(ch)                  \
-	do {                         \
-		if (*n + 2 >= cap)   \
-			return (-1); \
-		out[(*n)++] = (ch);  \
-	} while (0)
-
-	SVC_PUT(L' ');
-	if (a[0] != L'\0' && wcspbrk(a, L" \t\n\v\"") == NULL) {
-		for (c = a; *c != L'\0'; c++) {
-			SVC_PUT(*c);
-		}
-		out[*n] = L'\0';
-		return (0);
-	}
-	SVC_PUT(L'"');
-	for (c = a;; c++) {
-		for (bs = 0; *c == L'\\'; c++) {
-			bs++;
-		}
-		if (*c == L'\0') {
-			for (bs *= 2; bs > 0; bs--) {
-				SVC_PUT(L'\\');
-			}
-			break;
-		}
-		for (bs = *c == L'"' ? bs * 2 + 1 : bs; bs > 0; bs--) {
-			SVC_PUT(L'\\');
-		}
-		SVC_PUT(*c);
-	}
-	SVC_PUT(L'"');
-	out[*n] = L'\0';
-	return (0);
-#undef SVC_PUT
-}
 
 /* The oviod.exe in this program's folder. */
 static int
@@ -330,15 +284,15 @@ ovio__service_install(const char *oviod, int argc, char **argv)
 	/* "PATH\oviod.exe" install ARGS...: the same quoting oviod uses. */
 	len    = 0;
 	cmd[0] = L'\0';
-	if (svc_quote(cmd, 32768, &len, exe) != 0
-	    || svc_quote(cmd, 32768, &len, L"install") != 0) {
+	if (ovio__win_quote_arg(cmd, 32768, &len, exe) != 0
+	    || ovio__win_quote_arg(cmd, 32768, &len, L"install") != 0) {
 		goto toolong;
 	}
 	for (i = 0; i < argc; i++) {
 		if ((w = svc_widen(argv[i])) == NULL) {
 			goto toolong;
 		}
-		if (svc_quote(cmd, 32768, &len, w) != 0) {
+		if (ovio__win_quote_arg(cmd, 32768, &len, w) != 0) {
 			free(w);
 			goto toolong;
 		}

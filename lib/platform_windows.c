@@ -1,7 +1,9 @@
 /* platform_windows.c - libovio's OS-specific defaults, Windows. */
 #include <stdlib.h>
+#include <wchar.h>
 
 #include "ovio.h"
+#include "platform_windows.h"
 
 /*
  * $OVIO_ENDPOINT, else the named pipe \\.\pipe\ovio (nng maps ipc://NAME to
@@ -19,3 +21,58 @@ ovio_default_endpoint(void)
 	}
 	return ("ipc://ovio");
 }
+
+/*
+ * Appends one argument to a command line, quoted the way
+ * CommandLineToArgvW and the C runtime read it back (see
+ * platform_windows.h).
+ */
+int
+ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a)
+{
+	size_t       bs;
+	const wchar_t *c;
+
+#define QUOTE_PUT(ch)                                                           \
+	do {                                                                   \
+		if (*n + 2 >= cap)                                             \
+			return (-1);                                           \
+		out[(*n)++] = (ch);                                            \
+	} while (0)
+
+	QUOTE_PUT(L' ');
+	if (a[0] != L'\0' && wcspbrk(a, L" \t\n\v\"") == NULL) {
+		for (c = a; *c != L'\0'; c++) {
+			QUOTE_PUT(*c);
+		}
+		out[*n] = L'\0';
+		return (0);
+	}
+	QUOTE_PUT(L'"');
+	for (c = a;; c++) {
+		for (bs = 0; *c == L'\\'; c++) {
+			bs++;
+		}
+		if (*c == L'\0') {
+			for (bs *= 2; bs > 0; bs--) {
+				QUOTE_PUT(L'\\');
+			}
+			break;
+		}
+		if (*c == L'"') {
+			for (bs = bs * 2 + 1; bs > 0; bs--) {
+				QUOTE_PUT(L'\\');
+			}
+		} else {
+			for (; bs > 0; bs--) {
+				QUOTE_PUT(L'\\');
+			}
+		}
+		QUOTE_PUT(*c);
+	}
+	QUOTE_PUT(L'"');
+	out[*n] = L'\0';
+	return (0);
+#undef QUOTE_PUT
+}
+

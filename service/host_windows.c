@@ -44,6 +44,7 @@
 #include <nng/transport/ipc/ipc.h>
 
 #include "host.h"
+#include "platform_windows.h"
 
 #define HOST_SERVICE L"oviod"
 #define HOST_DISPLAY L"ovio overlapped file I/O service"
@@ -407,59 +408,6 @@ host_utf8_args(int *argc, char **argv)
 	return (v);
 }
 
-/*
- * Appends one argument to a command line, quoted the way
- * CommandLineToArgvW and the C runtime read it back.
- */
-static int
-host_quote(WCHAR *out, size_t cap, size_t *n, const WCHAR *a)
-{
-	size_t       bs;
-	const WCHAR *c;
-
-#define HOST_PUT(ch)                                                           \
-	do {                                                                   \
-		if (*n + 2 >= cap)                                             \
-			return (-1);                                           \
-		out[(*n)++] = (ch);                                            \
-	} while (0)
-
-	HOST_PUT(L' ');
-	if (a[0] != L'\0' && wcspbrk(a, L" \t\n\v\"") == NULL) {
-		for (c = a; *c != L'\0'; c++) {
-			HOST_PUT(*c);
-		}
-		out[*n] = L'\0';
-		return (0);
-	}
-	HOST_PUT(L'"');
-	for (c = a;; c++) {
-		for (bs = 0; *c == L'\\'; c++) {
-			bs++;
-		}
-		if (*c == L'\0') {
-			for (bs *= 2; bs > 0; bs--) {
-				HOST_PUT(L'\\');
-			}
-			break;
-		}
-		if (*c == L'"') {
-			for (bs = bs * 2 + 1; bs > 0; bs--) {
-				HOST_PUT(L'\\');
-			}
-		} else {
-			for (; bs > 0; bs--) {
-				HOST_PUT(L'\\');
-			}
-		}
-		HOST_PUT(*c);
-	}
-	HOST_PUT(L'"');
-	out[*n] = L'\0';
-	return (0);
-#undef HOST_PUT
-}
-
 /* ---- install / uninstall ------------------------------------------------ */
 
 static int
@@ -505,7 +453,7 @@ host_install(int argc, char **argv)
 		if ((w = host_widen(argv[i])) == NULL) {
 			goto toolong;
 		}
-		if (host_quote(cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w) !=
+		if (ovio__win_quote_arg(cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w) !=
 		    0) {
 			free(w);
 			goto toolong;

@@ -41,6 +41,7 @@ if [ -z "${SKIP_SAN:-}" ]; then
     # Sanitizers slow everything: time bounds (tests/testutil.h tu_ms) x4.
     part "linux, ASan+UBSan" env OVIO_TIME_SCALE=4 \
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh build/san
 fi
 if [ -z "${SKIP_TSAN:-}" ]; then

@@ -1,0 +1,19 @@
+/*
+ * platform_windows.h - Windows helpers libovio shares with oviod and ovio
+ * (internal; Windows builds only).
+ */
+#ifndef OVIO_PLATFORM_WINDOWS_H
+#define OVIO_PLATFORM_WINDOWS_H
+
+#include <stddef.h>
+#include <wchar.h>
+
+/*
+ * ovio__win_quote_arg appends " " and argument a to the command line in
+ * out (cap wide characters, *n used so far), quoted the way
+ * CommandLineToArgvW and the C runtime read it back; keeps out
+ * NUL-terminated.  Returns 0, or -1 when it does not fit.
+ */
+int ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a);
+
+#endif
