@@ -30,28 +30,6 @@
 #define SVC_INSTALL_WAIT 60000 /* ms for oviod.exe install */
 
 static const char *
-svc_state_name(DWORD s)
-{
-	switch (s) {
-	case SERVICE_STOPPED:
-		return ("STOPPED");
-	case SERVICE_START_PENDING:
-		return ("START_PENDING");
-	case SERVICE_STOP_PENDING:
-		return ("STOP_PENDING");
-	case SERVICE_RUNNING:
-		return ("RUNNING");
-	case SERVICE_CONTINUE_PENDING:
-		return ("CONTINUE_PENDING");
-	case SERVICE_PAUSE_PENDING:
-		return ("PAUSE_PENDING");
-	case SERVICE_PAUSED:
-		return ("PAUSED");
-	}
-	return ("UNKNOWN");
-}
-
-static const char *
 svc_start_name(DWORD t)
 {
 	switch (t) {
@@ -182,7 +160,7 @@ svc_wait(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *ss,
 			    " made no progress in its wait hint of %lu ms; "
 			    "still %s",
 			    (unsigned long) ss->dwWaitHint,
-			    svc_state_name(ss->dwCurrentState));
+			    ovio__win_service_state_name(ss->dwCurrentState));
 			fprintf(stderr, "ovio service: %s\n", what);
 			return (1);
 		}
@@ -190,7 +168,7 @@ svc_wait(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *ss,
 			fprintf(stderr,
 			    "ovio service: service " OVIO_SERVICE_NAME
 			    " still %s after %u ms\n",
-			    svc_state_name(ss->dwCurrentState), timeout_ms);
+			    ovio__win_service_state_name(ss->dwCurrentState), timeout_ms);
 			return (1);
 		}
 	}
@@ -375,7 +353,7 @@ svc_stop_open(SC_HANDLE svc, unsigned timeout_ms)
 		fprintf(stderr,
 		    "ovio service: " OVIO_SERVICE_NAME " is %s, not "
 		    "STOPPED\n",
-		    svc_state_name(ss.dwCurrentState));
+		    ovio__win_service_state_name(ss.dwCurrentState));
 		return (1);
 	}
 	printf("ovio service: " OVIO_SERVICE_NAME " stopped\n");
@@ -431,7 +409,7 @@ ovio__service_start(unsigned timeout_ms)
 		fprintf(stderr,
 		    "ovio service: " OVIO_SERVICE_NAME " did not start: it is "
 		    "%s (exit code %lu, service exit code %lu; see its log)\n",
-		    svc_state_name(ss.dwCurrentState),
+		    ovio__win_service_state_name(ss.dwCurrentState),
 		    (unsigned long) ss.dwWin32ExitCode,
 		    (unsigned long) ss.dwServiceSpecificExitCode);
 		rv = 1;
@@ -504,7 +482,7 @@ ovio__service_query(ovio__svc_status *st)
 	st->checkpoint   = ss.dwCheckPoint;
 	st->wait_hint_ms = ss.dwWaitHint;
 	snprintf(st->state, sizeof(st->state), "%s",
-	    svc_state_name(ss.dwCurrentState));
+	    ovio__win_service_state_name(ss.dwCurrentState));
 
 	/* The configuration is extra: its failure leaves it blank. */
 	if (!QueryServiceConfigW(svc, NULL, 0, &need)

@@ -1,4 +1,6 @@
 /* platform_windows.c - libovio's OS-specific defaults, Windows. */
+#include <windows.h>
+
 #include <stdlib.h>
 #include <wchar.h>
 
@@ -76,3 +78,25 @@ ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a)
 #undef QUOTE_PUT
 }
 
+
+const char *
+ovio__win_service_state_name(unsigned long s)
+{
+	switch (s) {
+	case SERVICE_STOPPED:
+		return ("STOPPED");
+	case SERVICE_START_PENDING:
+		return ("START_PENDING");
+	case SERVICE_STOP_PENDING:
+		return ("STOP_PENDING");
+	case SERVICE_RUNNING:
+		return ("RUNNING");
+	case SERVICE_CONTINUE_PENDING:
+		return ("CONTINUE_PENDING");
+	case SERVICE_PAUSE_PENDING:
+		return ("PAUSE_PENDING");
+	case SERVICE_PAUSED:
+		return ("PAUSED");
+	}
+	return ("UNKNOWN");
+}

@@ -16,4 +16,7 @@
  */
 int ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a);
 
+/* The name of a service state (SERVICE_RUNNING -> "RUNNING"). */
+const char *ovio__win_service_state_name(unsigned long state);
+
 #endif

@@ -103,22 +103,6 @@ ovio__host_setup_signals(void)
 
 /* ---- service status ---------------------------------------------------- */
 
-static const char *
-host_state_name(DWORD state)
-{
-	switch (state) {
-	case SERVICE_START_PENDING:
-		return ("START_PENDING");
-	case SERVICE_RUNNING:
-		return ("RUNNING");
-	case SERVICE_STOP_PENDING:
-		return ("STOP_PENDING");
-	case SERVICE_STOPPED:
-		return ("STOPPED");
-	}
-	return ("?");
-}
-
 static void
 host_report(DWORD state, DWORD hint)
 {
@@ -127,7 +111,7 @@ host_report(DWORD state, DWORD hint)
 	if (!host_service) {
 		return;
 	}
-	snprintf(line, sizeof(line), "service: %s", host_state_name(state));
+	snprintf(line, sizeof(line), "service: %s", ovio__win_service_state_name(state));
 	ovio__host_log_event(line);
 	EnterCriticalSection(&host_ss_mtx);
 	host_ss.dwServiceType  = SERVICE_WIN32_OWN_PROCESS;
