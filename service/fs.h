@@ -38,7 +38,6 @@ int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
 int ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
     int64_t *oserr);
-int ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr);
 
 /*
  * ovio__fs_pread_sync reads up to len bytes at offset (ignored for streams)

@@ -168,15 +168,6 @@ ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
 }
 
 int
-ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr)
-{
-	if (ftruncate((int) fd, (off_t) size) != 0) {
-		return (fs_fail(oserr, errno));
-	}
-	return (0);
-}
-
-int
 ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
     int stream, size_t *got, int64_t *oserr)
 {

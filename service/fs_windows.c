@@ -429,19 +429,6 @@ done:
 	return (rv);
 }
 
-int
-ovio__fs_setsize(ovio__fd fd, uint64_t size, int64_t *oserr)
-{
-	FILE_END_OF_FILE_INFO eof;
-
-	eof.EndOfFile.QuadPart = (LONGLONG) size;
-	if (!SetFileInformationByHandle(
-	        (HANDLE) fd, FileEndOfFileInfo, &eof, sizeof(eof))) {
-		return (fs_fail(oserr, GetLastError()));
-	}
-	return (0);
-}
-
 /*
  * The event's low bit set in OVERLAPPED.hEvent tells the kernel not to
  * queue a completion packet to the handle's port, whatever the outcome;
