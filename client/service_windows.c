@@ -178,20 +178,6 @@ svc_wait(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *ss,
 /* ---- install --------------------------------------------------------------
  */
 
-/* UTF-8 -> newly allocated UTF-16 (NULL on failure). */
-static WCHAR *
-svc_widen(const char *s)
-{
-	int    n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-	WCHAR *w;
-
-	if (n <= 0 || (w = malloc((size_t) n * sizeof(WCHAR))) == NULL) {
-		return (NULL);
-	}
-	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
-	return (w);
-}
-
 /* UTF-16 -> UTF-8 into buf (truncated). */
 static void
 svc_narrow(const WCHAR *w, char *buf, size_t len)
@@ -235,7 +221,7 @@ ovio__service_install(const char *oviod, int argc, char **argv)
 	int                 i;
 
 	if (oviod != NULL) {
-		if ((w = svc_widen(oviod)) == NULL
+		if ((w = ovio__win_widen(oviod)) == NULL
 		    || wcslen(w) >= MAX_PATH * 4) {
 			free(w);
 			fprintf(stderr,
@@ -267,7 +253,7 @@ ovio__service_install(const char *oviod, int argc, char **argv)
 		goto toolong;
 	}
 	for (i = 0; i < argc; i++) {
-		if ((w = svc_widen(argv[i])) == NULL) {
+		if ((w = ovio__win_widen(argv[i])) == NULL) {
 			goto toolong;
 		}
 		if (ovio__win_quote_arg(cmd, 32768, &len, w) != 0) {

@@ -100,3 +100,16 @@ ovio__win_service_state_name(unsigned long s)
 	}
 	return ("UNKNOWN");
 }
+
+wchar_t *
+ovio__win_widen(const char *s)
+{
+	int      n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+	wchar_t *w;
+
+	if (n <= 0 || (w = malloc((size_t) n * sizeof(wchar_t))) == NULL) {
+		return (NULL);
+	}
+	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
+	return (w);
+}

@@ -349,20 +349,6 @@ host_narrow(const WCHAR *w)
 	return (s);
 }
 
-/* UTF-8 -> newly allocated UTF-16 (NULL on failure). */
-static WCHAR *
-host_widen(const char *s)
-{
-	int    n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-	WCHAR *w;
-
-	if (n <= 0 || (w = malloc((size_t) n * sizeof(WCHAR))) == NULL) {
-		return (NULL);
-	}
-	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
-	return (w);
-}
-
 /*
  * The process's arguments as UTF-8, from the UTF-16 command line (argv of
  * main is in the ANSI code page).  Falls back to argv.
@@ -434,7 +420,7 @@ host_install(int argc, char **argv)
 			i++;
 			continue;
 		}
-		if ((w = host_widen(argv[i])) == NULL) {
+		if ((w = ovio__win_widen(argv[i])) == NULL) {
 			goto toolong;
 		}
 		if (ovio__win_quote_arg(cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w) !=
@@ -600,7 +586,7 @@ host_open_log(const char *path)
 		}
 		path = def;
 	}
-	if ((w = host_widen(path)) == NULL) {
+	if ((w = ovio__win_widen(path)) == NULL) {
 		return;
 	}
 	if ((host_logf = _wfopen(w, L"a")) != NULL) {
