@@ -102,3 +102,40 @@ ovio__close_finish(eng_handle *h)
 		ovio__op_reply_status(close_op, OVIO_OK, 0);
 	}
 }
+
+/*
+ * Starts closing every open handle of s (a disconnect, a stop) and returns
+ * how many.  Lock held.  The handles that had nothing in flight are pushed
+ * on *drained (linked by drain_next): the caller passes that list to
+ * ovio__close_finish_all after unlocking.
+ */
+unsigned
+ovio__close_session(eng_session *s, eng_handle **drained)
+{
+	eng_handle *h;
+	unsigned    n = 0;
+
+	for (h = s->handles; h != NULL; h = h->s_next) {
+		if (h->state != H_OPEN) {
+			continue;
+		}
+		n++;
+		if (ovio__close_begin(h, NULL)) {
+			h->drain_next = *drained;
+			*drained      = h;
+		}
+	}
+	return (n);
+}
+
+/* ovio__close_finish for each handle of the list.  Lock not held. */
+void
+ovio__close_finish_all(eng_handle *drained)
+{
+	eng_handle *next;
+
+	for (; drained != NULL; drained = next) {
+		next = drained->drain_next;
+		ovio__close_finish(drained);
+	}
+}

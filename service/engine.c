@@ -88,7 +88,7 @@ void
 ovio__engine_stop(int drain_ms)
 {
 	eng_session *s;
-	eng_handle  *h, *next, *drained = NULL;
+	eng_handle  *drained = NULL;
 	nng_time     deadline = nng_clock() + (nng_time) drain_ms;
 	unsigned     nh;
 	uint64_t     nops;
@@ -104,18 +104,10 @@ ovio__engine_stop(int drain_ms)
 
 	nng_mtx_lock(eng.mtx);
 	for (s = eng.sessions; s != NULL; s = s->next) {
-		for (h = s->handles; h != NULL; h = h->s_next) {
-			if (h->state == H_OPEN && ovio__close_begin(h, NULL)) {
-				h->free_next = drained;
-				drained      = h;
-			}
-		}
+		(void) ovio__close_session(s, &drained);
 	}
 	nng_mtx_unlock(eng.mtx);
-	for (h = drained; h != NULL; h = next) {
-		next = h->free_next;
-		ovio__close_finish(h);
-	}
+	ovio__close_finish_all(drained);
 
 	nng_mtx_lock(eng.mtx);
 	while (eng.nhandles > 0 &&

@@ -81,6 +81,7 @@ struct eng_handle {
 	eng_op          *close_op; /* the close request to answer, if any */
 	eng_handle      *s_next;   /* the session's handle list */
 	eng_handle      *free_next;
+	eng_handle      *drain_next; /* ovio__close_session's result list */
 };
 
 struct eng_session {
@@ -192,6 +193,8 @@ bool ovio__handle_unhold(eng_handle *h);                  /* lock held */
 bool ovio__handle_drained(const eng_handle *h);           /* lock held */
 void ovio__close_finish(eng_handle *h);                   /* lock NOT held */
 unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
+unsigned ovio__close_session(eng_session *s, eng_handle **drained); /* lock held */
+void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
 
 /* reply_cache.c: at-most-once execution (each takes eng.mtx) */
 bool ovio__rc_applies(const Ovio__Request *rq);

@@ -67,8 +67,8 @@ void
 ovio__session_gone(uint32_t pipe_id)
 {
 	eng_session *s;
-	eng_handle  *h, *next, *drained = NULL;
-	unsigned     n = 0;
+	eng_handle  *drained = NULL;
+	unsigned     n;
 
 	nng_mtx_lock(eng.mtx);
 	if ((s = ovio__session_find(pipe_id)) == NULL) {
@@ -76,15 +76,7 @@ ovio__session_gone(uint32_t pipe_id)
 		return;
 	}
 	s->dead = true;
-	for (h = s->handles; h != NULL; h = h->s_next) {
-		if (h->state == H_OPEN) {
-			n++;
-			if (ovio__close_begin(h, NULL)) {
-				h->free_next = drained; /* borrowed: not free yet */
-				drained      = h;
-			}
-		}
-	}
+	n       = ovio__close_session(s, &drained);
 	ovio__session_maybe_free(s);
 	nng_mtx_unlock(eng.mtx);
 
@@ -92,10 +84,7 @@ ovio__session_gone(uint32_t pipe_id)
 		ovio__log("session %u disconnected: closing %u handle(s)",
 		    pipe_id, n);
 	}
-	for (h = drained; h != NULL; h = next) {
-		next = h->free_next;
-		ovio__close_finish(h);
-	}
+	ovio__close_finish_all(drained);
 }
 
 static unsigned
