@@ -133,11 +133,7 @@ ovio__engine_stop(int drain_ms)
 	ovio__op_pool_fini();
 	ovio__rc_fini();
 	ovio__fs_close_root(eng.rootfd);
-	while (eng.sessions != NULL) {
-		s            = eng.sessions;
-		eng.sessions = s->next;
-		free(s);
-	}
+	ovio__session_fini();
 	for (uint32_t i = 0; i < eng.hcap; i++) {
 		free(eng.htab[i]);
 	}

@@ -92,7 +92,8 @@ struct eng_session {
 	uint64_t     bytes_in_flight;
 	eng_handle  *handles;
 	eng_op      *tags[ENG_TAG_BUCKETS];
-	eng_session *next;
+	eng_session *next;  /* eng.sessions */
+	eng_session *hnext; /* session.c's pipe-id hash chain */
 };
 
 typedef struct eng_limits {
@@ -173,6 +174,7 @@ eng_session *ovio__session_find(uint32_t pipe_id);      /* lock held */
 int          ovio__session_add(uint32_t pipe_id);        /* takes lock */
 void         ovio__session_gone(uint32_t pipe_id);       /* takes lock */
 void         ovio__session_maybe_free(eng_session *s);   /* lock held */
+void         ovio__session_fini(void);                   /* at stop */
 int          ovio__tag_add(eng_session *s, eng_op *op);  /* lock held */
 void         ovio__tag_remove(eng_session *s, eng_op *op); /* lock held */
 eng_op      *ovio__tag_find(eng_session *s, uint64_t tag); /* lock held */

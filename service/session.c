@@ -6,15 +6,31 @@
  * last handle.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine.h"
+
+/*
+ * Every request finds its session by pipe id, under eng.mtx: a hash of
+ * SESS_BUCKETS chains keeps that short however many clients there are.
+ * eng.sessions lists them all, for stop and status.
+ */
+#define SESS_BUCKETS 256
+
+static eng_session *sess_table[SESS_BUCKETS];
+
+static eng_session **
+sess_bucket(uint32_t pipe_id)
+{
+	return (&sess_table[(pipe_id * 2654435761u) >> 24]);
+}
 
 eng_session *
 ovio__session_find(uint32_t pipe_id)
 {
 	eng_session *s;
 
-	for (s = eng.sessions; s != NULL; s = s->next) {
+	for (s = *sess_bucket(pipe_id); s != NULL; s = s->hnext) {
 		if (s->pipe_id == pipe_id) {
 			return (s);
 		}
@@ -32,11 +48,27 @@ ovio__session_add(uint32_t pipe_id)
 	}
 	s->pipe_id = pipe_id;
 	nng_mtx_lock(eng.mtx);
-	s->next      = eng.sessions;
-	eng.sessions = s;
+	s->next                 = eng.sessions;
+	eng.sessions            = s;
+	s->hnext                = *sess_bucket(pipe_id);
+	*sess_bucket(pipe_id)   = s;
 	eng.nsessions++;
 	nng_mtx_unlock(eng.mtx);
 	return (0);
+}
+
+/* Frees every session left at the end of a clean stop. */
+void
+ovio__session_fini(void)
+{
+	eng_session *s;
+
+	while ((s = eng.sessions) != NULL) {
+		eng.sessions = s->next;
+		free(s);
+	}
+	memset(sess_table, 0, sizeof(sess_table));
+	eng.nsessions = 0;
 }
 
 /* Frees s if it is dead and owns nothing.  Lock held. */
@@ -51,6 +83,12 @@ ovio__session_maybe_free(eng_session *s)
 	for (pp = &eng.sessions; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
+			break;
+		}
+	}
+	for (pp = sess_bucket(s->pipe_id); *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
 			break;
 		}
 	}
