@@ -25,9 +25,11 @@ typedef struct req {
 	size_t         plen;
 } req;
 
+/* Sends rp as op's reply (its tag is the request's). */
 static void
 reply(eng_op *op, Ovio__Reply *rp)
 {
+	rp->tag = op->tag;
 	nng_msg_clear(op->msg);
 	if (ovio__wire_encode_reply(op->msg, rp) != 0) {
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
@@ -166,7 +168,6 @@ ovio__engine_complete(eng_op *op)
 		nng_mtx_lock(eng.mtx);
 		eng.ops_in_flight--;
 		nng_mtx_unlock(eng.mtx);
-		rp.tag    = op->tag;
 		rp.found  = true;
 		rp.cancel = (Ovio__CancelResult) po->result;
 		reply(op, &rp);
@@ -243,7 +244,6 @@ do_open(req *r)
 		ovio__op_reply_status(r->op, rv, 0);
 		return;
 	}
-	rp.tag = rq->tag;
 	reply(r->op, &rp);
 }
 
@@ -288,7 +288,6 @@ do_stat(req *r)
 		ovio__op_reply_status(r->op, rv, oserr);
 		return;
 	}
-	rp.tag       = rq->tag;
 	fst.size     = st.size;
 	fst.mode     = st.mode;
 	fst.type     = st.type;
@@ -358,7 +357,6 @@ do_cancel(req *r)
 		ovio__op_reply_status(r->op, rv, 0);
 		return;
 	}
-	rp.tag = rq->tag;
 	reply(r->op, &rp);
 }
 
@@ -393,7 +391,6 @@ do_status(req *r)
 	Ovio__ServiceStatus st = OVIO__SERVICE_STATUS__INIT;
 
 	ovio__engine_status(&st);
-	rp.tag     = r->rq->tag;
 	rp.service = &st;
 	reply(r->op, &rp);
 }

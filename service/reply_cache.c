@@ -205,7 +205,8 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 }
 
 /*
- * Called with op's reply in op->msg, just before it is sent: keeps a copy
+ * Called with op's reply in op->msg (NULL: there is none, out of memory),
+ * just before it is sent: keeps a copy
  * and answers the copies that waited.  When the reply says the request
  * never ran (ECLOSED, ESHUTDOWN and op->ran unset) the entry goes instead,
  * so a retry runs it.
@@ -222,11 +223,13 @@ ovio__rc_finish(eng_op *op)
 	int          status = OVIO_ENOMEM;
 
 	op->rc = NULL;
-	if (ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
+	if (op->msg != NULL &&
+	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
 		status = (int) rp->status;
 		ovio__reply__free_unpacked(rp, NULL);
 	}
-	if ((op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN)) &&
+	if (op->msg != NULL &&
+	    (op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN)) &&
 	    nng_msg_dup(&keep, op->msg) != 0) {
 		keep = NULL;
 	}

@@ -146,10 +146,7 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 		nng_msg_free(op->msg);
 		op->msg = NULL;
 		if (op->rc != NULL) {
-			nng_msg_alloc(&op->msg, 0); /* rc_finish needs a body */
-			ovio__rc_finish(op);
-			nng_msg_free(op->msg);
-			op->msg = NULL;
+			ovio__rc_finish(op); /* copies waiting get ENOMEM */
 		}
 		op_put(op);
 		return;
