@@ -58,7 +58,7 @@ LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := service/engine.c service/dispatch.c service/server.c \
 	service/session.c service/handle.c service/deferred_close.c \
-	service/deadline.c service/reply_cache.c service/log.c service/oviod.c \
+	service/op.c service/timer.c service/reply_cache.c service/log.c service/oviod.c \
 	service/fs_path.c service/port.c
 SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
 	service/port_uring.c service/port_threads.c

@@ -26,9 +26,8 @@ ovio__cancel_handle_ops(eng_handle *h)
 	unsigned n = 0;
 
 	for (op = h->ops; op != NULL; op = op->h_next) {
-		if (op->in_flight && !op->cancel_requested) {
-			op->cancel_requested = true;
-			(void) ovio__port_cancel(eng.port, &op->port, NULL);
+		if (op->in_flight && !op->cancel_wanted) {
+			(void) ovio__op_cancel(op, NULL);
 			n++;
 		}
 	}

@@ -2,9 +2,8 @@
  * dispatch.c - runs one received request, on the nng callback thread that
  * received it.
  *
- * Reads, writes and flushes are registered on their handle and session and
- * submitted to the port under eng.mtx (submission never blocks on the I/O);
- * their reply comes from the completion thread.  Open, stat, set-size,
+ * Reads, writes, flushes and set-size go to the port through op.c, which
+ * owns an operation's life; their reply comes from the completion thread.  Open, stat, set-size,
  * cancel, close and status are answered here.  Every request gets exactly
  * one reply; a reply to a pipe that has gone is discarded by nng.
  *
@@ -46,24 +45,6 @@ req_session(const req *r)
 	return (s != NULL && !s->dead ? s : NULL);
 }
 
-/* Undoes what do_io registered; lock held.  Returns the handle's drain. */
-static bool
-op_unregister(eng_op *op)
-{
-	eng_session *s = op->sess;
-
-	ovio__tag_remove(s, op);
-	ovio__handle_op_remove(op->h, op);
-	s->ops_in_flight--;
-	s->bytes_in_flight -= op->port.len;
-	eng.ops_in_flight--;
-	op->in_flight = false;
-	if (op->deadline != 0) {
-		ovio__deadline_remove(op);
-	}
-	return (ovio__handle_drained(op->h));
-}
-
 static void
 do_io(req *r)
 {
@@ -75,6 +56,10 @@ do_io(req *r)
 	size_t         len;
 	void          *buf = NULL;
 
+	/* The record is pooled: nothing of its last request may leak out. */
+	op->port.status   = OVIO_OK;
+	op->port.os_error = 0;
+	op->port.result   = 0;
 	switch (rq->op) {
 	case OVIO__OP__OP_READ:
 		if (rq->length > eng.limits.max_io) {
@@ -112,38 +97,10 @@ do_io(req *r)
 		rv = OVIO_ESHUTDOWN;
 	} else if ((h = ovio__handle_get(s, rq->handle, &rv)) == NULL) {
 		/* rv set */
-	} else if (s->ops_in_flight >= eng.limits.ops_per_session ||
-	    s->bytes_in_flight + len > eng.limits.bytes_per_session) {
-		rv = OVIO_EBUSY;
-	} else if ((rv = ovio__tag_add(s, op)) == 0) {
-		op->port.fd          = h->fd;
-		op->port.buf         = buf;
-		op->port.len         = len;
-		op->port.offset      = op->port.kind == OVIO__PORT_SETSIZE
-		         ? rq->length
-		         : rq->offset;
-		op->port.stream      = h->stream;
-		op->sess             = s;
-		op->h                = h;
-		op->cancel_requested = false;
-		op->deadline_hit     = false;
-		op->in_flight        = true;
-		op->deadline         = 0;
-		if (rq->deadline_ms > 0) {
-			op->deadline = nng_clock() + (nng_time) rq->deadline_ms;
-			ovio__deadline_add(op);
-		}
-		ovio__handle_op_add(h, op);
-		s->ops_in_flight++;
-		s->bytes_in_flight += len;
-		eng.ops_in_flight++;
-		eng.ctr.submitted++;
-		if ((rv = ovio__port_submit(eng.port, &op->port)) != 0) {
-			/* No completion will come; the handle stays open. */
-			(void) op_unregister(op);
-		} else {
-			op->ran = true;
-		}
+	} else {
+		rv = ovio__op_start(op, s, h,
+		    op->port.kind == OVIO__PORT_SETSIZE ? rq->length : rq->offset,
+		    buf, len, rq->deadline_ms);
 	}
 	if (rv != 0) {
 		eng.ctr.rejected++;
@@ -152,59 +109,6 @@ do_io(req *r)
 
 	if (rv != 0) {
 		ovio__op_reply_status(op, rv, op->port.os_error);
-	}
-}
-
-void
-ovio__engine_complete(eng_op *op)
-{
-	ovio__port_op *po = &op->port;
-	Ovio__Reply    rp = OVIO__REPLY__INIT;
-	eng_handle    *h  = op->h;
-	bool           drained;
-
-	if (po->kind == OVIO__PORT_CANCEL) {
-		/* The OS answered a cancel request: pass its answer on. */
-		nng_mtx_lock(eng.mtx);
-		eng.ops_in_flight--;
-		nng_mtx_unlock(eng.mtx);
-		rp.found  = true;
-		rp.cancel = (Ovio__CancelResult) po->result;
-		reply(op, &rp);
-		return;
-	}
-	nng_mtx_lock(eng.mtx);
-	drained = op_unregister(op);
-	eng.ctr.completed++;
-	if (po->status == OVIO_ECANCELED) {
-		eng.ctr.canceled++;
-	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_READ) {
-		eng.ctr.bytes_read += po->result;
-	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_WRITE) {
-		eng.ctr.bytes_written += po->result;
-	}
-	nng_mtx_unlock(eng.mtx);
-
-	if (op->deadline_hit && po->status == OVIO_ECANCELED) {
-		po->status = OVIO_ETIMEDOUT; /* cancelled by its deadline */
-	}
-	rp.tag      = op->tag;
-	rp.status   = (Ovio__Status) po->status;
-	rp.os_error = po->os_error;
-	rp.result   = po->result;
-	if (po->kind == OVIO__PORT_READ && po->status == OVIO_OK) {
-		/* The data is already in place behind the header room. */
-		nng_msg_chop(op->msg, po->len - (size_t) po->result);
-		if (ovio__wire_prepend_reply(op->msg, &rp) == 0) {
-			ovio__op_reply(op);
-		} else {
-			ovio__op_reply_status(op, OVIO_EPROTO, 0);
-		}
-	} else {
-		reply(op, &rp);
-	}
-	if (drained) {
-		ovio__close_finish(h);
 	}
 }
 
@@ -297,10 +201,10 @@ do_stat(req *r)
 }
 
 /*
- * Cancel of one tag answers what the OS did (see ovio_cancel_result): when
- * the operation is in flight, the cancel request itself becomes the port's
- * cancel report, and is answered when the OS has answered.  Cancel of a
- * handle's operations (all) answers how many cancels were asked.
+ * Cancel of one tag is answered from the target's outcome (op.c): DONE when
+ * it completed cancelled, TOO_LATE when it completed with its real result,
+ * NOT_FOUND when it is not in flight on this session.  Cancel of a handle's
+ * or the session's operations answers how many cancels were started.
  */
 static void
 do_cancel(req *r)
@@ -331,27 +235,13 @@ do_cancel(req *r)
 		}
 	} else if ((target = ovio__tag_find(s, rq->cancel_tag)) != NULL &&
 	    target->in_flight) {
-		rp.found = true;
-		if (target->cancel_requested) {
-			rp.cancel = OVIO__CANCEL_RESULT__CANCEL_REQUESTED;
-		} else {
-			/* The cancel request becomes the port's report: set up
-			 * before the port owns it. */
-			r->op->h = NULL;
-			eng.ops_in_flight++;
-			if (ovio__port_cancel(eng.port, &target->port,
-			        &r->op->port) == 0) {
-				target->cancel_requested = true;
-				pending                  = true;
-			} else {
-				eng.ops_in_flight--;
-				rv = OVIO_EBUSY;
-			}
-		}
+		/* Answered when the target completes. */
+		ovio__op_cancel_wait(target, r->op);
+		pending = true;
 	}
 	nng_mtx_unlock(eng.mtx);
 	if (pending) {
-		return; /* answered by ovio__engine_complete */
+		return;
 	}
 	if (rv != 0) {
 		ovio__op_reply_status(r->op, rv, 0);

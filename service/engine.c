@@ -25,12 +25,12 @@ completer_main(void *arg)
 			nng_mtx_unlock(eng.mtx);
 			break;
 		}
-		wait_ms = ovio__deadline_expire(nng_clock(), 500);
+		wait_ms = ovio__timer_expire(nng_clock());
 		nng_mtx_unlock(eng.mtx);
 		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, wait_ms);
 		for (i = 0; i < n; i++) {
 			/* The port op is the first member of the op record. */
-			ovio__engine_complete((eng_op *) ops[i]);
+			ovio__op_complete((eng_op *) ops[i]);
 		}
 	}
 }
@@ -61,6 +61,11 @@ ovio__engine_start(const eng_options *o)
 		    o->backend != NULL ? o->backend : "(any)", why);
 		ovio__fs_close_root(eng.rootfd);
 		return (rv);
+	}
+	if (getenv("OVIO_TEST_FAIL_CANCELS") != NULL) {
+		/* Test seam: that many cancel asks fail; the engine re-asks. */
+		ovio__port_fail_cancels(
+		    eng.port, atoi(getenv("OVIO_TEST_FAIL_CANCELS")));
 	}
 	if (why != NULL) {
 		/* The preferred backend was not usable here. */
@@ -132,6 +137,7 @@ ovio__engine_stop(int drain_ms)
 	ovio__port_close(eng.port);
 	ovio__op_pool_fini();
 	ovio__rc_fini();
+	ovio__timer_fini();
 	ovio__fs_close_root(eng.rootfd);
 	ovio__session_fini();
 	for (uint32_t i = 0; i < eng.hcap; i++) {

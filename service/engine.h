@@ -55,15 +55,23 @@ struct eng_op {
 	eng_session *sess;
 	eng_handle  *h;
 	bool         in_flight; /* submitted to the port, not yet dequeued */
-	bool         cancel_requested;
+	bool         cancel_wanted; /* op.c: asked again until it completes */
+	unsigned     reask_ms;      /* op.c: interval to the next ask */
+	eng_op      *cancel_waiters; /* cancel requests answered at completion */
 	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
 	eng_op      *tag_next;        /* the session's tag table */
 	rc_entry    *rc;              /* reply to keep (reply_cache.c) */
 	bool         ran;             /* the request took effect */
 	eng_op      *rc_next;         /* copies waiting for that reply */
-	nng_time     deadline;        /* 0: none (deadline.c) */
-	bool         deadline_hit;
-	eng_op      *dl_prev, *dl_next;
+	bool         deadline_hit; /* cancelled by its deadline: ETIMEDOUT */
+	nng_time     timer_at;     /* timer.c: deadline or next cancel ask */
+	unsigned     timer_idx;    /* timer.c: heap slot + 1, 0 when unarmed */
+
+	/* A cancel request of one tag, waiting on its target (op.c). */
+	eng_op      *cw_next;        /* the target's cancel_waiters list */
+	bool         cw_report_out;  /* its cancel report is the port's */
+	bool         cw_target_done; /* the target completed ... */
+	int          cw_outcome;     /* ... and this is the answer */
 	eng_op      *pool_next;
 };
 
@@ -128,7 +136,9 @@ typedef struct engine {
 
 	eng_session *sessions;
 	unsigned     nsessions;
-	eng_op      *deadlines; /* in-flight ops with a deadline */
+	eng_op     **timers; /* timer.c: min-heap on timer_at */
+	unsigned     ntimers;
+	unsigned     timer_cap;
 	uint64_t     ops_in_flight;
 	eng_counters ctr;
 
@@ -155,7 +165,6 @@ typedef struct eng_options {
 /* engine.c */
 int  ovio__engine_start(const eng_options *o);
 void ovio__engine_stop(int drain_ms);
-void ovio__engine_complete(eng_op *op); /* completion thread only */
 void ovio__engine_status(Ovio__ServiceStatus *st);
 
 /* server.c */
@@ -204,10 +213,34 @@ bool ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen);
 void ovio__rc_finish(eng_op *op); /* op->msg holds its reply */
 void ovio__rc_fini(void);
 
-/* deadline.c (lock held for all) */
-void ovio__deadline_add(eng_op *op);
-void ovio__deadline_remove(eng_op *op);
-int  ovio__deadline_expire(nng_time now, int idle_ms);
+/*
+ * op.c: an operation's life through the port (see its header comment).
+ * ovio__op_start registers and submits (lock held; 0 or an ovio_err, and
+ * then nothing was registered).  ovio__op_cancel makes a cancel wanted and
+ * asks the OS (lock held; report, if not NULL, becomes the port's cancel
+ * report: true when the port took it).  ovio__op_cancel_wait makes creq
+ * (a cancel request) wait for target's outcome (lock held).
+ * ovio__op_complete finishes a dequeued op (completion thread, lock not
+ * held).
+ */
+int  ovio__op_start(eng_op *op, eng_session *s, eng_handle *h,
+     uint64_t offset, void *buf, size_t len, uint64_t deadline_ms);
+bool ovio__op_unregister(eng_op *op);
+bool ovio__op_cancel(eng_op *op, eng_op *report);
+void ovio__op_cancel_wait(eng_op *target, eng_op *creq);
+void ovio__op_timer_fired(eng_op *op, nng_time now);
+void ovio__op_complete(eng_op *op);
+
+/*
+ * timer.c: one timer per op in flight (lock held for all).  reserve makes
+ * room for that many records (0 or OVIO_ENOMEM); expire fires what is due
+ * and returns how long the completion thread may sleep.
+ */
+int  ovio__timer_reserve(unsigned records);
+void ovio__timer_set(eng_op *op, nng_time at);
+void ovio__timer_clear(eng_op *op);
+int  ovio__timer_expire(nng_time now);
+void ovio__timer_fini(void);
 
 /* log.c */
 void ovio__log(const char *fmt, ...)

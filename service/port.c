@@ -28,6 +28,7 @@ ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
 		if ((rv = (*be)->open(pp, threads, &cause)) == 0) {
 			(*pp)->be           = *be;
 			(*pp)->fail_submits = 0;
+			(*pp)->fail_cancels = 0;
 			if (why != NULL) {
 				*why = first_cause[0] != '\0' ? first_cause : NULL;
 			}
@@ -81,6 +82,10 @@ ovio__port_submit(ovio__port *p, ovio__port_op *op)
 int
 ovio__port_cancel(ovio__port *p, ovio__port_op *op, ovio__port_op *report)
 {
+	if (p->fail_cancels > 0) {
+		p->fail_cancels--;
+		return (OVIO_EBUSY); /* fault seam: the OS was not asked */
+	}
 	if (report != NULL) {
 		report->kind     = OVIO__PORT_CANCEL;
 		report->status   = OVIO_OK;
@@ -112,4 +117,10 @@ void
 ovio__port_fail_submits(ovio__port *p, int n)
 {
 	p->fail_submits = n;
+}
+
+void
+ovio__port_fail_cancels(ovio__port *p, int n)
+{
+	p->fail_cancels = n;
 }

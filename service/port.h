@@ -140,7 +140,12 @@ void ovio__port_wake(ovio__port *p);
  */
 void ovio__port_close(ovio__port *p);
 
-/* Fault seam for tests: the next n submits fail with OVIO_EIO. */
+/*
+ * Fault seams for tests: the next n submits fail with OVIO_EIO; the next n
+ * cancels fail with OVIO_EBUSY without asking the OS (the engine must ask
+ * again).  Not thread-safe against themselves: set them from one thread.
+ */
 void ovio__port_fail_submits(ovio__port *p, int n);
+void ovio__port_fail_cancels(ovio__port *p, int n);
 
 #endif

@@ -24,7 +24,8 @@ typedef struct ovio__port_backend {
 /* Every backend's port structure starts with this. */
 struct ovio__port {
 	const ovio__port_backend *be;
-	int                       fail_submits; /* fault seam */
+	int                       fail_submits; /* fault seams */
+	int                       fail_cancels;
 };
 
 /* NULL-terminated, best first; defined by the per-OS list file. */

@@ -8,10 +8,20 @@
  * mutex (the SQ ring has one producer at a time); the completion side has a
  * single consumer, the engine's completion thread.
  *
- * Cancel submits IORING_OP_ASYNC_CANCEL for the op's user_data.  Its CQE
- * tells the truth about the cancel (0: cancelled, -EALREADY: running, asked
- * to stop, -ENOENT: already finished) and completes the caller's report op;
- * without a report its user_data is &uring_cancel_mark and it is dropped.
+ * user_data is the op's address with a generation in its top 16 bits
+ * (uring_data): every submit of a record bumps it, so a cancel SQE that
+ * reaches the kernel late (left queued by a failed flush) names the old
+ * submission and can never cancel the record's next operation.
+ *
+ * Cancel submits IORING_OP_ASYNC_CANCEL for that user_data.  Its CQE is the
+ * OS's answer (0: cancelled, -EALREADY: running, asked to stop, -ENOENT: not
+ * found) and completes the caller's report op; without a report its
+ * user_data is &uring_cancel_mark and it is dropped.  Only 0 guarantees the
+ * target's CQE: -ENOENT also comes for an op that io-wq is just moving to
+ * the poll table, so the engine answers clients from the target's own
+ * outcome and asks again while the target is in flight (op.c).  -EINTR from
+ * an op that was being cancelled means it was interrupted by the cancel:
+ * it completes OVIO_ECANCELED.
  *
  * Set-size uses IORING_OP_FTRUNCATE (Linux 6.9), probed at start-up; the
  * opcode is spelled out because Debian 12's headers predate it.
@@ -78,6 +88,21 @@ int ovio__err_from_errno(int e);
 #define URING_OP_FTRUNCATE 55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
+
+#define URING_GEN_SHIFT 48
+#define URING_PTR_MASK ((UINT64_C(1) << URING_GEN_SHIFT) - 1)
+
+/*
+ * The user_data of op's current submission: its address (user-space
+ * addresses fit in 48 bits on every 64-bit Linux) and its generation, kept
+ * in op->state, which this backend uses for nothing else.
+ */
+static uint64_t
+uring_data(const ovio__port_op *op)
+{
+	return ((uint64_t) (uintptr_t) op |
+	    ((uint64_t) (uint16_t) op->state << URING_GEN_SHIFT));
+}
 static char uring_why[96];
 static char uring_wake_mark;   /* user_data of wake-up NOPs */
 
@@ -219,7 +244,8 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	}
 	sqe->flags |= IOSQE_ASYNC;
 	URING_HANDOFF(op);
-	io_uring_sqe_set_data(sqe, op);
+	op->state = (uint16_t) (op->state + 1);
+	io_uring_sqe_set_data64(sqe, uring_data(op));
 	uring_flush(p);
 	pthread_mutex_unlock(&p->sq_mtx);
 	return (0);
@@ -232,15 +258,16 @@ uring_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 	struct io_uring_sqe *sqe;
 
 	pthread_mutex_lock(&p->sq_mtx);
-	op->cancel = 1;
+	__atomic_store_n(&op->cancel, 1, __ATOMIC_RELAXED);
 	if ((sqe = uring_sqe(p)) == NULL) {
 		pthread_mutex_unlock(&p->sq_mtx);
 		return (OVIO_EBUSY);
 	}
-	io_uring_prep_cancel(sqe, op, 0);
+	io_uring_prep_cancel64(sqe, uring_data(op), 0);
 	if (report != NULL) {
 		URING_HANDOFF(report);
-		io_uring_sqe_set_data(sqe, report);
+		report->state = (uint16_t) (report->state + 1);
+		io_uring_sqe_set_data64(sqe, uring_data(report));
 	} else {
 		io_uring_sqe_set_data(sqe, &uring_cancel_mark);
 	}
@@ -266,8 +293,9 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	}
 	io_uring_for_each_cqe(&p->ring, head, cqe)
 	{
-		void          *data = io_uring_cqe_get_data(cqe);
-		ovio__port_op *op   = data;
+		void *data = (void *) (uintptr_t) (io_uring_cqe_get_data64(cqe) &
+		    URING_PTR_MASK);
+		ovio__port_op *op = data;
 
 		if (n == max) {
 			break;
@@ -282,6 +310,11 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 			op->result = cqe->res == 0 ? OVIO_CANCEL_DONE
 			           : cqe->res == -EALREADY ? OVIO_CANCEL_REQUESTED
 			                                   : OVIO_CANCEL_TOO_LATE;
+		} else if (cqe->res == -EINTR &&
+		    __atomic_load_n(&op->cancel, __ATOMIC_RELAXED)) {
+			/* Interrupted by its cancel. */
+			op->status   = OVIO_ECANCELED;
+			op->os_error = EINTR;
 		} else if (cqe->res < 0) {
 			op->status   = ovio__err_from_errno(-cqe->res);
 			op->os_error = -cqe->res;

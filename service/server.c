@@ -43,7 +43,9 @@ op_get(void)
 		eng.pool = op->pool_next;
 		return (op);
 	}
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
+	/* Every record may need a timer: the heap has a slot for each. */
+	if (ovio__timer_reserve(server_nops + 1) != 0 ||
+	    (op = calloc(1, sizeof(*op))) == NULL) {
 		return (NULL);
 	}
 	if (nng_ctx_open(&op->ctx, eng.sock) != 0) {

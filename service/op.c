@@ -1,0 +1,253 @@
+/*
+ * op.c - the life of an operation that goes through the port: register,
+ * submit, cancel, complete, unregister, and the counters on the way.
+ *
+ * Lock invariants (eng.mtx):
+ *  - op->in_flight is true from a successful submit until the completion
+ *    thread has dequeued the op; while it is true the op is on its handle's
+ *    list and in its session's tag table, counted in ops_in_flight, and the
+ *    port owns op->port and the buffer.
+ *  - op->cancel_wanted says the engine wants the op cancelled (a cancel
+ *    request, a close, a disconnect, a stop or the deadline).  Wanting is
+ *    not the same as the OS having taken the cancel: an ask may not reach
+ *    the OS (a full submission queue) or may not find an op the OS is just
+ *    moving (io_uring answers -ENOENT then; CancelIoEx's success only says
+ *    it asked), so an op that is still in flight is asked again on a timer
+ *    (timer.c), with a growing interval, until it completes.
+ *  - A cancel request for a tag is answered from the target's outcome,
+ *    never from the OS's answer alone: once the target has completed (and
+ *    the port has returned the cancel's own report, if it took one), the
+ *    answer is DONE when the target completed ECANCELED and TOO_LATE when it
+ *    completed with its real result.
+ */
+#include "engine.h"
+#include "wire.h"
+
+#define OP_REASK_FIRST_MS 2
+#define OP_REASK_MAX_MS 64
+
+/* Asks the port to cancel op; a NULL report drops the OS's answer. */
+static int
+op_ask(eng_op *op, eng_op *report)
+{
+	int rv;
+
+	if (report != NULL) {
+		report->h = NULL;
+		eng.ops_in_flight++; /* the report is the port's until dequeued */
+		if ((rv = ovio__port_cancel(eng.port, &op->port, &report->port)) != 0) {
+			eng.ops_in_flight--;
+		}
+		return (rv);
+	}
+	return (ovio__port_cancel(eng.port, &op->port, NULL));
+}
+
+/* Arms the next ask of an op whose cancel is wanted. */
+static void
+op_reask_later(eng_op *op, nng_time now)
+{
+	ovio__timer_set(op, now + op->reask_ms);
+	op->reask_ms = op->reask_ms * 2 > OP_REASK_MAX_MS ? OP_REASK_MAX_MS
+	                                                  : op->reask_ms * 2;
+}
+
+bool
+ovio__op_cancel(eng_op *op, eng_op *report)
+{
+	if (!op->in_flight || op->cancel_wanted) {
+		return (false);
+	}
+	op->cancel_wanted = true;
+	op->reask_ms      = OP_REASK_FIRST_MS;
+	op_reask_later(op, nng_clock());
+	if (op_ask(op, report) != 0 && report != NULL) {
+		return (false); /* not asked; the timer asks again */
+	}
+	return (report != NULL);
+}
+
+void
+ovio__op_cancel_wait(eng_op *target, eng_op *creq)
+{
+	creq->cw_target_done = false;
+	creq->cw_report_out  = ovio__op_cancel(target, creq);
+	creq->cw_next        = target->cancel_waiters;
+	target->cancel_waiters = creq;
+}
+
+void
+ovio__op_timer_fired(eng_op *op, nng_time now)
+{
+	if (!op->in_flight) {
+		return;
+	}
+	if (!op->cancel_wanted) {
+		/* The deadline passed: cancel it, it completes ETIMEDOUT. */
+		op->deadline_hit = true;
+		(void) ovio__op_cancel(op, NULL);
+		return;
+	}
+	(void) op_ask(op, NULL);
+	op_reask_later(op, now);
+}
+
+int
+ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
+    void *buf, size_t len, uint64_t deadline_ms)
+{
+	int rv;
+
+	if (s->ops_in_flight >= eng.limits.ops_per_session ||
+	    s->bytes_in_flight + len > eng.limits.bytes_per_session) {
+		return (OVIO_EBUSY);
+	}
+	if ((rv = ovio__tag_add(s, op)) != 0) {
+		return (rv);
+	}
+	op->port.fd       = h->fd;
+	op->port.buf      = buf;
+	op->port.len      = len;
+	op->port.offset   = offset;
+	op->port.stream   = h->stream;
+	op->sess          = s;
+	op->h             = h;
+	op->cancel_wanted = false;
+	op->deadline_hit  = false;
+	op->cancel_waiters = NULL;
+	op->in_flight     = true;
+	if (deadline_ms > 0) {
+		ovio__timer_set(op, nng_clock() + (nng_time) deadline_ms);
+	}
+	ovio__handle_op_add(h, op);
+	s->ops_in_flight++;
+	s->bytes_in_flight += len;
+	eng.ops_in_flight++;
+	eng.ctr.submitted++;
+	if ((rv = ovio__port_submit(eng.port, &op->port)) != 0) {
+		/* No completion will come; the handle stays open. */
+		(void) ovio__op_unregister(op);
+		return (rv);
+	}
+	op->ran = true;
+	return (0);
+}
+
+bool
+ovio__op_unregister(eng_op *op)
+{
+	eng_session *s = op->sess;
+
+	ovio__tag_remove(s, op);
+	ovio__handle_op_remove(op->h, op);
+	ovio__timer_clear(op);
+	s->ops_in_flight--;
+	s->bytes_in_flight -= op->port.len;
+	eng.ops_in_flight--;
+	op->in_flight = false;
+	return (ovio__handle_drained(op->h));
+}
+
+/* Answers a cancel request with what became of its target. */
+static void
+op_cancel_answer(eng_op *creq)
+{
+	Ovio__Reply rp = OVIO__REPLY__INIT;
+
+	rp.tag    = creq->tag;
+	rp.found  = true;
+	rp.cancel = (Ovio__CancelResult) creq->cw_outcome;
+	nng_msg_clear(creq->msg);
+	if (ovio__wire_encode_reply(creq->msg, &rp) != 0) {
+		ovio__op_reply_status(creq, OVIO_ENOMEM, 0);
+		return;
+	}
+	ovio__op_reply(creq);
+}
+
+/* The port returned a cancel's report: the OS has answered. */
+static void
+op_report_done(eng_op *creq)
+{
+	bool answer;
+
+	nng_mtx_lock(eng.mtx);
+	eng.ops_in_flight--;
+	creq->cw_report_out = false;
+	answer              = creq->cw_target_done;
+	nng_mtx_unlock(eng.mtx);
+	if (answer) {
+		op_cancel_answer(creq);
+	}
+}
+
+void
+ovio__op_complete(eng_op *op)
+{
+	ovio__port_op *po = &op->port;
+	Ovio__Reply    rp = OVIO__REPLY__INIT;
+	eng_handle    *h  = op->h;
+	eng_op        *w, *next, *answer = NULL;
+	bool           drained;
+
+	if (po->kind == OVIO__PORT_CANCEL) {
+		op_report_done(op);
+		return;
+	}
+	nng_mtx_lock(eng.mtx);
+	drained = ovio__op_unregister(op);
+	eng.ctr.completed++;
+	if (po->status == OVIO_ECANCELED) {
+		eng.ctr.canceled++;
+	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_READ) {
+		eng.ctr.bytes_read += po->result;
+	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_WRITE) {
+		eng.ctr.bytes_written += po->result;
+	}
+	/* Each cancel request waiting on op learns the outcome. */
+	for (w = op->cancel_waiters; w != NULL; w = next) {
+		next              = w->cw_next;
+		w->cw_next        = NULL;
+		w->cw_target_done = true;
+		w->cw_outcome     = po->status == OVIO_ECANCELED
+		        ? OVIO_CANCEL_DONE
+		        : OVIO_CANCEL_TOO_LATE;
+		if (!w->cw_report_out) {
+			w->cw_next = answer;
+			answer     = w;
+		}
+	}
+	op->cancel_waiters = NULL;
+	nng_mtx_unlock(eng.mtx);
+
+	if (op->deadline_hit && po->status == OVIO_ECANCELED) {
+		po->status = OVIO_ETIMEDOUT; /* cancelled by its deadline */
+	}
+	rp.tag      = op->tag;
+	rp.status   = (Ovio__Status) po->status;
+	rp.os_error = po->os_error;
+	rp.result   = po->result;
+	if (po->kind == OVIO__PORT_READ && po->status == OVIO_OK) {
+		/* The data is already in place behind the header room. */
+		nng_msg_chop(op->msg, po->len - (size_t) po->result);
+		if (ovio__wire_prepend_reply(op->msg, &rp) == 0) {
+			ovio__op_reply(op);
+		} else {
+			ovio__op_reply_status(op, OVIO_EPROTO, 0);
+		}
+	} else {
+		nng_msg_clear(op->msg);
+		if (ovio__wire_encode_reply(op->msg, &rp) == 0) {
+			ovio__op_reply(op);
+		} else {
+			ovio__op_reply_status(op, OVIO_ENOMEM, 0);
+		}
+	}
+	for (; answer != NULL; answer = next) {
+		next = answer->cw_next;
+		op_cancel_answer(answer);
+	}
+	if (drained) {
+		ovio__close_finish(h);
+	}
+}
