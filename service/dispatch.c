@@ -75,12 +75,9 @@ do_io(req *r)
 	size_t         len;
 	void          *buf = NULL;
 
+	/* ovio__validate_request bounded offsets and lengths (max_io). */
 	switch (rq->op) {
 	case OVIO__OP__OP_READ:
-		if (rq->length > eng.limits.max_io) {
-			ovio__op_reply_status(op, OVIO_ETOOBIG, 0);
-			return;
-		}
 		len = (size_t) rq->length;
 		nng_msg_clear(op->msg);
 		if (nng_msg_realloc(op->msg, OVIO__REPLY_ROOM + len) != 0) {
@@ -410,6 +407,11 @@ ovio__dispatch(eng_op *op)
 	op->sess = NULL;
 	op->rc   = NULL;
 	op->ran  = false;
+	/* The record is pooled: nothing of its last request may answer this
+	 * one (a rejection carries no other client's os_error). */
+	op->port.status   = 0;
+	op->port.os_error = 0;
+	op->port.result   = 0;
 	if ((rv = ovio__wire_decode_request(op->msg, &r.rq, &r.payload,
 	         &r.plen)) != 0) {
 		nng_mtx_lock(eng.mtx);
@@ -420,6 +422,15 @@ ovio__dispatch(eng_op *op)
 	}
 	op->tag  = r.rq->tag;
 	op->kind = r.rq->op;
+	if ((rv = ovio__validate_request(r.rq, op->msg, r.plen,
+	         &eng.limits)) != 0) {
+		nng_mtx_lock(eng.mtx);
+		eng.ctr.rejected++;
+		nng_mtx_unlock(eng.mtx);
+		ovio__request__free_unpacked(r.rq, NULL);
+		ovio__op_reply_status(op, rv, 0);
+		return;
+	}
 	if (ovio__rc_applies(r.rq) && ovio__rc_begin(op, r.rq, r.plen)) {
 		/* A copy of a request that already ran, or is running. */
 		ovio__request__free_unpacked(r.rq, NULL);
