@@ -205,6 +205,13 @@ ovio__engine_complete(eng_op *op)
 	}
 }
 
+/*
+ * An open has effects (create, truncate) as soon as the file system runs it,
+ * so everything that can refuse it is checked first: the request was
+ * validated, and here the session reserves its handle (s->opening) under
+ * eng.mtx, so that the handle limit, checked before the open, still holds
+ * when the handle is added after it.
+ */
 static void
 do_open(req *r)
 {
@@ -213,18 +220,40 @@ do_open(req *r)
 	eng_session   *s;
 	eng_handle    *h;
 	ovio__fd       fd;
-	int            stream = 0, rv;
+	int            stream = 0, rv = 0;
 	int64_t        oserr  = 0;
+	bool           opened = false;
+
+	nng_mtx_lock(eng.mtx);
+	if ((s = req_session(r)) == NULL) {
+		rv = OVIO_ECLOSED;
+	} else if (eng.stopping) {
+		rv = OVIO_ESHUTDOWN;
+	} else if (s->nhandles + s->opening >=
+	    eng.limits.handles_per_session) {
+		rv = OVIO_EBUSY;
+	} else {
+		s->opening++;
+	}
+	nng_mtx_unlock(eng.mtx);
+	if (rv != 0) {
+		goto fail;
+	}
 
 	rv = ovio__fs_open(
 	    eng.rootfd, rq->path, rq->flags, rq->mode, &fd, &stream, &oserr);
-	if (rv != 0) {
-		ovio__op_reply_status(r->op, rv, oserr);
-		return;
+	if (rv == 0) {
+		opened     = true;
+		r->op->ran = true; /* a create took effect, whatever follows */
 	}
-	r->op->ran = true; /* a create took effect, whatever follows */
 	nng_mtx_lock(eng.mtx);
-	if ((s = req_session(r)) == NULL) {
+	/* A session that went away has no reservation left to give back. */
+	if ((s = ovio__session_find(r->pipe)) != NULL) {
+		s->opening--;
+	}
+	if (rv != 0) {
+		/* rv and oserr from the open */
+	} else if (s == NULL || s->dead) {
 		rv = OVIO_ECLOSED;
 	} else if (eng.stopping) {
 		rv = OVIO_ESHUTDOWN;
@@ -237,11 +266,17 @@ do_open(req *r)
 	}
 	nng_mtx_unlock(eng.mtx);
 	if (rv != 0) {
-		ovio__fs_close(fd);
-		ovio__op_reply_status(r->op, rv, 0);
-		return;
+		goto fail;
 	}
 	reply(r->op, &rp);
+	return;
+
+fail:
+	if (opened) {
+		ovio__fs_close(fd);
+		oserr = 0;
+	}
+	ovio__op_reply_status(r->op, rv, oserr);
 }
 
 /* stat, by path or on a handle: synchronous, holding the handle open. */

@@ -88,6 +88,7 @@ struct eng_session {
 	uint32_t     pipe_id;
 	bool         dead;
 	unsigned     nhandles;
+	unsigned     opening; /* opens that passed the handle limit, not done */
 	unsigned     ops_in_flight;
 	uint64_t     bytes_in_flight;
 	eng_handle  *handles;
