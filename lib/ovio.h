@@ -196,19 +196,23 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * parse), OVIO_ESHUTDOWN (the service is stopping), OVIO_EBUSY (a per-client
  * limit of the service: handles, operations or bytes in flight).
  *
- * ovio_open      path relative to the service's root; flags OVIO_OPEN_*.
- *                OVIO_EINVAL (no READ/WRITE), OVIO_EOUTSIDE (absolute,
+ * ovio_open      path relative to the service's root; flags OVIO_OPEN_*;
+ *                mode's bits outside 0777 (setuid, setgid, sticky) are
+ *                dropped.  OVIO_EINVAL (no READ/WRITE, TRUNC without WRITE,
+ *                a flag bit outside OVIO_OPEN_*), OVIO_EOUTSIDE (absolute,
  *                "..", or a link leaving the root), OVIO_ENOENT,
  *                OVIO_EEXIST (EXCL), OVIO_EACCES, OVIO_EISDIR, OVIO_EMFILE.
  * ovio_pread     *got < len only at end of file (or a FIFO's short read).
  *                OVIO_EBADF (stale, forged or another client's handle),
  *                OVIO_ECLOSING (close in progress), OVIO_ETOOBIG (len over
- *                the service's --max-io), OVIO_ECANCELED, OVIO_EIO.
+ *                the service's --max-io), OVIO_EINVAL (offset or offset +
+ *                len past INT64_MAX), OVIO_ECANCELED, OVIO_EIO.
  * ovio_pwrite    as ovio_pread; OVIO_ENOSPC, OVIO_EFBIG.
  * ovio_flush     data and metadata to stable storage.  As ovio_pread.
  * ovio_fstat     OVIO_EBADF, OVIO_ECLOSING.
  * ovio_stat_path as ovio_open's path errors.
- * ovio_setsize   as ovio_pwrite; OVIO_ENOTSUP where the backend lacks it.
+ * ovio_setsize   as ovio_pwrite; OVIO_EINVAL (size past INT64_MAX),
+ *                OVIO_ENOTSUP where the backend lacks it.
  * ovio_cancel    *what (may be NULL) says what it did; the cancelled
  *                operation still completes exactly once (ovio_cancel_result).
  * ovio_cancel_handle  *canceled: how many cancels were asked.  OVIO_EBADF.

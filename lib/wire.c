@@ -1,4 +1,5 @@
 /* wire.c - framing of ovio messages; see wire.h. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "ovio.h"
@@ -99,6 +100,86 @@ ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload,
 {
 	return (wire_decode(msg, &ovio__reply__descriptor,
 	    (ProtobufCMessage **) hdr, payload, plen));
+}
+
+/*
+ * Reads a protobuf varint at *p, below end, and moves *p past it.  Returns
+ * false when it runs past end or past the ten bytes a varint may take.
+ */
+static bool
+wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned shift;
+	uint8_t  b;
+
+	for (shift = 0; shift < 64 && *p < end; shift += 7) {
+		b = *(*p)++;
+		x |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*v = x;
+			return (true);
+		}
+	}
+	return (false);
+}
+
+int
+ovio__wire_field_len(nng_msg *msg, uint32_t field, size_t *len)
+{
+	const uint8_t *body = nng_msg_body(msg);
+	size_t         mlen = nng_msg_len(msg);
+	const uint8_t *p, *end;
+	uint64_t       key, v;
+	uint32_t       hlen;
+
+	if (mlen < 4) {
+		return (OVIO_EPROTO);
+	}
+	hlen = get_le32(body);
+	if (hlen > OVIO__MAX_HEADER || hlen > mlen - 4) {
+		return (OVIO_EPROTO);
+	}
+	*len = 0;
+	p    = body + 4;
+	end  = p + hlen;
+	while (p < end) {
+		if (!wire_varint(&p, end, &key)) {
+			return (OVIO_EPROTO);
+		}
+		switch (key & 7) {
+		case 0: /* varint */
+			if (!wire_varint(&p, end, &v)) {
+				return (OVIO_EPROTO);
+			}
+			break;
+		case 1: /* 64-bit */
+			if (end - p < 8) {
+				return (OVIO_EPROTO);
+			}
+			p += 8;
+			break;
+		case 2: /* length-delimited */
+			if (!wire_varint(&p, end, &v) ||
+			    v > (uint64_t) (end - p)) {
+				return (OVIO_EPROTO);
+			}
+			if ((key >> 3) == field) {
+				*len = (size_t) v;
+			}
+			p += v;
+			break;
+		case 5: /* 32-bit */
+			if (end - p < 4) {
+				return (OVIO_EPROTO);
+			}
+			p += 4;
+			break;
+		default: /* groups: protobuf-c has none */
+			return (OVIO_EPROTO);
+		}
+	}
+	return (0);
 }
 
 int

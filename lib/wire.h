@@ -49,6 +49,17 @@ int ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr,
     uint8_t **payload, size_t *plen);
 
 /*
+ * ovio__wire_field_len walks the protobuf header of the frame in msg's body
+ * and stores in *len the encoded length of the last length-delimited field
+ * numbered field (0 when the field is absent): protobuf-c keeps the last of
+ * several copies of a field.  The unpacked header cannot tell this length
+ * when a string holds a NUL byte, since protobuf-c hands strings over as C
+ * strings; comparing it with strlen finds such a string.  Returns 0, or
+ * OVIO_EPROTO when the frame or the header cannot be walked.
+ */
+int ovio__wire_field_len(nng_msg *msg, uint32_t field, size_t *len);
+
+/*
  * ovio__wire_prepend_reply finishes a read reply in place.  msg's body holds
  * OVIO__REPLY_ROOM bytes of room followed by the payload; the frame header is
  * written at the end of the room and the unused front of the room is trimmed

@@ -56,16 +56,9 @@ do_io(req *r)
 	size_t         len;
 	void          *buf = NULL;
 
-	/* The record is pooled: nothing of its last request may leak out. */
-	op->port.status   = OVIO_OK;
-	op->port.os_error = 0;
-	op->port.result   = 0;
+	/* ovio__validate_request bounded offsets and lengths (max_io). */
 	switch (rq->op) {
 	case OVIO__OP__OP_READ:
-		if (rq->length > eng.limits.max_io) {
-			ovio__op_reply_status(op, OVIO_ETOOBIG, 0);
-			return;
-		}
 		len = (size_t) rq->length;
 		nng_msg_clear(op->msg);
 		if (nng_msg_realloc(op->msg, OVIO__REPLY_ROOM + len) != 0) {
@@ -112,6 +105,13 @@ do_io(req *r)
 	}
 }
 
+/*
+ * An open has effects (create, truncate) as soon as the file system runs it,
+ * so everything that can refuse it is checked first: the request was
+ * validated, and here the session reserves its handle (s->opening) under
+ * eng.mtx, so that the handle limit, checked before the open, still holds
+ * when the handle is added after it.
+ */
 static void
 do_open(req *r)
 {
@@ -120,18 +120,40 @@ do_open(req *r)
 	eng_session   *s;
 	eng_handle    *h;
 	ovio__fd       fd;
-	int            stream = 0, rv;
+	int            stream = 0, rv = 0;
 	int64_t        oserr  = 0;
+	bool           opened = false;
+
+	nng_mtx_lock(eng.mtx);
+	if ((s = req_session(r)) == NULL) {
+		rv = OVIO_ECLOSED;
+	} else if (eng.stopping) {
+		rv = OVIO_ESHUTDOWN;
+	} else if (s->nhandles + s->opening >=
+	    eng.limits.handles_per_session) {
+		rv = OVIO_EBUSY;
+	} else {
+		s->opening++;
+	}
+	nng_mtx_unlock(eng.mtx);
+	if (rv != 0) {
+		goto fail;
+	}
 
 	rv = ovio__fs_open(
 	    eng.rootfd, rq->path, rq->flags, rq->mode, &fd, &stream, &oserr);
-	if (rv != 0) {
-		ovio__op_reply_status(r->op, rv, oserr);
-		return;
+	if (rv == 0) {
+		opened     = true;
+		r->op->ran = true; /* a create took effect, whatever follows */
 	}
-	r->op->ran = true; /* a create took effect, whatever follows */
 	nng_mtx_lock(eng.mtx);
-	if ((s = req_session(r)) == NULL) {
+	/* A session that went away has no reservation left to give back. */
+	if ((s = ovio__session_find(r->pipe)) != NULL) {
+		s->opening--;
+	}
+	if (rv != 0) {
+		/* rv and oserr from the open */
+	} else if (s == NULL || s->dead) {
 		rv = OVIO_ECLOSED;
 	} else if (eng.stopping) {
 		rv = OVIO_ESHUTDOWN;
@@ -144,11 +166,17 @@ do_open(req *r)
 	}
 	nng_mtx_unlock(eng.mtx);
 	if (rv != 0) {
-		ovio__fs_close(fd);
-		ovio__op_reply_status(r->op, rv, 0);
-		return;
+		goto fail;
 	}
 	reply(r->op, &rp);
+	return;
+
+fail:
+	if (opened) {
+		ovio__fs_close(fd);
+		oserr = 0;
+	}
+	ovio__op_reply_status(r->op, rv, oserr);
 }
 
 /* stat, by path or on a handle: synchronous, holding the handle open. */
@@ -300,6 +328,11 @@ ovio__dispatch(eng_op *op)
 	op->sess = NULL;
 	op->rc   = NULL;
 	op->ran  = false;
+	/* The record is pooled: nothing of its last request may answer this
+	 * one (a rejection carries no other client's os_error). */
+	op->port.status   = 0;
+	op->port.os_error = 0;
+	op->port.result   = 0;
 	if ((rv = ovio__wire_decode_request(op->msg, &r.rq, &r.payload,
 	         &r.plen)) != 0) {
 		nng_mtx_lock(eng.mtx);
@@ -310,6 +343,15 @@ ovio__dispatch(eng_op *op)
 	}
 	op->tag  = r.rq->tag;
 	op->kind = r.rq->op;
+	if ((rv = ovio__validate_request(r.rq, op->msg, r.plen,
+	         &eng.limits)) != 0) {
+		nng_mtx_lock(eng.mtx);
+		eng.ctr.rejected++;
+		nng_mtx_unlock(eng.mtx);
+		ovio__request__free_unpacked(r.rq, NULL);
+		ovio__op_reply_status(op, rv, 0);
+		return;
+	}
 	if (ovio__rc_applies(r.rq) && ovio__rc_begin(op, r.rq, r.plen)) {
 		/* A copy of a request that already ran, or is running. */
 		ovio__request__free_unpacked(r.rq, NULL);

@@ -96,6 +96,7 @@ struct eng_session {
 	uint32_t     pipe_id;
 	bool         dead;
 	unsigned     nhandles;
+	unsigned     opening; /* opens that passed the handle limit, not done */
 	unsigned     ops_in_flight;
 	uint64_t     bytes_in_flight;
 	eng_handle  *handles;
@@ -177,6 +178,28 @@ void ovio__op_pool_fini(void);
 
 /* dispatch.c: runs one received request (nng callback thread). */
 void ovio__dispatch(eng_op *op);
+
+/* The longest deadline_ms honoured: one year; a longer one is cut to it. */
+#define ENG_MAX_DEADLINE_MS (365ull * 24 * 3600 * 1000)
+
+/*
+ * validate.c: ovio__validate_request checks every field of the decoded
+ * request rq before anything runs; msg is the request message it was decoded
+ * from and plen its payload's length.  Called once per request, by dispatch,
+ * on any thread, without eng.mtx; it does not block.  Returns 0, or
+ *   OVIO_EINVAL   an unknown op; a path holding a NUL byte; a payload on
+ *                 anything but a write; open flags outside OVIO_OPEN_*,
+ *                 without READ or WRITE, or TRUNC without WRITE; a read or
+ *                 write whose offset, or offset + length, is past INT64_MAX;
+ *                 a write whose length is set and is not its payload's; a
+ *                 SETSIZE past INT64_MAX;
+ *   OVIO_ETOOBIG  a read or write longer than lim->max_io.
+ * On success it has also normalised two fields: an open's mode keeps its
+ * permission bits (0777) only, and deadline_ms is at most
+ * ENG_MAX_DEADLINE_MS.
+ */
+int ovio__validate_request(
+    Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim);
 
 /* session.c */
 eng_session *ovio__session_find(uint32_t pipe_id);      /* lock held */

@@ -30,7 +30,10 @@ void ovio__fs_close_root(ovio__fd rootfd);
  * Opens path under the root with OVIO_OPEN_* flags.  Resolution never leaves
  * the root: symlinks that point outside are refused with OVIO_EOUTSIDE.
  * Opening a FIFO does not wait for its peer.  *stream is set to 1 for files
- * without offsets (FIFOs, pipes, sockets, character devices).
+ * without offsets (FIFOs, pipes, sockets, character devices).  mode gives
+ * the permission bits of a created file (0: 0644); bits outside 0777 are
+ * ignored.  OVIO_OPEN_TRUNC truncates a regular file (and nothing else) only
+ * after every check that can refuse the open has passed.
  */
 int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
     uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr);

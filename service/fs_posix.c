@@ -99,9 +99,8 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	if (flags & OVIO_OPEN_EXCL) {
 		oflags |= O_EXCL;
 	}
-	if (flags & OVIO_OPEN_TRUNC) {
-		oflags |= O_TRUNC;
-	}
+	/* No O_TRUNC: the file is truncated below, once it passed every check. */
+	mode &= 0777; /* permission bits only: never a setuid file */
 	if (mode == 0) {
 		mode = 0644;
 	}
@@ -115,6 +114,13 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 		return (fs_fail(oserr, e));
 	}
 	if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0) {
+		int e = errno;
+		close(f);
+		return (fs_fail(oserr, e));
+	}
+	/* As with O_TRUNC, truncation applies to regular files only. */
+	if ((flags & OVIO_OPEN_TRUNC) && S_ISREG(st.st_mode) &&
+	    ftruncate(f, 0) != 0) {
 		int e = errno;
 		close(f);
 		return (fs_fail(oserr, e));

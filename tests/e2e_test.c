@@ -840,6 +840,426 @@ START_TEST(per_client_limit_is_busy_not_crash)
 }
 END_TEST
 
+/* ---- every wire field validated once, before anything runs ---- */
+
+/* A cooked REQ socket connected to dm, for frames the library won't send. */
+static nng_socket
+wire_socket(tu_daemon *dm)
+{
+	nng_socket s;
+
+	ck_assert_int_eq(nng_req0_open(&s), 0);
+	ck_assert_int_eq(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000), 0);
+	ck_assert_int_eq(nng_dial(s, dm->url, NULL, 0), 0);
+	return (s);
+}
+
+/*
+ * Sends rq with len bytes of payload and returns the reply.  When patch is
+ * set, its first occurrence in the encoded frame has its byte at patch_at
+ * replaced by a NUL first (protobuf-c cannot encode a string holding one).
+ */
+static Ovio__Reply *
+wire_call(nng_socket s, Ovio__Request *rq, const void *payload, size_t len,
+    const char *patch, size_t patch_at)
+{
+	nng_msg     *m;
+	Ovio__Reply *rp;
+	uint8_t     *p;
+	size_t       n;
+
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	ck_assert_int_eq(ovio__wire_encode_request(m, rq, payload, len), 0);
+	if (patch != NULL) {
+		p = memmem(nng_msg_body(m), nng_msg_len(m), patch, strlen(patch));
+		ck_assert_ptr_nonnull(p);
+		p[patch_at] = '\0';
+	}
+	ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+	ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+	ck_assert_int_eq(ovio__wire_decode_reply(m, &rp, &p, &n), 0);
+	nng_msg_free(m);
+	return (rp);
+}
+
+/* The status of wire_call's reply. */
+static int
+wire_status(nng_socket s, Ovio__Request *rq, const void *payload, size_t len,
+    const char *patch, size_t patch_at)
+{
+	Ovio__Reply *rp = wire_call(s, rq, payload, len, patch, patch_at);
+	int          st = (int) rp->status;
+
+	ovio__reply__free_unpacked(rp, NULL);
+	return (st);
+}
+
+/* Reads the file name under dm's root from disk; returns its length. */
+static ssize_t
+disk_read(tu_daemon *dm, const char *name, void *buf, size_t cap)
+{
+	char    path[600];
+	int     fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dm->root, name);
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		return (-1);
+	}
+	n = read(fd, buf, cap);
+	close(fd);
+	return (n);
+}
+
+static bool
+disk_exists(tu_daemon *dm, const char *name)
+{
+	char        path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dm->root, name);
+	return (lstat(path, &st) == 0);
+}
+
+static void
+disk_write(tu_daemon *dm, const char *name, const void *data, size_t len)
+{
+	char path[600];
+	int  fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dm->root, name);
+	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t) len);
+	close(fd);
+}
+
+START_TEST(offsets_and_sizes_past_int64_are_refused)
+{
+	static const char orig[] = "0123456789abcdef";
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h, big[] = { 1ull << 63, UINT64_MAX };
+	char         buf[64];
+	size_t       n;
+	unsigned     i;
+	ovio_stat    st;
+	ovio_service_status ss;
+	uint64_t     rejected;
+
+	disk_write(&d, "f", orig, 16);
+	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
+	                     &h),
+	    0);
+	ck_assert_int_eq(ovio_status(c, &ss), 0);
+	rejected = ss.requests_rejected;
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ovio_pread(c, h, buf, 4, big[i], &n),
+		    OVIO_EINVAL);
+		ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, big[i], &n),
+		    OVIO_EINVAL);
+		ck_assert_int_eq(ovio_setsize(c, h, big[i]), OVIO_EINVAL);
+	}
+	/* offset + length past INT64_MAX (and past UINT64_MAX). */
+	ck_assert_int_eq(ovio_pread(c, h, buf, 4, INT64_MAX - 2, &n),
+	    OVIO_EINVAL);
+	ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, INT64_MAX - 2, &n),
+	    OVIO_EINVAL);
+	ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, UINT64_MAX - 1, &n),
+	    OVIO_EINVAL);
+	/* Nothing of that reached the file. */
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	ck_assert_uint_eq(st.size, 16);
+	ck_assert_int_eq(disk_read(&d, "f", buf, sizeof(buf)), 16);
+	ck_assert_mem_eq(buf, orig, 16);
+	ck_assert_int_eq(ovio_status(c, &ss), 0);
+	ck_assert_uint_eq(ss.requests_rejected, rejected + 9);
+
+	/* In range, the same calls work. */
+	ck_assert_int_eq(ovio_pread(c, h, buf, 4, 12, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(buf, "cdef", 4);
+	ck_assert_int_eq(ovio_pwrite(c, h, "XY", 2, 16, &n), 0);
+	ck_assert_int_eq(ovio_setsize(c, h, 17), 0);
+	ck_assert_int_eq(disk_read(&d, "f", buf, sizeof(buf)), 17);
+	ck_assert_mem_eq(buf, "0123456789abcdefX", 17);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(open_mode_flags_and_ops_are_checked)
+{
+	ovio_client  *c = tu_connect(&d);
+	uint64_t      h;
+	char          path[600], buf[16];
+	struct stat   st;
+	nng_socket    s;
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+	uint32_t      modes[] = { 04777, 06777, 07777, 02755 };
+	unsigned      i;
+
+	/* A mode keeps its permission bits only: no setuid file. */
+	for (i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "m%u", i);
+		ck_assert_int_eq(ovio_open(c, name,
+		                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, modes[i],
+		                     &h),
+		    0);
+		ck_assert_int_eq(ovio_close(c, h), 0);
+		snprintf(path, sizeof(path), "%s/%s", d.root, name);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07000, 0);
+		ck_assert(S_ISREG(st.st_mode));
+	}
+
+	/* Unknown open flags: refused, nothing created or truncated. */
+	disk_write(&d, "keep", "precious", 8);
+	ck_assert_int_eq(ovio_open(c, "keep", 0xffffffffu, 0, &h), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_open(c, "new", 0xffffffffu, 0, &h), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_open(c, "new",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | 32, 0, &h),
+	    OVIO_EINVAL);
+	/* Truncation asks for write access. */
+	ck_assert_int_eq(ovio_open(c, "keep", OVIO_OPEN_READ | OVIO_OPEN_TRUNC,
+	                     0, &h),
+	    OVIO_EINVAL);
+	ck_assert(!disk_exists(&d, "new"));
+	ck_assert_int_eq(disk_read(&d, "keep", buf, sizeof(buf)), 8);
+	ck_assert_mem_eq(buf, "precious", 8);
+
+	/* Unknown ops, and a payload on something other than a write. */
+	s      = wire_socket(&d);
+	rq.tag = 1;
+	rq.op  = (Ovio__Op) 99;
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, NULL, 0), OVIO_EINVAL);
+	rq.op = OVIO__OP__OP_NONE;
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, NULL, 0), OVIO_EINVAL);
+	rq.op = OVIO__OP__OP_STATUS;
+	ck_assert_int_eq(wire_status(s, &rq, "xx", 2, NULL, 0), OVIO_EINVAL);
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, NULL, 0), OVIO_OK);
+	nng_close(s);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(write_length_must_match_its_payload)
+{
+	nng_socket    s = wire_socket(&d);
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+	Ovio__Reply  *rp;
+	uint64_t      h;
+	char          buf[16];
+
+	rq.tag   = 1;
+	rq.op    = OVIO__OP__OP_OPEN;
+	rq.path  = "w";
+	rq.flags = OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
+	rp       = wire_call(s, &rq, NULL, 0, NULL, 0);
+	ck_assert_int_eq(rp->status, OVIO_OK);
+	h = rp->handle;
+	ovio__reply__free_unpacked(rp, NULL);
+
+	rq.path   = "";
+	rq.flags  = 0;
+	rq.op     = OVIO__OP__OP_WRITE;
+	rq.handle = h;
+	rq.length = 8; /* but 4 bytes follow */
+	ck_assert_int_eq(wire_status(s, &rq, "abcd", 4, NULL, 0), OVIO_EINVAL);
+	rq.length = 2;
+	ck_assert_int_eq(wire_status(s, &rq, "abcd", 4, NULL, 0), OVIO_EINVAL);
+	ck_assert_int_eq(disk_read(&d, "w", buf, sizeof(buf)), 0);
+	/* Unset (what libovio sends) or equal: the payload is written. */
+	rq.length = 0;
+	ck_assert_int_eq(wire_status(s, &rq, "abcd", 4, NULL, 0), OVIO_OK);
+	rq.length = 4;
+	rq.offset = 4;
+	ck_assert_int_eq(wire_status(s, &rq, "efgh", 4, NULL, 0), OVIO_OK);
+	ck_assert_int_eq(disk_read(&d, "w", buf, sizeof(buf)), 8);
+	ck_assert_mem_eq(buf, "abcdefgh", 8);
+	nng_close(s);
+}
+END_TEST
+
+START_TEST(path_holding_a_nul_is_refused)
+{
+	nng_socket    s  = wire_socket(&d);
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+
+	disk_write(&d, "nul", "precious", 8);
+	/* "nul\0tail": served as "nul" before, creating and truncating it. */
+	rq.tag   = 1;
+	rq.op    = OVIO__OP__OP_OPEN;
+	rq.path  = "nulXtail";
+	rq.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC;
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulXtail", 3),
+	    OVIO_EINVAL);
+	rq.path = "freshXtail";
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "freshXtail", 5),
+	    OVIO_EINVAL);
+	/* A trailing NUL too, and on a stat by path. */
+	rq.path = "nulX";
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulX", 3), OVIO_EINVAL);
+	rq.op    = OVIO__OP__OP_STAT;
+	rq.flags = 0;
+	rq.path  = "nulXtail";
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulXtail", 3),
+	    OVIO_EINVAL);
+	ck_assert(!disk_exists(&d, "fresh"));
+	ck_assert(!disk_exists(&d, "freshXtail"));
+	{
+		char buf[16];
+		ck_assert_int_eq(disk_read(&d, "nul", buf, sizeof(buf)), 8);
+		ck_assert_mem_eq(buf, "precious", 8);
+	}
+	/* The same frame without the NUL is served. */
+	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, NULL, 0), OVIO_ENOENT);
+	nng_close(s);
+}
+END_TEST
+
+START_TEST(huge_deadline_does_not_expire_at_once)
+{
+	ovio_client *c  = tu_connect(&d);
+	int          wr = make_fifo("p");
+	uint64_t     h, one = 1;
+	tu_collector col;
+	ovio_cancel_result what;
+
+	tu_coll_init(&col);
+	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
+	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1, .handle = h,
+	              .length = 8, .deadline_ms = UINT64_MAX },
+	    &col);
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
+	/*
+	 * 2^64-1 ms wrapped the clock and timed out at once, that is at the
+	 * completion thread's next look at the deadlines: within its idle
+	 * wait (500 ms), so wait longer than that.
+	 */
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 1200), 0);
+	ck_assert_int_eq(write(wr, "data", 4), 4);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 3000), 1);
+	ck_assert_int_eq(col.res[0].status, OVIO_OK);
+	ck_assert_uint_eq(col.res[0].bytes, 4);
+
+	/* The same with the largest deadline honoured, one year. */
+	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 2, .handle = h,
+	              .length = 8,
+	              .deadline_ms = 365ull * 24 * 3600 * 1000 + 1 },
+	    &col);
+	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
+	ck_assert_int_eq(tu_coll_wait(&col, 2, 1200), 1);
+	ck_assert_int_eq(ovio_cancel(c, 2, &what), 0);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, 3000), 2);
+	ck_assert_int_eq(col.res[1].status, OVIO_ECANCELED);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(rejection_carries_no_stale_os_error)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	char         buf[8];
+	size_t       n;
+	int          i;
+
+	ck_assert_int_eq(ovio_open(c, "wo", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0, &h),
+	    0);
+	/*
+	 * A read on a write-only handle fails in the OS (EBADF, os_error set
+	 * on its pooled record); the refusals that follow, on records that
+	 * served such reads, carry no os_error.
+	 */
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_eq(ovio_pread(c, h, buf, 4, 0, &n), OVIO_EBADF);
+		ck_assert_int_ne(ovio_last_os_error(), 0);
+		ck_assert_int_eq(ovio_pread(c, 0x500000003ull, buf, 4, 0, &n),
+		    OVIO_EBADF);
+		ck_assert_int_eq(ovio_last_os_error(), 0);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(write_past_max_io_is_too_big)
+{
+	tu_daemon    small;
+	ovio_client *c;
+	uint64_t     h;
+	size_t       n;
+	char        *buf = calloc(1, 4097);
+	char         got[16];
+
+	tu_daemon_cleanup(&d); /* this case runs its own daemon */
+	tu_daemon_start(&small, backend(), "--max-io", "4096", NULL);
+	c = tu_connect(&small);
+	ck_assert_int_eq(ovio_open(c, "f",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0, &h),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(c, h, buf, 4097, 0, &n), OVIO_ETOOBIG);
+	ck_assert_int_eq(ovio_pread(c, h, buf, 4097, 0, &n), OVIO_ETOOBIG);
+	ck_assert_int_eq(disk_read(&small, "f", got, sizeof(got)), 0);
+	ck_assert_int_eq(ovio_pwrite(c, h, buf, 4096, 0, &n), 0);
+	ck_assert_uint_eq(n, 4096);
+	ck_assert_int_eq(ovio_pread(c, h, buf, 4096, 0, &n), 0);
+	ck_assert_uint_eq(n, 4096);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	free(buf);
+	ck_assert_int_eq(tu_daemon_stop(&small, SIGTERM), 0);
+	tu_daemon_cleanup(&small);
+}
+END_TEST
+
+START_TEST(open_refused_by_handle_limit_has_no_effect)
+{
+	tu_daemon    small;
+	ovio_client *c;
+	uint64_t     h1, h2;
+	char         buf[16];
+
+	tu_daemon_cleanup(&d); /* this case runs its own daemon */
+	tu_daemon_start(&small, backend(), "--max-handles", "1", NULL);
+	c = tu_connect(&small);
+	disk_write(&small, "keep", "precious", 8);
+	ck_assert_int_eq(ovio_open(c, "a", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0, &h1),
+	    0);
+	/* The limit refuses these before the file system sees them. */
+	ck_assert_int_eq(ovio_open(c, "keep",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2),
+	    OVIO_EBUSY);
+	ck_assert_int_eq(ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0, &h2),
+	    OVIO_EBUSY);
+	ck_assert_int_eq(disk_read(&small, "keep", buf, sizeof(buf)), 8);
+	ck_assert_mem_eq(buf, "precious", 8);
+	ck_assert(!disk_exists(&small, "new"));
+
+	/* With the handle back, the same open truncates. */
+	ck_assert_int_eq(ovio_close(c, h1), 0);
+	ck_assert_int_eq(ovio_open(c, "keep",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2),
+	    0);
+	ck_assert_int_eq(disk_read(&small, "keep", buf, sizeof(buf)), 0);
+	/* A refused open leaves no reservation behind. */
+	ck_assert_int_eq(ovio_close(c, h2), 0);
+	ck_assert_int_eq(ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h2),
+	    OVIO_ENOENT);
+	ck_assert_int_eq(ovio_open(c, "keep", OVIO_OPEN_READ, 0, &h2), 0);
+	ck_assert_int_eq(ovio_close(c, h2), 0);
+	ovio_disconnect(c);
+	ck_assert_int_eq(tu_daemon_stop(&small, SIGTERM), 0);
+	tu_daemon_cleanup(&small);
+}
+END_TEST
+
 static Suite *
 e2e_suite(void)
 {
@@ -870,6 +1290,14 @@ e2e_suite(void)
 	ECASE(cli_put_get_256_mib, 240);
 	ECASE(cli_errors_and_json, 30);
 	ECASE(per_client_limit_is_busy_not_crash, 30);
+	ECASE(offsets_and_sizes_past_int64_are_refused, 20);
+	ECASE(open_mode_flags_and_ops_are_checked, 20);
+	ECASE(write_length_must_match_its_payload, 20);
+	ECASE(path_holding_a_nul_is_refused, 20);
+	ECASE(huge_deadline_does_not_expire_at_once, 20);
+	ECASE(rejection_carries_no_stale_os_error, 20);
+	ECASE(write_past_max_io_is_too_big, 30);
+	ECASE(open_refused_by_handle_limit_has_no_effect, 30);
 	return (s);
 }
 

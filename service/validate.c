@@ -1,0 +1,130 @@
+/*
+ * validate.c - every field of a request is checked once, here, at the
+ * entry, before anything runs: see ovio__validate_request in engine.h.
+ *
+ * The rest of the service relies on what this file guarantees: an op it
+ * knows, open flags it knows, a path without a NUL byte, offsets and sizes
+ * within INT64_MAX (io_uring reads offset -1 as "the file position" and
+ * IOCP as "append", so an offset past INT64_MAX must never reach a port),
+ * reads and writes within --max-io, a mode of permission bits only, and a
+ * deadline that cannot wrap the clock.
+ */
+#include <string.h>
+
+#include "engine.h"
+#include "wire.h"
+
+#define VALIDATE_OPEN_FLAGS                                                    \
+	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL | \
+	    OVIO_OPEN_TRUNC)
+
+/* The path's field number in ovio.Request (proto/ovio.proto). */
+#define VALIDATE_PATH_FIELD 6
+
+/*
+ * Refuses a read or write of len bytes at offset whose range does not fit
+ * in a file offset: offset or offset + len past INT64_MAX.
+ */
+static int
+validate_range(uint64_t offset, uint64_t len)
+{
+	if (offset > INT64_MAX || len > (uint64_t) INT64_MAX - offset) {
+		return (OVIO_EINVAL);
+	}
+	return (0);
+}
+
+int
+ovio__validate_request(
+    Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim)
+{
+	size_t pathlen;
+	int    rv = 0;
+
+	switch (rq->op) {
+	case OVIO__OP__OP_OPEN:
+	case OVIO__OP__OP_READ:
+	case OVIO__OP__OP_WRITE:
+	case OVIO__OP__OP_FLUSH:
+	case OVIO__OP__OP_STAT:
+	case OVIO__OP__OP_SETSIZE:
+	case OVIO__OP__OP_CANCEL:
+	case OVIO__OP__OP_CLOSE:
+	case OVIO__OP__OP_STATUS:
+		break;
+	default:
+		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not know */
+		goto fail;
+	}
+
+	/*
+	 * protobuf-c hands the path over as a C string, cut at its first NUL:
+	 * a path holding a NUL would name another file than the one sent.
+	 */
+	if (rq->path == NULL ||
+	    ovio__wire_field_len(msg, VALIDATE_PATH_FIELD, &pathlen) != 0 ||
+	    pathlen != strlen(rq->path)) {
+		rv = OVIO_EINVAL;
+		goto fail;
+	}
+
+	/* Only a write carries a payload. */
+	if (plen != 0 && rq->op != OVIO__OP__OP_WRITE) {
+		rv = OVIO_EINVAL;
+		goto fail;
+	}
+
+	switch (rq->op) {
+	case OVIO__OP__OP_OPEN:
+		if ((rq->flags & ~VALIDATE_OPEN_FLAGS) != 0 ||
+		    (rq->flags & (OVIO_OPEN_READ | OVIO_OPEN_WRITE)) == 0 ||
+		    ((rq->flags & OVIO_OPEN_TRUNC) &&
+		        !(rq->flags & OVIO_OPEN_WRITE))) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		/* Permission bits only: no setuid, setgid or sticky file. */
+		rq->mode &= 0777;
+		break;
+	case OVIO__OP__OP_READ:
+		if ((rv = validate_range(rq->offset, rq->length)) != 0) {
+			goto fail;
+		}
+		if (rq->length > lim->max_io) {
+			rv = OVIO_ETOOBIG;
+			goto fail;
+		}
+		break;
+	case OVIO__OP__OP_WRITE:
+		/* The payload is the data; a length, when set, must agree. */
+		if (rq->length != 0 && rq->length != plen) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		if ((rv = validate_range(rq->offset, plen)) != 0) {
+			goto fail;
+		}
+		if (plen > lim->max_io) {
+			rv = OVIO_ETOOBIG;
+			goto fail;
+		}
+		break;
+	case OVIO__OP__OP_SETSIZE:
+		if (rq->length > INT64_MAX) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		break;
+	default:
+		break;
+	}
+
+	/* A longer deadline is as good as none, and would wrap nng_clock(). */
+	if (rq->deadline_ms > ENG_MAX_DEADLINE_MS) {
+		rq->deadline_ms = ENG_MAX_DEADLINE_MS;
+	}
+	return (0);
+
+fail:
+	return (rv);
+}
