@@ -4,24 +4,34 @@
  *
  * Submitted ops wait on a work queue; worker threads run them with
  * pread/pwrite/fsync and put them on a done queue, which ovio__port_dequeue
- * drains.  Cancellation:
- *  - an op still queued is taken off the queue and completed ECANCELED;
- *  - an op running on a stream (FIFO, pipe) is interrupted: the worker waits
- *    for readiness in ppoll() with the cancel signal unblocked only inside
- *    ppoll, so a cancel that arrives at any moment makes ppoll fail EINTR
- *    and no wake-up is lost;
+ * drains.
+ *
+ * Streams (FIFOs, pipes, sockets, character devices) never hold a worker
+ * while they wait: their descriptors are made non-blocking when associated,
+ * a worker tries the read or write once, and an op that would block is
+ * parked with the poller thread, which polls every parked op's descriptor
+ * and puts the ready ones back on the work queue.  So a client with any
+ * number of reads pending on an empty FIFO takes no worker from anyone.
+ *
+ * Cancellation:
+ *  - an op queued or parked is taken off its list and completed ECANCELED
+ *    (DONE);
+ *  - a stream op a worker is running finishes at once (it does not block);
+ *    if it would block it sees the cancel flag and completes ECANCELED
+ *    instead of parking (REQUESTED);
  *  - an op running on a regular file is not interrupted (the kernel would
- *    finish it anyway); it completes with its real result.
+ *    finish it anyway); it completes with its real result (TOO_LATE).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ovio.h"
 #include "port_impl.h"
@@ -29,9 +39,8 @@
 int ovio__err_from_errno(int e);
 
 #define TP_DEFAULT_THREADS 8
-#define TP_SIGNAL (SIGRTMIN + 3)
 
-enum { TP_QUEUED = 1, TP_RUNNING = 2, TP_DONE = 3 };
+enum { TP_QUEUED = 1, TP_RUNNING = 2, TP_DONE = 3, TP_PARKED = 4 };
 
 typedef struct tp_list {
 	ovio__port_op *head;
@@ -50,10 +59,15 @@ typedef struct tp_port {
 	pthread_cond_t  done_cv;
 	tp_list         work;
 	tp_list         done;
+	tp_list         parked; /* stream ops waiting for readiness */
+	unsigned        nparked;
 	int             stopping;
 	int             woken;
 	unsigned        nworkers;
 	tp_worker      *workers;
+	pthread_t       poller;
+	int             poller_started;
+	int             wake_fd[2]; /* wakes the poller: parked list changed */
 } tp_port;
 
 static void
@@ -105,12 +119,6 @@ tp_remove(tp_list *l, ovio__port_op *op)
 }
 
 static void
-tp_signal_handler(int sig)
-{
-	(void) sig; /* Only there to make ppoll return EINTR. */
-}
-
-static void
 tp_fail(ovio__port_op *op, int e)
 {
 	op->status   = ovio__err_from_errno(e);
@@ -119,52 +127,24 @@ tp_fail(ovio__port_op *op, int e)
 }
 
 /*
- * Waits until fd is ready for the op, with the cancel signal deliverable
- * only here.  Returns 0 when ready, ECANCELED when the op was cancelled.
+ * Runs op.  Returns 1 when a stream op would block: the caller parks it.
  */
 static int
-tp_wait_ready(ovio__port_op *op, const sigset_t *open_mask)
-{
-	struct pollfd pfd;
-
-	pfd.fd     = (int) op->fd;
-	pfd.events = op->kind == OVIO__PORT_READ ? POLLIN : POLLOUT;
-	for (;;) {
-		if (__atomic_load_n(&op->cancel, __ATOMIC_ACQUIRE)) {
-			return (ECANCELED);
-		}
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, NULL, open_mask) >= 0) {
-			return (0);
-		}
-		if (errno != EINTR) {
-			return (errno);
-		}
-		/* EINTR: our cancel, or a stale signal; the flag decides. */
-	}
-}
-
-static void
-tp_run(ovio__port_op *op, const sigset_t *open_mask)
+tp_run(ovio__port_op *op)
 {
 	ssize_t n = 0;
-	int     e;
 
 	if (op->kind == OVIO__PORT_FLUSH) {
 		if (fsync((int) op->fd) != 0) {
 			tp_fail(op, errno);
 		}
-		return;
+		return (0);
 	}
 	if (op->kind == OVIO__PORT_SETSIZE) {
 		if (ftruncate((int) op->fd, (off_t) op->offset) != 0) {
 			tp_fail(op, errno);
 		}
-		return;
-	}
-	if (op->stream && (e = tp_wait_ready(op, open_mask)) != 0) {
-		tp_fail(op, e);
-		return;
+		return (0);
 	}
 	do {
 		if (op->kind == OVIO__PORT_READ) {
@@ -177,11 +157,92 @@ tp_run(ovio__port_op *op, const sigset_t *open_mask)
 			                     (off_t) op->offset);
 		}
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && op->stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		return (1);
+	}
 	if (n < 0) {
 		tp_fail(op, errno);
-		return;
+		return (0);
 	}
 	op->result = (uint64_t) n;
+	return (0);
+}
+
+static void
+tp_poller_wake(tp_port *p)
+{
+	char c = 0;
+
+	(void) !write(p->wake_fd[1], &c, 1); /* full pipe: already woken */
+}
+
+/*
+ * The poller: waits until a parked op's descriptor is ready (or the parked
+ * list changes) and moves ready ops back to the work queue.
+ */
+static void *
+tp_poller_main(void *arg)
+{
+	tp_port        *p   = arg;
+	struct pollfd  *pfd = NULL;
+	ovio__port_op **who = NULL;
+	unsigned        cap = 0, n, i;
+	ovio__port_op  *op;
+	char            buf[64];
+
+	pthread_mutex_lock(&p->mtx);
+	while (!p->stopping) {
+		if (p->nparked + 1 > cap) {
+			unsigned       ncap = (p->nparked + 1) * 2;
+			struct pollfd *np   = realloc(pfd, ncap * sizeof(*pfd));
+			ovio__port_op **nw  = np != NULL
+			     ? realloc(who, ncap * sizeof(*who))
+			     : NULL;
+			if (np != NULL) {
+				pfd = np;
+			}
+			if (nw == NULL) {
+				/* Out of memory: try again in a moment. */
+				pthread_mutex_unlock(&p->mtx);
+				usleep(10000);
+				pthread_mutex_lock(&p->mtx);
+				continue;
+			}
+			who = nw;
+			cap = ncap;
+		}
+		pfd[0].fd     = p->wake_fd[0];
+		pfd[0].events = POLLIN;
+		n             = 1;
+		for (op = p->parked.head; op != NULL; op = op->next) {
+			pfd[n].fd     = (int) op->fd;
+			pfd[n].events = op->kind == OVIO__PORT_READ ? POLLIN : POLLOUT;
+			who[n++]      = op;
+		}
+		pthread_mutex_unlock(&p->mtx);
+
+		(void) poll(pfd, n, -1);
+		while (read(p->wake_fd[0], buf, sizeof(buf)) > 0) {
+		}
+
+		pthread_mutex_lock(&p->mtx);
+		for (i = 1; i < n; i++) {
+			op = who[i];
+			/* A cancel may have taken it off the list meanwhile. */
+			if (pfd[i].revents == 0 || op->state != TP_PARKED) {
+				continue;
+			}
+			(void) tp_remove(&p->parked, op);
+			p->nparked--;
+			op->state = TP_QUEUED;
+			tp_push(&p->work, op);
+			pthread_cond_signal(&p->work_cv);
+		}
+	}
+	pthread_mutex_unlock(&p->mtx);
+	free(pfd);
+	free(who);
+	return (NULL);
 }
 
 static void *
@@ -190,13 +251,7 @@ tp_worker_main(void *arg)
 	tp_worker     *w = arg;
 	tp_port       *p = w->port;
 	ovio__port_op *op;
-	sigset_t       block, open_mask;
-
-	/* The cancel signal is blocked except inside ppoll (tp_wait_ready). */
-	sigemptyset(&block);
-	sigaddset(&block, TP_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &block, &open_mask);
-	sigdelset(&open_mask, TP_SIGNAL);
+	int            would_block;
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
@@ -211,11 +266,22 @@ tp_worker_main(void *arg)
 		op->priv[0] = w;
 		pthread_mutex_unlock(&p->mtx);
 
-		tp_run(op, &open_mask);
+		would_block = tp_run(op);
 
 		pthread_mutex_lock(&p->mtx);
-		op->state   = TP_DONE;
 		op->priv[0] = NULL;
+		if (would_block && !p->stopping &&
+		    !__atomic_load_n(&op->cancel, __ATOMIC_ACQUIRE)) {
+			op->state = TP_PARKED;
+			tp_push(&p->parked, op);
+			p->nparked++;
+			tp_poller_wake(p);
+			continue;
+		}
+		if (would_block) {
+			tp_fail(op, ECANCELED); /* cancelled before it parked */
+		}
+		op->state = TP_DONE;
 		tp_push(&p->done, op);
 		pthread_cond_signal(&p->done_cv);
 	}
@@ -228,28 +294,35 @@ static void tp_close(ovio__port *port);
 static int
 tp_open(ovio__port **pp, unsigned threads, const char **why)
 {
-	tp_port         *p;
-	struct sigaction sa;
-	unsigned         i;
+	tp_port *p;
+	unsigned i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		*why = "out of memory";
 		return (OVIO_ENOMEM);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tp_signal_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(TP_SIGNAL, &sa, NULL); /* no SA_RESTART: ppoll must fail */
-
+	if (pipe2(p->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0) {
+		free(p);
+		*why = "cannot make the poller's wake-up pipe";
+		return (OVIO_ENOMEM);
+	}
 	pthread_mutex_init(&p->mtx, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	p->nworkers = threads != 0 ? threads : TP_DEFAULT_THREADS;
 	if ((p->workers = calloc(p->nworkers, sizeof(tp_worker))) == NULL) {
-		free(p);
+		p->nworkers = 0;
+		tp_close(&p->base);
 		*why = "out of memory";
 		return (OVIO_ENOMEM);
 	}
+	if (pthread_create(&p->poller, NULL, tp_poller_main, p) != 0) {
+		p->nworkers = 0;
+		tp_close(&p->base);
+		*why = "cannot start the poller thread";
+		return (OVIO_ENOMEM);
+	}
+	p->poller_started = 1;
 	for (i = 0; i < p->nworkers; i++) {
 		p->workers[i].port = p;
 		if (pthread_create(&p->workers[i].tid, NULL, tp_worker_main,
@@ -264,11 +337,24 @@ tp_open(ovio__port **pp, unsigned threads, const char **why)
 	return (0);
 }
 
+/* Streams become non-blocking: a worker never waits on one (see top). */
 static int
 tp_associate(ovio__port *port, ovio__fd fd)
 {
+	struct stat st;
+	int         fl;
+
 	(void) port;
-	(void) fd;
+	if (fstat((int) fd, &st) != 0) {
+		return (ovio__err_from_errno(errno));
+	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		return (0);
+	}
+	if ((fl = fcntl((int) fd, F_GETFL)) < 0 ||
+	    fcntl((int) fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		return (ovio__err_from_errno(errno));
+	}
 	return (0);
 }
 
@@ -292,27 +378,30 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 }
 
 /*
- * Queued: taken off the queue, cancelled for sure.  Running on a stream:
- * interrupted (it may still have got its data).  Running on a regular file
- * or already done: too late, its real result follows.
+ * Queued or parked: taken off its list, cancelled for sure.  Running on a
+ * stream: it will not park (it may still have got its data).  Running on a
+ * regular file or already done: too late, its real result follows.
  */
 static int
 tp_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 {
 	tp_port   *p = (tp_port *) port;
-	tp_worker *w;
 	uint64_t   outcome = OVIO_CANCEL_TOO_LATE;
 
 	pthread_mutex_lock(&p->mtx);
 	__atomic_store_n(&op->cancel, 1, __ATOMIC_RELEASE);
-	if (op->state == TP_QUEUED && tp_remove(&p->work, op)) {
-		op->state  = TP_DONE;
-		op->status = OVIO_ECANCELED;
+	if ((op->state == TP_QUEUED && tp_remove(&p->work, op)) ||
+	    (op->state == TP_PARKED && tp_remove(&p->parked, op))) {
+		if (op->state == TP_PARKED) {
+			p->nparked--;
+			tp_poller_wake(p);
+		}
+		op->state    = TP_DONE;
+		op->status   = OVIO_ECANCELED;
+		op->os_error = ECANCELED;
 		tp_push(&p->done, op);
 		outcome = OVIO_CANCEL_DONE;
-	} else if (op->state == TP_RUNNING && op->stream &&
-	    (w = op->priv[0]) != NULL) {
-		pthread_kill(w->tid, TP_SIGNAL);
+	} else if (op->state == TP_RUNNING && op->stream) {
 		outcome = OVIO_CANCEL_REQUESTED;
 	}
 	if (report != NULL) {
@@ -378,10 +467,16 @@ tp_close(ovio__port *port)
 	pthread_mutex_lock(&p->mtx);
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->work_cv);
+	tp_poller_wake(p);
 	pthread_mutex_unlock(&p->mtx);
 	for (i = 0; i < p->nworkers; i++) {
 		pthread_join(p->workers[i].tid, NULL);
 	}
+	if (p->poller_started) {
+		pthread_join(p->poller, NULL);
+	}
+	close(p->wake_fd[0]);
+	close(p->wake_fd[1]);
 	pthread_mutex_destroy(&p->mtx);
 	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);

@@ -247,6 +247,7 @@ START_TEST(cancel_pending_fifo_read)
 		return;
 	}
 	fifo_pair(&rd, &wr);
+	ck_assert_int_eq(ovio__port_associate(port, rd), 0);
 	prep(&op, OVIO__PORT_READ, rd, buf, sizeof(buf), 0);
 	op.stream = 1;
 	ck_assert_int_eq(ovio__port_submit(port, &op), 0);

@@ -938,6 +938,176 @@ START_TEST(same_request_id_different_request_is_refused)
 }
 END_TEST
 
+/* ---- 10. streams hold no worker; cancel asks that fail are asked again ---- */
+
+static bool
+ops_at_least_n(const ovio_service_status *st, void *arg)
+{
+	return (st->ops_in_flight >= *(uint64_t *) arg);
+}
+
+/*
+ * 64 reads pending on an empty FIFO from one client (more than the thread
+ * pool's 8 workers): another client's reads of a regular file still answer
+ * within 100 ms each.  On the thread pool a waiting stream op is parked
+ * with the poller instead of holding a worker.
+ */
+START_TEST(pending_fifo_reads_starve_nobody)
+{
+	enum { N = 64 };
+	ovio_client  *a, *b;
+	tu_collector *col = malloc(sizeof(*col));
+	char          path[600], buf[4096];
+	uint64_t      h, hp, want = N;
+	uint32_t      canceled;
+	int           wr, i;
+	int64_t       t0, worst = 0;
+	size_t        n;
+
+	tu_coll_init(col);
+	snprintf(path, sizeof(path), "%s/fifo", d.root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR); /* a writer that never writes */
+	ck_assert_int_ge(wr, 0);
+	snprintf(path, sizeof(path), "%s/plain", d.root);
+	tu_write_random(path, 1 << 20, 3);
+
+	a = tu_connect(&d);
+	b = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(a, "fifo", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .length = 16 };
+		ck_assert_int_eq(ovio_submit(a, &rq, tu_coll_cb, col), 0);
+	}
+	ck_assert(tu_wait_status(b, 3000, ops_at_least_n, &want));
+	ck_assert_int_eq(ovio_open(b, "plain", OVIO_OPEN_READ, 0, &hp), 0);
+	for (i = 0; i < 50; i++) {
+		t0 = tu_now_ms();
+		ck_assert_int_eq(ovio_pread(b, hp, buf, sizeof(buf),
+		                     (uint64_t) (i * 7 % 256) * 4096, &n),
+		    0);
+		ck_assert_uint_eq(n, sizeof(buf));
+		if (tu_now_ms() - t0 > worst) {
+			worst = tu_now_ms() - t0;
+		}
+	}
+	printf("%s: 64 FIFO reads pending, slowest other read %lld ms\n",
+	    backend() != NULL ? backend() : "auto", (long long) worst);
+	ck_assert_int_lt(worst, tu_ms(100));
+	ck_assert_int_eq(tu_coll_wait(col, 1, 0), 0); /* still pending */
+
+	ck_assert_int_eq(ovio_cancel_session(a, &canceled), 0);
+	ck_assert_int_eq(tu_coll_wait(col, N, 5000), N);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(col->res[i].status, OVIO_ECANCELED);
+	}
+	ck_assert_int_eq(ovio_close(a, h), 0);
+	ck_assert_int_eq(ovio_close(b, hp), 0);
+	ovio_disconnect(a);
+	ovio_disconnect(b);
+	close(wr);
+	free(col);
+}
+END_TEST
+
+enum { FAIL_CLOSE, FAIL_DISCONNECT, FAIL_DEADLINE, FAIL_STOP };
+static const char *fail_names[] = { "close", "disconnect", "deadline",
+	"stop" };
+
+/*
+ * A daemon whose first cancel asks all fail (OVIO_TEST_FAIL_CANCELS): a
+ * close, a disconnect, a deadline and a stop each still complete every
+ * pending FIFO read exactly once, because a wanted cancel is asked again
+ * until the op completes.
+ */
+static void
+failing_cancel_round(int how)
+{
+	enum { N = 4 };
+	tu_daemon     f;
+	ovio_client  *c, *watch = NULL;
+	tu_collector *col = malloc(sizeof(*col));
+	char          path[600];
+	uint64_t      h, want = N;
+	int           wr, i, count;
+
+	tu_coll_init(col);
+	/* Each op's first ask fails, and a few of the re-asks. */
+	setenv("OVIO_TEST_FAIL_CANCELS", "7", 1);
+	tu_daemon_start(&f, backend(), NULL);
+	unsetenv("OVIO_TEST_FAIL_CANCELS");
+	snprintf(path, sizeof(path), "%s/fifo", f.root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR);
+	ck_assert_int_ge(wr, 0);
+
+	c = tu_connect(&f);
+	ck_assert_int_eq(ovio_open(c, "fifo", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .length = 16,
+			.deadline_ms = how == FAIL_DEADLINE ? 50 : 0 };
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
+	}
+	watch = tu_connect(&f);
+	if (how != FAIL_DEADLINE) {
+		ck_assert(tu_wait_status(watch, 3000, ops_at_least_n, &want));
+	}
+	switch (how) {
+	case FAIL_CLOSE:
+		ck_assert_int_eq(ovio_close(c, h), 0);
+		break;
+	case FAIL_DISCONNECT:
+		ovio_disconnect(c);
+		c = NULL;
+		break;
+	case FAIL_DEADLINE:
+		ck_assert_int_eq(tu_coll_wait(col, N, 5000), N);
+		ck_assert_int_eq(ovio_close(c, h), 0);
+		break;
+	case FAIL_STOP:
+		ovio_disconnect(watch);
+		watch = NULL;
+		ck_assert_int_eq(tu_daemon_stop(&f, SIGTERM), 0);
+		break;
+	}
+	if (watch != NULL) {
+		ck_assert_msg(tu_wait_status(watch, 5000, idle, NULL),
+		    "%s: operations still in flight", fail_names[how]);
+	}
+	if (c != NULL) {
+		ck_assert_int_eq(tu_coll_wait(col, N, 5000), N);
+		usleep(20000); /* room for a second completion */
+		ck_assert_int_eq(tu_coll_wait(col, N + 1, 0), N);
+		for (i = 0; i < N; i++) {
+			const ovio_result *r = tu_coll_find(col, i + 1, &count);
+			ck_assert_int_eq(count, 1);
+			ck_assert_msg(r->status == (how == FAIL_DEADLINE
+			                                   ? OVIO_ETIMEDOUT
+			                                   : OVIO_ECANCELED),
+			    "%s: read %d got %s", fail_names[how], i + 1,
+			    ovio_errname(r->status));
+		}
+		ovio_disconnect(c);
+	}
+	if (watch != NULL) {
+		ovio_disconnect(watch);
+	}
+	close(wr);
+	tu_daemon_cleanup(&f);
+	free(col);
+}
+
+START_TEST(failed_cancel_asks_are_asked_again)
+{
+	failing_cancel_round(FAIL_CLOSE);
+	failing_cancel_round(FAIL_DISCONNECT);
+	failing_cancel_round(FAIL_DEADLINE);
+	failing_cancel_round(FAIL_STOP);
+}
+END_TEST
+
 static Suite *
 race_suite(void)
 {
@@ -962,6 +1132,8 @@ race_suite(void)
 	RCASE(resent_slow_requests_run_once, 60);
 	RCASE(reconnect_mid_operation_runs_once, 60);
 	RCASE(same_request_id_different_request_is_refused, 30);
+	RCASE(pending_fifo_reads_starve_nobody, 60);
+	RCASE(failed_cancel_asks_are_asked_again, 60);
 	return (s);
 }
 
