@@ -64,7 +64,8 @@ SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
 	service/port_uring.c service/port_threads.c
 HOST_SRC := service/host_posix.c
 MAIN_SRC := service/main_posix.c
-CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c
+CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
+	client/localfile_posix.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
 
@@ -208,7 +209,8 @@ WIN_SVC_SRC  := $(ENGINE_SRC) service/fs_windows.c \
 	service/port_list_windows.c service/port_iocp.c
 WIN_HOST_SRC := service/host_windows.c
 WIN_MAIN_SRC := service/main_windows.c
-WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c
+WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
+	client/localfile_windows.c
 WIN_TESTS    := backend_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))
