@@ -82,6 +82,10 @@ ovio__number_error(char *buf, size_t len, const char *what, const char *value,
 {
 	char lo[32], hi[32];
 
+	if (value[0] == '\0') {
+		value = "\"\""; /* --chunk= */
+	}
+
 	if (err == OVIO__NUM_RANGE) {
 		num_show(lo, sizeof(lo), min, flags);
 		num_show(hi, sizeof(hi), max, flags);
