@@ -918,24 +918,46 @@ opt_number(const char *name, const char *v, int flags, uint64_t min,
 
 /*
  * The option getopt_long refused, from the argument it was in (argv[optind
- * - 1] once it has moved past it) or the short option character.
+ * - 1] once it has moved past it) or the short option character.  Worded
+ * from the table, since glibc and mingw-w64 do not agree on what they
+ * return for "--json=1".
  */
 static int
 bad_option(int o, char **argv)
 {
-	const char *a  = argv[optind - 1];
-	const char *eq = strchr(a, '=');
+	const struct option *lo;
+	const char          *a  = argv[optind - 1];
+	const char          *eq = strchr(a, '=');
+	size_t               len;
 
-	if (o == ':') {
-		fprintf(stderr, "ovio: %s needs a value (see ovio --help)\n", a);
-	} else if (optopt > 0 && optopt < 256) {
-		fprintf(stderr, "ovio: unknown option -%c (see ovio --help)\n",
-		    optopt);
-	} else if (strncmp(a, "--", 2) == 0 && eq != NULL && optopt != 0) {
-		fprintf(stderr, "ovio: %.*s takes no value (see ovio --help)\n",
-		    (int) (eq - a), a);
-	} else {
+	if (strncmp(a, "--", 2) != 0) {
+		if (o == ':') {
+			fprintf(stderr, "ovio: -%c needs a value (see ovio "
+			                "--help)\n",
+			    optopt);
+		} else {
+			fprintf(stderr, "ovio: unknown option -%c (see ovio "
+			                "--help)\n",
+			    optopt);
+		}
+		return (EXIT_USAGE);
+	}
+	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
+	for (lo = long_options; lo->name != NULL; lo++) {
+		if (strlen(lo->name) >= len && strncmp(lo->name, a + 2, len) == 0) {
+			break;
+		}
+	}
+	if (lo->name == NULL || len == 0) {
 		fprintf(stderr, "ovio: unknown option %s (see ovio --help)\n", a);
+	} else if (eq != NULL && lo->has_arg == no_argument) {
+		fprintf(stderr, "ovio: --%s takes no value (see ovio --help)\n",
+		    lo->name);
+	} else if (o == ':') {
+		fprintf(stderr, "ovio: --%s needs a value (see ovio --help)\n",
+		    lo->name);
+	} else {
+		fprintf(stderr, "ovio: bad option %s (see ovio --help)\n", a);
 	}
 	return (EXIT_USAGE);
 }
