@@ -54,7 +54,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
 LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
-	lib/platform_posix.c $(B)/gen/ovio.pb-c.c
+	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := service/engine.c service/dispatch.c service/server.c \
 	service/session.c service/handle.c service/deferred_close.c \
@@ -64,7 +64,8 @@ SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
 	service/port_uring.c service/port_threads.c
 HOST_SRC := service/host_posix.c
 MAIN_SRC := service/main_posix.c
-CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c
+CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
+	client/localfile_posix.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
 
@@ -202,12 +203,14 @@ WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
-	lib/blocking.c lib/platform_windows.c $(WIN_B)/gen/ovio.pb-c.c
+	lib/blocking.c lib/number.c lib/platform_windows.c \
+	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/fs_windows.c \
 	service/port_list_windows.c service/port_iocp.c
 WIN_HOST_SRC := service/host_windows.c
 WIN_MAIN_SRC := service/main_windows.c
-WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c
+WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
+	client/localfile_windows.c
 WIN_TESTS    := backend_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))

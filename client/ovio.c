@@ -1,19 +1,35 @@
 /*
  * ovio.c - the ovio command line: moves files to and from oviod and shows
- * the service's status.
+ * the service's status.  The local side of a transfer (temporary files,
+ * standard streams, devices) is behind localfile.h.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <errno.h>
 
+#include "localfile.h"
+#include "number.h"
 #include "ovio.h"
 #include "progress.h"
 #include "service.h"
 
-#define EXIT_USAGE 2
-#define SERVICE_TIMEOUT_MS 60000 /* default bound of start / stop */
+/*
+ * Exit statuses, by kind of failure (docs/reference.md and ovio --help
+ * list them).  `ovio service` keeps its own: 0, 1, and 2 for usage.
+ */
+#define EXIT_OTHER    1 /* any other failure */
+#define EXIT_USAGE    2 /* bad command line */
+#define EXIT_NOTFOUND 3 /* no such file or folder (remote or local) */
+#define EXIT_PERM     4 /* permission denied, read-only, outside the root */
+#define EXIT_CONNECT  5 /* cannot reach the service, or it went away */
+#define EXIT_REMOTE   6 /* the service's I/O failed (EIO, ENOSPC, ...) */
+#define EXIT_LOCAL    7 /* the local file's I/O failed (disk full, ...) */
+
+#define SERVICE_TIMEOUT_MS 60000       /* default bound of start / stop */
+#define MAX_CHUNK          (16u << 20) /* oviod's default --max-io */
+#define MAX_WINDOW         256u
 
 typedef struct cli {
 	const char *endpoint;
@@ -35,19 +51,63 @@ typedef struct command {
 
 static const command *cmd_current;
 
+/* The exit status for a status the library or the service returned. */
 static int
-fail(const char *what, int status)
+exit_remote(int status)
+{
+	switch (status) {
+	case OVIO_ENOENT:
+	case OVIO_ENOTDIR:
+		return (EXIT_NOTFOUND);
+	case OVIO_EACCES:
+	case OVIO_EPERM:
+	case OVIO_EROFS:
+	case OVIO_EOUTSIDE:
+		return (EXIT_PERM);
+	case OVIO_ECONNREFUSED:
+	case OVIO_ECLOSED:
+	case OVIO_ESHUTDOWN:
+	case OVIO_EADDRINVAL:
+	case OVIO_ETIMEDOUT:
+		return (EXIT_CONNECT);
+	case OVIO_EIO:
+	case OVIO_ENOSPC:
+	case OVIO_EFBIG:
+		return (EXIT_REMOTE);
+	}
+	return (EXIT_OTHER);
+}
+
+/* "ovio: WHAT: remote: ENAME: message": the service's side failed. */
+static int
+fail_remote(const char *what, int status)
 {
 	int64_t os = ovio_last_os_error();
 
 	if (os != 0) {
-		fprintf(stderr, "ovio: %s: %s: %s (os error %lld)\n", what,
-		    ovio_errname(status), ovio_strerror(status), (long long) os);
+		fprintf(stderr, "ovio: %s: remote: %s: %s (os error %lld)\n",
+		    what, ovio_errname(status), ovio_strerror(status),
+		    (long long) os);
 	} else {
-		fprintf(stderr, "ovio: %s: %s: %s\n", what, ovio_errname(status),
-		    ovio_strerror(status));
+		fprintf(stderr, "ovio: %s: remote: %s: %s\n", what,
+		    ovio_errname(status), ovio_strerror(status));
 	}
-	return (1);
+	return (exit_remote(status));
+}
+
+/* "ovio: WHAT: local: message": this machine's side failed. */
+static int
+fail_local(const char *what, int code)
+{
+	fprintf(stderr, "ovio: %s: local: %s\n", what,
+	    ovio__local_strerror(code));
+	switch (ovio__local_kind(code)) {
+	case OVIO__LOCAL_NOTFOUND:
+		return (EXIT_NOTFOUND);
+	case OVIO__LOCAL_PERM:
+		return (EXIT_PERM);
+	}
+	return (EXIT_LOCAL);
 }
 
 /*
@@ -72,34 +132,54 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Connects, or says why not; returns 0 or the exit status. */
 static int
 connect_or_fail(cli *c, ovio_client **cl)
 {
 	int rv;
 
 	if ((rv = ovio_connect(cl, c->endpoint, 3000)) != 0) {
-		char what[600];
-		snprintf(what, sizeof(what), "cannot connect to %s",
-		    c->endpoint != NULL ? c->endpoint : ovio_default_endpoint());
-		fail(what, rv);
+		const char *url =
+		    c->endpoint != NULL ? c->endpoint : ovio_default_endpoint();
+		fprintf(stderr, "ovio: cannot connect to %s: %s: %s\n", url,
+		    ovio_errname(rv), ovio_strerror(rv));
 		if (rv == OVIO_ECONNREFUSED || rv == OVIO_ETIMEDOUT) {
 			fprintf(stderr, "ovio: is oviod running? (make run, "
 			                "oviod --listen URL, or on Windows "
 			                "ovio service start)\n");
 		}
-		return (rv);
+		return (EXIT_CONNECT);
 	}
 	return (0);
 }
 
-/* Local files: read and written in order, so stdio is enough. */
+/*
+ * One transfer's local side.  The library's callbacks can only return an
+ * ovio status, so a local failure is kept here (lerr, shrank) and the
+ * callback returns OVIO_EIO to stop the transfer; the caller then reports
+ * the local error, not the status.
+ */
+typedef struct xfer {
+	progress     p;
+	ovio__local *lf;
+	int          lerr;   /* local error code, or 0 */
+	bool         shrank; /* the local file ended before its size */
+} xfer;
+
 static int
 local_fill(void *arg, uint64_t offset, void *buf, size_t len)
 {
-	progress *p = arg;
+	xfer  *x = arg;
+	size_t got;
+	int    rv;
 
-	(void) offset;
-	if (fread(buf, 1, len, p->file) != len) {
+	(void) offset; /* local files are read in order */
+	if ((rv = ovio__local_read(x->lf, buf, len, &got)) != 0) {
+		x->lerr = rv;
+		return (OVIO_EIO);
+	}
+	if (got != len) {
+		x->shrank = true;
 		return (OVIO_EIO);
 	}
 	return (0);
@@ -108,10 +188,12 @@ local_fill(void *arg, uint64_t offset, void *buf, size_t len)
 static int
 local_sink(void *arg, uint64_t offset, const void *data, size_t len)
 {
-	progress *p = arg;
+	xfer *x = arg;
+	int   rv;
 
-	(void) offset;
-	if (fwrite(data, 1, len, p->file) != len) {
+	(void) offset; /* the library calls the sink in file order */
+	if ((rv = ovio__local_write(x->lf, data, len)) != 0) {
+		x->lerr = rv;
 		return (OVIO_EIO);
 	}
 	return (0);
@@ -120,7 +202,49 @@ local_sink(void *arg, uint64_t offset, const void *data, size_t len)
 static void
 on_progress(void *arg, uint64_t done)
 {
-	ovio__progress_update(arg, done);
+	ovio__progress_update(&((xfer *) arg)->p, done);
+}
+
+/*
+ * put from a stream (standard input, a FIFO, a device): its size is not
+ * known, so one chunk at a time is read whole and written, in order, until
+ * the input ends.
+ */
+static int
+put_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
+{
+	size_t   chunk = c->chunk != 0 ? c->chunk : (1u << 20);
+	uint8_t *buf;
+	size_t   got, put;
+	int      rv = 0;
+
+	*total = 0;
+	if ((buf = malloc(chunk)) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	for (;;) {
+		if ((x->lerr = ovio__local_read(x->lf, buf, chunk, &got)) != 0) {
+			rv = OVIO_EIO;
+			break;
+		}
+		if (got == 0) {
+			break;
+		}
+		if ((rv = ovio_pwrite(cl, h, buf, got, *total, &put)) != 0) {
+			break;
+		}
+		if (put < got) {
+			rv = OVIO_ENOSPC; /* what the service's disk took */
+			break;
+		}
+		*total += got;
+		ovio__progress_update(&x->p, *total);
+		if (got < chunk) {
+			break;
+		}
+	}
+	free(buf);
+	return (rv);
 }
 
 static int
@@ -128,84 +252,147 @@ cmd_put(cli *c)
 {
 	const char  *local = c->argv[0], *remote = c->argv[1];
 	ovio_client *cl;
-	progress     p;
-	uint64_t     h;
+	xfer         x;
+	uint64_t     h, total = 0;
 	int64_t      size;
 	int          rv, rv2;
-	FILE        *f;
 
-	if ((f = fopen(local, "rb")) == NULL) {
-		fprintf(stderr, "ovio: put: cannot open %s: %s\n", local,
-		    strerror(errno));
-		return (1);
+	memset(&x, 0, sizeof(x));
+	if ((rv = ovio__local_open_read(local, &x.lf, &size)) != 0) {
+		return (fail_local(local, rv));
 	}
-	if ((size = ovio__file_size(f)) < 0) {
-		fprintf(stderr, "ovio: put: %s is not a regular file\n", local);
-		fclose(f);
-		return (1);
-	}
-	if (connect_or_fail(c, &cl) != 0) {
-		fclose(f);
-		return (1);
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		ovio__local_abort(x.lf);
+		return (rv);
 	}
 	rv = ovio_open(cl, remote,
 	    OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC, 0, &h);
 	if (rv != 0) {
-		fclose(f);
+		rv = fail_remote(remote, rv);
+		ovio__local_abort(x.lf);
 		ovio_disconnect(cl);
-		return (fail(remote, rv));
+		return (rv);
 	}
-	ovio__progress_start(&p, "put", remote, (uint64_t) size, f);
-	rv = ovio_write_stream(cl, h, 0, (uint64_t) size, c->chunk, c->window,
-	    local_fill, on_progress, &p);
+	ovio__progress_start(&x.p, "put", remote, size > 0 ? size : 0);
+	if (size >= 0) {
+		rv    = ovio_write_stream(cl, h, 0, (uint64_t) size, c->chunk,
+		       c->window, local_fill, on_progress, &x);
+		total = (uint64_t) size;
+	} else {
+		rv = put_stream(c, cl, h, &x, &total);
+	}
 	if (rv == 0) {
 		rv = ovio_flush(cl, h); /* acknowledged means on disk */
 	}
 	rv2 = ovio_close(cl, h);
-	ovio__progress_end(&p, rv == 0 && rv2 == 0);
-	fclose(f);
+	ovio__progress_end(&x.p, rv == 0 && rv2 == 0);
+	ovio__local_abort(x.lf); /* a reader: closes it, removes nothing */
 	ovio_disconnect(cl);
+	if (x.lerr != 0) {
+		return (fail_local(local, x.lerr));
+	}
+	if (x.shrank) {
+		fprintf(stderr, "ovio: %s: local: the file shrank while being "
+		                "read\n",
+		    local);
+		return (EXIT_LOCAL);
+	}
 	if (rv != 0 || rv2 != 0) {
-		return (fail(remote, rv != 0 ? rv : rv2));
+		return (fail_remote(remote, rv != 0 ? rv : rv2));
 	}
 	if (c->json) {
-		printf("{\"bytes\": %lld, \"seconds\": %.3f}\n", (long long) size,
-		    ovio__progress_seconds(&p));
+		printf("{\"bytes\": %llu, \"seconds\": %.3f}\n",
+		    (unsigned long long) total, ovio__progress_seconds(&x.p));
 	}
 	return (0);
 }
 
+/*
+ * Reads a stream (a FIFO, say) in order, one request in flight, until a
+ * read returns no bytes: a short read only means that is what was there.
+ */
 static int
-get_to(cli *c, const char *remote, FILE *out, const char *verb)
+get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
+{
+	size_t   chunk = c->chunk != 0 ? c->chunk : (1u << 20);
+	uint8_t *buf;
+	size_t   got;
+	int      rv = 0;
+
+	*total = 0;
+	if ((buf = malloc(chunk)) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	for (;;) {
+		if ((rv = ovio_pread(cl, h, buf, chunk, *total, &got)) != 0 ||
+		    got == 0) {
+			break;
+		}
+		if ((rv = local_sink(x, *total, buf, got)) != 0) {
+			break;
+		}
+		*total += got;
+		ovio__progress_update(&x->p, *total);
+	}
+	free(buf);
+	return (rv);
+}
+
+/*
+ * REMOTE to local, where local "-" is standard output.  The remote file is
+ * opened first; only then is the local side touched, and then only through
+ * ovio__local_create (a temporary file renamed into place on success, or a
+ * special file written in place).
+ */
+static int
+get_to(cli *c, const char *remote, const char *local, const char *verb)
 {
 	ovio_client *cl;
-	progress     p;
 	ovio_stat    st;
+	xfer         x;
 	uint64_t     h, total = 0;
+	bool         stream;
 	int          rv, rv2;
 
-	if (connect_or_fail(c, &cl) != 0) {
-		return (1);
+	memset(&x, 0, sizeof(x));
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
 	}
 	if ((rv = ovio_open(cl, remote, OVIO_OPEN_READ, 0, &h)) != 0) {
+		rv = fail_remote(remote, rv);
 		ovio_disconnect(cl);
-		return (fail(remote, rv));
+		return (rv);
 	}
-	if (ovio_fstat(cl, h, &st) != 0 || st.type != OVIO_TYPE_FILE) {
-		st.size = 0; /* unknown: a FIFO, say; read to its end */
+	/* Not a regular file (or unknown): a stream, read in order. */
+	stream = ovio_fstat(cl, h, &st) != 0 || st.type != OVIO_TYPE_FILE;
+	if ((rv = ovio__local_create(local, &x.lf)) != 0) {
+		(void) ovio_close(cl, h);
+		ovio_disconnect(cl);
+		return (fail_local(local, rv));
 	}
-	ovio__progress_start(&p, verb, remote, st.size, out);
-	rv = ovio_read_stream(cl, h, 0, UINT64_MAX, c->chunk, c->window,
-	    local_sink, on_progress, &p, &total);
+	ovio__progress_start(&x.p, verb, remote, stream ? 0 : st.size);
+	if (stream) {
+		rv = get_stream(c, cl, h, &x, &total);
+	} else {
+		rv = ovio_read_stream(cl, h, 0, UINT64_MAX, c->chunk, c->window,
+		    local_sink, on_progress, &x, &total);
+	}
 	rv2 = ovio_close(cl, h);
-	ovio__progress_end(&p, rv == 0);
+	ovio__progress_end(&x.p, rv == 0 && rv2 == 0 && x.lerr == 0);
 	ovio_disconnect(cl);
-	if (rv != 0 || rv2 != 0) {
-		return (fail(remote, rv != 0 ? rv : rv2));
+	if (x.lerr != 0 || rv != 0 || rv2 != 0) {
+		ovio__local_abort(x.lf);
+		if (x.lerr != 0) {
+			return (fail_local(local, x.lerr));
+		}
+		return (fail_remote(remote, rv != 0 ? rv : rv2));
 	}
-	if (c->json) {
+	if ((rv = ovio__local_finish(x.lf)) != 0) {
+		return (fail_local(local, rv));
+	}
+	if (c->json && strcmp(local, "-") != 0) {
 		printf("{\"bytes\": %llu, \"seconds\": %.3f}\n",
-		    (unsigned long long) total, ovio__progress_seconds(&p));
+		    (unsigned long long) total, ovio__progress_seconds(&x.p));
 	}
 	return (0);
 }
@@ -213,33 +400,13 @@ get_to(cli *c, const char *remote, FILE *out, const char *verb)
 static int
 cmd_get(cli *c)
 {
-	const char *remote = c->argv[0], *local = c->argv[1];
-	FILE       *f;
-	int         rv;
-
-	if ((f = fopen(local, "wb")) == NULL) {
-		fprintf(stderr, "ovio: get: cannot create %s: %s\n", local,
-		    strerror(errno));
-		return (1);
-	}
-	rv = get_to(c, remote, f, "get");
-	if (fclose(f) != 0 && rv == 0) {
-		fprintf(stderr, "ovio: get: writing %s: %s\n", local,
-		    strerror(errno));
-		rv = 1;
-	}
-	if (rv != 0) {
-		remove(local); /* no half file left behind */
-	}
-	return (rv);
+	return (get_to(c, c->argv[0], c->argv[1], "get"));
 }
 
 static int
 cmd_cat(cli *c)
 {
-	int rv = get_to(c, c->argv[0], stdout, "cat");
-	fflush(stdout);
-	return (rv);
+	return (get_to(c, c->argv[0], "-", "cat"));
 }
 
 static const char *
@@ -256,32 +423,63 @@ type_name(uint32_t t)
 	return ("other");
 }
 
+/*
+ * mtime_ns as UTC, "2024-05-01 12:34:56.123456789 UTC" for people (iso
+ * false) or ISO 8601, "2024-05-01T12:34:56.123456789Z" (iso true).
+ */
+static void
+format_mtime(char *buf, size_t len, int64_t ns, bool iso)
+{
+	int64_t    sec  = ns / 1000000000, frac = ns % 1000000000;
+	time_t     t;
+	struct tm *tm;
+	char       day[32];
+
+	if (frac < 0) {
+		frac += 1000000000;
+		sec--;
+	}
+	t = (time_t) sec;
+	if ((tm = gmtime(&t)) == NULL ||
+	    strftime(day, sizeof(day),
+	        iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", tm) == 0) {
+		snprintf(buf, len, "%lld", (long long) ns);
+		return;
+	}
+	snprintf(buf, len, "%s.%09lld%s", day, (long long) frac,
+	    iso ? "Z" : " UTC");
+}
+
 static int
 cmd_stat(cli *c)
 {
 	ovio_client *cl;
 	ovio_stat    st;
+	char         when[64];
 	int          rv;
 
-	if (connect_or_fail(c, &cl) != 0) {
-		return (1);
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
 	}
 	rv = ovio_stat_path(cl, c->argv[0], &st);
 	ovio_disconnect(cl);
 	if (rv != 0) {
-		return (fail(c->argv[0], rv));
+		return (fail_remote(c->argv[0], rv));
 	}
+	format_mtime(when, sizeof(when), st.mtime_ns, c->json);
 	if (c->json) {
 		printf("{\"path\": ");
 		json_str(stdout, c->argv[0]);
 		printf(", \"size\": %llu, \"type\": \"%s\", "
-		       "\"mode\": \"%04o\", \"mtime_ns\": %lld}\n",
+		       "\"mode\": \"%04o\", \"mtime_ns\": %lld, "
+		       "\"mtime\": \"%s\"}\n",
 		    (unsigned long long) st.size, type_name(st.type), st.mode,
-		    (long long) st.mtime_ns);
+		    (long long) st.mtime_ns, when);
 	} else {
-		printf("path:  %s\nsize:  %llu\ntype:  %s\nmode:  %04o\n",
+		printf("path:  %s\nsize:  %llu\ntype:  %s\nmode:  %04o\n"
+		       "mtime: %s\n",
 		    c->argv[0], (unsigned long long) st.size, type_name(st.type),
-		    st.mode);
+		    st.mode, when);
 	}
 	return (0);
 }
@@ -293,13 +491,13 @@ cmd_status(cli *c)
 	ovio_service_status st;
 	int                 rv;
 
-	if (connect_or_fail(c, &cl) != 0) {
-		return (1);
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
 	}
 	rv = ovio_status(cl, &st);
 	ovio_disconnect(cl);
 	if (rv != 0) {
-		return (fail("status", rv));
+		return (fail_remote("status", rv));
 	}
 	if (c->json) {
 		printf("{\"version\": ");
@@ -345,6 +543,7 @@ cmd_status(cli *c)
 	    (unsigned long long) st.duplicates);
 	return (0);
 }
+
 
 /* ---- ovio service ---------------------------------------------------- */
 
@@ -472,11 +671,10 @@ cmd_service(cli *c, int argc, char **argv)
 	const svc_sub   *s;
 	ovio__svc_status st;
 	const char      *oviod   = NULL;
-	unsigned long    timeout = SERVICE_TIMEOUT_MS;
+	uint64_t         timeout = SERVICE_TIMEOUT_MS;
 	char           **pass;
 	int              i, npass = 0, rv;
 	bool             json = c->json;
-	char            *end;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -556,12 +754,25 @@ cmd_service(cli *c, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0 &&
 		    strcmp(s->name, "status") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--timeout") == 0 &&
-		    strcmp(s->name, "status") != 0 && i + 1 < argc) {
-			timeout = strtoul(argv[++i], &end, 10);
-			if (*end != '\0' || timeout == 0 || timeout > 3600000) {
-				fprintf(stderr, "ovio service: --timeout: 1 to "
-				                "3600000 ms\n");
+		} else if (strcmp(s->name, "status") != 0 &&
+		    (strcmp(argv[i], "--timeout") == 0 ||
+		        strncmp(argv[i], "--timeout=", 10) == 0)) {
+			const char *v = NULL;
+			char        why[256];
+			int         e;
+
+			if (argv[i][9] == '=') {
+				v = argv[i] + 10;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			}
+
+			e = ovio__parse_number(v, 0, 1, 3600000, &timeout);
+			if (e != OVIO__NUM_OK) {
+				fprintf(stderr, "ovio service: %s\n",
+				    ovio__number_error(why, sizeof(why),
+				        "--timeout", v != NULL ? v : "(nothing)",
+				        e, 0, 1, 3600000));
 				return (EXIT_USAGE);
 			}
 		} else {
@@ -589,15 +800,19 @@ cmd_service(cli *c, int argc, char **argv)
 
 static const command commands[] = {
 	{ "put", "LOCAL REMOTE",
-	    "copy a local file to REMOTE (under the service's root), flushed "
-	    "to disk",
+	    "copy a local file (- for standard input) to REMOTE (under the\n"
+	    "service's root), flushed to disk",
 	    cmd_put, 2, false },
-	{ "get", "REMOTE LOCAL", "copy REMOTE to a local file", cmd_get, 2,
-	    false },
+	{ "get", "REMOTE LOCAL",
+	    "copy REMOTE to a local file (- for standard output); a file is\n"
+	    "replaced only once the copy is complete, a device or FIFO is\n"
+	    "written in place",
+	    cmd_get, 2, false },
 	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1,
 	    false },
-	{ "stat", "REMOTE", "show REMOTE's size, type and mode", cmd_stat,
-	    1, false },
+	{ "stat", "REMOTE", "show REMOTE's size, type, mode and modification "
+	                    "time",
+	    cmd_stat, 1, false },
 	{ "status", "", "show the service's backend, sessions, handles, "
 	                "operations in flight and counters",
 	    cmd_status, 0, false },
@@ -607,43 +822,144 @@ static const command commands[] = {
 	{ NULL, NULL, NULL, NULL, 0, false },
 };
 
+static const char exit_help[] =
+    "exit status:\n"
+    "  0 success            4 permission denied     7 local I/O error\n"
+    "  1 other failure      5 cannot reach oviod\n"
+    "  2 bad usage          6 remote I/O error\n"
+    "  3 no such file\n";
+
 static void
 usage(FILE *f)
 {
 	const command *k;
+	const char    *nl;
 
 	fprintf(f,
-	    "usage: ovio [-e URL] [--json] COMMAND [ARGS]\n"
+	    "usage: ovio [OPTIONS] COMMAND [ARGS]\n"
 	    "\n"
 	    "Moves files to and from oviod (overlapped file I/O as a service)\n"
 	    "and shows its status.\n"
 	    "\n"
 	    "commands:\n");
 	for (k = commands; k->name != NULL; k++) {
-		fprintf(f, "  %-7s %-13s %s\n", k->name, k->args, k->help);
+		/* First line of the help only; ovio COMMAND --help has it all. */
+		nl = strchr(k->help, '\n');
+		fprintf(f, "  %-7s %-13s %.*s\n", k->name, k->args,
+		    nl != NULL ? (int) (nl - k->help) : (int) strlen(k->help),
+		    k->help);
 	}
 	fprintf(f,
 	    "\n"
-	    "options (before or after the command):\n"
+	    "options (before or after the command; --opt=VALUE or --opt VALUE;\n"
+	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
 	    "  --json              machine-readable output (stat, status, "
 	    "put, get,\n"
 	    "                      service status)\n"
-	    "  --chunk BYTES       transfer chunk size (default 1048576)\n"
-	    "  --window N          chunks in flight (default 8)\n"
+	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
+	    "                      sizes take K, M or G: powers of 1024)\n"
+	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
 	    "  -h, --help          this text; ovio COMMAND --help for one "
 	    "command\n"
-	    "  --version           print the version\n",
-	    ovio_default_endpoint());
+	    "  --version           print the version\n"
+	    "\n"
+	    "Errors are one line on stderr: \"ovio: NAME: remote: ENAME: ...\" "
+	    "when\n"
+	    "the service failed, \"ovio: NAME: local: ...\" when this machine "
+	    "did.\n"
+	    "\n%s",
+	    ovio_default_endpoint(), exit_help);
 }
 
 static void
 command_usage(FILE *f, const command *k)
 {
 	fprintf(f, "usage: ovio %s %s\n\n%s.\n\nSee ovio --help for the "
-	           "options.\n",
+	           "options and exit statuses.\n",
 	    k->name, k->args, k->help);
+}
+
+enum {
+	OPT_HELP = 256, /* long-only options: values no short option has */
+	OPT_VERSION,
+	OPT_JSON,
+	OPT_CHUNK,
+	OPT_WINDOW,
+};
+
+static const struct option long_options[] = {
+	{ "endpoint", required_argument, NULL, 'e' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A number option's value in [min, max]; 0, or prints why not. */
+static int
+opt_number(const char *name, const char *v, int flags, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	char why[256];
+	int  e;
+
+	if ((e = ovio__parse_number(v, flags, min, max, out)) != OVIO__NUM_OK) {
+		fprintf(stderr, "ovio: %s\n",
+		    ovio__number_error(
+		        why, sizeof(why), name, v, e, flags, min, max));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The option getopt_long refused, from the argument it was in (argv[optind
+ * - 1] once it has moved past it) or the short option character.  Worded
+ * from the table, since glibc and mingw-w64 do not agree on what they
+ * return for "--json=1".
+ */
+static int
+bad_option(int o, char **argv)
+{
+	const struct option *lo;
+	const char          *a  = argv[optind - 1];
+	const char          *eq = strchr(a, '=');
+	size_t               len;
+
+	if (strncmp(a, "--", 2) != 0) {
+		if (o == ':') {
+			fprintf(stderr, "ovio: -%c needs a value (see ovio "
+			                "--help)\n",
+			    optopt);
+		} else {
+			fprintf(stderr, "ovio: unknown option -%c (see ovio "
+			                "--help)\n",
+			    optopt);
+		}
+		return (EXIT_USAGE);
+	}
+	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
+	for (lo = long_options; lo->name != NULL; lo++) {
+		if (strlen(lo->name) >= len && strncmp(lo->name, a + 2, len) == 0) {
+			break;
+		}
+	}
+	if (lo->name == NULL || len == 0) {
+		fprintf(stderr, "ovio: unknown option %s (see ovio --help)\n", a);
+	} else if (eq != NULL && lo->has_arg == no_argument) {
+		fprintf(stderr, "ovio: --%s takes no value (see ovio --help)\n",
+		    lo->name);
+	} else if (o == ':') {
+		fprintf(stderr, "ovio: --%s needs a value (see ovio --help)\n",
+		    lo->name);
+	} else {
+		fprintf(stderr, "ovio: bad option %s (see ovio --help)\n", a);
+	}
+	return (EXIT_USAGE);
 }
 
 int
@@ -651,72 +967,94 @@ main(int argc, char **argv)
 {
 	cli            c;
 	char          *args[8];
-	const command *k = NULL;
-	int            i, n = 0;
+	const command *k;
+	uint64_t       v;
+	int            n = 0, o, at;
+	bool           rest = false;
 
 	memset(&c, 0, sizeof(c));
 	c.endpoint = getenv("OVIO_ENDPOINT");
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+	opterr     = 0; /* our own messages, without argv[0]'s path */
+	/*
+	 * "+": getopt_long stops at each non-option (the command and its
+	 * arguments are taken here, one at a time), so options may come before
+	 * or after the command and `ovio service` gets the rest untouched.
+	 */
+	while (optind < argc) {
+		at = optind;
+		o  = rest ? -1 : getopt_long(argc, argv, "+:he:", long_options,
+		                    NULL);
+		if (o == -1) {
+			if (optind >= argc) {
+				break;
+			}
+			if (!rest && optind == at + 1 &&
+			    strcmp(argv[at], "--") == 0) {
+				rest = true; /* all that follows are names */
+				continue;
+			}
+			if (cmd_current == NULL) {
+				for (k = commands; k->name != NULL; k++) {
+					if (strcmp(k->name, argv[optind]) == 0) {
+						break;
+					}
+				}
+				if (k->name == NULL) {
+					fprintf(stderr, "ovio: unknown command %s "
+					                "(see ovio --help)\n",
+					    argv[optind]);
+					return (EXIT_USAGE);
+				}
+				cmd_current = k;
+				optind++;
+				if (k->rest) {
+					/* Its own parser takes the rest. */
+					return (cmd_service(&c, argc - optind,
+					    argv + optind));
+				}
+				continue;
+			}
+			if (n == (int) (sizeof(args) / sizeof(args[0]))) {
+				command_usage(stderr, cmd_current);
+				return (EXIT_USAGE);
+			}
+			args[n++] = argv[optind++];
+			continue;
+		}
+		switch (o) {
+		case 'h':
+		case OPT_HELP:
 			if (cmd_current != NULL) {
 				command_usage(stdout, cmd_current);
 			} else {
 				usage(stdout);
 			}
 			return (0);
-		} else if (strcmp(a, "--version") == 0) {
+		case OPT_VERSION:
 			printf("ovio %s\n", OVIO_VERSION);
 			return (0);
-		} else if (strcmp(a, "--json") == 0) {
+		case OPT_JSON:
 			c.json = true;
-		} else if ((strcmp(a, "-e") == 0 ||
-		               strcmp(a, "--endpoint") == 0)) {
-			if (v == NULL) {
-				fprintf(stderr, "ovio: %s needs a URL\n", a);
+			break;
+		case 'e':
+			c.endpoint = optarg;
+			break;
+		case OPT_CHUNK:
+			if (opt_number("--chunk", optarg, OVIO__NUM_SIZE, 1,
+			        MAX_CHUNK, &v) != 0) {
 				return (EXIT_USAGE);
 			}
-			c.endpoint = v;
-			i++;
-		} else if (strcmp(a, "--chunk") == 0 && v != NULL) {
-			c.chunk = (size_t) strtoull(v, NULL, 10);
-			if (c.chunk == 0 || c.chunk > (16u << 20)) {
-				fprintf(stderr, "ovio: --chunk: 1 to 16777216\n");
+			c.chunk = (size_t) v;
+			break;
+		case OPT_WINDOW:
+			if (opt_number("--window", optarg, 0, 1, MAX_WINDOW, &v) !=
+			    0) {
 				return (EXIT_USAGE);
 			}
-			i++;
-		} else if (strcmp(a, "--window") == 0 && v != NULL) {
-			c.window = (unsigned) strtoul(v, NULL, 10);
-			if (c.window == 0 || c.window > 256) {
-				fprintf(stderr, "ovio: --window: 1 to 256\n");
-				return (EXIT_USAGE);
-			}
-			i++;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "ovio: unknown option %s (see ovio --help)\n",
-			    a);
-			return (EXIT_USAGE);
-		} else if (cmd_current == NULL) {
-			for (k = commands; k->name != NULL; k++) {
-				if (strcmp(k->name, a) == 0) {
-					break;
-				}
-			}
-			if (k->name == NULL) {
-				fprintf(stderr,
-				    "ovio: unknown command %s (see ovio --help)\n",
-				    a);
-				return (EXIT_USAGE);
-			}
-			cmd_current = k;
-			if (k->rest) {
-				/* Its own parser takes the rest. */
-				return (cmd_service(&c, argc - i - 1, argv + i + 1));
-			}
-		} else if (n < 8) {
-			args[n++] = argv[i];
+			c.window = (unsigned) v;
+			break;
+		default:
+			return (bad_option(o, argv));
 		}
 	}
 	if (cmd_current == NULL) {

@@ -1,8 +1,6 @@
 /* progress.c - the transfer progress line; see progress.h. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -18,13 +16,12 @@ now(void)
 
 void
 ovio__progress_start(progress *p, const char *verb, const char *name,
-    uint64_t total, FILE *file)
+    uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
 	p->verb      = verb;
 	p->name      = name;
 	p->total     = total;
-	p->file      = file;
 	p->start     = now();
 	p->last_draw = p->start;
 	p->tty       = isatty(fileno(stderr)) != 0;
@@ -75,15 +72,4 @@ double
 ovio__progress_seconds(const progress *p)
 {
 	return (p->last_draw - p->start);
-}
-
-int64_t
-ovio__file_size(FILE *f)
-{
-	struct stat st;
-
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		return (-1);
-	}
-	return ((int64_t) st.st_size);
 }

@@ -44,6 +44,7 @@
 #include <nng/transport/ipc/ipc.h>
 
 #include "host.h"
+#include "number.h"
 #include "platform_windows.h"
 
 #define HOST_SERVICE L"oviod"
@@ -409,15 +410,17 @@ host_install(int argc, char **argv)
 	cmd[32767] = L'\0';
 	len        = wcslen(cmd);
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--start") == 0 && i + 1 < argc) {
-			if (strcmp(argv[i + 1], "demand") == 0) {
+		if ((strcmp(argv[i], "--start") == 0 && i + 1 < argc) ||
+		    strncmp(argv[i], "--start=", 8) == 0) {
+			const char *v = argv[i][7] == '=' ? argv[i] + 8
+			                                  : argv[++i];
+			if (strcmp(v, "demand") == 0) {
 				start = SERVICE_DEMAND_START;
-			} else if (strcmp(argv[i + 1], "auto") != 0) {
+			} else if (strcmp(v, "auto") != 0) {
 				fprintf(stderr, "oviod: install: --start auto "
 				                "or demand\n");
 				return (2);
 			}
-			i++;
 			continue;
 		}
 		if ((w = ovio__win_widen(argv[i])) == NULL) {
@@ -606,6 +609,7 @@ ovio__host_main(int argc, char **argv)
 	};
 	const char *log       = NULL;
 	int         run       = 0, backend = 0, i, n;
+	uint64_t    ms;
 	char      **a, **v;
 
 	InitializeCriticalSection(&host_ss_mtx);
@@ -641,10 +645,20 @@ ovio__host_main(int argc, char **argv)
 			log = a[++i];
 			continue;
 		}
-		if (strcmp(a[i], "--backend") == 0) {
+		if (strncmp(a[i], "--log=", 6) == 0) {
+			log = a[i] + 6;
+			continue;
+		}
+		/* Peeks for the wait hint; ovio__oviod_main checks the value. */
+		if (strcmp(a[i], "--backend") == 0 ||
+		    strncmp(a[i], "--backend=", 10) == 0) {
 			backend = 1;
-		} else if (strcmp(a[i], "--drain-timeout") == 0 && i + 1 < argc) {
-			host_drain_ms = (DWORD) strtoul(a[i + 1], NULL, 10);
+		} else if (strcmp(a[i], "--drain-timeout") == 0 && i + 1 < argc &&
+		    ovio__parse_number(a[i + 1], 0, 1, 3600000, &ms) == 0) {
+			host_drain_ms = (DWORD) ms;
+		} else if (strncmp(a[i], "--drain-timeout=", 16) == 0 &&
+		    ovio__parse_number(a[i] + 16, 0, 1, 3600000, &ms) == 0) {
+			host_drain_ms = (DWORD) ms;
 		}
 		v[n++] = a[i];
 	}

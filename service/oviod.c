@@ -3,6 +3,7 @@
  * The host (host_posix.c, host_windows.c) owns main() and calls
  * ovio__oviod_main.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "engine.h"
 #include "host.h"
+#include "number.h"
 
 #define MAX_LISTEN 16
 
@@ -33,31 +35,122 @@ static const char oviod_usage[] =
     "  --threads N         worker threads of the threads backend (default 8)\n"
     "  --max-handles N     open handles per client (default 1024)\n"
     "  --max-ops N         operations in flight per client (default 4096)\n"
-    "  --max-bytes N       bytes in flight per client (default 1 GiB)\n"
-    "  --max-io N          largest single read or write (default 16 MiB)\n"
-    "  --drain-timeout MS  how long stop waits for I/O to drain (default 10000)\n"
+    "  --max-bytes SIZE    bytes in flight per client (default 1G)\n"
+    "  --max-io SIZE       largest single read or write, at most 1G\n"
+    "                      (default 16M)\n"
+    "  --drain-timeout MS  how long stop waits for I/O to drain, at most\n"
+    "                      3600000 (default 10000)\n"
     "  --help              this text\n"
-    "  --version           print the version\n";
+    "  --version           print the version\n"
+    "\n"
+    "--opt=VALUE works as --opt VALUE.  SIZEs take K, M or G (powers of\n"
+    "1024); --threads is 1 to 1024, --max-handles and --max-ops 1 to\n"
+    "1048576.  Exit status: 0 after a clean stop, 1 when start-up fails,\n"
+    "2 for bad arguments.\n";
 
+enum {
+	OPT_ROOT = 256,
+	OPT_LISTEN,
+	OPT_BACKEND,
+	OPT_THREADS,
+	OPT_MAX_HANDLES,
+	OPT_MAX_OPS,
+	OPT_MAX_BYTES,
+	OPT_MAX_IO,
+	OPT_DRAIN,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option oviod_options[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "max-handles", required_argument, NULL, OPT_MAX_HANDLES },
+	{ "max-ops", required_argument, NULL, OPT_MAX_OPS },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "max-io", required_argument, NULL, OPT_MAX_IO },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The range and kind of each number option. */
+typedef struct num_opt {
+	int         id;
+	const char *name;
+	int         flags;
+	uint64_t    min, max;
+} num_opt;
+
+static const num_opt num_opts[] = {
+	{ OPT_THREADS, "--threads", 0, 1, 1024 },
+	{ OPT_MAX_HANDLES, "--max-handles", 0, 1, 1u << 20 },
+	{ OPT_MAX_OPS, "--max-ops", 0, 1, 1u << 20 },
+	{ OPT_MAX_BYTES, "--max-bytes", OVIO__NUM_SIZE, 1, 1ull << 40 },
+	{ OPT_MAX_IO, "--max-io", OVIO__NUM_SIZE, 1, 1u << 30 },
+	{ OPT_DRAIN, "--drain-timeout", 0, 1, 3600000 },
+	{ 0, NULL, 0, 0, 0 },
+};
+
+/* A number option's value; 0, or -1 after saying why not. */
 static int
-opt_number(const char *name, const char *v, uint64_t *out)
+opt_number(int id, const char *v, uint64_t *out)
 {
-	char              *end;
-	unsigned long long n;
+	const num_opt *n;
+	char           why[256];
+	int            e;
 
-	if (v == NULL) {
-		fprintf(stderr, "oviod: %s needs a value (see oviod --help)\n",
-		    name);
+	for (n = num_opts; n->id != id; n++) {
+	}
+	if ((e = ovio__parse_number(v, n->flags, n->min, n->max, out)) != 0) {
+		fprintf(stderr, "oviod: %s\n",
+		    ovio__number_error(why, sizeof(why), n->name, v, e,
+		        n->flags, n->min, n->max));
 		return (-1);
 	}
-	n = strtoull(v, &end, 10);
-	if (end == v || *end != '\0' || n == 0) {
-		fprintf(stderr, "oviod: %s: not a positive number: %s\n", name,
-		    v);
-		return (-1);
-	}
-	*out = n;
 	return (0);
+}
+
+/*
+ * The option getopt_long refused (it is argv[optind - 1] by now), worded
+ * from the table: glibc and mingw-w64 return different things for
+ * "--help=1".  Returns 2, the exit status.
+ */
+static int
+bad_option(int opt, char **argv)
+{
+	const struct option *lo;
+	const char          *a  = argv[optind - 1];
+	const char          *eq = strchr(a, '=');
+	size_t               len;
+
+	if (strncmp(a, "--", 2) != 0) {
+		fprintf(stderr, "oviod: unknown option -%c (see oviod --help)\n",
+		    optopt);
+		return (2);
+	}
+	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
+	for (lo = oviod_options; lo->name != NULL; lo++) {
+		if (strlen(lo->name) >= len && strncmp(lo->name, a + 2, len) == 0) {
+			break;
+		}
+	}
+	if (lo->name == NULL || len == 0) {
+		fprintf(stderr, "oviod: unknown argument: %s (see oviod --help)\n",
+		    a);
+	} else if (eq != NULL && lo->has_arg == no_argument) {
+		fprintf(stderr, "oviod: --%s takes no value (see oviod --help)\n",
+		    lo->name);
+	} else if (opt == ':') {
+		fprintf(stderr, "oviod: --%s needs a value (see oviod --help)\n",
+		    lo->name);
+	} else {
+		fprintf(stderr, "oviod: bad option %s (see oviod --help)\n", a);
+	}
+	return (2);
 }
 
 int
@@ -67,7 +160,7 @@ ovio__oviod_main(int argc, char **argv)
 	const char *listen[MAX_LISTEN + 1];
 	size_t      nlisten  = 0;
 	uint64_t    n, drain = 10000;
-	int         i, rv;
+	int         opt, rv;
 
 	memset(&o, 0, sizeof(o));
 	o.limits.handles_per_session = 1024;
@@ -75,80 +168,62 @@ ovio__oviod_main(int argc, char **argv)
 	o.limits.bytes_per_session   = 1ull << 30;
 	o.limits.max_io              = 16u << 20;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+	opterr = 0; /* our own one-line messages */
+	while ((opt = getopt_long(argc, argv, ":h", oviod_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+		case OPT_HELP:
 			printf(oviod_usage, ovio_default_endpoint());
 			return (0);
-		} else if (strcmp(a, "--version") == 0) {
+		case OPT_VERSION:
 			printf("oviod %s (nng %s)\n", OVIO_VERSION,
 			    nng_version());
 			return (0);
-		} else if (strcmp(a, "--root") == 0 && v != NULL) {
-			o.root = v;
-			i++;
-		} else if (strcmp(a, "--listen") == 0 && v != NULL) {
+		case OPT_ROOT:
+			o.root = optarg;
+			break;
+		case OPT_LISTEN:
 			if (nlisten == MAX_LISTEN) {
 				fprintf(stderr, "oviod: too many --listen\n");
 				return (2);
 			}
-			listen[nlisten++] = v;
-			i++;
-		} else if (strcmp(a, "--backend") == 0 && v != NULL) {
-			o.backend = v;
-			i++;
-		} else if (strcmp(a, "--threads") == 0) {
-			if (opt_number(a, v, &n) != 0) {
+			listen[nlisten++] = optarg;
+			break;
+		case OPT_BACKEND:
+			o.backend = optarg;
+			break;
+		case OPT_THREADS:
+		case OPT_MAX_HANDLES:
+		case OPT_MAX_OPS:
+		case OPT_MAX_BYTES:
+		case OPT_MAX_IO:
+		case OPT_DRAIN:
+			if (opt_number(opt, optarg, &n) != 0) {
 				return (2);
 			}
-			o.threads = (unsigned) n;
-			i++;
-		} else if (strcmp(a, "--max-handles") == 0) {
-			if (opt_number(a, v, &n) != 0) {
-				return (2);
+			if (opt == OPT_THREADS) {
+				o.threads = (unsigned) n;
+			} else if (opt == OPT_MAX_HANDLES) {
+				o.limits.handles_per_session = (unsigned) n;
+			} else if (opt == OPT_MAX_OPS) {
+				o.limits.ops_per_session = (unsigned) n;
+			} else if (opt == OPT_MAX_BYTES) {
+				o.limits.bytes_per_session = n;
+			} else if (opt == OPT_MAX_IO) {
+				o.limits.max_io = (uint32_t) n;
+			} else {
+				drain = n;
 			}
-			o.limits.handles_per_session = (unsigned) n;
-			i++;
-		} else if (strcmp(a, "--max-ops") == 0) {
-			if (opt_number(a, v, &n) != 0) {
-				return (2);
-			}
-			o.limits.ops_per_session = (unsigned) n;
-			i++;
-		} else if (strcmp(a, "--max-bytes") == 0) {
-			if (opt_number(a, v, &n) != 0) {
-				return (2);
-			}
-			o.limits.bytes_per_session = n;
-			i++;
-		} else if (strcmp(a, "--max-io") == 0) {
-			if (opt_number(a, v, &n) != 0) {
-				return (2);
-			}
-			if (n > (1u << 30)) {
-				fprintf(stderr, "oviod: --max-io: at most 1 GiB\n");
-				return (2);
-			}
-			o.limits.max_io = (uint32_t) n;
-			i++;
-		} else if (strcmp(a, "--drain-timeout") == 0) {
-			if (opt_number(a, v, &drain) != 0) {
-				return (2);
-			}
-			i++;
-		} else if (a[0] == '-' && v == NULL &&
-		    (strcmp(a, "--root") == 0 || strcmp(a, "--listen") == 0 ||
-		        strcmp(a, "--backend") == 0)) {
-			fprintf(stderr,
-			    "oviod: %s needs a value (see oviod --help)\n", a);
-			return (2);
-		} else {
-			fprintf(stderr,
-			    "oviod: unknown argument: %s (see oviod --help)\n", a);
-			return (2);
+			break;
+		default:
+			return (bad_option(opt, argv));
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "oviod: unexpected argument: %s (see oviod "
+		                "--help)\n",
+		    argv[optind]);
+		return (2);
 	}
 	if (o.backend != NULL && strcmp(o.backend, "uring") != 0 &&
 	    strcmp(o.backend, "threads") != 0 && strcmp(o.backend, "iocp") != 0) {

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -750,8 +752,9 @@ START_TEST(cli_errors_and_json)
 	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s get nothing %s.x 2>%s",
 	                     tu_build(), d.url, out, out),
-	    1);
-	ck_assert_int_eq(run_cli("grep -q 'ovio: nothing: ENOENT' %s", out), 0);
+	    3);
+	ck_assert_int_eq(
+	    run_cli("grep -q 'ovio: nothing: remote: ENOENT' %s", out), 0);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s status --json | python3 -c "
 	                         "'import json,sys; j=json.load(sys.stdin); "
 	                         "assert j[\"handles\"]==0 and "
@@ -762,7 +765,7 @@ START_TEST(cli_errors_and_json)
 	ck_assert_int_eq(run_cli("%s/ovio -e ipc:///nonexistent/x.sock status "
 	                         "2>/dev/null",
 	                     tu_build()),
-	    1);
+	    5);
 	ck_assert_int_eq(run_cli("%s/ovio bogus 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(run_cli("%s/ovio --help | grep -q put", tu_build()), 0);
 	ck_assert_int_eq(run_cli("%s/ovio put --help | grep -q LOCAL",
@@ -798,6 +801,319 @@ START_TEST(cli_errors_and_json)
 	                         "%s/fb2.log",
 	                     d.dir),
 	    0);
+}
+END_TEST
+
+/* ---- the CLI never destroys what the user had (issue 8) ---- */
+
+/* Whether dir holds a leftover temporary file of get (".*.ovio-*"). */
+static bool
+temp_left_in(const char *dir)
+{
+	return (run_cli("ls -A %s | grep -q '^\\..*\\.ovio-'", dir) == 0);
+}
+
+START_TEST(cli_failed_get_keeps_the_local_file)
+{
+	char keep[512], copy[512], small[512], big[600], err[512];
+
+	snprintf(keep, sizeof(keep), "%s/notes.txt", d.dir);
+	snprintf(copy, sizeof(copy), "%s/notes.orig", d.dir);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	tu_write_random(keep, 4096, 3);
+	ck_assert_int_eq(run_cli("cp %s %s", keep, copy), 0);
+
+	/* A missing remote file: exit 3, notes.txt as it was. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s get missing.txt %s 2>%s",
+	                     tu_build(), d.url, keep, err),
+	    3);
+	ck_assert_int_eq(run_cli("grep -q 'missing.txt: remote: ENOENT' %s",
+	                     err),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", keep, copy), 0);
+	ck_assert(!temp_left_in(d.dir));
+
+	/* The local disk fills up: a 3 MiB file into a 1 MiB tmpfs. */
+	snprintf(small, sizeof(small), "%s/small", d.dir);
+	snprintf(big, sizeof(big), "%s/big.bin", d.root);
+	tu_write_random(big, 3u << 20, 5);
+	ck_assert_int_eq(mkdir(small, 0755), 0);
+	if (run_cli("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", small) !=
+	    0) {
+		printf("SKIP %s: disk-full part: cannot mount a tmpfs here\n",
+		    __func__);
+	} else {
+		ck_assert_int_eq(run_cli("cp %s %s/notes.txt", copy, small), 0);
+		ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s/notes.txt "
+		                         "2>%s",
+		                     tu_build(), d.url, small, err),
+		    7);
+		ck_assert_int_eq(run_cli("grep -q 'notes.txt: local: No space "
+		                         "left on device' %s",
+		                     err),
+		    0);
+		ck_assert_int_eq(run_cli("cmp -s %s %s/notes.txt", copy, small),
+		    0);
+		ck_assert(!temp_left_in(small));
+		/* And a new name that does not fit leaves nothing at all. */
+		ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s/new.bin "
+		                         "2>/dev/null",
+		                     tu_build(), d.url, small),
+		    7);
+		ck_assert_int_eq(run_cli("[ \"$(ls -A %s)\" = notes.txt ]", small),
+		    0);
+		ck_assert_int_eq(run_cli("umount %s", small), 0);
+	}
+
+	/* The service is gone: exit 5, notes.txt as it was. */
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s 2>/dev/null",
+	                     tu_build(), d.url, keep),
+	    5);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", keep, copy), 0);
+	ck_assert(!temp_left_in(d.dir));
+}
+END_TEST
+
+/* A regular file is replaced whole, with its mode, on success. */
+START_TEST(cli_get_replaces_a_file_only_when_complete)
+{
+	char src[512], dst[512];
+
+	snprintf(src, sizeof(src), "%s/f.bin", d.root);
+	snprintf(dst, sizeof(dst), "%s/out.bin", d.dir);
+	tu_write_random(src, 300000, 9);
+	tu_write_random(dst, 999999, 10);
+	ck_assert_int_eq(chmod(dst, 0640), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s --chunk=64K get f.bin %s",
+	                     tu_build(), d.url, dst),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", src, dst), 0);
+	ck_assert_int_eq(run_cli("[ \"$(stat -c %%a %s)\" = 640 ]", dst), 0);
+	ck_assert(!temp_left_in(d.dir));
+}
+END_TEST
+
+/*
+ * Special files as targets: character devices made here with mknod (1,3 is
+ * null, 1,7 is full), so that a regression cannot remove the machine's own
+ * /dev/null; a FIFO with a reader; "-" for standard output and input.
+ */
+START_TEST(cli_get_to_devices_fifos_and_standard_streams)
+{
+	char        src[512], dev[512], fifo[512], got[512], err[512];
+	struct stat st;
+
+	snprintf(src, sizeof(src), "%s/f.bin", d.root);
+	snprintf(got, sizeof(got), "%s/got.bin", d.dir);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	tu_write_random(src, 200000, 11);
+
+	snprintf(dev, sizeof(dev), "%s/null", d.dir);
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+		printf("SKIP %s: devices: mknod: %s\n", __func__,
+		    strerror(errno));
+	} else {
+		ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin %s",
+		                     tu_build(), d.url, dev),
+		    0);
+		ck_assert_int_eq(stat(dev, &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+		/* Failing remote: the device stays. */
+		ck_assert_int_eq(run_cli("%s/ovio -e %s get missing %s "
+		                         "2>/dev/null",
+		                     tu_build(), d.url, dev),
+		    3);
+		ck_assert_int_eq(stat(dev, &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+		/* Failing local write (a full device): local error, stays. */
+		snprintf(dev, sizeof(dev), "%s/full", d.dir);
+		ck_assert_int_eq(mknod(dev, S_IFCHR | 0666, makedev(1, 7)), 0);
+		ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin %s 2>%s",
+		                     tu_build(), d.url, dev, err),
+		    7);
+		ck_assert_int_eq(run_cli("grep -q 'full: local: No space left' "
+		                         "%s",
+		                     err),
+		    0);
+		ck_assert_int_eq(stat(dev, &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+	}
+
+	/* A FIFO: a reader on the other side gets the bytes. */
+	snprintf(fifo, sizeof(fifo), "%s/pipe", d.dir);
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	ck_assert_int_eq(run_cli("cat %s > %s & %s/ovio -e %s get f.bin %s; "
+	                         "r=$?; wait; exit $r",
+	                     fifo, got, tu_build(), d.url, fifo),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", src, got), 0);
+	ck_assert_int_eq(stat(fifo, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+
+	/* get REMOTE - writes to standard output; put - REMOTE reads stdin. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin - > %s", tu_build(),
+	                     d.url, got),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s", src, got), 0);
+	ck_assert_int_eq(run_cli("cat %s | %s/ovio -e %s --chunk 7K put - "
+	                         "from-stdin.bin",
+	                     src, tu_build(), d.url),
+	    0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/from-stdin.bin", src, d.root),
+	    0);
+	ck_assert(!temp_left_in(d.dir));
+}
+END_TEST
+
+/* Each spelling the CLI takes or refuses, with its exit status. */
+START_TEST(cli_option_table)
+{
+	static const struct {
+		const char *args;
+		int         want;
+	} t[] = {
+		{ "--chunk=64K stat f", 0 },
+		{ "--chunk 64K stat f", 0 },
+		{ "stat f --chunk 64k --window=8", 0 },
+		{ "--chunk=16M --window 256 stat f", 0 },
+		{ "--chunk 64x stat f", 2 },
+		{ "--chunk 16777217 stat f", 2 },
+		{ "--chunk=0 stat f", 2 },
+		{ "--chunk -1 stat f", 2 },
+		{ "--chunk= stat f", 2 },
+		{ "--chunk 99999999999999999999G stat f", 2 },
+		{ "--window 8x stat f", 2 },
+		{ "--window=0 stat f", 2 },
+		{ "--window 257 stat f", 2 },
+		{ "--window", 2 },
+		{ "--json=1 stat f", 2 },
+		{ "--bogus stat f", 2 },
+		{ "-z stat f", 2 },
+		{ "stat", 2 },
+		{ "stat f g", 2 },
+		{ "bogus", 2 },
+		{ "--json stat f", 0 },
+		{ "stat -- -dash", 0 },
+		{ "stat -dash", 2 },
+		{ "stat missing", 3 },
+		{ "stat ../outside", 4 },
+	};
+	char   f[512], bin[PATH_MAX];
+	size_t i;
+	int    rv;
+
+	snprintf(f, sizeof(f), "%s/f", d.root);
+	tu_write_random(f, 10, 1);
+	snprintf(f, sizeof(f), "%s/-dash", d.root);
+	tu_write_random(f, 10, 2);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rv = run_cli("%s/ovio -e %s %s >/dev/null 2>&1", tu_build(), d.url,
+		    t[i].args);
+		ck_assert_msg(rv == t[i].want, "ovio %s: exit %d, wanted %d",
+		    t[i].args, rv, t[i].want);
+	}
+	/* get with a local name that starts with -, after --. */
+	ck_assert_ptr_nonnull(realpath(tu_build(), bin));
+	ck_assert_int_eq(run_cli("cd %s && %s/ovio -e %s get -- -dash -copy && "
+	                         "cmp -s -- -copy %s/-dash",
+	                     d.dir, bin, d.url, d.root),
+	    0);
+	/* The help lists the exit statuses; oviod refuses what ovio does. */
+	ck_assert_int_eq(run_cli("%s/ovio --help | grep -q '7 local I/O error'",
+	                     tu_build()),
+	    0);
+	ck_assert_int_eq(run_cli("%s/oviod --threads 8x 2>/dev/null",
+	                     tu_build()),
+	    2);
+	ck_assert_int_eq(run_cli("%s/oviod --max-io=2G 2>/dev/null",
+	                     tu_build()),
+	    2);
+	ck_assert_int_eq(run_cli("%s/oviod --help=1 2>/dev/null", tu_build()),
+	    2);
+	ck_assert_int_eq(run_cli("%s/oviod stray 2>/dev/null", tu_build()), 2);
+}
+END_TEST
+
+START_TEST(cli_stat_shows_mtime)
+{
+	char f[512];
+
+	snprintf(f, sizeof(f), "%s/t", d.root);
+	tu_write_random(f, 10, 1);
+	ck_assert_int_eq(run_cli("touch -d '2021-02-03 04:05:06.5 UTC' %s", f),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s stat t | grep -q "
+	                         "'^mtime: 2021-02-03 04:05:06.500000000 UTC$'",
+	                     tu_build(), d.url),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s --json stat t | python3 -c "
+	                         "'import json,sys; j=json.load(sys.stdin); "
+	                         "assert j[\"mtime_ns\"]==1612325106500000000, j; "
+	                         "assert j[\"mtime\"]=="
+	                         "\"2021-02-03T04:05:06.500000000Z\", j'",
+	                     tu_build(), d.url),
+	    0);
+}
+END_TEST
+
+/* A FIFO in the root, written in chunks with pauses, read by cat. */
+typedef struct fifo_writer {
+	int  fd;
+	char data[4][64];
+} fifo_writer;
+
+static void *
+fifo_write(void *arg)
+{
+	fifo_writer *w = arg;
+	int          i;
+
+	for (i = 0; i < 4; i++) {
+		usleep(150 * 1000);
+		if (write(w->fd, w->data[i], strlen(w->data[i])) < 0) {
+			break;
+		}
+	}
+	usleep(100 * 1000);
+	close(w->fd); /* the last writer: the reader sees the end */
+	return (NULL);
+}
+
+START_TEST(cli_cat_reads_a_fifo_in_order_to_its_end)
+{
+	fifo_writer w;
+	pthread_t   t;
+	char        path[512], out[512], want[512] = "";
+	int         i;
+
+	snprintf(path, sizeof(path), "%s/stream", d.root);
+	snprintf(out, sizeof(out), "%s/cat.out", d.dir);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	/*
+	 * Opened before cat runs, so the service does not see the end at once;
+	 * close-on-exec, or cat itself would inherit a writer and never end.
+	 */
+	w.fd = open(path, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(w.fd, 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(w.data[i], sizeof(w.data[i]), "chunk %d: %.*s\n", i,
+		    10 + 7 * i, "abcdefghijklmnopqrstuvwxyz0123456789");
+		strcat(want, w.data[i]);
+	}
+	ck_assert_int_eq(pthread_create(&t, NULL, fifo_write, &w), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s cat stream > %s", tu_build(),
+	                     d.url, out),
+	    0);
+	pthread_join(t, NULL);
+	FILE  *f = fopen(out, "rb");
+	char   got[512];
+	size_t n;
+	ck_assert_ptr_nonnull(f);
+	n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	got[n] = '\0';
+	ck_assert_str_eq(got, want);
 }
 END_TEST
 
@@ -1289,6 +1605,12 @@ e2e_suite(void)
 	ECASE(thirty_two_clients_at_once, 60);
 	ECASE(cli_put_get_256_mib, 240);
 	ECASE(cli_errors_and_json, 30);
+	ECASE(cli_failed_get_keeps_the_local_file, 30);
+	ECASE(cli_get_replaces_a_file_only_when_complete, 20);
+	ECASE(cli_get_to_devices_fifos_and_standard_streams, 30);
+	ECASE(cli_option_table, 30);
+	ECASE(cli_stat_shows_mtime, 20);
+	ECASE(cli_cat_reads_a_fifo_in_order_to_its_end, 20);
 	ECASE(per_client_limit_is_busy_not_crash, 30);
 	ECASE(offsets_and_sizes_past_int64_are_refused, 20);
 	ECASE(open_mode_flags_and_ops_are_checked, 20);

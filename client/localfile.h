@@ -1,0 +1,75 @@
+/*
+ * localfile.h - the local side of ovio's transfers, one file per OS:
+ * localfile_posix.c and localfile_windows.c, chosen by the Makefile.
+ * ovio.c decides what to do; these functions talk to the OS.
+ *
+ * "Never destroy what the user had": a file received by `get` goes to a
+ * temporary name beside its target (".NAME.ovio-XXXXXX") and replaces the
+ * target only once it is complete and on disk; on failure only that
+ * temporary file is removed.  Special files (devices, FIFOs, named pipes,
+ * "-" for standard output) are written in place and are never truncated,
+ * replaced or removed.
+ *
+ * Every function is called from the CLI's main thread and may block on the
+ * local file.  Failures return the OS's own error code (errno, or a Win32
+ * error), never 0; ovio__local_strerror and ovio__local_kind describe it.
+ */
+#ifndef OVIO_LOCALFILE_H
+#define OVIO_LOCALFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ovio__local ovio__local;
+
+/* What a local error code means, for the exit status. */
+#define OVIO__LOCAL_IO       0 /* anything else: disk full, I/O error, ... */
+#define OVIO__LOCAL_NOTFOUND 1 /* no such file or folder */
+#define OVIO__LOCAL_PERM     2 /* permission denied, read-only */
+
+/*
+ * Opens path for reading; "-" is standard input.  *size is the size of a
+ * regular file, or -1 for anything read to its end (a pipe, a FIFO, a
+ * terminal, a device).  A folder is refused.  Returns 0 or an error code.
+ */
+int ovio__local_open_read(const char *path, ovio__local **lf, int64_t *size);
+
+/*
+ * Prepares path to receive a file; "-" is standard output.  A regular file,
+ * or a name that does not exist yet, gets a temporary file beside it (the
+ * target is not touched); a special file is opened for writing as it is, not
+ * truncated; a folder is refused.  Returns 0 or an error code.
+ */
+int ovio__local_create(const char *path, ovio__local **lf);
+
+/*
+ * Reads up to len bytes, as many as there are before the end: *got < len
+ * only at the end of the input.  Returns 0 or an error code.
+ */
+int ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got);
+
+/* Writes all len bytes.  Returns 0 or an error code. */
+int ovio__local_write(ovio__local *lf, const void *buf, size_t len);
+
+/*
+ * Finishes and frees lf.  For ovio__local_create's temporary file: flushed
+ * to disk, then renamed over the target (keeping the mode of the file it
+ * replaces); if that fails, the temporary file is removed and the target
+ * left as it was.  Otherwise it closes what it opened (never the standard
+ * streams).  Returns 0 or an error code.
+ */
+int ovio__local_finish(ovio__local *lf);
+
+/*
+ * Gives up and frees lf: removes the temporary file if there is one,
+ * closes what it opened, and touches nothing else.
+ */
+void ovio__local_abort(ovio__local *lf);
+
+/* A one-line description of an error code ("No space left on device"). */
+const char *ovio__local_strerror(int code);
+
+/* OVIO__LOCAL_NOTFOUND, OVIO__LOCAL_PERM or OVIO__LOCAL_IO. */
+int ovio__local_kind(int code);
+
+#endif

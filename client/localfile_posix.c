@@ -1,0 +1,286 @@
+/*
+ * localfile_posix.c - the local side of ovio's transfers on POSIX systems;
+ * see localfile.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "localfile.h"
+
+struct ovio__local {
+	int   fd;
+	bool  own_fd; /* not a standard stream: close it */
+	char *tmp;    /* the temporary file, or NULL: written in place */
+	char *target; /* what tmp replaces */
+};
+
+static int
+lf_new(ovio__local **lfp, int fd, bool own)
+{
+	ovio__local *lf;
+
+	if ((lf = calloc(1, sizeof(*lf))) == NULL) {
+		return (ENOMEM);
+	}
+	lf->fd     = fd;
+	lf->own_fd = own;
+	*lfp       = lf;
+	return (0);
+}
+
+static void
+lf_free(ovio__local *lf)
+{
+	free(lf->tmp);
+	free(lf->target);
+	free(lf);
+}
+
+int
+ovio__local_open_read(const char *path, ovio__local **lf, int64_t *size)
+{
+	struct stat st;
+	int         fd, rv;
+
+	if (strcmp(path, "-") == 0) {
+		*size = -1;
+		return (lf_new(lf, STDIN_FILENO, false));
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		return (errno);
+	}
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		rv = S_ISDIR(st.st_mode) ? EISDIR : errno;
+		close(fd);
+		return (rv);
+	}
+	*size = S_ISREG(st.st_mode) ? (int64_t) st.st_size : -1;
+	if ((rv = lf_new(lf, fd, true)) != 0) {
+		close(fd);
+	}
+	return (rv);
+}
+
+/*
+ * A temporary file beside target: ".NAME.ovio-XXXXXX" in its folder,
+ * with the mode (and, when allowed, the owner) of the file it replaces, or
+ * 0666 less the umask for a new one.
+ */
+static int
+lf_temp(ovio__local *lf, const char *target, const struct stat *old)
+{
+	const char *slash = strrchr(target, '/');
+	const char *base  = slash != NULL ? slash + 1 : target;
+	int         dlen  = slash != NULL ? (int) (slash - target) + 1 : 0;
+	size_t      len   = strlen(target) + 32;
+	mode_t      mask;
+
+	if ((lf->tmp = malloc(len)) == NULL
+	    || (lf->target = strdup(target)) == NULL) {
+		return (ENOMEM);
+	}
+	/* NAME cut to 200 bytes so the temporary name stays legal. */
+	snprintf(lf->tmp, len, "%.*s.%.200s.ovio-XXXXXX", dlen, target, base);
+	if ((lf->fd = mkostemp(lf->tmp, O_CLOEXEC)) < 0) {
+		free(lf->tmp);
+		lf->tmp = NULL;
+		return (errno);
+	}
+	lf->own_fd = true;
+	if (old != NULL) {
+		if (fchown(lf->fd, old->st_uid, old->st_gid) != 0) {
+			/* Not ours to give away: the file becomes the user's.
+			 */
+		}
+		(void) fchmod(lf->fd, old->st_mode & 07777);
+	} else {
+		mask = umask(022);
+		umask(mask);
+		(void) fchmod(lf->fd, 0666 & ~mask);
+	}
+	return (0);
+}
+
+int
+ovio__local_create(const char *path, ovio__local **lfp)
+{
+	struct stat  st, lst;
+	ovio__local *lf;
+	char        *real = NULL;
+	int          fd, rv;
+
+	if (strcmp(path, "-") == 0) {
+		return (lf_new(lfp, STDOUT_FILENO, false));
+	}
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT) {
+			return (errno);
+		}
+		if ((rv = lf_new(&lf, -1, false)) != 0) {
+			return (rv);
+		}
+		if ((rv = lf_temp(lf, path, NULL)) != 0) {
+			lf_free(lf);
+			return (rv);
+		}
+		*lfp = lf;
+		return (0);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		return (EISDIR);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* A device or FIFO: written as it is, never truncated. */
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+			return (errno);
+		}
+		if ((rv = lf_new(lfp, fd, true)) != 0) {
+			close(fd);
+		}
+		return (rv);
+	}
+	/* A link to a regular file: replace the file, not the link. */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)
+	    && (real = realpath(path, NULL)) == NULL) {
+		return (errno);
+	}
+	if ((rv = lf_new(&lf, -1, false)) == 0
+	    && (rv = lf_temp(lf, real != NULL ? real : path, &st)) != 0) {
+		lf_free(lf);
+	}
+	free(real);
+	if (rv == 0) {
+		*lfp = lf;
+	}
+	return (rv);
+}
+
+int
+ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
+{
+	size_t  done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(lf->fd, (char *) buf + done, len - done);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return (errno);
+		}
+		if (n == 0) {
+			break;
+		}
+		done += (size_t) n;
+	}
+	*got = done;
+	return (0);
+}
+
+int
+ovio__local_write(ovio__local *lf, const void *buf, size_t len)
+{
+	size_t  done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(lf->fd, (const char *) buf + done, len - done);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return (errno);
+		}
+		done += (size_t) n;
+	}
+	return (0);
+}
+
+/* The folder's entry is durable too once the folder is flushed. */
+static void
+lf_sync_dir(const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	char        dir[PATH_MAX];
+	int         fd;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s",
+		    slash == target ? 1 : (int) (slash - target), target);
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void) fsync(fd);
+		close(fd);
+	}
+}
+
+int
+ovio__local_finish(ovio__local *lf)
+{
+	int rv = 0;
+
+	if (lf->tmp != NULL) {
+		if (fsync(lf->fd) != 0) {
+			rv = errno;
+		}
+		if (close(lf->fd) != 0 && rv == 0) {
+			rv = errno;
+		}
+		if (rv == 0 && rename(lf->tmp, lf->target) != 0) {
+			rv = errno;
+		}
+		if (rv != 0) {
+			unlink(lf->tmp);
+		} else {
+			lf_sync_dir(lf->target);
+		}
+	} else if (lf->own_fd && close(lf->fd) != 0) {
+		rv = errno;
+	}
+	lf_free(lf);
+	return (rv);
+}
+
+void
+ovio__local_abort(ovio__local *lf)
+{
+	if (lf->own_fd) {
+		close(lf->fd);
+	}
+	if (lf->tmp != NULL) {
+		unlink(lf->tmp);
+	}
+	lf_free(lf);
+}
+
+const char *
+ovio__local_strerror(int code)
+{
+	return (strerror(code));
+}
+
+int
+ovio__local_kind(int code)
+{
+	switch (code) {
+	case ENOENT:
+	case ENOTDIR:
+		return (OVIO__LOCAL_NOTFOUND);
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return (OVIO__LOCAL_PERM);
+	}
+	return (OVIO__LOCAL_IO);
+}
