@@ -59,7 +59,8 @@ LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 ENGINE_SRC := service/engine.c service/dispatch.c service/server.c \
 	service/session.c service/handle.c service/deferred_close.c \
 	service/op.c service/timer.c service/reply_cache.c service/log.c \
-	service/oviod.c service/fs_path.c service/port.c service/validate.c
+	service/oviod.c service/fs_path.c service/port.c service/validate.c \
+	service/workers.c
 SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
 	service/port_uring.c service/port_threads.c
 HOST_SRC := service/host_posix.c

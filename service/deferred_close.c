@@ -16,6 +16,8 @@
  * Whoever drops the in-flight count to zero closes: the close request itself
  * when nothing was in flight, else the completion thread.
  */
+#include <stddef.h>
+
 #include "engine.h"
 #include "fs.h"
 
@@ -78,12 +80,13 @@ ovio__handle_unhold(eng_handle *h)
 }
 
 /*
- * Closes the OS handle, frees the slot and answers the close request.  Lock
- * not held; called exactly once per handle, by whoever drained it.
+ * Closes the OS handle, frees the slot and answers the close request, on
+ * the worker pool: closing may block (a file system flushing on close).
  */
-void
-ovio__close_finish(eng_handle *h)
+static void
+close_job(eng_work *w)
 {
+	eng_handle  *h = (eng_handle *) ((char *) w - offsetof(eng_handle, close_work));
 	eng_op      *close_op;
 	eng_session *s;
 
@@ -100,6 +103,16 @@ ovio__close_finish(eng_handle *h)
 	if (close_op != NULL) {
 		ovio__op_reply_status(close_op, OVIO_OK, 0);
 	}
+}
+
+/*
+ * Finishes a drained handle (close_job).  Lock not held; called exactly
+ * once per handle, by whoever drained it.
+ */
+void
+ovio__close_finish(eng_handle *h)
+{
+	ovio__work_queue(&h->close_work, close_job);
 }
 
 /*

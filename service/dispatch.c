@@ -3,13 +3,16 @@
  * received it.
  *
  * Reads, writes, flushes and set-size go to the port through op.c, which
- * owns an operation's life; their reply comes from the completion thread.  Open, stat, set-size,
+ * owns an operation's life; their reply comes from the completion thread.
+ * Opens and stats may block in the file system, so they run on the worker
+ * pool (workers.c), never on nng's threads.  Open, stat, set-size,
  * cancel, close and status are answered here.  Every request gets exactly
  * one reply; a reply to a pipe that has gone is discarded by nng.
  *
  * A session pointer is never kept across an unlock: a dead session may be
  * freed by then.  The session is found again by its pipe id.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "engine.h"
@@ -313,6 +316,26 @@ do_status(req *r)
 	reply(r->op, &rp);
 }
 
+/* An open or a stat, on a worker-pool thread. */
+static void
+dispatch_job(eng_work *w)
+{
+	eng_op *op = (eng_op *) ((char *) w - offsetof(eng_op, work));
+	req     r;
+
+	memset(&r, 0, sizeof(r));
+	r.op   = op;
+	r.rq   = op->work_rq;
+	r.pipe = op->work_pipe;
+	op->work_rq = NULL;
+	if (r.rq->op == OVIO__OP__OP_OPEN) {
+		do_open(&r);
+	} else {
+		do_stat(&r);
+	}
+	ovio__request__free_unpacked(r.rq, NULL);
+}
+
 void
 ovio__dispatch(eng_op *op)
 {
@@ -359,16 +382,17 @@ ovio__dispatch(eng_op *op)
 	}
 	switch (r.rq->op) {
 	case OVIO__OP__OP_OPEN:
-		do_open(&r);
-		break;
+	case OVIO__OP__OP_STAT:
+		/* May block in the file system: off nng's threads. */
+		op->work_rq   = r.rq;
+		op->work_pipe = r.pipe;
+		ovio__work_queue(&op->work, dispatch_job);
+		return; /* the job frees the request */
 	case OVIO__OP__OP_READ:
 	case OVIO__OP__OP_WRITE:
 	case OVIO__OP__OP_FLUSH:
 	case OVIO__OP__OP_SETSIZE:
 		do_io(&r);
-		break;
-	case OVIO__OP__OP_STAT:
-		do_stat(&r);
 		break;
 	case OVIO__OP__OP_CANCEL:
 		do_cancel(&r);

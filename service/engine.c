@@ -46,7 +46,8 @@ ovio__engine_start(const eng_options *o)
 	eng.limits  = o->limits;
 	eng.root    = o->root;
 	eng.started = nng_clock();
-	if (nng_mtx_alloc(&eng.mtx) != 0 || nng_cv_alloc(&eng.cv, eng.mtx) != 0) {
+	if (nng_mtx_alloc(&eng.mtx) != 0 || nng_cv_alloc(&eng.cv, eng.mtx) != 0 ||
+	    ovio__work_start() != 0) {
 		ovio__log("out of memory");
 		return (OVIO_ENOMEM);
 	}
@@ -127,6 +128,12 @@ ovio__engine_stop(int drain_ms)
 		ovio__log("stop: abandoned %u handle(s) with %llu operation(s) "
 		          "still in the kernel after %d ms",
 		    nh, (unsigned long long) nops, drain_ms);
+		return;
+	}
+	if (!ovio__work_stop(deadline + 2000)) {
+		ovio__log("stop: abandoned %u open / stat / close call(s) "
+		          "stuck in the file system",
+		    ovio__work_busy());
 		return;
 	}
 	nng_mtx_lock(eng.mtx);

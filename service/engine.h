@@ -39,6 +39,15 @@ typedef struct eng_handle  eng_handle;
 typedef struct eng_session eng_session;
 typedef struct rc_entry    rc_entry;
 
+/* A call that may block, run by the worker pool (workers.c). */
+typedef struct eng_work eng_work;
+struct eng_work {
+	void (*fn)(eng_work *w);
+	eng_work *next;
+};
+
+#define WORK_MAX_THREADS 64
+
 typedef enum { OP_IDLE, OP_RECV, OP_WORK, OP_SEND } eng_op_phase;
 
 #define ENG_TAG_BUCKETS 64
@@ -73,6 +82,11 @@ struct eng_op {
 	bool         cw_target_done; /* the target completed ... */
 	int          cw_outcome;     /* ... and this is the answer */
 	eng_op      *pool_next;
+
+	/* An open or stat handed to the worker pool (dispatch.c). */
+	eng_work       work;
+	Ovio__Request *work_rq;
+	uint32_t       work_pipe;
 };
 
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
@@ -90,6 +104,7 @@ struct eng_handle {
 	eng_handle      *s_next;   /* the session's handle list */
 	eng_handle      *free_next;
 	eng_handle      *drain_next; /* ovio__close_session's result list */
+	eng_work         close_work; /* the OS close, on the worker pool */
 };
 
 struct eng_session {
@@ -104,6 +119,18 @@ struct eng_session {
 	eng_session *next;  /* eng.sessions */
 	eng_session *hnext; /* session.c's pipe-id hash chain */
 };
+
+typedef struct eng_workers {
+	nng_mtx    *mtx;
+	nng_cv     *cv;      /* work queued, or stopping */
+	nng_cv     *idle_cv; /* a job finished (stop waits on it) */
+	eng_work   *head, *tail;
+	nng_thread *threads[WORK_MAX_THREADS];
+	unsigned    nthreads;
+	unsigned    nidle;
+	unsigned    nbusy;
+	bool        stopping;
+} eng_workers;
 
 typedef struct eng_limits {
 	unsigned handles_per_session;
@@ -151,6 +178,7 @@ typedef struct engine {
 	nng_socket  sock;
 	nng_thread *completer;
 	bool        completer_stop;
+	eng_workers work; /* workers.c */
 } engine;
 
 extern engine eng;
@@ -167,6 +195,18 @@ typedef struct eng_options {
 int  ovio__engine_start(const eng_options *o);
 void ovio__engine_stop(int drain_ms);
 void ovio__engine_status(Ovio__ServiceStatus *st);
+
+/*
+ * workers.c: the pool for calls that may block (open, stat, OS close).
+ * ovio__work_queue runs fn(w) on a pool thread (any thread may queue; w
+ * must live until fn runs).  ovio__work_stop waits until deadline for the
+ * queued and running calls, then joins the threads and returns true; false
+ * when a call is still stuck in the OS (nothing is freed then).
+ */
+int      ovio__work_start(void);
+void     ovio__work_queue(eng_work *w, void (*fn)(eng_work *));
+unsigned ovio__work_busy(void);
+bool     ovio__work_stop(nng_time deadline);
 
 /* server.c */
 int  ovio__server_start(const char **urls, size_t max_request);

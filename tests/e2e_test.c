@@ -440,21 +440,33 @@ START_TEST(close_waits_for_cancelled_reads)
 	rq.tag = 100;
 	rq.op  = OVIO__OP__OP_CLOSE;
 	raw_send(s, &rq);
-	/* A new operation on the closing handle is refused at once. */
+	/*
+	 * A new operation on the handle: requests on different contexts are
+	 * dispatched concurrently, so it may run before the close (then it is
+	 * one more read the close cancels, answered before the close) or
+	 * after (then it is refused: ECLOSING, or EBADF once closed).
+	 */
 	rq.tag = 200;
 	rq.op  = OVIO__OP__OP_READ;
 	raw_send(s, &rq);
 
-	/* On the wire, the four cancelled reads come before the close reply. */
+	/* On the wire, the cancelled reads come before the close reply. */
 	for (i = 0; i < 6; i++) {
 		rp = raw_recv(s);
 		if (rp->tag == 100) {
 			ck_assert_int_eq(rp->status, OVIO_OK);
 			close_at = i;
-			ck_assert_int_eq(reads_seen, 4);
+			ck_assert_int_ge(reads_seen, 4);
 		} else if (rp->tag == 200) {
-			ck_assert((int) rp->status == OVIO_ECLOSING ||
-			    (int) rp->status == OVIO_EBADF);
+			ck_assert_msg((int) rp->status == OVIO_ECLOSING ||
+			        (int) rp->status == OVIO_EBADF ||
+			        ((int) rp->status == OVIO_ECANCELED &&
+			            close_at < 0),
+			    "read after close: %s (close at %d)",
+			    ovio_errname((int) rp->status), close_at);
+			if ((int) rp->status == OVIO_ECANCELED) {
+				reads_seen++;
+			}
 		} else {
 			ck_assert_uint_ge(rp->tag, 10);
 			ck_assert_uint_le(rp->tag, 13);

@@ -6,7 +6,8 @@
 Mirrors BACKING at MOUNT.  While the file CONTROL/closed exists, every read,
 write, truncate, fsync and create of a file whose name starts with "gate"
 waits (in the file system, so the kernel request stays pending) until the
-file is removed.  CONTROL/waiting always holds how many operations are
+file is removed; so does every lookup, getattr and open of a file whose name
+starts with "gatemeta" (an open or a stat stuck in the file system).  CONTROL/waiting always holds how many operations are
 waiting at the gate, so a test knows when its I/O is really pending.
 
 This makes "pending" real for regular-file I/O in tests: a FIFO can only do
@@ -38,8 +39,8 @@ class Gate:
             f.write("%d\n" % self.waiting)
         os.replace(tmp, self.waiting_path)
 
-    def wait(self, name):
-        if not os.path.basename(name).startswith("gate"):
+    def wait(self, name, prefix="gate"):
+        if not os.path.basename(name).startswith(prefix):
             return
         if not os.path.exists(self.closed_path):
             return
@@ -64,6 +65,7 @@ class GateFS(Operations):
         return os.path.join(self.backing, path.lstrip("/"))
 
     def getattr(self, path, fh=None):
+        self.gate.wait(path, "gatemeta")
         st = os.lstat(self._p(path))
         return {k: getattr(st, k) for k in (
             "st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime",
@@ -104,6 +106,7 @@ class GateFS(Operations):
             "f_ffree", "f_files", "f_flag", "f_frsize", "f_namemax")}
 
     def open(self, path, flags):
+        self.gate.wait(path, "gatemeta")
         return os.open(self._p(path), flags)
 
     def create(self, path, mode, fi=None):

@@ -947,6 +947,88 @@ START_TEST(same_request_id_different_request_is_refused)
 }
 END_TEST
 
+/*
+ * Eight opens and eight stats stuck in the file system (more than nng's
+ * callback threads): meanwhile cancels, closes, reads on other handles,
+ * status and a new connection each answer within 100 ms, because opens and
+ * stats run on the worker pool.
+ */
+START_TEST(stuck_opens_and_stats_block_nobody_else)
+{
+	enum { N = 8 };
+	ovio_client        *c, *c2;
+	tu_collector       *col = malloc(sizeof(*col));
+	char                path[600], buf[4096], name[64];
+	uint64_t            h1, h2;
+	ovio_cancel_result  what;
+	ovio_service_status st;
+	int64_t             t0, until, worst = 0;
+	size_t              n;
+	int                 i, rounds = 0;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	tu_coll_init(col);
+	/*
+	 * One folder each: without parallel dirops (libfuse 2) the kernel
+	 * looks names up one at a time per folder.
+	 */
+	for (i = 0; i < 2 * N; i++) {
+		snprintf(path, sizeof(path), "%s/m%d", gate_back, i);
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+		snprintf(path, sizeof(path), "%s/m%d/gatemeta", gate_back, i);
+		tu_write_random(path, 4096, (unsigned) i);
+	}
+	snprintf(path, sizeof(path), "%s/plain", d.root);
+	tu_write_random(path, 65536, 5);
+	c = tu_connect(&d);
+	gate_set(true);
+	for (i = 0; i < 2 * N; i++) {
+		ovio_request rq = { .op = i < N ? OVIO_OP_OPEN : OVIO_OP_STAT,
+			.tag = (uint64_t) i + 1, .path = name,
+			.flags = OVIO_OPEN_READ };
+		snprintf(name, sizeof(name), "gate/m%d/gatemeta", i);
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
+	}
+	gate_wait_for(2 * N);
+
+	until = tu_now_ms() + 1500;
+	while (tu_now_ms() < until) {
+		t0 = tu_now_ms();
+		ck_assert_int_eq(ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
+		ck_assert_int_eq(ovio_pread(c, h1, buf, sizeof(buf), 0, &n), 0);
+		ck_assert_int_eq(ovio_cancel(c, 9999, &what), 0);
+		ck_assert_int_eq(ovio_close(c, h1), 0);
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		ck_assert_int_eq(ovio_connect(&c2, d.url, 1000), 0);
+		ck_assert_int_eq(ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
+		ck_assert_int_eq(ovio_close(c2, h2), 0);
+		ovio_disconnect(c2);
+		if (tu_now_ms() - t0 > worst) {
+			worst = tu_now_ms() - t0;
+		}
+		rounds++;
+	}
+	printf("%d opens and %d stats stuck: %d rounds, slowest %lld ms\n", N,
+	    N, rounds, (long long) worst);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 0), 0); /* all still stuck */
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 2 * N, 10000), 2 * N);
+	for (i = 0; i < 2 * N; i++) {
+		ck_assert_int_eq(col->res[i].status, OVIO_OK);
+		if (col->res[i].op == OVIO_OP_OPEN) {
+			ck_assert_int_eq(ovio_close(c, col->res[i].handle), 0);
+		}
+	}
+	ck_assert_msg(worst < tu_ms(100), "slowest round took %lld ms",
+	    (long long) worst);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
 /* ---- 10. streams hold no worker; cancel asks that fail are asked again ---- */
 
 static bool
@@ -1142,6 +1224,7 @@ race_suite(void)
 	RCASE(reconnect_mid_operation_runs_once, 60);
 	RCASE(same_request_id_different_request_is_refused, 30);
 	RCASE(pending_fifo_reads_starve_nobody, 60);
+	RCASE(stuck_opens_and_stats_block_nobody_else, 60);
 	RCASE(failed_cancel_asks_are_asked_again, 60);
 	return (s);
 }
