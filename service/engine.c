@@ -7,16 +7,25 @@
 
 #include "engine.h"
 #include "fs.h"
+#include "host.h"
 
 #define COMPLETE_BATCH 64
 
 engine eng;
 
+/*
+ * The completion thread.  When a wait passes with nothing to complete and
+ * nothing in flight, after work since the last time, the memory freed by
+ * that work goes back to the system (ovio__host_memory_release): once per
+ * idle spell, never while busy.
+ */
 static void
 completer_main(void *arg)
 {
 	ovio__port_op *ops[COMPLETE_BATCH];
 	int            n, i, wait_ms;
+	uint64_t       work, released = 0; /* completed + rejected */
+	bool           idle;
 
 	(void) arg;
 	for (;;) {
@@ -26,11 +35,17 @@ completer_main(void *arg)
 			break;
 		}
 		wait_ms = ovio__timer_expire(nng_clock());
+		work    = eng.ctr.completed + eng.ctr.rejected;
+		idle    = eng.ops_in_flight == 0 && work != released;
 		nng_mtx_unlock(eng.mtx);
 		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, wait_ms);
 		for (i = 0; i < n; i++) {
 			/* The port op is the first member of the op record. */
 			ovio__op_complete((eng_op *) ops[i]);
+		}
+		if (n == 0 && idle) {
+			ovio__host_memory_release();
+			released = work;
 		}
 	}
 }

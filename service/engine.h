@@ -214,6 +214,7 @@ void ovio__server_stop_listening(void);
 void ovio__server_close(void);
 void ovio__op_reply(eng_op *op);                     /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
+void ovio__op_drop(eng_op *op); /* releases op unanswered */
 void ovio__op_pool_fini(void);
 
 /* dispatch.c: runs one received request (nng callback thread). */

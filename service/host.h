@@ -25,6 +25,14 @@ int ovio__oviod_main(int argc, char **argv);
  */
 void ovio__host_wait_stop(void);
 
+/*
+ * Gives the memory the process has freed back to the system, where the C
+ * library keeps it otherwise.  Called by the completion thread (engine.c)
+ * once the service has gone idle after work; takes the allocator's locks
+ * and may take a few milliseconds, so it is not called while busy.
+ */
+void ovio__host_memory_release(void);
+
 /* Tells the host's supervisor that start-up is done (systemd notify). */
 void ovio__host_ready(void);
 

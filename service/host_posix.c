@@ -7,6 +7,7 @@
  * everywhere else, so no wake-up is lost and no other thread sees them.
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,26 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 		/* Only the owner may connect to the socket file. */
 		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
 	}
+}
+
+/*
+ * glibc keeps freed memory in its arenas: a block of at least
+ * M_MMAP_THRESHOLD gets a mapping of its own, but freeing one raises the
+ * threshold to its size, so after the first few 1 MiB messages they come
+ * from the arenas too (several, one per thread that allocates), and only a
+ * heap's free top is returned on free.  malloc_trim(0) returns every free
+ * page of every arena (madvise).  This is done at idle rather than by
+ * fixing the threshold with mallopt, which returns memory at once but
+ * costs a mapping and its page faults per large message: 1 MiB writes ran
+ * about a third slower that way.  C libraries without malloc_trim (musl)
+ * have nothing to call.
+ */
+void
+ovio__host_memory_release(void)
+{
+#ifdef __GLIBC__
+	(void) malloc_trim(0);
+#endif
 }
 
 void

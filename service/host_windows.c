@@ -285,6 +285,16 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 }
 
 /*
+ * Nothing to do: the Windows heap allocates the largest blocks directly
+ * from the system, returns them on free, and decommits large free ranges
+ * on its own.
+ */
+void
+ovio__host_memory_release(void)
+{
+}
+
+/*
  * nng 1.5.2 ends its I/O threads by closing their completion port, which
  * wakes them on Windows but not under Wine, where nng_fini then waits
  * forever and a stopping service never reports STOPPED.  Under Wine (ntdll

@@ -9,10 +9,28 @@
  * ids with a different request are refused with OVIO_EREQID.
  *
  * Reads, stats, cancels and status requests are idempotent and bypass the
- * cache.  A reply saying the request never ran (ECLOSED, ESHUTDOWN before
- * it took effect) is not kept, so a retry runs it.  The cache holds at most RC_MAX finished
- * entries, oldest evicted first; running entries are bounded by the limits
- * on operations in flight.  All functions take eng.mtx themselves.
+ * cache, so a kept reply is a header without payload.  A reply saying the
+ * request never ran (ECLOSED, ESHUTDOWN before it took effect) is not kept,
+ * so a retry runs it.  All functions take eng.mtx themselves.
+ *
+ * Memory.  A finished entry keeps the reply's bytes, exactly as sent, in an
+ * allocation of exactly their size: never a copy of the nng message that
+ * carried the request (nng 1.5.2's nng_msg_dup allocates and zeroes a
+ * message's whole capacity, 1 MiB for a 1 MiB write).  Finished entries are
+ * bounded by count (RC_MAX) and by bytes (RC_MAX_BYTES, replies plus
+ * records), oldest evicted first.  Running entries are bounded by the limits
+ * on operations in flight.
+ *
+ * Copies parked behind a running entry.  A resent copy carries the same nng
+ * request id as the copy before it on its connection, so one reply on a
+ * connection answers every copy sent there.  A copy that arrives on the
+ * connection of the running copy, or of a copy already parked, is therefore
+ * released without a reply (answering it instead with an error would reach
+ * the client as the outcome of a request that does run).  A copy from a new
+ * connection is parked without its request body (the op keeps a message
+ * emptied of it, to build its reply in), and at most RC_PARK_MAX are parked
+ * per entry: past that the oldest parked copy, the likeliest to be on a
+ * connection that has gone, is released without a reply.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +40,30 @@
 
 #define RC_BUCKETS 1024
 #define RC_MAX 8192
+#define RC_MAX_BYTES (16u << 20)
+#define RC_PARK_MAX 16
 
 struct rc_entry {
 	uint64_t  client_id;
 	uint64_t  request_id;
 	uint64_t  fingerprint;
 	bool      done;
-	nng_msg  *reply;   /* the kept reply (done) */
-	eng_op   *waiters; /* copies waiting for the reply (via rc_next) */
+	uint32_t  pipe_id; /* the running copy's connection */
+	uint8_t  *reply;   /* the kept reply's body, exactly (done) */
+	size_t    reply_len;
+	eng_op   *waiters; /* copies parked for the reply (via rc_next) */
+	unsigned  nwaiters;
 	rc_entry *hnext;
 	rc_entry *older, *newer; /* finished entries, oldest first */
 };
 
+/* What a finished entry costs against RC_MAX_BYTES. */
+#define RC_COST(e) (sizeof(rc_entry) + (e)->reply_len)
+
 static rc_entry *rc_table[RC_BUCKETS];
 static rc_entry *rc_oldest, *rc_newest;
 static unsigned  rc_done_count;
+static size_t    rc_done_bytes;
 
 static unsigned
 rc_bucket(uint64_t cid, uint64_t rid)
@@ -113,6 +140,7 @@ rc_unlink_done(rc_entry *e)
 	}
 	e->older = e->newer = NULL;
 	rc_done_count--;
+	rc_done_bytes -= RC_COST(e);
 }
 
 static void
@@ -121,24 +149,26 @@ rc_drop(rc_entry *e)
 	rc_entry **pp = rc_slot(e->client_id, e->request_id);
 
 	*pp = e->hnext;
-	if (e->reply != NULL) {
-		nng_msg_free(e->reply);
-	}
+	free(e->reply);
 	free(e);
 }
 
-/* Copies the kept reply for op (with op's tag) and sends it. */
+/*
+ * Sends the reply body kept (len bytes, no payload) as op's reply, with
+ * op's tag.  Lock not held; body stays valid for the call.
+ */
 static void
-rc_answer(eng_op *op, nng_msg *kept)
+rc_answer(eng_op *op, const uint8_t *body, size_t len)
 {
 	Ovio__Reply *rp;
 	uint8_t     *payload;
 	size_t       plen;
-	nng_msg     *m;
 	int          rv;
 
-	if (nng_msg_dup(&m, kept) != 0 ||
-	    ovio__wire_decode_reply(m, &rp, &payload, &plen) != 0) {
+	/* protobuf-c copies what it unpacks, so op->msg may then be reused. */
+	nng_msg_clear(op->msg);
+	if (nng_msg_append(op->msg, body, len) != 0 ||
+	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) != 0) {
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
@@ -146,13 +176,66 @@ rc_answer(eng_op *op, nng_msg *kept)
 	nng_msg_clear(op->msg);
 	rv = ovio__wire_encode_reply(op->msg, rp);
 	ovio__reply__free_unpacked(rp, NULL);
-	nng_msg_free(m);
 	if (rv != 0) {
 		ovio__op_reply_status(op, rv, 0);
 		return;
 	}
 	op->rc = NULL;
 	ovio__op_reply(op);
+}
+
+/* Is a copy of e already on connection pipe_id?  Lock held. */
+static bool
+rc_answered_on(const rc_entry *e, uint32_t pipe_id)
+{
+	const eng_op *w;
+	nng_pipe      p;
+
+	if (e->pipe_id == pipe_id) {
+		return (true);
+	}
+	for (w = e->waiters; w != NULL; w = w->rc_next) {
+		p = nng_msg_get_pipe(w->msg);
+		if ((uint32_t) nng_pipe_id(p) == pipe_id) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/*
+ * Parks op behind the running entry e, in place of its request message a
+ * new empty one (on the same pipe).  Lock held.  Returns the request message
+ * to free once unlocked, and in *drop a parked copy to release without a
+ * reply (the oldest, when RC_PARK_MAX are parked), or op itself when no
+ * message could be had for it.
+ */
+static nng_msg *
+rc_park(rc_entry *e, eng_op *op, eng_op **drop)
+{
+	nng_msg *req = op->msg, *empty;
+	eng_op **pp;
+
+	*drop = NULL;
+	if (nng_msg_alloc(&empty, 0) != 0) {
+		*drop = op;
+		return (NULL);
+	}
+	nng_msg_set_pipe(empty, nng_msg_get_pipe(req));
+	op->msg = empty;
+	if (e->nwaiters >= RC_PARK_MAX) {
+		/* Parked newest first: the oldest is last. */
+		for (pp = &e->waiters; (*pp)->rc_next != NULL;
+		     pp = &(*pp)->rc_next) {
+		}
+		*drop = *pp;
+		*pp   = NULL;
+		e->nwaiters--;
+	}
+	op->rc_next = e->waiters;
+	e->waiters  = op;
+	e->nwaiters++;
+	return (req);
 }
 
 /*
@@ -163,9 +246,13 @@ rc_answer(eng_op *op, nng_msg *kept)
 bool
 ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 {
-	uint64_t  fp = rc_fingerprint(rq, plen);
+	uint64_t  fp   = rc_fingerprint(rq, plen);
+	uint32_t  pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
 	rc_entry *e;
-	nng_msg  *kept = NULL;
+	uint8_t  *kept   = NULL;
+	size_t    klen   = 0;
+	nng_msg  *req    = NULL;
+	eng_op   *drop   = NULL;
 	int       refuse = 0;
 
 	op->rc = NULL;
@@ -175,6 +262,7 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 			e->client_id   = rq->client_id;
 			e->request_id  = rq->request_id;
 			e->fingerprint = fp;
+			e->pipe_id     = pipe;
 			e->hnext = rc_table[rc_bucket(e->client_id, e->request_id)];
 			rc_table[rc_bucket(e->client_id, e->request_id)] = e;
 			op->rc = e;
@@ -187,61 +275,77 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	if (e->fingerprint != fp) {
 		refuse = OVIO_EREQID;
 	} else if (e->done) {
-		if (nng_msg_dup(&kept, e->reply) != 0) {
+		klen = e->reply_len;
+		if ((kept = malloc(klen)) != NULL) {
+			memcpy(kept, e->reply, klen);
+		} else {
 			refuse = OVIO_ENOMEM;
 		}
+	} else if (rc_answered_on(e, pipe)) {
+		drop = op; /* the reply on this connection answers it */
 	} else {
-		op->rc_next = e->waiters;
-		e->waiters  = op;
+		req = rc_park(e, op, &drop);
 	}
 	nng_mtx_unlock(eng.mtx);
+	if (req != NULL) {
+		nng_msg_free(req);
+	}
+	if (drop != NULL) {
+		ovio__op_drop(drop);
+	}
 	if (refuse != 0) {
 		ovio__op_reply_status(op, refuse, 0);
 	} else if (kept != NULL) {
-		rc_answer(op, kept);
-		nng_msg_free(kept);
+		rc_answer(op, kept, klen);
+		free(kept);
 	}
 	return (true);
 }
 
 /*
  * Called with op's reply in op->msg (NULL: there is none, out of memory),
- * just before it is sent: keeps a copy
- * and answers the copies that waited.  When the reply says the request
- * never ran (ECLOSED, ESHUTDOWN and op->ran unset) the entry goes instead,
- * so a retry runs it.
+ * just before it is sent: keeps an exact copy of its bytes and answers the
+ * copies that waited.  When the reply says the request never ran (ECLOSED,
+ * ESHUTDOWN and op->ran unset) the entry goes instead, so a retry runs it.
  */
 void
 ovio__rc_finish(eng_op *op)
 {
 	rc_entry    *e = op->rc;
 	eng_op      *w, *next;
-	nng_msg     *keep = NULL, *answer = NULL;
+	uint8_t     *keep = NULL;
+	size_t       klen = 0;
 	Ovio__Reply *rp;
 	uint8_t     *payload;
 	size_t       plen;
-	int          status = OVIO_ENOMEM;
+	int          status;
+	bool         whole = false; /* op->msg holds a reply that decodes */
 
 	op->rc = NULL;
 	if (op->msg != NULL &&
 	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
+		whole  = true;
 		status = (int) rp->status;
 		ovio__reply__free_unpacked(rp, NULL);
 	}
-	if (op->msg != NULL &&
-	    (op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN)) &&
-	    nng_msg_dup(&keep, op->msg) != 0) {
-		keep = NULL;
+	if (whole &&
+	    (op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN))) {
+		klen = nng_msg_len(op->msg);
+		if ((keep = malloc(klen)) != NULL) {
+			memcpy(keep, nng_msg_body(op->msg), klen);
+		}
 	}
 	nng_mtx_lock(eng.mtx);
-	w          = e->waiters;
-	e->waiters = NULL;
+	w           = e->waiters;
+	e->waiters  = NULL;
+	e->nwaiters = 0;
 	if (keep == NULL) {
 		rc_drop(e);
 	} else {
-		e->done  = true;
-		e->reply = keep;
-		e->older = rc_newest;
+		e->done      = true;
+		e->reply     = keep;
+		e->reply_len = klen;
+		e->older     = rc_newest;
 		if (rc_newest != NULL) {
 			rc_newest->newer = e;
 		} else {
@@ -249,10 +353,8 @@ ovio__rc_finish(eng_op *op)
 		}
 		rc_newest = e;
 		rc_done_count++;
-		if (w != NULL && nng_msg_dup(&answer, keep) != 0) {
-			answer = NULL;
-		}
-		while (rc_done_count > RC_MAX) {
+		rc_done_bytes += RC_COST(e);
+		while (rc_done_count > RC_MAX || rc_done_bytes > RC_MAX_BYTES) {
 			rc_entry *old = rc_oldest;
 			rc_unlink_done(old);
 			rc_drop(old);
@@ -260,17 +362,18 @@ ovio__rc_finish(eng_op *op)
 	}
 	nng_mtx_unlock(eng.mtx);
 
-	/* The copies that waited get the same answer, with their own tags. */
+	/*
+	 * The copies that waited get the same answer, with their own tags,
+	 * built from op's reply, which is op's until it is sent (the entry
+	 * may be evicted meanwhile).
+	 */
 	for (; w != NULL; w = next) {
 		next = w->rc_next;
-		if (answer != NULL) {
-			rc_answer(w, answer);
+		if (whole) {
+			rc_answer(w, nng_msg_body(op->msg), nng_msg_len(op->msg));
 		} else {
-			ovio__op_reply_status(w, keep != NULL ? OVIO_ENOMEM : status, 0);
+			ovio__op_reply_status(w, OVIO_ENOMEM, 0);
 		}
-	}
-	if (answer != NULL) {
-		nng_msg_free(answer);
 	}
 }
 
@@ -286,4 +389,5 @@ ovio__rc_fini(void)
 	}
 	rc_oldest = rc_newest = NULL;
 	rc_done_count         = 0;
+	rc_done_bytes         = 0;
 }

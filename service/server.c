@@ -156,6 +156,19 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 	ovio__op_reply(op);
 }
 
+/*
+ * Releases op without a reply, for a copy of a request whose reply reaches
+ * its client another way (reply_cache.c).  op's nng context forgets the
+ * request when it next receives.  Lock not held.
+ */
+void
+ovio__op_drop(eng_op *op)
+{
+	nng_msg_free(op->msg);
+	op->msg = NULL;
+	op_put(op);
+}
+
 static void
 server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {

@@ -826,6 +826,127 @@ START_TEST(resent_slow_requests_run_once)
 }
 END_TEST
 
+/*
+ * A 1 MiB write held at the gate while nng resends it every 2 ms: hundreds
+ * of copies reach the service while the first still runs.  They run no
+ * second time, and they are not kept with their 1 MiB bodies: oviod stays
+ * under 64 MiB resident, and the write is answered once.
+ */
+START_TEST(resent_large_write_keeps_no_copies)
+{
+	ovio_client *c, *watch;
+	tu_collector *col = malloc(sizeof(*col));
+	uint8_t     *data = malloc(1u << 20);
+	char         path[600];
+	uint64_t     h, before, many = 200;
+	int          count;
+	long         rss;
+	const ovio_result *r;
+
+	if (!gate_mount()) {
+		free(col);
+		free(data);
+		return;
+	}
+	tu_coll_init(col);
+	memset(data, 0xa5, 1u << 20);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 65536, 4);
+	watch = tu_connect(&d);
+	c     = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 2), 0);
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
+	    0);
+	before = submitted(watch);
+	gate_set(true);
+	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
+		.data = data, .length = 1u << 20 };
+	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
+	gate_wait_for(1);
+	ck_assert(tu_wait_status(watch, (int) tu_ms(10000), dup_at_least,
+	    &many));
+	rss = tu_status_kib(d.pid, "VmRSS");
+	fprintf(stderr, "%s: %llu copies of a pending 1 MiB write, oviod "
+	                "resident %ld KiB\n",
+	    tcase_name(), (unsigned long long) many, rss);
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
+	usleep(100000);
+	r = tu_coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	ck_assert_uint_eq(r->bytes, 1u << 20);
+	ck_assert_uint_eq(submitted(watch), before + 1); /* ran once */
+	ck_assert_int_gt(rss, 0);
+	if (tu_sanitized()) {
+		fprintf(stderr, "SKIP %s: the 64 MiB bound is not checked in a "
+		                "sanitizer build\n",
+		    tcase_name());
+	} else {
+		ck_assert_int_lt(rss, 64L * 1024);
+	}
+	ovio_disconnect(c);
+	ovio_disconnect(watch);
+	free(col);
+	free(data);
+}
+END_TEST
+
+/*
+ * The connection drops 20 times while a write waits at the gate, and nng
+ * resends it on each new one: the service parks at most a few copies (the
+ * oldest, on connections long gone, are released unanswered), and the copy
+ * on the live connection gets the first run's answer.
+ */
+START_TEST(many_reconnects_park_bounded_copies)
+{
+	ovio_client *c, *watch;
+	tu_collector *col = malloc(sizeof(*col));
+	char         path[600];
+	uint64_t     h, before, dups = 0;
+	int          count, i;
+	const ovio_result *r;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	tu_coll_init(col);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 65536, 4);
+	watch = tu_connect(&d);
+	c     = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 100), 0);
+	ck_assert_int_eq(ovio_open(c, "gate/gatefile",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
+	    0);
+	before = submitted(watch);
+	gate_set(true);
+	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
+		.data = "reconnects", .length = 10 };
+	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
+	gate_wait_for(1);
+	for (i = 0; i < 20; i++) {
+		ovio__client_drop_connection(c);
+		dups++;
+		ck_assert(tu_wait_status(watch, (int) tu_ms(5000), dup_at_least,
+		    &dups));
+	}
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
+	usleep(100000);
+	r = tu_coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK); /* the first run's answer */
+	ck_assert_uint_eq(r->bytes, 10);
+	ck_assert_uint_eq(submitted(watch), before + 1); /* ran once */
+	ovio_disconnect(c);
+	ovio_disconnect(watch);
+	free(col);
+}
+END_TEST
+
 START_TEST(reconnect_mid_operation_runs_once)
 {
 	ovio_client *c, *watch;
@@ -1222,6 +1343,8 @@ race_suite(void)
 	RCASE(stuck_read_blocks_nobody_else, 60);
 	RCASE(resent_slow_requests_run_once, 60);
 	RCASE(reconnect_mid_operation_runs_once, 60);
+	RCASE(resent_large_write_keeps_no_copies, 60);
+	RCASE(many_reconnects_park_bounded_copies, 90);
 	RCASE(same_request_id_different_request_is_refused, 30);
 	RCASE(pending_fifo_reads_starve_nobody, 60);
 	RCASE(stuck_opens_and_stats_block_nobody_else, 60);

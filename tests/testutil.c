@@ -189,6 +189,47 @@ tu_fd_count(pid_t pid)
 	return (n);
 }
 
+long
+tu_status_kib(pid_t pid, const char *field)
+{
+	char   path[64], line[256];
+	FILE  *f;
+	long   kib = -1;
+	size_t n   = strlen(field);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	if ((f = fopen(path, "r")) == NULL) {
+		return (-1);
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld kB", &kib) == 1) {
+			break;
+		}
+	}
+	fclose(f);
+	return (kib);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TU_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TU_SANITIZED 1
+#endif
+
+bool
+tu_sanitized(void)
+{
+#ifdef TU_SANITIZED
+	return (true);
+#else
+	return (false);
+#endif
+}
+
 bool
 tu_fd_open_to(pid_t pid, const char *target)
 {

@@ -47,6 +47,19 @@ ovio_client *tu_connect(tu_daemon *d);
 int  tu_fd_count(pid_t pid);
 bool tu_fd_open_to(pid_t pid, const char *path);
 
+/*
+ * A size line of /proc/PID/status in KiB (field "VmRSS": resident now,
+ * "VmHWM": the peak of that), or -1.
+ */
+long tu_status_kib(pid_t pid, const char *field);
+
+/*
+ * Whether this build runs under a sanitizer (ASan, TSan): oviod's resident
+ * set is then dominated by shadow memory and quarantine, so memory bounds
+ * do not apply (a case says so in its output instead of passing silently).
+ */
+bool tu_sanitized(void);
+
 /* Writes len pseudo-random bytes (seeded) to path. */
 void tu_write_random(const char *path, size_t len, unsigned seed);
 
