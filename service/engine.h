@@ -83,6 +83,12 @@ struct eng_op {
 	int          cw_outcome;     /* ... and this is the answer */
 	eng_op      *pool_next;
 
+	/* The reply of a completed port op, counted against its session
+	 * until nng has taken it (op.c, server.c). */
+	bool         out_counted;
+	uint32_t     out_pipe;
+	uint64_t     out_bytes;
+
 	/* An open or stat handed to the worker pool (dispatch.c). */
 	eng_work       work;
 	Ovio__Request *work_rq;
@@ -114,6 +120,8 @@ struct eng_session {
 	unsigned     opening; /* opens that passed the handle limit, not done */
 	unsigned     ops_in_flight;
 	uint64_t     bytes_in_flight;
+	unsigned     replies_out; /* completed, reply not yet sent */
+	uint64_t     reply_bytes; /* ... and the bytes they hold */
 	eng_handle  *handles;
 	eng_op      *tags[ENG_TAG_BUCKETS];
 	eng_session *next;  /* eng.sessions */
@@ -214,6 +222,7 @@ void ovio__server_stop_listening(void);
 void ovio__server_close(void);
 void ovio__op_reply(eng_op *op);                     /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
+void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */
 void ovio__op_drop(eng_op *op); /* releases op unanswered */
 void ovio__op_pool_fini(void);
 

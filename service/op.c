@@ -98,8 +98,13 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 {
 	int rv;
 
-	if (s->ops_in_flight >= eng.limits.ops_per_session ||
-	    s->bytes_in_flight + len > eng.limits.bytes_per_session) {
+	/*
+	 * Replies not yet sent count too: a client that never reads its
+	 * replies is held to its limits instead of growing the service.
+	 */
+	if (s->ops_in_flight + s->replies_out >= eng.limits.ops_per_session ||
+	    s->bytes_in_flight + s->reply_bytes + len >
+	        eng.limits.bytes_per_session) {
 		return (OVIO_EBUSY);
 	}
 	if ((rv = ovio__tag_add(s, op)) != 0) {
@@ -196,6 +201,14 @@ ovio__op_complete(eng_op *op)
 	}
 	nng_mtx_lock(eng.mtx);
 	drained = ovio__op_unregister(op);
+	/* Its reply counts against the session until nng has taken it. */
+	op->out_counted = true;
+	op->out_pipe    = op->sess->pipe_id;
+	op->out_bytes   = po->kind == OVIO__PORT_READ && po->status == OVIO_OK
+	      ? po->len
+	      : 0;
+	op->sess->replies_out++;
+	op->sess->reply_bytes += op->out_bytes;
 	eng.ctr.completed++;
 	if (po->status == OVIO_ECANCELED) {
 		eng.ctr.canceled++;
@@ -236,7 +249,13 @@ ovio__op_complete(eng_op *op)
 			ovio__op_reply_status(op, OVIO_EPROTO, 0);
 		}
 	} else {
-		nng_msg_clear(op->msg);
+		/*
+		 * The message may still have the capacity of the data (a
+		 * write's, or a failed read's buffer): the reply goes in a
+		 * message of its own size, and the data's memory is freed now,
+		 * not when the reply is sent.
+		 */
+		ovio__op_msg_shrink(op);
 		if (ovio__wire_encode_reply(op->msg, &rp) == 0) {
 			ovio__op_reply(op);
 		} else {

@@ -61,10 +61,24 @@ op_get(void)
 	return (op);
 }
 
+/*
+ * Returns a record to the pool.  A completed operation's reply counted
+ * against its session until now (op.c): it has been handed to the
+ * transport, or dropped.
+ */
 static void
 op_put(eng_op *op)
 {
+	eng_session *s;
+
 	nng_mtx_lock(eng.mtx);
+	if (op->out_counted) {
+		if ((s = ovio__session_find(op->out_pipe)) != NULL) {
+			s->replies_out--;
+			s->reply_bytes -= op->out_bytes;
+		}
+		op->out_counted = false;
+	}
 	op->phase     = OP_IDLE;
 	op->pool_next = eng.pool;
 	eng.pool      = op;
@@ -134,6 +148,26 @@ ovio__op_reply(eng_op *op)
 	nng_ctx_send(op->ctx, op->aio);
 }
 
+/*
+ * Gives op an empty message of its own size in place of op->msg, which may
+ * still have the capacity of a request's or a read's data (a reply waiting
+ * to be sent would keep all of it).  Keeps the old one, emptied, when no
+ * new one can be had.
+ */
+void
+ovio__op_msg_shrink(eng_op *op)
+{
+	nng_msg *small;
+
+	if (nng_msg_alloc(&small, 0) == 0) {
+		nng_msg_set_pipe(small, nng_msg_get_pipe(op->msg));
+		nng_msg_free(op->msg);
+		op->msg = small;
+	} else {
+		nng_msg_clear(op->msg);
+	}
+}
+
 void
 ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 {
@@ -142,7 +176,7 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 	rp.tag      = op->tag;
 	rp.status   = (Ovio__Status) status;
 	rp.os_error = oserr;
-	nng_msg_clear(op->msg);
+	ovio__op_msg_shrink(op);
 	if (ovio__wire_encode_reply(op->msg, &rp) != 0) {
 		/* Cannot even say why: let the request go unanswered. */
 		nng_msg_free(op->msg);
