@@ -103,9 +103,12 @@ ovio__engine_start(const eng_options *o)
  * (cancelling what is in flight), wait up to drain_ms for the completions
  * to drain, then close the socket and the port.  What could not be drained
  * is logged and abandoned: its buffers stay allocated, because the kernel
- * may still write into them.
+ * may still write into them.  Returns true when everything was stopped and
+ * freed; false when something was abandoned: then the completion thread,
+ * the workers and nng still run, nothing of the engine was freed, and the
+ * caller must not call nng_fini but only exit the process.
  */
-void
+bool
 ovio__engine_stop(int drain_ms)
 {
 	eng_session *s;
@@ -138,18 +141,22 @@ ovio__engine_stop(int drain_ms)
 	nops = eng.ops_in_flight;
 	nng_mtx_unlock(eng.mtx);
 
-	ovio__server_close();
 	if (nh > 0) {
+		/* Their records never come back: no use waiting for them. */
 		ovio__log("stop: abandoned %u handle(s) with %llu operation(s) "
 		          "still in the kernel after %d ms",
 		    nh, (unsigned long long) nops, drain_ms);
-		return;
+		return (false);
+	}
+	if (!ovio__server_close()) {
+		ovio__log("stop: abandoned requests still being served");
+		return (false);
 	}
 	if (!ovio__work_stop(deadline + 2000)) {
 		ovio__log("stop: abandoned %u open / stat / close call(s) "
 		          "stuck in the file system",
 		    ovio__work_busy());
-		return;
+		return (false);
 	}
 	nng_mtx_lock(eng.mtx);
 	eng.completer_stop = true;
@@ -169,6 +176,7 @@ ovio__engine_stop(int drain_ms)
 	nng_cv_free(eng.cv);
 	nng_mtx_free(eng.mtx);
 	ovio__log("stopped cleanly");
+	return (true);
 }
 
 void

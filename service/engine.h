@@ -201,7 +201,7 @@ typedef struct eng_options {
 
 /* engine.c */
 int  ovio__engine_start(const eng_options *o);
-void ovio__engine_stop(int drain_ms);
+bool ovio__engine_stop(int drain_ms); /* false: abandoned, only exit */
 void ovio__engine_status(Ovio__ServiceStatus *st);
 
 /*
@@ -219,7 +219,7 @@ bool     ovio__work_stop(nng_time deadline);
 /* server.c */
 int  ovio__server_start(const char **urls, size_t max_request);
 void ovio__server_stop_listening(void);
-void ovio__server_close(void);
+bool ovio__server_close(void); /* false: a record never came back */
 void ovio__op_reply(eng_op *op);                     /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
 void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */

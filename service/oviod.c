@@ -22,7 +22,8 @@ static const char oviod_usage[] =
     "Serves files under a root folder to ovio clients over nng, with\n"
     "overlapped I/O on one completion port.  Runs in the foreground; SIGTERM\n"
     "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
-    "cancel, drain, close, exit 0.\n"
+    "cancel, drain, close, exit 0 (exit 1 when something had to be\n"
+    "abandoned after --drain-timeout).\n"
     "\n"
     "options:\n"
     "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
@@ -250,7 +251,15 @@ ovio__oviod_main(int argc, char **argv)
 	}
 	ovio__host_ready();
 	ovio__host_wait_stop();
-	ovio__engine_stop((int) drain);
+	if (!ovio__engine_stop((int) drain)) {
+		/*
+		 * Something is still in the kernel or a file system: its
+		 * threads and buffers stay as they are until the process
+		 * ends, and nng is not torn down under them.
+		 */
+		ovio__log("exiting with work abandoned");
+		return (1);
+	}
 	ovio__host_fini();
 	return (0);
 }

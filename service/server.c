@@ -282,8 +282,11 @@ ovio__server_stop_listening(void)
 	server_refuse = true;
 }
 
-/* Waits until every op record but `busy` is back in the pool.  Lock held. */
-static void
+/*
+ * Waits until every op record but `busy` is back in the pool.  Lock held.
+ * Returns whether they all came back by deadline.
+ */
+static bool
 server_wait_idle(unsigned busy, nng_time deadline)
 {
 	unsigned pooled;
@@ -294,9 +297,11 @@ server_wait_idle(unsigned busy, nng_time deadline)
 		for (op = eng.pool; op != NULL; op = op->pool_next) {
 			pooled++;
 		}
-		if (pooled + busy >= server_nops ||
-		    nng_cv_until(eng.cv, deadline) == NNG_ETIMEDOUT) {
-			break;
+		if (pooled + busy >= server_nops) {
+			return (true);
+		}
+		if (nng_cv_until(eng.cv, deadline) == NNG_ETIMEDOUT) {
+			return (false);
 		}
 	}
 }
@@ -307,21 +312,25 @@ server_wait_idle(unsigned busy, nng_time deadline)
  * moment (SERVER_LINGER_MS) to write them, since nng 1.5 has no linger and
  * closing a pipe drops what it has not written.  Then it waits (up to 2 s)
  * for every record to come back to the pool: after this no nng callback of
- * ours runs.
+ * ours runs.  Returns false when a record did not come back (a request
+ * still being served): the caller must then free nothing.
  */
-void
+bool
 ovio__server_close(void)
 {
+	bool all;
+
 	nng_mtx_lock(eng.mtx);
 	server_closing = true;
-	server_wait_idle(eng.recv_posted, nng_clock() + 2000);
+	(void) server_wait_idle(eng.recv_posted, nng_clock() + 2000);
 	nng_mtx_unlock(eng.mtx);
 	nng_msleep(SERVER_LINGER_MS);
 	nng_close(eng.sock);
 
 	nng_mtx_lock(eng.mtx);
-	server_wait_idle(0, nng_clock() + 2000);
+	all = server_wait_idle(0, nng_clock() + 2000);
 	nng_mtx_unlock(eng.mtx);
+	return (all);
 }
 
 void
