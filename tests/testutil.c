@@ -213,6 +213,44 @@ tu_fd_open_to(pid_t pid, const char *target)
 	return (found);
 }
 
+int
+tu_socket_count(pid_t pid)
+{
+	char           path[64], link[PATH_MAX + 64], dest[64];
+	DIR           *dir;
+	struct dirent *e;
+	int            n = 0;
+	ssize_t        len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+	if ((dir = opendir(path)) == NULL) {
+		return (-1);
+	}
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+		if ((len = readlink(link, dest, sizeof(dest) - 1)) > 0) {
+			dest[len] = '\0';
+			n += strncmp(dest, "socket:", 7) == 0;
+		}
+	}
+	closedir(dir);
+	return (n);
+}
+
+bool
+tu_wait_sockets(pid_t pid, int n, int ms)
+{
+	int64_t deadline = tu_now_ms() + ms;
+
+	while (tu_socket_count(pid) != n) {
+		if (tu_now_ms() >= deadline) {
+			return (false);
+		}
+		usleep(2000);
+	}
+	return (true);
+}
+
 void
 tu_write_random(const char *path, size_t len, unsigned seed)
 {

@@ -47,6 +47,16 @@ ovio_client *tu_connect(tu_daemon *d);
 int  tu_fd_count(pid_t pid);
 bool tu_fd_open_to(pid_t pid, const char *path);
 
+/*
+ * Number of sockets pid holds (its listeners and one per connection), and
+ * a wait until that number is n, up to ms; returns whether it was reached.
+ * oviod closes a connection's socket after the session is gone (nng reaps
+ * the pipe afterwards), so a test comparing descriptor counts first waits
+ * for the sockets of clients that went away to be closed.
+ */
+int  tu_socket_count(pid_t pid);
+bool tu_wait_sockets(pid_t pid, int n, int ms);
+
 /* Writes len pseudo-random bytes (seeded) to path. */
 void tu_write_random(const char *path, size_t len, unsigned seed);
 
