@@ -70,6 +70,13 @@ all_idle(const ovio_service_status *st, void *arg)
 	return (st->handles == 0 && st->ops_in_flight == 0);
 }
 
+/* Idle, and the caller's own session is the only one left. */
+static bool
+idle_alone(const ovio_service_status *st, void *arg)
+{
+	return (all_idle(st, arg) && st->sessions == 1);
+}
+
 /* A FIFO in the root with a writer held open by the test (never writes). */
 static int
 make_fifo(const char *name)
@@ -532,7 +539,14 @@ START_TEST(killed_client_is_cleaned_up)
 	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
 	snprintf(file, sizeof(file), "%s/held", d.root);
 	tu_write_random(file, 4096, 1);
-	/* The client holds "held" open as well: it is its second path. */
+	/*
+	 * The baseline: oviod with c connected, the start-up probe's session
+	 * gone and its socket closed (listener and c: 2 sockets).
+	 */
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 2000, idle_alone, NULL));
+	ck_assert_msg(tu_wait_sockets(d.pid, 2, 2000),
+	    "oviod holds %d sockets, not 2", tu_socket_count(d.pid));
 	fds_before = tu_fd_count(d.pid);
 
 	/* A separate program: nng cannot be used in a fork of this one. */
@@ -541,7 +555,6 @@ START_TEST(killed_client_is_cleaned_up)
 	pid          = tu_spawn(argv, &child);
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), child));
 	ck_assert_str_eq(line, "ready\n");
-	c = tu_connect(&d);
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &pending));
 	ck_assert(tu_fd_open_to(d.pid, fifo));
 	ck_assert(tu_fd_open_to(d.pid, file));
@@ -550,13 +563,19 @@ START_TEST(killed_client_is_cleaned_up)
 	waitpid(pid, NULL, 0);
 	fclose(child);
 	int64_t t0 = tu_now_ms();
-	ck_assert(tu_wait_status(c, 2000, all_idle, NULL));
+	ck_assert(tu_wait_status(c, 2000, idle_alone, NULL));
 	/* Cleaned up within 200 ms of the kill. */
 	ck_assert_int_lt(tu_now_ms() - t0, tu_ms(200));
 	ck_assert(!tu_fd_open_to(d.pid, fifo));
 	ck_assert(!tu_fd_open_to(d.pid, file));
-	/* +1: our own connection. */
-	ck_assert_int_le(tu_fd_count(d.pid), fds_before + 1);
+	/*
+	 * The dead client's socket is closed after its session is gone
+	 * (nng reaps the pipe afterwards): wait for that, then nothing else
+	 * may be left over.
+	 */
+	ck_assert_msg(tu_wait_sockets(d.pid, 2, 2000),
+	    "oviod holds %d sockets, not 2", tu_socket_count(d.pid));
+	ck_assert_int_le(tu_fd_count(d.pid), fds_before);
 
 	/* Another client can use the files at once. */
 	ck_assert_int_eq(ovio_open(c, "held", OVIO_OPEN_WRITE, 0, &h), 0);
@@ -787,22 +806,48 @@ START_TEST(cli_put_get_256_mib)
 }
 END_TEST
 
+/* The start of file path, for a failure message. */
+static const char *
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE  *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return (buf);
+}
+
 START_TEST(cli_errors_and_json)
 {
-	char out[512];
+	char         out[512], json[1024];
+	ovio_client *c;
 
 	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s get nothing %s.x 2>%s",
 	                     tu_build(), d.url, out, out),
 	    1);
 	ck_assert_int_eq(run_cli("grep -q 'ovio: nothing: ENOENT' %s", out), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s status --json | python3 -c "
-	                         "'import json,sys; j=json.load(sys.stdin); "
-	                         "assert j[\"handles\"]==0 and "
-	                         "j[\"sessions\"]>=1 and j[\"ops_in_flight\"]==0 "
-	                         "and j[\"backend\"]'",
-	                     tu_build(), d.url),
-	    0);
+	/*
+	 * The service handles a disconnect asynchronously: before the CLI
+	 * reads the status, wait (through a client of our own) until every
+	 * earlier client is gone and nothing is open or in flight.
+	 */
+	c = tu_connect(&d);
+	ck_assert(tu_wait_status(c, 2000, idle_alone, NULL));
+	ovio_disconnect(c);
+	/* Our own session may still be there: sessions >= 1. */
+	ck_assert_msg(run_cli("%s/ovio -e %s status --json >%s 2>&1 && "
+	                      "python3 -c 'import json,sys; "
+	                      "j=json.load(open(sys.argv[1])); "
+	                      "assert j[\"handles\"]==0 and "
+	                      "j[\"sessions\"]>=1 and j[\"ops_in_flight\"]==0 "
+	                      "and j[\"backend\"], j' %s",
+	                  tu_build(), d.url, out, out) == 0,
+	    "ovio status --json: %s", slurp(out, json, sizeof(json)));
 	ck_assert_int_eq(run_cli("%s/ovio -e ipc:///nonexistent/x.sock status "
 	                         "2>/dev/null",
 	                     tu_build()),
@@ -820,10 +865,14 @@ START_TEST(cli_errors_and_json)
 	ck_assert_int_eq(run_cli("%s/oviod --backend nope 2>/dev/null",
 	                     tu_build()),
 	    2);
-	/* Without io_uring the service falls back, and says why. */
+	/*
+	 * Without io_uring the service falls back, and says why.  The CLI
+	 * needs no head start: its connect retries a refused or missing
+	 * endpoint for 3 s while the service comes up.
+	 */
 	ck_assert_int_eq(run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
 	                         "--listen ipc://%s/fb.sock 2>%s/fb.log & "
-	                         "sleep 0.5; %s/ovio -e ipc://%s/fb.sock status "
+	                         "%s/ovio -e ipc://%s/fb.sock status "
 	                         "| grep -q 'backend: *threads'; r=$?; kill $!; "
 	                         "wait; exit $r",
 	                     tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
