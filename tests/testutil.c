@@ -296,6 +296,10 @@ tu_have_uring(void)
 {
 	struct io_uring ring;
 
+	/* As for oviod (port_uring.c): this lets the skips be tried anywhere. */
+	if (getenv("OVIO_DISABLE_URING") != NULL) {
+		return (false);
+	}
 	if (io_uring_queue_init(4, &ring, 0) < 0) {
 		return (false);
 	}
@@ -390,6 +394,70 @@ tu_spawn(char *const argv[], FILE **out)
 	*out = fdopen(p[0], "r");
 	ck_assert_ptr_nonnull(*out);
 	return (pid);
+}
+
+static void
+tu_skip_v(const char *name, const char *fmt, va_list ap)
+{
+	printf("SKIP: %s: ", name);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void
+tu_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tu_skip_v(tcase_name(), fmt, ap);
+	va_end(ap);
+}
+
+/* The names of the cases tu_case_skipped stood in for, by loop index. */
+#define TU_MAXSKIP 64
+static const char *tu_skip_all_why;
+static const char *tu_skip_names[TU_MAXSKIP];
+static int         tu_nskip;
+
+void
+tu_skip_all(const char *why)
+{
+	tu_skip_all_why = why;
+}
+
+static void
+tu_skip_name(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tu_skip_v(name, fmt, ap);
+	va_end(ap);
+}
+
+START_TEST(tu_skipped_case)
+{
+	tu_skip_name(tu_skip_names[_i], "%s", tu_skip_all_why);
+}
+END_TEST
+
+bool
+tu_case_skipped(TCase *tc, const char *name)
+{
+	if (tu_skip_all_why == NULL) {
+		return (false);
+	}
+	if (tu_nskip == TU_MAXSKIP) {
+		fprintf(stderr, "testutil: more than %d cases\n", TU_MAXSKIP);
+		abort(); /* a suite building error, not a test failure */
+	}
+	tu_skip_names[tu_nskip] = name;
+	/* A loop of one: _i tells the test which case it stands for. */
+	tcase_add_loop_test(tc, tu_skipped_case, tu_nskip, tu_nskip + 1);
+	tu_nskip++;
+	return (true);
 }
 
 int

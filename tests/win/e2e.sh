@@ -14,7 +14,7 @@
 #      exits 0, logging "stopped cleanly".
 # Needs build/win (make windows), build/ovio and build/tests/hold_client
 # (make).  Ends with
-# "N passed, N failed"; exits non-zero on failure.
+# "N passed, N failed, N skipped"; exits non-zero on failure.
 set -u
 . "$(dirname "$0")/lib.sh"
 

@@ -17,7 +17,7 @@
 #
 # The wineserver is restarted persistent first (wineserver -k; -w; -p) so
 # the service manager and the service outlive each wine command, and is
-# killed at the end.  Ends with "N passed, N failed".
+# killed at the end.  Ends with "N passed, N failed, N skipped".
 set -u
 . "$(dirname "$0")/lib.sh"
 
