@@ -481,16 +481,17 @@ START_TEST(close_waits_for_cancelled_reads)
 	for (i = 0; i < 7; i++) {
 		rp = raw_recv(s, seen);
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
-		    " %u:%s", (unsigned) rp->tag, ovio_errname((int) rp->status));
+		    " %u:%s", (unsigned) rp->tag,
+		    ovio_errname((int) rp->status));
 		if (rp->tag == 100) {
 			ck_assert_int_eq(rp->status, OVIO_OK);
 			close_at = i;
 			ck_assert_int_eq(reads_seen, 4);
 		} else if (rp->tag == 200) {
 			r200_at = i;
-			ck_assert_msg(refused_closing((int) rp->status) ||
-			        ((int) rp->status == OVIO_ECANCELED &&
-			            close_at < 0),
+			ck_assert_msg(refused_closing((int) rp->status)
+			                  || ((int) rp->status == OVIO_ECANCELED
+			                      && close_at < 0),
 			    "read pipelined behind the close: %s (%d); replies "
 			    "(tag:status):%s",
 			    ovio_errname((int) rp->status), (int) rp->status,
@@ -846,7 +847,8 @@ START_TEST(cli_errors_and_json)
 	                      "assert j[\"handles\"]==0 and "
 	                      "j[\"sessions\"]>=1 and j[\"ops_in_flight\"]==0 "
 	                      "and j[\"backend\"], j' %s",
-	                  tu_build(), d.url, out, out) == 0,
+	                  tu_build(), d.url, out, out)
+	                  == 0,
 	    "ovio status --json: %s", slurp(out, json, sizeof(json)));
 	ck_assert_int_eq(run_cli("%s/ovio -e ipc:///nonexistent/x.sock status "
 	                         "2>/dev/null",
@@ -870,12 +872,13 @@ START_TEST(cli_errors_and_json)
 	 * needs no head start: its connect retries a refused or missing
 	 * endpoint for 3 s while the service comes up.
 	 */
-	ck_assert_int_eq(run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
-	                         "--listen ipc://%s/fb.sock 2>%s/fb.log & "
-	                         "%s/ovio -e ipc://%s/fb.sock status "
-	                         "| grep -q 'backend: *threads'; r=$?; kill $!; "
-	                         "wait; exit $r",
-	                     tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
+	ck_assert_int_eq(
+	    run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
+	            "--listen ipc://%s/fb.sock 2>%s/fb.log & "
+	            "%s/ovio -e ipc://%s/fb.sock status "
+	            "| grep -q 'backend: *threads'; r=$?; kill $!; "
+	            "wait; exit $r",
+	        tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
 	    0);
 	ck_assert_int_eq(run_cli("grep -q 'uring unavailable (disabled by "
 	                         "OVIO_DISABLE_URING); using threads' %s/fb.log",
@@ -939,13 +942,13 @@ e2e_suite(void)
 	Suite *s = suite_create("e2e");
 	TCase *tc;
 
-#define ECASE(fn, secs)                                                        \
-	tc = tcase_create(#fn);                                                \
-	tcase_set_timeout(tc, secs);                                           \
-	if (!tu_case_skipped(tc, #fn)) {                                       \
-		tcase_add_checked_fixture(tc, start_default, stop_cleanup);    \
-		tcase_add_test(tc, fn);                                        \
-	}                                                                      \
+#define ECASE(fn, secs)                                                     \
+	tc = tcase_create(#fn);                                             \
+	tcase_set_timeout(tc, secs);                                        \
+	if (!tu_case_skipped(tc, #fn)) {                                    \
+		tcase_add_checked_fixture(tc, start_default, stop_cleanup); \
+		tcase_add_test(tc, fn);                                     \
+	}                                                                   \
 	suite_add_tcase(s, tc)
 
 	ECASE(open_write_read_stat_close, 20);

@@ -924,13 +924,13 @@ race_suite(void)
 	Suite *s = suite_create("race");
 	TCase *tc;
 
-#define RCASE(fn, secs)                                                        \
-	tc = tcase_create(#fn);                                                \
-	tcase_set_timeout(tc, secs);                                           \
-	if (!tu_case_skipped(tc, #fn)) {                                       \
-		tcase_add_checked_fixture(tc, start, stop);                    \
-		tcase_add_test(tc, fn);                                        \
-	}                                                                      \
+#define RCASE(fn, secs)                                     \
+	tc = tcase_create(#fn);                             \
+	tcase_set_timeout(tc, secs);                        \
+	if (!tu_case_skipped(tc, #fn)) {                    \
+		tcase_add_checked_fixture(tc, start, stop); \
+		tcase_add_test(tc, fn);                     \
+	}                                                   \
 	suite_add_tcase(s, tc)
 
 	RCASE(cancel_races_every_kind, 120);

@@ -296,7 +296,7 @@ tu_have_uring(void)
 {
 	struct io_uring ring;
 
-	/* As for oviod (port_uring.c): this lets the skips be tried anywhere. */
+	/* As oviod does (port_uring.c): skips can be tried anywhere. */
 	if (getenv("OVIO_DISABLE_URING") != NULL) {
 		return (false);
 	}
