@@ -35,6 +35,10 @@ else
 Q := @
 endif
 
+# nng is Debian's 1.5.2 source with ovio's patches, built by install/nng.sh
+# into build/nng and linked statically (see install/nng-patches).
+NNG_DIR := build/nng
+
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes
 ifeq ($(WERROR),1)
 WARN    += -Werror
@@ -45,9 +49,6 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
 	-Ilib -Iservice -I$(B)/gen
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-# nng is Debian's 1.5.2 source with ovio's patches, built by install/nng.sh
-# into build/nng and linked statically (see install/nng-patches).
-NNG_DIR := build/nng
 NNG_LIB := $(NNG_DIR)/lib/libnng.a
 LIBS    := $(NNG_LIB) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -136,12 +137,16 @@ deps:
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
 # and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
-# Windows build under Wine (tests/all.sh; it ends with the total).
+# Windows build under Wine (tests/all.sh; it ends with the total).  Every
+# build here has warnings as errors, as in CI: WERROR=1 goes to each
+# sub-make, and through the environment to the Windows build that
+# tests/win/run.sh makes.  (Objects already built are not rebuilt for a
+# flag change: make clean first to check a tree built without it.)
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all
-	$(Q)$(MAKE) --no-print-directory SANITIZER=thread all
-	$(Q)tests/all.sh
+	$(Q)$(MAKE) --no-print-directory WERROR=1 all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=address,undefined all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=thread all
+	$(Q)WERROR=1 tests/all.sh
 
 # The same tests under AddressSanitizer and UBSan (part of make test).
 check-san:

@@ -4,7 +4,9 @@
 #   2. the same under ASan + UBSan               (tests/run.sh build/san)
 #   3. e2e and a small stress run under TSan     (tests/tsan.sh)
 #   4. the Windows build under Wine              (tests/win/run.sh)
-# Each part prints its own "N passed, N failed"; the last line is the total.
+# Each part prints its own "N passed, N failed, N skipped"; the last line is
+# the total, "total: N passed, N failed, N skipped".  A skipped case (a
+# missing kernel or system feature, tu_skip) is never counted as passed.
 # The binaries must be built (make all, make SANITIZER=address,undefined all,
 # make SANITIZER=thread all); part 4 builds its own.  SKIP_SAN=1, SKIP_TSAN=1
 # or SKIP_WIN=1 leave a part out.
@@ -12,6 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 pass=0
 fail=0
+skip=0
 failed=()
 
 part() {
@@ -23,12 +26,15 @@ part() {
     log=$(mktemp)
     "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' \
+        "$log" | tail -1)
     rm -f "$log"
-    if [ -n "$line" ]; then
-        pass=$((pass + ${line%% passed*}))
-        local f=${line#*, }
-        fail=$((fail + ${f%% failed}))
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        pass=$((pass + BASH_REMATCH[1]))
+        fail=$((fail + BASH_REMATCH[2]))
+        skip=$((skip + BASH_REMATCH[3]))
+    else
+        line=
     fi
     if [ "$rc" -ne 0 ]; then
         failed+=("$name")
@@ -55,5 +61,5 @@ fi
 
 echo
 [ ${#failed[@]} -gt 0 ] && echo "failed parts: ${failed[*]}"
-echo "total: $pass passed, $fail failed"
+echo "total: $pass passed, $fail failed, $skip skipped"
 [ ${#failed[@]} -eq 0 ] && [ "$fail" -eq 0 ]

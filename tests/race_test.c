@@ -111,9 +111,8 @@ gate_mount(void)
 
 	if (access("/dev/fuse", R_OK | W_OK) != 0 || geteuid() != 0 ||
 	    system("/usr/bin/python3 -c 'import fusepy' 2>/dev/null") != 0) {
-		fprintf(stderr, "SKIP %s: FUSE (/dev/fuse, root, python3-fusepy) "
-		                "is unavailable here\n",
-		    tcase_name());
+		tu_skip("FUSE (/dev/fuse, root, python3-fusepy) is "
+		        "unavailable here");
 		return (false);
 	}
 	snprintf(gate_mnt, sizeof(gate_mnt), "%s/gate", d.root);
@@ -622,10 +621,11 @@ START_TEST(tiny_completion_queue_loses_nothing)
 	int          i;
 
 	if (backend() != NULL && strcmp(backend(), "uring") != 0) {
-		return; /* an io_uring property */
+		tu_skip("an io_uring property, backend is %s", backend());
+		return;
 	}
 	if (!tu_have_uring()) {
-		fprintf(stderr, "SKIP %s: io_uring unavailable\n", tcase_name());
+		tu_skip("io_uring is unavailable here");
 		return;
 	}
 	tu_daemon_cleanup(&d);
@@ -881,9 +881,7 @@ START_TEST(resent_large_write_keeps_no_copies)
 	ck_assert_uint_eq(submitted(watch), before + 1); /* ran once */
 	ck_assert_int_gt(rss, 0);
 	if (tu_sanitized()) {
-		fprintf(stderr, "SKIP %s: the 64 MiB bound is not checked in a "
-		                "sanitizer build\n",
-		    tcase_name());
+		tu_skip("the 64 MiB bound is not checked in a sanitizer build");
 	} else {
 		ck_assert_int_lt(rss, 64L * 1024);
 	}
@@ -1401,11 +1399,13 @@ race_suite(void)
 	Suite *s = suite_create("race");
 	TCase *tc;
 
-#define RCASE(fn, secs)                                                        \
-	tc = tcase_create(#fn);                                                \
-	tcase_add_checked_fixture(tc, start, stop);                            \
-	tcase_set_timeout(tc, secs);                                           \
-	tcase_add_test(tc, fn);                                                \
+#define RCASE(fn, secs)                                     \
+	tc = tcase_create(#fn);                             \
+	tcase_set_timeout(tc, secs);                        \
+	if (!tu_case_skipped(tc, #fn)) {                    \
+		tcase_add_checked_fixture(tc, start, stop); \
+		tcase_add_test(tc, fn);                     \
+	}                                                   \
 	suite_add_tcase(s, tc)
 
 	RCASE(cancel_races_every_kind, 120);
@@ -1434,8 +1434,7 @@ main(void)
 	const char *b = backend();
 
 	if (b != NULL && strcmp(b, "uring") == 0 && !tu_have_uring()) {
-		printf("SKIP race on uring: io_uring is unavailable here\n");
-		return (0);
+		tu_skip_all("backend uring: io_uring is unavailable here");
 	}
 	return (tu_run(race_suite()));
 }

@@ -1,7 +1,12 @@
 #!/bin/bash
 # run.sh BUILD - runs every check suite against the binaries in BUILD and
-# ends with one line "N passed, N failed" (checks, over all suites).
-# One suite alone: tests/run.sh build unit; one case: CK_RUN_CASE=name.
+# ends with one line "N passed, N failed, N skipped" (checks, over all
+# suites).  One suite alone: tests/run.sh build unit; one case:
+# CK_RUN_CASE=name.
+#
+# check has no skip: a case that cannot run here (tu_skip in
+# tests/testutil.h) prints "SKIP: <case>: <why>" and check counts it as
+# passed.  Each such line is taken off the passed and counted as skipped.
 set -u
 B=${1:-build}
 ONLY=${2:-}
@@ -9,6 +14,7 @@ export OVIO_BUILD=$B
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 pass=0
 fail=0
+skip=0
 failed_suites=()
 
 suite() {
@@ -20,17 +26,28 @@ suite() {
     out=$(env "$@" 2>&1)
     rc=$?
     echo "$out"
-    local line checks failures errors
+    local line checks failures errors skips p=0 f=0
+    skips=$(echo "$out" | grep -c '^SKIP: ')
     line=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -1)
     if [ -n "$line" ]; then
         checks=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
         failures=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
         errors=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-        pass=$((pass + checks - failures - errors))
-        fail=$((fail + failures + errors))
+        p=$((checks - failures - errors - skips))
+        f=$((failures + errors))
     elif [ $rc -ne 0 ]; then
-        fail=$((fail + 1))
+        f=1
     fi
+    if [ $p -lt 0 ]; then
+        # More SKIP lines than passed checks: a skipped case went on and
+        # failed.  Count the excess as failures, never as passes.
+        f=$((f - p))
+        p=0
+    fi
+    echo "-- $name: $p passed, $f failed, $skips skipped"
+    pass=$((pass + p))
+    fail=$((fail + f))
+    skip=$((skip + skips))
     if [ $rc -ne 0 ]; then
         failed_suites+=("$name")
     fi
@@ -49,5 +66,5 @@ echo
 if [ ${#failed_suites[@]} -gt 0 ]; then
     echo "failed suites: ${failed_suites[*]}"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]

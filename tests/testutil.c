@@ -254,6 +254,44 @@ tu_fd_open_to(pid_t pid, const char *target)
 	return (found);
 }
 
+int
+tu_socket_count(pid_t pid)
+{
+	char           path[64], link[PATH_MAX + 64], dest[64];
+	DIR           *dir;
+	struct dirent *e;
+	int            n = 0;
+	ssize_t        len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+	if ((dir = opendir(path)) == NULL) {
+		return (-1);
+	}
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+		if ((len = readlink(link, dest, sizeof(dest) - 1)) > 0) {
+			dest[len] = '\0';
+			n += strncmp(dest, "socket:", 7) == 0;
+		}
+	}
+	closedir(dir);
+	return (n);
+}
+
+bool
+tu_wait_sockets(pid_t pid, int n, int ms)
+{
+	int64_t deadline = tu_now_ms() + ms;
+
+	while (tu_socket_count(pid) != n) {
+		if (tu_now_ms() >= deadline) {
+			return (false);
+		}
+		usleep(2000);
+	}
+	return (true);
+}
+
 void
 tu_write_random(const char *path, size_t len, unsigned seed)
 {
@@ -299,6 +337,10 @@ tu_have_uring(void)
 {
 	struct io_uring ring;
 
+	/* As oviod does (port_uring.c): skips can be tried anywhere. */
+	if (getenv("OVIO_DISABLE_URING") != NULL) {
+		return (false);
+	}
 	if (io_uring_queue_init(4, &ring, 0) < 0) {
 		return (false);
 	}
@@ -393,6 +435,70 @@ tu_spawn(char *const argv[], FILE **out)
 	*out = fdopen(p[0], "r");
 	ck_assert_ptr_nonnull(*out);
 	return (pid);
+}
+
+static void
+tu_skip_v(const char *name, const char *fmt, va_list ap)
+{
+	printf("SKIP: %s: ", name);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void
+tu_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tu_skip_v(tcase_name(), fmt, ap);
+	va_end(ap);
+}
+
+/* The names of the cases tu_case_skipped stood in for, by loop index. */
+#define TU_MAXSKIP 64
+static const char *tu_skip_all_why;
+static const char *tu_skip_names[TU_MAXSKIP];
+static int         tu_nskip;
+
+void
+tu_skip_all(const char *why)
+{
+	tu_skip_all_why = why;
+}
+
+static void
+tu_skip_name(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tu_skip_v(name, fmt, ap);
+	va_end(ap);
+}
+
+START_TEST(tu_skipped_case)
+{
+	tu_skip_name(tu_skip_names[_i], "%s", tu_skip_all_why);
+}
+END_TEST
+
+bool
+tu_case_skipped(TCase *tc, const char *name)
+{
+	if (tu_skip_all_why == NULL) {
+		return (false);
+	}
+	if (tu_nskip == TU_MAXSKIP) {
+		fprintf(stderr, "testutil: more than %d cases\n", TU_MAXSKIP);
+		abort(); /* a suite building error, not a test failure */
+	}
+	tu_skip_names[tu_nskip] = name;
+	/* A loop of one: _i tells the test which case it stands for. */
+	tcase_add_loop_test(tc, tu_skipped_case, tu_nskip, tu_nskip + 1);
+	tu_nskip++;
+	return (true);
 }
 
 int

@@ -60,6 +60,16 @@ long tu_status_kib(pid_t pid, const char *field);
  */
 bool tu_sanitized(void);
 
+/*
+ * Number of sockets pid holds (its listeners and one per connection), and
+ * a wait until that number is n, up to ms; returns whether it was reached.
+ * oviod closes a connection's socket after the session is gone (nng reaps
+ * the pipe afterwards), so a test comparing descriptor counts first waits
+ * for the sockets of clients that went away to be closed.
+ */
+int  tu_socket_count(pid_t pid);
+bool tu_wait_sockets(pid_t pid, int n, int ms);
+
 /* Writes len pseudo-random bytes (seeded) to path. */
 void tu_write_random(const char *path, size_t len, unsigned seed);
 
@@ -77,7 +87,10 @@ int64_t tu_ms(int64_t ms);
 /* Milliseconds on a monotonic clock. */
 int64_t tu_now_ms(void);
 
-/* Is io_uring usable here?  (Backend tests skip it with a message if not.) */
+/*
+ * Is io_uring usable here?  (Cases needing it skip if not.)  False when
+ * OVIO_DISABLE_URING is set, as oviod then refuses the uring backend too.
+ */
 bool tu_have_uring(void);
 
 /*
@@ -107,6 +120,27 @@ void tu_coll_cb(void *arg, const ovio_result *r);
 int tu_coll_wait(tu_collector *c, int n, int ms);
 /* The completion of tag (the last one) and how many there were. */
 const ovio_result *tu_coll_find(tu_collector *c, uint64_t tag, int *count);
+
+/*
+ * Skips the running case: prints "SKIP: <case>: <why>" on stdout, a line
+ * the runners (tests/run.sh, tests/tsan.sh) count and take off the passed
+ * checks, since check itself has no skip and counts the case as passed.
+ * The caller returns from the case right after.  A missing kernel or
+ * system feature is a skip, never a failure and never a pass.
+ */
+void tu_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Skips every case of the suite about to be built: each case added with
+ * tu_case_skipped (instead of its fixture and test) then only prints its
+ * SKIP line.  For suites that cannot run here at all (a backend missing).
+ */
+void tu_skip_all(const char *why);
+/*
+ * If tu_skip_all was called, adds to tc (the case called name) a test that
+ * prints its SKIP line, and returns true; else returns false.
+ */
+bool tu_case_skipped(TCase *tc, const char *name);
 
 /* Runs a suite; CK_RUN_SUITE / CK_RUN_CASE pick one, as check does. */
 int tu_run(Suite *s);

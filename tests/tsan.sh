@@ -2,7 +2,8 @@
 # tsan.sh [BUILD] - the ThreadSanitizer part of make test: the e2e suite and
 # a small stress run (STRESS_OPS=5000, STRESS_CLIENTS=16 unless set) on both
 # backends, against BUILD (default build/san-thread, made by
-# `make SANITIZER=thread all`).  Ends with one line "N passed, N failed".
+# `make SANITIZER=thread all`).  Ends with one line "N passed, N failed,
+# N skipped" (tests/run.sh's counts, plus one failure per TSan report).
 #
 # Both the test programs (libovio) and every oviod they start are TSan
 # builds.  oviod's stderr goes to a log file in a temporary folder that the
@@ -25,11 +26,12 @@ export STRESS_CLIENTS=${STRESS_CLIENTS:-16}
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:exitcode=66:log_path=$LOGS/tsan:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 pass=0
 fail=0
+skip=0
 failed=()
 
 if [ ! -x "$B/oviod" ]; then
     echo "tsan.sh: $B/oviod is missing (make SANITIZER=thread all)"
-    echo "0 passed, 1 failed"
+    echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 echo "TSAN_OPTIONS=$TSAN_OPTIONS"
@@ -41,12 +43,13 @@ for s in $SUITES; do
     log=$(mktemp)
     tests/run.sh "$B" "$s" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' \
+        "$log" | tail -1)
     rm -f "$log"
-    if [ -n "$line" ]; then
-        pass=$((pass + ${line%% passed*}))
-        f=${line#*, }
-        fail=$((fail + ${f%% failed}))
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        pass=$((pass + BASH_REMATCH[1]))
+        fail=$((fail + BASH_REMATCH[2]))
+        skip=$((skip + BASH_REMATCH[3]))
     else
         fail=$((fail + 1))
     fi
@@ -74,5 +77,5 @@ echo
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed suites: ${failed[*]}"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ ${#failed[@]} -eq 0 ]

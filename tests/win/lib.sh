@@ -14,6 +14,7 @@ NATIVE_OVIO=${NATIVE_OVIO:-$TOP/build/ovio}
 
 pass=0
 fail=0
+skipped=0
 
 ok() {
     pass=$((pass + 1))
@@ -23,6 +24,14 @@ ok() {
 not_ok() {
     fail=$((fail + 1))
     echo "FAIL $*"
+}
+
+# skip NAME WHY : a check that cannot run here; counted as skipped, never
+# as passed.  The line format is the one tests/win/run.sh (and the check
+# suites' tu_skip) use: "SKIP: NAME: WHY".
+skip() {
+    skipped=$((skipped + 1))
+    echo "SKIP: $1: $2"
 }
 
 # check NAME CMD... : one check, passing when CMD succeeds.
@@ -78,6 +87,6 @@ wait_for() {
 
 # summary : the last line, and the exit status.
 summary() {
-    echo "$pass passed, $fail failed"
+    echo "$pass passed, $fail failed, $skipped skipped"
     [ "$fail" -eq 0 ]
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # run.sh - builds the Windows binaries (make windows) and the native client
 # (make build/ovio), then runs every Wine test and ends with one line
-# "N passed, N failed" (checks over all suites); exits non-zero on failure.
+# "N passed, N failed, N skipped" (checks over all suites); exits non-zero
+# on failure.  A "SKIP: " line in a check program's output (check has no
+# skip, and counts the case as passed) is taken off the passed.
 #
 #   tests/win/run.sh            build and run everything
 #   tests/win/run.sh backend    one suite: smoke, backend, e2e or scm
@@ -15,6 +17,7 @@ set -u
 ONLY=${1:-}
 total_pass=0
 total_fail=0
+total_skip=0
 failed_suites=()
 
 if [ -z "${NO_BUILD:-}" ]; then
@@ -24,35 +27,42 @@ fi
 wine_init || exit 1
 
 # suite NAME CMD... : runs one suite and adds up its counts, from
-# check's "N%: Checks: C, Failures: F, Errors: E" or a script's
-# "N passed, N failed" line.
+# check's "N%: Checks: C, Failures: F, Errors: E" less its "SKIP: " lines,
+# or a script's "N passed, N failed, N skipped" line.
 suite() {
     local name=$1
     shift
     [ -n "$ONLY" ] && [ "$ONLY" != "$name" ] && return 0
     echo "== $name"
-    local out rc line p f
+    local out rc line p f s
     out=$("$@" 2>&1)
     rc=$?
     echo "$out"
+    s=0
     if line=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -1) &&
         [ -n "$line" ]; then
         p=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
         f=$(($(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/') +
             $(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')))
-        p=$((p - f))
-    elif line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' |
+        s=$(echo "$out" | grep -c '^SKIP: ')
+        p=$((p - f - s))
+        if [ "$p" -lt 0 ]; then # a skipped case went on and failed
+            f=$((f - p))
+            p=0
+        fi
+    elif line=$(echo "$out" |
+        grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' |
         tail -1) && [ -n "$line" ]; then
-        p=${line%% passed*}
-        f=${line#*, }
-        f=${f%% failed}
+        read -r p _ f _ s _ <<<"${line//,/}"
     else
         p=0
         f=1
     fi
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed or timed out
+    echo "-- $name: $p passed, $f failed, $s skipped"
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
+    total_skip=$((total_skip + s))
     [ $rc -ne 0 ] && failed_suites+=("$name (exit $rc)")
 }
 
@@ -76,5 +86,5 @@ echo
 if [ ${#failed_suites[@]} -gt 0 ]; then
     echo "failed suites: ${failed_suites[*]}"
 fi
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ $total_fail -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]

@@ -17,7 +17,7 @@
 #
 # The wineserver is restarted persistent first (wineserver -k; -w; -p) so
 # the service manager and the service outlive each wine command, and is
-# killed at the end.  Ends with "N passed, N failed".
+# killed at the end.  Ends with "N passed, N failed, N skipped".
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -159,6 +159,14 @@ for cycle in 1 2; do
         timeout 120 "$HOLD" "$EP" reads 4 fifo >"$T/hold.out" 2>&1 &
         HPID=$!
         wait_for "$T/hold.out" ready 30
+        # A request sent is not yet received: wait until the service has
+        # the 4 reads in flight, then a second more (they stay pending).
+        for ((i = 0; i < 300; i++)); do
+            timeout 30 "$NATIVE_OVIO" -e "$EP" --json status \
+                >"$T/pending.json" 2>&1
+            grep -q '"ops_in_flight": 4,' "$T/pending.json" && break
+            sleep 0.1
+        done
         sleep 1
         timeout 30 "$NATIVE_OVIO" -e "$EP" --json status >"$T/pending.json" 2>&1
         check "[$cycle] 4 reads pending on the FIFO before the stop" \
