@@ -6,8 +6,11 @@
 Mirrors BACKING at MOUNT.  While the file CONTROL/closed exists, every read,
 write, truncate, fsync and create of a file whose name starts with "gate"
 waits (in the file system, so the kernel request stays pending) until the
-file is removed.  CONTROL/waiting always holds how many operations are
-waiting at the gate, so a test knows when its I/O is really pending.
+file is removed; so does every lookup and getattr (stat) of a file whose
+name starts with "gatestat" (only those: every other gate* file must stay
+reachable by path while the gate is closed).  CONTROL/waiting always holds
+how many operations are waiting at the gate, so a test knows when its I/O
+is really pending.
 
 This makes "pending" real for regular-file I/O in tests: a FIFO can only do
 that for streams.  Runs in the foreground; unmount (umount MOUNT) to stop.
@@ -64,6 +67,8 @@ class GateFS(Operations):
         return os.path.join(self.backing, path.lstrip("/"))
 
     def getattr(self, path, fh=None):
+        if os.path.basename(path).startswith("gatestat"):
+            self.gate.wait(path)
         st = os.lstat(self._p(path))
         return {k: getattr(st, k) for k in (
             "st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime",
