@@ -3,7 +3,8 @@
  *
  * One req0 socket per client, one nng context per request in flight (a
  * context carries one request and its reply), pooled with its aio.  REQ's
- * automatic resend is off unless ovio_set_resend turns it on: a resent write or open is not idempotent, and
+ * automatic resend is off unless ovio_set_resend turns it on: a resent
+ * write or open is not idempotent without the service's reply cache, and
  * with resend off nng fails a request whose connection dropped instead of
  * sending it again on the next one.  Handles belong to the connection that
  * opened them, so once the connection is gone the client is closed: queued

@@ -198,8 +198,9 @@ void ovio_disconnect(ovio_client *c);
  * never called.  The completion's status is the service's answer, or
  * OVIO_ECLOSED when that answer was lost with the connection (see "Lost,
  * not cancelled" above), or OVIO_ENOMEM, OVIO_EPROTO (a reply that does
- * not parse or is not this request's).  Tags are the caller's: unique among its requests in flight;
- * tags with the top bit set are reserved for the blocking calls below.
+ * not parse or is not this request's).  Tags are the caller's: unique
+ * among its requests in flight; tags with the top bit set are reserved for
+ * the blocking calls below.
  */
 int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
 
@@ -208,9 +209,10 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * returns 0 or its status; when the status came from the OS,
  * ovio_last_os_error() gives the OS's own code.  Besides the statuses
  * listed, any of them may return the transport's: OVIO_ECLOSED (the
- * connection is gone, or went while the call waited), OVIO_ENOMEM, OVIO_EPROTO (a reply that does not
- * parse), OVIO_ESHUTDOWN (the service is stopping), OVIO_EBUSY (a per-client
- * limit of the service: handles, operations or bytes in flight).
+ * connection is gone, or went while the call waited), OVIO_ENOMEM,
+ * OVIO_EPROTO (a reply that does not parse), OVIO_ESHUTDOWN (the service is
+ * stopping), OVIO_EBUSY (a per-client limit of the service: handles,
+ * operations or bytes in flight).
  *
  * ovio_open      path relative to the service's root; flags OVIO_OPEN_*;
  *                mode's bits outside 0777 (setuid, setgid, sticky) are
