@@ -3,11 +3,14 @@
  *
  * One req0 socket per client, one nng context per request in flight (a
  * context carries one request and its reply), pooled with its aio.  REQ's
- * automatic resend is off: a resent write or open is not idempotent, and
+ * automatic resend is off unless ovio_set_resend turns it on: a resent
+ * write or open is not idempotent without the service's reply cache, and
  * with resend off nng fails a request whose connection dropped instead of
  * sending it again on the next one.  Handles belong to the connection that
  * opened them, so once the connection is gone the client is closed: queued
- * and new requests fail with OVIO_ECLOSED.
+ * and new requests fail with OVIO_ECLOSED.  A request whose reply is lost
+ * completes OVIO_ECLOSED whatever nng said (cop_lost); OVIO_ECANCELED only
+ * ever comes from the service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,22 @@
 #include "wire.h"
 
 static void cop_aio_cb(void *arg);
+
+/*
+ * The status of a request whose reply can no longer come.  nng fails its
+ * send or receive when the connection it went out on is gone (ECONNRESET,
+ * ECONNSHUT), when ovio_disconnect closes the socket (ECLOSED), or when
+ * client_pipe_cb aborts it because the connection dropped (ECLOSED); the
+ * library cancels a request's aio for no other reason.  So every transport
+ * failure but out-of-memory is OVIO_ECLOSED: the reply was lost with the
+ * connection, and the request may or may not have run.  OVIO_ECANCELED is
+ * never made up here; it is only ever the service's answer.
+ */
+static int
+cop_lost(int nng_rv)
+{
+	return (nng_rv == NNG_ENOMEM ? OVIO_ENOMEM : OVIO_ECLOSED);
+}
 
 static cop *
 cop_get(ovio_client *c)
@@ -120,7 +139,7 @@ cop_aio_cb(void *arg)
 		if (rv != 0) {
 			nng_msg_free(nng_aio_get_msg(op->aio));
 			nng_aio_set_msg(op->aio, NULL);
-			cop_finish(op, ovio__err_from_nng(rv), NULL);
+			cop_finish(op, cop_lost(rv), NULL);
 			return;
 		}
 		op->sent = true;
@@ -128,7 +147,7 @@ cop_aio_cb(void *arg)
 		return;
 	}
 	if (rv != 0) {
-		cop_finish(op, ovio__err_from_nng(rv), NULL);
+		cop_finish(op, cop_lost(rv), NULL);
 		return;
 	}
 	{
@@ -321,9 +340,11 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		return;
 	}
 	/*
-	 * Cancel outside the lock (a cancelled aio's callback takes it).
-	 * Records are never freed while the client lives and no new request
-	 * starts once closed is set, so the pointers stay good.
+	 * Abort outside the lock (an aborted aio's callback takes it), with
+	 * NNG_ECLOSED: the request was lost with its connection, it was not
+	 * cancelled (a request nng had not sent yet would otherwise complete
+	 * ECANCELED).  Records are never freed while the client lives and no
+	 * new request starts once closed is set, so the pointers stay good.
 	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
@@ -333,7 +354,7 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	}
 	nng_mtx_unlock(c->mtx);
 	for (i = 0; i < n; i++) {
-		nng_aio_cancel(aios[i]);
+		nng_aio_abort(aios[i], NNG_ECLOSED);
 	}
 	free(aios);
 }

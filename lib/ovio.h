@@ -15,6 +15,16 @@
  *
  * All functions return 0 or a status from ovio_err.h (never -1 / errno).
  * A client handle may be used from several threads at once.
+ *
+ * Lost, not cancelled.  A request whose reply can no longer come completes
+ * with OVIO_ECLOSED: its connection went away (the service stopped or was
+ * killed, the connection was cut) with resend off, or ovio_disconnect was
+ * called while it was in flight.  It may or may not have run on the
+ * service.  OVIO_ECANCELED is only ever the service's answer: the operation
+ * was cancelled there (ovio_cancel, ovio_cancel_handle, ovio_cancel_session,
+ * or a close of its handle, including the close of every handle of a
+ * connection that ended, which a copy resent on the next connection may be
+ * told).  The library never turns a lost request into OVIO_ECANCELED.
  */
 #ifndef OVIO_H
 #define OVIO_H
@@ -165,16 +175,19 @@ int ovio_connect(ovio_client **cp, const char *url, int timeout_ms);
  * (0, the default: never).  Safe because every request carries the client's
  * random identity and a request id, and the service runs each write, open,
  * flush, set-size and close at most once, answering copies with the first
- * reply.  With resend on, a lost connection does not fail requests in
- * flight; note that handles still die with the connection that opened them.
- * Call it before submitting.  Returns 0 or OVIO_EINVAL.
+ * reply.  A copy of a read or stat that arrives while the first copy still
+ * runs gets that copy's reply (the data, not OVIO_ETAGINUSE); one arriving
+ * after it simply runs again.  With resend on, a lost connection does not
+ * fail requests in flight (ovio_disconnect still completes them
+ * OVIO_ECLOSED); note that handles still die with the connection that
+ * opened them.  Call it before submitting.  Returns 0 or OVIO_EINVAL.
  */
 int ovio_set_resend(ovio_client *c, int ms);
 
 /*
- * ovio_disconnect closes the connection.  Requests still in flight complete
- * with OVIO_ECLOSED before it returns; the service cancels and closes every
- * handle the connection had open.
+ * ovio_disconnect closes the connection.  Requests still in flight, sent or
+ * not, complete with OVIO_ECLOSED (never OVIO_ECANCELED) before it returns;
+ * the service cancels and closes every handle the connection had open.
  */
 void ovio_disconnect(ovio_client *c);
 
@@ -182,8 +195,12 @@ void ovio_disconnect(ovio_client *c);
  * ovio_submit sends one request.  Returns 0, after which cb is called exactly
  * once with the request's completion (from a library thread, no lock held);
  * or an error (OVIO_EINVAL, OVIO_ENOMEM, OVIO_ECLOSED), after which cb is
- * never called.  Tags are the caller's: unique among its requests in flight;
- * tags with the top bit set are reserved for the blocking calls below.
+ * never called.  The completion's status is the service's answer, or
+ * OVIO_ECLOSED when that answer was lost with the connection (see "Lost,
+ * not cancelled" above), or OVIO_ENOMEM, OVIO_EPROTO (a reply that does
+ * not parse or is not this request's).  Tags are the caller's: unique
+ * among its requests in flight; tags with the top bit set are reserved for
+ * the blocking calls below.
  */
 int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
 
@@ -192,9 +209,10 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * returns 0 or its status; when the status came from the OS,
  * ovio_last_os_error() gives the OS's own code.  Besides the statuses
  * listed, any of them may return the transport's: OVIO_ECLOSED (the
- * connection is gone), OVIO_ENOMEM, OVIO_EPROTO (a reply that does not
- * parse), OVIO_ESHUTDOWN (the service is stopping), OVIO_EBUSY (a per-client
- * limit of the service: handles, operations or bytes in flight).
+ * connection is gone, or went while the call waited), OVIO_ENOMEM,
+ * OVIO_EPROTO (a reply that does not parse), OVIO_ESHUTDOWN (the service is
+ * stopping), OVIO_EBUSY (a per-client limit of the service: handles,
+ * operations or bytes in flight).
  *
  * ovio_open      path relative to the service's root; flags OVIO_OPEN_*;
  *                mode's bits outside 0777 (setuid, setgid, sticky) are

@@ -280,7 +280,13 @@ unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
 unsigned ovio__close_session(eng_session *s, eng_handle **drained); /* lock held */
 void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
 
-/* reply_cache.c: at-most-once execution (each takes eng.mtx) */
+/*
+ * reply_cache.c: at-most-once execution (each takes eng.mtx).
+ * ovio__rc_applies says whether rq goes through the cache: an open, write,
+ * flush, set-size or close with both ids set (its reply is kept), or a read
+ * or stat with both ids set (park-only: a copy arriving while it runs waits
+ * for its reply; nothing is kept).
+ */
 bool ovio__rc_applies(const Ovio__Request *rq);
 bool ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen);
 void ovio__rc_finish(eng_op *op); /* op->msg holds its reply */

@@ -8,8 +8,12 @@
  * kept reply, or waits for it if the first copy is still running.  The same
  * ids with a different request are refused with OVIO_EREQID.
  *
- * Reads, stats, cancels and status requests are idempotent and bypass the
- * cache, so a kept reply is a header without payload.  A reply saying the
+ * Reads and stats are idempotent: their entries are park-only.  A copy that
+ * arrives while the first copy runs waits for its reply (rather than
+ * running beside it, which for a read would collide with its own tag,
+ * ETAGINUSE); nothing is kept once that reply is sent, so a later copy
+ * simply runs again.  Cancels and status requests bypass the cache, so a
+ * kept reply is a header without payload.  A reply saying the
  * request never ran (ECLOSED, ESHUTDOWN before it took effect) is not kept,
  * so a retry runs it.  All functions take eng.mtx themselves.
  *
@@ -53,6 +57,7 @@ struct rc_entry {
 	size_t    reply_len;
 	eng_op   *waiters; /* copies parked for the reply (via rc_next) */
 	unsigned  nwaiters;
+	bool      park_only; /* read, stat: answer the waiters, keep nothing */
 	rc_entry *hnext;
 	rc_entry *older, *newer; /* finished entries, oldest first */
 };
@@ -107,6 +112,8 @@ ovio__rc_applies(const Ovio__Request *rq)
 	case OVIO__OP__OP_FLUSH:
 	case OVIO__OP__OP_SETSIZE:
 	case OVIO__OP__OP_CLOSE:
+	case OVIO__OP__OP_READ: /* park-only */
+	case OVIO__OP__OP_STAT: /* park-only */
 		return (true);
 	default:
 		return (false);
@@ -263,6 +270,8 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 			e->request_id  = rq->request_id;
 			e->fingerprint = fp;
 			e->pipe_id     = pipe;
+			e->park_only   = rq->op == OVIO__OP__OP_READ ||
+			    rq->op == OVIO__OP__OP_STAT;
 			e->hnext = rc_table[rc_bucket(e->client_id, e->request_id)];
 			rc_table[rc_bucket(e->client_id, e->request_id)] = e;
 			op->rc = e;
@@ -302,6 +311,61 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	return (true);
 }
 
+/* ---- Park-only entries (reads, stats) ---- */
+
+/* Sends w a copy of reply, header and payload, with w's own tag. */
+static void
+rc_answer_parked(eng_op *w, nng_msg *reply)
+{
+	Ovio__Reply *rp;
+	uint8_t     *payload;
+	size_t       plen;
+	int          rv;
+
+	if ((rv = ovio__wire_decode_reply(reply, &rp, &payload, &plen)) != 0) {
+		ovio__op_reply_status(w, rv, 0);
+		return;
+	}
+	rp->tag = w->tag;
+	nng_msg_clear(w->msg);
+	if ((rv = ovio__wire_encode_reply(w->msg, rp)) == 0 && plen > 0 &&
+	    nng_msg_append(w->msg, payload, plen) != 0) {
+		rv = OVIO_ENOMEM;
+	}
+	ovio__reply__free_unpacked(rp, NULL);
+	if (rv != 0) {
+		ovio__op_reply_status(w, rv, 0);
+		return;
+	}
+	ovio__op_reply(w);
+}
+
+/*
+ * The first copy of a read or stat is answering: the entry goes, and the
+ * copies that waited get the same reply (read data included) with their
+ * own tags.  Nothing is copied when none waited, the usual case.
+ */
+static void
+rc_finish_parked(eng_op *op, rc_entry *e)
+{
+	eng_op *w, *next;
+
+	nng_mtx_lock(eng.mtx);
+	w          = e->waiters;
+	e->waiters = NULL;
+	rc_drop(e);
+	nng_mtx_unlock(eng.mtx);
+
+	for (; w != NULL; w = next) {
+		next = w->rc_next;
+		if (op->msg != NULL) {
+			rc_answer_parked(w, op->msg);
+		} else {
+			ovio__op_reply_status(w, OVIO_ENOMEM, 0);
+		}
+	}
+}
+
 /*
  * Called with op's reply in op->msg (NULL: there is none, out of memory),
  * just before it is sent: keeps an exact copy of its bytes and answers the
@@ -322,6 +386,10 @@ ovio__rc_finish(eng_op *op)
 	bool         whole = false; /* op->msg holds a reply that decodes */
 
 	op->rc = NULL;
+	if (e->park_only) {
+		rc_finish_parked(op, e);
+		return;
+	}
 	if (op->msg != NULL &&
 	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
 		whole  = true;

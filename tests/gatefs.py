@@ -7,7 +7,10 @@ Mirrors BACKING at MOUNT.  While the file CONTROL/closed exists, every read,
 write, truncate, fsync and create of a file whose name starts with "gate"
 waits (in the file system, so the kernel request stays pending) until the
 file is removed; so does every lookup, getattr and open of a file whose name
-starts with "gatemeta" (an open or a stat stuck in the file system).  CONTROL/waiting always holds how many operations are
+starts with "gatemeta" (an open or a stat stuck in the file system), and
+every lookup and getattr (stat) of a file whose name starts with "gatestat"
+(only those: every other gate* file must stay reachable by path while the
+gate is closed).  CONTROL/waiting always holds how many operations are
 waiting at the gate, so a test knows when its I/O is really pending.
 
 This makes "pending" real for regular-file I/O in tests: a FIFO can only do
@@ -66,6 +69,7 @@ class GateFS(Operations):
 
     def getattr(self, path, fh=None):
         self.gate.wait(path, "gatemeta")
+        self.gate.wait(path, "gatestat")
         st = os.lstat(self._p(path))
         return {k: getattr(st, k) for k in (
             "st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime",

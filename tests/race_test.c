@@ -1015,6 +1015,223 @@ START_TEST(reconnect_mid_operation_runs_once)
 }
 END_TEST
 
+static uint64_t
+duplicates(ovio_client *c)
+{
+	ovio_service_status st;
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	return (st.duplicates);
+}
+
+/*
+ * A read, then a stat, held at the gate for ~300 ms while nng resends it
+ * every 30 ms: the copies wait for the first copy's reply instead of
+ * colliding with their own tag (ETAGINUSE) or running beside it, and the
+ * one completion carries the real data.
+ */
+START_TEST(resent_slow_reads_and_stats_get_the_answer)
+{
+	ovio_client *c, *watch;
+	tu_collector *col = malloc(sizeof(*col));
+	char          path[600];
+	uint8_t       want[8];
+	uint64_t      h, before, dups;
+	int64_t       t0;
+	int           count, n0;
+	const ovio_result *r;
+	FILE         *f;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	tu_coll_init(col);
+	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
+	tu_write_random(path, 65536, 4);
+	f = fopen(path, "rb");
+	ck_assert_int_eq(fseek(f, 4096, SEEK_SET), 0);
+	ck_assert_uint_eq(fread(want, 1, 8, f), 8);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/gatestat", gate_back);
+	tu_write_random(path, 12345, 5);
+	watch = tu_connect(&d);
+	c     = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 30), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h), 0);
+
+	/* The read. */
+	before = submitted(watch);
+	dups   = duplicates(watch) + 2;
+	gate_set(true);
+	t0 = tu_now_ms();
+	ovio_request rd = { .op = OVIO_OP_READ, .tag = 1, .handle = h,
+		.offset = 4096, .length = 512 };
+	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
+	gate_wait_for(1);
+	while (tu_now_ms() - t0 < 300) {
+		usleep(10000);
+	}
+	ck_assert_msg(tu_coll_wait(col, 1, 0) == 0,
+	    "the held read completed early: %s",
+	    ovio_errname(col->res[0].status));
+	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &dups));
+	ck_assert_int_eq(gate_waiting(), 1); /* the copies did not run */
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
+	usleep(100000); /* room for a second completion, which must not come */
+	r = tu_coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_msg(r->status == OVIO_OK, "resent read got %s",
+	    ovio_errname(r->status));
+	ck_assert_uint_eq(r->bytes, 512);
+	ck_assert_mem_eq(col->data, want, 8);
+	ck_assert_uint_eq(submitted(watch), before + 1); /* ran once */
+
+	/* The stat (by path: the lookup and getattr wait at the gate). */
+	n0   = col->n;
+	dups = duplicates(watch) + 2;
+	gate_set(true);
+	t0 = tu_now_ms();
+	ovio_request st = { .op = OVIO_OP_STAT, .tag = 2,
+		.path = "gate/gatestat" };
+	ck_assert_int_eq(ovio_submit(c, &st, tu_coll_cb, col), 0);
+	gate_wait_for(1);
+	while (tu_now_ms() - t0 < 300) {
+		usleep(10000);
+	}
+	ck_assert_int_eq(tu_coll_wait(col, n0 + 1, 0), n0);
+	ck_assert_msg(tu_wait_status(watch, 3000, dup_at_least, &dups),
+	    "the stat's copies were not answered by the first copy");
+	ck_assert_int_eq(gate_waiting(), 1);
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, n0 + 1, 5000), n0 + 1);
+	usleep(100000);
+	r = tu_coll_find(col, 2, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_msg(r->status == OVIO_OK, "resent stat got %s",
+	    ovio_errname(r->status));
+	ck_assert_uint_eq(r->stat.size, 12345);
+	ck_assert_int_eq(r->stat.type, OVIO_TYPE_FILE);
+
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	ovio_disconnect(watch);
+	free(col);
+}
+END_TEST
+
+/* ---- 7. a request lost with its connection is ECLOSED, not ECANCELED ---- */
+
+enum { LOST_KILL, LOST_DROP, LOST_DISCONNECT, LOST_RESEND_DISCONNECT };
+static const char *lost_names[] = { "service killed", "connection cut",
+	"disconnect", "disconnect with resend on" };
+
+/*
+ * N reads pending on a FIFO at the service, then the service is stopped
+ * (SIGSTOP) and one large write fills its socket, so that K more reads
+ * wait in nng, never sent.  Then the connection goes (how), and every one
+ * of the N + 1 + K requests completes exactly once, OVIO_ECLOSED.
+ */
+static void
+lost_round(int how)
+{
+	enum { N = 8, K = 8, BIG = 8 << 20 };
+	tu_daemon     f;
+	ovio_client  *c, *watch;
+	tu_collector *col = malloc(sizeof(*col));
+	char          path[600];
+	char         *big = calloc(1, BIG);
+	uint64_t      h, want = N;
+	int           wr, i, count, total = N + 1 + K;
+
+	ck_assert_ptr_nonnull(big);
+	tu_coll_init(col);
+	tu_daemon_start(&f, backend(), NULL);
+	snprintf(path, sizeof(path), "%s/fifo", f.root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR); /* a writer that never writes */
+	ck_assert_int_ge(wr, 0);
+
+	c     = tu_connect(&f);
+	watch = tu_connect(&f);
+	if (how == LOST_RESEND_DISCONNECT) {
+		ck_assert_int_eq(ovio_set_resend(c, 30), 0);
+	}
+	ck_assert_int_eq(ovio_open(c, "fifo", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < N; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
+			.handle = h, .length = 16 };
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
+	}
+	ck_assert(tu_wait_status(watch, 3000, at_least_ops, &want));
+	ovio_disconnect(watch);
+
+	ck_assert_int_eq(kill(f.pid, SIGSTOP), 0);
+	ovio_request wq = { .op = OVIO_OP_WRITE, .tag = 100, .handle = h,
+		.data = big, .length = BIG };
+	ck_assert_int_eq(ovio_submit(c, &wq, tu_coll_cb, col), 0);
+	usleep(50000); /* the write goes out first and fills the socket */
+	for (i = 0; i < K; i++) {
+		ovio_request rq = { .op = OVIO_OP_READ, .tag = 101 + i,
+			.handle = h, .length = 16 };
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
+	}
+	usleep(50000);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 0), 0); /* all still pending */
+
+	switch (how) {
+	case LOST_KILL:
+		tu_daemon_stop(&f, SIGKILL);
+		break;
+	case LOST_DROP:
+		ovio__client_drop_connection(c);
+		break;
+	case LOST_DISCONNECT:
+	case LOST_RESEND_DISCONNECT:
+		ovio_disconnect(c);
+		c = NULL;
+		/* Every request completed before it returned. */
+		ck_assert_int_eq(tu_coll_wait(col, total, 0), total);
+		break;
+	}
+	ck_assert_msg(tu_coll_wait(col, total, 5000) == total,
+	    "%s: %d of %d requests completed", lost_names[how], col->n,
+	    total);
+	usleep(20000); /* room for a second completion */
+	ck_assert_int_eq(tu_coll_wait(col, total + 1, 0), total);
+	for (i = 0; i < total; i++) {
+		const ovio_result *r = &col->res[i];
+		ck_assert_msg(r->status == OVIO_ECLOSED,
+		    "%s: request %llu completed %s", lost_names[how],
+		    (unsigned long long) r->tag, ovio_errname(r->status));
+		tu_coll_find(col, r->tag, &count);
+		ck_assert_int_eq(count, 1);
+	}
+	if (c != NULL) {
+		ovio_request rq = { .op = OVIO_OP_STATUS, .tag = 999 };
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col),
+		    OVIO_ECLOSED);
+		ovio_disconnect(c);
+	}
+	if (f.pid > 0) {
+		kill(f.pid, SIGCONT);
+	}
+	close(wr);
+	tu_daemon_cleanup(&f);
+	free(big);
+	free(col);
+}
+
+START_TEST(lost_requests_complete_eclosed)
+{
+	lost_round(LOST_KILL);
+	lost_round(LOST_DROP);
+	lost_round(LOST_DISCONNECT);
+	lost_round(LOST_RESEND_DISCONNECT);
+}
+END_TEST
+
 START_TEST(same_request_id_different_request_is_refused)
 {
 	ovio_client *c = tu_connect(&d);
@@ -1420,6 +1637,8 @@ race_suite(void)
 	RCASE(reconnect_mid_operation_runs_once, 60);
 	RCASE(resent_large_write_keeps_no_copies, 60);
 	RCASE(many_reconnects_park_bounded_copies, 90);
+	RCASE(resent_slow_reads_and_stats_get_the_answer, 60);
+	RCASE(lost_requests_complete_eclosed, 60);
 	RCASE(same_request_id_different_request_is_refused, 30);
 	RCASE(pending_fifo_reads_starve_nobody, 60);
 	RCASE(stuck_opens_and_stats_block_nobody_else, 60);
