@@ -13,6 +13,7 @@
 
 #include "ovio.h"
 #include "ovio.pb-c.h"
+#include "error_impl.h"
 
 typedef struct cop cop;
 
@@ -68,8 +69,6 @@ int ovio__client_send(ovio_client *c, const ovio_request *rq,
 
 void ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
     const uint8_t *payload, ovio_service_status *svc);
-
-int ovio__err_from_nng(int rv);
 
 /* Test seam: closes the current connection (nng dials again). */
 void ovio__client_drop_connection(ovio_client *c);

@@ -4,6 +4,7 @@
 #include <nng/nng.h>
 
 #include "ovio.h"
+#include "error_impl.h"
 
 const char *
 ovio_strerror(int err)

@@ -17,9 +17,7 @@
 #include <windows.h>
 
 #include "ovio.h"
-
-int ovio__err_from_win32(unsigned long e);
-int ovio__err_from_ntstatus(unsigned long st);
+#include "error_impl.h"
 
 int
 ovio__err_from_win32(unsigned long e)

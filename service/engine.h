@@ -33,6 +33,7 @@
 #include "ovio.h"
 #include "ovio.pb-c.h"
 #include "port.h"
+#include "error_impl.h"
 
 typedef struct eng_op      eng_op;
 typedef struct eng_handle  eng_handle;
@@ -327,8 +328,5 @@ void ovio__log(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-
-int ovio__err_from_errno(int e);
-int ovio__err_from_nng(int rv);
 
 #endif

@@ -12,8 +12,7 @@
 #endif
 
 #include "fs.h"
-
-int ovio__err_from_errno(int e);
+#include "error_impl.h"
 
 static int
 fs_fail(int64_t *oserr, int e)

@@ -33,8 +33,7 @@
 #include <wchar.h>
 
 #include "fs.h"
-
-int ovio__err_from_win32(unsigned long e);
+#include "error_impl.h"
 
 #define FS_PATH_MAX 32768 /* WCHARs, the NT limit */
 

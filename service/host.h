@@ -20,6 +20,13 @@ void ovio__host_setup_signals(void);
 int ovio__oviod_main(int argc, char **argv);
 
 /*
+ * The Windows host's entry point (host_windows.c): runs as a service when
+ * the SCM started the process, installs or uninstalls it, or runs
+ * ovio__oviod_main in a console.  Called by main_windows.c's main.
+ */
+int ovio__host_main(int argc, char **argv);
+
+/*
  * Called by ovio__oviod_main once the engine listens: blocks the calling
  * (main) thread until the host asks to stop (signal, SCM stop).
  */

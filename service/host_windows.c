@@ -55,7 +55,6 @@
 #define HOST_START_HINT 30000 /* ms: engine start-up */
 #define HOST_STOP_SLACK 5000  /* ms on top of the drain timeout */
 
-int ovio__host_main(int argc, char **argv);
 
 static HANDLE                host_stop_ev;
 static int                   host_service; /* started by the SCM */

@@ -1,7 +1,6 @@
 /* main_windows.c - oviod's entry point on Windows; see host_windows.c. */
-#include <windows.h>
+#include "host.h"
 
-int  ovio__host_main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {

@@ -47,9 +47,7 @@
 
 #include "ovio.h"
 #include "port_impl.h"
-
-int ovio__err_from_win32(unsigned long e);
-int ovio__err_from_ntstatus(unsigned long st);
+#include "error_impl.h"
 
 _Static_assert(sizeof(OVERLAPPED) <= sizeof(((ovio__port_op *) 0)->os),
     "ovio__port_op.os must hold an OVERLAPPED");

@@ -35,8 +35,7 @@
 
 #include "ovio.h"
 #include "port_impl.h"
-
-int ovio__err_from_errno(int e);
+#include "error_impl.h"
 
 #define TP_DEFAULT_THREADS 8
 

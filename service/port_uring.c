@@ -46,6 +46,7 @@
 
 #include "ovio.h"
 #include "port_impl.h"
+#include "error_impl.h"
 
 /*
  * ThreadSanitizer and the kernel.  An op goes from the submitting thread to
@@ -81,8 +82,6 @@ void __tsan_release(void *addr);
 #define URING_HANDOFF(p) ((void) (p))
 #define URING_REAPED(p)  ((void) (p))
 #endif
-
-int ovio__err_from_errno(int e);
 
 #define URING_DEFAULT_ENTRIES 256
 #define URING_OP_FTRUNCATE 55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
