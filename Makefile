@@ -46,7 +46,7 @@ endif
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
 	-I$(NNG_DIR)/include \
-	-Ilib -Iservice -I$(B)/gen
+	-Ilib -Iservice/engine -Iservice/port -Iservice/os -I$(B)/gen
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 NNG_LIB := $(NNG_DIR)/lib/libnng.a
@@ -57,15 +57,14 @@ GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
 LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
-ENGINE_SRC := service/engine.c service/dispatch.c service/server.c \
-	service/session.c service/handle.c service/deferred_close.c \
-	service/op.c service/timer.c service/reply_cache.c service/log.c \
-	service/oviod.c service/fs_path.c service/port.c service/validate.c \
-	service/workers.c
-SVC_SRC  := $(ENGINE_SRC) service/fs_posix.c service/port_list_linux.c \
-	service/port_uring.c service/port_threads.c
-HOST_SRC := service/host_posix.c
-MAIN_SRC := service/main_posix.c
+ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
+	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
+	oviod.c validate.c workers.c) \
+	service/port/port.c service/os/fs_path.c
+SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/port/list_linux.c \
+	service/port/uring.c service/port/threads.c
+HOST_SRC := service/os/posix/host.c
+MAIN_SRC := service/os/posix/main.c
 CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
 	client/localfile_posix.c
 
@@ -199,7 +198,7 @@ WIN_CC     ?= x86_64-w64-mingw32-gcc
 WIN_AR     ?= x86_64-w64-mingw32-ar
 WIN_B      := build/win
 WIN_DEPS   := build/win-deps
-WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice \
+WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice/engine -Iservice/port -Iservice/os \
 	-I$(WIN_B)/gen -I$(WIN_DEPS)/include -DNNG_STATIC_LIB \
 	-D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601
 # Static: no libwinpthread / libgcc DLLs at run time (see install/win-deps.sh).
@@ -211,10 +210,10 @@ WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
 	lib/blocking.c lib/number.c lib/platform_windows.c \
 	$(WIN_B)/gen/ovio.pb-c.c
-WIN_SVC_SRC  := $(ENGINE_SRC) service/fs_windows.c \
-	service/port_list_windows.c service/port_iocp.c
-WIN_HOST_SRC := service/host_windows.c
-WIN_MAIN_SRC := service/main_windows.c
+WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
+	service/port/list_windows.c service/port/iocp.c
+WIN_HOST_SRC := service/os/windows/host.c
+WIN_MAIN_SRC := service/os/windows/main.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
 	client/localfile_windows.c
 WIN_TESTS    := backend_win_test smoke
@@ -267,7 +266,7 @@ $(WIN_B)/ovio.exe: $(WIN_CLI_OBJ) $(WIN_B)/libovio.a
 	@echo "  WINLD   $@"
 	$(Q)$(WIN_CC) -o $@ $^ $(WIN_LIBS)
 
-# Test programs link the engine and host without main_windows.o.
+# Test programs link the engine and host without os/windows/main.o.
 $(WIN_B)/tests/%.exe: $(WIN_B)/obj/tests/win/%.o $(WIN_SVC_OBJ) \
 		$(WIN_HOST_OBJ) $(WIN_B)/libovio.a
 	@mkdir -p $(dir $@)

@@ -9,7 +9,7 @@
  * Two codes have a meaning that depends on the call, and their callers
  * handle them before asking here:
  *  - ERROR_HANDLE_EOF (STATUS_END_OF_FILE): a read at or past the end of a
- *    file is a success with 0 bytes, not an error (see port_iocp.c).
+ *    file is a success with 0 bytes, not an error (see port/iocp.c).
  *  - ERROR_BROKEN_PIPE (STATUS_PIPE_BROKEN): for a read, the writer has
  *    closed its end, which is end of file as for a POSIX pipe (0 bytes);
  *    for anything else it maps to OVIO_ECLOSED below.

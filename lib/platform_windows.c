@@ -11,7 +11,7 @@
  * $OVIO_ENDPOINT, else the named pipe \\.\pipe\ovio (nng maps ipc://NAME to
  * \\.\pipe\NAME).  One well-known name: the service runs as one account
  * for every user, and the pipe's security descriptor decides who may use it
- * (see host_windows.c).
+ * (see os/windows/host.c).
  */
 const char *
 ovio_default_endpoint(void)

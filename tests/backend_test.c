@@ -1,5 +1,5 @@
 /*
- * backend_test.c - the completion-port contract (service/port.h), run on
+ * backend_test.c - the completion-port contract (service/port/port.h), run on
  * every Linux backend against real files and FIFOs.  Each case loops over
  * the backends; io_uring skips with a message where the kernel or container
  * refuses it.

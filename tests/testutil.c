@@ -337,7 +337,7 @@ tu_have_uring(void)
 {
 	struct io_uring ring;
 
-	/* As oviod does (port_uring.c): skips can be tried anywhere. */
+	/* As oviod does (port/uring.c): skips can be tried anywhere. */
 	if (getenv("OVIO_DISABLE_URING") != NULL) {
 		return (false);
 	}

@@ -1,5 +1,5 @@
 /*
- * backend_win_test.c - the completion-port contract (service/port.h) on the
+ * backend_win_test.c - the completion-port contract (service/port/port.h) on the
  * IOCP backend, against real files and named pipes, run under Wine (or on
  * Windows).  Under Wine overlapped I/O on regular files always finishes
  * synchronously, so pending I/O and cancellation use a named pipe whose

@@ -5,10 +5,10 @@
  * flushes on OS handles and dequeues their completions; a backend turns
  * them into OS calls:
  *
- *   port_uring.c    Linux io_uring (liburing)
- *   port_threads.c  a pool of worker threads doing pread/pwrite, for kernels
+ *   port/uring.c    Linux io_uring (liburing)
+ *   port/threads.c  a pool of worker threads doing pread/pwrite, for kernels
  *                   or containers where io_uring is unavailable
- *   port_iocp.c     Windows I/O completion port (overlapped I/O)
+ *   port/iocp.c     Windows I/O completion port (overlapped I/O)
  *
  * The Makefile links the backends of the target OS; ovio__port_open picks one
  * at start-up.  Nothing above this header knows which one runs.
@@ -67,7 +67,7 @@ typedef struct ovio__port_op {
 	void                 *priv[4];
 	/*
 	 * OS bookkeeping the backend embeds in the op, kept opaque so this
-	 * header needs no OS header: port_iocp.c keeps the op's OVERLAPPED
+	 * header needs no OS header: port/iocp.c keeps the op's OVERLAPPED
 	 * here (checked by a static assertion) and recovers the op from a
 	 * completion packet with CONTAINING_RECORD.
 	 */

@@ -1,5 +1,5 @@
 /*
- * port_threads.c - the thread-pool completion port, for kernels or
+ * port/threads.c - the thread-pool completion port, for kernels or
  * containers without io_uring.
  *
  * Submitted ops wait on a work queue; worker threads run them with

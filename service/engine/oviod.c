@@ -1,6 +1,6 @@
 /*
  * oviod.c - the portable body of oviod: options, start, wait, stop.
- * The host (host_posix.c, host_windows.c) owns main() and calls
+ * The host (os/posix/host.c, os/windows/host.c) owns main() and calls
  * ovio__oviod_main.
  */
 #include <getopt.h>

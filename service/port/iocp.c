@@ -1,5 +1,5 @@
 /*
- * port_iocp.c - the Windows I/O completion port (overlapped I/O).
+ * port/iocp.c - the Windows I/O completion port (overlapped I/O).
  *
  * Each op embeds its OVERLAPPED (ovio__port_op.os); a completion packet
  * carries a pointer to it and the op is recovered with CONTAINING_RECORD.

@@ -1,4 +1,4 @@
-/* fs_posix.c - file-system operations on the served root, POSIX; see fs.h. */
+/* os/posix/fs.c - file-system operations on the served root, POSIX; see fs.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

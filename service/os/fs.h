@@ -1,6 +1,6 @@
 /*
  * fs.h - the service's file-system operations on the served root, behind
- * one interface per OS (fs_posix.c, fs_windows.c).
+ * one interface per OS (os/posix/fs.c, os/windows/fs.c).
  *
  * All calls are synchronous and made by the engine's dispatch; reads and
  * writes go through the port instead.  Each returns 0 or an ovio_err and, on

@@ -1,5 +1,5 @@
 /*
- * fs_windows.c - file-system operations on the served root, Windows; see
+ * os/windows/fs.c - file-system operations on the served root, Windows; see
  * fs.h.
  *
  * Request paths are UTF-8 with / or \ separators, relative to the root.

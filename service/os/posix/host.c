@@ -1,5 +1,5 @@
 /*
- * host_posix.c - oviod as a POSIX daemon.
+ * os/posix/host.c - oviod as a POSIX daemon.
  *
  * Runs in the foreground (a terminal, or systemd Type=notify); SIGTERM and
  * SIGINT ask for a graceful stop.  The signal handler only sets a flag; the

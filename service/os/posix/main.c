@@ -1,4 +1,4 @@
-/* main_posix.c - oviod's entry point on POSIX systems. */
+/* os/posix/main.c - oviod's entry point on POSIX systems. */
 #include "host.h"
 
 int

@@ -1,4 +1,4 @@
-/* main_windows.c - oviod's entry point on Windows; see host_windows.c. */
+/* os/windows/main.c - oviod's entry point on Windows; see os/windows/host.c. */
 #include "host.h"
 
 int

@@ -1,5 +1,5 @@
 /*
- * host_windows.c - oviod as a Windows service, or in a console.
+ * os/windows/host.c - oviod as a Windows service, or in a console.
  *
  *   oviod [options]              console run; Ctrl-C / Ctrl-Break / closing
  *                                the console stop it gracefully

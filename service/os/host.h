@@ -1,7 +1,7 @@
 /*
  * host.h - what oviod needs from the OS it runs on, one file per OS:
- * host_posix.c (a foreground daemon stopped by SIGTERM/SIGINT) and
- * host_windows.c (a Windows service, or a console run).
+ * os/posix/host.c (a foreground daemon stopped by SIGTERM/SIGINT) and
+ * os/windows/host.c (a Windows service, or a console run).
  */
 #ifndef OVIO_HOST_H
 #define OVIO_HOST_H
@@ -20,9 +20,9 @@ void ovio__host_setup_signals(void);
 int ovio__oviod_main(int argc, char **argv);
 
 /*
- * The Windows host's entry point (host_windows.c): runs as a service when
+ * The Windows host's entry point (os/windows/host.c): runs as a service when
  * the SCM started the process, installs or uninstalls it, or runs
- * ovio__oviod_main in a console.  Called by main_windows.c's main.
+ * ovio__oviod_main in a console.  Called by os/windows/main.c's main.
  */
 int ovio__host_main(int argc, char **argv);
 

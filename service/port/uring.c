@@ -1,5 +1,5 @@
 /*
- * port_uring.c - the io_uring completion port (liburing).
+ * port/uring.c - the io_uring completion port (liburing).
  *
  * The op pointer is the SQE's user_data and comes back in its CQE.  Every
  * I/O SQE carries IOSQE_ASYNC, so io_uring_submit never performs the read or
