@@ -357,6 +357,15 @@ tu_coll_init(tu_collector *c)
 }
 
 void
+tu_coll_reset(tu_collector *c)
+{
+	pthread_mutex_lock(&c->mtx);
+	c->n = 0;
+	memset(c->data, 0, sizeof(c->data));
+	pthread_mutex_unlock(&c->mtx);
+}
+
+void
 tu_coll_cb(void *arg, const ovio_result *r)
 {
 	tu_collector *c = arg;

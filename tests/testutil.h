@@ -115,6 +115,8 @@ typedef struct tu_collector {
 } tu_collector;
 
 void tu_coll_init(tu_collector *c);
+/* Forgets every completion collected (none may still be coming). */
+void tu_coll_reset(tu_collector *c);
 void tu_coll_cb(void *arg, const ovio_result *r);
 /* Waits until at least n completions arrived or ms pass; returns count. */
 int tu_coll_wait(tu_collector *c, int n, int ms);
