@@ -319,6 +319,43 @@ START_TEST(cancel_races_every_kind)
 }
 END_TEST
 
+/*
+ * With completions held back (OVIO_TEST_DELAY_COMPLETIONS: the OS has
+ * finished, the engine has not dequeued yet), cancels at once land in the
+ * window where the service still sees the op in flight: every answer still
+ * agrees with the op's one completion.
+ */
+START_TEST(cancel_while_completion_is_delayed)
+{
+	tu_daemon     f;
+	ovio_client  *c;
+	tu_collector *col = malloc(sizeof(*col));
+	char          path[600];
+	uint64_t      h, tag = 1;
+	int           k, i;
+
+	tu_coll_init(col);
+	setenv("OVIO_TEST_DELAY_COMPLETIONS", "3", 1);
+	tu_daemon_start(&f, backend(), NULL);
+	unsetenv("OVIO_TEST_DELAY_COMPLETIONS");
+	snprintf(path, sizeof(path), "%s/file", f.root);
+	tu_write_random(path, 65536, 7);
+	c = tu_connect(&f);
+	ck_assert_int_eq(ovio_open(c, "file", OVIO_OPEN_READ | OVIO_OPEN_WRITE,
+	                     0, &h),
+	    0);
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < 25; i++) {
+			cancel_round(c, h, race_ops[k], tag++, 0, col);
+		}
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	tu_daemon_cleanup(&f);
+	free(col);
+}
+END_TEST
+
 /* ---- 2. close with N operations pending in the gate ---- */
 
 START_TEST(close_with_pending_gate_io)
@@ -1641,6 +1678,7 @@ race_suite(void)
 	suite_add_tcase(s, tc)
 
 	RCASE(cancel_races_every_kind, 120);
+	RCASE(cancel_while_completion_is_delayed, 60);
 	RCASE(close_with_pending_gate_io, 30);
 	RCASE(late_completion_belongs_to_its_handle, 30);
 	RCASE(buffers_live_until_kernel_completion, 30);

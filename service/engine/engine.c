@@ -39,6 +39,10 @@ completer_main(void *arg)
 		idle    = eng.ops_in_flight == 0 && work != released;
 		nng_mtx_unlock(eng.mtx);
 		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, wait_ms);
+		if (n > 0 && eng.test_delay_ms > 0) {
+			/* Test seam: the OS is done, the engine not yet. */
+			nng_msleep(eng.test_delay_ms);
+		}
 		for (i = 0; i < n; i++) {
 			/* The port op is the first member of the op record. */
 			ovio__op_complete((eng_op *) ops[i]);
@@ -82,6 +86,10 @@ ovio__engine_start(const eng_options *o)
 		/* Test seam: that many cancel asks fail; the engine re-asks. */
 		ovio__port_fail_cancels(
 		    eng.port, atoi(getenv("OVIO_TEST_FAIL_CANCELS")));
+	}
+	if (getenv("OVIO_TEST_DELAY_COMPLETIONS") != NULL) {
+		/* Test seam: each batch of completions waits that many ms. */
+		eng.test_delay_ms = atoi(getenv("OVIO_TEST_DELAY_COMPLETIONS"));
 	}
 	if (why != NULL) {
 		/* The preferred backend was not usable here. */

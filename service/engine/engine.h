@@ -187,6 +187,7 @@ typedef struct engine {
 	nng_socket  sock;
 	nng_thread *completer;
 	bool        completer_stop;
+	int         test_delay_ms; /* seam: OVIO_TEST_DELAY_COMPLETIONS */
 	eng_workers work; /* workers.c */
 } engine;
 
