@@ -1492,6 +1492,62 @@ START_TEST(abandoned_drain_exits_cleanly)
 }
 END_TEST
 
+/*
+ * A write on a full FIFO waits for a reader: cancelling it stops it (DONE,
+ * ECANCELED) on every backend, and nothing is left blocked.
+ */
+START_TEST(cancel_of_a_blocked_fifo_write)
+{
+	ovio_client        *c;
+	static char         buf[1 << 20];
+	char                path[600];
+	uint64_t            h;
+	ovio_cancel_result  what;
+	tu_collector       *col = malloc(sizeof(*col));
+	ovio_request        rq;
+	int                 rd, count;
+	const ovio_result  *r;
+
+	tu_coll_init(col);
+	snprintf(path, sizeof(path), "%s/wfifo", d.root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	rd = open(path, O_RDONLY | O_NONBLOCK); /* a reader that never reads */
+	ck_assert_int_ge(rd, 0);
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "wfifo", OVIO_OPEN_WRITE, 0, &h), 0);
+	memset(buf, 'x', sizeof(buf));
+	/*
+	 * Fill the pipe until a write stays pending, then cancel it.  A write
+	 * that was only slow (a loaded machine) is answered TOO_LATE with
+	 * its real result, and filling goes on.
+	 */
+	for (uint64_t tag = 1;; tag++) {
+		rq = (ovio_request) { .op = OVIO_OP_WRITE, .tag = tag,
+			.handle = h, .data = buf, .length = 65536 };
+		ck_assert_int_lt(tag, 64);
+		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
+		if (tu_coll_wait(col, (int) tag, (int) tu_ms(300)) == (int) tag) {
+			continue;
+		}
+		ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
+		r = tu_coll_find(col, tag, &count);
+		ck_assert_int_eq(count, 1);
+		if (what == OVIO_CANCEL_TOO_LATE) {
+			ck_assert_int_eq(r->status, OVIO_OK);
+			continue;
+		}
+		ck_assert_int_eq(what, OVIO_CANCEL_DONE);
+		ck_assert_int_eq(r->status, OVIO_ECANCELED);
+		break;
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert(tu_wait_status(c, 2000, idle, NULL));
+	close(rd);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
 /* ---- 10. streams hold no worker; cancel asks that fail are asked again ---- */
 
 static bool
@@ -1694,6 +1750,7 @@ race_suite(void)
 	RCASE(lost_requests_complete_eclosed, 60);
 	RCASE(same_request_id_different_request_is_refused, 30);
 	RCASE(pending_fifo_reads_starve_nobody, 60);
+	RCASE(cancel_of_a_blocked_fifo_write, 30);
 	RCASE(stuck_opens_and_stats_block_nobody_else, 60);
 	RCASE(failed_cancel_asks_are_asked_again, 60);
 	RCASE(abandoned_drain_exits_cleanly, 60);
