@@ -262,7 +262,12 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 	}
 	if (when == 1) {
 		/* It was pending: the cancel found it. */
-		ck_assert_int_ne(what, OVIO_CANCEL_NOT_FOUND);
+		ck_assert_msg(what != OVIO_CANCEL_NOT_FOUND,
+		    "%s tag %llu, held in the gate: cancel not found; op got %s",
+		    race_names[kind == OVIO_OP_READ ? 0 : kind == OVIO_OP_WRITE ? 1
+		               : kind == OVIO_OP_FLUSH                      ? 2
+		                                                            : 3],
+		    (unsigned long long) tag, ovio_errname(r->status));
 	}
 }
 
