@@ -211,7 +211,7 @@ WIN_HOST_SRC := service/host_windows.c
 WIN_MAIN_SRC := service/main_windows.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
 	client/localfile_windows.c
-WIN_TESTS    := backend_win_test smoke
+WIN_TESTS    := backend_win_test host_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))
 
