@@ -199,6 +199,7 @@ WIN_AR     ?= x86_64-w64-mingw32-ar
 WIN_B      := build/win
 WIN_DEPS   := build/win-deps
 WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice/engine -Iservice/port -Iservice/os \
+	-Iservice/os/windows \
 	-I$(WIN_B)/gen -I$(WIN_DEPS)/include -DNNG_STATIC_LIB \
 	-D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601
 # Static: no libwinpthread / libgcc DLLs at run time (see install/win-deps.sh).
@@ -216,7 +217,7 @@ WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
 	client/localfile_windows.c
-WIN_TESTS    := backend_win_test smoke
+WIN_TESTS    := backend_win_test host_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))
 

@@ -592,7 +592,8 @@ static const svc_sub svc_subs[] = {
 	    "installed,\n"
 	    "state, pid, start_type, exit_code, service_exit_code, checkpoint,"
 	    "\n"
-	    "wait_hint_ms, command)" },
+	    "wait_hint_ms, controls_accepted, preshutdown_timeout_ms, "
+	    "command)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -634,11 +635,14 @@ service_print(const ovio__svc_status *st, bool json)
 		json_str(stdout, st->start_type);
 		printf(", \"exit_code\": %lu, \"service_exit_code\": %lu, "
 		       "\"checkpoint\": %lu, \"wait_hint_ms\": %lu, "
-		       "\"command\": ",
+		       "\"controls_accepted\": ",
 		    (unsigned long) st->exit_code,
 		    (unsigned long) st->service_exit,
 		    (unsigned long) st->checkpoint,
 		    (unsigned long) st->wait_hint_ms);
+		json_str(stdout, st->controls);
+		printf(", \"preshutdown_timeout_ms\": %lu, \"command\": ",
+		    (unsigned long) st->preshutdown_ms);
 		json_str(stdout, st->command);
 		printf("}\n");
 		return;
@@ -657,6 +661,13 @@ service_print(const ovio__svc_status *st, bool json)
 		    (unsigned long) st->service_exit);
 	}
 	printf("start type:  %s\n", st->start_type);
+	if (st->controls[0] != '\0') {
+		printf("accepts:     %s\n", st->controls);
+	}
+	if (st->preshutdown_ms != 0) {
+		printf("preshutdown: %lu ms\n",
+		    (unsigned long) st->preshutdown_ms);
+	}
 	printf("command:     %s\n", st->command);
 }
 

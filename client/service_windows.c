@@ -469,6 +469,22 @@ ovio__service_query(ovio__svc_status *st)
 	st->wait_hint_ms = ss.dwWaitHint;
 	snprintf(st->state, sizeof(st->state), "%s",
 	    ovio__win_service_state_name(ss.dwCurrentState));
+	snprintf(st->controls, sizeof(st->controls), "%s%s%s",
+	    ss.dwControlsAccepted & SERVICE_ACCEPT_STOP ? ",stop" : "",
+	    ss.dwControlsAccepted & SERVICE_ACCEPT_SHUTDOWN ? ",shutdown" : "",
+	    ss.dwControlsAccepted & SERVICE_ACCEPT_PRESHUTDOWN ? ",preshutdown"
+	                                                       : "");
+	if (st->controls[0] == ',') {
+		memmove(st->controls, st->controls + 1, strlen(st->controls));
+	}
+	{
+		SERVICE_PRESHUTDOWN_INFO pi;
+
+		if (QueryServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO,
+		        (BYTE *) &pi, sizeof(pi), &need)) {
+			st->preshutdown_ms = pi.dwPreshutdownTimeout;
+		}
+	}
 
 	/* The configuration is extra: its failure leaves it blank. */
 	if (!QueryServiceConfigW(svc, NULL, 0, &need)

@@ -33,6 +33,7 @@
 #include "ovio.h"
 #include "ovio.pb-c.h"
 #include "port.h"
+#include "log.h"
 #include "error_impl.h"
 
 typedef struct eng_op      eng_op;
@@ -323,11 +324,5 @@ void ovio__timer_clear(eng_op *op);
 int  ovio__timer_expire(nng_time now);
 void ovio__timer_fini(void);
 
-/* log.c */
-void ovio__log(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
 
 #endif

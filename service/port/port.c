@@ -29,6 +29,7 @@ ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
 			(*pp)->be           = *be;
 			(*pp)->fail_submits = 0;
 			(*pp)->fail_cancels = 0;
+			(*pp)->fail_dequeues = 0;
 			if (why != NULL) {
 				*why = first_cause[0] != '\0' ? first_cause : NULL;
 			}
@@ -123,4 +124,10 @@ void
 ovio__port_fail_cancels(ovio__port *p, int n)
 {
 	p->fail_cancels = n;
+}
+
+void
+ovio__port_fail_dequeues(ovio__port *p, int n)
+{
+	p->fail_dequeues = n;
 }

@@ -148,4 +148,16 @@ void ovio__port_close(ovio__port *p);
 void ovio__port_fail_submits(ovio__port *p, int n);
 void ovio__port_fail_cancels(ovio__port *p, int n);
 
+/*
+ * IOCP-only fault seams (port_iocp.c; other backends ignore the first and
+ * do not define the second).  ovio__port_fail_dequeues: the next n
+ * dequeues see GetQueuedCompletionStatusEx fail with an error other than a
+ * timeout, so a test can check that dequeue backs off instead of spinning.
+ * ovio__port_hold_jobs: while hold is non-zero, flush and set-size jobs
+ * wait on their pool thread before they start, so a test can cancel a job
+ * that is still queued.  Process-wide.
+ */
+void ovio__port_fail_dequeues(ovio__port *p, int n);
+void ovio__port_hold_jobs(int hold);
+
 #endif

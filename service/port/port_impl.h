@@ -26,6 +26,7 @@ struct ovio__port {
 	const ovio__port_backend *be;
 	int                       fail_submits; /* fault seams */
 	int                       fail_cancels;
+	int                       fail_dequeues; /* honoured by IOCP only */
 };
 
 /* NULL-terminated, best first; defined by the per-OS list file. */

@@ -137,6 +137,28 @@ pipe_pair(HANDLE *srv, HANDLE *cli)
 	ck_assert_int_eq(ovio__port_associate(port, (ovio__fd) *srv), 0);
 }
 
+/* As pipe_pair, in message mode (PIPE_TYPE_MESSAGE, read as messages). */
+static void
+msg_pipe_pair(HANDLE *srv, HANDLE *cli)
+{
+	char  name[128];
+	DWORD mode = PIPE_READMODE_MESSAGE;
+
+	snprintf(name, sizeof(name), "\\\\.\\pipe\\ovio-bwm-%lu-%u",
+	    (unsigned long) GetCurrentProcessId(), ++pipe_seq);
+	*srv = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+	    PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096,
+	    4096, 0, NULL);
+	ck_assert_msg(*srv != INVALID_HANDLE_VALUE, "CreateNamedPipe: %lu",
+	    (unsigned long) GetLastError());
+	*cli = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+	    OPEN_EXISTING, 0, NULL);
+	ck_assert_msg(*cli != INVALID_HANDLE_VALUE, "open pipe: %lu",
+	    (unsigned long) GetLastError());
+	ck_assert(SetNamedPipeHandleState(*cli, &mode, NULL, NULL));
+	ck_assert_int_eq(ovio__port_associate(port, (ovio__fd) *srv), 0);
+}
+
 static void
 prep(ovio__port_op *op, ovio__port_kind kind, HANDLE h, void *buf,
     size_t len, uint64_t off)
@@ -724,6 +746,236 @@ START_TEST(sync_read_no_packet)
 }
 END_TEST
 
+/*
+ * A message longer than the read: STATUS_BUFFER_OVERFLOW / ERROR_MORE_DATA
+ * is data.  The read completes exactly once, OK, with the first part; the
+ * next read gets the rest.  Pending before the message arrives (the packet
+ * carries the warning), and with the message already there (ReadFile
+ * returns FALSE, ERROR_MORE_DATA, at once).
+ */
+static void
+read_rest(HANDLE srv, const char *want)
+{
+	ovio__port_op op;
+	char          buf[16];
+
+	memset(buf, 0, sizeof(buf));
+	prep(&op, OVIO__PORT_READ, srv, buf, sizeof(buf), 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, strlen(want));
+	ck_assert_mem_eq(buf, want, strlen(want));
+	none(200);
+}
+
+START_TEST(msg_pipe_more_data_pending)
+{
+	ovio__port_op op;
+	char          buf[4];
+	HANDLE        srv, cli;
+	DWORD         n;
+
+	msg_pipe_pair(&srv, &cli);
+	prep(&op, OVIO__PORT_READ, srv, buf, sizeof(buf), 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	none(200);
+	ck_assert(WriteFile(cli, "abcdefgh", 8, &n, NULL));
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_int_eq(op.os_error, 0);
+	ck_assert_uint_eq(op.result, 4);
+	ck_assert_mem_eq(buf, "abcd", 4);
+	none(300); /* exactly once */
+	read_rest(srv, "efgh");
+	CloseHandle(cli);
+	CloseHandle(srv);
+}
+END_TEST
+
+START_TEST(msg_pipe_more_data_sync)
+{
+	ovio__port_op op;
+	char          buf[4];
+	HANDLE        srv, cli;
+	DWORD         n;
+
+	msg_pipe_pair(&srv, &cli);
+	ck_assert(WriteFile(cli, "abcdefgh", 8, &n, NULL));
+	ck_assert(WriteFile(cli, "xy", 2, &n, NULL));
+	prep(&op, OVIO__PORT_READ, srv, buf, sizeof(buf), 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_uint_eq(op.result, 4);
+	ck_assert_mem_eq(buf, "abcd", 4);
+	none(300); /* exactly once: no second packet */
+	read_rest(srv, "efgh");
+	read_rest(srv, "xy"); /* the next message, whole */
+	CloseHandle(cli);
+	CloseHandle(srv);
+}
+END_TEST
+
+/* The service's own synchronous read: ERROR_MORE_DATA is data too. */
+START_TEST(msg_pipe_more_data_pread_sync)
+{
+	HANDLE  srv, cli;
+	DWORD   n;
+	char    buf[4];
+	size_t  got   = 0;
+	int64_t oserr = 0;
+
+	msg_pipe_pair(&srv, &cli);
+	ck_assert(WriteFile(cli, "abcdefgh", 8, &n, NULL));
+	ck_assert_int_eq(ovio__fs_pread_sync((ovio__fd) srv, buf, sizeof(buf),
+	                     0, 1, &got, &oserr),
+	    0);
+	ck_assert_uint_eq(got, 4);
+	ck_assert_mem_eq(buf, "abcd", 4);
+	none(200);
+	read_rest(srv, "efgh");
+	CloseHandle(cli);
+	CloseHandle(srv);
+}
+END_TEST
+
+/*
+ * A flush or set-size still queued on the pool is cancelled for sure: the
+ * report says DONE at once; the op completes ECANCELED exactly once when
+ * its pool thread comes, without doing the I/O (the size is unchanged).
+ * Asking again before the op is dequeued (as the engine's timer does) is
+ * harmless.
+ */
+START_TEST(job_cancelled_while_queued)
+{
+	ovio__port_op op[2], report[2], *got[2];
+	HANDLE h = file_with("j", "0123456789", GENERIC_READ | GENERIC_WRITE);
+	LARGE_INTEGER sz;
+	int           i;
+
+	ovio__port_hold_jobs(1);
+	prep(&op[0], OVIO__PORT_FLUSH, h, NULL, 0, 0);
+	prep(&op[1], OVIO__PORT_SETSIZE, h, NULL, 0, 3);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ovio__port_submit(port, &op[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		memset(&report[i], 0, sizeof(report[i]));
+		ck_assert_int_eq(
+		    ovio__port_cancel(port, &op[i], &report[i]), 0);
+		ck_assert_int_eq(ovio__port_cancel(port, &op[i], NULL), 0);
+	}
+	/* The two reports, DONE; the ops wait for their (held) threads. */
+	dequeue_n(got, 2, 2000);
+	for (i = 0; i < 2; i++) {
+		ck_assert(got[i] == &report[0] || got[i] == &report[1]);
+		ck_assert_uint_eq(got[i]->result, OVIO_CANCEL_DONE);
+	}
+	none(200);
+	ck_assert_int_eq(ovio__port_cancel(port, &op[0], &report[0]), 0);
+	ck_assert_ptr_eq(one(2000), &report[0]);
+	ck_assert_uint_eq(report[0].result, OVIO_CANCEL_DONE);
+	ovio__port_hold_jobs(0);
+	dequeue_n(got, 2, 5000);
+	ck_assert(got[0] != got[1]);
+	for (i = 0; i < 2; i++) {
+		ck_assert(got[i] == &op[0] || got[i] == &op[1]);
+		ck_assert_int_eq(got[i]->status, OVIO_ECANCELED);
+		ck_assert_uint_eq(got[i]->result, 0);
+	}
+	none(300); /* exactly once */
+	ck_assert(GetFileSizeEx(h, &sz));
+	ck_assert_int_eq(sz.QuadPart, 10);
+
+	/* Once it has run, a cancel is too late: the real result, once. */
+	prep(&op[0], OVIO__PORT_SETSIZE, h, NULL, 0, 4);
+	ck_assert_int_eq(ovio__port_submit(port, &op[0]), 0);
+	Sleep(300);
+	memset(&report[0], 0, sizeof(report[0]));
+	(void) ovio__port_cancel(port, &op[0], &report[0]);
+	dequeue_n(got, 2, 5000);
+	ck_assert_int_eq(op[0].status, OVIO_OK);
+	ck_assert_uint_eq(report[0].result, OVIO_CANCEL_TOO_LATE);
+	ck_assert(GetFileSizeEx(h, &sz));
+	ck_assert_int_eq(sz.QuadPart, 4);
+	none(200);
+	CloseHandle(h);
+}
+END_TEST
+
+/*
+ * A flush on a pipe completes at once: FlushFileBuffers there would wait
+ * until the reader has read everything, and this reader never reads.
+ */
+START_TEST(flush_pipe_never_waits)
+{
+	ovio__port_op op;
+	HANDLE        srv, cli;
+	int64_t       t0;
+
+	pipe_pair(&srv, &cli);
+	prep(&op, OVIO__PORT_WRITE, srv, "unread", 6, 0);
+	op.stream = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	prep(&op, OVIO__PORT_FLUSH, srv, NULL, 0, 0);
+	op.stream = 1;
+	t0        = now_ms();
+	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
+	ck_assert_ptr_eq(one(2000), &op);
+	ck_assert_int_eq(op.status, OVIO_OK);
+	ck_assert_int_lt(now_ms() - t0, 1000);
+	none(100);
+	CloseHandle(cli);
+	CloseHandle(srv);
+}
+END_TEST
+
+/* A failing GetQueuedCompletionStatusEx: dequeue backs off, never spins. */
+START_TEST(dequeue_failure_backs_off)
+{
+	ovio__port_op *ops[4];
+	int64_t        t0;
+	int            i;
+
+	ovio__port_fail_dequeues(port, 5);
+	t0 = now_ms();
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(ovio__port_dequeue(port, ops, 4, -1), 0);
+	}
+	/* 100 ms each (the back-off), not an instant return. */
+	ck_assert_int_ge(now_ms() - t0, 400);
+	ovio__port_fail_dequeues(port, 1);
+	t0 = now_ms();
+	ck_assert_int_eq(ovio__port_dequeue(port, ops, 4, 30), 0);
+	ck_assert_int_ge(now_ms() - t0, 10); /* GetTickCount64 steps ~16 ms */
+	none(100);                           /* and it works again */
+}
+END_TEST
+
+/* CancelIoEx failing other than ERROR_NOT_FOUND: an error, no report. */
+START_TEST(cancel_failure_is_an_error)
+{
+	ovio__port_op op, report;
+	HANDLE        srv, cli;
+	int           rv;
+
+	pipe_pair(&srv, &cli);
+	prep(&op, OVIO__PORT_READ, (HANDLE) (intptr_t) 0x7ff0, NULL, 1, 0);
+	memset(&report, 0, sizeof(report));
+	rv = ovio__port_cancel(port, &op, &report);
+	ck_assert_int_ne(rv, 0);
+	ck_assert_int_ne(rv, OVIO_EBUSY);
+	none(200);
+	CloseHandle(cli);
+	CloseHandle(srv);
+}
+END_TEST
+
 static Suite *
 backend_win_suite(void)
 {
@@ -747,6 +999,13 @@ backend_win_suite(void)
 	tcase_add_test(tc, each_outcome_exactly_once);
 	tcase_add_test(tc, wake_blocked_dequeue);
 	tcase_add_test(tc, sync_read_no_packet);
+	tcase_add_test(tc, msg_pipe_more_data_pending);
+	tcase_add_test(tc, msg_pipe_more_data_sync);
+	tcase_add_test(tc, msg_pipe_more_data_pread_sync);
+	tcase_add_test(tc, job_cancelled_while_queued);
+	tcase_add_test(tc, flush_pipe_never_waits);
+	tcase_add_test(tc, dequeue_failure_backs_off);
+	tcase_add_test(tc, cancel_failure_is_an_error);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -6,7 +6,7 @@
 # skip, and counts the case as passed) is taken off the passed.
 #
 #   tests/win/run.sh            build and run everything
-#   tests/win/run.sh backend    one suite: smoke, backend, e2e or scm
+#   tests/win/run.sh backend    one suite: smoke, backend, host, e2e or scm
 #   NO_BUILD=1 tests/win/run.sh skip the build
 #
 # Check suites run in CK_NOFORK mode (no fork() on Windows), so each run is
@@ -79,6 +79,7 @@ wine_suite() {
 
 suite smoke wine_suite 120 "$W/tests/smoke.exe"
 suite backend wine_suite 300 "$W/tests/backend_win_test.exe"
+suite host wine_suite 120 "$W/tests/host_win_test.exe"
 suite e2e timeout 600 "$TOP/tests/win/e2e.sh"
 suite scm timeout 600 "$TOP/tests/win/scm.sh"
 

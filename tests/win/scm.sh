@@ -12,6 +12,11 @@
 #   - in cycle 2 the stop comes with four reads pending on a Unix FIFO in
 #     the root (a native hold_client holding them): the service cancels,
 #     drains and still stops cleanly;
+#   - installed with its preshutdown timeout (drain + 5 s); accepts stop,
+#     shutdown and preshutdown while running;
+#   - cycle 3: a drain held for its whole timeout (the engine's cancels
+#     made to fail) with reads pending: STOP_PENDING checkpoints advance
+#     every second, then STOPPED;
 #   - ovio.exe service uninstall; status NOT_INSTALLED.
 # What it did is shown by its log file and by the files it served.
 #
@@ -27,6 +32,8 @@ HPID=
 cleanup() {
     [ -n "$HPID" ] && kill -TERM "$HPID" 2>/dev/null
     exec 3>&- 2>/dev/null
+    wine_run 30 reg delete 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' \
+        /v OVIO_TEST_FAIL_CANCELS /f >/dev/null 2>&1
     wine_run 60 "$W/oviod.exe" uninstall >/dev/null 2>&1
     wineserver -k 2>/dev/null
     rm -rf "$T"
@@ -117,6 +124,8 @@ ovio_svc status --json >"$T/st1.json"
 check "ovio.exe service status --json: installed, STOPPED, demand" \
     grep -q '"installed": true, "state": "STOPPED".*"start_type": "demand"' \
     "$T/st1.json"
+check "preshutdown timeout set at install: drain timeout + 5 s" \
+    [ "$(svc_json preshutdown_timeout_ms)" = 10000 ]
 check "ovio.exe service status --json: the command line, JSON-escaped" \
     grep -q "\"command\": \"\\\\\"Z:\\\\\\\\.*oviod.exe\\\\\" run .*--listen $EP" \
     "$T/st1.json"
@@ -136,6 +145,8 @@ for cycle in 1 2; do
             [ "$(svc_json state)" = RUNNING ]
         check "[$cycle] ovio.exe service status: its pid" \
             [ "$(svc_json pid)" -gt 0 ]
+        check "[$cycle] it accepts stop, shutdown and preshutdown" \
+            [ "$(svc_json controls_accepted)" = stop,shutdown,preshutdown ]
         ovio_svc start >"$T/start2.out"
         check "[$cycle] a second start: already running, exit 0" \
             rc_grep $? 0 "already running" "$T/start2.out"
@@ -192,6 +203,58 @@ for cycle in 1 2; do
         awk -v c="$cycle" '/service: STOP_PENDING/ { p++ } /stopped cleanly/ { k++; if (p < k) bad = 1 } /service: STOPPED/ { s++; last = NR } END { exit !(s == c && last == NR && !bad) }' "$LOG"
 done
 exec 3>&-
+
+# ---- STOP_PENDING checkpoints during a long drain ----------------------------
+# A drain that lasts: the engine's cancels fail (OVIO_TEST_FAIL_CANCELS, the
+# port's fault seam, set in the system environment the service manager
+# gives services; the wineserver is restarted so it reads it), so four
+# reads pending on the FIFO hold the stop for the whole drain timeout (5 s),
+# after which oviod abandons them.  Meanwhile the checkpoint must advance.
+ENVKEY='HKLM\System\CurrentControlSet\Control\Session Manager\Environment'
+quiet wine_run 30 reg add "$ENVKEY" /v OVIO_TEST_FAIL_CANCELS /d 1000000 /f
+wineserver -k 2>/dev/null
+wineserver -w
+wineserver -p 2>>"$T/wineserver.err"
+# The first Wine command after a restart: its output to a file, not a pipe.
+wine_run 60 sc query oviod >/dev/null 2>"$T/first-wine3.err"
+exec 3<>"$T/root/fifo"
+ovio_svc start >"$T/start3.out"
+check "[3] ovio.exe service start" rc_grep $? 0 "is running (pid" "$T/start3.out"
+timeout 120 "$HOLD" "$EP" reads 4 fifo >"$T/hold3.out" 2>&1 &
+HPID=$!
+wait_for "$T/hold3.out" ready 30
+sleep 1
+check "[3] sc stop with reads pending (returns at once)" \
+    quiet wine_run 60 sc stop oviod
+cps=()
+for ((i = 0; i < 40; i++)); do
+    ovio_svc status --json >"$T/st3.json"
+    grep -q '"state": "STOP_PENDING"' "$T/st3.json" || break
+    cps+=("$(sed -n 's/.*"checkpoint": \([0-9]*\).*/\1/p' "$T/st3.json")")
+    sleep 0.5
+done
+echo "   checkpoints seen during the drain: ${cps[*]}"
+increasing() {
+    local prev=-1 ups=0 c
+    for c in "${cps[@]}"; do
+        [ "$c" -lt "$prev" ] && return 1
+        [ "$c" -gt "$prev" ] && [ "$prev" -ge 0 ] && ups=$((ups + 1))
+        prev=$c
+    done
+    [ "$ups" -ge 2 ]
+}
+check "[3] STOP_PENDING checkpoints advance during the drain (every second)" \
+    increasing
+check "[3] then STOPPED" wait_state STOPPED 30
+check "[3] the drain ran its full timeout and abandoned the reads" \
+    grep -q "abandoned 1 handle(s) with 4 operation(s)" "$LOG"
+check "[3] STOPPED last in the log" \
+    awk '/service: STOPPED/ { last = NR } END { exit !(last == NR) }' "$LOG"
+kill -TERM "$HPID" 2>/dev/null
+wait "$HPID" 2>/dev/null
+HPID=
+exec 3>&-
+quiet wine_run 30 reg delete "$ENVKEY" /v OVIO_TEST_FAIL_CANCELS /f
 
 check "ovio.exe service uninstall" quiet ovio_svc uninstall
 check "sc query: the service is gone" [ -z "$(state)" ]

@@ -433,6 +433,8 @@ done:
  * queue a completion packet to the handle's port, whatever the outcome;
  * GetOverlappedResult(bWait=TRUE) waits on the event (the kernel ignores
  * the tag bit).  So this read never shows up in ovio__port_dequeue.
+ * ERROR_MORE_DATA (a message-mode pipe's message longer than buf) is data:
+ * buf holds its first part.
  */
 int
 ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
@@ -468,6 +470,11 @@ done:
 	CloseHandle(ev);
 	if (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE) {
 		return (0); /* end of file: 0 bytes */
+	}
+	if (e == ERROR_MORE_DATA) {
+		/* Part of a longer pipe message: data, not an error. */
+		*got = (size_t) ov.InternalHigh;
+		return (0);
 	}
 	if (e != 0) {
 		rv = fs_fail(oserr, e);

@@ -21,7 +21,24 @@
  * sets an event; the thread running ServiceMain (the "main thread" of
  * host.h) reports START_PENDING, RUNNING once the engine listens
  * (ovio__host_ready), STOP_PENDING with a wait hint covering the drain when
- * the event fires, and STOPPED last, after the engine has stopped.
+ * the event fires, and STOPPED last, after the engine has stopped.  The
+ * drain (ovio__engine_stop) runs on the main thread, so while it runs a
+ * small ticker thread reports STOP_PENDING again every HOST_TICK_MS with
+ * the next checkpoint: the service manager sees progress, not a hang.  It
+ * is joined before STOPPED.
+ *
+ * Stop, shutdown and preshutdown all stop it the same way.  The service
+ * accepts SERVICE_CONTROL_PRESHUTDOWN, which comes before the system's
+ * shutdown deadline starts, and its preshutdown timeout (set at install
+ * and again at each start) is the drain timeout plus HOST_STOP_SLACK.
+ *
+ * In a console, Ctrl-C and Ctrl-Break only signal.  For closing the
+ * console, logoff and shutdown, Windows ends the process as soon as the
+ * console handler returns (and for a close after about 5 s anyway), so the
+ * handler signals and then waits until the drain is over
+ * (ovio__host_fini), at most the drain timeout plus HOST_STOP_SLACK.  A
+ * service installs no console handler: it must not stop at a user's
+ * logoff, and the service manager tells it about shutdown.
  *
  * Logging.  A service has no console (and its C runtime's stderr cannot be
  * reopened), so each log line (ovio__host_log_event) is also appended to
@@ -44,6 +61,7 @@
 #include <nng/transport/ipc/ipc.h>
 
 #include "host.h"
+#include "host_windows.h"
 #include "number.h"
 #include "platform_windows.h"
 
@@ -54,9 +72,12 @@
 	L"overlapped I/O on one I/O completion port."
 #define HOST_START_HINT 30000 /* ms: engine start-up */
 #define HOST_STOP_SLACK 5000  /* ms on top of the drain timeout */
+#define HOST_TICK_MS    1000  /* ms between STOP_PENDING checkpoints */
 
 
 static HANDLE                host_stop_ev;
+static HANDLE                host_drained_ev; /* the drain is over */
+static HANDLE                host_ticker;     /* STOP_PENDING checkpoints */
 static int                   host_service; /* started by the SCM */
 static SERVICE_STATUS_HANDLE host_ssh;
 static SERVICE_STATUS        host_ss;
@@ -76,21 +97,42 @@ host_event(void)
 	if (host_stop_ev == NULL) {
 		host_stop_ev = CreateEventW(NULL, TRUE, FALSE, NULL);
 	}
+	if (host_drained_ev == NULL) {
+		host_drained_ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+	}
 	return (host_stop_ev);
 }
 
-static BOOL WINAPI
-host_console_ctrl(DWORD type)
+/*
+ * The console's control handler (a thread of its own).  Ctrl-C and
+ * Ctrl-Break only signal the main thread.  Close, logoff and shutdown
+ * signal it too, then hold the handler until the drain is over (at most the
+ * drain timeout plus HOST_STOP_SLACK), because Windows ends the process
+ * when the handler returns.
+ */
+BOOL WINAPI
+ovio__host_console_ctrl(DWORD type)
 {
 	switch (type) {
 	case CTRL_C_EVENT:
 	case CTRL_BREAK_EVENT:
+		SetEvent(host_event()); /* only signals; main thread stops */
+		return (TRUE);
 	case CTRL_CLOSE_EVENT:
+	case CTRL_LOGOFF_EVENT:
 	case CTRL_SHUTDOWN_EVENT:
-		SetEvent(host_stop_ev); /* only signals; main thread stops */
+		SetEvent(host_event());
+		(void) WaitForSingleObject(
+		    host_drained_ev, host_drain_ms + HOST_STOP_SLACK);
 		return (TRUE);
 	}
 	return (FALSE);
+}
+
+void
+ovio__host_set_drain_ms(unsigned long ms)
+{
+	host_drain_ms = (DWORD) ms;
 }
 
 /* On Windows: the stop event and the console's Ctrl-C handler. */
@@ -98,28 +140,34 @@ void
 ovio__host_setup_signals(void)
 {
 	(void) host_event();
-	SetConsoleCtrlHandler(host_console_ctrl, TRUE);
+	SetConsoleCtrlHandler(ovio__host_console_ctrl, TRUE);
 }
 
 /* ---- service status ---------------------------------------------------- */
 
+/* Reports state to the service manager; logs it unless quiet. */
 static void
-host_report(DWORD state, DWORD hint)
+host_status(DWORD state, DWORD hint, int quiet)
 {
 	char line[80];
 
 	if (!host_service) {
 		return;
 	}
-	snprintf(line, sizeof(line), "service: %s", ovio__win_service_state_name(state));
-	ovio__host_log_event(line);
+	if (!quiet) {
+		snprintf(line, sizeof(line), "service: %s",
+		    ovio__win_service_state_name(state));
+		ovio__host_log_event(line);
+	}
 	EnterCriticalSection(&host_ss_mtx);
-	host_ss.dwServiceType  = SERVICE_WIN32_OWN_PROCESS;
-	host_ss.dwCurrentState = state;
-	host_ss.dwWaitHint     = hint;
+	host_ss.dwServiceType      = SERVICE_WIN32_OWN_PROCESS;
+	host_ss.dwCurrentState     = state;
+	host_ss.dwWaitHint         = hint;
 	host_ss.dwControlsAccepted = state == SERVICE_RUNNING
-	    ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN
-	    : 0;
+	                                 ? SERVICE_ACCEPT_STOP
+	                                       | SERVICE_ACCEPT_SHUTDOWN
+	                                       | SERVICE_ACCEPT_PRESHUTDOWN
+	                                 : 0;
 	if (state == SERVICE_RUNNING || state == SERVICE_STOPPED) {
 		host_ss.dwCheckPoint = 0;
 	} else {
@@ -129,10 +177,29 @@ host_report(DWORD state, DWORD hint)
 	LeaveCriticalSection(&host_ss_mtx);
 }
 
+static void
+host_report(DWORD state, DWORD hint)
+{
+	host_status(state, hint, 0);
+}
+
 void
 ovio__host_ready(void)
 {
 	host_report(SERVICE_RUNNING, 0);
+}
+
+/* The ticker: the next STOP_PENDING checkpoint every HOST_TICK_MS. */
+static DWORD WINAPI
+host_tick(void *arg)
+{
+	(void) arg;
+	while (WaitForSingleObject(host_drained_ev, HOST_TICK_MS)
+	       == WAIT_TIMEOUT) {
+		host_status(
+		    SERVICE_STOP_PENDING, host_drain_ms + HOST_STOP_SLACK, 1);
+	}
+	return (0);
 }
 
 void
@@ -141,6 +208,65 @@ ovio__host_wait_stop(void)
 	WaitForSingleObject(host_event(), INFINITE);
 	/* The engine now drains: tell the SCM how long that may take. */
 	host_report(SERVICE_STOP_PENDING, host_drain_ms + HOST_STOP_SLACK);
+	if (host_service) {
+		/* Without a ticker the first checkpoint is the only one. */
+		host_ticker = CreateThread(NULL, 0, host_tick, NULL, 0, NULL);
+	}
+}
+
+/* The drain is over: ends the ticker and frees a console close handler. */
+static void
+host_drained(void)
+{
+	SetEvent(host_drained_ev);
+	if (host_ticker != NULL) {
+		WaitForSingleObject(host_ticker, INFINITE);
+		CloseHandle(host_ticker);
+		host_ticker = NULL;
+	}
+}
+
+/*
+ * The preshutdown timeout: how long the service manager waits for the
+ * service after SERVICE_CONTROL_PRESHUTDOWN.  Above the drain timeout, so
+ * a shutdown leaves time for the whole drain.
+ */
+static BOOL
+host_set_preshutdown(SC_HANDLE svc)
+{
+	SERVICE_PRESHUTDOWN_INFO pi;
+
+	pi.dwPreshutdownTimeout = host_drain_ms + HOST_STOP_SLACK;
+	return (
+	    ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &pi));
+}
+
+/* At start: the drain timeout on this command line may have changed. */
+static void
+host_update_preshutdown(void)
+{
+	SC_HANDLE scm, svc = NULL;
+	char      line[120];
+	DWORD     e = 0;
+
+	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL
+	    || (svc = OpenServiceW(scm, HOST_SERVICE, SERVICE_CHANGE_CONFIG))
+	           == NULL
+	    || !host_set_preshutdown(svc)) {
+		e = GetLastError();
+	}
+	if (e != 0) {
+		snprintf(line, sizeof(line),
+		    "warning: cannot set the preshutdown timeout (error %lu)",
+		    (unsigned long) e);
+		ovio__host_log_event(line);
+	}
+	if (svc != NULL) {
+		CloseServiceHandle(svc);
+	}
+	if (scm != NULL) {
+		CloseServiceHandle(scm);
+	}
 }
 
 static DWORD WINAPI
@@ -152,6 +278,7 @@ host_ctrl(DWORD ctrl, DWORD type, void *data, void *ctx)
 	switch (ctrl) {
 	case SERVICE_CONTROL_STOP:
 	case SERVICE_CONTROL_SHUTDOWN:
+	case SERVICE_CONTROL_PRESHUTDOWN:
 		SetEvent(host_stop_ev); /* only signals; main thread stops */
 		return (NO_ERROR);
 	case SERVICE_CONTROL_INTERROGATE:
@@ -172,8 +299,10 @@ host_service_main(DWORD ac, LPWSTR *av)
 	}
 	host_evlog = RegisterEventSourceW(NULL, HOST_SERVICE);
 	host_report(SERVICE_START_PENDING, HOST_START_HINT);
+	host_update_preshutdown();
 
 	host_rv = ovio__oviod_main(host_argc, host_argv);
+	host_drained(); /* the ticker ends before STOPPED */
 
 	fflush(stderr);
 	EnterCriticalSection(&host_ss_mtx);
@@ -299,12 +428,16 @@ ovio__host_memory_release(void)
  * forever and a stopping service never reports STOPPED.  Under Wine (ntdll
  * exports wine_get_version) the process is about to exit anyway, so the
  * clean-up is left to the exit; on Windows nng_fini runs as usual.
+ *
+ * First it tells the host that the drain is over: the STOP_PENDING ticker
+ * ends, and a console close / logoff / shutdown handler may return.
  */
 void
 ovio__host_fini(void)
 {
 	HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
 
+	host_drained();
 	if (ntdll != NULL &&
 	    GetProcAddress(ntdll, "wine_get_version") != NULL) {
 		return;
@@ -401,6 +534,7 @@ host_install(int argc, char **argv)
 	SERVICE_FAILURE_ACTIONSW fa;
 	SERVICE_FAILURE_ACTIONS_FLAG faf;
 	DWORD                  start = SERVICE_AUTO_START, n;
+	uint64_t                     ms;
 	size_t                 len;
 	WCHAR                 *w;
 	int                    i, rv = 1;
@@ -431,6 +565,17 @@ host_install(int argc, char **argv)
 				return (2);
 			}
 			continue;
+		}
+		/* Peeks for the preshutdown timeout; oviod checks the value. */
+		if (strcmp(argv[i], "--drain-timeout") == 0 && i + 1 < argc
+		    && ovio__parse_number(argv[i + 1], 0, 1, 3600000, &ms)
+		           == 0) {
+			host_drain_ms = (DWORD) ms;
+		} else if (strncmp(argv[i], "--drain-timeout=", 16) == 0
+		           && ovio__parse_number(
+		                  argv[i] + 16, 0, 1, 3600000, &ms)
+		                  == 0) {
+			host_drain_ms = (DWORD) ms;
 		}
 		if ((w = ovio__win_widen(argv[i])) == NULL) {
 			goto toolong;
@@ -485,6 +630,12 @@ host_install(int argc, char **argv)
 	faf.fFailureActionsOnNonCrashFailures = TRUE;
 	(void) ChangeServiceConfig2W(
 	    svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &faf);
+	if (!host_set_preshutdown(svc)) {
+		fprintf(stderr,
+		    "oviod: install: warning: cannot set the "
+		    "preshutdown timeout (error %lu)\n",
+		    (unsigned long) GetLastError());
+	}
 
 	printf("oviod: installed service %ls: %ls\n", HOST_SERVICE, cmd);
 	rv = 0;
@@ -617,7 +768,7 @@ ovio__host_main(int argc, char **argv)
 		{ NULL, NULL },
 	};
 	const char *log       = NULL;
-	int         run       = 0, backend = 0, i, n;
+	int         run = 0, backend = 0, i, n, rv;
 	uint64_t    ms;
 	char      **a, **v;
 
@@ -697,5 +848,7 @@ ovio__host_main(int argc, char **argv)
 		host_open_log(log);
 	}
 	ovio__host_setup_signals();
-	return (ovio__oviod_main(host_argc, host_argv));
+	rv = ovio__oviod_main(host_argc, host_argv);
+	host_drained(); /* also when it failed: frees a close handler */
+	return (rv);
 }
