@@ -630,9 +630,23 @@ format_mode(char *buf, uint32_t type, uint32_t mode)
 }
 
 typedef struct ls_state {
-	cli  *c;
-	bool  first;
+	cli        *c;
+	const char *path;
+	bool        first;
 } ls_state;
+
+/*
+ * ls --json: {"path": P, "entries": [...]}, begun at the first entry (or at
+ * the end of an empty listing), so a listing refused at once writes no
+ * JSON to stdout, only the error to stderr.
+ */
+static void
+ls_json_begin(ls_state *s)
+{
+	printf("{\"path\": ");
+	json_str(stdout, s->path[0] != '\0' ? s->path : "/");
+	printf(", \"entries\": [");
+}
 
 static void
 ls_print(ls_state *s, const ovio_dirent *e)
@@ -641,6 +655,9 @@ ls_print(ls_state *s, const ovio_dirent *e)
 
 	if (s->c->json) {
 		format_mtime(when, sizeof(when), e->mtime_ns, true);
+		if (s->first) {
+			ls_json_begin(s);
+		}
 		printf("%s\n    {\"name\": ", s->first ? "" : ",");
 		if (!json_str(stdout, e->name)) {
 			printf(", \"name_hex\": \"");
@@ -681,17 +698,12 @@ cmd_ls(cli *c)
 	const char  *arg = c->argc > 0 ? c->argv[0] : "";
 	ovio_client *cl;
 	ovio_stat    st;
-	ls_state     s = { c, true };
+	ls_state     s = { c, path, true };
 	int          rv;
 
 	if ((rv = remote_path_or_fail(arg, path, sizeof(path), true)) != 0 ||
 	    (rv = connect_or_fail(c, &cl)) != 0) {
 		return (rv);
-	}
-	if (c->json) {
-		printf("{\"path\": ");
-		json_str(stdout, path[0] != '\0' ? path : "/");
-		printf(", \"entries\": [");
 	}
 	rv = ovio_list(cl, path, ls_entry, &s);
 	if (rv == OVIO_ENOTDIR && s.first && ovio_stat_path(cl, path, &st) == 0) {
@@ -701,8 +713,11 @@ cmd_ls(cli *c)
 		rv = 0;
 	}
 	ovio_disconnect(cl);
-	if (c->json) {
-		printf("%s]}\n", s.first ? "" : "\n  ");
+	if (c->json && !s.first) {
+		printf("\n  ]}\n"); /* closed even when a later page failed */
+	} else if (c->json && rv == 0) {
+		ls_json_begin(&s);
+		printf("]}\n");
 	}
 	fflush(stdout);
 	return (rv != 0 ? fail_remote(arg, rv) : 0);

@@ -38,10 +38,11 @@ ns_open_target(ovio__winfs_path *p, DWORD access)
 
 /*
  * The path of a mkdir, remove or rename: a name to act on (not the root
- * itself, nor "."), whose parent folder lies under the root.
+ * itself, nor "."), whose parent folder lies under the root (checked when
+ * check is set: a mkdir -p checks each folder as it makes it).
  */
 static int
-ns_target(ovio__fd rootfd, const char *path, ovio__winfs_path *p,
+ns_target(ovio__fd rootfd, const char *path, ovio__winfs_path *p, int check,
     int64_t *oserr)
 {
 	int rv;
@@ -54,7 +55,7 @@ ns_target(ovio__fd rootfd, const char *path, ovio__winfs_path *p,
 	}
 	if (wcslen(p->full) == wcslen(p->root)) {
 		rv = OVIO_EINVAL; /* only "." components: the root itself */
-	} else {
+	} else if (check) {
 		rv = ovio__winfs_check_parent(p, oserr);
 	}
 	if (rv != 0) {
@@ -236,11 +237,12 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 	int              rv = 0;
 
 	(void) mode; /* no POSIX permission bits; the folder's ACL applies */
-	if ((rv = ns_target(rootfd, path, &p, oserr)) != 0) {
+	if ((rv = ns_target(rootfd, path, &p, 0, oserr)) != 0) {
 		return (rv);
 	}
 	n    = wcslen(p.full);
 	root = wcslen(p.root);
+	prev = p.parent != 0 ? p.parent : root;
 	if (parents) {
 		/* Each folder on the way, checked under the root in turn. */
 		for (i = root + 1, prev = root; i < n; i++) {
@@ -254,9 +256,8 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 			prev = i;
 		}
 	}
-	if (!CreateDirectoryW(p.full, NULL)) {
-		err = GetLastError();
-		rv  = ovio__winfs_fail(oserr, err);
+	/* The folder itself, its parent checked under the root. */
+	if ((rv = ns_mkdir_at(&p, n, prev, &err, oserr)) != 0) {
 		if (parents && err == ERROR_ALREADY_EXISTS &&
 		    (attr = GetFileAttributesW(p.full)) !=
 		        INVALID_FILE_ATTRIBUTES &&
@@ -265,8 +266,6 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 			rv     = 0; /* a folder is there: what -p wants */
 			*oserr = 0;
 		}
-	} else {
-		rv = 0;
 	}
 done:
 	ovio__winfs_path_free(&p);
@@ -281,7 +280,7 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 	BOOL             ok;
 	int              rv;
 
-	if ((rv = ns_target(rootfd, path, &p, oserr)) != 0) {
+	if ((rv = ns_target(rootfd, path, &p, 1, oserr)) != 0) {
 		return (rv);
 	}
 	if ((rv = ns_check_existing(&p, &attr, oserr)) == 0) {
@@ -306,10 +305,10 @@ ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to,
 	DWORD            attr = 0, e;
 	int              rv;
 
-	if ((rv = ns_target(rootfd, from, &a, oserr)) != 0) {
+	if ((rv = ns_target(rootfd, from, &a, 1, oserr)) != 0) {
 		return (rv);
 	}
-	if ((rv = ns_target(rootfd, to, &b, oserr)) != 0) {
+	if ((rv = ns_target(rootfd, to, &b, 1, oserr)) != 0) {
 		ovio__winfs_path_free(&a);
 		return (rv);
 	}
