@@ -531,8 +531,9 @@ ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 	bool     more   = true;
 	int      rv     = 0;
 
+	/* The largest page the service gives: each page lists the folder. */
 	while (more && rv == 0) {
-		rv = ovio_list_page(c, path, cookie, 0, fn, arg, &next, &more);
+		rv = ovio_list_page(c, path, cookie, 4096, fn, arg, &next, &more);
 		if (more && next <= cookie) {
 			rv = OVIO_EPROTO; /* a service that would loop forever */
 		}

@@ -281,7 +281,8 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * ovio_list      calls fn for every entry of the folder path ("" or "."
  *                for the root), in name order, page after page; fn
  *                returning non-zero stops the listing with that status.
- *                OVIO_ENOTDIR (path is a file).  Entries added or removed
+ *                OVIO_ENOTDIR (path is a file), OVIO_ETOOBIG (a folder of
+ *                more than 1 048 576 entries).  Entries added or removed
  *                while a listing runs may be missed or seen twice.
  * ovio_list_page one page: up to max entries (0: 256) from cookie (0: the
  *                first); *next (may be NULL) is the cookie of the next

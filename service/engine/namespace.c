@@ -29,8 +29,12 @@
 #define NS_PAGE_MAX 4096u
 /* A page stops growing past this many bytes of payload (one entry at least). */
 #define NS_PAGE_BYTES (256u << 10)
-/* A folder with more entries than this is not listed (OVIO_ETOOBIG). */
-#define NS_LIST_MAX (1u << 22)
+/*
+ * A folder with more entries than this is not listed (OVIO_ETOOBIG): every
+ * page reads and sorts the whole folder, so this bounds both the memory
+ * (about 100 bytes an entry) and the time one page takes.
+ */
+#define NS_LIST_MAX (1u << 20)
 
 typedef struct ns_ent {
 	char     *name;
