@@ -59,9 +59,10 @@ LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
-	oviod.c validate.c workers.c) \
-	service/port/port.c service/os/fs_path.c
-SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/port/list_linux.c \
+	oviod.c validate.c workers.c namespace.c) \
+	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
+SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
+	service/port/list_linux.c \
 	service/port/uring.c service/port/threads.c
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
@@ -212,6 +213,7 @@ WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
 	lib/blocking.c lib/number.c lib/platform_windows.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
+	service/os/windows/fs_ns.c \
 	service/port/list_windows.c service/port/iocp.c
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c

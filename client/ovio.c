@@ -36,6 +36,10 @@ typedef struct cli {
 	bool        json;
 	size_t      chunk;
 	unsigned    window;
+	bool        long_list; /* ls -l */
+	bool        parents;   /* mkdir -p */
+	bool        recursive; /* rm -r */
+	bool        force;     /* mv -f */
 	int         argc; /* the command's own arguments */
 	char      **argv;
 } cli;
@@ -47,6 +51,8 @@ typedef struct command {
 	int (*run)(cli *);
 	int  nargs;
 	bool rest; /* takes every argument after it, options too */
+	int  maxargs;     /* more than nargs allowed (-1: any); 0: exactly */
+	const char *opts; /* its own short options, of "lprf" */
 } command;
 
 static const command *cmd_current;
@@ -111,25 +117,71 @@ fail_local(const char *what, int code)
 }
 
 /*
- * Writes s as a JSON string: quoted, with backslashes, quotes and control
- * characters escaped (Windows paths are full of backslashes).
+ * The length of the UTF-8 sequence at p (1 to 4), or 0 when p does not
+ * start a valid one (overlong forms, surrogates and values past U+10FFFF
+ * are not valid).
  */
-static void
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t   n, i;
+	uint32_t v;
+
+	if (p[0] < 0x80) {
+		return (1);
+	} else if ((p[0] & 0xE0) == 0xC0) {
+		n = 2, v = p[0] & 0x1F;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		n = 3, v = p[0] & 0x0F;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		n = 4, v = p[0] & 0x07;
+	} else {
+		return (0);
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			return (0);
+		}
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) ||
+	    (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF)) {
+		return (0);
+	}
+	return (n);
+}
+
+/*
+ * Writes s as a JSON string: quoted, with backslashes, quotes and control
+ * characters escaped (Windows paths are full of backslashes).  The output
+ * is valid UTF-8 whatever s holds: a byte that is not part of a valid
+ * UTF-8 sequence becomes U+FFFD.  Returns false when that happened.
+ */
+static bool
 json_str(FILE *f, const char *s)
 {
 	const unsigned char *p;
+	size_t               n;
+	bool                 valid = true;
 
 	fputc('"', f);
-	for (p = (const unsigned char *) s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
+	for (p = (const unsigned char *) s; *p != '\0'; p += n) {
+		n = utf8_len(p);
+		if (n == 0) {
+			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
+			valid = false;
+			n     = 1;
+		} else if (*p == '"' || *p == '\\') {
 			fprintf(f, "\\%c", *p);
-		} else if (*p < 0x20) {
+		} else if (*p < 0x20 || *p == 0x7F) {
 			fprintf(f, "\\u%04x", *p);
 		} else {
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
 		}
 	}
 	fputc('"', f);
+	return (valid);
 }
 
 /* Connects, or says why not; returns 0 or the exit status. */
@@ -419,6 +471,8 @@ type_name(uint32_t t)
 		return ("directory");
 	case OVIO_TYPE_FIFO:
 		return ("fifo");
+	case OVIO_TYPE_LINK:
+		return ("link");
 	}
 	return ("other");
 }
@@ -482,6 +536,368 @@ cmd_stat(cli *c)
 		    st.mode, when);
 	}
 	return (0);
+}
+
+/* ---- the namespace: ls, mkdir, rm, mv ---- */
+
+/*
+ * A remote path as the service takes it: a leading "/" is the root (it is
+ * dropped), "." and empty components go, and ".." takes the component
+ * before it away, so "a/../b" is "b".  A ".." with nothing left to take
+ * would leave the root: refused here (1), before anything is sent.  "" is
+ * the root itself.  Only "/" separates, as on the service's POSIX side; the
+ * service refuses a ".." between backslashes itself.
+ */
+static int
+remote_path(const char *in, char *out, size_t cap)
+{
+	const char *p = in;
+	size_t      n = 0, k;
+
+	if (strlen(in) >= cap) {
+		return (-1);
+	}
+	while (*p != '\0') {
+		k = strcspn(p, "/");
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			if (n == 0) {
+				return (1);
+			}
+			while (n > 0 && out[n - 1] != '/') {
+				n--;
+			}
+			if (n > 0) {
+				n--; /* the separator before it */
+			}
+		} else if (k > 0 && !(k == 1 && p[0] == '.')) {
+			if (n > 0) {
+				out[n++] = '/';
+			}
+			memcpy(out + n, p, k);
+			n += k;
+		}
+		p += k;
+		if (*p == '/') {
+			p++;
+		}
+	}
+	out[n] = '\0';
+	return (0);
+}
+
+/* remote_path, or says why not; returns 0 or the exit status. */
+static int
+remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
+{
+	int rv = remote_path(in, out, cap);
+
+	if (rv < 0) {
+		fprintf(stderr, "ovio: %s: remote: ENAMETOOLONG: %s\n", in,
+		    ovio_strerror(OVIO_ENAMETOOLONG));
+		return (EXIT_USAGE);
+	}
+	if (rv > 0) {
+		fprintf(stderr, "ovio: %s: remote: EOUTSIDE: %s\n", in,
+		    ovio_strerror(OVIO_EOUTSIDE));
+		return (EXIT_PERM);
+	}
+	if (!root_ok && out[0] == '\0') {
+		fprintf(stderr, "ovio: %s: names the service's root itself\n",
+		    in);
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+#define REMOTE_MAX 4096
+
+/* "drwxr-xr-x"-style type and mode. */
+static void
+format_mode(char *buf, uint32_t type, uint32_t mode)
+{
+	static const char rwx[] = "rwxrwxrwx";
+	int               i;
+
+	buf[0] = type == OVIO_TYPE_DIR    ? 'd'
+	       : type == OVIO_TYPE_LINK   ? 'l'
+	       : type == OVIO_TYPE_FIFO   ? 'p'
+	       : type == OVIO_TYPE_FILE   ? '-'
+	                                  : '?';
+	for (i = 0; i < 9; i++) {
+		buf[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	}
+	buf[10] = '\0';
+}
+
+typedef struct ls_state {
+	cli        *c;
+	const char *path;
+	bool        first;
+} ls_state;
+
+/*
+ * ls --json: {"path": P, "entries": [...]}, begun at the first entry (or at
+ * the end of an empty listing), so a listing refused at once writes no
+ * JSON to stdout, only the error to stderr.
+ */
+static void
+ls_json_begin(ls_state *s)
+{
+	printf("{\"path\": ");
+	json_str(stdout, s->path[0] != '\0' ? s->path : "/");
+	printf(", \"entries\": [");
+}
+
+static void
+ls_print(ls_state *s, const ovio_dirent *e)
+{
+	char when[64], mode[11];
+
+	if (s->c->json) {
+		format_mtime(when, sizeof(when), e->mtime_ns, true);
+		if (s->first) {
+			ls_json_begin(s);
+		}
+		printf("%s\n    {\"name\": ", s->first ? "" : ",");
+		if (!json_str(stdout, e->name)) {
+			printf(", \"name_hex\": \"");
+			for (const unsigned char *p =
+			         (const unsigned char *) e->name;
+			     *p != '\0'; p++) {
+				printf("%02x", *p);
+			}
+			printf("\"");
+		}
+		printf(", \"type\": \"%s\", \"size\": %llu, \"mode\": \"%04o\", "
+		       "\"mtime_ns\": %lld, \"mtime\": \"%s\"}",
+		    type_name(e->type), (unsigned long long) e->size, e->mode,
+		    (long long) e->mtime_ns, when);
+	} else if (s->c->long_list) {
+		format_mtime(when, sizeof(when), e->mtime_ns, false);
+		when[19] = '\0'; /* to the second */
+		format_mode(mode, e->type, e->mode);
+		printf("%s %12llu %s %s\n", mode, (unsigned long long) e->size,
+		    when, e->name);
+	} else {
+		printf("%s\n", e->name);
+	}
+	s->first = false;
+}
+
+static int
+ls_entry(void *arg, const ovio_dirent *e)
+{
+	ls_print(arg, e);
+	return (0);
+}
+
+static int
+cmd_ls(cli *c)
+{
+	char         path[REMOTE_MAX];
+	const char  *arg = c->argc > 0 ? c->argv[0] : "";
+	ovio_client *cl;
+	ovio_stat    st;
+	ls_state     s = { c, path, true };
+	int          rv;
+
+	if ((rv = remote_path_or_fail(arg, path, sizeof(path), true)) != 0 ||
+	    (rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	rv = ovio_list(cl, path, ls_entry, &s);
+	if (rv == OVIO_ENOTDIR && s.first && ovio_stat_path(cl, path, &st) == 0) {
+		/* A file lists as itself, as ls does. */
+		ovio_dirent e = { path, st.type, st.mode, st.size, st.mtime_ns };
+		ls_print(&s, &e);
+		rv = 0;
+	}
+	ovio_disconnect(cl);
+	if (c->json && !s.first) {
+		printf("\n  ]}\n"); /* closed even when a later page failed */
+	} else if (c->json && rv == 0) {
+		ls_json_begin(&s);
+		printf("]}\n");
+	}
+	fflush(stdout);
+	return (rv != 0 ? fail_remote(arg, rv) : 0);
+}
+
+static int
+cmd_mkdir(cli *c)
+{
+	char         path[REMOTE_MAX];
+	ovio_client *cl;
+	int          rv;
+
+	if ((rv = remote_path_or_fail(c->argv[0], path, sizeof(path),
+	         c->parents)) != 0) {
+		return (rv);
+	}
+	if (path[0] == '\0') {
+		return (0); /* -p of the root: it is there */
+	}
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	rv = ovio_mkdir(cl, path, c->parents ? OVIO_NS_PARENTS : 0, 0);
+	ovio_disconnect(cl);
+	return (rv != 0 ? fail_remote(c->argv[0], rv) : 0);
+}
+
+/* The names of a folder, listed in full before anything is removed. */
+typedef struct name_list {
+	char   **v;
+	uint32_t *type;
+	size_t   n, cap;
+} name_list;
+
+static int
+name_add(void *arg, const ovio_dirent *e)
+{
+	name_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t    cap = l->cap ? l->cap * 2 : 64;
+		char    **v   = realloc(l->v, cap * sizeof(*v));
+		uint32_t *t;
+		if (v == NULL) {
+			return (OVIO_ENOMEM);
+		}
+		l->v = v;
+		if ((t = realloc(l->type, cap * sizeof(*t))) == NULL) {
+			return (OVIO_ENOMEM);
+		}
+		l->type = t;
+		l->cap  = cap;
+	}
+	if ((l->v[l->n] = strdup(e->name)) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	l->type[l->n++] = e->type;
+	return (0);
+}
+
+static void
+name_list_free(name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]);
+	}
+	free(l->v);
+	free(l->type);
+}
+
+/*
+ * Removes path and, when it is a folder that is not empty, everything in
+ * it first.  A link is removed itself, never followed: only what the
+ * service says is a folder (ENOTEMPTY from the remove) is walked into.
+ * *where is the path that failed.
+ */
+static int
+rm_tree(ovio_client *cl, const char *path, char *where, size_t cap)
+{
+	name_list l;
+	char     *sub;
+	size_t    i;
+	int       rv;
+
+	if ((rv = ovio_remove(cl, path)) != OVIO_ENOTEMPTY) {
+		if (rv != 0) {
+			snprintf(where, cap, "%s", path);
+		}
+		return (rv);
+	}
+	memset(&l, 0, sizeof(l));
+	if ((rv = ovio_list(cl, path, name_add, &l)) != 0) {
+		snprintf(where, cap, "%s", path);
+	}
+	for (i = 0; i < l.n && rv == 0; i++) {
+		size_t len = strlen(path) + strlen(l.v[i]) + 2;
+		if ((sub = malloc(len)) == NULL) {
+			rv = OVIO_ENOMEM;
+			break;
+		}
+		snprintf(sub, len, "%s/%s", path, l.v[i]);
+		if (l.type[i] == OVIO_TYPE_DIR) {
+			rv = rm_tree(cl, sub, where, cap);
+		} else if ((rv = ovio_remove(cl, sub)) != 0) {
+			snprintf(where, cap, "%s", sub);
+		}
+		free(sub);
+	}
+	name_list_free(&l);
+	if (rv == 0 && (rv = ovio_remove(cl, path)) != 0) {
+		snprintf(where, cap, "%s", path);
+	}
+	return (rv);
+}
+
+static int
+cmd_rm(cli *c)
+{
+	char         path[REMOTE_MAX], where[REMOTE_MAX];
+	ovio_client *cl;
+	int          i, rv, first = 0;
+
+	for (i = 0; i < c->argc; i++) {
+		if ((rv = remote_path_or_fail(
+		         c->argv[i], path, sizeof(path), false)) != 0) {
+			return (rv);
+		}
+	}
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	for (i = 0; i < c->argc; i++) {
+		(void) remote_path(c->argv[i], path, sizeof(path));
+		if (c->recursive) {
+			rv = rm_tree(cl, path, where, sizeof(where));
+		} else {
+			rv = ovio_remove(cl, path);
+			snprintf(where, sizeof(where), "%s", c->argv[i]);
+		}
+		if (rv != 0) {
+			/* Go on with the others, as rm does; the first failure
+			 * gives the exit status. */
+			rv = fail_remote(where, rv);
+			first = first != 0 ? first : rv;
+		}
+	}
+	ovio_disconnect(cl);
+	return (first);
+}
+
+static int
+cmd_mv(cli *c)
+{
+	char         from[REMOTE_MAX], to[REMOTE_MAX + REMOTE_MAX];
+	ovio_client *cl;
+	ovio_stat    st;
+	const char  *base;
+	size_t       n;
+	int          rv;
+
+	if ((rv = remote_path_or_fail(c->argv[0], from, sizeof(from), false)) !=
+	        0 ||
+	    (rv = remote_path_or_fail(c->argv[1], to, REMOTE_MAX, true)) != 0) {
+		return (rv);
+	}
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	/* Into a folder when DST is one (or ends with "/"), as mv does. */
+	n = strlen(c->argv[1]);
+	if (to[0] == '\0' || (n > 0 && c->argv[1][n - 1] == '/') ||
+	    (ovio_stat_path(cl, to, &st) == 0 && st.type == OVIO_TYPE_DIR)) {
+		base = strrchr(from, '/');
+		base = base != NULL ? base + 1 : from;
+		n    = strlen(to);
+		snprintf(to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
+	}
+	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
+	ovio_disconnect(cl);
+	return (rv != 0 ? fail_remote(c->argv[0], rv) : 0);
 }
 
 static int
@@ -813,24 +1229,41 @@ static const command commands[] = {
 	{ "put", "LOCAL REMOTE",
 	    "copy a local file (- for standard input) to REMOTE (under the\n"
 	    "service's root), flushed to disk",
-	    cmd_put, 2, false },
+	    cmd_put, 2, false, 0, NULL },
 	{ "get", "REMOTE LOCAL",
 	    "copy REMOTE to a local file (- for standard output); a file is\n"
 	    "replaced only once the copy is complete, a device or FIFO is\n"
 	    "written in place",
-	    cmd_get, 2, false },
+	    cmd_get, 2, false, 0, NULL },
 	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1,
-	    false },
+	    false, 0, NULL },
 	{ "stat", "REMOTE", "show REMOTE's size, type, mode and modification "
 	                    "time",
-	    cmd_stat, 1, false },
+	    cmd_stat, 1, false, 0, NULL },
 	{ "status", "", "show the service's backend, sessions, handles, "
 	                "operations in flight and counters",
-	    cmd_status, 0, false },
+	    cmd_status, 0, false, 0, NULL },
+	{ "ls", "[-l] [PATH]",
+	    "list a folder (default: the root), one name a line; -l adds\n"
+	    "type and mode, size and modification time; --json gives one\n"
+	    "object with an entries array",
+	    cmd_ls, 0, false, 1, "l" },
+	{ "mkdir", "[-p] PATH",
+	    "make a folder; -p makes missing parents too and is content\n"
+	    "with a folder already there",
+	    cmd_mkdir, 1, false, 0, "p" },
+	{ "rm", "[-r] PATH...",
+	    "remove files and empty folders; -r removes folders with all\n"
+	    "they hold (links are removed, never followed)",
+	    cmd_rm, 1, false, -1, "r" },
+	{ "mv", "[-f] SRC DST",
+	    "rename SRC to DST, or move it into DST when DST is a folder or\n"
+	    "ends with /; an existing DST is kept (EEXIST) unless -f",
+	    cmd_mv, 2, false, 0, "f" },
 	{ "service", "SUBCOMMAND", "install, uninstall, start, stop or show "
 	                            "the Windows service (ovio service --help)",
-	    NULL, 0, true },
-	{ NULL, NULL, NULL, NULL, 0, false },
+	    NULL, 0, true, 0, NULL },
+	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
 
 static const char exit_help[] =
@@ -866,9 +1299,9 @@ usage(FILE *f)
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
-	    "  --json              machine-readable output (stat, status, "
-	    "put, get,\n"
-	    "                      service status)\n"
+	    "  --json              machine-readable output (ls, stat, status, "
+	    "put,\n"
+	    "                      get, service status)\n"
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
@@ -977,7 +1410,7 @@ int
 main(int argc, char **argv)
 {
 	cli            c;
-	char          *args[8];
+	char         **args;
 	const command *k;
 	uint64_t       v;
 	int            n = 0, o, at;
@@ -985,6 +1418,10 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.endpoint = getenv("OVIO_ENDPOINT");
+	if ((args = calloc((size_t) argc + 1, sizeof(*args))) == NULL) {
+		fprintf(stderr, "ovio: out of memory\n");
+		return (EXIT_OTHER);
+	}
 	opterr     = 0; /* our own messages, without argv[0]'s path */
 	/*
 	 * "+": getopt_long stops at each non-option (the command and its
@@ -993,7 +1430,7 @@ main(int argc, char **argv)
 	 */
 	while (optind < argc) {
 		at = optind;
-		o  = rest ? -1 : getopt_long(argc, argv, "+:he:", long_options,
+		o  = rest ? -1 : getopt_long(argc, argv, "+:he:lprf", long_options,
 		                    NULL);
 		if (o == -1) {
 			if (optind >= argc) {
@@ -1025,10 +1462,6 @@ main(int argc, char **argv)
 				}
 				continue;
 			}
-			if (n == (int) (sizeof(args) / sizeof(args[0]))) {
-				command_usage(stderr, cmd_current);
-				return (EXIT_USAGE);
-			}
 			args[n++] = argv[optind++];
 			continue;
 		}
@@ -1046,6 +1479,24 @@ main(int argc, char **argv)
 			return (0);
 		case OPT_JSON:
 			c.json = true;
+			break;
+		case 'l':
+		case 'p':
+		case 'r':
+		case 'f':
+			/* A command's own option: after that command only. */
+			if (cmd_current == NULL || cmd_current->opts == NULL ||
+			    strchr(cmd_current->opts, o) == NULL) {
+				fprintf(stderr, "ovio: -%c is not an option of %s "
+				                "(see ovio --help)\n",
+				    o, cmd_current != NULL ? cmd_current->name
+				                           : "ovio");
+				return (EXIT_USAGE);
+			}
+			c.long_list |= o == 'l';
+			c.parents |= o == 'p';
+			c.recursive |= o == 'r';
+			c.force |= o == 'f';
 			break;
 		case 'e':
 			c.endpoint = optarg;
@@ -1072,7 +1523,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
-	if (n != cmd_current->nargs) {
+	if (n < cmd_current->nargs ||
+	    (cmd_current->maxargs == 0 && n != cmd_current->nargs) ||
+	    (cmd_current->maxargs > 0 && n > cmd_current->maxargs)) {
 		command_usage(stderr, cmd_current);
 		return (EXIT_USAGE);
 	}

@@ -36,6 +36,7 @@ typedef struct waiter {
 	ovio_service_status svc;
 	void               *rbuf; /* READ: where the data goes */
 	size_t              rcap;
+	ovio__list          list; /* LIST: the page, for the caller to walk */
 } waiter;
 
 static void
@@ -54,6 +55,9 @@ wait_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 			size_t n = plen < w->rcap ? plen : w->rcap;
 			memcpy(w->rbuf, payload, n);
 			w->res.bytes = n;
+		}
+		if (op->kind == OVIO_OP_LIST && w->res.status == 0) {
+			w->res.status = ovio__list_decode(&w->list, payload, plen);
 		}
 		w->res.data = NULL;
 	}
@@ -490,4 +494,89 @@ ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf,
 
 	return (ovio_write_stream(
 	    c, handle, offset, len, chunk, window, mem_fill, NULL, &m));
+}
+
+int
+ovio_list_page(ovio_client *c, const char *path, uint64_t cookie,
+    uint32_t max, ovio_dirent_fn fn, void *arg, uint64_t *next, bool *more)
+{
+	ovio_request rq = { .op = OVIO_OP_LIST, .path = path, .offset = cookie,
+		.length = max };
+	waiter       w  = { 0 };
+	size_t       i;
+	int          rv;
+
+	if (path == NULL || fn == NULL) {
+		return (OVIO_EINVAL);
+	}
+	if ((rv = call(c, &rq, &w)) == 0) {
+		if (next != NULL) {
+			*next = w.res.next_cookie;
+		}
+		if (more != NULL) {
+			*more = w.res.more;
+		}
+		for (i = 0; i < w.list.n && rv == 0; i++) {
+			rv = fn(arg, &w.list.ents[i]);
+		}
+	}
+	ovio__list_free(&w.list);
+	return (rv);
+}
+
+int
+ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
+{
+	uint64_t cookie = 0, next;
+	bool     more   = true;
+	int      rv     = 0;
+
+	/* The largest page the service gives: each page lists the folder. */
+	while (more && rv == 0) {
+		rv = ovio_list_page(c, path, cookie, 4096, fn, arg, &next, &more);
+		if (more && next <= cookie) {
+			rv = OVIO_EPROTO; /* a service that would loop forever */
+		}
+		cookie = next;
+	}
+	return (rv);
+}
+
+int
+ovio_mkdir(ovio_client *c, const char *path, uint32_t flags, uint32_t mode)
+{
+	ovio_request rq = { .op = OVIO_OP_MKDIR, .path = path, .flags = flags,
+		.mode = mode };
+	waiter       w  = { 0 };
+
+	if (path == NULL) {
+		return (OVIO_EINVAL);
+	}
+	return (call(c, &rq, &w));
+}
+
+int
+ovio_remove(ovio_client *c, const char *path)
+{
+	ovio_request rq = { .op = OVIO_OP_REMOVE, .path = path };
+	waiter       w  = { 0 };
+
+	if (path == NULL) {
+		return (OVIO_EINVAL);
+	}
+	return (call(c, &rq, &w));
+}
+
+int
+ovio_rename(ovio_client *c, const char *path, const char *new_path,
+    uint32_t flags)
+{
+	ovio_request rq = { .op = OVIO_OP_RENAME, .path = path,
+		.new_path = new_path, .flags = flags };
+	waiter       w  = { 0 };
+
+	if (path == NULL || new_path == NULL) {
+		return (OVIO_EINVAL);
+	}
+	return (call(c, &rq, &w));
 }

@@ -167,7 +167,7 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	int           rv;
 
 	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN ||
-	    rq->op > OVIO_OP_STATUS) {
+	    rq->op > OVIO_OP_RENAME) {
 		return (OVIO_EINVAL);
 	}
 	hdr.tag        = rq->tag;
@@ -183,6 +183,7 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	hdr.session     = rq->session;
 	hdr.deadline_ms = rq->deadline_ms;
 	hdr.client_id   = c->client_id;
+	hdr.new_path    = (char *) (rq->new_path != NULL ? rq->new_path : "");
 	nng_mtx_lock(c->mtx);
 	hdr.request_id = ++c->next_request_id;
 	nng_mtx_unlock(c->mtx);
@@ -244,8 +245,8 @@ pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 	pub_arg            pa = *(pub_arg *) arg;
 	ovio_result        res;
 	ovio_service_status svc;
+	ovio__list         list = { 0 };
 
-	(void) plen;
 	(void) msg;
 	free(arg);
 	memset(&res, 0, sizeof(res));
@@ -254,8 +255,55 @@ pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 	res.status = status;
 	if (status == 0) {
 		ovio__result_from_reply(&res, rp, payload, &svc);
+		if (op->kind == OVIO_OP_LIST && res.status == 0 &&
+		    (res.status = ovio__list_decode(&list, payload, plen)) ==
+		        0) {
+			res.entries  = list.ents;
+			res.nentries = list.n;
+		}
+		if (op->kind == OVIO_OP_LIST) {
+			res.data = NULL;
+		}
 	}
 	pa.cb(pa.arg, &res);
+	ovio__list_free(&list);
+}
+
+int
+ovio__list_decode(ovio__list *l, const uint8_t *payload, size_t plen)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->page = ovio__dir_page__unpack(NULL, plen, payload)) == NULL) {
+		return (OVIO_EPROTO);
+	}
+	if (l->page->n_entries > 0 &&
+	    (l->ents = calloc(l->page->n_entries, sizeof(*l->ents))) == NULL) {
+		ovio__dir_page__free_unpacked(l->page, NULL);
+		l->page = NULL;
+		return (OVIO_ENOMEM);
+	}
+	for (i = 0; i < l->page->n_entries; i++) {
+		const Ovio__DirEntry *e = l->page->entries[i];
+		l->ents[i].name     = e->name;
+		l->ents[i].type     = e->type;
+		l->ents[i].mode     = e->mode;
+		l->ents[i].size     = e->size;
+		l->ents[i].mtime_ns = e->mtime_ns;
+	}
+	l->n = l->page->n_entries;
+	return (0);
+}
+
+void
+ovio__list_free(ovio__list *l)
+{
+	free(l->ents);
+	if (l->page != NULL) {
+		ovio__dir_page__free_unpacked(l->page, NULL);
+	}
+	memset(l, 0, sizeof(*l));
 }
 
 int
@@ -290,6 +338,8 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 	res->found    = rp->found;
 	res->cancel   = (ovio_cancel_result) rp->cancel;
 	res->canceled = rp->canceled;
+	res->more        = rp->more;
+	res->next_cookie = rp->next_cookie;
 	if (rp->stat != NULL) {
 		res->stat.size     = rp->stat->size;
 		res->stat.mode     = rp->stat->mode;

@@ -70,6 +70,21 @@ int ovio__client_send(ovio_client *c, const ovio_request *rq,
 void ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
     const uint8_t *payload, ovio_service_status *svc);
 
+/*
+ * A LIST reply's page (its payload, a packed ovio.DirPage), unpacked: ents
+ * points into page.  ovio__list_decode returns 0, OVIO_EPROTO or
+ * OVIO_ENOMEM (then nothing is left to free); ovio__list_free frees both
+ * and may be called on a zeroed ovio__list.
+ */
+typedef struct ovio__list {
+	Ovio__DirPage *page;
+	ovio_dirent   *ents;
+	size_t         n;
+} ovio__list;
+
+int  ovio__list_decode(ovio__list *l, const uint8_t *payload, size_t plen);
+void ovio__list_free(ovio__list *l);
+
 /* Test seam: closes the current connection (nng dials again). */
 void ovio__client_drop_connection(ovio_client *c);
 

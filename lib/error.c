@@ -89,6 +89,13 @@ ovio__err_from_errno(int e)
 		return (OVIO_EMFILE);
 	case ESPIPE:
 		return (OVIO_ESPIPE);
+	case ENOTEMPTY:
+		return (OVIO_ENOTEMPTY);
+	/*
+	 * openat2's RESOLVE_BENEATH says EXDEV for a path that leaves the
+	 * root.  A rename across file systems also says EXDEV: os/posix/fs_ns.c
+	 * translates that one itself, to OVIO_EXDEV.
+	 */
 	case ELOOP:
 	case EXDEV:
 		return (OVIO_EOUTSIDE);

@@ -92,12 +92,13 @@ ovio__err_from_win32(unsigned long e)
 	case ERROR_SEM_TIMEOUT:
 		return (OVIO_ETIMEDOUT);
 	case ERROR_CANT_RESOLVE_FILENAME:
-	case ERROR_NOT_SAME_DEVICE:
 		return (OVIO_EOUTSIDE);
+	case ERROR_NOT_SAME_DEVICE:
+		return (OVIO_EXDEV); /* MoveFileEx across volumes */
 	case ERROR_FILE_TOO_LARGE:
 		return (OVIO_EFBIG);
 	case ERROR_DIR_NOT_EMPTY:
-		return (OVIO_EEXIST);
+		return (OVIO_ENOTEMPTY);
 	case ERROR_NOT_READY:
 	case ERROR_RETRY:
 		return (OVIO_EAGAIN);

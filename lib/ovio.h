@@ -55,7 +55,15 @@ typedef enum ovio_op {
 	OVIO_OP_CANCEL  = 7,
 	OVIO_OP_CLOSE   = 8,
 	OVIO_OP_STATUS  = 9,
+	OVIO_OP_LIST    = 10,
+	OVIO_OP_MKDIR   = 11,
+	OVIO_OP_REMOVE  = 12,
+	OVIO_OP_RENAME  = 13,
 } ovio_op;
+
+/* Namespace flags, as on the wire (proto/ovio.proto, NsFlag). */
+#define OVIO_NS_PARENTS 1u /* MKDIR: make missing parents; a folder is OK */
+#define OVIO_NS_REPLACE 2u /* RENAME: replace what new_path names */
 
 /*
  * What a cancel did (ovio_result.cancel; proto CancelResult).  The
@@ -73,6 +81,7 @@ typedef enum ovio_cancel_result {
 #define OVIO_TYPE_DIR 2
 #define OVIO_TYPE_FIFO 3
 #define OVIO_TYPE_OTHER 4
+#define OVIO_TYPE_LINK 5 /* listed, never followed: a symlink or reparse point */
 
 typedef struct ovio_stat {
 	uint64_t size;
@@ -80,6 +89,18 @@ typedef struct ovio_stat {
 	uint32_t type; /* OVIO_TYPE_* */
 	int64_t  mtime_ns;
 } ovio_stat;
+
+/*
+ * One entry of a folder (OVIO_OP_LIST).  name is UTF-8 on Windows and the
+ * file system's bytes on POSIX (not necessarily valid UTF-8).
+ */
+typedef struct ovio_dirent {
+	const char *name;
+	uint32_t    type; /* OVIO_TYPE_*; a link is listed, not followed */
+	uint32_t    mode; /* permission bits */
+	uint64_t    size;
+	int64_t     mtime_ns;
+} ovio_dirent;
 
 /* Service-wide status, from ovio_status(). */
 typedef struct ovio_service_status {
@@ -112,6 +133,13 @@ typedef struct ovio_service_status {
  *           or session set: every operation of this connection
  *   CLOSE   handle
  *   STATUS  nothing
+ *   LIST    path ("" is the root), offset: 0 or the next_cookie of the page
+ *           before, length: most entries wanted (0: the service's page, 256)
+ *   MKDIR   path, flags (OVIO_NS_PARENTS), mode (0 means 0755)
+ *   REMOVE  path: a file, a link, or an empty folder
+ *   RENAME  path, new_path, flags (OVIO_NS_REPLACE)
+ * Namespace paths are checked as opens' are: relative, no "..", never
+ * through a link that leaves the root.
  * Any I/O request (READ, WRITE, FLUSH, SETSIZE) may set deadline_ms: if it
  * is still in flight that long after the service received it, it is
  * cancelled and completes with OVIO_ETIMEDOUT (unless its I/O won).
@@ -130,6 +158,7 @@ typedef struct ovio_request {
 	bool        all;
 	bool        session;
 	uint64_t    deadline_ms;
+	const char *new_path; /* RENAME */
 } ovio_request;
 
 /*
@@ -149,6 +178,10 @@ typedef struct ovio_result {
 	ovio_cancel_result cancel; /* CANCEL of a tag: what it did */
 	uint32_t    canceled; /* CANCEL all: how many cancels were requested */
 	const ovio_service_status *service; /* STATUS */
+	const ovio_dirent *entries;  /* LIST: this page, in name order */
+	size_t      nentries;
+	bool        more;        /* LIST: entries remain past this page */
+	uint64_t    next_cookie; /* LIST: the offset of the next page */
 } ovio_result;
 
 typedef void (*ovio_cb)(void *arg, const ovio_result *res);
@@ -238,6 +271,33 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  *                completed (cancelled); OVIO_EBADF, OVIO_ECLOSING (a close
  *                is already running).
  * ovio_status    the service's counters.
+ *
+ * Namespace calls.  Paths as ovio_open's, with its path errors
+ * (OVIO_EINVAL for an empty path or one naming "." as the target,
+ * OVIO_EOUTSIDE, OVIO_ENAMETOOLONG, OVIO_ENOENT for a missing parent,
+ * OVIO_ENOTDIR for a parent that is a file, OVIO_EACCES, OVIO_EROFS);
+ * they run on the service's worker pool, and mkdir, remove and rename run
+ * at most once even when resent.
+ * ovio_list      calls fn for every entry of the folder path ("" or "."
+ *                for the root), in name order, page after page; fn
+ *                returning non-zero stops the listing with that status.
+ *                OVIO_ENOTDIR (path is a file), OVIO_ETOOBIG (a folder of
+ *                more than 1 048 576 entries).  Entries added or removed
+ *                while a listing runs may be missed or seen twice.
+ * ovio_list_page one page: up to max entries (0: 256) from cookie (0: the
+ *                first); *next (may be NULL) is the cookie of the next
+ *                page and *more (may be NULL) says whether there is one.
+ * ovio_mkdir     mode's permission bits (0: 0755).  OVIO_EEXIST (something
+ *                is there; with OVIO_NS_PARENTS only when it is not a
+ *                folder).
+ * ovio_remove    a file, a link (not what it points to) or an empty
+ *                folder.  OVIO_ENOTEMPTY, OVIO_ENOENT.
+ * ovio_rename    atomic on one file system.  OVIO_EEXIST (new_path exists
+ *                and OVIO_NS_REPLACE is not set), OVIO_EXDEV (another
+ *                file system or volume), OVIO_ENOTEMPTY (replacing a folder
+ *                that is not empty), OVIO_EISDIR / OVIO_ENOTDIR (replacing
+ *                a folder by a file or the other way), OVIO_EINVAL (a
+ *                folder into itself).
  */
 int ovio_open(ovio_client *c, const char *path, uint32_t flags, uint32_t mode,
     uint64_t *handle);
@@ -255,6 +315,17 @@ int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
 int ovio_cancel_session(ovio_client *c, uint32_t *canceled);
 int ovio_close(ovio_client *c, uint64_t handle);
 int ovio_status(ovio_client *c, ovio_service_status *st);
+
+/* Called for each entry; the entry is valid only during the call. */
+typedef int (*ovio_dirent_fn)(void *arg, const ovio_dirent *ent);
+
+int ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg);
+int ovio_list_page(ovio_client *c, const char *path, uint64_t cookie,
+    uint32_t max, ovio_dirent_fn fn, void *arg, uint64_t *next, bool *more);
+int ovio_mkdir(ovio_client *c, const char *path, uint32_t flags, uint32_t mode);
+int ovio_remove(ovio_client *c, const char *path);
+int ovio_rename(ovio_client *c, const char *path, const char *new_path,
+    uint32_t flags);
 
 /* The OS code of the calling thread's last failed blocking call, 0 if none. */
 int64_t ovio_last_os_error(void);

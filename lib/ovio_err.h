@@ -47,7 +47,9 @@
 	X(ESPIPE, 31, "illegal seek")                                          \
 	X(EPERM, 32, "operation not permitted")                                \
 	X(EADDRINVAL, 33, "invalid endpoint address")                         \
-	X(EREQID, 34, "request id reused for a different request")
+	X(EREQID, 34, "request id reused for a different request")            \
+	X(ENOTEMPTY, 35, "folder not empty")                                   \
+	X(EXDEV, 36, "cannot move across file systems")
 
 #define OVIO_ERR_ENUM(name, num, msg) OVIO_##name = num,
 typedef enum ovio_err { OVIO_ERR_MAP(OVIO_ERR_ENUM) OVIO_ERR_MAX } ovio_err;

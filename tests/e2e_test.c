@@ -1957,6 +1957,481 @@ START_TEST(memory_returns_after_a_burst)
 }
 END_TEST
 
+
+/* ---- the namespace: list, mkdir, remove, rename ---- */
+
+typedef struct ns_names {
+	char     name[64][32];
+	uint32_t type[64];
+	uint64_t size[64];
+	int      n;
+} ns_names;
+
+static int
+ns_collect(void *arg, const ovio_dirent *e)
+{
+	ns_names *l = arg;
+
+	ck_assert_int_lt(l->n, 64);
+	snprintf(l->name[l->n], sizeof(l->name[0]), "%s", e->name);
+	l->type[l->n] = e->type;
+	l->size[l->n] = e->size;
+	l->n++;
+	return (0);
+}
+
+static void
+ns_put(ovio_client *c, const char *path, size_t len)
+{
+	char     buf[512];
+	uint64_t h;
+	size_t   n;
+
+	ck_assert_uint_le(len, sizeof(buf));
+	memset(buf, 'x', len);
+	ck_assert_int_eq(ovio_open(c, path,
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC,
+	                     0644, &h),
+	    0);
+	if (len > 0) {
+		ck_assert_int_eq(ovio_pwrite(c, h, buf, len, 0, &n), 0);
+		ck_assert_uint_eq(n, len);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+}
+
+static bool
+ns_exists(const char *rel)
+{
+	char        p[1024];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", d.root, rel);
+	return (lstat(p, &st) == 0);
+}
+
+START_TEST(ns_each_op_and_its_statuses)
+{
+	ovio_client *c = tu_connect(&d);
+	ns_names     l;
+	ovio_stat    st;
+	char         p[1024];
+
+	/* mkdir */
+	ck_assert_int_eq(ovio_mkdir(c, "a", 0, 0700), 0);
+	ck_assert_int_eq(ovio_stat_path(c, "a", &st), 0);
+	ck_assert_int_eq(st.type, OVIO_TYPE_DIR);
+	ck_assert_uint_eq(st.mode & 0777, 0700);
+	ck_assert_int_eq(ovio_mkdir(c, "a", 0, 0), OVIO_EEXIST);
+	ck_assert_int_eq(ovio_mkdir(c, "a", OVIO_NS_PARENTS, 0), 0);
+	ck_assert_int_eq(ovio_mkdir(c, "x/y", 0, 0), OVIO_ENOENT);
+	ck_assert_int_eq(ovio_mkdir(c, "x/y/z/", OVIO_NS_PARENTS, 0), 0);
+	ck_assert(ns_exists("x/y/z"));
+	ck_assert_int_eq(ovio_mkdir(c, "./x//y/./z", OVIO_NS_PARENTS, 0), 0);
+	ns_put(c, "f", 5);
+	ck_assert_int_eq(ovio_mkdir(c, "f", OVIO_NS_PARENTS, 0), OVIO_EEXIST);
+	ck_assert_int_eq(ovio_mkdir(c, "f/g", 0, 0), OVIO_ENOTDIR);
+	ck_assert_int_eq(ovio_mkdir(c, "f/g", OVIO_NS_PARENTS, 0),
+	    OVIO_ENOTDIR);
+	ck_assert_int_eq(ovio_mkdir(c, "", 0, 0), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_mkdir(c, ".", OVIO_NS_PARENTS, 0), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_mkdir(c, "a/.", 0, 0), OVIO_EINVAL);
+
+	/* list: sorted, with types and sizes; the root as "" or "." */
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(ovio_list(c, "", ns_collect, &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert_str_eq(l.name[0], "a");
+	ck_assert_int_eq(l.type[0], OVIO_TYPE_DIR);
+	ck_assert_str_eq(l.name[1], "f");
+	ck_assert_int_eq(l.type[1], OVIO_TYPE_FILE);
+	ck_assert_uint_eq(l.size[1], 5);
+	ck_assert_str_eq(l.name[2], "x");
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(ovio_list(c, ".", ns_collect, &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(ovio_list(c, "a", ns_collect, &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert_int_eq(ovio_list(c, "f", ns_collect, &l), OVIO_ENOTDIR);
+	ck_assert_int_eq(ovio_list(c, "nope", ns_collect, &l), OVIO_ENOENT);
+	/* A link is listed as itself. */
+	snprintf(p, sizeof(p), "%s/a/ln", d.root);
+	ck_assert_int_eq(symlink("../f", p), 0);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(ovio_list(c, "a", ns_collect, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.type[0], OVIO_TYPE_LINK);
+
+	/* remove: a link (not its target), a file, an empty folder */
+	ck_assert_int_eq(ovio_remove(c, "x"), OVIO_ENOTEMPTY);
+	ck_assert_int_eq(ovio_remove(c, "nope"), OVIO_ENOENT);
+	ck_assert_int_eq(ovio_remove(c, "f/nope"), OVIO_ENOTDIR);
+	ck_assert_int_eq(ovio_remove(c, "a/ln"), 0);
+	ck_assert(ns_exists("f"));
+	ck_assert_int_eq(ovio_remove(c, "x/y/z"), 0);
+	ck_assert(!ns_exists("x/y/z"));
+	ck_assert_int_eq(ovio_remove(c, "."), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_remove(c, ""), OVIO_EINVAL);
+
+	/* rename */
+	ck_assert_int_eq(ovio_rename(c, "f", "g", 0), 0);
+	ck_assert(!ns_exists("f") && ns_exists("g"));
+	ck_assert_int_eq(ovio_rename(c, "f", "h", 0), OVIO_ENOENT);
+	ns_put(c, "h", 3);
+	ck_assert_int_eq(ovio_rename(c, "g", "h", 0), OVIO_EEXIST);
+	ck_assert_int_eq(ovio_rename(c, "g", "a", 0), OVIO_EEXIST);
+	ck_assert_int_eq(ovio_rename(c, "g", "h", OVIO_NS_REPLACE), 0);
+	ck_assert_int_eq(ovio_stat_path(c, "h", &st), 0);
+	ck_assert_uint_eq(st.size, 5);
+	ck_assert_int_eq(ovio_rename(c, "h", "a", OVIO_NS_REPLACE),
+	    OVIO_EISDIR);
+	ck_assert_int_eq(ovio_rename(c, "a", "h", OVIO_NS_REPLACE),
+	    OVIO_ENOTDIR);
+	ck_assert_int_eq(ovio_rename(c, "a", "x", OVIO_NS_REPLACE),
+	    OVIO_ENOTEMPTY);
+	ck_assert_int_eq(ovio_rename(c, "x", "x/y/in", 0), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_rename(c, "x", "a/x", 0), 0);
+	ck_assert(ns_exists("a/x/y"));
+	ck_assert_int_eq(ovio_rename(c, "a", ".", 0), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_rename(c, "h", "", 0), OVIO_EINVAL);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* Namespace requests through ovio_submit: fields and flags checked. */
+START_TEST(ns_requests_are_validated)
+{
+	ovio_client *c = tu_connect(&d);
+	tu_collector *col = malloc(sizeof(*col));
+	ovio_request rq;
+	const ovio_result *r;
+
+	tu_coll_init(col);
+	memset(&rq, 0, sizeof(rq));
+	rq.op = OVIO_OP_MKDIR, rq.tag = 1, rq.path = "m", rq.flags = 4;
+	submit(c, rq, col); /* a flag mkdir does not know */
+	rq.op = OVIO_OP_MKDIR, rq.tag = 2, rq.flags = 0, rq.new_path = "n";
+	submit(c, rq, col); /* new_path on a mkdir */
+	rq.op = OVIO_OP_REMOVE, rq.tag = 3, rq.new_path = NULL,
+	rq.flags = OVIO_NS_REPLACE;
+	submit(c, rq, col);
+	rq.op = OVIO_OP_LIST, rq.tag = 4, rq.path = "", rq.flags = 0,
+	rq.length = 1u << 30; /* more than a page: cut to one */
+	submit(c, rq, col);
+	rq.op = OVIO_OP_RENAME, rq.tag = 5, rq.path = "m", rq.new_path = "n",
+	rq.flags = 8;
+	submit(c, rq, col);
+	ck_assert_int_eq(tu_coll_wait(col, 5, 5000), 5);
+	for (uint64_t t = 1; t <= 5; t++) {
+		int cnt;
+		r = tu_coll_find(col, t, &cnt);
+		ck_assert_int_eq(cnt, 1);
+		ck_assert_int_eq(r->status, t == 4 ? OVIO_OK : OVIO_EINVAL);
+	}
+	ck_assert(!ns_exists("m") && !ns_exists("n"));
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+/*
+ * Every namespace op refuses what an open refuses: ".." out of the root,
+ * absolute paths, and links that lead out of it (absolute, or relative
+ * with ".."), on the way or as the folder listed.
+ */
+START_TEST(ns_hostile_paths_are_refused)
+{
+	static const struct {
+		const char *path;
+		int         want;
+	} bad[] = {
+		{ "../x", OVIO_EOUTSIDE },
+		{ "a/../../x", OVIO_EOUTSIDE },
+		{ "/etc/x", OVIO_EOUTSIDE },
+		{ "out/x", OVIO_EOUTSIDE },   /* link to the folder above */
+		{ "abs/x", OVIO_EOUTSIDE },   /* link to an absolute folder */
+		{ "a/up/x", OVIO_EOUTSIDE },  /* link "../.." inside a */
+		{ "C:/x", OVIO_EOUTSIDE },
+	};
+	ovio_client *c = tu_connect(&d);
+	ns_names     l;
+	char         p[1024], q[1024];
+	size_t       i;
+
+	ck_assert_int_eq(ovio_mkdir(c, "a", 0, 0), 0);
+	ns_put(c, "keep", 1);
+	snprintf(p, sizeof(p), "%s/out", d.root);
+	ck_assert_int_eq(symlink("..", p), 0);
+	snprintf(p, sizeof(p), "%s/abs", d.root);
+	ck_assert_int_eq(symlink(d.dir, p), 0);
+	snprintf(p, sizeof(p), "%s/a/up", d.root);
+	ck_assert_int_eq(symlink("../..", p), 0);
+	snprintf(q, sizeof(q), "%s/victim", d.dir);
+	ck_assert_int_eq(mkdir(q, 0755), 0);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *b = bad[i].path;
+		int         w = bad[i].want;
+		char        victim[256];
+
+		snprintf(victim, sizeof(victim), "%.*svictim",
+		    (int) (strlen(b) - 1), b); /* ".../victim": exists outside */
+		memset(&l, 0, sizeof(l));
+		ck_assert_msg(ovio_list(c, b, ns_collect, &l) == w, "list %s", b);
+		ck_assert_msg(ovio_list(c, victim, ns_collect, &l) == w,
+		    "list %s", victim);
+		ck_assert_msg(ovio_mkdir(c, b, 0, 0) == w, "mkdir %s", b);
+		ck_assert_msg(ovio_mkdir(c, b, OVIO_NS_PARENTS, 0) == w,
+		    "mkdir -p %s", b);
+		ck_assert_msg(ovio_remove(c, victim) == w, "remove %s", victim);
+		ck_assert_msg(ovio_rename(c, victim, "moved", 0) == w,
+		    "rename %s", victim);
+		ck_assert_msg(ovio_rename(c, "keep", b, 0) == w, "rename to %s",
+		    b);
+		ck_assert_msg(ovio_rename(c, "keep", b, OVIO_NS_REPLACE) == w,
+		    "rename -f to %s", b);
+	}
+	/* The links that lead out: listing them is refused too. */
+	ck_assert_int_eq(ovio_list(c, "out", ns_collect, &l), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio_list(c, "abs", ns_collect, &l), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio_list(c, "a/up", ns_collect, &l), OVIO_EOUTSIDE);
+	/* Nothing moved or appeared, inside or out. */
+	ck_assert(ns_exists("keep") && !ns_exists("moved"));
+	snprintf(p, sizeof(p), "%s/x", d.dir);
+	ck_assert(access(p, F_OK) != 0);
+	ck_assert(access(q, F_OK) == 0);
+	ck_assert(access("/etc/x", F_OK) != 0);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* A copy of a mkdir, remove or rename sent again runs at most once. */
+START_TEST(ns_changes_run_at_most_once)
+{
+	static const struct {
+		int         op;
+		const char *path, *new_path;
+	} reqs[] = {
+		{ OVIO__OP__OP_MKDIR, "once", "" },
+		{ OVIO__OP__OP_RENAME, "once", "twice" },
+		{ OVIO__OP__OP_REMOVE, "twice", "" },
+	};
+	nng_socket s;
+	size_t     i;
+	int        k;
+
+	ck_assert_int_eq(nng_req0_open(&s), 0);
+	ck_assert_int_eq(nng_dial(s, d.url, NULL, 0), 0);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		for (k = 0; k < 2; k++) {
+			Ovio__Request rq = OVIO__REQUEST__INIT;
+			Ovio__Reply  *rp;
+			nng_msg      *m;
+			uint8_t      *pl;
+			size_t        plen;
+
+			rq.tag        = 7;
+			rq.op         = (Ovio__Op) reqs[i].op;
+			rq.path       = (char *) reqs[i].path;
+			rq.new_path   = (char *) reqs[i].new_path;
+			rq.client_id  = 0x1234;
+			rq.request_id = 10 + i;
+			ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+			ck_assert_int_eq(ovio__wire_encode_request(m, &rq, NULL, 0),
+			    0);
+			ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+			ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+			ck_assert_int_eq(
+			    ovio__wire_decode_reply(m, &rp, &pl, &plen), 0);
+			/* The copy gets the first answer, not EEXIST/ENOENT. */
+			ck_assert_int_eq(rp->status, 0);
+			ovio__reply__free_unpacked(rp, NULL);
+			nng_msg_free(m);
+		}
+	}
+	nng_close(s);
+	ck_assert(!ns_exists("once") && !ns_exists("twice"));
+}
+END_TEST
+
+static int
+ns_count(void *arg, const ovio_dirent *e)
+{
+	(void) e;
+	(*(int *) arg)++;
+	return (0);
+}
+
+typedef struct ns_tree_check {
+	int      n;
+	int      dir;
+	bool     bad;
+	char     why[128];
+} ns_tree_check;
+
+static size_t
+ns_tree_size(int dir, int file)
+{
+	return ((size_t) ((dir * 31 + file * 7) % 300));
+}
+
+static int
+ns_tree_cb(void *arg, const ovio_dirent *e)
+{
+	ns_tree_check *t = arg;
+	char           want[32];
+
+	snprintf(want, sizeof(want), "f%02d", t->n);
+	if (strcmp(e->name, want) != 0 || e->type != OVIO_TYPE_FILE ||
+	    e->size != ns_tree_size(t->dir, t->n)) {
+		t->bad = true;
+		snprintf(t->why, sizeof(t->why), "d%02d: %s (%llu) for %s",
+		    t->dir, e->name, (unsigned long long) e->size, want);
+	}
+	t->n++;
+	return (0);
+}
+
+/*
+ * A tree of 1 000 files in 50 folders: made with mkdir -p and written
+ * through the library, listed back page by page, then moved and removed
+ * with the CLI; the root is empty at the end.
+ */
+START_TEST(ns_tree_round_trip)
+{
+	ovio_client  *c = tu_connect(&d);
+	char          p[256];
+	int           i, j, n, pages;
+	uint64_t      cookie, next;
+	bool          more;
+	ns_tree_check t;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(p, sizeof(p), "/tree/deep/d%02d", i);
+		ck_assert_int_eq(ovio_mkdir(c, p + 1, OVIO_NS_PARENTS, 0), 0);
+		for (j = 0; j < 20; j++) {
+			snprintf(p, sizeof(p), "tree/deep/d%02d/f%02d", i, j);
+			ns_put(c, p, ns_tree_size(i, j));
+		}
+	}
+	/* The 50 folders, 7 a page. */
+	n = 0, pages = 0, cookie = 0, more = true;
+	while (more) {
+		ck_assert_int_eq(ovio_list_page(c, "tree/deep", cookie, 7,
+		                     ns_count, &n, &next, &more),
+		    0);
+		ck_assert_uint_gt(next, cookie);
+		cookie = next;
+		pages++;
+	}
+	ck_assert_int_eq(n, 50);
+	ck_assert_int_eq(pages, 8);
+	/* A page past the end is empty. */
+	n = 0;
+	ck_assert_int_eq(ovio_list_page(c, "tree/deep", 1000, 7, ns_count, &n,
+	                     &next, &more),
+	    0);
+	ck_assert_int_eq(n, 0);
+	ck_assert(!more);
+	/* Every file, by name and size, 3 a page. */
+	for (i = 0; i < 50; i++) {
+		memset(&t, 0, sizeof(t));
+		t.dir = i;
+		snprintf(p, sizeof(p), "tree/deep/d%02d", i);
+		cookie = 0, more = true;
+		while (more) {
+			ck_assert_int_eq(ovio_list_page(c, p, cookie, 3,
+			                     ns_tree_cb, &t, &cookie, &more),
+			    0);
+		}
+		ck_assert_msg(!t.bad, "%s", t.why);
+		ck_assert_int_eq(t.n, 20);
+	}
+	ovio_disconnect(c);
+
+	/* The CLI: a leading "/" is the root, ".." inside it is allowed. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s mv /tree/deep/../deep tree/moved",
+	                     tu_build(), d.url),
+	    0);
+	ck_assert(ns_exists("tree/moved/d49/f19") && !ns_exists("tree/deep"));
+	ck_assert_int_eq(run_cli("[ \"$(%s/ovio -e %s ls tree/moved/d07 | wc -l)\""
+	                         " = 20 ]",
+	                     tu_build(), d.url),
+	    0);
+	/* Not empty, without -r: refused, exit status 1 (other failure). */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s rm tree 2>/dev/null", tu_build(),
+	                     d.url),
+	    1);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r /tree", tu_build(), d.url),
+	    0);
+	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+	ck_assert_int_eq(run_cli("[ -z \"$(%s/ovio -e %s ls /)\" ]", tu_build(),
+	                     d.url),
+	    0);
+}
+END_TEST
+
+/* ls / mkdir / mv / rm on the command line, with their errors. */
+START_TEST(cli_namespace_commands)
+{
+	const char *b = tu_build();
+	char        out[512];
+
+	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir a", b, d.url), 0);
+	ck_assert_int_ne(run_cli("%s/ovio -e %s mkdir a 2>%s", b, d.url, out), 0);
+	ck_assert_int_eq(run_cli("grep -q 'EEXIST' %s", out), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir -p a/b/c", b, d.url), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s put /etc/hostname a/b/c/h.txt "
+	                         ">/dev/null",
+	                     b, d.url),
+	    0);
+	/* ".." that leaves the root is refused before anything is sent. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s ls a/../.. 2>%s", b, d.url, out),
+	    4);
+	ck_assert_int_eq(run_cli("grep -q 'EOUTSIDE' %s", out), 0);
+	/* A command's own option belongs to it. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s ls -p a 2>/dev/null", b, d.url),
+	    2);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r / 2>/dev/null", b, d.url),
+	    2);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s ls -l /a/b/c >%s", b, d.url, out),
+	    0);
+	ck_assert_int_eq(run_cli("grep -q 'h.txt' %s", out), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s ls --json a/b/c >%s", b, d.url,
+	                     out),
+	    0);
+	ck_assert_int_eq(run_cli("python3 -c 'import json,sys; "
+	                         "j=json.load(open(sys.argv[1])); "
+	                         "e=j[\"entries\"]; "
+	                         "assert e[0][\"name\"]==\"h.txt\" and "
+	                         "e[0][\"type\"]==\"file\" and "
+	                         "\"size\" in e[0] and \"mtime_ns\" in e[0]' %s",
+	                     out),
+	    0);
+	/* A name that is not UTF-8 still makes valid JSON. */
+	ck_assert_int_eq(run_cli("touch \"%s/a/$(printf 'bad\\377name')\"",
+	                     d.root),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s ls --json a >%s", b, d.url, out),
+	    0);
+	ck_assert_int_eq(run_cli("python3 -c 'import json,sys; "
+	                         "json.loads(open(sys.argv[1],\"rb\").read()"
+	                         ".decode(\"utf-8\"))' %s",
+	                     out),
+	    0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s mv a z", b, d.url), 0);
+	ck_assert_int_ne(run_cli("%s/ovio -e %s mv nope y 2>%s", b, d.url, out),
+	    0);
+	ck_assert_int_eq(run_cli("grep -q 'ENOENT' %s", out), 0);
+	ck_assert_int_ne(run_cli("%s/ovio -e %s rm z 2>%s", b, d.url, out), 0);
+	ck_assert_int_eq(run_cli("grep -q 'ENOTEMPTY' %s", out), 0);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r z", b, d.url), 0);
+	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+}
+END_TEST
+
 static Suite *
 e2e_suite(void)
 {
@@ -2006,6 +2481,12 @@ e2e_suite(void)
 	ECASE(reply_cache_memory_stays_bounded, 60);
 	ECASE(memory_returns_after_a_burst, 60);
 	ECASE(unread_replies_are_held_to_limits, 60);
+	ECASE(ns_each_op_and_its_statuses, 20);
+	ECASE(ns_requests_are_validated, 20);
+	ECASE(ns_hostile_paths_are_refused, 20);
+	ECASE(ns_changes_run_at_most_once, 20);
+	ECASE(ns_tree_round_trip, 120);
+	ECASE(cli_namespace_commands, 30);
 	return (s);
 }
 

@@ -54,6 +54,7 @@ START_TEST(errno_is_mapped_once)
 	ck_assert_int_eq(ovio__err_from_errno(EDQUOT), OVIO_ENOSPC);
 	ck_assert_int_eq(ovio__err_from_errno(ECANCELED), OVIO_ECANCELED);
 	ck_assert_int_eq(ovio__err_from_errno(EXDEV), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__err_from_errno(ENOTEMPTY), OVIO_ENOTEMPTY);
 	ck_assert_int_eq(ovio__err_from_errno(12345), OVIO_EUNKNOWN);
 	ck_assert_int_eq(ovio__err_from_nng(NNG_ECONNREFUSED),
 	    OVIO_ECONNREFUSED);
@@ -212,6 +213,18 @@ START_TEST(paths_outside_the_root_are_refused)
 	ck_assert_int_eq(ovio__fs_check_path("a\\..\\x"), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio__fs_check_path("C:\\Windows"), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio__fs_check_path("\\\\server\\share"), OVIO_EOUTSIDE);
+
+	/* A namespace target must name something below the root. */
+	ck_assert_int_eq(ovio__fs_check_target("a"), 0);
+	ck_assert_int_eq(ovio__fs_check_target("a/b/"), 0);
+	ck_assert_int_eq(ovio__fs_check_target(".a"), 0);
+	ck_assert_int_eq(ovio__fs_check_target("."), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_target("./"), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_target("a/."), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_target("a\\."), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_target(""), OVIO_EINVAL);
+	ck_assert_int_eq(ovio__fs_check_target("a/.."), OVIO_EOUTSIDE);
+	ck_assert_int_eq(ovio__fs_check_target("/a"), OVIO_EOUTSIDE);
 }
 END_TEST
 

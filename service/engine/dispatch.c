@@ -380,6 +380,10 @@ ovio__dispatch(eng_op *op)
 		ovio__request__free_unpacked(r.rq, NULL);
 		return;
 	}
+	if (ovio__ns_is_op(r.rq->op)) {
+		ovio__ns_dispatch(op, r.rq, r.pipe); /* it frees the request */
+		return;
+	}
 	switch (r.rq->op) {
 	case OVIO__OP__OP_OPEN:
 	case OVIO__OP__OP_STAT:

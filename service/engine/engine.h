@@ -232,6 +232,14 @@ void ovio__op_pool_fini(void);
 /* dispatch.c: runs one received request (nng callback thread). */
 void ovio__dispatch(eng_op *op);
 
+/*
+ * namespace.c: list, mkdir, remove, rename.  ovio__ns_is_op says whether
+ * an op is one of them; ovio__ns_dispatch runs rq (validated) on the
+ * worker pool and frees it (nng callback thread).
+ */
+bool ovio__ns_is_op(int op);
+void ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe);
+
 /* The longest deadline_ms honoured: one year; a longer one is cut to it. */
 #define ENG_MAX_DEADLINE_MS (365ull * 24 * 3600 * 1000)
 
@@ -240,15 +248,18 @@ void ovio__dispatch(eng_op *op);
  * request rq before anything runs; msg is the request message it was decoded
  * from and plen its payload's length.  Called once per request, by dispatch,
  * on any thread, without eng.mtx; it does not block.  Returns 0, or
- *   OVIO_EINVAL   an unknown op; a path holding a NUL byte; a payload on
+ *   OVIO_EINVAL   an unknown op; a path or new_path holding a NUL byte; a
+ *                 new_path on anything but a rename; flags of a list or
+ *                 remove, of a mkdir outside OVIO_NS_PARENTS, of a rename
+ *                 outside OVIO_NS_REPLACE; a payload on
  *                 anything but a write; open flags outside OVIO_OPEN_*,
  *                 without READ or WRITE, or TRUNC without WRITE; a read or
  *                 write whose offset, or offset + length, is past INT64_MAX;
  *                 a write whose length is set and is not its payload's; a
  *                 SETSIZE past INT64_MAX;
  *   OVIO_ETOOBIG  a read or write longer than lim->max_io.
- * On success it has also normalised two fields: an open's mode keeps its
- * permission bits (0777) only, and deadline_ms is at most
+ * On success it has also normalised two fields: an open's or a mkdir's
+ * mode keeps its permission bits (0777) only, and deadline_ms is at most
  * ENG_MAX_DEADLINE_MS.
  */
 int ovio__validate_request(
@@ -286,8 +297,8 @@ void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
 /*
  * reply_cache.c: at-most-once execution (each takes eng.mtx).
  * ovio__rc_applies says whether rq goes through the cache: an open, write,
- * flush, set-size or close with both ids set (its reply is kept), or a read
- * or stat with both ids set (park-only: a copy arriving while it runs waits
+ * flush, set-size, close, mkdir, remove or rename with both ids set (its
+ * reply is kept), or a read, stat or list with both ids set (park-only: a copy arriving while it runs waits
  * for its reply; nothing is kept).
  */
 bool ovio__rc_applies(const Ovio__Request *rq);

@@ -8,9 +8,9 @@
  * kept reply, or waits for it if the first copy is still running.  The same
  * ids with a different request are refused with OVIO_EREQID.
  *
- * Reads and stats are idempotent: their entries are park-only.  A copy that
- * arrives while the first copy runs waits for its reply (rather than
- * running beside it, which for a read would collide with its own tag,
+ * Reads, stats and lists are idempotent: their entries are park-only.  A
+ * copy that arrives while the first copy runs waits for its reply (rather
+ * than running beside it, which for a read would collide with its own tag,
  * ETAGINUSE); nothing is kept once that reply is sent, so a later copy
  * simply runs again.  Cancels and status requests bypass the cache, so a
  * kept reply is a header without payload.  A reply saying the
@@ -97,7 +97,8 @@ rc_fingerprint(const Ovio__Request *rq, size_t plen)
 		rq->length, rq->flags, rq->mode, rq->cancel_tag, plen };
 
 	h = fnv(h, v, sizeof(v));
-	return (fnv(h, rq->path, strlen(rq->path)));
+	h = fnv(h, rq->path, strlen(rq->path) + 1);
+	return (fnv(h, rq->new_path, strlen(rq->new_path)));
 }
 
 bool
@@ -112,8 +113,12 @@ ovio__rc_applies(const Ovio__Request *rq)
 	case OVIO__OP__OP_FLUSH:
 	case OVIO__OP__OP_SETSIZE:
 	case OVIO__OP__OP_CLOSE:
+	case OVIO__OP__OP_MKDIR:
+	case OVIO__OP__OP_REMOVE:
+	case OVIO__OP__OP_RENAME:
 	case OVIO__OP__OP_READ: /* park-only */
 	case OVIO__OP__OP_STAT: /* park-only */
+	case OVIO__OP__OP_LIST: /* park-only */
 		return (true);
 	default:
 		return (false);
@@ -271,7 +276,8 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 			e->fingerprint = fp;
 			e->pipe_id     = pipe;
 			e->park_only   = rq->op == OVIO__OP__OP_READ ||
-			    rq->op == OVIO__OP__OP_STAT;
+			    rq->op == OVIO__OP__OP_STAT ||
+			    rq->op == OVIO__OP__OP_LIST;
 			e->hnext = rc_table[rc_bucket(e->client_id, e->request_id)];
 			rc_table[rc_bucket(e->client_id, e->request_id)] = e;
 			op->rc = e;

@@ -18,8 +18,25 @@
 	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL | \
 	    OVIO_OPEN_TRUNC)
 
-/* The path's field number in ovio.Request (proto/ovio.proto). */
+/* The paths' field numbers in ovio.Request (proto/ovio.proto). */
 #define VALIDATE_PATH_FIELD 6
+#define VALIDATE_NEW_PATH_FIELD 15
+
+/*
+ * protobuf-c hands a string over as a C string, cut at its first NUL: a
+ * path holding a NUL would name another file than the one sent.
+ */
+static int
+validate_string(const char *s, nng_msg *msg, uint32_t field)
+{
+	size_t len;
+
+	if (s == NULL || ovio__wire_field_len(msg, field, &len) != 0 ||
+	    len != strlen(s)) {
+		return (OVIO_EINVAL);
+	}
+	return (0);
+}
 
 /*
  * Refuses a read or write of len bytes at offset whose range does not fit
@@ -38,8 +55,7 @@ int
 ovio__validate_request(
     Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim)
 {
-	size_t pathlen;
-	int    rv = 0;
+	int rv = 0;
 
 	switch (rq->op) {
 	case OVIO__OP__OP_OPEN:
@@ -51,19 +67,23 @@ ovio__validate_request(
 	case OVIO__OP__OP_CANCEL:
 	case OVIO__OP__OP_CLOSE:
 	case OVIO__OP__OP_STATUS:
+	case OVIO__OP__OP_LIST:
+	case OVIO__OP__OP_MKDIR:
+	case OVIO__OP__OP_REMOVE:
+	case OVIO__OP__OP_RENAME:
 		break;
 	default:
 		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not know */
 		goto fail;
 	}
 
-	/*
-	 * protobuf-c hands the path over as a C string, cut at its first NUL:
-	 * a path holding a NUL would name another file than the one sent.
-	 */
-	if (rq->path == NULL ||
-	    ovio__wire_field_len(msg, VALIDATE_PATH_FIELD, &pathlen) != 0 ||
-	    pathlen != strlen(rq->path)) {
+	if ((rv = validate_string(rq->path, msg, VALIDATE_PATH_FIELD)) != 0 ||
+	    (rv = validate_string(
+	         rq->new_path, msg, VALIDATE_NEW_PATH_FIELD)) != 0) {
+		goto fail;
+	}
+	/* Only a rename names a second path. */
+	if (rq->new_path[0] != '\0' && rq->op != OVIO__OP__OP_RENAME) {
 		rv = OVIO_EINVAL;
 		goto fail;
 	}
@@ -111,6 +131,26 @@ ovio__validate_request(
 		break;
 	case OVIO__OP__OP_SETSIZE:
 		if (rq->length > INT64_MAX) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		break;
+	case OVIO__OP__OP_LIST:
+	case OVIO__OP__OP_REMOVE:
+		if (rq->flags != 0) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		break;
+	case OVIO__OP__OP_MKDIR:
+		if ((rq->flags & ~OVIO_NS_PARENTS) != 0) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		rq->mode &= 0777;
+		break;
+	case OVIO__OP__OP_RENAME:
+		if ((rq->flags & ~OVIO_NS_REPLACE) != 0) {
 			rv = OVIO_EINVAL;
 			goto fail;
 		}

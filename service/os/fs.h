@@ -56,4 +56,52 @@ int ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
 /* Closes an OS handle; only the deferred-close path calls this. */
 void ovio__fs_close(ovio__fd fd);
 
+/*
+ * The namespace: list, make folder, remove, rename (os/posix/fs_ns.c,
+ * os/windows/fs_ns.c).  Called by the engine's namespace.c on a worker-pool
+ * thread, with no lock held; they block.  Paths are resolved as opens'
+ * are: nothing outside the root is ever named, listed, made, removed or
+ * renamed (a path through a link that leaves the root is OVIO_EOUTSIDE).
+ * The target (the last component) of mkdir, remove and rename is never
+ * followed: a link there is the thing made over, removed or renamed.
+ *
+ * ovio__fs_check_target refuses, besides what ovio__fs_check_path refuses,
+ * a path whose last component is "." (it would name its parent folder,
+ * perhaps the root itself): OVIO_EINVAL.  Portable (fs_ns_path.c).
+ */
+int ovio__fs_check_target(const char *path);
+
+/*
+ * ovio__fs_list calls fn once per entry of the folder path ("." for the
+ * root), "." and ".." excepted, in the file system's order, with the
+ * entry's name and its own metadata (a link is OVIO_TYPE_LINK, not
+ * followed).  fn returning non-zero stops the walk with that status.
+ * OVIO_ENOTDIR when path is not a folder.
+ */
+typedef int (*ovio__fs_list_fn)(
+    void *arg, const char *name, const ovio_stat *st);
+int ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
+    void *arg, int64_t *oserr);
+
+/*
+ * ovio__fs_mkdir makes the folder path with mode's permission bits (0:
+ * 0755; Windows ignores them).  With parents, missing folders on the way
+ * are made too, and a folder already at path is success.  OVIO_EEXIST,
+ * OVIO_ENOENT (no parent), OVIO_ENOTDIR.
+ */
+int ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
+    int parents, int64_t *oserr);
+
+/* A file, a link, or an empty folder.  OVIO_ENOTEMPTY, OVIO_ENOENT. */
+int ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr);
+
+/*
+ * ovio__fs_rename renames from to to, atomically where the OS does.
+ * Without replace an existing to is OVIO_EEXIST (on Linux checked by the
+ * rename itself, RENAME_NOREPLACE).  OVIO_EXDEV across file systems,
+ * OVIO_ENOTEMPTY when replacing a folder that is not empty.
+ */
+int ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to,
+    int replace, int64_t *oserr);
+
 #endif

@@ -105,6 +105,44 @@ check "a link staying inside the root works" \
     [ "$(timeout 60 "$NATIVE_OVIO" -e "$EP" cat inlink/in.txt 2>&1)" = inside ]
 timeout 60 "$NATIVE_OVIO" -e "$EP" cat dir >"$T/dir.out" 2>&1
 check "a folder is not a file" grep -q EISDIR "$T/dir.out"
+# ---- 2b. the namespace through ovio.exe (named pipe) ----------------------
+EP="ipc://$PIPE"
+wovio() { wine_run 60 "$W/ovio.exe" -e "$EP" "$@"; }
+check "ovio.exe mkdir -p" wovio mkdir -p /ns/a/b
+check "mkdir -p made the folders" [ -d "$T/root/ns/a/b" ]
+check "ovio.exe mkdir of an existing folder fails" \
+    bash -c "! wine '$W/ovio.exe' -e '$EP' mkdir ns/a >/dev/null 2>&1"
+check "ovio.exe put into the new folder" \
+    wovio put "$(winpath "$T/five.bin")" ns/a/b/five.bin
+wovio ls -l ns/a/b >"$T/ls.out" 2>&1
+check "ovio.exe ls -l shows the file and its size" \
+    grep -q "5000000 .* five.bin" "$T/ls.out"
+wovio ls --json /ns/a/../a >"$T/ls.json" 2>&1
+check "ovio.exe ls --json (.. inside the root)" \
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert [e["name"] for e in j["entries"]] == ["b"] and j["entries"][0]["type"] == "directory"' "$T/ls.json"
+check "ovio.exe mv a folder" wovio mv ns/a ns/moved
+check "mv moved it" test -f "$T/root/ns/moved/b/five.bin" -a ! -e "$T/root/ns/a"
+wovio rm ns/moved >"$T/rm.out" 2>&1
+check "ovio.exe rm of a full folder: ENOTEMPTY" grep -q ENOTEMPTY "$T/rm.out"
+check "ovio.exe rm -r" wovio rm -r ns
+check "rm -r removed the tree" [ ! -e "$T/root/ns" ]
+wovio ls dlink >"$T/ls-out.out" 2>&1
+check "ls of a link leaving the root is refused" grep -q EOUTSIDE "$T/ls-out.out"
+wovio mkdir dlink/made >"$T/mk-out.out" 2>&1
+check "mkdir through a link leaving the root is refused" \
+    grep -q EOUTSIDE "$T/mk-out.out"
+check "nothing was made outside" [ ! -e "$T/outside/made" ]
+wovio mv five.bin dlink/five.bin >"$T/mv-out.out" 2>&1
+check "mv through a link leaving the root is refused" \
+    grep -q EOUTSIDE "$T/mv-out.out"
+wovio rm dlink/secret.txt >"$T/rm-out.out" 2>&1
+check "rm through a link leaving the root is refused" \
+    grep -q EOUTSIDE "$T/rm-out.out"
+check "the outside file is still there" [ -f "$T/outside/secret.txt" ]
+wovio ls 'a\..\..' >"$T/ls-bs.out" 2>&1
+check "ls of a backslash .. escape is refused" grep -q EOUTSIDE "$T/ls-bs.out"
+EP="tcp://127.0.0.1:$PORT"
+
 # jnum FILE KEY : a number from a status --json line.
 jnum() { sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" "$1"; }
 # wait_status FILE SECONDS KEY=N... : polls the status (native client, into

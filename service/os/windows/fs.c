@@ -33,15 +33,14 @@
 #include <wchar.h>
 
 #include "fs.h"
+#include "fs_impl.h"
 #include "error_impl.h"
-
-#define FS_PATH_MAX 32768 /* WCHARs, the NT limit */
 
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
 #define FS_EPOCH_DELTA 116444736000000000LL
 
-static int
-fs_fail(int64_t *oserr, DWORD e)
+int
+ovio__winfs_fail(int64_t *oserr, DWORD e)
 {
 	int rv = ovio__err_from_win32(e);
 
@@ -50,8 +49,8 @@ fs_fail(int64_t *oserr, DWORD e)
 }
 
 /* UTF-8 -> UTF-16; returns 0, OVIO_EINVAL or OVIO_ENAMETOOLONG. */
-static int
-fs_widen(const char *s, WCHAR *out, int cap)
+int
+ovio__winfs_widen(const char *s, WCHAR *out, int cap)
 {
 	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out,
 	        cap) == 0) {
@@ -70,7 +69,7 @@ fs_final_path(HANDLE h, WCHAR *out, DWORD cap, int64_t *oserr)
 	    h, out, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
 
 	if (n == 0) {
-		return (fs_fail(oserr, GetLastError()));
+		return (ovio__winfs_fail(oserr, GetLastError()));
 	}
 	if (n >= cap) {
 		return (OVIO_ENAMETOOLONG);
@@ -92,8 +91,9 @@ fs_under(const WCHAR *root, const WCHAR *path)
 }
 
 /* Checks that h (an open file or folder) lies under the root. */
-static int
-fs_check_under(HANDLE h, const WCHAR *root, WCHAR *scratch, int64_t *oserr)
+int
+ovio__winfs_check_under(
+    HANDLE h, const WCHAR *root, WCHAR *scratch, int64_t *oserr)
 {
 	int rv;
 
@@ -103,27 +103,16 @@ fs_check_under(HANDLE h, const WCHAR *root, WCHAR *scratch, int64_t *oserr)
 	return (fs_under(root, scratch) ? 0 : OVIO_EOUTSIDE);
 }
 
-/*
- * A request's full path, in one allocation of four FS_PATH_MAX areas: the
- * root's final path, the full path, scratch for final-path checks, and the
- * widened request path.  parent is the length of the full path's parent
- * folder (0: the parent is the root itself).
- */
-typedef struct fs_path {
-	WCHAR *root;
-	WCHAR *full;
-	WCHAR *scratch;
-	size_t parent;
-} fs_path;
 
-static void
-fs_path_free(fs_path *p)
+void
+ovio__winfs_path_free(ovio__winfs_path *p)
 {
 	free(p->root);
 }
 
-static int
-fs_path_make(ovio__fd rootfd, const char *rel, fs_path *p, int64_t *oserr)
+int
+ovio__winfs_path_make(ovio__fd rootfd, const char *rel, ovio__winfs_path *p,
+    int64_t *oserr)
 {
 	WCHAR *w, *c, *end;
 	size_t n, k;
@@ -141,7 +130,7 @@ fs_path_make(ovio__fd rootfd, const char *rel, fs_path *p, int64_t *oserr)
 	w          = p->scratch + FS_PATH_MAX; /* the request path, widened */
 	if ((rv = fs_final_path((HANDLE) rootfd, p->root, FS_PATH_MAX,
 	         oserr)) != 0 ||
-	    (rv = fs_widen(rel, w, FS_PATH_MAX)) != 0) {
+	    (rv = ovio__winfs_widen(rel, w, FS_PATH_MAX)) != 0) {
 		goto fail;
 	}
 	n = wcslen(p->root);
@@ -175,13 +164,13 @@ fs_path_make(ovio__fd rootfd, const char *rel, fs_path *p, int64_t *oserr)
 	return (0);
 
 fail:
-	fs_path_free(p);
+	ovio__winfs_path_free(p);
 	return (rv);
 }
 
 /* Opens the parent folder of p->full and checks it lies under the root. */
-static int
-fs_check_parent(fs_path *p, int64_t *oserr)
+int
+ovio__winfs_check_parent(ovio__winfs_path *p, int64_t *oserr)
 {
 	HANDLE d;
 	WCHAR  save;
@@ -197,9 +186,9 @@ fs_check_parent(fs_path *p, int64_t *oserr)
 	    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	p->full[p->parent] = save;
 	if (d == INVALID_HANDLE_VALUE) {
-		return (fs_fail(oserr, GetLastError()));
+		return (ovio__winfs_fail(oserr, GetLastError()));
 	}
-	rv = fs_check_under(d, p->root, p->scratch, oserr);
+	rv = ovio__winfs_check_under(d, p->root, p->scratch, oserr);
 	CloseHandle(d);
 	return (rv);
 }
@@ -213,8 +202,9 @@ fs_check_parent(fs_path *p, int64_t *oserr)
  * GetFileAttributes by name fails too); its attributes then come from
  * GetFileInformationByHandleEx(FileAttributeTagInfo), which answers.
  */
-static int
-fs_check_opened(HANDLE f, fs_path *p, int dir_ok, int64_t *oserr)
+int
+ovio__winfs_check_opened(
+    HANDLE f, ovio__winfs_path *p, int dir_ok, int64_t *oserr)
 {
 	BY_HANDLE_FILE_INFORMATION fi;
 	FILE_ATTRIBUTE_TAG_INFO    ti;
@@ -227,7 +217,7 @@ fs_check_opened(HANDLE f, fs_path *p, int dir_ok, int64_t *oserr)
 		if (GetFileType(f) != FILE_TYPE_PIPE ||
 		    !GetFileInformationByHandleEx(
 		        f, FileAttributeTagInfo, &ti, sizeof(ti))) {
-			return (fs_fail(oserr, e));
+			return (ovio__winfs_fail(oserr, e));
 		}
 		attr = ti.FileAttributes;
 	}
@@ -237,7 +227,7 @@ fs_check_opened(HANDLE f, fs_path *p, int dir_ok, int64_t *oserr)
 	if (!dir_ok && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
 		return (OVIO_EISDIR);
 	}
-	return (fs_check_under(f, p->root, p->scratch, oserr));
+	return (ovio__winfs_check_under(f, p->root, p->scratch, oserr));
 }
 
 int
@@ -251,19 +241,19 @@ ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr)
 	if ((w = malloc(FS_PATH_MAX * sizeof(WCHAR))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	if ((rv = fs_widen(root, w, FS_PATH_MAX)) != 0) {
+	if ((rv = ovio__winfs_widen(root, w, FS_PATH_MAX)) != 0) {
 		goto done;
 	}
 	if (!CreateDirectoryW(w, NULL) &&
 	    (e = GetLastError()) != ERROR_ALREADY_EXISTS) {
-		rv = fs_fail(oserr, e);
+		rv = ovio__winfs_fail(oserr, e);
 		goto done;
 	}
 	h = CreateFileW(w, FILE_READ_ATTRIBUTES,
 	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
 	    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	if (h == INVALID_HANDLE_VALUE) {
-		rv = fs_fail(oserr, GetLastError());
+		rv = ovio__winfs_fail(oserr, GetLastError());
 		goto done;
 	}
 	*rootfd = (ovio__fd) h;
@@ -285,7 +275,7 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	DWORD         access = 0, disp, e, attr;
 	HANDLE        f      = INVALID_HANDLE_VALUE;
 	FILE_END_OF_FILE_INFO eof;
-	fs_path       p;
+	ovio__winfs_path p;
 	int           rv;
 
 	(void) mode; /* no POSIX permission bits; the folder's ACL applies */
@@ -306,10 +296,10 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	} else {
 		disp = OPEN_EXISTING;
 	}
-	if ((rv = fs_path_make(rootfd, path, &p, oserr)) != 0) {
+	if ((rv = ovio__winfs_path_make(rootfd, path, &p, oserr)) != 0) {
 		return (rv);
 	}
-	if ((rv = fs_check_parent(&p, oserr)) != 0) {
+	if ((rv = ovio__winfs_check_parent(&p, oserr)) != 0) {
 		goto fail;
 	}
 	f = CreateFileW(p.full, access,
@@ -326,36 +316,36 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 			*oserr = (int64_t) e;
 			rv     = OVIO_EISDIR;
 		} else {
-			rv = fs_fail(oserr, e);
+			rv = ovio__winfs_fail(oserr, e);
 		}
 		goto fail;
 	}
-	if ((rv = fs_check_opened(f, &p, 0, oserr)) != 0) {
+	if ((rv = ovio__winfs_check_opened(f, &p, 0, oserr)) != 0) {
 		goto fail;
 	}
 	if (flags & OVIO_OPEN_TRUNC) {
 		eof.EndOfFile.QuadPart = 0;
 		if (!SetFileInformationByHandle(
 		        f, FileEndOfFileInfo, &eof, sizeof(eof))) {
-			rv = fs_fail(oserr, GetLastError());
+			rv = ovio__winfs_fail(oserr, GetLastError());
 			goto fail;
 		}
 	}
 	*stream = GetFileType(f) != FILE_TYPE_DISK;
 	*fd     = (ovio__fd) f;
-	fs_path_free(&p);
+	ovio__winfs_path_free(&p);
 	return (0);
 
 fail:
 	if (f != INVALID_HANDLE_VALUE) {
 		CloseHandle(f);
 	}
-	fs_path_free(&p);
+	ovio__winfs_path_free(&p);
 	return (rv);
 }
 
-static int64_t
-fs_filetime_ns(FILETIME ft)
+int64_t
+ovio__winfs_filetime_ns(FILETIME ft)
 {
 	int64_t t = ((int64_t) ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 
@@ -376,7 +366,7 @@ ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr)
 		return (0);
 	}
 	if (!GetFileInformationByHandle(h, &fi)) {
-		return (fs_fail(oserr, GetLastError()));
+		return (ovio__winfs_fail(oserr, GetLastError()));
 	}
 	st->size = ((uint64_t) fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
 	if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
@@ -390,7 +380,7 @@ ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr)
 	if (fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) {
 		st->mode &= ~0222u;
 	}
-	st->mtime_ns = fs_filetime_ns(fi.ftLastWriteTime);
+	st->mtime_ns = ovio__winfs_filetime_ns(fi.ftLastWriteTime);
 	return (0);
 }
 
@@ -399,13 +389,13 @@ ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
     int64_t *oserr)
 {
 	HANDLE  f = INVALID_HANDLE_VALUE;
-	fs_path p;
+	ovio__winfs_path p;
 	int     rv;
 
-	if ((rv = fs_path_make(rootfd, path, &p, oserr)) != 0) {
+	if ((rv = ovio__winfs_path_make(rootfd, path, &p, oserr)) != 0) {
 		return (rv);
 	}
-	if ((rv = fs_check_parent(&p, oserr)) != 0) {
+	if ((rv = ovio__winfs_check_parent(&p, oserr)) != 0) {
 		goto done;
 	}
 	/* Attributes only, so folders and files open elsewhere work. */
@@ -414,17 +404,17 @@ ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
 	    OPEN_EXISTING,
 	    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	if (f == INVALID_HANDLE_VALUE) {
-		rv = fs_fail(oserr, GetLastError());
+		rv = ovio__winfs_fail(oserr, GetLastError());
 		goto done;
 	}
-	if ((rv = fs_check_opened(f, &p, 1, oserr)) == 0) {
+	if ((rv = ovio__winfs_check_opened(f, &p, 1, oserr)) == 0) {
 		rv = ovio__fs_fstat((ovio__fd) f, st, oserr);
 	}
 done:
 	if (f != INVALID_HANDLE_VALUE) {
 		CloseHandle(f);
 	}
-	fs_path_free(&p);
+	ovio__winfs_path_free(&p);
 	return (rv);
 }
 
@@ -450,7 +440,7 @@ ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
 		len = 0x7FFFFFFFu;
 	}
 	if ((ev = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL) {
-		return (fs_fail(oserr, GetLastError()));
+		return (ovio__winfs_fail(oserr, GetLastError()));
 	}
 	memset(&ov, 0, sizeof(ov));
 	if (!stream) {
@@ -477,7 +467,7 @@ done:
 		return (0);
 	}
 	if (e != 0) {
-		rv = fs_fail(oserr, e);
+		rv = ovio__winfs_fail(oserr, e);
 	} else {
 		*got = (size_t) n;
 	}
