@@ -66,7 +66,7 @@ SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/port/list_linux.c \
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
 CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
-	client/localfile_posix.c
+	client/localfile_posix.c client/bench.c client/bench_load.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
 
@@ -215,7 +215,7 @@ WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
-	client/localfile_windows.c
+	client/localfile_windows.c client/bench.c client/bench_load.c
 WIN_TESTS    := backend_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))

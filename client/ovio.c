@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "localfile.h"
 #include "number.h"
 #include "ovio.h"
@@ -48,6 +49,8 @@ typedef struct command {
 	int  nargs;
 	bool rest; /* takes every argument after it, options too */
 } command;
+
+static int cmd_rest(cli *c, const command *k, int argc, char **argv);
 
 static const command *cmd_current;
 
@@ -816,11 +819,25 @@ static const command commands[] = {
 	{ "status", "", "show the service's backend, sessions, handles, "
 	                "operations in flight and counters",
 	    cmd_status, 0, false },
+	{ "bench", "REMOTE",
+	    "measure oviod's requests/s, MB/s and latency on REMOTE\n"
+	    "with random or sequential reads and writes (ovio bench --help)",
+	    NULL, 0, true },
 	{ "service", "SUBCOMMAND", "install, uninstall, start, stop or show "
 	                            "the Windows service (ovio service --help)",
 	    NULL, 0, true },
 	{ NULL, NULL, NULL, NULL, 0, false },
 };
+
+/* A command with its own parser: everything after its name is its own. */
+static int
+cmd_rest(cli *c, const command *k, int argc, char **argv)
+{
+	if (strcmp(k->name, "bench") == 0) {
+		return (ovio__cmd_bench(c->endpoint, c->json, argc, argv));
+	}
+	return (cmd_service(c, argc, argv));
+}
 
 static const char exit_help[] =
     "exit status:\n"
@@ -857,7 +874,7 @@ usage(FILE *f)
 	    "                      else %s)\n"
 	    "  --json              machine-readable output (stat, status, "
 	    "put, get,\n"
-	    "                      service status)\n"
+	    "                      bench, service status)\n"
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
@@ -1009,7 +1026,7 @@ main(int argc, char **argv)
 				optind++;
 				if (k->rest) {
 					/* Its own parser takes the rest. */
-					return (cmd_service(&c, argc - optind,
+					return (cmd_rest(&c, k, argc - optind,
 					    argv + optind));
 				}
 				continue;
