@@ -77,7 +77,8 @@ MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
 TESTS    := unit_test backend_test e2e_test race_test stress_test
-TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client
+TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
+	$(B)/tests/nng_bench
 
 .PHONY: all test run deps install clean check-san
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
@@ -122,6 +123,14 @@ $(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The raw nng baseline of `make bench` (tests/bench/nng_bench.c): the same
+# nng and the same load loop as `ovio bench`, nothing else of ovio's.
+$(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
+		$(B)/obj/client/bench_load.o $(NNG_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) -pthread
 
 # Test programs link the engine without its host (no main()).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ) \

@@ -228,7 +228,11 @@ ovio__bench_quantile_us(const ovio__bench *b, double q)
 	for (i = 0; i < OVIO__BENCH_BUCKETS; i++) {
 		seen += b->hist[i];
 		if (seen > want) {
-			return (hist_value(i) / 1000.0);
+			double v = hist_value(i);
+			if (v > (double) b->max_ns) {
+				v = (double) b->max_ns; /* the bucket's middle */
+			}
+			return (v / 1000.0);
 		}
 	}
 	return ((double) b->max_ns / 1000.0);
