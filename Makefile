@@ -4,6 +4,9 @@
 #   make run        install dependencies, build, start oviod on ./run/data
 #   make test       install dependencies, build, run every test (Linux,
 #                   sanitizers, Windows under Wine)
+#   make bench      build, then measure ovio against raw nng and fio in one
+#                   run and print the table (tests/bench/run.sh; README.md,
+#                   "Performance")
 #   make deps       install the Debian packages the build needs
 #   make install    install under PREFIX (default /usr/local)
 #   make clean
@@ -80,7 +83,7 @@ TESTS    := unit_test backend_test e2e_test race_test stress_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench
 
-.PHONY: all test run deps install clean check-san
+.PHONY: all test run deps install clean check-san bench
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
 
 $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
@@ -145,7 +148,8 @@ deps:
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
 # and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
-# Windows build under Wine (tests/all.sh; it ends with the total).  Every
+# Windows build under Wine, and a 1-second-a-run pass of the benchmark
+# (tests/all.sh; it ends with the total).  Every
 # build here has warnings as errors, as in CI: WERROR=1 goes to each
 # sub-make, and through the environment to the Windows build that
 # tests/win/run.sh makes.  (Objects already built are not rebuilt for a
@@ -163,6 +167,12 @@ check-san:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		tests/run.sh build/san
+
+# The benchmark: fio, raw nng and ovio over ipc and tcp on both backends,
+# in one run (BENCH_TIME, BENCH_TRANSPORTS, ... in tests/bench/run.sh).
+# make test runs a short pass of it (tests/all.sh, "bench (smoke)").
+bench: all
+	$(Q)tests/bench/run.sh $(B)
 
 RUN_DIR  := $(CURDIR)/run
 run: deps
