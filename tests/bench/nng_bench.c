@@ -5,7 +5,7 @@
  * as ovio (build/nng) and measured by the same load loop
  * (client/bench_load.c), so ovio / nng is what ovio's layers cost.
  *
- *   nng_bench serve URL    answer requests until SIGTERM or SIGINT
+ *   nng_bench serve URL... answer requests until SIGTERM or SIGINT
  *   nng_bench run URL [--rw KIND] [--bs SIZE] [--qd N] [--clients N]
  *                     [--time SECONDS] [--ops N] [--json]
  *
@@ -103,7 +103,7 @@ srv_cb(void *arg)
 }
 
 static int
-serve(const char *url)
+serve(int nurl, char **urls)
 {
 	nng_socket sock;
 	srv_ctx   *ctxs;
@@ -118,10 +118,16 @@ serve(const char *url)
 	}
 	memset(srv_data, 0x5A, MAX_BS);
 	if ((rv = nng_rep0_open(&sock)) != 0 ||
-	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0 ||
-	    (rv = nng_listen(sock, url, NULL, 0)) != 0) {
-		fprintf(stderr, "nng_bench: serve %s: %s\n", url, nng_strerror(rv));
+	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0) {
+		fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
 		return (1);
+	}
+	for (i = 0; i < nurl; i++) {
+		if ((rv = nng_listen(sock, urls[i], NULL, 0)) != 0) {
+			fprintf(stderr, "nng_bench: serve %s: %s\n", urls[i],
+			    nng_strerror(rv));
+			return (1);
+		}
 	}
 	for (i = 0; i < SERVE_CTX; i++) {
 		if ((rv = nng_ctx_open(&ctxs[i].ctx, sock)) != 0 ||
@@ -242,7 +248,7 @@ dial(nng_socket *s, const char *url)
 }
 
 static const char usage_text[] =
-    "usage: nng_bench serve URL\n"
+    "usage: nng_bench serve URL...\n"
     "       nng_bench run URL [--rw KIND] [--bs BYTES] [--qd N] "
     "[--clients N]\n"
     "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
@@ -372,8 +378,8 @@ usage:
 int
 main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "serve") == 0) {
-		return (serve(argv[2]));
+	if (argc >= 3 && strcmp(argv[1], "serve") == 0) {
+		return (serve(argc - 2, argv + 2));
 	}
 	if (argc >= 3 && strcmp(argv[1], "run") == 0) {
 		return (run(argc - 1, argv + 1));

@@ -10,7 +10,10 @@
 #   nng_bench   raw nng req/rep over each transport, same sizes and depth
 #   ovio bench  through oviod, over each transport, on each backend
 # and, on the first transport and backend, 4 KiB random reads with 8 in
-# flight per client from 1, 4, 16 and 64 clients.  oviod's CPU time per
+# flight per client from 1, 4, 16 and 64 clients.  Every server stays up
+# for the whole run and each ovio run follows the nng run it is compared
+# with, so that a ratio compares neighbours in time (the load of a shared
+# machine drifts).  oviod's CPU time per
 # operation and peak memory come from /proc.  Only Unix sockets and
 # 127.0.0.1 are used; every process is bounded by a timeout and stopped,
 # and the temporary folder removed, on exit.
@@ -72,10 +75,13 @@ mkdir -p "$TMP/root" "$RES"
 RES=$(cd "$RES" && pwd)
 MANIFEST=$RES/manifest
 : >"$MANIFEST"
-RUNNING= # the server of ours running now (nng_bench serve or oviod)
+RUNNING=() # the servers of ours (the timeout(1) of each) still running
 
 cleanup() {
-    [ -n "$RUNNING" ] && stop_pid "$RUNNING"
+    local p
+    for p in "${RUNNING[@]}"; do
+        stop_pid "$p"
+    done
     rm -rf "$TMP"
 }
 
@@ -93,7 +99,6 @@ stop_pid() {
         kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null
-    RUNNING=
 }
 
 # The process timeout(1) started: the one to read /proc of.
@@ -152,116 +157,128 @@ dd if=/dev/urandom of="$FILE" bs=1M count=$((SIZE_B / 1048576)) \
     status=none || exit 1
 cat "$FILE" >/dev/null # the page cache is warm for everyone
 
-# ---- fio, locally ---------------------------------------------------------
+# ---- the servers: one nng_bench serve a transport, one oviod a backend -------
+# All stay up for the whole run (idle ones cost nothing), so that each ovio
+# run comes right after the nng run it is compared with: on a shared
+# machine the load drifts, and neighbours in time see the same load.
+RUNNING=()
+declare -A NNG_URL OVIO_URL OVIOD_PID BE_NAME
+for t in $TRANSPORTS; do
+    NNG_URL[$t]=$(endpoint "$t" "nng")
+done
+timeout -k 5 $((LIMIT * 100)) "$B/tests/nng_bench" serve "${NNG_URL[@]}" \
+    2>"$RES/nng.serve.err" &
+RUNNING+=($!)
+for be in $BACKENDS; do
+    listen=()
+    for t in $TRANSPORTS; do
+        OVIO_URL[$t.$be]=$(endpoint "$t" "oviod-$be")
+        listen+=(--listen "${OVIO_URL[$t.$be]}")
+    done
+    bopt=()
+    [ "$be" != default ] && bopt=(--backend "$be")
+    timeout -k 5 $((LIMIT * 100)) "$B/oviod" --root "$TMP/root" \
+        "${listen[@]}" "${bopt[@]}" 2>"$RES/oviod.$be.log" &
+    RUNNING+=($!)
+    opid=$!
+    OVIOD_PID[$be]=$(child_of "$opid") # oviod itself, for its CPU time
+    first=${TRANSPORTS%% *}
+    up=0
+    for i in $(seq 100); do
+        if "$B/ovio" -e "${OVIO_URL[$first.$be]}" status --json \
+            >"$RES/status.$be.json" 2>/dev/null; then
+            up=1
+            break
+        fi
+        kill -0 "$opid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ $up -eq 1 ]; then
+        # The backend oviod chose, for the table.
+        BE_NAME[$be]=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["backend"])' "$RES/status.$be.json")
+    else
+        echo "run.sh: oviod ${bopt[*]} did not start:"
+        cat "$RES/oviod.$be.log"
+        BE_NAME[$be]=$be
+        OVIOD_PID[$be]=
+    fi
+done
+
+# run_nng TRANSPORT BACKEND NAME RW BS QD [CLIENTS]: the baseline paired
+# with ovio's run on BACKEND.
+run_nng() {
+    local out=$RES/nng.$1.$2.$3
+    echo "== nng $1 $3 (for $2)"
+    if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "${NNG_URL[$1]}" \
+        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --time "$TIME" \
+        --json >"$out.json" 2>"$out.err"; then
+        record nng "$1" "$2" "$3" ok
+    else
+        record nng "$1" "$2" "$3" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
+    fi
+}
+
+# run_ovio TRANSPORT BACKEND NAME RW BS QD [CLIENTS]
+run_ovio() {
+    local be=$2 name=${BE_NAME[$2]} pid=${OVIOD_PID[$2]} c0 c1
+    local out=$RES/ovio.$1.$name.$3
+    if [ -z "$pid" ]; then
+        record ovio "$1" "$name" "$3" fail "oviod did not start"
+        return
+    fi
+    echo "== ovio $1 $name $3"
+    c0=$(cpu_ticks "$pid")
+    if timeout -k 5 $LIMIT "$B/ovio" -e "${OVIO_URL[$1.$be]}" bench \
+        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --size "$SIZE_B" \
+        --time "$TIME" --json bench.dat >"$out.json" 2>"$out.err"; then
+        record ovio "$1" "$name" "$3" ok
+    else
+        record ovio "$1" "$name" "$3" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
+    fi
+    c1=$(cpu_ticks "$pid")
+    echo "{\"cpu_ticks\": $((c1 - c0)), \"hz\": $(getconf CLK_TCK), \"hwm_kb\": $(hwm_kb "$pid")}" >"$out.svc"
+}
+
+# ---- each workload: fio, then nng and ovio in pairs ---------------------------
 FIO=${BENCH_FIO-$(command -v fio || true)} # BENCH_FIO= : without fio
 for w in "${WORKLOADS[@]}"; do
     set -- $w
     out=$RES/fio.local.io_uring.$1
     if [ -z "$FIO" ]; then
         record fio local io_uring "$1" skip "fio not installed"
-        continue
-    fi
-    echo "== fio $1"
-    if timeout -k 5 $LIMIT "$FIO" --name="$1" --filename="$FILE" \
-        --ioengine=io_uring --rw="$2" --bs="$3" --iodepth="$4" \
-        --size="$SIZE_B" --time_based --runtime="$TIME" \
-        --lat_percentiles=1 --output-format=json >"$out.fio" 2>"$out.err"; then
-        record fio local io_uring "$1" ok
     else
-        # fio is not ours: an engine this kernel lacks is a skip, not a
-        # failure of ovio's benchmark.
-        record fio local io_uring "$1" skip "fio failed: $(head -c 200 "$out.err" | tr '\n' ' ')"
-    fi
-done
-
-# ---- raw nng, then ovio, on each transport -----------------------------------
-for t in $TRANSPORTS; do
-    url=$(endpoint "$t" nng)
-    timeout -k 5 $((LIMIT * 10)) "$B/tests/nng_bench" serve "$url" \
-        2>"$RES/nng.$t.serve.err" &
-    spid=$!
-    RUNNING=$spid
-    for w in "${WORKLOADS[@]}"; do
-        set -- $w
-        echo "== nng $t $1"
-        out=$RES/nng.$t.-.$1
-        if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "$url" --rw "$2" \
-            --bs "$3" --qd "$4" --time "$TIME" --json >"$out.json" \
-            2>"$out.err"; then
-            record nng "$t" - "$1" ok
+        echo "== fio $1"
+        if timeout -k 5 $LIMIT "$FIO" --name="$1" --filename="$FILE" \
+            --ioengine=io_uring --rw="$2" --bs="$3" --iodepth="$4" \
+            --size="$SIZE_B" --time_based --runtime="$TIME" \
+            --lat_percentiles=1 --output-format=json >"$out.fio" 2>"$out.err"; then
+            record fio local io_uring "$1" ok
         else
-            record nng "$t" - "$1" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
+            # fio is not ours: an engine this kernel lacks is a skip, not a
+            # failure of ovio's benchmark.
+            record fio local io_uring "$1" skip "fio failed: $(head -c 200 "$out.err" | tr '\n' ' ')"
         fi
-    done
-    if [ "$t" = "${TRANSPORTS%% *}" ]; then
-        for n in $CLIENTS; do
-            echo "== nng $t randread-4k-qd8 x $n clients"
-            out=$RES/nng.$t.-.randread-4k-qd8-c$n
-            if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "$url" \
-                --rw randread --bs 4096 --qd 8 --clients "$n" \
-                --time "$TIME" --json >"$out.json" 2>"$out.err"; then
-                record nng "$t" - "randread-4k-qd8-c$n" ok
-            else
-                record nng "$t" - "randread-4k-qd8-c$n" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
-            fi
-        done
     fi
-    stop_pid "$spid"
-
-    for be in $BACKENDS; do
-        url=$(endpoint "$t" oviod)
-        bopt=()
-        [ "$be" != default ] && bopt=(--backend "$be")
-        timeout -k 5 $((LIMIT * 20)) "$B/oviod" --root "$TMP/root" \
-            --listen "$url" "${bopt[@]}" 2>"$RES/oviod.$t.$be.log" &
-        opid=$!
-        RUNNING=$opid
-        svc=$(child_of "$opid") # oviod itself, for its CPU time
-        up=0
-        for i in $(seq 100); do
-            if "$B/ovio" -e "$url" status --json >"$RES/status.json" 2>/dev/null; then
-                up=1
-                break
-            fi
-            kill -0 "$opid" 2>/dev/null || break
-            sleep 0.1
+    for t in $TRANSPORTS; do
+        for be in $BACKENDS; do
+            run_nng "$t" "${BE_NAME[$be]}" "$@"
+            run_ovio "$t" "$be" "$@"
         done
-        if [ $up -eq 0 ]; then
-            echo "run.sh: oviod --backend $be did not start:"
-            cat "$RES/oviod.$t.$be.log"
-            for w in "${WORKLOADS[@]}"; do
-                set -- $w
-                record ovio "$t" "$be" "$1" fail "oviod did not start"
-            done
-            stop_pid "$opid"
-            continue
-        fi
-        # The backend oviod chose, for the table.
-        name=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["backend"])' "$RES/status.json")
-        runs=("${WORKLOADS[@]}")
-        if [ "$t" = "${TRANSPORTS%% *}" ] && [ "$be" = "${BACKENDS%% *}" ]; then
-            for n in $CLIENTS; do
-                runs+=("randread-4k-qd8-c$n randread 4096 8 $n")
-            done
-        fi
-        for w in "${runs[@]}"; do
-            set -- $w
-            echo "== ovio $t $name $1"
-            out=$RES/ovio.$t.$name.$1
-            c0=$(cpu_ticks "$svc")
-            if timeout -k 5 $LIMIT "$B/ovio" -e "$url" bench --rw "$2" \
-                --bs "$3" --qd "$4" --clients "${5:-1}" --size "$SIZE_B" \
-                --time "$TIME" --json bench.dat >"$out.json" 2>"$out.err"; then
-                record ovio "$t" "$name" "$1" ok
-            else
-                record ovio "$t" "$name" "$1" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
-            fi
-            c1=$(cpu_ticks "$svc")
-            echo "{\"cpu_ticks\": $((c1 - c0)), \"hz\": $(getconf CLK_TCK), \"hwm_kb\": $(hwm_kb "$svc")}" >"$out.svc"
-        done
-        stop_pid "$opid"
     done
 done
+
+# ---- clients: first transport, first backend -----------------------------------
+t=${TRANSPORTS%% *}
+be=${BACKENDS%% *}
+for n in $CLIENTS; do
+    run_nng "$t" "${BE_NAME[$be]}" "randread-4k-qd8-c$n" randread 4096 8 "$n"
+    run_ovio "$t" "$be" "randread-4k-qd8-c$n" randread 4096 8 "$n"
+done
+
+for p in "${RUNNING[@]}"; do
+    stop_pid "$p"
+done
+RUNNING=()
 
 args=("$RES")
 [ $SMOKE -eq 1 ] && args=(--check "$RES")

@@ -2,8 +2,9 @@
 """table.py [--check] [--time S] [--size B] RESULTS - the table of make bench.
 
 Reads what tests/bench/run.sh left in RESULTS (a manifest, one line a run:
-TOOL VIA BACKEND WORKLOAD ok|fail|skip [WHY]; each run's JSON; oviod's CPU
-ticks and peak memory per run), prints the tables with the ratios
+TOOL VIA BACKEND WORKLOAD ok|fail|skip [WHY], where an nng run's BACKEND is
+that of the ovio run it was paired with; each run's JSON; oviod's CPU ticks
+and peak memory per run), prints the tables with the ratios
 ovio / raw nng and ovio / fio, and writes RESULTS/bench.json.
 
 --check (make test's smoke pass): also checks that every run finished with
@@ -164,7 +165,7 @@ def main(argv):
         fio = runs.get(("fio", "local", "io_uring", w))
         for (via, backend) in vias:
             o = runs.get(("ovio", via, backend, w))
-            n = runs.get(("nng", via, "-", w))
+            n = runs.get(("nng", via, backend, w))
             if not any(m[0] == "ovio" and m[1] == via and m[2] == backend
                        and m[3] == w for m in manifest):
                 continue
@@ -217,7 +218,7 @@ def main(argv):
         for c in scan:
             w = "randread-4k-qd8-c%d" % c
             o = runs.get(("ovio", via, backend, w))
-            n = runs.get(("nng", via, "-", w))
+            n = runs.get(("nng", via, backend, w))
             g = lambda r, k: r.get(k) if r else None
             r = ratio(g(o, "ops_per_s"), g(n, "ops_per_s"))
             rows.append({"workload": w, "via": via, "backend": backend,
