@@ -4,6 +4,9 @@
 #   make run        install dependencies, build, start oviod on ./run/data
 #   make test       install dependencies, build, run every test (Linux,
 #                   sanitizers, Windows under Wine)
+#   make bench      build, then measure ovio against raw nng and fio in one
+#                   run and print the table (tests/bench/run.sh; README.md,
+#                   "Performance")
 #   make deps       install the Debian packages the build needs
 #   make install    install under PREFIX (default /usr/local)
 #   make clean
@@ -67,7 +70,7 @@ SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
 CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
-	client/localfile_posix.c
+	client/localfile_posix.c client/bench.c client/bench_load.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
 
@@ -78,9 +81,10 @@ MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
 TESTS    := unit_test backend_test e2e_test race_test stress_test
-TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client
+TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
+	$(B)/tests/nng_bench
 
-.PHONY: all test run deps install clean check-san
+.PHONY: all test run deps install clean check-san bench
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
 
 $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
@@ -124,6 +128,14 @@ $(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# The raw nng baseline of `make bench` (tests/bench/nng_bench.c): the same
+# nng and the same load loop as `ovio bench`, nothing else of ovio's.
+$(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
+		$(B)/obj/client/bench_load.o $(NNG_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) -pthread
+
 # Test programs link the engine without its host (no main()).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ) \
 		$(B)/libovio.a $(NNG_LIB)
@@ -137,7 +149,8 @@ deps:
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
 # and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
-# Windows build under Wine (tests/all.sh; it ends with the total).  Every
+# Windows build under Wine, and a 1-second-a-run pass of the benchmark
+# (tests/all.sh; it ends with the total).  Every
 # build here has warnings as errors, as in CI: WERROR=1 goes to each
 # sub-make, and through the environment to the Windows build that
 # tests/win/run.sh makes.  (Objects already built are not rebuilt for a
@@ -155,6 +168,12 @@ check-san:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		tests/run.sh build/san
+
+# The benchmark: fio, raw nng and ovio over ipc and tcp on both backends,
+# in one run (BENCH_TIME, BENCH_TRANSPORTS, ... in tests/bench/run.sh).
+# make test runs a short pass of it (tests/all.sh, "bench (smoke)").
+bench: all
+	$(Q)tests/bench/run.sh $(B)
 
 RUN_DIR  := $(CURDIR)/run
 run: deps
@@ -218,7 +237,7 @@ WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
 WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
-	client/localfile_windows.c
+	client/localfile_windows.c client/bench.c client/bench_load.c
 WIN_TESTS    := backend_win_test host_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))

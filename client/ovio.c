@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "localfile.h"
 #include "number.h"
 #include "ovio.h"
@@ -54,6 +55,8 @@ typedef struct command {
 	int  maxargs;     /* more than nargs allowed (-1: any); 0: exactly */
 	const char *opts; /* its own short options, of "lprf" */
 } command;
+
+static int cmd_rest(cli *c, const command *k, int argc, char **argv);
 
 static const command *cmd_current;
 
@@ -1260,11 +1263,25 @@ static const command commands[] = {
 	    "rename SRC to DST, or move it into DST when DST is a folder or\n"
 	    "ends with /; an existing DST is kept (EEXIST) unless -f",
 	    cmd_mv, 2, false, 0, "f" },
+	{ "bench", "REMOTE",
+	    "measure oviod's requests/s, MB/s and latency on REMOTE\n"
+	    "with random or sequential reads and writes (ovio bench --help)",
+	    NULL, 0, true, 0, NULL },
 	{ "service", "SUBCOMMAND", "install, uninstall, start, stop or show "
 	                            "the Windows service (ovio service --help)",
 	    NULL, 0, true, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
+
+/* A command with its own parser: everything after its name is its own. */
+static int
+cmd_rest(cli *c, const command *k, int argc, char **argv)
+{
+	if (strcmp(k->name, "bench") == 0) {
+		return (ovio__cmd_bench(c->endpoint, c->json, argc, argv));
+	}
+	return (cmd_service(c, argc, argv));
+}
 
 static const char exit_help[] =
     "exit status:\n"
@@ -1301,7 +1318,7 @@ usage(FILE *f)
 	    "                      else %s)\n"
 	    "  --json              machine-readable output (ls, stat, status, "
 	    "put,\n"
-	    "                      get, service status)\n"
+	    "                      get, bench, service status)\n"
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
@@ -1457,7 +1474,7 @@ main(int argc, char **argv)
 				optind++;
 				if (k->rest) {
 					/* Its own parser takes the rest. */
-					return (cmd_service(&c, argc - optind,
+					return (cmd_rest(&c, k, argc - optind,
 					    argv + optind));
 				}
 				continue;

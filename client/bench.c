@@ -1,0 +1,379 @@
+/*
+ * bench.c - `ovio bench`: keeps --qd requests in flight on each of
+ * --clients connections for --time seconds (or --ops operations) and
+ * reports operations/s, MB/s and latency percentiles (bench_load.h).
+ *
+ * Each completion callback records its operation and submits the next one
+ * from the library's thread, so what is measured is libovio and oviod, not
+ * a hand-off to a thread of ours.  The file is opened once per connection
+ * (handles belong to their connection); if it is smaller than --size it is
+ * first extended with written data, so reads never hit its end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "bench_load.h"
+#include "number.h"
+#include "ovio.h"
+
+#define EXIT_OTHER   1
+#define EXIT_USAGE   2
+#define EXIT_CONNECT 5
+
+#define MAX_QD      4096u
+#define MAX_CLIENTS 256u
+#define MAX_BS      (16u << 20) /* oviod's default --max-io */
+
+typedef struct bench_conn {
+	ovio_client *cl;
+	uint64_t     h;
+	bool         open;
+} bench_conn;
+
+typedef struct bench_op {
+	ovio__bench_slot slot;
+	bench_conn      *conn;
+} bench_op;
+
+typedef struct bench_cfg {
+	ovio__bench b;
+	bench_conn *conns;
+	bench_op   *ops;
+	uint8_t    *data; /* what writes write */
+} bench_cfg;
+
+static const char bench_help[] =
+    "usage: ovio bench [OPTIONS] REMOTE\n"
+    "\n"
+    "Measures oviod: keeps --qd requests in flight on each of --clients\n"
+    "connections against REMOTE (created, and extended to --size, if\n"
+    "needed) and reports operations/s, MB/s (10^6 bytes) and latency\n"
+    "p50 / p99 / p99.9 / max.  Writes overwrite REMOTE's bytes.\n"
+    "\n"
+    "options:\n"
+    "  --rw KIND       randread, randwrite, read, write (sequential) or\n"
+    "                  mixed (random, 70% reads) (default randread)\n"
+    "  --bs SIZE       bytes per request, 1 to 16M (default 4K)\n"
+    "  --qd N          requests in flight per connection, 1 to 4096\n"
+    "                  (default 1)\n"
+    "  --clients N     connections, 1 to 256 (default 1)\n"
+    "  --size SIZE     bytes of REMOTE used (default: its size, or 256M\n"
+    "                  when it is smaller than 2 requests)\n"
+    "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
+    "  --ops N         stop after N requests instead (0: no bound)\n"
+    "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
+    "                  endpoint, seconds, ops, bytes, ops_per_s, mb_per_s,\n"
+    "                  p50_us, p99_us, p999_us, max_us, errors\n"
+    "  -e, --endpoint URL  as for every ovio command\n"
+    "\n"
+    "Exit status: 0, 1 when a request failed, 2 for bad usage, 5 when\n"
+    "oviod cannot be reached.  tests/bench/run.sh (make bench) compares\n"
+    "the figures with raw nng and fio in the same run.\n";
+
+static void bench_issue(bench_op *op);
+
+static void
+bench_cb(void *arg, const ovio_result *res)
+{
+	bench_op *op = arg;
+
+	ovio__bench_done(&op->slot, res->status, res->bytes);
+	if (res->status == 0 && ovio__bench_next(&op->slot)) {
+		bench_issue(op);
+		return;
+	}
+	ovio__bench_idle(op->slot.b);
+}
+
+/* Submits op's current operation; a refused submit finishes its slot. */
+static void
+bench_issue(bench_op *op)
+{
+	bench_cfg   *cfg = (bench_cfg *) (void *) op->slot.b; /* b is first */
+	ovio_request rq;
+	int          rv;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op     = op->slot.write ? OVIO_OP_WRITE : OVIO_OP_READ;
+	rq.tag    = op->slot.index;
+	rq.handle = op->conn->h;
+	rq.offset = op->slot.offset;
+	rq.length = cfg->b.bs;
+	rq.data   = op->slot.write ? cfg->data : NULL;
+	if ((rv = ovio_submit(op->conn->cl, &rq, bench_cb, op)) != 0) {
+		ovio__bench_done(&op->slot, rv, 0);
+		ovio__bench_idle(op->slot.b);
+	}
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, or NULL if a is not it. */
+static const char *
+opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0) {
+		return (NULL);
+	}
+	if (argv[*i][n] == '=') {
+		return (argv[*i] + n + 1);
+	}
+	if (argv[*i][n] != '\0') {
+		return (NULL);
+	}
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return (NULL);
+	}
+	return (argv[++*i]);
+}
+
+static int
+opt_num(const char *name, const char *v, int flags, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	char why[256];
+	int  e;
+
+	if ((e = ovio__parse_number(v, flags, min, max, out)) != OVIO__NUM_OK) {
+		fprintf(stderr, "ovio bench: %s\n",
+		    ovio__number_error(
+		        why, sizeof(why), name, v, e, flags, min, max));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Extends the file to size with a pattern, 1 MiB at a time, 8 in flight. */
+static int
+bench_prefill(bench_conn *c, uint64_t from, uint64_t size)
+{
+	size_t   chunk = 1u << 20;
+	uint8_t *buf;
+	int      rv = 0;
+
+	if ((buf = malloc(chunk)) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	memset(buf, 0xA5, chunk);
+	while (rv == 0 && from < size) {
+		size_t n = size - from < chunk ? (size_t) (size - from) : chunk;
+		rv       = ovio_pwrite_all(c->cl, c->h, buf, n, from, 0, 0);
+		from += n;
+	}
+	free(buf);
+	if (rv == 0) {
+		rv = ovio_flush(c->cl, c->h);
+	}
+	return (rv);
+}
+
+int
+ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
+{
+	bench_cfg   cfg;
+	const char *remote = NULL, *v, *url;
+	uint64_t    bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
+	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
+	ovio_stat      st;
+	unsigned       i, n;
+	int            rv, status = 0;
+	bool           missing = false, inited = false;
+
+	for (i = 0; i < (unsigned) argc; i++) {
+		int k = (int) i;
+		if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+			fputs(bench_help, stdout);
+			return (0);
+		} else if (strcmp(argv[k], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[k], "-e") == 0 ||
+		    (v = opt_value(argc, argv, &k, "--endpoint", &missing)) !=
+		        NULL) {
+			if (strcmp(argv[k], "-e") == 0) {
+				if (k + 1 >= argc) {
+					missing = true;
+					goto usage;
+				}
+				v = argv[++k];
+			}
+			endpoint = v;
+		} else if ((v = opt_value(argc, argv, &k, "--rw", &missing)) !=
+		    NULL) {
+			if (ovio__bench_parse_rw(v, &rw) != 0) {
+				fprintf(stderr, "ovio bench: --rw %s: randread, "
+				                "randwrite, read, write or "
+				                "mixed\n",
+				    v);
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--bs", &missing)) !=
+		    NULL) {
+			if (opt_num("--bs", v, OVIO__NUM_SIZE, 1, MAX_BS, &bs) != 0) {
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--qd", &missing)) !=
+		    NULL) {
+			if (opt_num("--qd", v, 0, 1, MAX_QD, &qd) != 0) {
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--clients",
+		                &missing)) != NULL) {
+			if (opt_num("--clients", v, 0, 1, MAX_CLIENTS, &clients) !=
+			    0) {
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--size", &missing)) !=
+		    NULL) {
+			if (opt_num("--size", v, OVIO__NUM_SIZE, 1,
+			        (uint64_t) 1 << 50, &size) != 0) {
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--time", &missing)) !=
+		    NULL) {
+			if (opt_num("--time", v, 0, 1, 3600, &secs) != 0) {
+				return (EXIT_USAGE);
+			}
+		} else if ((v = opt_value(argc, argv, &k, "--ops", &missing)) !=
+		    NULL) {
+			if (opt_num("--ops", v, 0, 0, UINT64_MAX / 2, &ops) != 0) {
+				return (EXIT_USAGE);
+			}
+		} else if (missing) {
+			goto usage;
+		} else if (argv[k][0] == '-' && argv[k][1] != '\0') {
+			fprintf(stderr, "ovio bench: unknown option %s (see ovio "
+			                "bench --help)\n",
+			    argv[k]);
+			return (EXIT_USAGE);
+		} else if (remote == NULL) {
+			remote = argv[k];
+		} else {
+			goto usage;
+		}
+		if (missing) {
+			goto usage;
+		}
+		i = (unsigned) k;
+	}
+	if (remote == NULL) {
+		goto usage;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.b.rw      = rw;
+	cfg.b.bs      = (size_t) bs;
+	cfg.b.qd      = (unsigned) (qd * clients);
+	cfg.b.time_ns = ops != 0 ? 0 : secs * 1000000000u;
+	cfg.b.max_ops = ops;
+	url           = endpoint != NULL ? endpoint : ovio_default_endpoint();
+	if ((cfg.conns = calloc(clients, sizeof(*cfg.conns))) == NULL ||
+	    (cfg.ops = calloc(cfg.b.qd, sizeof(*cfg.ops))) == NULL ||
+	    (cfg.data = malloc(cfg.b.bs)) == NULL) {
+		fprintf(stderr, "ovio bench: out of memory\n");
+		status = EXIT_OTHER;
+		goto out;
+	}
+	for (i = 0; i < cfg.b.bs; i++) {
+		cfg.data[i] = (uint8_t) (i * 131u + 7u);
+	}
+	for (n = 0; n < clients; n++) {
+		if ((rv = ovio_connect(&cfg.conns[n].cl, endpoint, 3000)) != 0) {
+			fprintf(stderr, "ovio bench: cannot connect to %s: %s: "
+			                "%s\n",
+			    url, ovio_errname(rv), ovio_strerror(rv));
+			status = EXIT_CONNECT;
+			goto out;
+		}
+		rv = ovio_open(cfg.conns[n].cl, remote,
+		    OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644,
+		    &cfg.conns[n].h);
+		if (rv != 0) {
+			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
+			    ovio_errname(rv), ovio_strerror(rv));
+			status = EXIT_OTHER;
+			goto out;
+		}
+		cfg.conns[n].open = true;
+	}
+	if ((rv = ovio_fstat(cfg.conns[0].cl, cfg.conns[0].h, &st)) != 0) {
+		fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
+		    ovio_errname(rv), ovio_strerror(rv));
+		status = EXIT_OTHER;
+		goto out;
+	}
+	if (size == 0) {
+		size = st.size >= 2 * bs ? st.size : (uint64_t) 256 << 20;
+	}
+	if (size < bs) {
+		fprintf(stderr, "ovio bench: --size %llu is smaller than --bs\n",
+		    (unsigned long long) size);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	cfg.b.size = size;
+	if (st.size < size) {
+		if (!json) {
+			fprintf(stderr, "ovio bench: extending %s to %llu bytes\n",
+			    remote, (unsigned long long) size);
+		}
+		if ((rv = bench_prefill(&cfg.conns[0], st.size, size)) != 0) {
+			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
+			    remote, ovio_errname(rv), ovio_strerror(rv));
+			status = EXIT_OTHER;
+			goto out;
+		}
+	}
+
+	if ((rv = ovio__bench_init(&cfg.b)) != 0) {
+		fprintf(stderr, "ovio bench: out of memory\n");
+		status = EXIT_OTHER;
+		goto out;
+	}
+	inited = true;
+	for (i = 0; i < cfg.b.qd; i++) {
+		ovio__bench_slot_init(&cfg.b, &cfg.ops[i].slot, i);
+		cfg.ops[i].conn = &cfg.conns[i % clients];
+	}
+	ovio__bench_start(&cfg.b);
+	for (i = 0; i < cfg.b.qd; i++) {
+		if (ovio__bench_next(&cfg.ops[i].slot)) {
+			bench_issue(&cfg.ops[i]);
+		} else {
+			ovio__bench_idle(&cfg.b);
+		}
+	}
+	ovio__bench_wait(&cfg.b);
+	ovio__bench_report(stdout, &cfg.b, "ovio", url, (unsigned) clients, json);
+	if (cfg.b.errors != 0) {
+		fprintf(stderr, "ovio bench: %llu requests failed, the first "
+		                "with %s: %s\n",
+		    (unsigned long long) cfg.b.errors,
+		    ovio_errname(cfg.b.first_error),
+		    ovio_strerror(cfg.b.first_error));
+		status = EXIT_OTHER;
+	}
+
+out:
+	for (n = 0; cfg.conns != NULL && n < clients; n++) {
+		if (cfg.conns[n].cl != NULL) {
+			if (cfg.conns[n].open) {
+				(void) ovio_close(cfg.conns[n].cl, cfg.conns[n].h);
+			}
+			ovio_disconnect(cfg.conns[n].cl);
+		}
+	}
+	if (inited) {
+		ovio__bench_fini(&cfg.b);
+	}
+	free(cfg.conns);
+	free(cfg.ops);
+	free(cfg.data);
+	return (status);
+
+usage:
+	fprintf(stderr, "%s", bench_help);
+	return (EXIT_USAGE);
+}

@@ -1,0 +1,389 @@
+/*
+ * nng_bench.c - the raw nng baseline of `ovio bench`: the same req/rep
+ * pattern, transport, payload sizes and depth, with nothing of ovio's in
+ * between (no protobuf, no file, no engine).  Built against the same nng
+ * as ovio (build/nng) and measured by the same load loop
+ * (client/bench_load.c), so ovio / nng is what ovio's layers cost.
+ *
+ *   nng_bench serve URL... answer requests until SIGTERM or SIGINT
+ *   nng_bench run URL [--rw KIND] [--bs SIZE] [--qd N] [--clients N]
+ *                     [--time SECONDS] [--ops N] [--json]
+ *
+ * Each request carries a header of about ovio's size (REQ_HDR bytes, the
+ * first four of which say how long the reply must be), plus the payload
+ * for a write; each reply carries REP_HDR bytes plus, for a read, the
+ * payload, copied into the message from a buffer as oviod copies it from
+ * the page cache.  The server keeps SERVE_CTX contexts receiving, as oviod
+ * keeps contexts receiving.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "../../client/bench_load.h"
+
+#define REQ_HDR   48
+#define REP_HDR   24
+#define SERVE_CTX 256
+#define MAX_BS    (16u << 20)
+
+/* ---- serve ------------------------------------------------------------ */
+
+typedef struct srv_ctx {
+	nng_ctx  ctx;
+	nng_aio *aio;
+	bool     sending;
+} srv_ctx;
+
+static volatile sig_atomic_t srv_stop;
+static uint8_t              *srv_data; /* MAX_BS bytes of "file" */
+
+static void
+srv_on_signal(int sig)
+{
+	(void) sig;
+	srv_stop = 1;
+}
+
+static void
+srv_cb(void *arg)
+{
+	srv_ctx *s = arg;
+	nng_msg *req, *rep;
+	uint32_t want;
+
+	if (nng_aio_result(s->aio) != 0) {
+		if (s->sending) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+		}
+		if (nng_aio_result(s->aio) == NNG_ECLOSED) {
+			return;
+		}
+		s->sending = false;
+		nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	if (s->sending) {
+		s->sending = false;
+		nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	req = nng_aio_get_msg(s->aio);
+	nng_aio_set_msg(s->aio, NULL);
+	want = 0;
+	if (nng_msg_len(req) >= 4) {
+		memcpy(&want, nng_msg_body(req), 4);
+	}
+	if (want > MAX_BS + REP_HDR) {
+		want = REP_HDR;
+	}
+	/* A new message for the reply, as oviod builds one for a read. */
+	if (nng_msg_alloc(&rep, want) != 0) {
+		nng_msg_free(req);
+		nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	memset(nng_msg_body(rep), 0, REP_HDR < want ? REP_HDR : want);
+	if (want > REP_HDR) {
+		memcpy((uint8_t *) nng_msg_body(rep) + REP_HDR, srv_data,
+		    want - REP_HDR);
+	}
+	nng_msg_free(req);
+	s->sending = true;
+	nng_aio_set_msg(s->aio, rep);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+static int
+serve(int nurl, char **urls)
+{
+	nng_socket sock;
+	srv_ctx   *ctxs;
+	int        i, rv;
+
+	signal(SIGTERM, srv_on_signal);
+	signal(SIGINT, srv_on_signal);
+	if ((srv_data = calloc(1, MAX_BS)) == NULL ||
+	    (ctxs = calloc(SERVE_CTX, sizeof(*ctxs))) == NULL) {
+		fprintf(stderr, "nng_bench: out of memory\n");
+		return (1);
+	}
+	memset(srv_data, 0x5A, MAX_BS);
+	if ((rv = nng_rep0_open(&sock)) != 0 ||
+	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0) {
+		fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
+		return (1);
+	}
+	for (i = 0; i < nurl; i++) {
+		if ((rv = nng_listen(sock, urls[i], NULL, 0)) != 0) {
+			fprintf(stderr, "nng_bench: serve %s: %s\n", urls[i],
+			    nng_strerror(rv));
+			return (1);
+		}
+	}
+	for (i = 0; i < SERVE_CTX; i++) {
+		if ((rv = nng_ctx_open(&ctxs[i].ctx, sock)) != 0 ||
+		    (rv = nng_aio_alloc(&ctxs[i].aio, srv_cb, &ctxs[i])) != 0) {
+			fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
+			return (1);
+		}
+		nng_ctx_recv(ctxs[i].ctx, ctxs[i].aio);
+	}
+	while (!srv_stop) {
+		nng_msleep(50);
+	}
+	nng_close(sock);
+	for (i = 0; i < SERVE_CTX; i++) {
+		nng_aio_free(ctxs[i].aio);
+	}
+	free(ctxs);
+	free(srv_data);
+	return (0);
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+typedef struct cli_op {
+	ovio__bench_slot slot;
+	nng_ctx          ctx;
+	nng_aio         *aio;
+	bool             sent;
+} cli_op;
+
+static uint8_t *cli_data; /* what writes send */
+
+static void cli_issue(cli_op *op);
+
+static void
+cli_finish(cli_op *op, int err, uint64_t bytes)
+{
+	ovio__bench_done(&op->slot, err, bytes);
+	if (err == 0 && ovio__bench_next(&op->slot)) {
+		cli_issue(op);
+		return;
+	}
+	ovio__bench_idle(op->slot.b);
+}
+
+static void
+cli_cb(void *arg)
+{
+	cli_op  *op = arg;
+	int      rv = nng_aio_result(op->aio);
+	nng_msg *m;
+	size_t   want;
+
+	if (!op->sent) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(op->aio));
+			nng_aio_set_msg(op->aio, NULL);
+			cli_finish(op, rv, 0);
+			return;
+		}
+		op->sent = true;
+		nng_ctx_recv(op->ctx, op->aio);
+		return;
+	}
+	if (rv != 0) {
+		cli_finish(op, rv, 0);
+		return;
+	}
+	m = nng_aio_get_msg(op->aio);
+	nng_aio_set_msg(op->aio, NULL);
+	want = REP_HDR + (op->slot.write ? 0 : op->slot.b->bs);
+	rv   = nng_msg_len(m) == want ? 0 : NNG_EPROTO;
+	nng_msg_free(m);
+	cli_finish(op, rv, op->slot.b->bs);
+}
+
+static void
+cli_issue(cli_op *op)
+{
+	size_t   bs = op->slot.b->bs;
+	nng_msg *m;
+	uint32_t want = (uint32_t) (REP_HDR + (op->slot.write ? 0 : bs));
+	int      rv;
+
+	if ((rv = nng_msg_alloc(&m, REQ_HDR + (op->slot.write ? bs : 0))) !=
+	    0) {
+		ovio__bench_done(&op->slot, rv, 0);
+		ovio__bench_idle(op->slot.b);
+		return;
+	}
+	memset(nng_msg_body(m), 0, REQ_HDR);
+	memcpy(nng_msg_body(m), &want, 4);
+	memcpy((uint8_t *) nng_msg_body(m) + 4, &op->slot.offset, 8);
+	if (op->slot.write) {
+		memcpy((uint8_t *) nng_msg_body(m) + REQ_HDR, cli_data, bs);
+	}
+	op->sent = false;
+	nng_aio_set_msg(op->aio, m);
+	nng_ctx_send(op->ctx, op->aio);
+}
+
+static int
+dial(nng_socket *s, const char *url)
+{
+	nng_time deadline = nng_clock() + 3000;
+	int      rv;
+
+	if ((rv = nng_req0_open(s)) != 0) {
+		return (rv);
+	}
+	nng_socket_set_ms(*s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, 0);
+	while ((rv = nng_dial(*s, url, NULL, 0)) == NNG_ECONNREFUSED &&
+	    nng_clock() < deadline) {
+		nng_msleep(50);
+	}
+	return (rv);
+}
+
+static const char usage_text[] =
+    "usage: nng_bench serve URL...\n"
+    "       nng_bench run URL [--rw KIND] [--bs BYTES] [--qd N] "
+    "[--clients N]\n"
+    "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
+
+static int
+run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rw", required_argument, NULL, 'r' },
+		{ "bs", required_argument, NULL, 'b' },
+		{ "qd", required_argument, NULL, 'q' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "size", required_argument, NULL, 's' },
+		{ "time", required_argument, NULL, 't' },
+		{ "ops", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	ovio__bench b;
+	nng_socket *socks;
+	cli_op     *ops;
+	const char *url;
+	unsigned    qd = 1, clients = 1, i;
+	bool        json = false;
+	int         o, rv;
+
+	memset(&b, 0, sizeof(b));
+	b.rw      = OVIO__BENCH_RANDREAD;
+	b.bs      = 4096;
+	b.size    = 256u << 20;
+	b.time_ns = 10 * 1000000000ull;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r':
+			if (ovio__bench_parse_rw(optarg, &b.rw) != 0) {
+				goto usage;
+			}
+			break;
+		case 'b':
+			b.bs = strtoul(optarg, NULL, 0);
+			break;
+		case 'q':
+			qd = (unsigned) strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			clients = (unsigned) strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			b.size = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			b.time_ns = strtoull(optarg, NULL, 0) * 1000000000ull;
+			break;
+		case 'o':
+			b.max_ops = strtoull(optarg, NULL, 0);
+			b.time_ns = 0;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind + 1 != argc || b.bs == 0 || b.bs > MAX_BS || qd == 0 ||
+	    qd > 4096 || clients == 0 || clients > 256) {
+		goto usage;
+	}
+	url  = argv[optind];
+	b.qd = qd * clients;
+	if ((cli_data = malloc(b.bs)) == NULL ||
+	    (socks = calloc(clients, sizeof(*socks))) == NULL ||
+	    (ops = calloc(b.qd, sizeof(*ops))) == NULL ||
+	    ovio__bench_init(&b) != 0) {
+		fprintf(stderr, "nng_bench: out of memory\n");
+		return (1);
+	}
+	memset(cli_data, 0xA5, b.bs);
+	for (i = 0; i < clients; i++) {
+		if ((rv = dial(&socks[i], url)) != 0) {
+			fprintf(stderr, "nng_bench: cannot connect to %s: %s\n",
+			    url, nng_strerror(rv));
+			return (5);
+		}
+	}
+	for (i = 0; i < b.qd; i++) {
+		ovio__bench_slot_init(&b, &ops[i].slot, i);
+		if ((rv = nng_ctx_open(&ops[i].ctx, socks[i % clients])) != 0 ||
+		    (rv = nng_aio_alloc(&ops[i].aio, cli_cb, &ops[i])) != 0) {
+			fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
+			return (1);
+		}
+	}
+	ovio__bench_start(&b);
+	for (i = 0; i < b.qd; i++) {
+		if (ovio__bench_next(&ops[i].slot)) {
+			cli_issue(&ops[i]);
+		} else {
+			ovio__bench_idle(&b);
+		}
+	}
+	ovio__bench_wait(&b);
+	ovio__bench_report(stdout, &b, "nng", url, clients, json);
+	rv = b.errors != 0 ? 1 : 0;
+	if (b.errors != 0) {
+		fprintf(stderr, "nng_bench: %llu requests failed, the first "
+		                "with %s\n",
+		    (unsigned long long) b.errors, nng_strerror(b.first_error));
+	}
+	for (i = 0; i < clients; i++) {
+		nng_close(socks[i]);
+	}
+	for (i = 0; i < b.qd; i++) {
+		nng_aio_free(ops[i].aio);
+	}
+	ovio__bench_fini(&b);
+	free(ops);
+	free(socks);
+	free(cli_data);
+	return (rv);
+
+usage:
+	fputs(usage_text, stderr);
+	return (2);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "serve") == 0) {
+		return (serve(argc - 2, argv + 2));
+	}
+	if (argc >= 3 && strcmp(argv[1], "run") == 0) {
+		return (run(argc - 1, argv + 1));
+	}
+	fputs(usage_text, stderr);
+	return (2);
+}
