@@ -174,7 +174,7 @@ int
 ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 {
 	bench_cfg   cfg;
-	const char *remote = NULL, *v, *url;
+	const char *remote = NULL, *v = NULL, *url;
 	uint64_t    bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
 	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
 	ovio_stat      st;
