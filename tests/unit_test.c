@@ -242,13 +242,16 @@ END_TEST
 
 /* ---- handle table ---- */
 
+/* An engine with its tables only: no port, socket or threads. */
+static engine ut_eng;
+
 static void
 engine_tables_setup(void)
 {
-	memset(&eng, 0, sizeof(eng));
-	ck_assert_int_eq(nng_mtx_alloc(&eng.mtx), 0);
-	ck_assert_int_eq(nng_cv_alloc(&eng.cv, eng.mtx), 0);
-	eng.limits.handles_per_session = 4;
+	memset(&ut_eng, 0, sizeof(ut_eng));
+	ck_assert_int_eq(nng_mtx_alloc(&ut_eng.mtx), 0);
+	ck_assert_int_eq(nng_cv_alloc(&ut_eng.cv, ut_eng.mtx), 0);
+	ut_eng.limits.handles_per_session = 4;
 }
 
 START_TEST(stale_and_forged_handles_are_refused)
@@ -261,32 +264,32 @@ START_TEST(stale_and_forged_handles_are_refused)
 	engine_tables_setup();
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	ck_assert_int_eq(ovio__handle_new(&a, 10, 0, &h), 0);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 10, 0, &h), 0);
 	id = ovio__handle_id(h);
-	ck_assert_ptr_eq(ovio__handle_get(&a, id, &err), h);
+	ck_assert_ptr_eq(ovio__handle_get(&ut_eng, &a, id, &err), h);
 
 	/* Another session's id is unknown to this one. */
-	ck_assert_ptr_null(ovio__handle_get(&b, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &b, id, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
 	/* Forged: right index, wrong generation; and out of range. */
-	ck_assert_ptr_null(ovio__handle_get(&a, id + (1ull << 32), &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id + (1ull << 32), &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_null(ovio__handle_get(&a, 0xffffffull, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, 0xffffffull, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_null(ovio__handle_get(&a, 0, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, 0, &err));
 
 	/* Closing makes the id stale, even when the slot is reused. */
 	h->state = H_CLOSING;
-	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id, &err));
 	ck_assert_int_eq(err, OVIO_ECLOSING);
 	ovio__handle_free(h);
-	ck_assert_int_eq(ovio__handle_new(&a, 11, 0, &h2), 0);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 11, 0, &h2), 0);
 	id2 = ovio__handle_id(h2);
 	ck_assert_ptr_eq(h2, h); /* same slot */
 	ck_assert_uint_ne(id2, id);
-	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_eq(ovio__handle_get(&a, id2, &err), h2);
+	ck_assert_ptr_eq(ovio__handle_get(&ut_eng, &a, id2, &err), h2);
 }
 END_TEST
 
@@ -299,9 +302,9 @@ START_TEST(handle_limit_per_session)
 	engine_tables_setup();
 	memset(&a, 0, sizeof(a));
 	for (i = 0; i < 4; i++) {
-		ck_assert_int_eq(ovio__handle_new(&a, i, 0, &h), 0);
+		ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, i, 0, &h), 0);
 	}
-	ck_assert_int_eq(ovio__handle_new(&a, 9, 0, &h), OVIO_EBUSY);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 9, 0, &h), OVIO_EBUSY);
 	ck_assert_uint_eq(a.nhandles, 4);
 }
 END_TEST

@@ -87,18 +87,19 @@ static void
 close_job(eng_work *w)
 {
 	eng_handle  *h = (eng_handle *) ((char *) w - offsetof(eng_handle, close_work));
+	engine      *e = h->eng;
 	eng_op      *close_op;
 	eng_session *s;
 
 	ovio__fs_close(h->fd);
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	close_op = h->close_op;
 	s        = h->sess;
 	h->close_op = NULL;
 	ovio__handle_free(h);
-	ovio__session_maybe_free(s);
-	nng_mtx_unlock(eng.mtx);
+	ovio__session_maybe_free(e, s);
+	nng_mtx_unlock(e->mtx);
 
 	if (close_op != NULL) {
 		ovio__op_reply_status(close_op, OVIO_OK, 0);
@@ -112,7 +113,7 @@ close_job(eng_work *w)
 void
 ovio__close_finish(eng_handle *h)
 {
-	ovio__work_queue(&h->close_work, close_job);
+	ovio__work_queue(&h->eng->work, &h->close_work, close_job);
 }
 
 /*
