@@ -240,6 +240,54 @@ START_TEST(symlink_out_of_the_root_is_refused)
 }
 END_TEST
 
+/* ---- the intrusive list (list.h) ---- */
+
+typedef struct lt_item {
+	int             v;
+	ovio__list_node node;
+} lt_item;
+
+START_TEST(list_keeps_order_and_unlinks)
+{
+	ovio__list l;
+	lt_item    it[4];
+	lt_item   *p;
+	int        i, want[] = { 3, 0, 2 }, n = 0;
+
+	memset(it, 0, sizeof(it));
+	ovio__list_init(&l, lt_item, node);
+	ck_assert(ovio__list_empty(&l));
+	ck_assert_ptr_null(ovio__list_first(&l));
+	ck_assert_ptr_null(ovio__list_pop_first(&l));
+	for (i = 0; i < 4; i++) {
+		it[i].v = i;
+		ck_assert(!ovio__list_active(&it[i].node));
+	}
+	ovio__list_append(&l, &it[0]);
+	ovio__list_append(&l, &it[1]);
+	ovio__list_append(&l, &it[2]);
+	ovio__list_prepend(&l, &it[3]);
+	ovio__list_remove(&l, &it[1]); /* from the middle */
+	ck_assert(!ovio__list_active(&it[1].node));
+	ck_assert(ovio__list_active(&it[0].node));
+	for (p = ovio__list_first(&l); p != NULL; p = ovio__list_next(&l, p)) {
+		ck_assert_int_eq(p->v, want[n++]);
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(((lt_item *) ovio__list_last(&l))->v, 2);
+	ck_assert_int_eq(((lt_item *) ovio__list_prev(&l, &it[2]))->v, 0);
+	ck_assert_ptr_null(ovio__list_prev(&l, &it[3]));
+	/* Emptied by removing the first item until none is left. */
+	for (p = ovio__list_first(&l); p != NULL; p = ovio__list_first(&l)) {
+		ovio__list_remove(&l, p);
+	}
+	ck_assert(ovio__list_empty(&l));
+	ovio__list_append(&l, &it[1]); /* an unlinked item can go back */
+	ck_assert_ptr_eq(ovio__list_pop_first(&l), &it[1]);
+	ck_assert(ovio__list_empty(&l));
+}
+END_TEST
+
 /* ---- handle table ---- */
 
 /* An engine with its tables only: no port, socket or threads. */
@@ -262,8 +310,8 @@ START_TEST(stale_and_forged_handles_are_refused)
 	int         err = 0;
 
 	engine_tables_setup();
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
+	ovio__session_init(&a, 1);
+	ovio__session_init(&b, 2);
 	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 10, 0, &h), 0);
 	id = ovio__handle_id(h);
 	ck_assert_ptr_eq(ovio__handle_get(&ut_eng, &a, id, &err), h);
@@ -300,7 +348,7 @@ START_TEST(handle_limit_per_session)
 	int         i;
 
 	engine_tables_setup();
-	memset(&a, 0, sizeof(a));
+	ovio__session_init(&a, 1);
 	for (i = 0; i < 4; i++) {
 		ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, i, 0, &h), 0);
 	}
@@ -331,6 +379,7 @@ unit_suite(void)
 	UCASE(read_reply_is_built_in_place);
 	UCASE(paths_outside_the_root_are_refused);
 	UCASE(symlink_out_of_the_root_is_refused);
+	UCASE(list_keeps_order_and_unlinks);
 	UCASE(stale_and_forged_handles_are_refused);
 	UCASE(handle_limit_per_session);
 	return (s);

@@ -27,7 +27,8 @@ ovio__cancel_handle_ops(eng_handle *h)
 	eng_op  *op;
 	unsigned n = 0;
 
-	for (op = h->ops; op != NULL; op = op->h_next) {
+	for (op = ovio__list_first(&h->ops); op != NULL;
+	     op = ovio__list_next(&h->ops, op)) {
 		if (op->in_flight && !op->cancel_wanted) {
 			(void) ovio__op_cancel(op, NULL);
 			n++;
@@ -128,7 +129,8 @@ ovio__close_session(eng_session *s, eng_handle **drained)
 	eng_handle *h;
 	unsigned    n = 0;
 
-	for (h = s->handles; h != NULL; h = h->s_next) {
+	for (h = ovio__list_first(&s->handles); h != NULL;
+	     h = ovio__list_next(&s->handles, h)) {
 		if (h->state != H_OPEN) {
 			continue;
 		}

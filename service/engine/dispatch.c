@@ -257,7 +257,8 @@ do_cancel(req *r)
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
 	} else if (rq->session) {
-		for (h = s->handles; h != NULL; h = h->s_next) {
+		for (h = ovio__list_first(&s->handles); h != NULL;
+		     h = ovio__list_next(&s->handles, h)) {
 			rp.canceled += ovio__cancel_handle_ops(h);
 		}
 		rp.found = rp.canceled > 0;

@@ -86,6 +86,9 @@ ovio__engine_start(engine **ep, const eng_options *o)
 	e->limits  = o->limits;
 	e->root    = o->root;
 	e->started = nng_clock();
+	ovio__list_init(&e->sessions, eng_session, node);
+	ovio__list_init(&e->srv.pool, eng_op, pool_node);
+	ovio__rc_init(e);
 	if (nng_mtx_alloc(&e->mtx) != 0 || nng_cv_alloc(&e->cv, e->mtx) != 0 ||
 	    ovio__work_start(&e->work) != 0) {
 		ovio__log("out of memory");
@@ -164,7 +167,8 @@ ovio__engine_stop(engine *e, int drain_ms)
 	ovio__server_stop_listening(e);
 
 	nng_mtx_lock(e->mtx);
-	for (s = e->sessions; s != NULL; s = s->next) {
+	for (s = ovio__list_first(&e->sessions); s != NULL;
+	     s = ovio__list_next(&e->sessions, s)) {
 		(void) ovio__close_session(s, &drained);
 	}
 	nng_mtx_unlock(e->mtx);
@@ -225,7 +229,8 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	st->backend  = (char *) ovio__port_name(e->port);
 	st->root     = (char *) e->root;
 	st->sessions = 0;
-	for (s = e->sessions; s != NULL; s = s->next) {
+	for (s = ovio__list_first(&e->sessions); s != NULL;
+	     s = ovio__list_next(&e->sessions, s)) {
 		if (!s->dead) {
 			st->sessions++;
 		}

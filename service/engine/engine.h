@@ -43,6 +43,7 @@
 #include "ovio.pb-c.h"
 #include "port.h"
 #include "error_impl.h"
+#include "list.h"
 
 typedef struct engine      engine;
 typedef struct eng_op      eng_op;
@@ -54,7 +55,7 @@ typedef struct rc_entry    rc_entry;
 typedef struct eng_work eng_work;
 struct eng_work {
 	void (*fn)(eng_work *w);
-	eng_work *next;
+	ovio__list_node node; /* the pool's queue */
 };
 
 #define WORK_MAX_THREADS 64
@@ -79,7 +80,7 @@ struct eng_op {
 	bool         cancel_wanted; /* op.c: asked again until it completes */
 	unsigned     reask_ms;      /* op.c: interval to the next ask */
 	eng_op      *cancel_waiters; /* cancel requests answered at completion */
-	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
+	ovio__list_node h_node;       /* the handle's in-flight list */
 	eng_op      *tag_next;        /* the session's tag table */
 	rc_entry    *rc;              /* reply to keep (reply_cache.c) */
 	bool         ran;             /* the request took effect */
@@ -93,7 +94,7 @@ struct eng_op {
 	bool         cw_report_out;  /* its cancel report is the port's */
 	bool         cw_target_done; /* the target completed ... */
 	int          cw_outcome;     /* ... and this is the answer */
-	eng_op      *pool_next;
+	ovio__list_node pool_node;   /* e->srv.pool */
 
 	/* The reply of a completed port op, counted against its session
 	 * until nng has taken it (op.c, server.c). */
@@ -118,9 +119,9 @@ struct eng_handle {
 	int              stream;
 	eng_session     *sess;
 	unsigned         inflight; /* port ops plus synchronous holds */
-	eng_op          *ops;      /* port ops in flight */
+	ovio__list       ops;      /* port ops in flight (eng_op.h_node) */
 	eng_op          *close_op; /* the close request to answer, if any */
-	eng_handle      *s_next;   /* the session's handle list */
+	ovio__list_node  s_node;   /* the session's handle list */
 	eng_handle      *free_next;
 	eng_handle      *drain_next; /* ovio__close_session's result list */
 	eng_work         close_work; /* the OS close, on the worker pool */
@@ -135,17 +136,17 @@ struct eng_session {
 	uint64_t     bytes_in_flight;
 	unsigned     replies_out; /* completed, reply not yet sent */
 	uint64_t     reply_bytes; /* ... and the bytes they hold */
-	eng_handle  *handles;
+	ovio__list   handles; /* eng_handle.s_node */
 	eng_op      *tags[ENG_TAG_BUCKETS];
-	eng_session *next;  /* e->sessions */
-	eng_session *hnext; /* session.c's pipe-id hash chain */
+	ovio__list_node node; /* e->sessions */
+	eng_session *hnext;   /* session.c's pipe-id hash chain */
 };
 
 typedef struct eng_workers {
 	nng_mtx    *mtx;
 	nng_cv     *cv;      /* work queued, or stopping */
 	nng_cv     *idle_cv; /* a job finished (stop waits on it) */
-	eng_work   *head, *tail;
+	ovio__list  queue; /* eng_work.node, oldest first */
 	nng_thread *threads[WORK_MAX_THREADS];
 	unsigned    nthreads;
 	unsigned    nidle;
@@ -176,7 +177,7 @@ typedef struct eng_server {
 	unsigned      nops; /* op records alive (pooled or busy) */
 	bool          closing;
 	volatile bool refuse; /* stop accepting new connections */
-	eng_op       *pool;   /* idle op records */
+	ovio__list    pool;   /* idle op records (eng_op.pool_node) */
 	unsigned      recv_posted;
 	unsigned      recv_target;
 } eng_server;
@@ -185,7 +186,7 @@ typedef struct eng_server {
 #define ENG_RC_BUCKETS 1024
 typedef struct eng_rcache {
 	rc_entry *table[ENG_RC_BUCKETS];
-	rc_entry *oldest, *newest; /* finished entries, oldest first */
+	ovio__list done; /* finished entries, oldest first */
 	unsigned  done_count;
 	size_t    done_bytes;
 } eng_rcache;
@@ -210,7 +211,7 @@ struct engine {
 	eng_handle  *hfree;
 	unsigned     nhandles;
 
-	eng_session *sessions;
+	ovio__list   sessions; /* eng_session.node */
 	unsigned     nsessions;
 	eng_session *sess_hash[ENG_SESS_BUCKETS];
 	eng_op     **timers; /* timer.c: min-heap on timer_at */
@@ -298,6 +299,7 @@ int ovio__validate_request(
 
 /* session.c */
 eng_session *ovio__session_find(engine *e, uint32_t pipe_id); /* lock held */
+void         ovio__session_init(eng_session *s, uint32_t pipe_id);
 int          ovio__session_add(engine *e, uint32_t pipe_id);  /* takes lock */
 void         ovio__session_gone(engine *e, uint32_t pipe_id); /* takes lock */
 void         ovio__session_maybe_free(engine *e, eng_session *s); /* held */
@@ -334,6 +336,7 @@ void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
  * or stat with both ids set (park-only: a copy arriving while it runs waits
  * for its reply; nothing is kept).
  */
+void ovio__rc_init(engine *e);
 bool ovio__rc_applies(const Ovio__Request *rq);
 bool ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen);
 void ovio__rc_finish(eng_op *op); /* op->msg holds its reply */

@@ -39,6 +39,8 @@ handle_grow(engine *e)
 		h->index     = i;
 		h->gen       = 1;
 		h->state     = H_FREE;
+		ovio__list_init(&h->ops, eng_op, h_node);
+		ovio__list_node_init(&h->s_node);
 		h->free_next = e->hfree;
 		e->hfree    = h;
 		e->htab[i]  = h;
@@ -67,10 +69,8 @@ ovio__handle_new(
 	h->stream  = stream;
 	h->sess    = s;
 	h->inflight = 0;
-	h->ops      = NULL;
 	h->close_op = NULL;
-	h->s_next   = s->handles;
-	s->handles  = h;
+	ovio__list_append(&s->handles, h);
 	s->nhandles++;
 	e->nhandles++;
 	*hp = h;
@@ -101,14 +101,8 @@ ovio__handle_free(eng_handle *h)
 {
 	engine      *e = h->eng;
 	eng_session *s = h->sess;
-	eng_handle **pp;
 
-	for (pp = &s->handles; *pp != NULL; pp = &(*pp)->s_next) {
-		if (*pp == h) {
-			*pp = h->s_next;
-			break;
-		}
-	}
+	ovio__list_remove(&s->handles, h);
 	s->nhandles--;
 	e->nhandles--;
 	h->state = H_FREE;
@@ -125,26 +119,13 @@ ovio__handle_free(eng_handle *h)
 void
 ovio__handle_op_add(eng_handle *h, eng_op *op)
 {
-	op->h_prev = NULL;
-	op->h_next = h->ops;
-	if (h->ops != NULL) {
-		h->ops->h_prev = op;
-	}
-	h->ops = op;
+	ovio__list_append(&h->ops, op);
 	h->inflight++;
 }
 
 void
 ovio__handle_op_remove(eng_handle *h, eng_op *op)
 {
-	if (op->h_prev != NULL) {
-		op->h_prev->h_next = op->h_next;
-	} else {
-		h->ops = op->h_next;
-	}
-	if (op->h_next != NULL) {
-		op->h_next->h_prev = op->h_prev;
-	}
-	op->h_prev = op->h_next = NULL;
+	ovio__list_remove(&h->ops, op);
 	h->inflight--;
 }

@@ -59,7 +59,7 @@ struct rc_entry {
 	unsigned  nwaiters;
 	bool      park_only; /* read, stat: answer the waiters, keep nothing */
 	rc_entry *hnext;
-	rc_entry *older, *newer; /* finished entries, oldest first */
+	ovio__list_node age_node; /* rc->done, when done */
 };
 
 /* What a finished entry costs against RC_MAX_BYTES. */
@@ -95,6 +95,18 @@ rc_fingerprint(const Ovio__Request *rq, size_t plen)
 	return (fnv(h, rq->path, strlen(rq->path)));
 }
 
+/* Makes e's cache empty (at start; and at stop, after freeing it all). */
+void
+ovio__rc_init(engine *eng)
+{
+	eng_rcache *rc = &eng->rc;
+
+	memset(rc->table, 0, sizeof(rc->table));
+	ovio__list_init(&rc->done, rc_entry, age_node);
+	rc->done_count = 0;
+	rc->done_bytes = 0;
+}
+
 bool
 ovio__rc_applies(const Ovio__Request *rq)
 {
@@ -127,29 +139,17 @@ rc_slot(eng_rcache *rc, uint64_t cid, uint64_t rid)
 	return (pp);
 }
 
-static void
-rc_unlink_done(eng_rcache *rc, rc_entry *e)
-{
-	if (e->older != NULL) {
-		e->older->newer = e->newer;
-	} else {
-		rc->oldest = e->newer;
-	}
-	if (e->newer != NULL) {
-		e->newer->older = e->older;
-	} else {
-		rc->newest = e->older;
-	}
-	e->older = e->newer = NULL;
-	rc->done_count--;
-	rc->done_bytes -= RC_COST(e);
-}
-
+/* Takes e out of the table (and the age list, if done) and frees it. */
 static void
 rc_drop(eng_rcache *rc, rc_entry *e)
 {
 	rc_entry **pp = rc_slot(rc, e->client_id, e->request_id);
 
+	if (ovio__list_active(&e->age_node)) {
+		ovio__list_remove(&rc->done, e);
+		rc->done_count--;
+		rc->done_bytes -= RC_COST(e);
+	}
 	*pp = e->hnext;
 	free(e->reply);
 	free(e);
@@ -413,19 +413,11 @@ ovio__rc_finish(eng_op *op)
 		e->done      = true;
 		e->reply     = keep;
 		e->reply_len = klen;
-		e->older     = rc->newest;
-		if (rc->newest != NULL) {
-			rc->newest->newer = e;
-		} else {
-			rc->oldest = e;
-		}
-		rc->newest = e;
+		ovio__list_append(&rc->done, e);
 		rc->done_count++;
 		rc->done_bytes += RC_COST(e);
 		while (rc->done_count > RC_MAX || rc->done_bytes > RC_MAX_BYTES) {
-			rc_entry *old = rc->oldest;
-			rc_unlink_done(rc, old);
-			rc_drop(rc, old);
+			rc_drop(rc, ovio__list_first(&rc->done));
 		}
 	}
 	nng_mtx_unlock(eng->mtx);
@@ -456,7 +448,5 @@ ovio__rc_fini(engine *eng)
 			rc_drop(rc, rc->table[i]);
 		}
 	}
-	rc->oldest = rc->newest = NULL;
-	rc->done_count          = 0;
-	rc->done_bytes          = 0;
+	ovio__rc_init(eng);
 }

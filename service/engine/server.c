@@ -32,8 +32,7 @@ op_get(engine *e)
 {
 	eng_op *op;
 
-	if ((op = e->srv.pool) != NULL) {
-		e->srv.pool = op->pool_next;
+	if ((op = ovio__list_pop_first(&e->srv.pool)) != NULL) {
 		return (op);
 	}
 	/* Every record may need a timer: the heap has a slot for each. */
@@ -74,9 +73,8 @@ op_put(eng_op *op)
 		}
 		op->out_counted = false;
 	}
-	op->phase     = OP_IDLE;
-	op->pool_next = e->srv.pool;
-	e->srv.pool   = op;
+	op->phase = OP_IDLE;
+	ovio__list_prepend(&e->srv.pool, op);
 	nng_cv_wake(e->cv);
 	nng_mtx_unlock(e->mtx);
 }
@@ -290,7 +288,8 @@ server_wait_idle(engine *e, unsigned busy, nng_time deadline)
 
 	for (;;) {
 		pooled = 0;
-		for (op = e->srv.pool; op != NULL; op = op->pool_next) {
+		for (op = ovio__list_first(&e->srv.pool); op != NULL;
+		     op = ovio__list_next(&e->srv.pool, op)) {
 			pooled++;
 		}
 		if (pooled + busy >= e->srv.nops) {
@@ -334,8 +333,7 @@ ovio__op_pool_fini(engine *e)
 {
 	eng_op *op;
 
-	while ((op = e->srv.pool) != NULL) {
-		e->srv.pool = op->pool_next;
+	while ((op = ovio__list_pop_first(&e->srv.pool)) != NULL) {
 		nng_aio_free(op->aio);
 		free(op);
 		e->srv.nops--;

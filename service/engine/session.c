@@ -34,18 +34,27 @@ ovio__session_find(engine *e, uint32_t pipe_id)
 	return (NULL);
 }
 
+/* Makes s an empty live session of pipe pipe_id, on no list. */
+void
+ovio__session_init(eng_session *s, uint32_t pipe_id)
+{
+	memset(s, 0, sizeof(*s));
+	s->pipe_id = pipe_id;
+	ovio__list_init(&s->handles, eng_handle, s_node);
+	ovio__list_node_init(&s->node);
+}
+
 int
 ovio__session_add(engine *e, uint32_t pipe_id)
 {
 	eng_session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = malloc(sizeof(*s))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	s->pipe_id = pipe_id;
+	ovio__session_init(s, pipe_id);
 	nng_mtx_lock(e->mtx);
-	s->next                 = e->sessions;
-	e->sessions            = s;
+	ovio__list_prepend(&e->sessions, s);
 	s->hnext                = *sess_bucket(e, pipe_id);
 	*sess_bucket(e, pipe_id) = s;
 	e->nsessions++;
@@ -59,8 +68,7 @@ ovio__session_fini(engine *e)
 {
 	eng_session *s;
 
-	while ((s = e->sessions) != NULL) {
-		e->sessions = s->next;
+	while ((s = ovio__list_pop_first(&e->sessions)) != NULL) {
 		free(s);
 	}
 	memset(e->sess_hash, 0, sizeof(e->sess_hash));
@@ -76,12 +84,7 @@ ovio__session_maybe_free(engine *e, eng_session *s)
 	if (!s->dead || s->nhandles != 0) {
 		return;
 	}
-	for (pp = &e->sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
+	ovio__list_remove(&e->sessions, s);
 	for (pp = sess_bucket(e, s->pipe_id); *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == s) {
 			*pp = s->hnext;

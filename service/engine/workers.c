@@ -26,16 +26,13 @@ work_main(void *arg)
 
 	nng_mtx_lock(wp->mtx);
 	for (;;) {
-		while (wp->head == NULL && !wp->stopping) {
+		while (ovio__list_empty(&wp->queue) && !wp->stopping) {
 			wp->nidle++;
 			nng_cv_wait(wp->cv);
 			wp->nidle--;
 		}
-		if ((w = wp->head) == NULL) {
+		if ((w = ovio__list_pop_first(&wp->queue)) == NULL) {
 			break;
-		}
-		if ((wp->head = w->next) == NULL) {
-			wp->tail = NULL;
 		}
 		wp->nbusy++;
 		nng_mtx_unlock(wp->mtx);
@@ -52,6 +49,7 @@ work_main(void *arg)
 int
 ovio__work_start(eng_workers *wp)
 {
+	ovio__list_init(&wp->queue, eng_work, node);
 	if (nng_mtx_alloc(&wp->mtx) != 0 ||
 	    nng_cv_alloc(&wp->cv, wp->mtx) != 0 ||
 	    nng_cv_alloc(&wp->idle_cv, wp->mtx) != 0) {
@@ -63,15 +61,9 @@ ovio__work_start(eng_workers *wp)
 void
 ovio__work_queue(eng_workers *wp, eng_work *w, void (*fn)(eng_work *))
 {
-	w->fn   = fn;
-	w->next = NULL;
+	w->fn = fn;
 	nng_mtx_lock(wp->mtx);
-	if (wp->tail != NULL) {
-		wp->tail->next = w;
-	} else {
-		wp->head = w;
-	}
-	wp->tail = w;
+	ovio__list_append(&wp->queue, w);
 	if (wp->nidle == 0 && wp->nthreads < WORK_MAX_THREADS &&
 	    nng_thread_create(&wp->threads[wp->nthreads], work_main, wp) ==
 	        0) {
@@ -89,7 +81,8 @@ ovio__work_busy(eng_workers *wp)
 
 	nng_mtx_lock(wp->mtx);
 	n = wp->nbusy;
-	for (eng_work *w = wp->head; w != NULL; w = w->next) {
+	for (eng_work *w = ovio__list_first(&wp->queue); w != NULL;
+	     w = ovio__list_next(&wp->queue, w)) {
 		n++;
 	}
 	nng_mtx_unlock(wp->mtx);
@@ -102,10 +95,10 @@ ovio__work_stop(eng_workers *wp, nng_time deadline)
 	unsigned i;
 
 	nng_mtx_lock(wp->mtx);
-	while ((wp->nbusy > 0 || wp->head != NULL) &&
+	while ((wp->nbusy > 0 || !ovio__list_empty(&wp->queue)) &&
 	    nng_cv_until(wp->idle_cv, deadline) != NNG_ETIMEDOUT) {
 	}
-	if (wp->nbusy > 0 || wp->head != NULL) {
+	if (wp->nbusy > 0 || !ovio__list_empty(&wp->queue)) {
 		/* A call is stuck in the OS: its thread cannot be joined. */
 		nng_mtx_unlock(wp->mtx);
 		return (false);
