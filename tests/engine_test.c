@@ -2,7 +2,8 @@
  * engine_test.c - the engine in-process: engines made and stopped by the
  * test itself (no oviod process), served over ipc and driven through
  * libovio.  The engine is an object with no file-scope state, so two of
- * them run side by side in one process, each serving its own root.
+ * them run side by side in one process, each serving its own root.  Cases
+ * about the library's public structs run here too: no oviod to start.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -147,6 +148,68 @@ START_TEST(failed_start_leaves_nothing_behind)
 }
 END_TEST
 
+static void
+te_no_cb(void *arg, const ovio_result *r)
+{
+	(void) arg;
+	(void) r;
+	ck_abort_msg("a refused request's callback ran");
+}
+
+/*
+ * The public structs' reserved space (ovio.h, "Growing without breaking
+ * the ABI"): a request using it is refused, and what the library fills
+ * reads 0 there, whatever the caller's memory held.
+ */
+START_TEST(reserved_space_is_refused_in_and_zero_out)
+{
+	te_engine           t;
+	ovio_client        *c;
+	ovio_request        rq = { .op = OVIO_OP_STATUS, .tag = 1 };
+	ovio_stat           st;
+	ovio_service_status ss;
+	tu_collector        coll;
+	const ovio_result  *r;
+	uint64_t            h;
+	size_t              i;
+	int                 n;
+
+	te_start(&t, "threads");
+	ck_assert_int_eq(ovio_connect(&c, t.url, 5000), 0);
+	rq.reserved[7] = 1;
+	ck_assert_int_eq(ovio_submit(c, &rq, te_no_cb, NULL), OVIO_EINVAL);
+
+	ck_assert_int_eq(ovio_open(c, "r.txt",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0600, &h),
+	    0);
+	memset(&st, 0xa5, sizeof(st));
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	for (i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++) {
+		ck_assert_uint_eq(st.reserved[i], 0);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	memset(&ss, 0xa5, sizeof(ss));
+	ck_assert_int_eq(ovio_status(c, &ss), 0);
+	for (i = 0; i < sizeof(ss.reserved) / sizeof(ss.reserved[0]); i++) {
+		ck_assert_uint_eq(ss.reserved[i], 0);
+	}
+
+	tu_coll_init(&coll);
+	rq.reserved[7] = 0;
+	ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, &coll), 0);
+	ck_assert_int_eq(tu_coll_wait(&coll, 1, 5000), 1);
+	r = tu_coll_find(&coll, 1, &n);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	for (i = 0; i < sizeof(r->reserved) / sizeof(r->reserved[0]); i++) {
+		ck_assert_uint_eq(r->reserved[i], 0);
+	}
+	ovio_disconnect(c);
+	ck_assert(ovio__engine_stop(t.e, 2000));
+	tu_rmtree(t.dir);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -161,6 +224,11 @@ engine_suite(void)
 	tc = tcase_create("failed_start_leaves_nothing_behind");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, failed_start_leaves_nothing_behind);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reserved_space_is_refused_in_and_zero_out");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, reserved_space_is_refused_in_and_zero_out);
 	suite_add_tcase(s, tc);
 	return (s);
 }
