@@ -70,7 +70,7 @@ ovio__handle_new(
 	h->sess    = s;
 	h->inflight = 0;
 	h->close_op = NULL;
-	ovio__list_append(&s->handles, h);
+	ovio__list_prepend(&s->handles, h); /* walked newest first */
 	s->nhandles++;
 	e->nhandles++;
 	*hp = h;
@@ -119,7 +119,7 @@ ovio__handle_free(eng_handle *h)
 void
 ovio__handle_op_add(eng_handle *h, eng_op *op)
 {
-	ovio__list_append(&h->ops, op);
+	ovio__list_prepend(&h->ops, op); /* cancelled newest first */
 	h->inflight++;
 }
 
