@@ -57,7 +57,7 @@ LIBS    := $(NNG_LIB) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
-LIB_SRC  := lib/error.c lib/wire.c lib/client.c lib/blocking.c \
+LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
@@ -80,7 +80,7 @@ HOST_OBJ := $(call obj,$(HOST_SRC))
 MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
-TESTS    := unit_test backend_test e2e_test race_test stress_test
+TESTS    := unit_test engine_test backend_test e2e_test race_test stress_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench
 
@@ -228,8 +228,8 @@ WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lprotobuf-c -lws2_32 -ladvapi32 \
 WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
-WIN_LIB_SRC  := lib/error.c lib/error_windows.c lib/wire.c lib/client.c \
-	lib/blocking.c lib/number.c lib/platform_windows.c \
+WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
+	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/os/windows/fs_ns.c \

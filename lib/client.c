@@ -311,9 +311,16 @@ ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 {
 	pub_arg *pa;
 	int      rv;
+	size_t   i;
 
-	if (cb == NULL) {
+	if (cb == NULL || rq == NULL) {
 		return (OVIO_EINVAL);
+	}
+	/* A member this library does not know yet: refused, not ignored. */
+	for (i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
+		if (rq->reserved[i] != 0) {
+			return (OVIO_EINVAL);
+		}
 	}
 	if ((pa = malloc(sizeof(*pa))) == NULL) {
 		return (OVIO_ENOMEM);

@@ -25,6 +25,28 @@
  * or a close of its handle, including the close of every handle of a
  * connection that ended, which a copy resent on the next connection may be
  * told).  The library never turns a lost request into OVIO_ECANCELED.
+ *
+ * Growing without breaking the ABI.  The four public structs (ovio_request,
+ * ovio_result, ovio_stat, ovio_service_status) end in reserved space, as
+ * libuv's do, so that members can be added without changing their size or
+ * moving a member: a program built against an older ovio.h keeps working
+ * with a newer libovio.so.0, and the structs can still be embedded, copied
+ * and put in arrays.  The rules:
+ *  - A struct's size and the offset of every member never change within
+ *    libovio.so.0 (the library checks both with static assertions).  A new
+ *    member takes the place of reserved space at the front of `reserved`,
+ *    which shrinks by as much; nothing is removed, reordered or resized.
+ *  - A new member's zero value means what the library did before it
+ *    existed.
+ *  - The caller zeroes what it passes in (an initializer such as
+ *    `ovio_request rq = { .op = OVIO_OP_READ, ... }` does, as does memset)
+ *    and never writes `reserved`.  ovio_submit refuses a request whose
+ *    reserved space is not zero with OVIO_EINVAL, so a program using a
+ *    member this library does not know yet is told, not silently ignored.
+ *  - What the library fills (ovio_result, ovio_stat, ovio_service_status) is
+ *    filled whole: a member this library does not know reads 0, and
+ *    reserved space reads 0.
+ * When the reserved space is used up, the next change is a new soname.
  */
 #ifndef OVIO_H
 #define OVIO_H
@@ -88,6 +110,7 @@ typedef struct ovio_stat {
 	uint32_t mode; /* permission bits */
 	uint32_t type; /* OVIO_TYPE_* */
 	int64_t  mtime_ns;
+	uint64_t reserved[5]; /* 0; room to grow (see the top of this file) */
 } ovio_stat;
 
 /*
@@ -118,11 +141,12 @@ typedef struct ovio_service_status {
 	uint64_t requests_rejected;
 	uint64_t duplicates; /* copies answered from the reply cache */
 	uint64_t uptime_ms;
+	uint64_t reserved[16]; /* 0; room to grow (see the top of this file) */
 } ovio_service_status;
 
 /*
- * A request for ovio_submit().  Zero it, then set op, tag and the fields the
- * op uses:
+ * A request for ovio_submit().  Zero it (reserved must stay 0), then set op,
+ * tag and the fields the op uses:
  *   OPEN    path, flags (OVIO_OPEN_*), mode (0 means 0644)
  *   READ    handle, offset, length
  *   WRITE   handle, offset, data, length (data is copied into the message)
@@ -159,6 +183,7 @@ typedef struct ovio_request {
 	bool        session;
 	uint64_t    deadline_ms;
 	const char *new_path; /* RENAME */
+	uint64_t    reserved[7]; /* 0; room to grow (see the top of this file) */
 } ovio_request;
 
 /*
@@ -182,6 +207,7 @@ typedef struct ovio_result {
 	size_t      nentries;
 	bool        more;        /* LIST: entries remain past this page */
 	uint64_t    next_cookie; /* LIST: the offset of the next page */
+	uint64_t    reserved[4]; /* 0; room to grow (see the top of this file) */
 } ovio_result;
 
 typedef void (*ovio_cb)(void *arg, const ovio_result *res);
@@ -227,8 +253,8 @@ void ovio_disconnect(ovio_client *c);
 /*
  * ovio_submit sends one request.  Returns 0, after which cb is called exactly
  * once with the request's completion (from a library thread, no lock held);
- * or an error (OVIO_EINVAL, OVIO_ENOMEM, OVIO_ECLOSED), after which cb is
- * never called.  The completion's status is the service's answer, or
+ * or an error (OVIO_EINVAL: no cb, or rq->reserved not zero; OVIO_ENOMEM,
+ * OVIO_ECLOSED), after which cb is never called.  The completion's status is the service's answer, or
  * OVIO_ECLOSED when that answer was lost with the connection (see "Lost,
  * not cancelled" above), or OVIO_ENOMEM, OVIO_EPROTO (a reply that does
  * not parse or is not this request's).  Tags are the caller's: unique

@@ -54,6 +54,7 @@ suite() {
 }
 
 suite unit "$B/tests/unit_test"
+suite engine "$B/tests/engine_test"
 suite backend "$B/tests/backend_test"
 suite "e2e (uring)" OVIO_TEST_BACKEND=uring "$B/tests/e2e_test"
 suite "e2e (threads)" OVIO_TEST_BACKEND=threads "$B/tests/e2e_test"

@@ -253,15 +253,66 @@ START_TEST(symlink_out_of_the_root_is_refused)
 }
 END_TEST
 
+/* ---- the intrusive list (list.h) ---- */
+
+typedef struct lt_item {
+	int             v;
+	ovio__list_node node;
+} lt_item;
+
+START_TEST(list_keeps_order_and_unlinks)
+{
+	ovio__list l;
+	lt_item    it[4];
+	lt_item   *p;
+	int        i, want[] = { 3, 0, 2 }, n = 0;
+
+	memset(it, 0, sizeof(it));
+	ovio__list_init(&l, lt_item, node);
+	ck_assert(ovio__list_empty(&l));
+	ck_assert_ptr_null(ovio__list_first(&l));
+	ck_assert_ptr_null(ovio__list_pop_first(&l));
+	for (i = 0; i < 4; i++) {
+		it[i].v = i;
+		ck_assert(!ovio__list_active(&it[i].node));
+	}
+	ovio__list_append(&l, &it[0]);
+	ovio__list_append(&l, &it[1]);
+	ovio__list_append(&l, &it[2]);
+	ovio__list_prepend(&l, &it[3]);
+	ovio__list_remove(&l, &it[1]); /* from the middle */
+	ck_assert(!ovio__list_active(&it[1].node));
+	ck_assert(ovio__list_active(&it[0].node));
+	for (p = ovio__list_first(&l); p != NULL; p = ovio__list_next(&l, p)) {
+		ck_assert_int_eq(p->v, want[n++]);
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(((lt_item *) ovio__list_last(&l))->v, 2);
+	ck_assert_int_eq(((lt_item *) ovio__list_prev(&l, &it[2]))->v, 0);
+	ck_assert_ptr_null(ovio__list_prev(&l, &it[3]));
+	/* Emptied by removing the first item until none is left. */
+	for (p = ovio__list_first(&l); p != NULL; p = ovio__list_first(&l)) {
+		ovio__list_remove(&l, p);
+	}
+	ck_assert(ovio__list_empty(&l));
+	ovio__list_append(&l, &it[1]); /* an unlinked item can go back */
+	ck_assert_ptr_eq(ovio__list_pop_first(&l), &it[1]);
+	ck_assert(ovio__list_empty(&l));
+}
+END_TEST
+
 /* ---- handle table ---- */
+
+/* An engine with its tables only: no port, socket or threads. */
+static engine ut_eng;
 
 static void
 engine_tables_setup(void)
 {
-	memset(&eng, 0, sizeof(eng));
-	ck_assert_int_eq(nng_mtx_alloc(&eng.mtx), 0);
-	ck_assert_int_eq(nng_cv_alloc(&eng.cv, eng.mtx), 0);
-	eng.limits.handles_per_session = 4;
+	memset(&ut_eng, 0, sizeof(ut_eng));
+	ck_assert_int_eq(nng_mtx_alloc(&ut_eng.mtx), 0);
+	ck_assert_int_eq(nng_cv_alloc(&ut_eng.cv, ut_eng.mtx), 0);
+	ut_eng.limits.handles_per_session = 4;
 }
 
 START_TEST(stale_and_forged_handles_are_refused)
@@ -272,34 +323,34 @@ START_TEST(stale_and_forged_handles_are_refused)
 	int         err = 0;
 
 	engine_tables_setup();
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	ck_assert_int_eq(ovio__handle_new(&a, 10, 0, &h), 0);
+	ovio__session_init(&a, 1);
+	ovio__session_init(&b, 2);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 10, 0, &h), 0);
 	id = ovio__handle_id(h);
-	ck_assert_ptr_eq(ovio__handle_get(&a, id, &err), h);
+	ck_assert_ptr_eq(ovio__handle_get(&ut_eng, &a, id, &err), h);
 
 	/* Another session's id is unknown to this one. */
-	ck_assert_ptr_null(ovio__handle_get(&b, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &b, id, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
 	/* Forged: right index, wrong generation; and out of range. */
-	ck_assert_ptr_null(ovio__handle_get(&a, id + (1ull << 32), &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id + (1ull << 32), &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_null(ovio__handle_get(&a, 0xffffffull, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, 0xffffffull, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_null(ovio__handle_get(&a, 0, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, 0, &err));
 
 	/* Closing makes the id stale, even when the slot is reused. */
 	h->state = H_CLOSING;
-	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id, &err));
 	ck_assert_int_eq(err, OVIO_ECLOSING);
 	ovio__handle_free(h);
-	ck_assert_int_eq(ovio__handle_new(&a, 11, 0, &h2), 0);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 11, 0, &h2), 0);
 	id2 = ovio__handle_id(h2);
 	ck_assert_ptr_eq(h2, h); /* same slot */
 	ck_assert_uint_ne(id2, id);
-	ck_assert_ptr_null(ovio__handle_get(&a, id, &err));
+	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
-	ck_assert_ptr_eq(ovio__handle_get(&a, id2, &err), h2);
+	ck_assert_ptr_eq(ovio__handle_get(&ut_eng, &a, id2, &err), h2);
 }
 END_TEST
 
@@ -310,11 +361,11 @@ START_TEST(handle_limit_per_session)
 	int         i;
 
 	engine_tables_setup();
-	memset(&a, 0, sizeof(a));
+	ovio__session_init(&a, 1);
 	for (i = 0; i < 4; i++) {
-		ck_assert_int_eq(ovio__handle_new(&a, i, 0, &h), 0);
+		ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, i, 0, &h), 0);
 	}
-	ck_assert_int_eq(ovio__handle_new(&a, 9, 0, &h), OVIO_EBUSY);
+	ck_assert_int_eq(ovio__handle_new(&ut_eng, &a, 9, 0, &h), OVIO_EBUSY);
 	ck_assert_uint_eq(a.nhandles, 4);
 }
 END_TEST
@@ -341,6 +392,7 @@ unit_suite(void)
 	UCASE(read_reply_is_built_in_place);
 	UCASE(paths_outside_the_root_are_refused);
 	UCASE(symlink_out_of_the_root_is_refused);
+	UCASE(list_keeps_order_and_unlinks);
 	UCASE(stale_and_forged_handles_are_refused);
 	UCASE(handle_limit_per_session);
 	return (s);

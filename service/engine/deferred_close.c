@@ -27,7 +27,8 @@ ovio__cancel_handle_ops(eng_handle *h)
 	eng_op  *op;
 	unsigned n = 0;
 
-	for (op = h->ops; op != NULL; op = op->h_next) {
+	for (op = ovio__list_first(&h->ops); op != NULL;
+	     op = ovio__list_next(&h->ops, op)) {
 		if (op->in_flight && !op->cancel_wanted) {
 			(void) ovio__op_cancel(op, NULL);
 			n++;
@@ -87,18 +88,19 @@ static void
 close_job(eng_work *w)
 {
 	eng_handle  *h = (eng_handle *) ((char *) w - offsetof(eng_handle, close_work));
+	engine      *e = h->eng;
 	eng_op      *close_op;
 	eng_session *s;
 
 	ovio__fs_close(h->fd);
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	close_op = h->close_op;
 	s        = h->sess;
 	h->close_op = NULL;
 	ovio__handle_free(h);
-	ovio__session_maybe_free(s);
-	nng_mtx_unlock(eng.mtx);
+	ovio__session_maybe_free(e, s);
+	nng_mtx_unlock(e->mtx);
 
 	if (close_op != NULL) {
 		ovio__op_reply_status(close_op, OVIO_OK, 0);
@@ -112,7 +114,7 @@ close_job(eng_work *w)
 void
 ovio__close_finish(eng_handle *h)
 {
-	ovio__work_queue(&h->close_work, close_job);
+	ovio__work_queue(&h->eng->work, &h->close_work, close_job);
 }
 
 /*
@@ -127,7 +129,8 @@ ovio__close_session(eng_session *s, eng_handle **drained)
 	eng_handle *h;
 	unsigned    n = 0;
 
-	for (h = s->handles; h != NULL; h = h->s_next) {
+	for (h = ovio__list_first(&s->handles); h != NULL;
+	     h = ovio__list_next(&s->handles, h)) {
 		if (h->state != H_OPEN) {
 			continue;
 		}

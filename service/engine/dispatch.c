@@ -20,6 +20,7 @@
 #include "wire.h"
 
 typedef struct req {
+	engine        *e; /* op->eng */
 	eng_op        *op;
 	Ovio__Request *rq;
 	uint32_t       pipe;
@@ -40,17 +41,18 @@ reply(eng_op *op, Ovio__Reply *rp)
 	ovio__op_reply(op);
 }
 
-/* Finds the live session of r under eng.mtx; NULL if it went away. */
+/* Finds the live session of r under e->mtx; NULL if it went away. */
 static eng_session *
 req_session(const req *r)
 {
-	eng_session *s = ovio__session_find(r->pipe);
+	eng_session *s = ovio__session_find(r->e, r->pipe);
 	return (s != NULL && !s->dead ? s : NULL);
 }
 
 static void
 do_io(req *r)
 {
+	engine        *e  = r->e;
 	eng_op        *op = r->op;
 	Ovio__Request *rq = r->rq;
 	eng_session   *s;
@@ -86,12 +88,12 @@ do_io(req *r)
 		break;
 	}
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if (eng.stopping) {
+	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
-	} else if ((h = ovio__handle_get(s, rq->handle, &rv)) == NULL) {
+	} else if ((h = ovio__handle_get(e, s, rq->handle, &rv)) == NULL) {
 		/* rv set */
 	} else {
 		rv = ovio__op_start(op, s, h,
@@ -99,9 +101,9 @@ do_io(req *r)
 		    buf, len, rq->deadline_ms);
 	}
 	if (rv != 0) {
-		eng.ctr.rejected++;
+		e->ctr.rejected++;
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 
 	if (rv != 0) {
 		ovio__op_reply_status(op, rv, op->port.os_error);
@@ -112,12 +114,13 @@ do_io(req *r)
  * An open has effects (create, truncate) as soon as the file system runs it,
  * so everything that can refuse it is checked first: the request was
  * validated, and here the session reserves its handle (s->opening) under
- * eng.mtx, so that the handle limit, checked before the open, still holds
+ * e->mtx, so that the handle limit, checked before the open, still holds
  * when the handle is added after it.
  */
 static void
 do_open(req *r)
 {
+	engine        *e  = r->e;
 	Ovio__Request *rq = r->rq;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
 	eng_session   *s;
@@ -127,47 +130,46 @@ do_open(req *r)
 	int64_t        oserr  = 0;
 	bool           opened = false;
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if (eng.stopping) {
+	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
-	} else if (s->nhandles + s->opening >=
-	    eng.limits.handles_per_session) {
+	} else if (s->nhandles + s->opening >= e->limits.handles_per_session) {
 		rv = OVIO_EBUSY;
 	} else {
 		s->opening++;
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	if (rv != 0) {
 		goto fail;
 	}
 
 	rv = ovio__fs_open(
-	    eng.rootfd, rq->path, rq->flags, rq->mode, &fd, &stream, &oserr);
+	    e->rootfd, rq->path, rq->flags, rq->mode, &fd, &stream, &oserr);
 	if (rv == 0) {
 		opened     = true;
 		r->op->ran = true; /* a create took effect, whatever follows */
 	}
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	/* A session that went away has no reservation left to give back. */
-	if ((s = ovio__session_find(r->pipe)) != NULL) {
+	if ((s = ovio__session_find(e, r->pipe)) != NULL) {
 		s->opening--;
 	}
 	if (rv != 0) {
 		/* rv and oserr from the open */
 	} else if (s == NULL || s->dead) {
 		rv = OVIO_ECLOSED;
-	} else if (eng.stopping) {
+	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
-	} else if ((rv = ovio__handle_new(s, fd, stream, &h)) == 0) {
-		if ((rv = ovio__port_associate(eng.port, fd)) != 0) {
+	} else if ((rv = ovio__handle_new(e, s, fd, stream, &h)) == 0) {
+		if ((rv = ovio__port_associate(e->port, fd)) != 0) {
 			ovio__handle_free(h);
 		} else {
 			rp.handle = ovio__handle_id(h);
 		}
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	if (rv != 0) {
 		goto fail;
 	}
@@ -186,6 +188,7 @@ fail:
 static void
 do_stat(req *r)
 {
+	engine        *e  = r->e;
 	Ovio__Request *rq = r->rq;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
 	Ovio__FileStat fst = OVIO__FILE_STAT__INIT;
@@ -198,23 +201,23 @@ do_stat(req *r)
 
 	memset(&st, 0, sizeof(st));
 	if (rq->handle == 0) {
-		rv = ovio__fs_stat(eng.rootfd, rq->path, &st, &oserr);
+		rv = ovio__fs_stat(e->rootfd, rq->path, &st, &oserr);
 	} else {
-		nng_mtx_lock(eng.mtx);
+		nng_mtx_lock(e->mtx);
 		if ((s = req_session(r)) == NULL) {
 			rv = OVIO_ECLOSED;
-		} else if ((h = ovio__handle_get(s, rq->handle, &rv)) != NULL) {
+		} else if ((h = ovio__handle_get(e, s, rq->handle, &rv)) != NULL) {
 			ovio__handle_hold(h);
 		}
-		nng_mtx_unlock(eng.mtx);
+		nng_mtx_unlock(e->mtx);
 		if (h == NULL) {
 			ovio__op_reply_status(r->op, rv, 0);
 			return;
 		}
 		rv = ovio__fs_fstat(h->fd, &st, &oserr);
-		nng_mtx_lock(eng.mtx);
+		nng_mtx_lock(e->mtx);
 		drained = ovio__handle_unhold(h);
-		nng_mtx_unlock(eng.mtx);
+		nng_mtx_unlock(e->mtx);
 		if (drained) {
 			ovio__close_finish(h);
 		}
@@ -240,6 +243,7 @@ do_stat(req *r)
 static void
 do_cancel(req *r)
 {
+	engine        *e  = r->e;
 	Ovio__Request *rq = r->rq;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
 	eng_session   *s;
@@ -249,16 +253,17 @@ do_cancel(req *r)
 	bool           pending = false;
 
 	rp.cancel = OVIO__CANCEL_RESULT__CANCEL_NOT_FOUND;
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
 	} else if (rq->session) {
-		for (h = s->handles; h != NULL; h = h->s_next) {
+		for (h = ovio__list_first(&s->handles); h != NULL;
+		     h = ovio__list_next(&s->handles, h)) {
 			rp.canceled += ovio__cancel_handle_ops(h);
 		}
 		rp.found = rp.canceled > 0;
 	} else if (rq->all) {
-		if ((h = ovio__handle_get(s, rq->handle, &rv)) != NULL) {
+		if ((h = ovio__handle_get(e, s, rq->handle, &rv)) != NULL) {
 			rp.canceled = ovio__cancel_handle_ops(h);
 			rp.found    = rp.canceled > 0;
 		} else if (rv == OVIO_ECLOSING) {
@@ -270,7 +275,7 @@ do_cancel(req *r)
 		ovio__op_cancel_wait(target, r->op);
 		pending = true;
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	if (pending) {
 		return;
 	}
@@ -284,20 +289,21 @@ do_cancel(req *r)
 static void
 do_close(req *r)
 {
+	engine      *e  = r->e;
 	eng_session *s;
 	eng_handle  *h  = NULL;
 	int          rv = 0;
 	bool         drained = false;
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if ((h = ovio__handle_get(s, r->rq->handle, &rv)) != NULL) {
+	} else if ((h = ovio__handle_get(e, s, r->rq->handle, &rv)) != NULL) {
 		/* The close request is answered when the handle is closed. */
 		r->op->ran = true;
 		drained    = ovio__close_begin(h, r->op);
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	if (h == NULL) {
 		ovio__op_reply_status(r->op, rv, 0);
 	} else if (drained) {
@@ -311,7 +317,7 @@ do_status(req *r)
 	Ovio__Reply         rp = OVIO__REPLY__INIT;
 	Ovio__ServiceStatus st = OVIO__SERVICE_STATUS__INIT;
 
-	ovio__engine_status(&st);
+	ovio__engine_status(r->e, &st);
 	rp.service = &st;
 	reply(r->op, &rp);
 }
@@ -324,6 +330,7 @@ dispatch_job(eng_work *w)
 	req     r;
 
 	memset(&r, 0, sizeof(r));
+	r.e    = op->eng;
 	r.op   = op;
 	r.rq   = op->work_rq;
 	r.pipe = op->work_pipe;
@@ -343,6 +350,7 @@ ovio__dispatch(eng_op *op)
 	int rv;
 
 	memset(&r, 0, sizeof(r));
+	r.e    = op->eng;
 	r.op   = op;
 	r.pipe = nng_pipe_id(nng_msg_get_pipe(op->msg));
 	op->tag  = 0;
@@ -358,19 +366,19 @@ ovio__dispatch(eng_op *op)
 	op->port.result   = 0;
 	if ((rv = ovio__wire_decode_request(op->msg, &r.rq, &r.payload,
 	         &r.plen)) != 0) {
-		nng_mtx_lock(eng.mtx);
-		eng.ctr.rejected++;
-		nng_mtx_unlock(eng.mtx);
+		nng_mtx_lock(op->eng->mtx);
+		op->eng->ctr.rejected++;
+		nng_mtx_unlock(op->eng->mtx);
 		ovio__op_reply_status(op, OVIO_EPROTO, 0);
 		return;
 	}
 	op->tag  = r.rq->tag;
 	op->kind = r.rq->op;
 	if ((rv = ovio__validate_request(r.rq, op->msg, r.plen,
-	         &eng.limits)) != 0) {
-		nng_mtx_lock(eng.mtx);
-		eng.ctr.rejected++;
-		nng_mtx_unlock(eng.mtx);
+	         &op->eng->limits)) != 0) {
+		nng_mtx_lock(op->eng->mtx);
+		op->eng->ctr.rejected++;
+		nng_mtx_unlock(op->eng->mtx);
 		ovio__request__free_unpacked(r.rq, NULL);
 		ovio__op_reply_status(op, rv, 0);
 		return;
@@ -390,7 +398,7 @@ ovio__dispatch(eng_op *op)
 		/* May block in the file system: off nng's threads. */
 		op->work_rq   = r.rq;
 		op->work_pipe = r.pipe;
-		ovio__work_queue(&op->work, dispatch_job);
+		ovio__work_queue(&op->eng->work, &op->work, dispatch_job);
 		return; /* the job frees the request */
 	case OVIO__OP__OP_READ:
 	case OVIO__OP__OP_WRITE:

@@ -11,8 +11,6 @@
 
 #define COMPLETE_BATCH 64
 
-engine eng;
-
 /*
  * The completion thread.  When a wait passes with nothing to complete and
  * nothing in flight, after work since the last time, the memory freed by
@@ -22,26 +20,26 @@ engine eng;
 static void
 completer_main(void *arg)
 {
+	engine        *e = arg;
 	ovio__port_op *ops[COMPLETE_BATCH];
 	int            n, i, wait_ms;
 	uint64_t       work, released = 0; /* completed + rejected */
 	bool           idle;
 
-	(void) arg;
 	for (;;) {
-		nng_mtx_lock(eng.mtx);
-		if (eng.completer_stop && eng.ops_in_flight == 0) {
-			nng_mtx_unlock(eng.mtx);
+		nng_mtx_lock(e->mtx);
+		if (e->completer_stop && e->ops_in_flight == 0) {
+			nng_mtx_unlock(e->mtx);
 			break;
 		}
-		wait_ms = ovio__timer_expire(nng_clock());
-		work    = eng.ctr.completed + eng.ctr.rejected;
-		idle    = eng.ops_in_flight == 0 && work != released;
-		nng_mtx_unlock(eng.mtx);
-		n = ovio__port_dequeue(eng.port, ops, COMPLETE_BATCH, wait_ms);
-		if (n > 0 && eng.test_delay_ms > 0) {
+		wait_ms = ovio__timer_expire(e, nng_clock());
+		work    = e->ctr.completed + e->ctr.rejected;
+		idle    = e->ops_in_flight == 0 && work != released;
+		nng_mtx_unlock(e->mtx);
+		n = ovio__port_dequeue(e->port, ops, COMPLETE_BATCH, wait_ms);
+		if (n > 0 && e->test_delay_ms > 0) {
 			/* Test seam: the OS is done, the engine not yet. */
-			nng_msleep(eng.test_delay_ms);
+			nng_msleep(e->test_delay_ms);
 		}
 		for (i = 0; i < n; i++) {
 			/* The port op is the first member of the op record. */
@@ -54,56 +52,98 @@ completer_main(void *arg)
 	}
 }
 
-int
-ovio__engine_start(const eng_options *o)
+/* Frees what ovio__engine_start made before the completion thread. */
+static void
+engine_free(engine *e)
 {
+	if (e->port != NULL) {
+		ovio__port_close(e->port);
+	}
+	if (e->rootfd_open) {
+		ovio__fs_close_root(e->rootfd);
+	}
+	if (e->work.mtx != NULL) {
+		(void) ovio__work_stop(&e->work, nng_clock());
+	}
+	if (e->cv != NULL) {
+		nng_cv_free(e->cv);
+	}
+	if (e->mtx != NULL) {
+		nng_mtx_free(e->mtx);
+	}
+	free(e);
+}
+
+int
+ovio__engine_start(engine **ep, const eng_options *o)
+{
+	engine     *e;
 	const char *why = NULL;
 	int64_t     oserr = 0;
 	int         rv;
 
-	memset(&eng, 0, sizeof(eng));
-	eng.limits  = o->limits;
-	eng.root    = o->root;
-	eng.started = nng_clock();
-	if (nng_mtx_alloc(&eng.mtx) != 0 || nng_cv_alloc(&eng.cv, eng.mtx) != 0 ||
-	    ovio__work_start() != 0) {
+	*ep = NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		ovio__log("out of memory");
 		return (OVIO_ENOMEM);
 	}
-	if ((rv = ovio__fs_open_root(o->root, &eng.rootfd, &oserr)) != 0) {
+	e->limits  = o->limits;
+	e->root    = o->root;
+	e->started = nng_clock();
+	ovio__list_init(&e->sessions, eng_session, node);
+	ovio__list_init(&e->srv.pool, eng_op, pool_node);
+	ovio__rc_init(e);
+	if (nng_mtx_alloc(&e->mtx) != 0 || nng_cv_alloc(&e->cv, e->mtx) != 0 ||
+	    ovio__work_start(&e->work) != 0) {
+		ovio__log("out of memory");
+		rv = OVIO_ENOMEM;
+		goto fail;
+	}
+	if ((rv = ovio__fs_open_root(o->root, &e->rootfd, &oserr)) != 0) {
 		ovio__log("cannot use root %s: %s (os error %lld)", o->root,
 		    ovio_strerror(rv), (long long) oserr);
-		return (rv);
+		goto fail;
 	}
-	rv = ovio__port_open(&eng.port, o->backend, o->threads, &why);
+	e->rootfd_open = true;
+	rv = ovio__port_open(&e->port, o->backend, o->threads, &why);
 	if (rv != 0) {
 		ovio__log("cannot start backend %s: %s",
 		    o->backend != NULL ? o->backend : "(any)", why);
-		ovio__fs_close_root(eng.rootfd);
-		return (rv);
+		e->port = NULL;
+		goto fail;
 	}
 	if (getenv("OVIO_TEST_FAIL_CANCELS") != NULL) {
 		/* Test seam: that many cancel asks fail; the engine re-asks. */
 		ovio__port_fail_cancels(
-		    eng.port, atoi(getenv("OVIO_TEST_FAIL_CANCELS")));
+		    e->port, atoi(getenv("OVIO_TEST_FAIL_CANCELS")));
 	}
 	if (getenv("OVIO_TEST_DELAY_COMPLETIONS") != NULL) {
 		/* Test seam: each batch of completions waits that many ms. */
-		eng.test_delay_ms = atoi(getenv("OVIO_TEST_DELAY_COMPLETIONS"));
+		e->test_delay_ms = atoi(getenv("OVIO_TEST_DELAY_COMPLETIONS"));
 	}
 	if (why != NULL) {
 		/* The preferred backend was not usable here. */
-		ovio__log("%s; using %s", why, ovio__port_name(eng.port));
+		ovio__log("%s; using %s", why, ovio__port_name(e->port));
 	}
-	ovio__log("backend %s, root %s", ovio__port_name(eng.port), o->root);
-	if (nng_thread_create(&eng.completer, completer_main, NULL) != 0) {
+	ovio__log("backend %s, root %s", ovio__port_name(e->port), o->root);
+	if (nng_thread_create(&e->completer, completer_main, e) != 0) {
 		ovio__log("cannot start the completion thread");
-		return (OVIO_ENOMEM);
+		e->completer = NULL;
+		rv           = OVIO_ENOMEM;
+		goto fail;
 	}
-	if ((rv = ovio__server_start(o->listen, o->limits.max_request)) != 0) {
+	if ((rv = ovio__server_start(e, o->listen, o->limits.max_request)) !=
+	    0) {
+		/* Threads and nng run now: the graceful stop undoes them. */
+		(void) ovio__engine_stop(e, 0);
 		return (rv);
 	}
+	*ep = e;
 	return (0);
+
+fail:
+	engine_free(e);
+	return (rv);
 }
 
 /*
@@ -117,7 +157,7 @@ ovio__engine_start(const eng_options *o)
  * caller must not call nng_fini but only exit the process.
  */
 bool
-ovio__engine_stop(int drain_ms)
+ovio__engine_stop(engine *e, int drain_ms)
 {
 	eng_session *s;
 	eng_handle  *drained = NULL;
@@ -125,29 +165,30 @@ ovio__engine_stop(int drain_ms)
 	unsigned     nh;
 	uint64_t     nops;
 
-	nng_mtx_lock(eng.mtx);
-	eng.stopping = true;
-	nh           = eng.nhandles;
-	nops         = eng.ops_in_flight;
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(e->mtx);
+	e->stopping = true;
+	nh          = e->nhandles;
+	nops        = e->ops_in_flight;
+	nng_mtx_unlock(e->mtx);
 	ovio__log("stopping: %u handle(s) open, %llu operation(s) in flight",
 	    nh, (unsigned long long) nops);
-	ovio__server_stop_listening();
+	ovio__server_stop_listening(e);
 
-	nng_mtx_lock(eng.mtx);
-	for (s = eng.sessions; s != NULL; s = s->next) {
+	nng_mtx_lock(e->mtx);
+	for (s = ovio__list_first(&e->sessions); s != NULL;
+	     s = ovio__list_next(&e->sessions, s)) {
 		(void) ovio__close_session(s, &drained);
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	ovio__close_finish_all(drained);
 
-	nng_mtx_lock(eng.mtx);
-	while (eng.nhandles > 0 &&
-	    nng_cv_until(eng.cv, deadline) != NNG_ETIMEDOUT) {
+	nng_mtx_lock(e->mtx);
+	while (e->nhandles > 0 &&
+	    nng_cv_until(e->cv, deadline) != NNG_ETIMEDOUT) {
 	}
-	nh   = eng.nhandles;
-	nops = eng.ops_in_flight;
-	nng_mtx_unlock(eng.mtx);
+	nh   = e->nhandles;
+	nops = e->ops_in_flight;
+	nng_mtx_unlock(e->mtx);
 
 	if (nh > 0) {
 		/* Their records never come back: no use waiting for them. */
@@ -156,61 +197,61 @@ ovio__engine_stop(int drain_ms)
 		    nh, (unsigned long long) nops, drain_ms);
 		return (false);
 	}
-	if (!ovio__server_close()) {
+	if (!ovio__server_close(e)) {
 		ovio__log("stop: abandoned requests still being served");
 		return (false);
 	}
-	if (!ovio__work_stop(deadline + 2000)) {
+	if (!ovio__work_stop(&e->work, deadline + 2000)) {
 		ovio__log("stop: abandoned %u open / stat / close call(s) "
 		          "stuck in the file system",
-		    ovio__work_busy());
+		    ovio__work_busy(&e->work));
 		return (false);
 	}
-	nng_mtx_lock(eng.mtx);
-	eng.completer_stop = true;
-	nng_mtx_unlock(eng.mtx);
-	ovio__port_wake(eng.port);
-	nng_thread_destroy(eng.completer);
-	ovio__port_close(eng.port);
-	ovio__op_pool_fini();
-	ovio__rc_fini();
-	ovio__timer_fini();
-	ovio__fs_close_root(eng.rootfd);
-	ovio__session_fini();
-	for (uint32_t i = 0; i < eng.hcap; i++) {
-		free(eng.htab[i]);
+	nng_mtx_lock(e->mtx);
+	e->completer_stop = true;
+	nng_mtx_unlock(e->mtx);
+	ovio__port_wake(e->port);
+	if (e->completer != NULL) {
+		nng_thread_destroy(e->completer);
 	}
-	free(eng.htab);
-	nng_cv_free(eng.cv);
-	nng_mtx_free(eng.mtx);
+	ovio__op_pool_fini(e);
+	ovio__rc_fini(e);
+	ovio__timer_fini(e);
+	ovio__session_fini(e);
+	for (uint32_t i = 0; i < e->hcap; i++) {
+		free(e->htab[i]);
+	}
+	free(e->htab);
+	engine_free(e);
 	ovio__log("stopped cleanly");
 	return (true);
 }
 
 void
-ovio__engine_status(Ovio__ServiceStatus *st)
+ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 {
 	eng_session *s;
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	st->version  = OVIO_VERSION;
-	st->backend  = (char *) ovio__port_name(eng.port);
-	st->root     = (char *) eng.root;
+	st->backend  = (char *) ovio__port_name(e->port);
+	st->root     = (char *) e->root;
 	st->sessions = 0;
-	for (s = eng.sessions; s != NULL; s = s->next) {
+	for (s = ovio__list_first(&e->sessions); s != NULL;
+	     s = ovio__list_next(&e->sessions, s)) {
 		if (!s->dead) {
 			st->sessions++;
 		}
 	}
-	st->handles           = eng.nhandles;
-	st->ops_in_flight     = eng.ops_in_flight;
-	st->ops_submitted     = eng.ctr.submitted;
-	st->ops_completed     = eng.ctr.completed;
-	st->ops_canceled      = eng.ctr.canceled;
-	st->bytes_read        = eng.ctr.bytes_read;
-	st->bytes_written     = eng.ctr.bytes_written;
-	st->requests_rejected = eng.ctr.rejected;
-	st->duplicates        = eng.ctr.duplicates;
-	st->uptime_ms         = (uint64_t) (nng_clock() - eng.started);
-	nng_mtx_unlock(eng.mtx);
+	st->handles           = e->nhandles;
+	st->ops_in_flight     = e->ops_in_flight;
+	st->ops_submitted     = e->ctr.submitted;
+	st->ops_completed     = e->ctr.completed;
+	st->ops_canceled      = e->ctr.canceled;
+	st->bytes_read        = e->ctr.bytes_read;
+	st->bytes_written     = e->ctr.bytes_written;
+	st->requests_rejected = e->ctr.rejected;
+	st->duplicates        = e->ctr.duplicates;
+	st->uptime_ms         = (uint64_t) (nng_clock() - e->started);
+	nng_mtx_unlock(e->mtx);
 }

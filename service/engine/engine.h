@@ -2,10 +2,19 @@
  * engine.h - oviod's engine: operation, handle and session tables, request
  * dispatch, the completion loop and the deferred close (internal).
  *
+ * The engine is an object (struct engine), made by ovio__engine_start and
+ * freed by a clean ovio__engine_stop; no engine state lives in file-scope
+ * variables, so several engines can run in one process (tests do).  Every
+ * internal function takes the engine, or reaches it from a record that
+ * names its engine: an op (op->eng, set when the record is made), a handle
+ * (h->eng, set when its slot is made).  Callbacks get it from their
+ * argument: the nng aio of an op is given the op, the pipe notifications
+ * and the completion thread the engine, a worker-pool job its record.
+ *
  * Threads.  nng's callback threads receive requests (server.c) and run
  * dispatch (dispatch.c); one completion thread (engine.c) dequeues port
  * completions and finishes operations; the host's main thread starts and
- * stops the engine.  One mutex, eng.mtx, guards every table and counter
+ * stops the engine.  One mutex, e->mtx, guards every table and counter
  * below; nothing is sent to nng and no OS handle is closed while it is held.
  *
  * Lifetimes.
@@ -35,7 +44,9 @@
 #include "port.h"
 #include "log.h"
 #include "error_impl.h"
+#include "list.h"
 
+typedef struct engine      engine;
 typedef struct eng_op      eng_op;
 typedef struct eng_handle  eng_handle;
 typedef struct eng_session eng_session;
@@ -45,7 +56,7 @@ typedef struct rc_entry    rc_entry;
 typedef struct eng_work eng_work;
 struct eng_work {
 	void (*fn)(eng_work *w);
-	eng_work *next;
+	ovio__list_node node; /* the pool's queue */
 };
 
 #define WORK_MAX_THREADS 64
@@ -56,6 +67,7 @@ typedef enum { OP_IDLE, OP_RECV, OP_WORK, OP_SEND } eng_op_phase;
 
 struct eng_op {
 	ovio__port_op port; /* first: the port hands this back */
+	engine       *eng;  /* the engine that made the record */
 	eng_op_phase  phase;
 	nng_ctx       ctx; /* rep0 context: holds the request's route back */
 	nng_aio      *aio; /* receive, then send, on ctx */
@@ -69,7 +81,7 @@ struct eng_op {
 	bool         cancel_wanted; /* op.c: asked again until it completes */
 	unsigned     reask_ms;      /* op.c: interval to the next ask */
 	eng_op      *cancel_waiters; /* cancel requests answered at completion */
-	eng_op      *h_prev, *h_next; /* the handle's in-flight list */
+	ovio__list_node h_node;       /* the handle's in-flight list */
 	eng_op      *tag_next;        /* the session's tag table */
 	rc_entry    *rc;              /* reply to keep (reply_cache.c) */
 	bool         ran;             /* the request took effect */
@@ -83,7 +95,7 @@ struct eng_op {
 	bool         cw_report_out;  /* its cancel report is the port's */
 	bool         cw_target_done; /* the target completed ... */
 	int          cw_outcome;     /* ... and this is the answer */
-	eng_op      *pool_next;
+	ovio__list_node pool_node;   /* e->srv.pool */
 
 	/* The reply of a completed port op, counted against its session
 	 * until nng has taken it (op.c, server.c). */
@@ -100,6 +112,7 @@ struct eng_op {
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
 
 struct eng_handle {
+	engine          *eng; /* the engine whose table holds the slot */
 	uint32_t         index;
 	uint32_t         gen;
 	eng_handle_state state;
@@ -107,9 +120,9 @@ struct eng_handle {
 	int              stream;
 	eng_session     *sess;
 	unsigned         inflight; /* port ops plus synchronous holds */
-	eng_op          *ops;      /* port ops in flight */
+	ovio__list       ops;      /* port ops in flight (eng_op.h_node) */
 	eng_op          *close_op; /* the close request to answer, if any */
-	eng_handle      *s_next;   /* the session's handle list */
+	ovio__list_node  s_node;   /* the session's handle list */
 	eng_handle      *free_next;
 	eng_handle      *drain_next; /* ovio__close_session's result list */
 	eng_work         close_work; /* the OS close, on the worker pool */
@@ -124,17 +137,17 @@ struct eng_session {
 	uint64_t     bytes_in_flight;
 	unsigned     replies_out; /* completed, reply not yet sent */
 	uint64_t     reply_bytes; /* ... and the bytes they hold */
-	eng_handle  *handles;
+	ovio__list   handles; /* eng_handle.s_node */
 	eng_op      *tags[ENG_TAG_BUCKETS];
-	eng_session *next;  /* eng.sessions */
-	eng_session *hnext; /* session.c's pipe-id hash chain */
+	ovio__list_node node; /* e->sessions */
+	eng_session *hnext;   /* session.c's pipe-id hash chain */
 };
 
 typedef struct eng_workers {
 	nng_mtx    *mtx;
 	nng_cv     *cv;      /* work queued, or stopping */
 	nng_cv     *idle_cv; /* a job finished (stop waits on it) */
-	eng_work   *head, *tail;
+	ovio__list  queue; /* eng_work.node, oldest first */
 	nng_thread *threads[WORK_MAX_THREADS];
 	unsigned    nthreads;
 	unsigned    nidle;
@@ -156,11 +169,38 @@ typedef struct eng_counters {
 	uint64_t duplicates; /* requests answered by the reply cache */
 } eng_counters;
 
-typedef struct engine {
+/* The nng side (server.c). */
+#define ENG_MAX_LISTENERS 16
+typedef struct eng_server {
+	nng_socket    sock;
+	nng_listener  listeners[ENG_MAX_LISTENERS];
+	size_t        nlisteners;
+	unsigned      nops; /* op records alive (pooled or busy) */
+	bool          closing;
+	volatile bool refuse; /* stop accepting new connections */
+	ovio__list    pool;   /* idle op records (eng_op.pool_node) */
+	unsigned      recv_posted;
+	unsigned      recv_target;
+} eng_server;
+
+/* The reply cache (reply_cache.c); entries are private to it. */
+#define ENG_RC_BUCKETS 1024
+typedef struct eng_rcache {
+	rc_entry *table[ENG_RC_BUCKETS];
+	ovio__list done; /* finished entries, oldest first */
+	unsigned  done_count;
+	size_t    done_bytes;
+} eng_rcache;
+
+/* Sessions by pipe id (session.c): a hash of short chains. */
+#define ENG_SESS_BUCKETS 256
+
+struct engine {
 	nng_mtx    *mtx;
 	nng_cv     *cv; /* signalled when a handle is freed (stop waits) */
 	ovio__port *port;
 	ovio__fd    rootfd;
+	bool        rootfd_open;
 	const char *root;
 	eng_limits  limits;
 	bool        stopping;
@@ -172,27 +212,22 @@ typedef struct engine {
 	eng_handle  *hfree;
 	unsigned     nhandles;
 
-	eng_session *sessions;
+	ovio__list   sessions; /* eng_session.node */
 	unsigned     nsessions;
+	eng_session *sess_hash[ENG_SESS_BUCKETS];
 	eng_op     **timers; /* timer.c: min-heap on timer_at */
 	unsigned     ntimers;
 	unsigned     timer_cap;
 	uint64_t     ops_in_flight;
 	eng_counters ctr;
 
-	/* op pool and the receive slots (server.c) */
-	eng_op  *pool;
-	unsigned recv_posted;
-	unsigned recv_target;
-
-	nng_socket  sock;
+	eng_server  srv; /* server.c */
+	eng_rcache  rc;  /* reply_cache.c */
 	nng_thread *completer;
 	bool        completer_stop;
 	int         test_delay_ms; /* seam: OVIO_TEST_DELAY_COMPLETIONS */
 	eng_workers work; /* workers.c */
-} engine;
-
-extern engine eng;
+};
 
 typedef struct eng_options {
 	const char  *root;
@@ -202,32 +237,42 @@ typedef struct eng_options {
 	eng_limits   limits;
 } eng_options;
 
-/* engine.c */
-int  ovio__engine_start(const eng_options *o);
-bool ovio__engine_stop(int drain_ms); /* false: abandoned, only exit */
-void ovio__engine_status(Ovio__ServiceStatus *st);
+/*
+ * engine.c, the host's interface.  ovio__engine_start makes an engine
+ * serving o->root on o->listen and stores it in *ep; it returns 0, or an
+ * ovio_err after logging why, and then *ep is NULL and what had started is
+ * stopped again.  o's strings must outlive the engine.  ovio__engine_stop
+ * stops it gracefully (main thread) and returns true when it was freed;
+ * false when work had to be abandoned, and then nothing of it was freed and
+ * the caller may only exit the process.  ovio__engine_status fills st
+ * (strings point into the engine); any thread.
+ */
+int  ovio__engine_start(engine **ep, const eng_options *o);
+bool ovio__engine_stop(engine *e, int drain_ms);
+void ovio__engine_status(engine *e, Ovio__ServiceStatus *st);
 
 /*
- * workers.c: the pool for calls that may block (open, stat, OS close).
- * ovio__work_queue runs fn(w) on a pool thread (any thread may queue; w
- * must live until fn runs).  ovio__work_stop waits until deadline for the
- * queued and running calls, then joins the threads and returns true; false
- * when a call is still stuck in the OS (nothing is freed then).
+ * workers.c: a pool for calls that may block (open, stat, OS close).
+ * ovio__work_queue runs fn(w) on a thread of pool wp (any thread may queue;
+ * w must live until fn runs; fn finds its engine from w's record).
+ * ovio__work_stop waits until deadline for the queued and running calls,
+ * then joins the threads and returns true; false when a call is still stuck
+ * in the OS (nothing is freed then).
  */
-int      ovio__work_start(void);
-void     ovio__work_queue(eng_work *w, void (*fn)(eng_work *));
-unsigned ovio__work_busy(void);
-bool     ovio__work_stop(nng_time deadline);
+int      ovio__work_start(eng_workers *wp);
+void     ovio__work_queue(eng_workers *wp, eng_work *w, void (*fn)(eng_work *));
+unsigned ovio__work_busy(eng_workers *wp);
+bool     ovio__work_stop(eng_workers *wp, nng_time deadline);
 
 /* server.c */
-int  ovio__server_start(const char **urls, size_t max_request);
-void ovio__server_stop_listening(void);
-bool ovio__server_close(void); /* false: a record never came back */
+int  ovio__server_start(engine *e, const char **urls, size_t max_request);
+void ovio__server_stop_listening(engine *e);
+bool ovio__server_close(engine *e); /* false: a record never came back */
 void ovio__op_reply(eng_op *op);                     /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
 void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */
 void ovio__op_drop(eng_op *op); /* releases op unanswered */
-void ovio__op_pool_fini(void);
+void ovio__op_pool_fini(engine *e);
 
 /* dispatch.c: runs one received request (nng callback thread). */
 void ovio__dispatch(eng_op *op);
@@ -247,7 +292,7 @@ void ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe);
  * validate.c: ovio__validate_request checks every field of the decoded
  * request rq before anything runs; msg is the request message it was decoded
  * from and plen its payload's length.  Called once per request, by dispatch,
- * on any thread, without eng.mtx; it does not block.  Returns 0, or
+ * on any thread, without e->mtx; it does not block.  Returns 0, or
  *   OVIO_EINVAL   an unknown op; a path or new_path holding a NUL byte; a
  *                 new_path on anything but a rename; flags of a list or
  *                 remove, of a mkdir outside OVIO_NS_PARENTS, of a rename
@@ -266,19 +311,21 @@ int ovio__validate_request(
     Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim);
 
 /* session.c */
-eng_session *ovio__session_find(uint32_t pipe_id);      /* lock held */
-int          ovio__session_add(uint32_t pipe_id);        /* takes lock */
-void         ovio__session_gone(uint32_t pipe_id);       /* takes lock */
-void         ovio__session_maybe_free(eng_session *s);   /* lock held */
-void         ovio__session_fini(void);                   /* at stop */
+eng_session *ovio__session_find(engine *e, uint32_t pipe_id); /* lock held */
+void         ovio__session_init(eng_session *s, uint32_t pipe_id);
+int          ovio__session_add(engine *e, uint32_t pipe_id);  /* takes lock */
+void         ovio__session_gone(engine *e, uint32_t pipe_id); /* takes lock */
+void         ovio__session_maybe_free(engine *e, eng_session *s); /* held */
+void         ovio__session_fini(engine *e);                       /* at stop */
 int          ovio__tag_add(eng_session *s, eng_op *op);  /* lock held */
 void         ovio__tag_remove(eng_session *s, eng_op *op); /* lock held */
 eng_op      *ovio__tag_find(eng_session *s, uint64_t tag); /* lock held */
 
 /* handle.c: the generation-checked handle table (lock held for all). */
-int         ovio__handle_new(eng_session *s, ovio__fd fd, int stream,
-            eng_handle **hp);
-eng_handle *ovio__handle_get(eng_session *s, uint64_t id, int *err);
+int         ovio__handle_new(engine *e, eng_session *s, ovio__fd fd,
+            int stream, eng_handle **hp);
+eng_handle *ovio__handle_get(engine *e, eng_session *s, uint64_t id,
+            int *err);
 uint64_t    ovio__handle_id(const eng_handle *h);
 void        ovio__handle_free(eng_handle *h);
 void        ovio__handle_op_add(eng_handle *h, eng_op *op);
@@ -295,19 +342,22 @@ unsigned ovio__close_session(eng_session *s, eng_handle **drained); /* lock held
 void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
 
 /*
- * reply_cache.c: at-most-once execution (each takes eng.mtx).
+ * reply_cache.c: at-most-once execution (each takes e->mtx; the engine is
+ * op->eng).
  * ovio__rc_applies says whether rq goes through the cache: an open, write,
  * flush, set-size, close, mkdir, remove or rename with both ids set (its
  * reply is kept), or a read, stat or list with both ids set (park-only: a copy arriving while it runs waits
  * for its reply; nothing is kept).
  */
+void ovio__rc_init(engine *e);
 bool ovio__rc_applies(const Ovio__Request *rq);
 bool ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen);
 void ovio__rc_finish(eng_op *op); /* op->msg holds its reply */
-void ovio__rc_fini(void);
+void ovio__rc_fini(engine *e);
 
 /*
- * op.c: an operation's life through the port (see its header comment).
+ * op.c: an operation's life through the port (see its header comment); the
+ * engine is op->eng.
  * ovio__op_start registers and submits (lock held; 0 or an ovio_err, and
  * then nothing was registered).  ovio__op_cancel makes a cancel wanted and
  * asks the OS (lock held; report, if not NULL, becomes the port's cancel
@@ -329,11 +379,11 @@ void ovio__op_complete(eng_op *op);
  * room for that many records (0 or OVIO_ENOMEM); expire fires what is due
  * and returns how long the completion thread may sleep.
  */
-int  ovio__timer_reserve(unsigned records);
-void ovio__timer_set(eng_op *op, nng_time at);
+int  ovio__timer_reserve(engine *e, unsigned records);
+void ovio__timer_set(eng_op *op, nng_time at);   /* op->eng's heap */
 void ovio__timer_clear(eng_op *op);
-int  ovio__timer_expire(nng_time now);
-void ovio__timer_fini(void);
+int  ovio__timer_expire(engine *e, nng_time now);
+void ovio__timer_fini(engine *e);
 
 
 #endif

@@ -4,7 +4,8 @@
  * A handle id is (generation << 32 | index).  A slot's generation changes
  * every time it is freed, so a stale id (a closed handle) or a forged one
  * never reaches another file, and a handle of another session is refused
- * like an unknown one.  All functions run with eng.mtx held.
+ * like an unknown one.  All functions run with e->mtx held; a handle's
+ * engine is h->eng, set when its slot is made.
  */
 #include <stdlib.h>
 
@@ -19,69 +20,71 @@ ovio__handle_id(const eng_handle *h)
 }
 
 static int
-handle_grow(void)
+handle_grow(engine *e)
 {
-	uint32_t     ncap = eng.hcap + HANDLE_GROW;
+	uint32_t     ncap = e->hcap + HANDLE_GROW;
 	eng_handle **ntab;
 	uint32_t     i;
 
-	if ((ntab = realloc(eng.htab, ncap * sizeof(*ntab))) == NULL) {
+	if ((ntab = realloc(e->htab, ncap * sizeof(*ntab))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	eng.htab = ntab;
-	for (i = eng.hcap; i < ncap; i++) {
+	e->htab = ntab;
+	for (i = e->hcap; i < ncap; i++) {
 		eng_handle *h;
 		if ((h = calloc(1, sizeof(*h))) == NULL) {
 			break;
 		}
+		h->eng       = e;
 		h->index     = i;
 		h->gen       = 1;
 		h->state     = H_FREE;
-		h->free_next = eng.hfree;
-		eng.hfree    = h;
-		eng.htab[i]  = h;
+		ovio__list_init(&h->ops, eng_op, h_node);
+		ovio__list_node_init(&h->s_node);
+		h->free_next = e->hfree;
+		e->hfree    = h;
+		e->htab[i]  = h;
 	}
-	eng.hcap = i;
-	return (eng.hfree != NULL ? 0 : OVIO_ENOMEM);
+	e->hcap = i;
+	return (e->hfree != NULL ? 0 : OVIO_ENOMEM);
 }
 
 int
-ovio__handle_new(eng_session *s, ovio__fd fd, int stream, eng_handle **hp)
+ovio__handle_new(
+    engine *e, eng_session *s, ovio__fd fd, int stream, eng_handle **hp)
 {
 	eng_handle *h;
 	int         rv;
 
-	if (s->nhandles >= eng.limits.handles_per_session) {
+	if (s->nhandles >= e->limits.handles_per_session) {
 		return (OVIO_EBUSY);
 	}
-	if (eng.hfree == NULL && (rv = handle_grow()) != 0) {
+	if (e->hfree == NULL && (rv = handle_grow(e)) != 0) {
 		return (rv);
 	}
-	h          = eng.hfree;
-	eng.hfree  = h->free_next;
+	h          = e->hfree;
+	e->hfree  = h->free_next;
 	h->state   = H_OPEN;
 	h->fd      = fd;
 	h->stream  = stream;
 	h->sess    = s;
 	h->inflight = 0;
-	h->ops      = NULL;
 	h->close_op = NULL;
-	h->s_next   = s->handles;
-	s->handles  = h;
+	ovio__list_prepend(&s->handles, h); /* walked newest first */
 	s->nhandles++;
-	eng.nhandles++;
+	e->nhandles++;
 	*hp = h;
 	return (0);
 }
 
 eng_handle *
-ovio__handle_get(eng_session *s, uint64_t id, int *err)
+ovio__handle_get(engine *e, eng_session *s, uint64_t id, int *err)
 {
 	uint32_t    index = (uint32_t) id;
 	uint32_t    gen   = (uint32_t) (id >> 32);
 	eng_handle *h;
 
-	if (index >= eng.hcap || (h = eng.htab[index])->gen != gen ||
+	if (index >= e->hcap || (h = e->htab[index])->gen != gen ||
 	    h->state == H_FREE || h->sess != s) {
 		*err = OVIO_EBADF;
 		return (NULL);
@@ -96,51 +99,33 @@ ovio__handle_get(eng_session *s, uint64_t id, int *err)
 void
 ovio__handle_free(eng_handle *h)
 {
+	engine      *e = h->eng;
 	eng_session *s = h->sess;
-	eng_handle **pp;
 
-	for (pp = &s->handles; *pp != NULL; pp = &(*pp)->s_next) {
-		if (*pp == h) {
-			*pp = h->s_next;
-			break;
-		}
-	}
+	ovio__list_remove(&s->handles, h);
 	s->nhandles--;
-	eng.nhandles--;
+	e->nhandles--;
 	h->state = H_FREE;
 	h->sess  = NULL;
 	h->gen++;
 	if (h->gen == 0) {
 		h->gen = 1; /* 0 would make id 0 valid-looking */
 	}
-	h->free_next = eng.hfree;
-	eng.hfree    = h;
-	nng_cv_wake(eng.cv);
+	h->free_next = e->hfree;
+	e->hfree    = h;
+	nng_cv_wake(e->cv);
 }
 
 void
 ovio__handle_op_add(eng_handle *h, eng_op *op)
 {
-	op->h_prev = NULL;
-	op->h_next = h->ops;
-	if (h->ops != NULL) {
-		h->ops->h_prev = op;
-	}
-	h->ops = op;
+	ovio__list_prepend(&h->ops, op); /* cancelled newest first */
 	h->inflight++;
 }
 
 void
 ovio__handle_op_remove(eng_handle *h, eng_op *op)
 {
-	if (op->h_prev != NULL) {
-		op->h_prev->h_next = op->h_next;
-	} else {
-		h->ops = op->h_next;
-	}
-	if (op->h_next != NULL) {
-		op->h_next->h_prev = op->h_prev;
-	}
-	op->h_prev = op->h_next = NULL;
+	ovio__list_remove(&h->ops, op);
 	h->inflight--;
 }

@@ -116,7 +116,7 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	int             rv;
 
 	memset(&l, 0, sizeof(l));
-	rv = ovio__fs_list(eng.rootfd, rq->path[0] == '\0' ? "." : rq->path,
+	rv = ovio__fs_list(op->eng->rootfd, rq->path[0] == '\0' ? "." : rq->path,
 	    ns_collect, &l, &oserr);
 	if (rv != 0) {
 		goto fail;
@@ -186,9 +186,9 @@ ns_job(eng_work *w)
 	bool           stopping;
 
 	op->work_rq = NULL;
-	nng_mtx_lock(eng.mtx);
-	stopping = eng.stopping;
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(op->eng->mtx);
+	stopping = op->eng->stopping;
+	nng_mtx_unlock(op->eng->mtx);
 	if (stopping) {
 		ovio__op_reply_status(op, OVIO_ESHUTDOWN, 0);
 		goto done;
@@ -198,14 +198,14 @@ ns_job(eng_work *w)
 		ns_list(op, rq);
 		goto done;
 	case OVIO__OP__OP_MKDIR:
-		rv = ovio__fs_mkdir(eng.rootfd, rq->path, rq->mode,
+		rv = ovio__fs_mkdir(op->eng->rootfd, rq->path, rq->mode,
 		    (rq->flags & OVIO_NS_PARENTS) != 0, &oserr);
 		break;
 	case OVIO__OP__OP_REMOVE:
-		rv = ovio__fs_remove(eng.rootfd, rq->path, &oserr);
+		rv = ovio__fs_remove(op->eng->rootfd, rq->path, &oserr);
 		break;
 	default: /* OVIO__OP__OP_RENAME; validate.c let no other op here */
-		rv = ovio__fs_rename(eng.rootfd, rq->path, rq->new_path,
+		rv = ovio__fs_rename(op->eng->rootfd, rq->path, rq->new_path,
 		    (rq->flags & OVIO_NS_REPLACE) != 0, &oserr);
 		break;
 	}
@@ -231,5 +231,5 @@ ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe)
 {
 	op->work_rq   = rq;
 	op->work_pipe = pipe;
-	ovio__work_queue(&op->work, ns_job);
+	ovio__work_queue(&op->eng->work, &op->work, ns_job);
 }

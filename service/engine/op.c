@@ -2,7 +2,7 @@
  * op.c - the life of an operation that goes through the port: register,
  * submit, cancel, complete, unregister, and the counters on the way.
  *
- * Lock invariants (eng.mtx):
+ * Lock invariants (e->mtx, e = op->eng):
  *  - op->in_flight is true from a successful submit until the completion
  *    thread has dequeued the op; while it is true the op is on its handle's
  *    list and in its session's tag table, counted in ops_in_flight, and the
@@ -30,17 +30,18 @@
 static int
 op_ask(eng_op *op, eng_op *report)
 {
-	int rv;
+	engine *e = op->eng;
+	int     rv;
 
 	if (report != NULL) {
 		report->h = NULL;
-		eng.ops_in_flight++; /* the report is the port's until dequeued */
-		if ((rv = ovio__port_cancel(eng.port, &op->port, &report->port)) != 0) {
-			eng.ops_in_flight--;
+		e->ops_in_flight++; /* the report is the port's until dequeued */
+		if ((rv = ovio__port_cancel(e->port, &op->port, &report->port)) != 0) {
+			e->ops_in_flight--;
 		}
 		return (rv);
 	}
-	return (ovio__port_cancel(eng.port, &op->port, NULL));
+	return (ovio__port_cancel(e->port, &op->port, NULL));
 }
 
 /* Arms the next ask of an op whose cancel is wanted. */
@@ -96,15 +97,16 @@ int
 ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
     void *buf, size_t len, uint64_t deadline_ms)
 {
-	int rv;
+	engine *e = op->eng;
+	int     rv;
 
 	/*
 	 * Replies not yet sent count too: a client that never reads its
 	 * replies is held to its limits instead of growing the service.
 	 */
-	if (s->ops_in_flight + s->replies_out >= eng.limits.ops_per_session ||
+	if (s->ops_in_flight + s->replies_out >= e->limits.ops_per_session ||
 	    s->bytes_in_flight + s->reply_bytes + len >
-	        eng.limits.bytes_per_session) {
+	        e->limits.bytes_per_session) {
 		return (OVIO_EBUSY);
 	}
 	if ((rv = ovio__tag_add(s, op)) != 0) {
@@ -127,9 +129,9 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	ovio__handle_op_add(h, op);
 	s->ops_in_flight++;
 	s->bytes_in_flight += len;
-	eng.ops_in_flight++;
-	eng.ctr.submitted++;
-	if ((rv = ovio__port_submit(eng.port, &op->port)) != 0) {
+	e->ops_in_flight++;
+	e->ctr.submitted++;
+	if ((rv = ovio__port_submit(e->port, &op->port)) != 0) {
 		/* No completion will come; the handle stays open. */
 		(void) ovio__op_unregister(op);
 		return (rv);
@@ -141,6 +143,7 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 bool
 ovio__op_unregister(eng_op *op)
 {
+	engine      *e = op->eng;
 	eng_session *s = op->sess;
 
 	ovio__tag_remove(s, op);
@@ -148,7 +151,7 @@ ovio__op_unregister(eng_op *op)
 	ovio__timer_clear(op);
 	s->ops_in_flight--;
 	s->bytes_in_flight -= op->port.len;
-	eng.ops_in_flight--;
+	e->ops_in_flight--;
 	op->in_flight = false;
 	return (ovio__handle_drained(op->h));
 }
@@ -174,13 +177,14 @@ op_cancel_answer(eng_op *creq)
 static void
 op_report_done(eng_op *creq)
 {
-	bool answer;
+	engine *e = creq->eng;
+	bool    answer;
 
-	nng_mtx_lock(eng.mtx);
-	eng.ops_in_flight--;
+	nng_mtx_lock(e->mtx);
+	e->ops_in_flight--;
 	creq->cw_report_out = false;
 	answer              = creq->cw_target_done;
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 	if (answer) {
 		op_cancel_answer(creq);
 	}
@@ -189,6 +193,7 @@ op_report_done(eng_op *creq)
 void
 ovio__op_complete(eng_op *op)
 {
+	engine        *e  = op->eng;
 	ovio__port_op *po = &op->port;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
 	eng_handle    *h  = op->h;
@@ -199,7 +204,7 @@ ovio__op_complete(eng_op *op)
 		op_report_done(op);
 		return;
 	}
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	drained = ovio__op_unregister(op);
 	/* Its reply counts against the session until nng has taken it. */
 	op->out_counted = true;
@@ -209,13 +214,13 @@ ovio__op_complete(eng_op *op)
 	      : 0;
 	op->sess->replies_out++;
 	op->sess->reply_bytes += op->out_bytes;
-	eng.ctr.completed++;
+	e->ctr.completed++;
 	if (po->status == OVIO_ECANCELED) {
-		eng.ctr.canceled++;
+		e->ctr.canceled++;
 	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_READ) {
-		eng.ctr.bytes_read += po->result;
+		e->ctr.bytes_read += po->result;
 	} else if (po->status == OVIO_OK && po->kind == OVIO__PORT_WRITE) {
-		eng.ctr.bytes_written += po->result;
+		e->ctr.bytes_written += po->result;
 	}
 	/* Each cancel request waiting on op learns the outcome. */
 	for (w = op->cancel_waiters; w != NULL; w = next) {
@@ -231,7 +236,7 @@ ovio__op_complete(eng_op *op)
 		}
 	}
 	op->cancel_waiters = NULL;
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 
 	if (op->deadline_hit && po->status == OVIO_ECANCELED) {
 		po->status = OVIO_ETIMEDOUT; /* cancelled by its deadline */

@@ -157,6 +157,7 @@ bad_option(int opt, char **argv)
 int
 ovio__oviod_main(int argc, char **argv)
 {
+	engine     *e;
 	eng_options o;
 	const char *listen[MAX_LISTEN + 1];
 	size_t      nlisten  = 0;
@@ -245,13 +246,13 @@ ovio__oviod_main(int argc, char **argv)
 
 	ovio__log("oviod %s starting (pid %ld)", OVIO_VERSION,
 	    (long) ovio__host_pid());
-	if ((rv = ovio__engine_start(&o)) != 0) {
+	if ((rv = ovio__engine_start(&e, &o)) != 0) {
 		ovio__log("start failed: %s", ovio_strerror(rv));
 		return (1);
 	}
 	ovio__host_ready();
 	ovio__host_wait_stop();
-	if (!ovio__engine_stop((int) drain)) {
+	if (!ovio__engine_stop(e, (int) drain)) {
 		/*
 		 * Something is still in the kernel or a file system: its
 		 * threads and buffers stay as they are until the process

@@ -15,7 +15,8 @@
  * simply runs again.  Cancels and status requests bypass the cache, so a
  * kept reply is a header without payload.  A reply saying the
  * request never ran (ECLOSED, ESHUTDOWN before it took effect) is not kept,
- * so a retry runs it.  All functions take eng.mtx themselves.
+ * so a retry runs it.  All functions take e->mtx themselves; the cache's
+ * state is the engine's (e->rc), reached from the op (op->eng).
  *
  * Memory.  A finished entry keeps the reply's bytes, exactly as sent, in an
  * allocation of exactly their size: never a copy of the nng message that
@@ -42,7 +43,6 @@
 #include "engine.h"
 #include "wire.h"
 
-#define RC_BUCKETS 1024
 #define RC_MAX 8192
 #define RC_MAX_BYTES (16u << 20)
 #define RC_PARK_MAX 16
@@ -59,16 +59,11 @@ struct rc_entry {
 	unsigned  nwaiters;
 	bool      park_only; /* read, stat: answer the waiters, keep nothing */
 	rc_entry *hnext;
-	rc_entry *older, *newer; /* finished entries, oldest first */
+	ovio__list_node age_node; /* rc->done, when done */
 };
 
 /* What a finished entry costs against RC_MAX_BYTES. */
 #define RC_COST(e) (sizeof(rc_entry) + (e)->reply_len)
-
-static rc_entry *rc_table[RC_BUCKETS];
-static rc_entry *rc_oldest, *rc_newest;
-static unsigned  rc_done_count;
-static size_t    rc_done_bytes;
 
 static unsigned
 rc_bucket(uint64_t cid, uint64_t rid)
@@ -101,6 +96,18 @@ rc_fingerprint(const Ovio__Request *rq, size_t plen)
 	return (fnv(h, rq->new_path, strlen(rq->new_path)));
 }
 
+/* Makes e's cache empty (at start; and at stop, after freeing it all). */
+void
+ovio__rc_init(engine *eng)
+{
+	eng_rcache *rc = &eng->rc;
+
+	memset(rc->table, 0, sizeof(rc->table));
+	ovio__list_init(&rc->done, rc_entry, age_node);
+	rc->done_count = 0;
+	rc->done_bytes = 0;
+}
+
 bool
 ovio__rc_applies(const Ovio__Request *rq)
 {
@@ -126,9 +133,9 @@ ovio__rc_applies(const Ovio__Request *rq)
 }
 
 static rc_entry **
-rc_slot(uint64_t cid, uint64_t rid)
+rc_slot(eng_rcache *rc, uint64_t cid, uint64_t rid)
 {
-	rc_entry **pp = &rc_table[rc_bucket(cid, rid)];
+	rc_entry **pp = &rc->table[rc_bucket(cid, rid)];
 
 	while (*pp != NULL &&
 	    ((*pp)->client_id != cid || (*pp)->request_id != rid)) {
@@ -137,29 +144,17 @@ rc_slot(uint64_t cid, uint64_t rid)
 	return (pp);
 }
 
+/* Takes e out of the table (and the age list, if done) and frees it. */
 static void
-rc_unlink_done(rc_entry *e)
+rc_drop(eng_rcache *rc, rc_entry *e)
 {
-	if (e->older != NULL) {
-		e->older->newer = e->newer;
-	} else {
-		rc_oldest = e->newer;
-	}
-	if (e->newer != NULL) {
-		e->newer->older = e->older;
-	} else {
-		rc_newest = e->older;
-	}
-	e->older = e->newer = NULL;
-	rc_done_count--;
-	rc_done_bytes -= RC_COST(e);
-}
+	rc_entry **pp = rc_slot(rc, e->client_id, e->request_id);
 
-static void
-rc_drop(rc_entry *e)
-{
-	rc_entry **pp = rc_slot(e->client_id, e->request_id);
-
+	if (ovio__list_active(&e->age_node)) {
+		ovio__list_remove(&rc->done, e);
+		rc->done_count--;
+		rc->done_bytes -= RC_COST(e);
+	}
 	*pp = e->hnext;
 	free(e->reply);
 	free(e);
@@ -258,9 +253,11 @@ rc_park(rc_entry *e, eng_op *op, eng_op **drop)
 bool
 ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 {
-	uint64_t  fp   = rc_fingerprint(rq, plen);
-	uint32_t  pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
-	rc_entry *e;
+	engine     *eng  = op->eng;
+	eng_rcache *rc   = &eng->rc;
+	uint64_t    fp   = rc_fingerprint(rq, plen);
+	uint32_t    pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
+	rc_entry   *e;
 	uint8_t  *kept   = NULL;
 	size_t    klen   = 0;
 	nng_msg  *req    = NULL;
@@ -268,8 +265,8 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	int       refuse = 0;
 
 	op->rc = NULL;
-	nng_mtx_lock(eng.mtx);
-	if ((e = *rc_slot(rq->client_id, rq->request_id)) == NULL) {
+	nng_mtx_lock(eng->mtx);
+	if ((e = *rc_slot(rc, rq->client_id, rq->request_id)) == NULL) {
 		if ((e = calloc(1, sizeof(*e))) != NULL) {
 			e->client_id   = rq->client_id;
 			e->request_id  = rq->request_id;
@@ -278,15 +275,15 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 			e->park_only   = rq->op == OVIO__OP__OP_READ ||
 			    rq->op == OVIO__OP__OP_STAT ||
 			    rq->op == OVIO__OP__OP_LIST;
-			e->hnext = rc_table[rc_bucket(e->client_id, e->request_id)];
-			rc_table[rc_bucket(e->client_id, e->request_id)] = e;
+			e->hnext = rc->table[rc_bucket(e->client_id, e->request_id)];
+			rc->table[rc_bucket(e->client_id, e->request_id)] = e;
 			op->rc = e;
 		}
 		/* Out of memory: run it uncached rather than not at all. */
-		nng_mtx_unlock(eng.mtx);
+		nng_mtx_unlock(eng->mtx);
 		return (false);
 	}
-	eng.ctr.duplicates++;
+	eng->ctr.duplicates++;
 	if (e->fingerprint != fp) {
 		refuse = OVIO_EREQID;
 	} else if (e->done) {
@@ -301,7 +298,7 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	} else {
 		req = rc_park(e, op, &drop);
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(eng->mtx);
 	if (req != NULL) {
 		nng_msg_free(req);
 	}
@@ -354,13 +351,14 @@ rc_answer_parked(eng_op *w, nng_msg *reply)
 static void
 rc_finish_parked(eng_op *op, rc_entry *e)
 {
+	engine *eng = op->eng;
 	eng_op *w, *next;
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(eng->mtx);
 	w          = e->waiters;
 	e->waiters = NULL;
-	rc_drop(e);
-	nng_mtx_unlock(eng.mtx);
+	rc_drop(&eng->rc, e);
+	nng_mtx_unlock(eng->mtx);
 
 	for (; w != NULL; w = next) {
 		next = w->rc_next;
@@ -381,7 +379,9 @@ rc_finish_parked(eng_op *op, rc_entry *e)
 void
 ovio__rc_finish(eng_op *op)
 {
-	rc_entry    *e = op->rc;
+	engine      *eng = op->eng;
+	eng_rcache  *rc  = &eng->rc;
+	rc_entry    *e   = op->rc;
 	eng_op      *w, *next;
 	uint8_t     *keep = NULL;
 	size_t       klen = 0;
@@ -409,32 +409,24 @@ ovio__rc_finish(eng_op *op)
 			memcpy(keep, nng_msg_body(op->msg), klen);
 		}
 	}
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(eng->mtx);
 	w           = e->waiters;
 	e->waiters  = NULL;
 	e->nwaiters = 0;
 	if (keep == NULL) {
-		rc_drop(e);
+		rc_drop(rc, e);
 	} else {
 		e->done      = true;
 		e->reply     = keep;
 		e->reply_len = klen;
-		e->older     = rc_newest;
-		if (rc_newest != NULL) {
-			rc_newest->newer = e;
-		} else {
-			rc_oldest = e;
-		}
-		rc_newest = e;
-		rc_done_count++;
-		rc_done_bytes += RC_COST(e);
-		while (rc_done_count > RC_MAX || rc_done_bytes > RC_MAX_BYTES) {
-			rc_entry *old = rc_oldest;
-			rc_unlink_done(old);
-			rc_drop(old);
+		ovio__list_append(&rc->done, e);
+		rc->done_count++;
+		rc->done_bytes += RC_COST(e);
+		while (rc->done_count > RC_MAX || rc->done_bytes > RC_MAX_BYTES) {
+			rc_drop(rc, ovio__list_first(&rc->done));
 		}
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(eng->mtx);
 
 	/*
 	 * The copies that waited get the same answer, with their own tags,
@@ -452,16 +444,15 @@ ovio__rc_finish(eng_op *op)
 }
 
 void
-ovio__rc_fini(void)
+ovio__rc_fini(engine *eng)
 {
-	unsigned i;
+	eng_rcache *rc = &eng->rc;
+	unsigned    i;
 
-	for (i = 0; i < RC_BUCKETS; i++) {
-		while (rc_table[i] != NULL) {
-			rc_drop(rc_table[i]);
+	for (i = 0; i < ENG_RC_BUCKETS; i++) {
+		while (rc->table[i] != NULL) {
+			rc_drop(rc, rc->table[i]);
 		}
 	}
-	rc_oldest = rc_newest = NULL;
-	rc_done_count         = 0;
-	rc_done_bytes         = 0;
+	ovio__rc_init(eng);
 }

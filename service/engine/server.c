@@ -22,33 +22,26 @@
 #include "wire.h"
 
 #define SERVER_RECV_SLOTS 8
-#define SERVER_MAX_LISTENERS 16
 #define SERVER_LINGER_MS 100
-
-static nng_listener server_listeners[SERVER_MAX_LISTENERS];
-static size_t       server_nlisteners;
-static unsigned     server_nops; /* op records alive (pooled or busy) */
-static bool         server_closing;
-static volatile bool server_refuse; /* stop accepting new connections */
 
 static void op_aio_cb(void *arg);
 
-/* Takes a record from the pool or makes one.  Lock held. */
+/* Takes a record from e's pool or makes one.  Lock held. */
 static eng_op *
-op_get(void)
+op_get(engine *e)
 {
 	eng_op *op;
 
-	if ((op = eng.pool) != NULL) {
-		eng.pool = op->pool_next;
+	if ((op = ovio__list_pop_first(&e->srv.pool)) != NULL) {
 		return (op);
 	}
 	/* Every record may need a timer: the heap has a slot for each. */
-	if (ovio__timer_reserve(server_nops + 1) != 0 ||
+	if (ovio__timer_reserve(e, e->srv.nops + 1) != 0 ||
 	    (op = calloc(1, sizeof(*op))) == NULL) {
 		return (NULL);
 	}
-	if (nng_ctx_open(&op->ctx, eng.sock) != 0) {
+	op->eng = e;
+	if (nng_ctx_open(&op->ctx, e->srv.sock) != 0) {
 		free(op);
 		return (NULL);
 	}
@@ -57,7 +50,7 @@ op_get(void)
 		free(op);
 		return (NULL);
 	}
-	server_nops++;
+	e->srv.nops++;
 	return (op);
 }
 
@@ -69,45 +62,46 @@ op_get(void)
 static void
 op_put(eng_op *op)
 {
+	engine      *e = op->eng;
 	eng_session *s;
 
-	nng_mtx_lock(eng.mtx);
+	nng_mtx_lock(e->mtx);
 	if (op->out_counted) {
-		if ((s = ovio__session_find(op->out_pipe)) != NULL) {
+		if ((s = ovio__session_find(e, op->out_pipe)) != NULL) {
 			s->replies_out--;
 			s->reply_bytes -= op->out_bytes;
 		}
 		op->out_counted = false;
 	}
-	op->phase     = OP_IDLE;
-	op->pool_next = eng.pool;
-	eng.pool      = op;
-	nng_cv_wake(eng.cv);
-	nng_mtx_unlock(eng.mtx);
+	op->phase = OP_IDLE;
+	ovio__list_prepend(&e->srv.pool, op);
+	nng_cv_wake(e->cv);
+	nng_mtx_unlock(e->mtx);
 }
 
 /* Keeps recv_target records waiting in receive. */
 static void
-recv_top_up(void)
+recv_top_up(engine *e)
 {
 	eng_op *op;
 
-	nng_mtx_lock(eng.mtx);
-	while (!server_closing && eng.recv_posted < eng.recv_target &&
-	    (op = op_get()) != NULL) {
-		eng.recv_posted++;
+	nng_mtx_lock(e->mtx);
+	while (!e->srv.closing && e->srv.recv_posted < e->srv.recv_target &&
+	    (op = op_get(e)) != NULL) {
+		e->srv.recv_posted++;
 		op->phase = OP_RECV;
-		nng_mtx_unlock(eng.mtx);
+		nng_mtx_unlock(e->mtx);
 		nng_ctx_recv(op->ctx, op->aio);
-		nng_mtx_lock(eng.mtx);
+		nng_mtx_lock(e->mtx);
 	}
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_unlock(e->mtx);
 }
 
 static void
 op_aio_cb(void *arg)
 {
 	eng_op *op = arg;
+	engine *e  = op->eng;
 	int     rv = nng_aio_result(op->aio);
 
 	if (op->phase == OP_SEND) {
@@ -119,20 +113,20 @@ op_aio_cb(void *arg)
 		return;
 	}
 	/* OP_RECV */
-	nng_mtx_lock(eng.mtx);
-	eng.recv_posted--;
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(e->mtx);
+	e->srv.recv_posted--;
+	nng_mtx_unlock(e->mtx);
 	if (rv != 0) {
 		op_put(op);
 		if (rv != NNG_ECLOSED) {
-			recv_top_up();
+			recv_top_up(e);
 		}
 		return;
 	}
 	op->msg = nng_aio_get_msg(op->aio);
 	nng_aio_set_msg(op->aio, NULL);
 	op->phase = OP_WORK;
-	recv_top_up();
+	recv_top_up(e);
 	ovio__dispatch(op);
 }
 
@@ -206,16 +200,16 @@ ovio__op_drop(eng_op *op)
 static void
 server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
+	engine  *e   = arg;
 	uint64_t uid = 0;
 	uint32_t id  = nng_pipe_id(p);
 
-	(void) arg;
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
-		if (server_refuse) {
+		if (e->srv.refuse) {
 			nng_pipe_close(p); /* stopping: no new sessions */
 			return;
 		}
-		if (ovio__session_add(id) != 0) {
+		if (ovio__session_add(e, id) != 0) {
 			ovio__log("session %u refused: out of memory", id);
 			nng_pipe_close(p);
 			return;
@@ -227,32 +221,32 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 			ovio__log("session %u connected", id);
 		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
-		ovio__session_gone(id);
+		ovio__session_gone(e, id);
 		ovio__log("session %u gone", id);
 	}
 }
 
 int
-ovio__server_start(const char **urls, size_t max_request)
+ovio__server_start(engine *e, const char **urls, size_t max_request)
 {
 	int    rv;
 	size_t i;
 
-	if ((rv = nng_rep0_open(&eng.sock)) != 0) {
+	if ((rv = nng_rep0_open(&e->srv.sock)) != 0) {
 		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
 		return (ovio__err_from_nng(rv));
 	}
 	/* Before listening: no message larger than a request may need. */
-	nng_socket_set_size(eng.sock, NNG_OPT_RECVMAXSZ, max_request);
-	nng_pipe_notify(eng.sock, NNG_PIPE_EV_ADD_PRE, server_pipe_cb, NULL);
-	nng_pipe_notify(eng.sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, NULL);
+	nng_socket_set_size(e->srv.sock, NNG_OPT_RECVMAXSZ, max_request);
+	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_ADD_PRE, server_pipe_cb, e);
+	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, e);
 
-	eng.recv_target = SERVER_RECV_SLOTS;
-	recv_top_up();
+	e->srv.recv_target = SERVER_RECV_SLOTS;
+	recv_top_up(e);
 
-	for (i = 0; urls[i] != NULL && i < SERVER_MAX_LISTENERS; i++) {
+	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS; i++) {
 		nng_listener l;
-		if ((rv = nng_listener_create(&l, eng.sock, urls[i])) != 0) {
+		if ((rv = nng_listener_create(&l, e->srv.sock, urls[i])) != 0) {
 			ovio__log("cannot listen on %s: %s", urls[i],
 			    nng_strerror(rv));
 			return (ovio__err_from_nng(rv));
@@ -264,7 +258,7 @@ ovio__server_start(const char **urls, size_t max_request)
 			nng_listener_close(l);
 			return (ovio__err_from_nng(rv));
 		}
-		server_listeners[server_nlisteners++] = l;
+		e->srv.listeners[e->srv.nlisteners++] = l;
 		ovio__log("listening on %s", urls[i]);
 	}
 	return (0);
@@ -277,9 +271,9 @@ ovio__server_start(const char **urls, size_t max_request)
  * have replies to receive.
  */
 void
-ovio__server_stop_listening(void)
+ovio__server_stop_listening(engine *e)
 {
-	server_refuse = true;
+	e->srv.refuse = true;
 }
 
 /*
@@ -287,20 +281,21 @@ ovio__server_stop_listening(void)
  * Returns whether they all came back by deadline.
  */
 static bool
-server_wait_idle(unsigned busy, nng_time deadline)
+server_wait_idle(engine *e, unsigned busy, nng_time deadline)
 {
 	unsigned pooled;
 	eng_op  *op;
 
 	for (;;) {
 		pooled = 0;
-		for (op = eng.pool; op != NULL; op = op->pool_next) {
+		for (op = ovio__list_first(&e->srv.pool); op != NULL;
+		     op = ovio__list_next(&e->srv.pool, op)) {
 			pooled++;
 		}
-		if (pooled + busy >= server_nops) {
+		if (pooled + busy >= e->srv.nops) {
 			return (true);
 		}
-		if (nng_cv_until(eng.cv, deadline) == NNG_ETIMEDOUT) {
+		if (nng_cv_until(e->cv, deadline) == NNG_ETIMEDOUT) {
 			return (false);
 		}
 	}
@@ -316,32 +311,31 @@ server_wait_idle(unsigned busy, nng_time deadline)
  * still being served): the caller must then free nothing.
  */
 bool
-ovio__server_close(void)
+ovio__server_close(engine *e)
 {
 	bool all;
 
-	nng_mtx_lock(eng.mtx);
-	server_closing = true;
-	(void) server_wait_idle(eng.recv_posted, nng_clock() + 2000);
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(e->mtx);
+	e->srv.closing = true;
+	(void) server_wait_idle(e, e->srv.recv_posted, nng_clock() + 2000);
+	nng_mtx_unlock(e->mtx);
 	nng_msleep(SERVER_LINGER_MS);
-	nng_close(eng.sock);
+	nng_close(e->srv.sock);
 
-	nng_mtx_lock(eng.mtx);
-	all = server_wait_idle(0, nng_clock() + 2000);
-	nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(e->mtx);
+	all = server_wait_idle(e, 0, nng_clock() + 2000);
+	nng_mtx_unlock(e->mtx);
 	return (all);
 }
 
 void
-ovio__op_pool_fini(void)
+ovio__op_pool_fini(engine *e)
 {
 	eng_op *op;
 
-	while ((op = eng.pool) != NULL) {
-		eng.pool = op->pool_next;
+	while ((op = ovio__list_pop_first(&e->srv.pool)) != NULL) {
 		nng_aio_free(op->aio);
 		free(op);
-		server_nops--;
+		e->srv.nops--;
 	}
 }

@@ -11,26 +11,22 @@
 #include "engine.h"
 
 /*
- * Every request finds its session by pipe id, under eng.mtx: a hash of
- * SESS_BUCKETS chains keeps that short however many clients there are.
- * eng.sessions lists them all, for stop and status.
+ * Every request finds its session by pipe id, under e->mtx: a hash of
+ * ENG_SESS_BUCKETS chains (e->sess_hash) keeps that short however many
+ * clients there are.  e->sessions lists them all, for stop and status.
  */
-#define SESS_BUCKETS 256
-
-static eng_session *sess_table[SESS_BUCKETS];
-
 static eng_session **
-sess_bucket(uint32_t pipe_id)
+sess_bucket(engine *e, uint32_t pipe_id)
 {
-	return (&sess_table[(pipe_id * 2654435761u) >> 24]);
+	return (&e->sess_hash[(pipe_id * 2654435761u) >> 24]);
 }
 
 eng_session *
-ovio__session_find(uint32_t pipe_id)
+ovio__session_find(engine *e, uint32_t pipe_id)
 {
 	eng_session *s;
 
-	for (s = *sess_bucket(pipe_id); s != NULL; s = s->hnext) {
+	for (s = *sess_bucket(e, pipe_id); s != NULL; s = s->hnext) {
 		if (s->pipe_id == pipe_id) {
 			return (s);
 		}
@@ -38,63 +34,66 @@ ovio__session_find(uint32_t pipe_id)
 	return (NULL);
 }
 
+/* Makes s an empty live session of pipe pipe_id, on no list. */
+void
+ovio__session_init(eng_session *s, uint32_t pipe_id)
+{
+	memset(s, 0, sizeof(*s));
+	s->pipe_id = pipe_id;
+	ovio__list_init(&s->handles, eng_handle, s_node);
+	ovio__list_node_init(&s->node);
+}
+
 int
-ovio__session_add(uint32_t pipe_id)
+ovio__session_add(engine *e, uint32_t pipe_id)
 {
 	eng_session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = malloc(sizeof(*s))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	s->pipe_id = pipe_id;
-	nng_mtx_lock(eng.mtx);
-	s->next                 = eng.sessions;
-	eng.sessions            = s;
-	s->hnext                = *sess_bucket(pipe_id);
-	*sess_bucket(pipe_id)   = s;
-	eng.nsessions++;
-	nng_mtx_unlock(eng.mtx);
+	ovio__session_init(s, pipe_id);
+	nng_mtx_lock(e->mtx);
+	ovio__list_prepend(&e->sessions, s);
+	s->hnext                = *sess_bucket(e, pipe_id);
+	*sess_bucket(e, pipe_id) = s;
+	e->nsessions++;
+	nng_mtx_unlock(e->mtx);
 	return (0);
 }
 
 /* Frees every session left at the end of a clean stop. */
 void
-ovio__session_fini(void)
+ovio__session_fini(engine *e)
 {
 	eng_session *s;
 
-	while ((s = eng.sessions) != NULL) {
-		eng.sessions = s->next;
+	while ((s = ovio__list_pop_first(&e->sessions)) != NULL) {
 		free(s);
 	}
-	memset(sess_table, 0, sizeof(sess_table));
-	eng.nsessions = 0;
+	memset(e->sess_hash, 0, sizeof(e->sess_hash));
+	e->nsessions = 0;
 }
 
 /* Frees s if it is dead and owns nothing.  Lock held. */
 void
-ovio__session_maybe_free(eng_session *s)
+ovio__session_maybe_free(engine *e, eng_session *s)
 {
 	eng_session **pp;
 
 	if (!s->dead || s->nhandles != 0) {
 		return;
 	}
-	for (pp = &eng.sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	for (pp = sess_bucket(s->pipe_id); *pp != NULL; pp = &(*pp)->hnext) {
+	ovio__list_remove(&e->sessions, s);
+	for (pp = sess_bucket(e, s->pipe_id); *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == s) {
 			*pp = s->hnext;
 			break;
 		}
 	}
-	eng.nsessions--;
+	e->nsessions--;
 	free(s);
-	nng_cv_wake(eng.cv);
+	nng_cv_wake(e->cv);
 }
 
 /*
@@ -102,21 +101,21 @@ ovio__session_maybe_free(eng_session *s)
  * what is in flight, exactly as a close request would.
  */
 void
-ovio__session_gone(uint32_t pipe_id)
+ovio__session_gone(engine *e, uint32_t pipe_id)
 {
 	eng_session *s;
 	eng_handle  *drained = NULL;
 	unsigned     n;
 
-	nng_mtx_lock(eng.mtx);
-	if ((s = ovio__session_find(pipe_id)) == NULL) {
-		nng_mtx_unlock(eng.mtx);
+	nng_mtx_lock(e->mtx);
+	if ((s = ovio__session_find(e, pipe_id)) == NULL) {
+		nng_mtx_unlock(e->mtx);
 		return;
 	}
 	s->dead = true;
 	n       = ovio__close_session(s, &drained);
-	ovio__session_maybe_free(s);
-	nng_mtx_unlock(eng.mtx);
+	ovio__session_maybe_free(e, s);
+	nng_mtx_unlock(e->mtx);
 
 	if (n > 0) {
 		ovio__log("session %u disconnected: closing %u handle(s)",

@@ -9,7 +9,8 @@
  *
  * The heap has a slot for every op record (ovio__timer_reserve is called
  * when server.c makes a record), so arming a timer never allocates and
- * never fails.  All functions run with eng.mtx held.
+ * never fails.  All functions run with e->mtx held; the heap is the
+ * engine's (e->timers), reached from an op by op->e->
  */
 #include <stdlib.h>
 
@@ -24,72 +25,73 @@ timer_before(const eng_op *a, const eng_op *b)
 }
 
 static void
-timer_place(unsigned i, eng_op *op)
+timer_place(engine *e, unsigned i, eng_op *op)
 {
-	eng.timers[i] = op;
+	e->timers[i] = op;
 	op->timer_idx = i + 1;
 }
 
 static void
-timer_up(unsigned i)
+timer_up(engine *e, unsigned i)
 {
-	eng_op *op = eng.timers[i];
+	eng_op *op = e->timers[i];
 
 	while (i > 0) {
 		unsigned parent = (i - 1) / 2;
-		if (!timer_before(op, eng.timers[parent])) {
+		if (!timer_before(op, e->timers[parent])) {
 			break;
 		}
-		timer_place(i, eng.timers[parent]);
+		timer_place(e, i, e->timers[parent]);
 		i = parent;
 	}
-	timer_place(i, op);
+	timer_place(e, i, op);
 }
 
 static void
-timer_down(unsigned i)
+timer_down(engine *e, unsigned i)
 {
-	eng_op *op = eng.timers[i];
+	eng_op *op = e->timers[i];
 
 	for (;;) {
 		unsigned l = 2 * i + 1, r = l + 1, m = i;
 		eng_op  *best = op;
 
-		if (l < eng.ntimers && timer_before(eng.timers[l], best)) {
+		if (l < e->ntimers && timer_before(e->timers[l], best)) {
 			m    = l;
-			best = eng.timers[l];
+			best = e->timers[l];
 		}
-		if (r < eng.ntimers && timer_before(eng.timers[r], best)) {
+		if (r < e->ntimers && timer_before(e->timers[r], best)) {
 			m = r;
 		}
 		if (m == i) {
 			break;
 		}
-		timer_place(i, eng.timers[m]);
+		timer_place(e, i, e->timers[m]);
 		i = m;
 	}
-	timer_place(i, op);
+	timer_place(e, i, op);
 }
 
 int
-ovio__timer_reserve(unsigned records)
+ovio__timer_reserve(engine *e, unsigned records)
 {
 	eng_op **t;
 
-	if (records <= eng.timer_cap) {
+	if (records <= e->timer_cap) {
 		return (0);
 	}
-	if ((t = realloc(eng.timers, records * 2 * sizeof(*t))) == NULL) {
+	if ((t = realloc(e->timers, records * 2 * sizeof(*t))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	eng.timers    = t;
-	eng.timer_cap = records * 2;
+	e->timers    = t;
+	e->timer_cap = records * 2;
 	return (0);
 }
 
 void
 ovio__timer_clear(eng_op *op)
 {
+	engine  *e = op->eng;
 	unsigned i;
 	eng_op  *last;
 
@@ -98,49 +100,51 @@ ovio__timer_clear(eng_op *op)
 	}
 	i             = op->timer_idx - 1;
 	op->timer_idx = 0;
-	last          = eng.timers[--eng.ntimers];
-	if (i == eng.ntimers) {
+	last          = e->timers[--e->ntimers];
+	if (i == e->ntimers) {
 		return;
 	}
-	timer_place(i, last);
-	if (i > 0 && timer_before(last, eng.timers[(i - 1) / 2])) {
-		timer_up(i);
+	timer_place(e, i, last);
+	if (i > 0 && timer_before(last, e->timers[(i - 1) / 2])) {
+		timer_up(e, i);
 	} else {
-		timer_down(i);
+		timer_down(e, i);
 	}
 }
 
 void
 ovio__timer_set(eng_op *op, nng_time at)
 {
+	engine *e = op->eng;
+
 	ovio__timer_clear(op);
 	op->timer_at = at;
-	timer_place(eng.ntimers++, op);
-	timer_up(eng.ntimers - 1);
+	timer_place(e, e->ntimers++, op);
+	timer_up(e, e->ntimers - 1);
 }
 
 int
-ovio__timer_expire(nng_time now)
+ovio__timer_expire(engine *e, nng_time now)
 {
 	eng_op *op;
 
-	while (eng.ntimers > 0 && (op = eng.timers[0])->timer_at <= now) {
+	while (e->ntimers > 0 && (op = e->timers[0])->timer_at <= now) {
 		ovio__timer_clear(op);
 		ovio__op_timer_fired(op, now);
 	}
-	if (eng.ntimers == 0) {
+	if (e->ntimers == 0) {
 		return (TIMER_IDLE_MS);
 	}
-	op = eng.timers[0];
+	op = e->timers[0];
 	return (op->timer_at - now > TIMER_IDLE_MS ? TIMER_IDLE_MS
 	                                           : (int) (op->timer_at - now));
 }
 
 void
-ovio__timer_fini(void)
+ovio__timer_fini(engine *e)
 {
-	free(eng.timers);
-	eng.timers    = NULL;
-	eng.timer_cap = 0;
-	eng.ntimers   = 0;
+	free(e->timers);
+	e->timers    = NULL;
+	e->timer_cap = 0;
+	e->ntimers   = 0;
 }
