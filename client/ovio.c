@@ -58,6 +58,8 @@ exit_remote(int status)
 	switch (status) {
 	case OVIO_ENOENT:
 	case OVIO_ENOTDIR:
+	case OVIO_ENXIO:
+	case OVIO_ELOOP:
 		return (EXIT_NOTFOUND);
 	case OVIO_EACCES:
 	case OVIO_EPERM:

@@ -89,11 +89,13 @@ ovio__err_from_errno(int e)
 		return (OVIO_EMFILE);
 	case ESPIPE:
 		return (OVIO_ESPIPE);
-	case ELOOP:
 	case EXDEV:
+		/* openat2's RESOLVE_BENEATH: resolution would leave the root. */
 		return (OVIO_EOUTSIDE);
+	case ELOOP:
+		return (OVIO_ELOOP);
 	case ENXIO:
-		return (OVIO_ENOENT);
+		return (OVIO_ENXIO);
 	}
 	return (OVIO_EUNKNOWN);
 }

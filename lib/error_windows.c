@@ -91,7 +91,8 @@ ovio__err_from_win32(unsigned long e)
 	case WAIT_TIMEOUT:
 	case ERROR_SEM_TIMEOUT:
 		return (OVIO_ETIMEDOUT);
-	case ERROR_CANT_RESOLVE_FILENAME:
+	case ERROR_CANT_RESOLVE_FILENAME: /* too many reparse points */
+		return (OVIO_ELOOP);
 	case ERROR_NOT_SAME_DEVICE:
 		return (OVIO_EOUTSIDE);
 	case ERROR_FILE_TOO_LARGE:

@@ -47,7 +47,9 @@
 	X(ESPIPE, 31, "illegal seek")                                          \
 	X(EPERM, 32, "operation not permitted")                                \
 	X(EADDRINVAL, 33, "invalid endpoint address")                         \
-	X(EREQID, 34, "request id reused for a different request")
+	X(EREQID, 34, "request id reused for a different request")            \
+	X(ENXIO, 35, "no such device or address, or a FIFO without a reader") \
+	X(ELOOP, 36, "too many levels of symbolic links")
 
 #define OVIO_ERR_ENUM(name, num, msg) OVIO_##name = num,
 typedef enum ovio_err { OVIO_ERR_MAP(OVIO_ERR_ENUM) OVIO_ERR_MAX } ovio_err;
