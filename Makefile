@@ -61,7 +61,8 @@ ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
 	oviod.c validate.c workers.c) \
 	service/port/port.c service/os/fs_path.c
-SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/port/list_linux.c \
+SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/beneath.c \
+	service/port/list_linux.c \
 	service/port/uring.c service/port/threads.c
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c

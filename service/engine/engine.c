@@ -88,6 +88,7 @@ ovio__engine_start(const eng_options *o)
 		ovio__log("%s; using %s", why, ovio__port_name(eng.port));
 	}
 	ovio__log("backend %s, root %s", ovio__port_name(eng.port), o->root);
+	ovio__log("paths beneath the root: %s", ovio__fs_resolution());
 	if (nng_thread_create(&eng.completer, completer_main, NULL) != 0) {
 		ovio__log("cannot start the completion thread");
 		return (OVIO_ENOMEM);

@@ -240,6 +240,13 @@ fs_check_opened(HANDLE f, fs_path *p, int dir_ok, int64_t *oserr)
 	return (fs_check_under(f, p->root, p->scratch, oserr));
 }
 
+const char *
+ovio__fs_resolution(void)
+{
+	return ("final paths checked against the root's, reparse points "
+	        "refused");
+}
+
 int
 ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr)
 {
