@@ -529,7 +529,8 @@ cmd_status(cli *c)
 	printf("oviod %s, up %llu s\n", st.version,
 	    (unsigned long long) (st.uptime_ms / 1000));
 	printf("backend:        %s\n", st.backend);
-	printf("root:           %s\n", st.root);
+	printf("root:           %s\n",
+	    st.root[0] != '\0' ? st.root : "(not disclosed by the service)");
 	printf("sessions:       %u\n", st.sessions);
 	printf("handles:        %u\n", st.handles);
 	printf("ops in flight:  %llu\n", (unsigned long long) st.ops_in_flight);

@@ -188,7 +188,7 @@ ovio__engine_status(Ovio__ServiceStatus *st)
 	nng_mtx_lock(eng.mtx);
 	st->version  = OVIO_VERSION;
 	st->backend  = (char *) ovio__port_name(eng.port);
-	st->root     = (char *) eng.root;
+	st->root     = ""; /* the root's path is for the service's log only */
 	st->sessions = 0;
 	for (s = eng.sessions; s != NULL; s = s->next) {
 		if (!s->dead) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fs.h"
 #include "wire.h"
 
 #define VALIDATE_OPEN_FLAGS                                                    \
@@ -83,8 +84,15 @@ ovio__validate_request(
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
+		if (lim->read_only && (rq->flags & (OVIO_OPEN_WRITE |
+		                          OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC))) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		/* Permission bits only: no setuid, setgid or sticky file. */
 		rq->mode &= 0777;
+		rq->mode = rq->mode != 0 ? rq->mode : lim->file_mode;
+		rq->flags |= lim->allow_devices ? OVIO__FS_OPEN_DEVICES : 0;
 		break;
 	case OVIO__OP__OP_READ:
 		if ((rv = validate_range(rq->offset, rq->length)) != 0) {
@@ -96,6 +104,10 @@ ovio__validate_request(
 		}
 		break;
 	case OVIO__OP__OP_WRITE:
+		if (lim->read_only) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		/* The payload is the data; a length, when set, must agree. */
 		if (rq->length != 0 && rq->length != plen) {
 			rv = OVIO_EINVAL;
@@ -110,6 +122,10 @@ ovio__validate_request(
 		}
 		break;
 	case OVIO__OP__OP_SETSIZE:
+		if (lim->read_only) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		if (rq->length > INT64_MAX) {
 			rv = OVIO_EINVAL;
 			goto fail;
