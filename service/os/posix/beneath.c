@@ -136,6 +136,11 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 			b->p = (char *) next;
 			continue;
 		}
+		if (!last && (oflags & O_CREAT) &&
+		    next[strspn(next, "/")] == '\0') {
+			e = EISDIR; /* "name/" can only be a folder: as open(2) */
+			break;
+		}
 		if (!last) {
 			fd = openat(beneath_cur(b), name,
 			    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
