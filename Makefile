@@ -77,8 +77,9 @@ HOST_OBJ := $(call obj,$(HOST_SRC))
 MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
-TESTS    := unit_test backend_test e2e_test race_test stress_test
-TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client
+TESTS    := unit_test backend_test e2e_test race_test stress_test confine_test
+TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
+	$(B)/tests/noopenat2
 
 .PHONY: all test run deps install clean check-san
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
@@ -123,6 +124,12 @@ $(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Runs a program with openat2 failing, as under a container's seccomp filter.
+$(B)/tests/noopenat2: $(B)/obj/tests/noopenat2.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Test programs link the engine without its host (no main()).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ) \
