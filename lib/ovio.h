@@ -102,7 +102,8 @@ typedef struct ovio_service_status {
 /*
  * A request for ovio_submit().  Zero it, then set op, tag and the fields the
  * op uses:
- *   OPEN    path, flags (OVIO_OPEN_*), mode (0 means 0644)
+ *   OPEN    path, flags (OVIO_OPEN_*), mode (0: the service's --file-mode,
+ *           by default 0640)
  *   READ    handle, offset, length
  *   WRITE   handle, offset, data, length (data is copied into the message)
  *   FLUSH   handle
