@@ -90,7 +90,7 @@ ovio__err_from_errno(int e)
 	case ESPIPE:
 		return (OVIO_ESPIPE);
 	case EXDEV:
-		/* openat2's RESOLVE_BENEATH: resolution would leave the root. */
+		/* openat2's RESOLVE_BENEATH: it would leave the root. */
 		return (OVIO_EOUTSIDE);
 	case ELOOP:
 		return (OVIO_ELOOP);

@@ -84,8 +84,9 @@ ovio__validate_request(
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
-		if (lim->read_only && (rq->flags & (OVIO_OPEN_WRITE |
-		                          OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC))) {
+		if (lim->read_only &&
+		    (rq->flags & (OVIO_OPEN_WRITE | OVIO_OPEN_CREATE |
+		                     OVIO_OPEN_TRUNC))) {
 			rv = OVIO_EROFS;
 			goto fail;
 		}

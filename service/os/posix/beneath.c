@@ -31,7 +31,7 @@ typedef struct beneath {
 	int   fds[BENEATH_MAX_DEPTH]; /* directories opened here, in order */
 	int   depth;
 	int   links;
-	char *p;                 /* what is left to resolve, in rest */
+	char *p; /* what is left to resolve, in rest */
 	char  rest[BENEATH_BUF];
 	char  tmp[BENEATH_BUF];
 	char  target[PATH_MAX + 1];
@@ -107,9 +107,10 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 			b->p++;
 		}
 		if (*b->p == '\0') {
-			/* It ends at a directory: "", ".", "d/", a link to one. */
-			if ((fd = openat(beneath_cur(b), ".", oflags | O_NOFOLLOW,
-			         mode)) < 0) {
+			/* It ends at a folder: "", ".", "d/", a link to one. */
+			fd = openat(beneath_cur(b), ".", oflags | O_NOFOLLOW,
+			    mode);
+			if (fd < 0) {
 				e = errno;
 			}
 			break;
@@ -138,7 +139,7 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 		}
 		if (!last && (oflags & O_CREAT) &&
 		    next[strspn(next, "/")] == '\0') {
-			e = EISDIR; /* "name/" can only be a folder: as open(2) */
+			e = EISDIR; /* "name/" is a folder: as open(2) */
 			break;
 		}
 		if (!last) {
@@ -159,7 +160,8 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 				break;
 			}
 		} else {
-			fd = openat(beneath_cur(b), name, oflags | O_NOFOLLOW, mode);
+			fd = openat(
+			    beneath_cur(b), name, oflags | O_NOFOLLOW, mode);
 			if (fd >= 0) {
 				if (!(oflags & O_PATH)) {
 					break;

@@ -50,21 +50,22 @@ fs_probe(int rootfd)
 		memset(&how, 0, sizeof(how));
 		how.flags   = O_PATH | O_DIRECTORY | O_CLOEXEC;
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		fd          = syscall(SYS_openat2, rootfd, ".", &how, sizeof(how));
+		fd = syscall(SYS_openat2, rootfd, ".", &how, sizeof(how));
 		if (fd >= 0) {
 			close((int) fd);
 			fs_use_openat2 = 1;
-			snprintf(fs_how, sizeof(fs_how), "openat2 RESOLVE_BENEATH");
+			snprintf(fs_how, sizeof(fs_how), "%s",
+			    "openat2 RESOLVE_BENEATH");
 			return;
 		}
-		/* ENOSYS: an old kernel; EPERM: a container's seccomp filter. */
+		/* ENOSYS: an old kernel; EPERM: a container's seccomp. */
 		why = strerror(errno);
 #endif
 	}
 	(void) rootfd;
 	fs_use_openat2 = 0;
-	snprintf(fs_how, sizeof(fs_how), "component-wise, openat2 unavailable: %s",
-	    why);
+	snprintf(fs_how, sizeof(fs_how),
+	    "component-wise, openat2 unavailable: %s", why);
 }
 
 const char *
