@@ -65,6 +65,7 @@ ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
 	oviod.c validate.c workers.c namespace.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
+	service/os/posix/beneath.c \
 	service/port/list_linux.c \
 	service/port/uring.c service/port/threads.c
 HOST_SRC := service/os/posix/host.c
@@ -80,9 +81,10 @@ HOST_OBJ := $(call obj,$(HOST_SRC))
 MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
-TESTS    := unit_test engine_test backend_test e2e_test race_test stress_test
+TESTS    := unit_test engine_test backend_test e2e_test race_test \
+	stress_test confine_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
-	$(B)/tests/nng_bench
+	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
 .PHONY: all test run deps install clean check-san bench
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
@@ -135,6 +137,12 @@ $(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) -pthread
+
+# Runs a program with openat2 failing, as under a container's seccomp filter.
+$(B)/tests/noopenat2: $(B)/obj/tests/noopenat2.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Test programs link the engine without its host (no main()).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ) \

@@ -67,6 +67,8 @@ exit_remote(int status)
 	switch (status) {
 	case OVIO_ENOENT:
 	case OVIO_ENOTDIR:
+	case OVIO_ENXIO:
+	case OVIO_ELOOP:
 		return (EXIT_NOTFOUND);
 	case OVIO_EACCES:
 	case OVIO_EPERM:
@@ -946,7 +948,8 @@ cmd_status(cli *c)
 	printf("oviod %s, up %llu s\n", st.version,
 	    (unsigned long long) (st.uptime_ms / 1000));
 	printf("backend:        %s\n", st.backend);
-	printf("root:           %s\n", st.root);
+	printf("root:           %s\n",
+	    st.root[0] != '\0' ? st.root : "(not disclosed by the service)");
 	printf("sessions:       %u\n", st.sessions);
 	printf("handles:        %u\n", st.handles);
 	printf("ops in flight:  %llu\n", (unsigned long long) st.ops_in_flight);

@@ -142,7 +142,18 @@ cop_aio_cb(void *arg)
 			cop_finish(op, cop_lost(rv), NULL);
 			return;
 		}
+		/*
+		 * ovio_disconnect waits for every callback before it closes
+		 * the socket: once it has begun, no context is armed again.
+		 */
+		nng_mtx_lock(op->c->mtx);
+		if (op->c->closed) {
+			nng_mtx_unlock(op->c->mtx);
+			cop_finish(op, OVIO_ECLOSED, NULL);
+			return;
+		}
 		op->sent = true;
+		nng_mtx_unlock(op->c->mtx);
 		nng_ctx_recv(op->ctx, op->aio);
 		return;
 	}
@@ -515,16 +526,24 @@ ovio_disconnect(ovio_client *c)
 	if (c == NULL) {
 		return;
 	}
+	/*
+	 * Every request still waiting fails (ECLOSED), and its callback has
+	 * run, before the socket is closed: nng 1.5.2 must not close a socket
+	 * while a callback is arming one of its contexts (the context is then
+	 * released after the socket is freed, and locks a freed mutex).  A
+	 * callback that armed a receive just before it saw `closed` is caught
+	 * by the next round of aborts.
+	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
-	nng_mtx_unlock(c->mtx);
-	/* Closing the socket fails every request still waiting. */
-	nng_close(c->sock);
-	nng_mtx_lock(c->mtx);
 	while (c->inflight > 0) {
-		nng_cv_wait(c->cv);
+		for (op = c->busy; op != NULL; op = op->next) {
+			nng_aio_abort(op->aio, NNG_ECLOSED);
+		}
+		(void) nng_cv_until(c->cv, nng_clock() + 10);
 	}
 	nng_mtx_unlock(c->mtx);
+	nng_close(c->sock);
 	while ((op = c->pool) != NULL) {
 		c->pool = op->next;
 		nng_aio_free(op->aio);

@@ -96,11 +96,13 @@ ovio__err_from_errno(int e)
 	 * root.  A rename across file systems also says EXDEV: os/posix/fs_ns.c
 	 * translates that one itself, to OVIO_EXDEV.
 	 */
-	case ELOOP:
 	case EXDEV:
+		/* openat2's RESOLVE_BENEATH: it would leave the root. */
 		return (OVIO_EOUTSIDE);
+	case ELOOP:
+		return (OVIO_ELOOP);
 	case ENXIO:
-		return (OVIO_ENOENT);
+		return (OVIO_ENXIO);
 	}
 	return (OVIO_EUNKNOWN);
 }

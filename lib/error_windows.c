@@ -91,8 +91,8 @@ ovio__err_from_win32(unsigned long e)
 	case WAIT_TIMEOUT:
 	case ERROR_SEM_TIMEOUT:
 		return (OVIO_ETIMEDOUT);
-	case ERROR_CANT_RESOLVE_FILENAME:
-		return (OVIO_EOUTSIDE);
+	case ERROR_CANT_RESOLVE_FILENAME: /* too many reparse points */
+		return (OVIO_ELOOP);
 	case ERROR_NOT_SAME_DEVICE:
 		return (OVIO_EXDEV); /* MoveFileEx across volumes */
 	case ERROR_FILE_TOO_LARGE:

@@ -147,7 +147,8 @@ typedef struct ovio_service_status {
 /*
  * A request for ovio_submit().  Zero it (reserved must stay 0), then set op,
  * tag and the fields the op uses:
- *   OPEN    path, flags (OVIO_OPEN_*), mode (0 means 0644)
+ *   OPEN    path, flags (OVIO_OPEN_*), mode (0: the service's --file-mode,
+ *           by default 0640)
  *   READ    handle, offset, length
  *   WRITE   handle, offset, data, length (data is copied into the message)
  *   FLUSH   handle
@@ -278,7 +279,13 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  *                dropped.  OVIO_EINVAL (no READ/WRITE, TRUNC without WRITE,
  *                a flag bit outside OVIO_OPEN_*), OVIO_EOUTSIDE (absolute,
  *                "..", or a link leaving the root), OVIO_ENOENT,
- *                OVIO_EEXIST (EXCL), OVIO_EACCES, OVIO_EISDIR, OVIO_EMFILE.
+ *                OVIO_EEXIST (EXCL), OVIO_EACCES, OVIO_EISDIR, OVIO_EMFILE,
+ *                OVIO_ELOOP (a symbolic link loop inside the root),
+ *                OVIO_ENXIO (a FIFO opened for writing with no reader, or
+ *                a socket with --allow-devices), OVIO_EPERM (a device node
+ *                or socket, unless oviod runs with --allow-devices),
+ *                OVIO_EROFS (WRITE, CREATE or TRUNC on a --read-only
+ *                service).
  * ovio_pread     *got < len only at end of file (or a FIFO's short read).
  *                OVIO_EBADF (stale, forged or another client's handle),
  *                OVIO_ECLOSING (close in progress), OVIO_ETOOBIG (len over

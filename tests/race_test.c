@@ -277,6 +277,8 @@ START_TEST(cancel_races_every_kind)
 	tu_collector   *col = malloc(sizeof(*col));
 	uint64_t     h, tag = 1;
 	int          k, when, i, pass, repeat;
+	/* OVIO_RACE_ONLY=WHEN: only the rounds cancelled at that moment. */
+	const char  *only = getenv("OVIO_RACE_ONLY");
 
 	if (!gate_mount()) {
 		free(col);
@@ -308,6 +310,9 @@ START_TEST(cancel_races_every_kind)
 		for (k = 0; k < 4; k++) {
 			for (when = 0; when < 3; when++) {
 				int rounds = when == 0 ? 25 : 4;
+				if (only != NULL && atoi(only) != when) {
+					continue;
+				}
 				for (i = 0; i < rounds; i++) {
 					cancel_round(
 					    c, h, race_ops[k], tag++, when, col);

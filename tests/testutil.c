@@ -67,11 +67,13 @@ tu_build(void)
 	return (b != NULL ? b : "build");
 }
 
+const char *tu_daemon_wrapper[4];
+
 void
 tu_daemon_start(tu_daemon *d, const char *backend, ...)
 {
 	char        exe[PATH_MAX];
-	const char *argv[24];
+	const char *argv[28];
 	int         argc = 0, fd;
 	va_list     ap;
 	const char *a;
@@ -86,6 +88,9 @@ tu_daemon_start(tu_daemon *d, const char *backend, ...)
 	snprintf(exe, sizeof(exe), "%s/oviod", tu_build());
 	mkdir(d->root, 0755);
 
+	for (int i = 0; i < 3 && tu_daemon_wrapper[i] != NULL; i++) {
+		argv[argc++] = tu_daemon_wrapper[i];
+	}
 	argv[argc++] = exe;
 	argv[argc++] = "--root";
 	argv[argc++] = d->root;
@@ -96,7 +101,7 @@ tu_daemon_start(tu_daemon *d, const char *backend, ...)
 		argv[argc++] = backend;
 	}
 	va_start(ap, backend);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 22) {
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 26) {
 		argv[argc++] = a;
 	}
 	va_end(ap);
@@ -114,7 +119,7 @@ tu_daemon_start(tu_daemon *d, const char *backend, ...)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		close(fd);
-		execv(exe, (char **) argv);
+		execv(argv[0], (char **) argv);
 		_exit(127);
 	}
 	rv = ovio_connect(&c, d->url, 5000);

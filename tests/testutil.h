@@ -36,6 +36,13 @@ typedef struct tu_daemon {
  */
 void tu_daemon_start(tu_daemon *d, const char *backend, ...);
 
+/*
+ * When set, tu_daemon_start runs oviod under this program (its path, then
+ * up to 2 arguments of its own, NULL-terminated), as PROGRAM ARGS oviod
+ * ...; e.g. tests/noopenat2.  NULL (the default): oviod itself.
+ */
+extern const char *tu_daemon_wrapper[4];
+
 /* Sends sig and waits up to 15 s; returns the exit status (or -1). */
 int tu_daemon_stop(tu_daemon *d, int sig);
 void tu_daemon_cleanup(tu_daemon *d);

@@ -126,6 +126,7 @@ ovio__engine_start(engine **ep, const eng_options *o)
 		ovio__log("%s; using %s", why, ovio__port_name(e->port));
 	}
 	ovio__log("backend %s, root %s", ovio__port_name(e->port), o->root);
+	ovio__log("paths beneath the root: %s", ovio__fs_resolution());
 	if (nng_thread_create(&e->completer, completer_main, e) != 0) {
 		ovio__log("cannot start the completion thread");
 		e->completer = NULL;
@@ -235,7 +236,7 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	nng_mtx_lock(e->mtx);
 	st->version  = OVIO_VERSION;
 	st->backend  = (char *) ovio__port_name(e->port);
-	st->root     = (char *) e->root;
+	st->root     = ""; /* the root's path is for the service's log only */
 	st->sessions = 0;
 	for (s = ovio__list_first(&e->sessions); s != NULL;
 	     s = ovio__list_next(&e->sessions, s)) {

@@ -161,6 +161,9 @@ typedef struct eng_limits {
 	uint64_t bytes_per_session;
 	uint32_t max_io;      /* largest read or write */
 	size_t   max_request; /* NNG_OPT_RECVMAXSZ */
+	bool     read_only;     /* --read-only: validate.c refuses writes */
+	bool     allow_devices; /* --allow-devices */
+	uint32_t file_mode;     /* --file-mode: a created file's default */
 } eng_limits;
 
 typedef struct eng_counters {
@@ -302,10 +305,13 @@ void ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe);
  *                 write whose offset, or offset + length, is past INT64_MAX;
  *                 a write whose length is set and is not its payload's; a
  *                 SETSIZE past INT64_MAX;
- *   OVIO_ETOOBIG  a read or write longer than lim->max_io.
- * On success it has also normalised two fields: an open's or a mkdir's
- * mode keeps its permission bits (0777) only, and deadline_ms is at most
- * ENG_MAX_DEADLINE_MS.
+ *   OVIO_ETOOBIG  a read or write longer than lim->max_io;
+ *   OVIO_EROFS    with lim->read_only: a write, a set-size, an open with
+ *                 WRITE, CREATE or TRUNC, a mkdir, a remove or a rename.
+ * On success it has also normalised three fields: an open's or a mkdir's
+ * mode keeps its permission bits (0777) only, 0 becoming lim->file_mode for
+ * an open; an open's flags gain OVIO__FS_OPEN_DEVICES with
+ * lim->allow_devices; and deadline_ms is at most ENG_MAX_DEADLINE_MS.
  */
 int ovio__validate_request(
     Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim);

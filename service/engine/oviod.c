@@ -41,13 +41,25 @@ static const char oviod_usage[] =
     "                      (default 16M)\n"
     "  --drain-timeout MS  how long stop waits for I/O to drain, at most\n"
     "                      3600000 (default 10000)\n"
+    "  --read-only         refuse every write, set-size, and open for\n"
+    "                      writing, creating or truncating (EROFS)\n"
+    "  --file-mode OCTAL   permission bits of a created file when the\n"
+    "                      client gives none, 1 to 0777 (default 0640;\n"
+    "                      the umask still applies)\n"
+    "  --allow-devices     serve device nodes and sockets too (refused\n"
+    "                      with EPERM by default; FIFOs are always served)\n"
     "  --help              this text\n"
     "  --version           print the version\n"
     "\n"
     "--opt=VALUE works as --opt VALUE.  SIZEs take K, M or G (powers of\n"
     "1024); --threads is 1 to 1024, --max-handles and --max-ops 1 to\n"
     "1048576.  Exit status: 0 after a clean stop, 1 when start-up fails,\n"
-    "2 for bad arguments.\n";
+    "2 for bad arguments.\n"
+    "\n"
+    "Confinement: no request names anything outside the root: absolute\n"
+    "paths and \"..\" are refused, and symbolic links are followed only\n"
+    "while they stay beneath it (EOUTSIDE otherwise, ELOOP for a loop).\n"
+    "The root is created 0750; clients are not told its path.\n";
 
 enum {
 	OPT_ROOT = 256,
@@ -59,6 +71,9 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_MAX_IO,
 	OPT_DRAIN,
+	OPT_READ_ONLY,
+	OPT_FILE_MODE,
+	OPT_ALLOW_DEVICES,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -73,6 +88,9 @@ static const struct option oviod_options[] = {
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-io", required_argument, NULL, OPT_MAX_IO },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "file-mode", required_argument, NULL, OPT_FILE_MODE },
+	{ "allow-devices", no_argument, NULL, OPT_ALLOW_DEVICES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -112,6 +130,26 @@ opt_number(int id, const char *v, uint64_t *out)
 		        n->flags, n->min, n->max));
 		return (-1);
 	}
+	return (0);
+}
+
+/* --file-mode: 1 to 4 octal digits, permission bits only, not 0. */
+static int
+opt_file_mode(const char *v, uint32_t *out)
+{
+	uint32_t m = 0;
+	size_t   i, n = strlen(v);
+
+	for (i = 0; i < n && n <= 4 && v[i] >= '0' && v[i] <= '7'; i++) {
+		m = m * 8 + (uint32_t) (v[i] - '0');
+	}
+	if (n == 0 || i != n || m == 0 || m > 0777) {
+		fprintf(stderr, "oviod: --file-mode: %s is not an octal mode "
+		                "from 1 to 0777 (permission bits only)\n",
+		    v);
+		return (-1);
+	}
+	*out = m;
 	return (0);
 }
 
@@ -169,6 +207,7 @@ ovio__oviod_main(int argc, char **argv)
 	o.limits.ops_per_session     = 4096;
 	o.limits.bytes_per_session   = 1ull << 30;
 	o.limits.max_io              = 16u << 20;
+	o.limits.file_mode           = 0640;
 
 	opterr = 0; /* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, ":h", oviod_options, NULL)) != -1) {
@@ -193,6 +232,17 @@ ovio__oviod_main(int argc, char **argv)
 			break;
 		case OPT_BACKEND:
 			o.backend = optarg;
+			break;
+		case OPT_READ_ONLY:
+			o.limits.read_only = true;
+			break;
+		case OPT_ALLOW_DEVICES:
+			o.limits.allow_devices = true;
+			break;
+		case OPT_FILE_MODE:
+			if (opt_file_mode(optarg, &o.limits.file_mode) != 0) {
+				return (2);
+			}
 			break;
 		case OPT_THREADS:
 		case OPT_MAX_HANDLES:
@@ -246,6 +296,10 @@ ovio__oviod_main(int argc, char **argv)
 
 	ovio__log("oviod %s starting (pid %ld)", OVIO_VERSION,
 	    (long) ovio__host_pid());
+	ovio__log("%s, new files %04o, device nodes and sockets %s",
+	    o.limits.read_only ? "read-only" : "read-write",
+	    (unsigned) o.limits.file_mode,
+	    o.limits.allow_devices ? "allowed" : "refused");
 	if ((rv = ovio__engine_start(&e, &o)) != 0) {
 		ovio__log("start failed: %s", ovio_strerror(rv));
 		return (1);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fs.h"
 #include "wire.h"
 
 #define VALIDATE_OPEN_FLAGS                                                    \
@@ -103,8 +104,16 @@ ovio__validate_request(
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
+		if (lim->read_only &&
+		    (rq->flags & (OVIO_OPEN_WRITE | OVIO_OPEN_CREATE |
+		                     OVIO_OPEN_TRUNC))) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		/* Permission bits only: no setuid, setgid or sticky file. */
 		rq->mode &= 0777;
+		rq->mode = rq->mode != 0 ? rq->mode : lim->file_mode;
+		rq->flags |= lim->allow_devices ? OVIO__FS_OPEN_DEVICES : 0;
 		break;
 	case OVIO__OP__OP_READ:
 		if ((rv = validate_range(rq->offset, rq->length)) != 0) {
@@ -116,6 +125,10 @@ ovio__validate_request(
 		}
 		break;
 	case OVIO__OP__OP_WRITE:
+		if (lim->read_only) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		/* The payload is the data; a length, when set, must agree. */
 		if (rq->length != 0 && rq->length != plen) {
 			rv = OVIO_EINVAL;
@@ -130,6 +143,10 @@ ovio__validate_request(
 		}
 		break;
 	case OVIO__OP__OP_SETSIZE:
+		if (lim->read_only) {
+			rv = OVIO_EROFS;
+			goto fail;
+		}
 		if (rq->length > INT64_MAX) {
 			rv = OVIO_EINVAL;
 			goto fail;
@@ -141,6 +158,7 @@ ovio__validate_request(
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
+		rv = lim->read_only ? OVIO_EROFS : 0;
 		break;
 	case OVIO__OP__OP_MKDIR:
 		if ((rq->flags & ~OVIO_NS_PARENTS) != 0) {
@@ -148,15 +166,20 @@ ovio__validate_request(
 			goto fail;
 		}
 		rq->mode &= 0777;
+		rv = lim->read_only ? OVIO_EROFS : 0;
 		break;
 	case OVIO__OP__OP_RENAME:
 		if ((rq->flags & ~OVIO_NS_REPLACE) != 0) {
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
+		rv = lim->read_only ? OVIO_EROFS : 0;
 		break;
 	default:
 		break;
+	}
+	if (rv != 0) {
+		goto fail; /* a namespace change on a read-only root */
 	}
 
 	/* A longer deadline is as good as none, and would wrap nng_clock(). */

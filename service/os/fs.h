@@ -22,16 +22,41 @@
  */
 int ovio__fs_check_path(const char *path);
 
-/* Opens the root directory (creating it if missing). */
+/*
+ * Opens the root directory, creating it if missing (POSIX: mode 0750), and
+ * finds out how paths will be resolved beneath it (ovio__fs_resolution).
+ * Called once at start-up, before any other call here.
+ */
 int ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr);
 void ovio__fs_close_root(ovio__fd rootfd);
 
 /*
- * Opens path under the root with OVIO_OPEN_* flags.  Resolution never leaves
- * the root: symlinks that point outside are refused with OVIO_EOUTSIDE.
- * Opening a FIFO does not wait for its peer.  *stream is set to 1 for files
- * without offsets (FIFOs, pipes, sockets, character devices).  mode gives
- * the permission bits of a created file (0: 0644); bits outside 0777 are
+ * How paths are kept beneath the root, for the start-up log: "openat2
+ * RESOLVE_BENEATH" or "component-wise, openat2 unavailable: <why>" on
+ * Linux.  Valid after ovio__fs_open_root; a static string.
+ */
+const char *ovio__fs_resolution(void);
+
+/* The permission bits of a created file when the request gives none. */
+#define OVIO__FS_FILE_MODE 0640u
+
+/*
+ * An ovio__fs_open flag of the service, never of the wire (validation
+ * refuses it there): device nodes (character, block) and sockets may be
+ * opened.  Without it they are refused with OVIO_EPERM, before the open
+ * when they are seen then, and after it when one was swapped in since.
+ * FIFOs are always allowed.
+ */
+#define OVIO__FS_OPEN_DEVICES 0x80000000u
+
+/*
+ * Opens path under the root with OVIO_OPEN_* flags (and
+ * OVIO__FS_OPEN_DEVICES).  Resolution never leaves the root: symlinks that
+ * point outside are refused with OVIO_EOUTSIDE, a symlink loop is
+ * OVIO_ELOOP.  Opening a FIFO does not wait for its peer (for writing with
+ * no reader: OVIO_ENXIO).  *stream is set to 1 for files without offsets
+ * (FIFOs, pipes, sockets, character devices).  mode gives the permission
+ * bits of a created file (0: OVIO__FS_FILE_MODE); bits outside 0777 are
  * ignored.  OVIO_OPEN_TRUNC truncates a regular file (and nothing else) only
  * after every check that can refuse the open has passed.
  */
@@ -39,6 +64,11 @@ int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
     uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr);
 
 int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
+/*
+ * Stats path under the root without opening the file itself (a device node
+ * or socket is described, type OVIO_TYPE_OTHER, never opened); resolution
+ * as ovio__fs_open's.
+ */
 int ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
     int64_t *oserr);
 

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,6 +13,7 @@
 #include <linux/openat2.h>
 #endif
 
+#include "beneath.h"
 #include "fs.h"
 #include "error_impl.h"
 
@@ -21,17 +24,69 @@ fs_fail(int64_t *oserr, int e)
 	return (ovio__err_from_errno(e));
 }
 
+/*
+ * How paths are resolved beneath the root, decided once by fs_probe when
+ * the root is opened (before any request) and only read afterwards: 1 for
+ * openat2 with RESOLVE_BENEATH, 0 for beneath.c's walk.  A property of the
+ * kernel and the process's seccomp filter, the same for every root.
+ */
+static int  fs_use_openat2;
+static char fs_how[160] = "not probed yet";
+
+static void
+fs_probe(int rootfd)
+{
+	const char *why = "not built with openat2";
+	const char *v   = getenv("OVIO_TEST_NO_OPENAT2");
+
+	if (v != NULL && v[0] != '\0' && strcmp(v, "0") != 0) {
+		/* Test seam: the component-wise walk as if openat2 failed. */
+		why = "OVIO_TEST_NO_OPENAT2 is set";
+	} else {
+#if defined(__linux__) && defined(SYS_openat2)
+		struct open_how how;
+		long            fd;
+
+		memset(&how, 0, sizeof(how));
+		how.flags   = O_PATH | O_DIRECTORY | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		fd = syscall(SYS_openat2, rootfd, ".", &how, sizeof(how));
+		if (fd >= 0) {
+			close((int) fd);
+			fs_use_openat2 = 1;
+			snprintf(fs_how, sizeof(fs_how), "%s",
+			    "openat2 RESOLVE_BENEATH");
+			return;
+		}
+		/* ENOSYS: an old kernel; EPERM: a container's seccomp. */
+		why = strerror(errno);
+#endif
+	}
+	(void) rootfd;
+	fs_use_openat2 = 0;
+	snprintf(fs_how, sizeof(fs_how),
+	    "component-wise, openat2 unavailable: %s", why);
+}
+
+const char *
+ovio__fs_resolution(void)
+{
+	return (fs_how);
+}
+
 int
 ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr)
 {
 	int fd;
 
-	if (mkdir(root, 0755) != 0 && errno != EEXIST) {
+	/* Only its owner and group may look in (the umask may take more). */
+	if (mkdir(root, 0750) != 0 && errno != EEXIST) {
 		return (fs_fail(oserr, errno));
 	}
 	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		return (fs_fail(oserr, errno));
 	}
+	fs_probe(fd);
 	*rootfd = fd;
 	return (0);
 }
@@ -43,33 +98,36 @@ ovio__fs_close_root(ovio__fd rootfd)
 }
 
 /*
- * openat2 with RESOLVE_BENEATH keeps resolution under the root, symlinks
- * included; on kernels without it, O_NOFOLLOW at least refuses a final
- * symlink.
+ * Opens path beneath dirfd, never leaving it (symlinks included): openat2
+ * with RESOLVE_BENEATH where fs_probe found it working, else beneath.c's
+ * component-wise walk.  Never a plain openat of the whole path.
  */
-static int
-fs_openat(int dirfd, const char *path, int oflags, mode_t mode)
+int
+ovio__fs_open_beneath(int dirfd, const char *path, int oflags, mode_t mode)
 {
 #if defined(__linux__) && defined(SYS_openat2)
 	struct open_how how;
 	long            fd;
 
-	memset(&how, 0, sizeof(how));
-	how.flags   = (uint64_t) oflags;
-	how.mode    = (oflags & O_CREAT) ? mode : 0;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd          = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-	if (fd >= 0 || errno != ENOSYS) {
-		return ((int) fd);
+	if (fs_use_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags   = (uint64_t) oflags;
+		how.mode    = (oflags & O_CREAT) ? mode : 0;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS) {
+			return ((int) fd);
+		}
 	}
 #endif
-	return (openat(dirfd, path, oflags | O_NOFOLLOW, mode));
+	return (ovio__beneath_open(dirfd, path, oflags, mode));
 }
 
+/* Device nodes and sockets: served only with OVIO__FS_OPEN_DEVICES. */
 static int
-fs_is_stream(mode_t m)
+fs_is_device(mode_t m)
 {
-	return (S_ISFIFO(m) || S_ISSOCK(m) || S_ISCHR(m));
+	return (S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m));
 }
 
 int
@@ -101,16 +159,34 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	/* No O_TRUNC: the file is truncated below, once it passed every check. */
 	mode &= 0777; /* permission bits only: never a setuid file */
 	if (mode == 0) {
-		mode = 0644;
+		mode = OVIO__FS_FILE_MODE;
+	}
+	/*
+	 * A device node is refused before it is opened (opening some has
+	 * effects); the check after the open catches one swapped in since.
+	 */
+	if (!(flags & OVIO__FS_OPEN_DEVICES) &&
+	    (f = ovio__fs_open_beneath((int) rootfd, path, O_PATH | O_CLOEXEC, 0)) >= 0) {
+		rv = fstat(f, &st) == 0 && fs_is_device(st.st_mode);
+		close(f);
+		if (rv) {
+			*oserr = 0;
+			return (OVIO_EPERM);
+		}
 	}
 	/* O_NONBLOCK only so that opening a FIFO does not wait for a peer. */
-	if ((f = fs_openat((int) rootfd, path, oflags, (mode_t) mode)) < 0) {
+	if ((f = ovio__fs_open_beneath((int) rootfd, path, oflags, (mode_t) mode)) < 0) {
 		return (fs_fail(oserr, errno));
 	}
 	if (fstat(f, &st) != 0 || S_ISDIR(st.st_mode)) {
 		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
 		close(f);
 		return (fs_fail(oserr, e));
+	}
+	if (!(flags & OVIO__FS_OPEN_DEVICES) && fs_is_device(st.st_mode)) {
+		close(f);
+		*oserr = 0;
+		return (OVIO_EPERM);
 	}
 	if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0) {
 		int e = errno;
@@ -124,7 +200,8 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 		close(f);
 		return (fs_fail(oserr, e));
 	}
-	*stream = fs_is_stream(st.st_mode);
+	*stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	    S_ISCHR(st.st_mode);
 	*fd     = f;
 	return (0);
 }
@@ -164,7 +241,7 @@ ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
 		return (rv);
 	}
 	/* O_PATH opens without reading, so FIFOs and unreadable files work. */
-	if ((f = fs_openat((int) rootfd, path, O_PATH | O_CLOEXEC, 0)) < 0) {
+	if ((f = ovio__fs_open_beneath((int) rootfd, path, O_PATH | O_CLOEXEC, 0)) < 0) {
 		return (fs_fail(oserr, errno));
 	}
 	rv = ovio__fs_fstat(f, st, oserr);

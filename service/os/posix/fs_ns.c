@@ -31,6 +31,7 @@
 #endif
 
 #include "fs.h"
+#include "beneath.h"
 #include "error_impl.h"
 
 #ifndef RENAME_NOREPLACE
@@ -47,30 +48,13 @@ ns_fail(int64_t *oserr, int e)
 /*
  * Opens path (a folder, or "." for the root itself) beneath the root.
  * Returns the descriptor, or -1 with errno set (EXDEV or ELOOP for a path
- * that leaves the root, ENOTSUP without openat2).
+ * that leaves the root), with openat2 or the confined walk.
  */
 static int
 ns_open_beneath(int rootfd, const char *path, int oflags)
 {
-#if defined(__linux__) && defined(SYS_openat2)
-	struct open_how how;
-	long            fd;
-
-	memset(&how, 0, sizeof(how));
-	how.flags   = (uint64_t) (oflags | O_CLOEXEC);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd          = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		errno = ENOTSUP;
-	}
-	return ((int) fd);
-#else
-	(void) rootfd;
-	(void) path;
-	(void) oflags;
-	errno = ENOTSUP;
-	return (-1);
-#endif
+	/* As every other request's path: openat2 or the confined walk. */
+	return (ovio__fs_open_beneath(rootfd, path, oflags | O_CLOEXEC, 0));
 }
 
 /* A target: its parent folder, resolved beneath the root, and its name. */

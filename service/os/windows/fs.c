@@ -230,6 +230,13 @@ ovio__winfs_check_opened(
 	return (ovio__winfs_check_under(f, p->root, p->scratch, oserr));
 }
 
+const char *
+ovio__fs_resolution(void)
+{
+	return ("final paths checked against the root's, reparse points "
+	        "refused");
+}
+
 int
 ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr)
 {
