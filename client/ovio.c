@@ -1426,11 +1426,10 @@ bad_option(int o, char **argv)
 	return (EXIT_USAGE);
 }
 
-int
-main(int argc, char **argv)
+static int
+cli_main(int argc, char **argv, char **args)
 {
 	cli            c;
-	char         **args;
 	const command *k;
 	uint64_t       v;
 	int            n = 0, o, at;
@@ -1438,10 +1437,6 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.endpoint = getenv("OVIO_ENDPOINT");
-	if ((args = calloc((size_t) argc + 1, sizeof(*args))) == NULL) {
-		fprintf(stderr, "ovio: out of memory\n");
-		return (EXIT_OTHER);
-	}
 	opterr     = 0; /* our own messages, without argv[0]'s path */
 	/*
 	 * "+": getopt_long stops at each non-option (the command and its
@@ -1552,4 +1547,20 @@ main(int argc, char **argv)
 	c.argc = n;
 	c.argv = args;
 	return (cmd_current->run(&c));
+}
+
+/* The names given after the command, gathered by cli_main, live in args. */
+int
+main(int argc, char **argv)
+{
+	char **args;
+	int    rv;
+
+	if ((args = calloc((size_t) argc + 1, sizeof(*args))) == NULL) {
+		fprintf(stderr, "ovio: out of memory\n");
+		return (EXIT_OTHER);
+	}
+	rv = cli_main(argc, argv, args);
+	free(args);
+	return (rv);
 }

@@ -121,7 +121,9 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	if (rv != 0) {
 		goto fail;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), ns_cmp);
+	if (l.n > 1) {
+		qsort(l.v, l.n, sizeof(*l.v), ns_cmp); /* l.v is NULL when empty */
+	}
 	if (max == 0) {
 		max = NS_PAGE_DEFAULT;
 	} else if (max > NS_PAGE_MAX) {
