@@ -73,6 +73,7 @@ OVIO_AT(ovio_service_status, bytes_written, 624);
 OVIO_AT(ovio_service_status, requests_rejected, 632);
 OVIO_AT(ovio_service_status, duplicates, 640);
 OVIO_AT(ovio_service_status, uptime_ms, 648);
-OVIO_AT(ovio_service_status, reserved, 656);
+OVIO_AT(ovio_service_status, cancels_waiting, 656);
+OVIO_AT(ovio_service_status, reserved, 664);
 OVIO_SIZE(ovio_service_status, 784);
 #endif

@@ -381,6 +381,7 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 		svc->requests_rejected = s->requests_rejected;
 		svc->duplicates        = s->duplicates;
 		svc->uptime_ms         = s->uptime_ms;
+		svc->cancels_waiting   = s->cancels_waiting;
 		res->service           = svc;
 	}
 }

@@ -141,7 +141,8 @@ typedef struct ovio_service_status {
 	uint64_t requests_rejected;
 	uint64_t duplicates; /* copies answered from the reply cache */
 	uint64_t uptime_ms;
-	uint64_t reserved[16]; /* 0; room to grow (see the top of this file) */
+	uint64_t cancels_waiting; /* tag cancels waiting for their operation */
+	uint64_t reserved[15]; /* 0; room to grow (see the top of this file) */
 } ovio_service_status;
 
 /*

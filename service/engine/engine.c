@@ -254,5 +254,6 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	st->requests_rejected = e->ctr.rejected;
 	st->duplicates        = e->ctr.duplicates;
 	st->uptime_ms         = (uint64_t) (nng_clock() - e->started);
+	st->cancels_waiting   = e->cancels_waiting;
 	nng_mtx_unlock(e->mtx);
 }

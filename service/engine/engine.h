@@ -222,6 +222,7 @@ struct engine {
 	unsigned     ntimers;
 	unsigned     timer_cap;
 	uint64_t     ops_in_flight;
+	uint64_t     cancels_waiting; /* op.c: tag cancels waiting on a target */
 	eng_counters ctr;
 
 	eng_server  srv; /* server.c */

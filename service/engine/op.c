@@ -75,6 +75,7 @@ ovio__op_cancel_wait(eng_op *target, eng_op *creq)
 	creq->cw_report_out  = ovio__op_cancel(target, creq);
 	creq->cw_next        = target->cancel_waiters;
 	target->cancel_waiters = creq;
+	creq->eng->cancels_waiting++;
 }
 
 void
@@ -227,6 +228,7 @@ ovio__op_complete(eng_op *op)
 		next              = w->cw_next;
 		w->cw_next        = NULL;
 		w->cw_target_done = true;
+		e->cancels_waiting--;
 		w->cw_outcome     = po->status == OVIO_ECANCELED
 		        ? OVIO_CANCEL_DONE
 		        : OVIO_CANCEL_TOO_LATE;
