@@ -62,7 +62,7 @@ LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c \
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
-	oviod.c validate.c workers.c namespace.c) \
+	oviod.c validate.c workers.c namespace.c alloc.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/os/posix/beneath.c \

@@ -1784,6 +1784,90 @@ START_TEST(unread_replies_are_held_to_limits)
 END_TEST
 
 /*
+ * With every 17th allocation of the engine failing (OVIO_TEST_FAIL_ALLOCS),
+ * every request still gets one answer (its result, or ENOMEM), new
+ * connections still get in, and the service stops cleanly: an allocation
+ * that fails never loses a request, a receive slot or a byte written.
+ */
+static int
+alloc_count_cb(void *arg, const ovio_dirent *ent)
+{
+	(void) ent;
+	(*(int *) arg)++;
+	return (0);
+}
+
+START_TEST(allocation_failures_are_answered)
+{
+	tu_daemon    m;
+	ovio_client *c;
+	char         path[600], buf[64], want[64];
+	uint64_t     h;
+	size_t       n;
+	int          i, rv, ok = 0, enomem = 0, other = 0, entries;
+	ovio_service_status st;
+
+	setenv("OVIO_TEST_FAIL_ALLOCS", "17", 1);
+	tu_daemon_start(&m, backend(), NULL);
+	unsetenv("OVIO_TEST_FAIL_ALLOCS");
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "%s/f%02d", m.root, i);
+		tu_write_random(path, 100, (unsigned) i);
+	}
+	c = tu_connect(&m);
+	for (i = 0; i < 200; i++) {
+		entries = 0;
+		rv      = ovio_list(c, "", alloc_count_cb, &entries);
+		if (rv == 0) {
+			ck_assert_int_eq(entries, 20);
+			ok++;
+		} else if (rv == OVIO_ENOMEM) {
+			enomem++;
+		} else {
+			other++;
+		}
+	}
+	printf("%s: 200 listings with every 17th allocation failing: %d ok, "
+	       "%d ENOMEM, %d other\n",
+	    backend() != NULL ? backend() : "auto", ok, enomem, other);
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_gt(enomem, 0);
+	ck_assert_int_eq(other, 0);
+	/* Writes that were answered OK are on disk. */
+	for (i = 0; i < 100; i++) {
+		snprintf(want, sizeof(want), "write %d", i);
+		rv = ovio_open(c, "w", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h);
+		if (rv == OVIO_ENOMEM) {
+			continue;
+		}
+		ck_assert_int_eq(rv, 0);
+		rv = ovio_pwrite(c, h, want, strlen(want) + 1, 0, &n);
+		ck_assert(rv == 0 || rv == OVIO_ENOMEM);
+		ck_assert_int_eq(ovio_close(c, h), 0);
+		if (rv == 0) {
+			snprintf(path, sizeof(path), "%s/w", m.root);
+			FILE *f = fopen(path, "r");
+			ck_assert_ptr_nonnull(f);
+			memset(buf, 0, sizeof(buf));
+			ck_assert_uint_gt(fread(buf, 1, sizeof(buf), f), 0);
+			fclose(f);
+			ck_assert_str_eq(buf, want);
+		}
+	}
+	ovio_disconnect(c);
+	/* New connections still get in and are served. */
+	for (i = 0; i < 10; i++) {
+		c = tu_connect(&m);
+		rv = ovio_status(c, &st);
+		ck_assert(rv == 0 || rv == OVIO_ENOMEM);
+		ovio_disconnect(c);
+	}
+	ck_assert_int_eq(tu_daemon_stop(&m, SIGTERM), 0);
+	tu_daemon_cleanup(&m);
+}
+END_TEST
+
+/*
  * Memory bounded by what is in flight: a client streams 1 MiB writes, 8 in
  * flight, for 3 s (at most 8000 writes).  Every write carries a request id,
  * so each goes through the reply cache; the cache keeps only the replies,
@@ -2481,6 +2565,7 @@ e2e_suite(void)
 	ECASE(reply_cache_memory_stays_bounded, 60);
 	ECASE(memory_returns_after_a_burst, 60);
 	ECASE(unread_replies_are_held_to_limits, 60);
+	ECASE(allocation_failures_are_answered, 60);
 	ECASE(ns_each_op_and_its_statuses, 20);
 	ECASE(ns_requests_are_validated, 20);
 	ECASE(ns_hostile_paths_are_refused, 20);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "fs.h"
 #include "host.h"
@@ -36,6 +37,7 @@ completer_main(void *arg)
 		work    = e->ctr.completed + e->ctr.rejected;
 		idle    = e->ops_in_flight == 0 && work != released;
 		nng_mtx_unlock(e->mtx);
+		ovio__server_tick(e);
 		n = ovio__port_dequeue(e->port, ops, COMPLETE_BATCH, wait_ms);
 		if (n > 0 && e->test_delay_ms > 0) {
 			/* Test seam: the OS is done, the engine not yet. */
@@ -116,6 +118,11 @@ ovio__engine_start(engine **ep, const eng_options *o)
 		/* Test seam: that many cancel asks fail; the engine re-asks. */
 		ovio__port_fail_cancels(
 		    e->port, atoi(getenv("OVIO_TEST_FAIL_CANCELS")));
+	}
+	if (getenv("OVIO_TEST_FAIL_ALLOCS") != NULL) {
+		/* Test seam: every nth allocation of the engine fails. */
+		ovio__alloc_fail_every(
+		    (unsigned) atoi(getenv("OVIO_TEST_FAIL_ALLOCS")));
 	}
 	if (getenv("OVIO_TEST_DELAY_COMPLETIONS") != NULL) {
 		/* Test seam: each batch of completions waits that many ms. */

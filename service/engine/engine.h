@@ -271,6 +271,8 @@ bool     ovio__work_stop(eng_workers *wp, nng_time deadline);
 /* server.c */
 int  ovio__server_start(engine *e, const char **urls, size_t max_request);
 void ovio__server_stop_listening(engine *e);
+/* Completion thread, each pass: fills receive slots left empty. */
+void ovio__server_tick(engine *e);
 bool ovio__server_close(engine *e); /* false: a record never came back */
 void ovio__op_reply(eng_op *op);                     /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);

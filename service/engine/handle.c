@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "engine.h"
 
 #define HANDLE_GROW 64
@@ -26,13 +27,13 @@ handle_grow(engine *e)
 	eng_handle **ntab;
 	uint32_t     i;
 
-	if ((ntab = realloc(e->htab, ncap * sizeof(*ntab))) == NULL) {
+	if ((ntab = ovio__realloc(e->htab, ncap * sizeof(*ntab))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
 	e->htab = ntab;
 	for (i = e->hcap; i < ncap; i++) {
 		eng_handle *h;
-		if ((h = calloc(1, sizeof(*h))) == NULL) {
+		if ((h = ovio__calloc(1, sizeof(*h))) == NULL) {
 			break;
 		}
 		h->eng       = e;

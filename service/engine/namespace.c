@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "fs.h"
 #include "wire.h"
@@ -57,7 +58,7 @@ ns_collect(void *arg, const char *name, const ovio_stat *st)
 		if (l->n >= NS_LIST_MAX) {
 			return (OVIO_ETOOBIG);
 		}
-		if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL) {
+		if ((nv = ovio__realloc(l->v, cap * sizeof(*nv))) == NULL) {
 			return (OVIO_ENOMEM);
 		}
 		l->v   = nv;
@@ -131,8 +132,8 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	}
 	first = rq->offset < l.n ? (size_t) rq->offset : l.n;
 	count = l.n - first < max ? l.n - first : (size_t) max;
-	if (count > 0 && ((ents = calloc(count, sizeof(*ents))) == NULL ||
-	                     (ptrs = calloc(count, sizeof(*ptrs))) == NULL)) {
+	if (count > 0 && ((ents = ovio__calloc(count, sizeof(*ents))) == NULL ||
+	                     (ptrs = ovio__calloc(count, sizeof(*ptrs))) == NULL)) {
 		rv = OVIO_ENOMEM;
 		goto fail;
 	}
@@ -154,7 +155,7 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	page.entries   = ptrs;
 	plen           = ovio__dir_page__get_packed_size(&page);
 	if (plen > 0) {
-		if ((buf = malloc(plen)) == NULL) {
+		if ((buf = ovio__malloc(plen)) == NULL) {
 			rv = OVIO_ENOMEM;
 			goto fail;
 		}

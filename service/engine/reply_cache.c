@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "wire.h"
 
@@ -267,7 +268,7 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	op->rc = NULL;
 	nng_mtx_lock(eng->mtx);
 	if ((e = *rc_slot(rc, rq->client_id, rq->request_id)) == NULL) {
-		if ((e = calloc(1, sizeof(*e))) != NULL) {
+		if ((e = ovio__calloc(1, sizeof(*e))) != NULL) {
 			e->client_id   = rq->client_id;
 			e->request_id  = rq->request_id;
 			e->fingerprint = fp;
@@ -288,7 +289,7 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 		refuse = OVIO_EREQID;
 	} else if (e->done) {
 		klen = e->reply_len;
-		if ((kept = malloc(klen)) != NULL) {
+		if ((kept = ovio__malloc(klen)) != NULL) {
 			memcpy(kept, e->reply, klen);
 		} else {
 			refuse = OVIO_ENOMEM;
@@ -405,7 +406,7 @@ ovio__rc_finish(eng_op *op)
 	if (whole &&
 	    (op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN))) {
 		klen = nng_msg_len(op->msg);
-		if ((keep = malloc(klen)) != NULL) {
+		if ((keep = ovio__malloc(klen)) != NULL) {
 			memcpy(keep, nng_msg_body(op->msg), klen);
 		}
 	}

@@ -17,6 +17,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "host.h"
 #include "wire.h"
@@ -37,7 +38,7 @@ op_get(engine *e)
 	}
 	/* Every record may need a timer: the heap has a slot for each. */
 	if (ovio__timer_reserve(e, e->srv.nops + 1) != 0 ||
-	    (op = calloc(1, sizeof(*op))) == NULL) {
+	    (op = ovio__calloc(1, sizeof(*op))) == NULL) {
 		return (NULL);
 	}
 	op->eng = e;
@@ -79,7 +80,11 @@ op_put(eng_op *op)
 	nng_mtx_unlock(e->mtx);
 }
 
-/* Keeps recv_target records waiting in receive. */
+/*
+ * Keeps recv_target records waiting in receive.  A record that cannot be
+ * made (out of memory) leaves a slot empty; ovio__server_tick fills it
+ * later, so the service never goes deaf with every slot empty.
+ */
 static void
 recv_top_up(engine *e)
 {
@@ -95,6 +100,19 @@ recv_top_up(engine *e)
 		nng_mtx_lock(e->mtx);
 	}
 	nng_mtx_unlock(e->mtx);
+}
+
+void
+ovio__server_tick(engine *e)
+{
+	bool low;
+
+	nng_mtx_lock(e->mtx);
+	low = e->srv.recv_posted < e->srv.recv_target && !e->srv.closing;
+	nng_mtx_unlock(e->mtx);
+	if (low) {
+		recv_top_up(e);
+	}
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 
 /*
@@ -49,7 +50,7 @@ ovio__session_add(engine *e, uint32_t pipe_id)
 {
 	eng_session *s;
 
-	if ((s = malloc(sizeof(*s))) == NULL) {
+	if ((s = ovio__malloc(sizeof(*s))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "engine.h"
 
 #define TIMER_IDLE_MS 500
@@ -80,7 +81,7 @@ ovio__timer_reserve(engine *e, unsigned records)
 	if (records <= e->timer_cap) {
 		return (0);
 	}
-	if ((t = realloc(e->timers, records * 2 * sizeof(*t))) == NULL) {
+	if ((t = ovio__realloc(e->timers, records * 2 * sizeof(*t))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
 	e->timers    = t;
