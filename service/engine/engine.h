@@ -178,7 +178,8 @@ typedef struct eng_server {
 	nng_socket    sock;
 	nng_listener  listeners[ENG_MAX_LISTENERS];
 	size_t        nlisteners;
-	unsigned      nops; /* op records alive (pooled or busy) */
+	unsigned      nops;    /* op records alive (pooled or busy) */
+	unsigned      npooled; /* ... of which idle in the pool */
 	bool          closing;
 	volatile bool refuse; /* stop accepting new connections */
 	ovio__list    pool;   /* idle op records (eng_op.pool_node) */
@@ -367,8 +368,10 @@ void ovio__rc_fini(engine *e);
 /*
  * op.c: an operation's life through the port (see its header comment); the
  * engine is op->eng.
- * ovio__op_start registers and submits (lock held; 0 or an ovio_err, and
- * then nothing was registered).  ovio__op_cancel makes a cancel wanted and
+ * ovio__op_start registers and submits (lock held on entry and on return,
+ * released while the OS is asked; 0: op belongs to the port and may
+ * already have completed, so the caller no longer touches it; an ovio_err:
+ * nothing stays registered and the caller answers op).  ovio__op_cancel makes a cancel wanted and
  * asks the OS (lock held; report, if not NULL, becomes the port's cancel
  * report: true when the port took it).  ovio__op_cancel_wait makes creq
  * (a cancel request) wait for target's outcome (lock held).

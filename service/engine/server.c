@@ -23,6 +23,7 @@
 #include "wire.h"
 
 #define SERVER_RECV_SLOTS 8
+#define SERVER_POOL_KEEP 256 /* idle op records kept for reuse */
 #define SERVER_LINGER_MS 100
 
 static void op_aio_cb(void *arg);
@@ -34,6 +35,7 @@ op_get(engine *e)
 	eng_op *op;
 
 	if ((op = ovio__list_pop_first(&e->srv.pool)) != NULL) {
+		e->srv.npooled--;
 		return (op);
 	}
 	/* Every record may need a timer: the heap has a slot for each. */
@@ -58,13 +60,16 @@ op_get(engine *e)
 /*
  * Returns a record to the pool.  A completed operation's reply counted
  * against its session until now (op.c): it has been handed to the
- * transport, or dropped.
+ * transport, or dropped.  The pool keeps at most SERVER_POOL_KEEP idle
+ * records, so that it shrinks after a burst: a record past that is freed
+ * (its aio reaped, since this may run in that aio's own callback).
  */
 static void
 op_put(eng_op *op)
 {
 	engine      *e = op->eng;
 	eng_session *s;
+	bool         drop;
 
 	nng_mtx_lock(e->mtx);
 	if (op->out_counted) {
@@ -75,9 +80,20 @@ op_put(eng_op *op)
 		op->out_counted = false;
 	}
 	op->phase = OP_IDLE;
-	ovio__list_prepend(&e->srv.pool, op);
+	drop      = e->srv.npooled >= SERVER_POOL_KEEP && !e->srv.closing;
+	if (drop) {
+		e->srv.nops--;
+	} else {
+		ovio__list_prepend(&e->srv.pool, op);
+		e->srv.npooled++;
+	}
 	nng_cv_wake(e->cv);
 	nng_mtx_unlock(e->mtx);
+	if (drop) {
+		nng_ctx_close(op->ctx);
+		nng_aio_reap(op->aio);
+		free(op);
+	}
 }
 
 /*
@@ -259,7 +275,10 @@ ovio__server_start(engine *e, const char **urls, size_t max_request)
 	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_ADD_PRE, server_pipe_cb, e);
 	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, e);
 
+	/* Under the lock: the completion thread's tick reads it. */
+	nng_mtx_lock(e->mtx);
 	e->srv.recv_target = SERVER_RECV_SLOTS;
+	nng_mtx_unlock(e->mtx);
 	recv_top_up(e);
 
 	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS; i++) {
@@ -355,5 +374,6 @@ ovio__op_pool_fini(engine *e)
 		nng_aio_free(op->aio);
 		free(op);
 		e->srv.nops--;
+		e->srv.npooled--;
 	}
 }
