@@ -94,6 +94,66 @@ ovio__op_timer_fired(eng_op *op, nng_time now)
 	op_reask_later(op, now);
 }
 
+/*
+ * Takes op's cancel waiters, now that op has its outcome (status), and
+ * returns those whose answer can go now (the others wait for their cancel
+ * report).  Lock held.
+ */
+static eng_op *
+op_waiters_take(eng_op *op, int status)
+{
+	engine *e = op->eng;
+	eng_op *w, *next, *answer = NULL;
+
+	for (w = op->cancel_waiters; w != NULL; w = next) {
+		next              = w->cw_next;
+		w->cw_next        = NULL;
+		w->cw_target_done = true;
+		e->cancels_waiting--;
+		w->cw_outcome     = status == OVIO_ECANCELED
+		        ? OVIO_CANCEL_DONE
+		        : OVIO_CANCEL_TOO_LATE;
+		if (!w->cw_report_out) {
+			w->cw_next = answer;
+			answer     = w;
+		}
+	}
+	op->cancel_waiters = NULL;
+	return (answer);
+}
+
+static void op_cancel_answer(eng_op *creq);
+
+/*
+ * The port refused op (no completion will come): it is unregistered, and
+ * what waited on it while the lock was dropped is told (cancel requests,
+ * a close that was waiting for it).  Lock held; dropped meanwhile.
+ */
+static void
+op_submit_failed(eng_op *op, int status)
+{
+	engine     *e = op->eng;
+	eng_handle *h = op->h;
+	eng_op     *answer, *next;
+	bool        drained;
+
+	op->ran = false;
+	drained = ovio__op_unregister(op);
+	answer  = op_waiters_take(op, status);
+	if (answer == NULL && !drained) {
+		return;
+	}
+	nng_mtx_unlock(e->mtx);
+	for (; answer != NULL; answer = next) {
+		next = answer->cw_next;
+		op_cancel_answer(answer);
+	}
+	if (drained) {
+		ovio__close_finish(h);
+	}
+	nng_mtx_lock(e->mtx);
+}
+
 int
 ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
     void *buf, size_t len, uint64_t deadline_ms)
@@ -132,13 +192,23 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	s->bytes_in_flight += len;
 	e->ops_in_flight++;
 	e->ctr.submitted++;
-	if ((rv = ovio__port_submit(e->port, &op->port)) != 0) {
-		/* No completion will come; the handle stays open. */
-		(void) ovio__op_unregister(op);
-		return (rv);
+	op->ran = true; /* undone below if the submit fails */
+	__atomic_store_n(&op->port.cancel, 0, __ATOMIC_RELAXED);
+
+	/*
+	 * The OS submit runs without the engine lock.  A cancel that comes
+	 * meanwhile (a close, a deadline, a tag cancel) asks the port about
+	 * an op it has not seen yet; the OS finds nothing, and the op is
+	 * asked again on its timer once it is in.  After a successful submit
+	 * op is not touched here: it may already have completed.
+	 */
+	nng_mtx_unlock(e->mtx);
+	rv = ovio__port_submit(e->port, &op->port);
+	nng_mtx_lock(e->mtx);
+	if (rv != 0) {
+		op_submit_failed(op, rv);
 	}
-	op->ran = true;
-	return (0);
+	return (rv);
 }
 
 bool
@@ -198,7 +268,7 @@ ovio__op_complete(eng_op *op)
 	ovio__port_op *po = &op->port;
 	Ovio__Reply    rp = OVIO__REPLY__INIT;
 	eng_handle    *h  = op->h;
-	eng_op        *w, *next, *answer = NULL;
+	eng_op        *next, *answer = NULL;
 	bool           drained;
 
 	if (po->kind == OVIO__PORT_CANCEL) {
@@ -224,20 +294,7 @@ ovio__op_complete(eng_op *op)
 		e->ctr.bytes_written += po->result;
 	}
 	/* Each cancel request waiting on op learns the outcome. */
-	for (w = op->cancel_waiters; w != NULL; w = next) {
-		next              = w->cw_next;
-		w->cw_next        = NULL;
-		w->cw_target_done = true;
-		e->cancels_waiting--;
-		w->cw_outcome     = po->status == OVIO_ECANCELED
-		        ? OVIO_CANCEL_DONE
-		        : OVIO_CANCEL_TOO_LATE;
-		if (!w->cw_report_out) {
-			w->cw_next = answer;
-			answer     = w;
-		}
-	}
-	op->cancel_waiters = NULL;
+	answer = op_waiters_take(op, po->status);
 	nng_mtx_unlock(e->mtx);
 
 	if (op->deadline_hit && po->status == OVIO_ECANCELED) {

@@ -68,10 +68,14 @@ ovio__port_associate(ovio__port *p, ovio__fd fd)
 int
 ovio__port_submit(ovio__port *p, ovio__port_op *op)
 {
+	/*
+	 * op->cancel is not reset here: a cancel may already be asking about
+	 * this op on another thread; the engine clears it before it hands
+	 * the op over (a fresh op is zeroed).
+	 */
 	op->status   = OVIO_OK;
 	op->os_error = 0;
 	op->result   = 0;
-	op->cancel   = 0;
 	if (p->fail_submits > 0) {
 		p->fail_submits--;
 		op->status = OVIO_EIO;
