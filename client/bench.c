@@ -44,33 +44,33 @@ typedef struct bench_cfg {
 	uint8_t    *data; /* what writes write */
 } bench_cfg;
 
-static const char bench_help[] =
-    "usage: ovio bench [OPTIONS] REMOTE\n"
-    "\n"
-    "Measures oviod: keeps --qd requests in flight on each of --clients\n"
-    "connections against REMOTE (created, and extended to --size, if\n"
-    "needed) and reports operations/s, MB/s (10^6 bytes) and latency\n"
-    "p50 / p99 / p99.9 / max.  Writes overwrite REMOTE's bytes.\n"
-    "\n"
-    "options:\n"
-    "  --rw KIND       randread, randwrite, read, write (sequential) or\n"
-    "                  mixed (random, 70% reads) (default randread)\n"
-    "  --bs SIZE       bytes per request, 1 to 16M (default 4K)\n"
-    "  --qd N          requests in flight per connection, 1 to 4096\n"
-    "                  (default 1)\n"
-    "  --clients N     connections, 1 to 256 (default 1)\n"
-    "  --size SIZE     bytes of REMOTE used (default: its size, or 256M\n"
-    "                  when it is smaller than 2 requests)\n"
-    "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
-    "  --ops N         stop after N requests instead (0: no bound)\n"
-    "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
-    "                  endpoint, seconds, ops, bytes, ops_per_s, mb_per_s,\n"
-    "                  p50_us, p99_us, p999_us, max_us, errors\n"
-    "  -e, --endpoint URL  as for every ovio command\n"
-    "\n"
-    "Exit status: 0, 1 when a request failed, 2 for bad usage, 5 when\n"
-    "oviod cannot be reached.  tests/bench/run.sh (make bench) compares\n"
-    "the figures with raw nng and fio in the same run.\n";
+static const char bench_help[]
+    = "usage: ovio bench [OPTIONS] REMOTE\n"
+      "\n"
+      "Measures oviod: keeps --qd requests in flight on each of --clients\n"
+      "connections against REMOTE (created, and extended to --size, if\n"
+      "needed) and reports operations/s, MB/s (10^6 bytes) and latency\n"
+      "p50 / p99 / p99.9 / max.  Writes overwrite REMOTE's bytes.\n"
+      "\n"
+      "options:\n"
+      "  --rw KIND       randread, randwrite, read, write (sequential) or\n"
+      "                  mixed (random, 70% reads) (default randread)\n"
+      "  --bs SIZE       bytes per request, 1 to 16M (default 4K)\n"
+      "  --qd N          requests in flight per connection, 1 to 4096\n"
+      "                  (default 1)\n"
+      "  --clients N     connections, 1 to 256 (default 1)\n"
+      "  --size SIZE     bytes of REMOTE used (default: its size, or 256M\n"
+      "                  when it is smaller than 2 requests)\n"
+      "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
+      "  --ops N         stop after N requests instead (0: no bound)\n"
+      "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
+      "                  endpoint, seconds, ops, bytes, ops_per_s, mb_per_s,\n"
+      "                  p50_us, p99_us, p999_us, max_us, errors\n"
+      "  -e, --endpoint URL  as for every ovio command\n"
+      "\n"
+      "Exit status: 0, 1 when a request failed, 2 for bad usage, 5 when\n"
+      "oviod cannot be reached.  tests/bench/run.sh (make bench) compares\n"
+      "the figures with raw nng and fio in the same run.\n";
 
 static void bench_issue(bench_op *op);
 
@@ -131,8 +131,8 @@ opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
 }
 
 static int
-opt_num(const char *name, const char *v, int flags, uint64_t min,
-    uint64_t max, uint64_t *out)
+opt_num(const char *name, const char *v, int flags, uint64_t min, uint64_t max,
+    uint64_t *out)
 {
 	char why[256];
 	int  e;
@@ -175,7 +175,7 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 {
 	bench_cfg   cfg;
 	const char *remote = NULL, *v = NULL, *url;
-	uint64_t    bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
+	uint64_t bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
 	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
 	ovio_stat      st;
 	unsigned       i, n;
@@ -184,14 +184,16 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 
 	for (i = 0; i < (unsigned) argc; i++) {
 		int k = (int) i;
-		if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+		if (strcmp(argv[k], "-h") == 0
+		    || strcmp(argv[k], "--help") == 0) {
 			fputs(bench_help, stdout);
 			return (0);
 		} else if (strcmp(argv[k], "--json") == 0) {
 			json = true;
-		} else if (strcmp(argv[k], "-e") == 0 ||
-		    (v = opt_value(argc, argv, &k, "--endpoint", &missing)) !=
-		        NULL) {
+		} else if (strcmp(argv[k], "-e") == 0
+		           || (v = opt_value(
+		                   argc, argv, &k, "--endpoint", &missing))
+		                  != NULL) {
 			if (strcmp(argv[k], "-e") == 0) {
 				if (k + 1 >= argc) {
 					missing = true;
@@ -200,52 +202,58 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 				v = argv[++k];
 			}
 			endpoint = v;
-		} else if ((v = opt_value(argc, argv, &k, "--rw", &missing)) !=
-		    NULL) {
+		} else if ((v = opt_value(argc, argv, &k, "--rw", &missing))
+		           != NULL) {
 			if (ovio__bench_parse_rw(v, &rw) != 0) {
-				fprintf(stderr, "ovio bench: --rw %s: randread, "
-				                "randwrite, read, write or "
-				                "mixed\n",
+				fprintf(stderr,
+				    "ovio bench: --rw %s: randread, "
+				    "randwrite, read, write or "
+				    "mixed\n",
 				    v);
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--bs", &missing)) !=
-		    NULL) {
-			if (opt_num("--bs", v, OVIO__NUM_SIZE, 1, MAX_BS, &bs) != 0) {
+		} else if ((v = opt_value(argc, argv, &k, "--bs", &missing))
+		           != NULL) {
+			if (opt_num("--bs", v, OVIO__NUM_SIZE, 1, MAX_BS, &bs)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--qd", &missing)) !=
-		    NULL) {
+		} else if ((v = opt_value(argc, argv, &k, "--qd", &missing))
+		           != NULL) {
 			if (opt_num("--qd", v, 0, 1, MAX_QD, &qd) != 0) {
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--clients",
-		                &missing)) != NULL) {
-			if (opt_num("--clients", v, 0, 1, MAX_CLIENTS, &clients) !=
-			    0) {
+		} else if ((v = opt_value(
+		                argc, argv, &k, "--clients", &missing))
+		           != NULL) {
+			if (opt_num("--clients", v, 0, 1, MAX_CLIENTS, &clients)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--size", &missing)) !=
-		    NULL) {
+		} else if ((v = opt_value(argc, argv, &k, "--size", &missing))
+		           != NULL) {
 			if (opt_num("--size", v, OVIO__NUM_SIZE, 1,
-			        (uint64_t) 1 << 50, &size) != 0) {
+			        (uint64_t) 1 << 50, &size)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--time", &missing)) !=
-		    NULL) {
+		} else if ((v = opt_value(argc, argv, &k, "--time", &missing))
+		           != NULL) {
 			if (opt_num("--time", v, 0, 1, 3600, &secs) != 0) {
 				return (EXIT_USAGE);
 			}
-		} else if ((v = opt_value(argc, argv, &k, "--ops", &missing)) !=
-		    NULL) {
-			if (opt_num("--ops", v, 0, 0, UINT64_MAX / 2, &ops) != 0) {
+		} else if ((v = opt_value(argc, argv, &k, "--ops", &missing))
+		           != NULL) {
+			if (opt_num("--ops", v, 0, 0, UINT64_MAX / 2, &ops)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
 		} else if (missing) {
 			goto usage;
 		} else if (argv[k][0] == '-' && argv[k][1] != '\0') {
-			fprintf(stderr, "ovio bench: unknown option %s (see ovio "
-			                "bench --help)\n",
+			fprintf(stderr,
+			    "ovio bench: unknown option %s (see ovio "
+			    "bench --help)\n",
 			    argv[k]);
 			return (EXIT_USAGE);
 		} else if (remote == NULL) {
@@ -269,9 +277,9 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 	cfg.b.time_ns = ops != 0 ? 0 : secs * 1000000000u;
 	cfg.b.max_ops = ops;
 	url           = endpoint != NULL ? endpoint : ovio_default_endpoint();
-	if ((cfg.conns = calloc(clients, sizeof(*cfg.conns))) == NULL ||
-	    (cfg.ops = calloc(cfg.b.qd, sizeof(*cfg.ops))) == NULL ||
-	    (cfg.data = malloc(cfg.b.bs)) == NULL) {
+	if ((cfg.conns = calloc(clients, sizeof(*cfg.conns))) == NULL
+	    || (cfg.ops = calloc(cfg.b.qd, sizeof(*cfg.ops))) == NULL
+	    || (cfg.data = malloc(cfg.b.bs)) == NULL) {
 		fprintf(stderr, "ovio bench: out of memory\n");
 		status = EXIT_OTHER;
 		goto out;
@@ -280,9 +288,11 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 		cfg.data[i] = (uint8_t) (i * 131u + 7u);
 	}
 	for (n = 0; n < clients; n++) {
-		if ((rv = ovio_connect(&cfg.conns[n].cl, endpoint, 3000)) != 0) {
-			fprintf(stderr, "ovio bench: cannot connect to %s: %s: "
-			                "%s\n",
+		if ((rv = ovio_connect(&cfg.conns[n].cl, endpoint, 3000))
+		    != 0) {
+			fprintf(stderr,
+			    "ovio bench: cannot connect to %s: %s: "
+			    "%s\n",
 			    url, ovio_errname(rv), ovio_strerror(rv));
 			status = EXIT_CONNECT;
 			goto out;
@@ -291,8 +301,8 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 		    OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644,
 		    &cfg.conns[n].h);
 		if (rv != 0) {
-			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
-			    ovio_errname(rv), ovio_strerror(rv));
+			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
+			    remote, ovio_errname(rv), ovio_strerror(rv));
 			status = EXIT_OTHER;
 			goto out;
 		}
@@ -308,7 +318,8 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 		size = st.size >= 2 * bs ? st.size : (uint64_t) 256 << 20;
 	}
 	if (size < bs) {
-		fprintf(stderr, "ovio bench: --size %llu is smaller than --bs\n",
+		fprintf(stderr,
+		    "ovio bench: --size %llu is smaller than --bs\n",
 		    (unsigned long long) size);
 		status = EXIT_USAGE;
 		goto out;
@@ -316,8 +327,9 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 	cfg.b.size = size;
 	if (st.size < size) {
 		if (!json) {
-			fprintf(stderr, "ovio bench: extending %s to %llu bytes\n",
-			    remote, (unsigned long long) size);
+			fprintf(stderr,
+			    "ovio bench: extending %s to %llu bytes\n", remote,
+			    (unsigned long long) size);
 		}
 		if ((rv = bench_prefill(&cfg.conns[0], st.size, size)) != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
@@ -346,10 +358,12 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 		}
 	}
 	ovio__bench_wait(&cfg.b);
-	ovio__bench_report(stdout, &cfg.b, "ovio", url, (unsigned) clients, json);
+	ovio__bench_report(
+	    stdout, &cfg.b, "ovio", url, (unsigned) clients, json);
 	if (cfg.b.errors != 0) {
-		fprintf(stderr, "ovio bench: %llu requests failed, the first "
-		                "with %s: %s\n",
+		fprintf(stderr,
+		    "ovio bench: %llu requests failed, the first "
+		    "with %s: %s\n",
 		    (unsigned long long) cfg.b.errors,
 		    ovio_errname(cfg.b.first_error),
 		    ovio_strerror(cfg.b.first_error));
@@ -360,7 +374,8 @@ out:
 	for (n = 0; cfg.conns != NULL && n < clients; n++) {
 		if (cfg.conns[n].cl != NULL) {
 			if (cfg.conns[n].open) {
-				(void) ovio_close(cfg.conns[n].cl, cfg.conns[n].h);
+				(void) ovio_close(
+				    cfg.conns[n].cl, cfg.conns[n].h);
 			}
 			ovio_disconnect(cfg.conns[n].cl);
 		}

@@ -67,7 +67,8 @@ hist_value(unsigned i)
 		return ((double) i);
 	}
 	e = (i - OVIO__BENCH_SUB) / OVIO__BENCH_SUB + 6;
-	return ((double) (64 + (i % OVIO__BENCH_SUB)) * (double) (1ull << (e - 6))
+	return (
+	    (double) (64 + (i % OVIO__BENCH_SUB)) * (double) (1ull << (e - 6))
 	    + (double) (1ull << (e - 6)) / 2);
 }
 
@@ -92,8 +93,8 @@ ovio__bench_init(ovio__bench *b)
 	b->start_ns = b->end_ns = 0;
 	b->issued = b->seq_next = 0;
 	b->ops = b->bytes = b->errors = b->max_ns = 0;
-	b->first_error = 0;
-	b->active      = b->qd;
+	b->first_error                            = 0;
+	b->active                                 = b->qd;
 	memset(b->hist, 0, sizeof(b->hist));
 	if ((rv = nng_mtx_alloc(&b->mtx)) != 0) {
 		return (rv);
@@ -134,8 +135,8 @@ ovio__bench_next(ovio__bench_slot *s)
 	uint64_t     now    = ovio__bench_now();
 	uint64_t     n;
 
-	if (__atomic_load_n(&b->errors, __ATOMIC_RELAXED) != 0 ||
-	    (b->time_ns != 0 && now - b->start_ns >= b->time_ns)) {
+	if (__atomic_load_n(&b->errors, __ATOMIC_RELAXED) != 0
+	    || (b->time_ns != 0 && now - b->start_ns >= b->time_ns)) {
 		return (false);
 	}
 	n = __atomic_fetch_add(&b->issued, 1, __ATOMIC_RELAXED);
@@ -148,14 +149,15 @@ ovio__bench_next(ovio__bench_slot *s)
 	switch (b->rw) {
 	case OVIO__BENCH_READ:
 	case OVIO__BENCH_WRITE:
-		n         = __atomic_fetch_add(&b->seq_next, 1, __ATOMIC_RELAXED);
+		n = __atomic_fetch_add(&b->seq_next, 1, __ATOMIC_RELAXED);
 		s->offset = (n % blocks) * b->bs;
 		s->write  = b->rw == OVIO__BENCH_WRITE;
 		break;
 	default:
 		s->offset = (rng_next(&s->rng) % blocks) * b->bs;
-		s->write  = b->rw == OVIO__BENCH_RANDWRITE ||
-		    (b->rw == OVIO__BENCH_MIXED && rng_next(&s->rng) % 10 >= 7);
+		s->write  = b->rw == OVIO__BENCH_RANDWRITE
+		           || (b->rw == OVIO__BENCH_MIXED
+		               && rng_next(&s->rng) % 10 >= 7);
 		break;
 	}
 	s->t0 = now;
@@ -181,15 +183,13 @@ ovio__bench_done(ovio__bench_slot *s, int err, uint64_t bytes)
 	__atomic_fetch_add(&b->bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&b->hist[hist_bucket(lat)], 1, __ATOMIC_RELAXED);
 	old = __atomic_load_n(&b->max_ns, __ATOMIC_RELAXED);
-	while (lat > old &&
-	    !__atomic_compare_exchange_n(&b->max_ns, &old, lat, true,
-	        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-	}
+	while (lat > old
+	       && !__atomic_compare_exchange_n(&b->max_ns, &old, lat, true,
+	           __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { }
 	old = __atomic_load_n(&b->end_ns, __ATOMIC_RELAXED);
-	while (now > old &&
-	    !__atomic_compare_exchange_n(&b->end_ns, &old, now, true,
-	        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-	}
+	while (now > old
+	       && !__atomic_compare_exchange_n(&b->end_ns, &old, now, true,
+	           __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { }
 }
 
 void
@@ -230,7 +230,8 @@ ovio__bench_quantile_us(const ovio__bench *b, double q)
 		if (seen > want) {
 			double v = hist_value(i);
 			if (v > (double) b->max_ns) {
-				v = (double) b->max_ns; /* the bucket's middle */
+				v = (double)
+				        b->max_ns; /* the bucket's middle */
 			}
 			return (v / 1000.0);
 		}
@@ -261,9 +262,9 @@ void
 ovio__bench_report(FILE *f, const ovio__bench *b, const char *tool,
     const char *endpoint, unsigned clients, bool json)
 {
-	double secs = b->end_ns > b->start_ns
-	    ? (double) (b->end_ns - b->start_ns) / 1e9
-	    : 0;
+	double secs  = b->end_ns > b->start_ns
+	                   ? (double) (b->end_ns - b->start_ns) / 1e9
+	                   : 0;
 	double ops_s = secs > 0 ? (double) b->ops / secs : 0;
 	double mb_s  = secs > 0 ? (double) b->bytes / 1e6 / secs : 0;
 	double p50   = ovio__bench_quantile_us(b, 0.50);
@@ -280,7 +281,8 @@ ovio__bench_report(FILE *f, const ovio__bench *b, const char *tool,
 		fprintf(f,
 		    ", \"rw\": \"%s\", \"bs\": %zu, \"qd\": %u, "
 		    "\"clients\": %u, \"endpoint\": ",
-		    ovio__bench_rw_name(b->rw), b->bs, b->qd / clients, clients);
+		    ovio__bench_rw_name(b->rw), b->bs, b->qd / clients,
+		    clients);
 		json_str(f, endpoint);
 		fprintf(f,
 		    ", \"seconds\": %.3f, \"ops\": %llu, \"bytes\": %llu, "

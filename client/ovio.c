@@ -41,7 +41,7 @@ typedef struct cli {
 	bool        parents;   /* mkdir -p */
 	bool        recursive; /* rm -r */
 	bool        force;     /* mv -f */
-	int         argc; /* the command's own arguments */
+	int         argc;      /* the command's own arguments */
 	char      **argv;
 } cli;
 
@@ -50,10 +50,10 @@ typedef struct command {
 	const char *args;
 	const char *help;
 	int (*run)(cli *);
-	int  nargs;
-	bool rest; /* takes every argument after it, options too */
-	int  maxargs;     /* more than nargs allowed (-1: any); 0: exactly */
-	const char *opts; /* its own short options, of "lprf" */
+	int         nargs;
+	bool        rest;    /* takes every argument after it, options too */
+	int         maxargs; /* more than nargs allowed (-1: any); 0: exactly */
+	const char *opts;    /* its own short options, of "lprf" */
 } command;
 
 static int cmd_rest(cli *c, const command *k, int argc, char **argv);
@@ -110,8 +110,8 @@ fail_remote(const char *what, int status)
 static int
 fail_local(const char *what, int code)
 {
-	fprintf(stderr, "ovio: %s: local: %s\n", what,
-	    ovio__local_strerror(code));
+	fprintf(
+	    stderr, "ovio: %s: local: %s\n", what, ovio__local_strerror(code));
 	switch (ovio__local_kind(code)) {
 	case OVIO__LOCAL_NOTFOUND:
 		return (EXIT_NOTFOUND);
@@ -149,9 +149,9 @@ utf8_len(const unsigned char *p)
 		}
 		v = (v << 6) | (p[i] & 0x3F);
 	}
-	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) ||
-	    (n == 4 && v < 0x10000) || v > 0x10FFFF ||
-	    (v >= 0xD800 && v <= 0xDFFF)) {
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800)
+	    || (n == 4 && v < 0x10000) || v > 0x10FFFF
+	    || (v >= 0xD800 && v <= 0xDFFF)) {
 		return (0);
 	}
 	return (n);
@@ -196,8 +196,8 @@ connect_or_fail(cli *c, ovio_client **cl)
 	int rv;
 
 	if ((rv = ovio_connect(cl, c->endpoint, 3000)) != 0) {
-		const char *url =
-		    c->endpoint != NULL ? c->endpoint : ovio_default_endpoint();
+		const char *url = c->endpoint != NULL ? c->endpoint
+		                                      : ovio_default_endpoint();
 		fprintf(stderr, "ovio: cannot connect to %s: %s: %s\n", url,
 		    ovio_errname(rv), ovio_strerror(rv));
 		if (rv == OVIO_ECONNREFUSED || rv == OVIO_ETIMEDOUT) {
@@ -280,7 +280,8 @@ put_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 		return (OVIO_ENOMEM);
 	}
 	for (;;) {
-		if ((x->lerr = ovio__local_read(x->lf, buf, chunk, &got)) != 0) {
+		if ((x->lerr = ovio__local_read(x->lf, buf, chunk, &got))
+		    != 0) {
 			rv = OVIO_EIO;
 			break;
 		}
@@ -349,8 +350,9 @@ cmd_put(cli *c)
 		return (fail_local(local, x.lerr));
 	}
 	if (x.shrank) {
-		fprintf(stderr, "ovio: %s: local: the file shrank while being "
-		                "read\n",
+		fprintf(stderr,
+		    "ovio: %s: local: the file shrank while being "
+		    "read\n",
 		    local);
 		return (EXIT_LOCAL);
 	}
@@ -381,8 +383,8 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 		return (OVIO_ENOMEM);
 	}
 	for (;;) {
-		if ((rv = ovio_pread(cl, h, buf, chunk, *total, &got)) != 0 ||
-		    got == 0) {
+		if ((rv = ovio_pread(cl, h, buf, chunk, *total, &got)) != 0
+		    || got == 0) {
 			break;
 		}
 		if ((rv = local_sink(x, *total, buf, got)) != 0) {
@@ -489,7 +491,7 @@ type_name(uint32_t t)
 static void
 format_mtime(char *buf, size_t len, int64_t ns, bool iso)
 {
-	int64_t    sec  = ns / 1000000000, frac = ns % 1000000000;
+	int64_t    sec = ns / 1000000000, frac = ns % 1000000000;
 	time_t     t;
 	struct tm *tm;
 	char       day[32];
@@ -499,14 +501,15 @@ format_mtime(char *buf, size_t len, int64_t ns, bool iso)
 		sec--;
 	}
 	t = (time_t) sec;
-	if ((tm = gmtime(&t)) == NULL ||
-	    strftime(day, sizeof(day),
-	        iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", tm) == 0) {
+	if ((tm = gmtime(&t)) == NULL
+	    || strftime(day, sizeof(day),
+	           iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", tm)
+	           == 0) {
 		snprintf(buf, len, "%lld", (long long) ns);
 		return;
 	}
-	snprintf(buf, len, "%s.%09lld%s", day, (long long) frac,
-	    iso ? "Z" : " UTC");
+	snprintf(
+	    buf, len, "%s.%09lld%s", day, (long long) frac, iso ? "Z" : " UTC");
 }
 
 static int
@@ -537,8 +540,8 @@ cmd_stat(cli *c)
 	} else {
 		printf("path:  %s\nsize:  %llu\ntype:  %s\nmode:  %04o\n"
 		       "mtime: %s\n",
-		    c->argv[0], (unsigned long long) st.size, type_name(st.type),
-		    st.mode, when);
+		    c->argv[0], (unsigned long long) st.size,
+		    type_name(st.type), st.mode, when);
 	}
 	return (0);
 }
@@ -607,8 +610,8 @@ remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
 		return (EXIT_PERM);
 	}
 	if (!root_ok && out[0] == '\0') {
-		fprintf(stderr, "ovio: %s: names the service's root itself\n",
-		    in);
+		fprintf(
+		    stderr, "ovio: %s: names the service's root itself\n", in);
 		return (EXIT_USAGE);
 	}
 	return (0);
@@ -624,9 +627,9 @@ format_mode(char *buf, uint32_t type, uint32_t mode)
 	int               i;
 
 	buf[0] = type == OVIO_TYPE_DIR    ? 'd'
-	       : type == OVIO_TYPE_LINK   ? 'l'
-	       : type == OVIO_TYPE_FIFO   ? 'p'
-	       : type == OVIO_TYPE_FILE   ? '-'
+	         : type == OVIO_TYPE_LINK ? 'l'
+	         : type == OVIO_TYPE_FIFO ? 'p'
+	         : type == OVIO_TYPE_FILE ? '-'
 	                                  : '?';
 	for (i = 0; i < 9; i++) {
 		buf[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
@@ -666,15 +669,16 @@ ls_print(ls_state *s, const ovio_dirent *e)
 		printf("%s\n    {\"name\": ", s->first ? "" : ",");
 		if (!json_str(stdout, e->name)) {
 			printf(", \"name_hex\": \"");
-			for (const unsigned char *p =
-			         (const unsigned char *) e->name;
+			for (const unsigned char *p
+			     = (const unsigned char *) e->name;
 			     *p != '\0'; p++) {
 				printf("%02x", *p);
 			}
 			printf("\"");
 		}
-		printf(", \"type\": \"%s\", \"size\": %llu, \"mode\": \"%04o\", "
-		       "\"mtime_ns\": %lld, \"mtime\": \"%s\"}",
+		printf(
+		    ", \"type\": \"%s\", \"size\": %llu, \"mode\": \"%04o\", "
+		    "\"mtime_ns\": %lld, \"mtime\": \"%s\"}",
 		    type_name(e->type), (unsigned long long) e->size, e->mode,
 		    (long long) e->mtime_ns, when);
 	} else if (s->c->long_list) {
@@ -706,14 +710,16 @@ cmd_ls(cli *c)
 	ls_state     s = { c, path, true };
 	int          rv;
 
-	if ((rv = remote_path_or_fail(arg, path, sizeof(path), true)) != 0 ||
-	    (rv = connect_or_fail(c, &cl)) != 0) {
+	if ((rv = remote_path_or_fail(arg, path, sizeof(path), true)) != 0
+	    || (rv = connect_or_fail(c, &cl)) != 0) {
 		return (rv);
 	}
 	rv = ovio_list(cl, path, ls_entry, &s);
-	if (rv == OVIO_ENOTDIR && s.first && ovio_stat_path(cl, path, &st) == 0) {
+	if (rv == OVIO_ENOTDIR && s.first
+	    && ovio_stat_path(cl, path, &st) == 0) {
 		/* A file lists as itself, as ls does. */
-		ovio_dirent e = { path, st.type, st.mode, st.size, st.mtime_ns };
+		ovio_dirent e
+		    = { path, st.type, st.mode, st.size, st.mtime_ns };
 		ls_print(&s, &e);
 		rv = 0;
 	}
@@ -735,8 +741,9 @@ cmd_mkdir(cli *c)
 	ovio_client *cl;
 	int          rv;
 
-	if ((rv = remote_path_or_fail(c->argv[0], path, sizeof(path),
-	         c->parents)) != 0) {
+	if ((rv = remote_path_or_fail(
+	         c->argv[0], path, sizeof(path), c->parents))
+	    != 0) {
 		return (rv);
 	}
 	if (path[0] == '\0') {
@@ -752,9 +759,9 @@ cmd_mkdir(cli *c)
 
 /* The names of a folder, listed in full before anything is removed. */
 typedef struct name_list {
-	char   **v;
+	char    **v;
 	uint32_t *type;
-	size_t   n, cap;
+	size_t    n, cap;
 } name_list;
 
 static int
@@ -847,7 +854,8 @@ cmd_rm(cli *c)
 
 	for (i = 0; i < c->argc; i++) {
 		if ((rv = remote_path_or_fail(
-		         c->argv[i], path, sizeof(path), false)) != 0) {
+		         c->argv[i], path, sizeof(path), false))
+		    != 0) {
 			return (rv);
 		}
 	}
@@ -865,7 +873,7 @@ cmd_rm(cli *c)
 		if (rv != 0) {
 			/* Go on with the others, as rm does; the first failure
 			 * gives the exit status. */
-			rv = fail_remote(where, rv);
+			rv    = fail_remote(where, rv);
 			first = first != 0 ? first : rv;
 		}
 	}
@@ -883,9 +891,10 @@ cmd_mv(cli *c)
 	size_t       n;
 	int          rv;
 
-	if ((rv = remote_path_or_fail(c->argv[0], from, sizeof(from), false)) !=
-	        0 ||
-	    (rv = remote_path_or_fail(c->argv[1], to, REMOTE_MAX, true)) != 0) {
+	if ((rv = remote_path_or_fail(c->argv[0], from, sizeof(from), false))
+	        != 0
+	    || (rv = remote_path_or_fail(c->argv[1], to, REMOTE_MAX, true))
+	           != 0) {
 		return (rv);
 	}
 	if ((rv = connect_or_fail(c, &cl)) != 0) {
@@ -893,12 +902,13 @@ cmd_mv(cli *c)
 	}
 	/* Into a folder when DST is one (or ends with "/"), as mv does. */
 	n = strlen(c->argv[1]);
-	if (to[0] == '\0' || (n > 0 && c->argv[1][n - 1] == '/') ||
-	    (ovio_stat_path(cl, to, &st) == 0 && st.type == OVIO_TYPE_DIR)) {
+	if (to[0] == '\0' || (n > 0 && c->argv[1][n - 1] == '/')
+	    || (ovio_stat_path(cl, to, &st) == 0 && st.type == OVIO_TYPE_DIR)) {
 		base = strrchr(from, '/');
 		base = base != NULL ? base + 1 : from;
 		n    = strlen(to);
-		snprintf(to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
+		snprintf(
+		    to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
 	}
 	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
 	ovio_disconnect(cl);
@@ -965,7 +975,6 @@ cmd_status(cli *c)
 	    (unsigned long long) st.duplicates);
 	return (0);
 }
-
 
 /* ---- ovio service ---------------------------------------------------- */
 
@@ -1041,8 +1050,8 @@ service_usage(FILE *f)
 static void
 service_sub_usage(FILE *f, const svc_sub *s)
 {
-	fprintf(f, "usage: ovio service %s %s\n\n%s.\n", s->name, s->args,
-	    s->help);
+	fprintf(
+	    f, "usage: ovio service %s %s\n\n%s.\n", s->name, s->args, s->help);
 }
 
 static void
@@ -1110,7 +1119,8 @@ cmd_service(cli *c, int argc, char **argv)
 	bool             json = c->json;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		if (strcmp(argv[i], "-h") == 0
+		    || strcmp(argv[i], "--help") == 0) {
 			service_usage(stdout);
 			return (0);
 		}
@@ -1121,8 +1131,9 @@ cmd_service(cli *c, int argc, char **argv)
 			json = true;
 			continue;
 		}
-		fprintf(stderr, "ovio service: unknown option %s (see ovio "
-		                "service --help)\n",
+		fprintf(stderr,
+		    "ovio service: unknown option %s (see ovio "
+		    "service --help)\n",
 		    argv[i]);
 		return (EXIT_USAGE);
 	}
@@ -1136,8 +1147,9 @@ cmd_service(cli *c, int argc, char **argv)
 		}
 	}
 	if (s->name == NULL) {
-		fprintf(stderr, "ovio service: unknown subcommand %s (install, "
-		                "uninstall, start, stop or status)\n",
+		fprintf(stderr,
+		    "ovio service: unknown subcommand %s (install, "
+		    "uninstall, start, stop or status)\n",
 		    argv[i]);
 		return (EXIT_USAGE);
 	}
@@ -1146,7 +1158,8 @@ cmd_service(cli *c, int argc, char **argv)
 
 	if (strcmp(s->name, "install") == 0) {
 		/* Everything but --oviod and --help is oviod's. */
-		if ((pass = calloc((size_t) argc + 1, sizeof(char *))) == NULL) {
+		if ((pass = calloc((size_t) argc + 1, sizeof(char *)))
+		    == NULL) {
 			fprintf(stderr, "ovio service: out of memory\n");
 			return (1);
 		}
@@ -1157,8 +1170,8 @@ cmd_service(cli *c, int argc, char **argv)
 				}
 				break;
 			}
-			if (strcmp(argv[i], "-h") == 0 ||
-			    strcmp(argv[i], "--help") == 0) {
+			if (strcmp(argv[i], "-h") == 0
+			    || strcmp(argv[i], "--help") == 0) {
 				service_sub_usage(stdout, s);
 				free(pass);
 				return (0);
@@ -1180,16 +1193,17 @@ cmd_service(cli *c, int argc, char **argv)
 	}
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		if (strcmp(argv[i], "-h") == 0
+		    || strcmp(argv[i], "--help") == 0) {
 			service_sub_usage(stdout, s);
 			return (0);
 		}
-		if (strcmp(argv[i], "--json") == 0 &&
-		    strcmp(s->name, "status") == 0) {
+		if (strcmp(argv[i], "--json") == 0
+		    && strcmp(s->name, "status") == 0) {
 			json = true;
-		} else if (strcmp(s->name, "status") != 0 &&
-		    (strcmp(argv[i], "--timeout") == 0 ||
-		        strncmp(argv[i], "--timeout=", 10) == 0)) {
+		} else if (strcmp(s->name, "status") != 0
+		           && (strcmp(argv[i], "--timeout") == 0
+		               || strncmp(argv[i], "--timeout=", 10) == 0)) {
 			const char *v = NULL;
 			char        why[256];
 			int         e;
@@ -1204,8 +1218,9 @@ cmd_service(cli *c, int argc, char **argv)
 			if (e != OVIO__NUM_OK) {
 				fprintf(stderr, "ovio service: %s\n",
 				    ovio__number_error(why, sizeof(why),
-				        "--timeout", v != NULL ? v : "(nothing)",
-				        e, 0, 1, 3600000));
+				        "--timeout",
+				        v != NULL ? v : "(nothing)", e, 0, 1,
+				        3600000));
 				return (EXIT_USAGE);
 			}
 		} else {
@@ -1241,13 +1256,15 @@ static const command commands[] = {
 	    "replaced only once the copy is complete, a device or FIFO is\n"
 	    "written in place",
 	    cmd_get, 2, false, 0, NULL },
-	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1,
-	    false, 0, NULL },
-	{ "stat", "REMOTE", "show REMOTE's size, type, mode and modification "
-	                    "time",
+	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1, false,
+	    0, NULL },
+	{ "stat", "REMOTE",
+	    "show REMOTE's size, type, mode and modification "
+	    "time",
 	    cmd_stat, 1, false, 0, NULL },
-	{ "status", "", "show the service's backend, sessions, handles, "
-	                "operations in flight and counters",
+	{ "status", "",
+	    "show the service's backend, sessions, handles, "
+	    "operations in flight and counters",
 	    cmd_status, 0, false, 0, NULL },
 	{ "ls", "[-l] [PATH]",
 	    "list a folder (default: the root), one name a line; -l adds\n"
@@ -1270,8 +1287,9 @@ static const command commands[] = {
 	    "measure oviod's requests/s, MB/s and latency on REMOTE\n"
 	    "with random or sequential reads and writes (ovio bench --help)",
 	    NULL, 0, true, 0, NULL },
-	{ "service", "SUBCOMMAND", "install, uninstall, start, stop or show "
-	                            "the Windows service (ovio service --help)",
+	{ "service", "SUBCOMMAND",
+	    "install, uninstall, start, stop or show "
+	    "the Windows service (ovio service --help)",
 	    NULL, 0, true, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
@@ -1286,12 +1304,12 @@ cmd_rest(cli *c, const command *k, int argc, char **argv)
 	return (cmd_service(c, argc, argv));
 }
 
-static const char exit_help[] =
-    "exit status:\n"
-    "  0 success            4 permission denied     7 local I/O error\n"
-    "  1 other failure      5 cannot reach oviod\n"
-    "  2 bad usage          6 remote I/O error\n"
-    "  3 no such file\n";
+static const char exit_help[]
+    = "exit status:\n"
+      "  0 success            4 permission denied     7 local I/O error\n"
+      "  1 other failure      5 cannot reach oviod\n"
+      "  2 bad usage          6 remote I/O error\n"
+      "  3 no such file\n";
 
 static void
 usage(FILE *f)
@@ -1307,7 +1325,8 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n");
 	for (k = commands; k->name != NULL; k++) {
-		/* First line of the help only; ovio COMMAND --help has it all. */
+		/* First line of the help only; ovio COMMAND --help has it all.
+		 */
 		nl = strchr(k->help, '\n');
 		fprintf(f, "  %-7s %-13s %.*s\n", k->name, k->args,
 		    nl != NULL ? (int) (nl - k->help) : (int) strlen(k->help),
@@ -1315,7 +1334,8 @@ usage(FILE *f)
 	}
 	fprintf(f,
 	    "\n"
-	    "options (before or after the command; --opt=VALUE or --opt VALUE;\n"
+	    "options (before or after the command; --opt=VALUE or --opt "
+	    "VALUE;\n"
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
@@ -1340,8 +1360,9 @@ usage(FILE *f)
 static void
 command_usage(FILE *f, const command *k)
 {
-	fprintf(f, "usage: ovio %s %s\n\n%s.\n\nSee ovio --help for the "
-	           "options and exit statuses.\n",
+	fprintf(f,
+	    "usage: ovio %s %s\n\n%s.\n\nSee ovio --help for the "
+	    "options and exit statuses.\n",
 	    k->name, k->args, k->help);
 }
 
@@ -1396,24 +1417,28 @@ bad_option(int o, char **argv)
 
 	if (strncmp(a, "--", 2) != 0) {
 		if (o == ':') {
-			fprintf(stderr, "ovio: -%c needs a value (see ovio "
-			                "--help)\n",
+			fprintf(stderr,
+			    "ovio: -%c needs a value (see ovio "
+			    "--help)\n",
 			    optopt);
 		} else {
-			fprintf(stderr, "ovio: unknown option -%c (see ovio "
-			                "--help)\n",
+			fprintf(stderr,
+			    "ovio: unknown option -%c (see ovio "
+			    "--help)\n",
 			    optopt);
 		}
 		return (EXIT_USAGE);
 	}
 	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
 	for (lo = long_options; lo->name != NULL; lo++) {
-		if (strlen(lo->name) >= len && strncmp(lo->name, a + 2, len) == 0) {
+		if (strlen(lo->name) >= len
+		    && strncmp(lo->name, a + 2, len) == 0) {
 			break;
 		}
 	}
 	if (lo->name == NULL || len == 0) {
-		fprintf(stderr, "ovio: unknown option %s (see ovio --help)\n", a);
+		fprintf(
+		    stderr, "ovio: unknown option %s (see ovio --help)\n", a);
 	} else if (eq != NULL && lo->has_arg == no_argument) {
 		fprintf(stderr, "ovio: --%s takes no value (see ovio --help)\n",
 		    lo->name);
@@ -1432,7 +1457,7 @@ cli_main(int argc, char **argv, char **args)
 	cli            c;
 	const command *k;
 	uint64_t       v;
-	int            n = 0, o, at;
+	int            n    = 0, o, at;
 	bool           rest = false;
 
 	memset(&c, 0, sizeof(c));
@@ -1445,26 +1470,29 @@ cli_main(int argc, char **argv, char **args)
 	 */
 	while (optind < argc) {
 		at = optind;
-		o  = rest ? -1 : getopt_long(argc, argv, "+:he:lprf", long_options,
-		                    NULL);
+		o  = rest ? -1
+		          : getopt_long(
+		              argc, argv, "+:he:lprf", long_options, NULL);
 		if (o == -1) {
 			if (optind >= argc) {
 				break;
 			}
-			if (!rest && optind == at + 1 &&
-			    strcmp(argv[at], "--") == 0) {
+			if (!rest && optind == at + 1
+			    && strcmp(argv[at], "--") == 0) {
 				rest = true; /* all that follows are names */
 				continue;
 			}
 			if (cmd_current == NULL) {
 				for (k = commands; k->name != NULL; k++) {
-					if (strcmp(k->name, argv[optind]) == 0) {
+					if (strcmp(k->name, argv[optind])
+					    == 0) {
 						break;
 					}
 				}
 				if (k->name == NULL) {
-					fprintf(stderr, "ovio: unknown command %s "
-					                "(see ovio --help)\n",
+					fprintf(stderr,
+					    "ovio: unknown command %s "
+					    "(see ovio --help)\n",
 					    argv[optind]);
 					return (EXIT_USAGE);
 				}
@@ -1500,12 +1528,14 @@ cli_main(int argc, char **argv, char **args)
 		case 'r':
 		case 'f':
 			/* A command's own option: after that command only. */
-			if (cmd_current == NULL || cmd_current->opts == NULL ||
-			    strchr(cmd_current->opts, o) == NULL) {
-				fprintf(stderr, "ovio: -%c is not an option of %s "
-				                "(see ovio --help)\n",
-				    o, cmd_current != NULL ? cmd_current->name
-				                           : "ovio");
+			if (cmd_current == NULL || cmd_current->opts == NULL
+			    || strchr(cmd_current->opts, o) == NULL) {
+				fprintf(stderr,
+				    "ovio: -%c is not an option of %s "
+				    "(see ovio --help)\n",
+				    o,
+				    cmd_current != NULL ? cmd_current->name
+				                        : "ovio");
 				return (EXIT_USAGE);
 			}
 			c.long_list |= o == 'l';
@@ -1518,14 +1548,15 @@ cli_main(int argc, char **argv, char **args)
 			break;
 		case OPT_CHUNK:
 			if (opt_number("--chunk", optarg, OVIO__NUM_SIZE, 1,
-			        MAX_CHUNK, &v) != 0) {
+			        MAX_CHUNK, &v)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
 			c.chunk = (size_t) v;
 			break;
 		case OPT_WINDOW:
-			if (opt_number("--window", optarg, 0, 1, MAX_WINDOW, &v) !=
-			    0) {
+			if (opt_number("--window", optarg, 0, 1, MAX_WINDOW, &v)
+			    != 0) {
 				return (EXIT_USAGE);
 			}
 			c.window = (unsigned) v;
@@ -1538,9 +1569,9 @@ cli_main(int argc, char **argv, char **args)
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
-	if (n < cmd_current->nargs ||
-	    (cmd_current->maxargs == 0 && n != cmd_current->nargs) ||
-	    (cmd_current->maxargs > 0 && n > cmd_current->maxargs)) {
+	if (n < cmd_current->nargs
+	    || (cmd_current->maxargs == 0 && n != cmd_current->nargs)
+	    || (cmd_current->maxargs > 0 && n > cmd_current->maxargs)) {
 		command_usage(stderr, cmd_current);
 		return (EXIT_USAGE);
 	}

@@ -15,8 +15,8 @@ now(void)
 }
 
 void
-ovio__progress_start(progress *p, const char *verb, const char *name,
-    uint64_t total)
+ovio__progress_start(
+    progress *p, const char *verb, const char *name, uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
 	p->verb      = verb;

@@ -21,8 +21,8 @@ typedef struct progress {
 	bool        drawn;
 } progress;
 
-void   ovio__progress_start(
-      progress *p, const char *verb, const char *name, uint64_t total);
+void ovio__progress_start(
+    progress *p, const char *verb, const char *name, uint64_t total);
 void   ovio__progress_update(progress *p, uint64_t done);
 void   ovio__progress_end(progress *p, bool ok);
 double ovio__progress_seconds(const progress *p);

@@ -168,7 +168,8 @@ svc_wait(SC_HANDLE svc, DWORD pending, SERVICE_STATUS_PROCESS *ss,
 			fprintf(stderr,
 			    "ovio service: service " OVIO_SERVICE_NAME
 			    " still %s after %u ms\n",
-			    ovio__win_service_state_name(ss->dwCurrentState), timeout_ms);
+			    ovio__win_service_state_name(ss->dwCurrentState),
+			    timeout_ms);
 			return (1);
 		}
 	}
@@ -187,7 +188,6 @@ svc_narrow(const WCHAR *w, char *buf, size_t len)
 		buf[len - 1] = '\0'; /* too long: what fitted */
 	}
 }
-
 
 /* The oviod.exe in this program's folder. */
 static int

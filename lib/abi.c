@@ -11,12 +11,12 @@
 
 #include "ovio.h"
 
-#define OVIO_AT(type, member, off)                                             \
-	_Static_assert(offsetof(type, member) == (off),                        \
+#define OVIO_AT(type, member, off)                      \
+	_Static_assert(offsetof(type, member) == (off), \
 	    #type "." #member " moved: see the top of ovio.h")
-#define OVIO_SIZE(type, n)                                                     \
-	_Static_assert(sizeof(type) == (n),                                    \
-	    #type " changed size: see the top of ovio.h")
+#define OVIO_SIZE(type, n) \
+	_Static_assert(    \
+	    sizeof(type) == (n), #type " changed size: see the top of ovio.h")
 
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 8
 OVIO_AT(ovio_request, op, 0);

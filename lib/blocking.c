@@ -7,9 +7,9 @@
 
 #include "client_impl.h"
 
-#define DEFAULT_CHUNK (1u << 20)
+#define DEFAULT_CHUNK  (1u << 20)
 #define DEFAULT_WINDOW 8u
-#define MAX_WINDOW 256u
+#define MAX_WINDOW     256u
 
 static _Thread_local int64_t last_os_error;
 
@@ -57,7 +57,8 @@ wait_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 			w->res.bytes = n;
 		}
 		if (op->kind == OVIO_OP_LIST && w->res.status == 0) {
-			w->res.status = ovio__list_decode(&w->list, payload, plen);
+			w->res.status
+			    = ovio__list_decode(&w->list, payload, plen);
 		}
 		w->res.data = NULL;
 	}
@@ -92,10 +93,11 @@ int
 ovio_open(ovio_client *c, const char *path, uint32_t flags, uint32_t mode,
     uint64_t *handle)
 {
-	ovio_request rq = { .op = OVIO_OP_OPEN, .path = path, .flags = flags,
-		.mode = mode };
-	waiter       w  = { 0 };
-	int          rv;
+	ovio_request rq = {
+		.op = OVIO_OP_OPEN, .path = path, .flags = flags, .mode = mode
+	};
+	waiter w = { 0 };
+	int    rv;
 
 	if (path == NULL || handle == NULL) {
 		return (OVIO_EINVAL);
@@ -110,8 +112,10 @@ int
 ovio_pread(ovio_client *c, uint64_t handle, void *buf, size_t len,
     uint64_t offset, size_t *got)
 {
-	ovio_request rq = { .op = OVIO_OP_READ, .handle = handle,
-		.offset = offset, .length = len };
+	ovio_request rq = { .op = OVIO_OP_READ,
+		.handle         = handle,
+		.offset         = offset,
+		.length         = len };
 	waiter       w  = { 0 };
 	int          rv;
 
@@ -127,8 +131,11 @@ int
 ovio_pwrite(ovio_client *c, uint64_t handle, const void *buf, size_t len,
     uint64_t offset, size_t *put)
 {
-	ovio_request rq = { .op = OVIO_OP_WRITE, .handle = handle,
-		.offset = offset, .length = len, .data = buf };
+	ovio_request rq = { .op = OVIO_OP_WRITE,
+		.handle         = handle,
+		.offset         = offset,
+		.length         = len,
+		.data           = buf };
 	waiter       w  = { 0 };
 	int          rv;
 
@@ -182,9 +189,9 @@ ovio_stat_path(ovio_client *c, const char *path, ovio_stat *st)
 int
 ovio_setsize(ovio_client *c, uint64_t handle, uint64_t size)
 {
-	ovio_request rq = { .op = OVIO_OP_SETSIZE, .handle = handle,
-		.length = size };
-	waiter       w  = { 0 };
+	ovio_request rq
+	    = { .op = OVIO_OP_SETSIZE, .handle = handle, .length = size };
+	waiter w = { 0 };
 
 	return (call(c, &rq, &w));
 }
@@ -205,10 +212,10 @@ ovio_cancel(ovio_client *c, uint64_t tag, ovio_cancel_result *what)
 int
 ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled)
 {
-	ovio_request rq = { .op = OVIO_OP_CANCEL, .handle = handle,
-		.all = true };
-	waiter       w  = { 0 };
-	int          rv;
+	ovio_request rq
+	    = { .op = OVIO_OP_CANCEL, .handle = handle, .all = true };
+	waiter w = { 0 };
+	int    rv;
 
 	if ((rv = call(c, &rq, &w)) == 0 && canceled != NULL) {
 		*canceled = w.res.canceled;
@@ -287,9 +294,9 @@ slot_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 	if (s->status == 0) {
 		s->bytes = rp->result;
 		if (op->kind == OVIO_OP_READ) {
-			s->bytes = plen < s->len ? plen : s->len;
-			s->data  = payload;
-			s->msg   = msg;
+			s->bytes     = plen < s->len ? plen : s->len;
+			s->data      = payload;
+			s->msg       = msg;
 			op->keep_msg = true;
 		}
 	}
@@ -329,16 +336,16 @@ stream_init(stream *st, ovio_client *c, size_t *chunk, unsigned *window)
 }
 
 int
-ovio_read_stream(ovio_client *c, uint64_t handle, uint64_t offset,
-    uint64_t len, size_t chunk, unsigned window, ovio_sink_fn sink,
-    ovio_progress_fn progress, void *arg, uint64_t *total)
+ovio_read_stream(ovio_client *c, uint64_t handle, uint64_t offset, uint64_t len,
+    size_t chunk, unsigned window, ovio_sink_fn sink, ovio_progress_fn progress,
+    void *arg, uint64_t *total)
 {
 	stream   st;
-	uint64_t next = offset, end = len == UINT64_MAX ? UINT64_MAX
-	                                                : offset + len;
+	uint64_t next = offset,
+	         end  = len == UINT64_MAX ? UINT64_MAX : offset + len;
 	uint64_t head = 0, tail = 0, done_bytes = 0;
-	bool     eof  = false;
-	int      err  = 0, rv;
+	bool     eof = false;
+	int      err = 0, rv;
 
 	if ((rv = stream_init(&st, c, &chunk, &window)) != 0) {
 		return (rv);
@@ -346,15 +353,17 @@ ovio_read_stream(ovio_client *c, uint64_t handle, uint64_t offset,
 	for (;;) {
 		while (!eof && err == 0 && tail - head < window && next < end) {
 			slot        *s  = &st.slots[tail % window];
-			ovio_request rq = { .op = OVIO_OP_READ, .handle = handle,
-				.offset = next };
+			ovio_request rq = { .op = OVIO_OP_READ,
+				.handle         = handle,
+				.offset         = next };
 			rq.length = end - next < chunk ? end - next : chunk;
 			memset(s, 0, sizeof(*s));
 			s->off = next;
 			s->len = (size_t) rq.length;
 			rq.tag = next_tag(c);
 			if ((rv = ovio__client_send(
-			         c, &rq, NULL, NULL, slot_done, s)) != 0) {
+			         c, &rq, NULL, NULL, slot_done, s))
+			    != 0) {
 				err = rv;
 				break;
 			}
@@ -370,8 +379,10 @@ ovio_read_stream(ovio_client *c, uint64_t handle, uint64_t offset,
 			err = s->status;
 		}
 		if (s->status == 0 && err == 0 && !eof) {
-			if (s->bytes > 0 &&
-			    (rv = sink(arg, s->off, s->data, (size_t) s->bytes)) != 0) {
+			if (s->bytes > 0
+			    && (rv = sink(
+			            arg, s->off, s->data, (size_t) s->bytes))
+			           != 0) {
 				err = rv;
 			}
 			done_bytes += s->bytes;
@@ -411,15 +422,17 @@ ovio_write_stream(ovio_client *c, uint64_t handle, uint64_t offset,
 	for (;;) {
 		while (err == 0 && tail - head < window && next < end) {
 			slot        *s  = &st.slots[tail % window];
-			ovio_request rq = { .op = OVIO_OP_WRITE, .handle = handle,
-				.offset = next };
+			ovio_request rq = { .op = OVIO_OP_WRITE,
+				.handle         = handle,
+				.offset         = next };
 			rq.length = end - next < chunk ? end - next : chunk;
 			memset(s, 0, sizeof(*s));
 			s->off = next;
 			s->len = (size_t) rq.length;
 			rq.tag = next_tag(c);
-			if ((rv = ovio__client_send(c, &rq, fill,
-			         arg, slot_done, s)) != 0) {
+			if ((rv = ovio__client_send(
+			         c, &rq, fill, arg, slot_done, s))
+			    != 0) {
 				err = rv;
 				break;
 			}
@@ -434,7 +447,8 @@ ovio_write_stream(ovio_client *c, uint64_t handle, uint64_t offset,
 		if (s->status != 0 && err == 0) {
 			err = s->status;
 		} else if (err == 0 && s->bytes < s->len) {
-			/* A short write: the service wrote what the disk took. */
+			/* A short write: the service wrote what the disk took.
+			 */
 			err = OVIO_ENOSPC;
 		}
 		if (err == 0) {
@@ -474,7 +488,7 @@ int
 ovio_pread_all(ovio_client *c, uint64_t handle, void *buf, size_t len,
     uint64_t offset, size_t chunk, unsigned window, size_t *got)
 {
-	membuf   m = { buf, offset };
+	membuf   m     = { buf, offset };
 	uint64_t total = 0;
 	int      rv;
 
@@ -487,8 +501,8 @@ ovio_pread_all(ovio_client *c, uint64_t handle, void *buf, size_t len,
 }
 
 int
-ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf,
-    size_t len, uint64_t offset, size_t chunk, unsigned window)
+ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf, size_t len,
+    uint64_t offset, size_t chunk, unsigned window)
 {
 	membuf m = { (uint8_t *) buf, offset };
 
@@ -497,11 +511,13 @@ ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf,
 }
 
 int
-ovio_list_page(ovio_client *c, const char *path, uint64_t cookie,
-    uint32_t max, ovio_dirent_fn fn, void *arg, uint64_t *next, bool *more)
+ovio_list_page(ovio_client *c, const char *path, uint64_t cookie, uint32_t max,
+    ovio_dirent_fn fn, void *arg, uint64_t *next, bool *more)
 {
-	ovio_request rq = { .op = OVIO_OP_LIST, .path = path, .offset = cookie,
-		.length = max };
+	ovio_request rq = { .op = OVIO_OP_LIST,
+		.path           = path,
+		.offset         = cookie,
+		.length         = max };
 	waiter       w  = { 0 };
 	size_t       i;
 	int          rv;
@@ -533,9 +549,11 @@ ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 
 	/* The largest page the service gives: each page lists the folder. */
 	while (more && rv == 0) {
-		rv = ovio_list_page(c, path, cookie, 4096, fn, arg, &next, &more);
+		rv = ovio_list_page(
+		    c, path, cookie, 4096, fn, arg, &next, &more);
 		if (more && next <= cookie) {
-			rv = OVIO_EPROTO; /* a service that would loop forever */
+			rv = OVIO_EPROTO; /* a service that would loop forever
+			                   */
 		}
 		cookie = next;
 	}
@@ -545,9 +563,10 @@ ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 int
 ovio_mkdir(ovio_client *c, const char *path, uint32_t flags, uint32_t mode)
 {
-	ovio_request rq = { .op = OVIO_OP_MKDIR, .path = path, .flags = flags,
-		.mode = mode };
-	waiter       w  = { 0 };
+	ovio_request rq = {
+		.op = OVIO_OP_MKDIR, .path = path, .flags = flags, .mode = mode
+	};
+	waiter w = { 0 };
 
 	if (path == NULL) {
 		return (OVIO_EINVAL);
@@ -568,11 +587,13 @@ ovio_remove(ovio_client *c, const char *path)
 }
 
 int
-ovio_rename(ovio_client *c, const char *path, const char *new_path,
-    uint32_t flags)
+ovio_rename(
+    ovio_client *c, const char *path, const char *new_path, uint32_t flags)
 {
-	ovio_request rq = { .op = OVIO_OP_RENAME, .path = path,
-		.new_path = new_path, .flags = flags };
+	ovio_request rq = { .op = OVIO_OP_RENAME,
+		.path           = path,
+		.new_path       = new_path,
+		.flags          = flags };
 	waiter       w  = { 0 };
 
 	if (path == NULL || new_path == NULL) {

@@ -60,8 +60,8 @@ cop_get(ovio_client *c)
 			return (NULL);
 		}
 		op->c = c;
-		if (nng_ctx_open(&op->ctx, c->sock) != 0 ||
-		    nng_aio_alloc(&op->aio, cop_aio_cb, op) != 0) {
+		if (nng_ctx_open(&op->ctx, c->sock) != 0
+		    || nng_aio_alloc(&op->aio, cop_aio_cb, op) != 0) {
 			free(op);
 			return (NULL);
 		}
@@ -106,13 +106,14 @@ cop_put(cop *op)
 static void
 cop_finish(cop *op, int status, nng_msg *reply)
 {
-	Ovio__Reply *rp = NULL;
+	Ovio__Reply *rp      = NULL;
 	uint8_t     *payload = NULL;
-	size_t       plen = 0;
+	size_t       plen    = 0;
 	int          rv;
 
-	if (status == 0 && (rv = ovio__wire_decode_reply(reply, &rp, &payload,
-	                        &plen)) != 0) {
+	if (status == 0
+	    && (rv = ovio__wire_decode_reply(reply, &rp, &payload, &plen))
+	           != 0) {
 		status = rv;
 	}
 	if (status == 0 && rp->tag != op->tag) {
@@ -177,18 +178,18 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	cop          *op;
 	int           rv;
 
-	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN ||
-	    rq->op > OVIO_OP_RENAME) {
+	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN
+	    || rq->op > OVIO_OP_RENAME) {
 		return (OVIO_EINVAL);
 	}
-	hdr.tag        = rq->tag;
-	hdr.op         = (Ovio__Op) rq->op;
-	hdr.handle     = rq->handle;
-	hdr.offset     = rq->offset;
-	hdr.length     = rq->length;
-	hdr.path       = (char *) (rq->path != NULL ? rq->path : "");
-	hdr.flags      = rq->flags;
-	hdr.mode       = rq->mode;
+	hdr.tag         = rq->tag;
+	hdr.op          = (Ovio__Op) rq->op;
+	hdr.handle      = rq->handle;
+	hdr.offset      = rq->offset;
+	hdr.length      = rq->length;
+	hdr.path        = (char *) (rq->path != NULL ? rq->path : "");
+	hdr.flags       = rq->flags;
+	hdr.mode        = rq->mode;
 	hdr.cancel_tag  = rq->cancel_tag;
 	hdr.all         = rq->all;
 	hdr.session     = rq->session;
@@ -207,9 +208,10 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		if (fill != NULL) {
 			/* Let the caller produce the data in place. */
 			size_t base;
-			rv = ovio__wire_encode_request(msg, &hdr, NULL, 0);
+			rv   = ovio__wire_encode_request(msg, &hdr, NULL, 0);
 			base = nng_msg_len(msg);
-			if (rv == 0 && nng_msg_realloc(msg, base + rq->length) != 0) {
+			if (rv == 0
+			    && nng_msg_realloc(msg, base + rq->length) != 0) {
 				rv = OVIO_ENOMEM;
 			}
 			if (rv == 0) {
@@ -253,10 +255,10 @@ static void
 pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
     const uint8_t *payload, size_t plen, nng_msg *msg)
 {
-	pub_arg            pa = *(pub_arg *) arg;
-	ovio_result        res;
+	pub_arg             pa = *(pub_arg *) arg;
+	ovio_result         res;
 	ovio_service_status svc;
-	ovio__list         list = { 0 };
+	ovio__list          list = { 0 };
 
 	(void) msg;
 	free(arg);
@@ -266,9 +268,9 @@ pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 	res.status = status;
 	if (status == 0) {
 		ovio__result_from_reply(&res, rp, payload, &svc);
-		if (op->kind == OVIO_OP_LIST && res.status == 0 &&
-		    (res.status = ovio__list_decode(&list, payload, plen)) ==
-		        0) {
+		if (op->kind == OVIO_OP_LIST && res.status == 0
+		    && (res.status = ovio__list_decode(&list, payload, plen))
+		           == 0) {
 			res.entries  = list.ents;
 			res.nentries = list.n;
 		}
@@ -289,19 +291,20 @@ ovio__list_decode(ovio__list *l, const uint8_t *payload, size_t plen)
 	if ((l->page = ovio__dir_page__unpack(NULL, plen, payload)) == NULL) {
 		return (OVIO_EPROTO);
 	}
-	if (l->page->n_entries > 0 &&
-	    (l->ents = calloc(l->page->n_entries, sizeof(*l->ents))) == NULL) {
+	if (l->page->n_entries > 0
+	    && (l->ents = calloc(l->page->n_entries, sizeof(*l->ents)))
+	           == NULL) {
 		ovio__dir_page__free_unpacked(l->page, NULL);
 		l->page = NULL;
 		return (OVIO_ENOMEM);
 	}
 	for (i = 0; i < l->page->n_entries; i++) {
 		const Ovio__DirEntry *e = l->page->entries[i];
-		l->ents[i].name     = e->name;
-		l->ents[i].type     = e->type;
-		l->ents[i].mode     = e->mode;
-		l->ents[i].size     = e->size;
-		l->ents[i].mtime_ns = e->mtime_ns;
+		l->ents[i].name         = e->name;
+		l->ents[i].type         = e->type;
+		l->ents[i].mode         = e->mode;
+		l->ents[i].size         = e->size;
+		l->ents[i].mtime_ns     = e->mtime_ns;
 	}
 	l->n = l->page->n_entries;
 	return (0);
@@ -348,14 +351,14 @@ void
 ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
     const uint8_t *payload, ovio_service_status *svc)
 {
-	res->status   = (int) rp->status;
-	res->os_error = rp->os_error;
-	res->handle   = rp->handle;
-	res->bytes    = rp->result;
-	res->data     = payload;
-	res->found    = rp->found;
-	res->cancel   = (ovio_cancel_result) rp->cancel;
-	res->canceled = rp->canceled;
+	res->status      = (int) rp->status;
+	res->os_error    = rp->os_error;
+	res->handle      = rp->handle;
+	res->bytes       = rp->result;
+	res->data        = payload;
+	res->found       = rp->found;
+	res->cancel      = (ovio_cancel_result) rp->cancel;
+	res->canceled    = rp->canceled;
 	res->more        = rp->more;
 	res->next_cookie = rp->next_cookie;
 	if (rp->stat != NULL) {
@@ -453,7 +456,8 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 		goto fail;
 	}
 	c->sock_open = true;
-	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(
+	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 0); /* replies: any */
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
@@ -471,8 +475,8 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 		if (rv == 0) {
 			break;
 		}
-		if ((rv != NNG_ECONNREFUSED && rv != NNG_ENOENT) ||
-		    nng_clock() >= deadline) {
+		if ((rv != NNG_ECONNREFUSED && rv != NNG_ENOENT)
+		    || nng_clock() >= deadline) {
 			rv = rv == NNG_ENOENT ? OVIO_ECONNREFUSED
 			                      : ovio__err_from_nng(rv);
 			goto fail;

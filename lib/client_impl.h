@@ -52,7 +52,7 @@ struct ovio_client {
 	unsigned   inflight;
 	cop       *busy;
 	cop       *pool;
-	uint64_t   next_tag; /* for the blocking calls; top bit set */
+	uint64_t   next_tag;        /* for the blocking calls; top bit set */
 	uint64_t   client_id;       /* random: at-most-once identity */
 	uint64_t   next_request_id; /* every request gets the next one */
 	int        resend_ms;       /* 0: REQ resend off */

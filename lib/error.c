@@ -10,8 +10,8 @@ const char *
 ovio_strerror(int err)
 {
 	switch (err) {
-#define OVIO_ERR_STR(name, num, msg)                                           \
-	case num:                                                              \
+#define OVIO_ERR_STR(name, num, msg) \
+	case num:                    \
 		return (msg);
 		OVIO_ERR_MAP(OVIO_ERR_STR)
 #undef OVIO_ERR_STR
@@ -23,8 +23,8 @@ const char *
 ovio_errname(int err)
 {
 	switch (err) {
-#define OVIO_ERR_NAME(name, num, msg)                                          \
-	case num:                                                              \
+#define OVIO_ERR_NAME(name, num, msg) \
+	case num:                     \
 		return (#name);
 		OVIO_ERR_MAP(OVIO_ERR_NAME)
 #undef OVIO_ERR_NAME

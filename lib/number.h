@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 /* What ovio__parse_number found wrong, or 0. */
-#define OVIO__NUM_OK     0
-#define OVIO__NUM_SYNTAX 1 /* not a number (or a suffix where none is taken) \
-	                    */
-#define OVIO__NUM_RANGE 2  /* a number, but outside [min, max] */
+#define OVIO__NUM_OK 0
+#define OVIO__NUM_SYNTAX                                                    \
+	1                 /* not a number (or a suffix where none is taken) \
+	                   */
+#define OVIO__NUM_RANGE 2 /* a number, but outside [min, max] */
 
 /* Flags of ovio__parse_number. */
 #define OVIO__NUM_SIZE 1 /* take a K, M or G suffix (powers of 1024) */

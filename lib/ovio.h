@@ -60,11 +60,11 @@
 #define OVIO_VERSION "0.1.0"
 
 /* Open flags, as on the wire (proto/ovio.proto, OpenFlag). */
-#define OVIO_OPEN_READ 1u
-#define OVIO_OPEN_WRITE 2u
+#define OVIO_OPEN_READ   1u
+#define OVIO_OPEN_WRITE  2u
 #define OVIO_OPEN_CREATE 4u
-#define OVIO_OPEN_EXCL 8u
-#define OVIO_OPEN_TRUNC 16u
+#define OVIO_OPEN_EXCL   8u
+#define OVIO_OPEN_TRUNC  16u
 
 /* Request kinds, as on the wire (proto/ovio.proto, Op). */
 typedef enum ovio_op {
@@ -99,11 +99,12 @@ typedef enum ovio_cancel_result {
 } ovio_cancel_result;
 
 /* File types in ovio_stat.type. */
-#define OVIO_TYPE_FILE 1
-#define OVIO_TYPE_DIR 2
-#define OVIO_TYPE_FIFO 3
+#define OVIO_TYPE_FILE  1
+#define OVIO_TYPE_DIR   2
+#define OVIO_TYPE_FIFO  3
 #define OVIO_TYPE_OTHER 4
-#define OVIO_TYPE_LINK 5 /* listed, never followed: a symlink or reparse point */
+#define OVIO_TYPE_LINK \
+	5 /* listed, never followed: a symlink or reparse point */
 
 typedef struct ovio_stat {
 	uint64_t size;
@@ -185,7 +186,7 @@ typedef struct ovio_request {
 	bool        session;
 	uint64_t    deadline_ms;
 	const char *new_path; /* RENAME */
-	uint64_t    reserved[7]; /* 0; room to grow (see the top of this file) */
+	uint64_t reserved[7]; /* 0; room to grow (see the top of this file) */
 } ovio_request;
 
 /*
@@ -193,23 +194,23 @@ typedef struct ovio_request {
  * (data) are valid only during the callback.
  */
 typedef struct ovio_result {
-	uint64_t    tag;
-	ovio_op     op;
-	int         status;   /* OVIO_OK or an ovio_err */
-	int64_t     os_error; /* the OS's own code, 0 if none */
-	uint64_t    handle;   /* OPEN */
-	uint64_t    bytes;    /* READ, WRITE: bytes transferred */
-	const void *data;     /* READ: the bytes read */
-	ovio_stat   stat;     /* STAT */
-	bool        found;    /* CANCEL: the operation was in flight */
-	ovio_cancel_result cancel; /* CANCEL of a tag: what it did */
-	uint32_t    canceled; /* CANCEL all: how many cancels were requested */
+	uint64_t           tag;
+	ovio_op            op;
+	int                status;   /* OVIO_OK or an ovio_err */
+	int64_t            os_error; /* the OS's own code, 0 if none */
+	uint64_t           handle;   /* OPEN */
+	uint64_t           bytes;    /* READ, WRITE: bytes transferred */
+	const void        *data;     /* READ: the bytes read */
+	ovio_stat          stat;     /* STAT */
+	bool               found;    /* CANCEL: the operation was in flight */
+	ovio_cancel_result cancel;   /* CANCEL of a tag: what it did */
+	uint32_t canceled; /* CANCEL all: how many cancels were requested */
 	const ovio_service_status *service; /* STATUS */
-	const ovio_dirent *entries;  /* LIST: this page, in name order */
-	size_t      nentries;
-	bool        more;        /* LIST: entries remain past this page */
-	uint64_t    next_cookie; /* LIST: the offset of the next page */
-	uint64_t    reserved[4]; /* 0; room to grow (see the top of this file) */
+	const ovio_dirent         *entries; /* LIST: this page, in name order */
+	size_t                     nentries;
+	bool     more;        /* LIST: entries remain past this page */
+	uint64_t next_cookie; /* LIST: the offset of the next page */
+	uint64_t reserved[4]; /* 0; room to grow (see the top of this file) */
 } ovio_result;
 
 typedef void (*ovio_cb)(void *arg, const ovio_result *res);
@@ -256,12 +257,12 @@ void ovio_disconnect(ovio_client *c);
  * ovio_submit sends one request.  Returns 0, after which cb is called exactly
  * once with the request's completion (from a library thread, no lock held);
  * or an error (OVIO_EINVAL: no cb, or rq->reserved not zero; OVIO_ENOMEM,
- * OVIO_ECLOSED), after which cb is never called.  The completion's status is the service's answer, or
- * OVIO_ECLOSED when that answer was lost with the connection (see "Lost,
- * not cancelled" above), or OVIO_ENOMEM, OVIO_EPROTO (a reply that does
- * not parse or is not this request's).  Tags are the caller's: unique
- * among its requests in flight; tags with the top bit set are reserved for
- * the blocking calls below.
+ * OVIO_ECLOSED), after which cb is never called.  The completion's status is
+ * the service's answer, or OVIO_ECLOSED when that answer was lost with the
+ * connection (see "Lost, not cancelled" above), or OVIO_ENOMEM, OVIO_EPROTO (a
+ * reply that does not parse or is not this request's).  Tags are the caller's:
+ * unique among its requests in flight; tags with the top bit set are reserved
+ * for the blocking calls below.
  */
 int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
 
@@ -358,8 +359,8 @@ int ovio_list_page(ovio_client *c, const char *path, uint64_t cookie,
     uint32_t max, ovio_dirent_fn fn, void *arg, uint64_t *next, bool *more);
 int ovio_mkdir(ovio_client *c, const char *path, uint32_t flags, uint32_t mode);
 int ovio_remove(ovio_client *c, const char *path);
-int ovio_rename(ovio_client *c, const char *path, const char *new_path,
-    uint32_t flags);
+int ovio_rename(
+    ovio_client *c, const char *path, const char *new_path, uint32_t flags);
 
 /* The OS code of the calling thread's last failed blocking call, 0 if none. */
 int64_t ovio_last_os_error(void);
@@ -388,8 +389,8 @@ int ovio_pwrite_all(ovio_client *c, uint64_t handle, const void *buf,
  * chunk with the bytes done so far.  A sink or fill returning non-zero
  * stops the transfer with that status.  chunk and window as above.
  */
-typedef int (*ovio_sink_fn)(void *arg, uint64_t offset, const void *data,
-    size_t len);
+typedef int (*ovio_sink_fn)(
+    void *arg, uint64_t offset, const void *data, size_t len);
 typedef int (*ovio_fill_fn)(void *arg, uint64_t offset, void *buf, size_t len);
 typedef void (*ovio_progress_fn)(void *arg, uint64_t done);
 

@@ -32,14 +32,14 @@ ovio_default_endpoint(void)
 int
 ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a)
 {
-	size_t       bs;
+	size_t         bs;
 	const wchar_t *c;
 
-#define QUOTE_PUT(ch)                                                           \
-	do {                                                                   \
-		if (*n + 2 >= cap)                                             \
-			return (-1);                                           \
-		out[(*n)++] = (ch);                                            \
+#define QUOTE_PUT(ch)                \
+	do {                         \
+		if (*n + 2 >= cap)   \
+			return (-1); \
+		out[(*n)++] = (ch);  \
 	} while (0)
 
 	QUOTE_PUT(L' ');
@@ -77,7 +77,6 @@ ovio__win_quote_arg(wchar_t *out, size_t cap, size_t *n, const wchar_t *a)
 	return (0);
 #undef QUOTE_PUT
 }
-
 
 const char *
 ovio__win_service_state_name(unsigned long s)

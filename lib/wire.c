@@ -17,16 +17,16 @@ put_le32(uint8_t *p, uint32_t v)
 static uint32_t
 get_le32(const uint8_t *p)
 {
-	return ((uint32_t) p[0] | ((uint32_t) p[1] << 8) |
-	    ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24));
+	return ((uint32_t) p[0] | ((uint32_t) p[1] << 8)
+	        | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24));
 }
 
 /* Appends u32 length + packed header; the caller appends any payload. */
 static int
 wire_append_header(nng_msg *msg, const ProtobufCMessage *hdr)
 {
-	size_t  hlen = protobuf_c_message_get_packed_size(hdr);
-	size_t  old  = nng_msg_len(msg);
+	size_t   hlen = protobuf_c_message_get_packed_size(hdr);
+	size_t   old  = nng_msg_len(msg);
 	uint8_t *p;
 
 	if (hlen > OVIO__MAX_HEADER) {
@@ -42,8 +42,8 @@ wire_append_header(nng_msg *msg, const ProtobufCMessage *hdr)
 }
 
 int
-ovio__wire_encode_request(nng_msg *msg, const Ovio__Request *rq,
-    const void *payload, size_t len)
+ovio__wire_encode_request(
+    nng_msg *msg, const Ovio__Request *rq, const void *payload, size_t len)
 {
 	int rv;
 
@@ -87,16 +87,16 @@ wire_decode(nng_msg *msg, const ProtobufCMessageDescriptor *desc,
 }
 
 int
-ovio__wire_decode_request(nng_msg *msg, Ovio__Request **hdr,
-    uint8_t **payload, size_t *plen)
+ovio__wire_decode_request(
+    nng_msg *msg, Ovio__Request **hdr, uint8_t **payload, size_t *plen)
 {
 	return (wire_decode(msg, &ovio__request__descriptor,
 	    (ProtobufCMessage **) hdr, payload, plen));
 }
 
 int
-ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload,
-    size_t *plen)
+ovio__wire_decode_reply(
+    nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload, size_t *plen)
 {
 	return (wire_decode(msg, &ovio__reply__descriptor,
 	    (ProtobufCMessage **) hdr, payload, plen));
@@ -160,8 +160,8 @@ ovio__wire_field_len(nng_msg *msg, uint32_t field, size_t *len)
 			p += 8;
 			break;
 		case 2: /* length-delimited */
-			if (!wire_varint(&p, end, &v) ||
-			    v > (uint64_t) (end - p)) {
+			if (!wire_varint(&p, end, &v)
+			    || v > (uint64_t) (end - p)) {
 				return (OVIO_EPROTO);
 			}
 			if ((key >> 3) == field) {
@@ -189,7 +189,8 @@ ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp)
 	uint8_t *room = nng_msg_body(msg);
 	size_t   skip;
 
-	if (hlen + 4 > OVIO__REPLY_ROOM || nng_msg_len(msg) < OVIO__REPLY_ROOM) {
+	if (hlen + 4 > OVIO__REPLY_ROOM
+	    || nng_msg_len(msg) < OVIO__REPLY_ROOM) {
 		return (OVIO_ETOOBIG);
 	}
 	skip = OVIO__REPLY_ROOM - 4 - hlen;

@@ -32,8 +32,8 @@
  * sized by size) followed by len bytes of payload to msg's body.  Returns 0,
  * OVIO_ETOOBIG if the header exceeds OVIO__MAX_HEADER, or OVIO_ENOMEM.
  */
-int ovio__wire_encode_request(nng_msg *msg, const Ovio__Request *rq,
-    const void *payload, size_t len);
+int ovio__wire_encode_request(
+    nng_msg *msg, const Ovio__Request *rq, const void *payload, size_t len);
 int ovio__wire_encode_reply(nng_msg *msg, const Ovio__Reply *rp);
 
 /*
@@ -43,10 +43,10 @@ int ovio__wire_encode_reply(nng_msg *msg, const Ovio__Reply *rp);
  * msg's body.  Returns 0 or OVIO_EPROTO for a truncated frame, a header length
  * past the body or past OVIO__MAX_HEADER, or a header protobuf-c rejects.
  */
-int ovio__wire_decode_request(nng_msg *msg, Ovio__Request **hdr,
-    uint8_t **payload, size_t *plen);
-int ovio__wire_decode_reply(nng_msg *msg, Ovio__Reply **hdr,
-    uint8_t **payload, size_t *plen);
+int ovio__wire_decode_request(
+    nng_msg *msg, Ovio__Request **hdr, uint8_t **payload, size_t *plen);
+int ovio__wire_decode_reply(
+    nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload, size_t *plen);
 
 /*
  * ovio__wire_field_len walks the protobuf header of the frame in msg's body

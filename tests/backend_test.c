@@ -252,7 +252,7 @@ START_TEST(cancel_pending_fifo_read)
 	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
 	none(200); /* pending: nobody writes */
 	ck_assert_int_eq(ovio__port_cancel(port, &op, &rep), 0);
-	first = one(2000);
+	first  = one(2000);
 	second = one(2000);
 	/* Both the op and the report complete, in either order. */
 	ck_assert(first != second);
@@ -262,8 +262,8 @@ START_TEST(cancel_pending_fifo_read)
 	ck_assert_uint_eq(op.result, 0);
 	ck_assert_int_eq(rep.kind, OVIO__PORT_CANCEL);
 	/* Pending in the OS: cancelled outright, or interrupted. */
-	ck_assert(rep.result == OVIO_CANCEL_DONE ||
-	    rep.result == OVIO_CANCEL_REQUESTED);
+	ck_assert(rep.result == OVIO_CANCEL_DONE
+	          || rep.result == OVIO_CANCEL_REQUESTED);
 	none(100); /* exactly once */
 
 	/* The FIFO still works afterwards. */
@@ -435,11 +435,11 @@ backend_suite(void)
 	Suite *s = suite_create("backend");
 	TCase *tc;
 
-#define CASE(fn)                                                               \
-	tc = tcase_create(#fn);                                                \
-	tcase_add_checked_fixture(tc, setup, teardown);                        \
-	tcase_set_timeout(tc, 30);                                             \
-	tcase_add_loop_test(tc, fn, 0, NBACKENDS);                             \
+#define CASE(fn)                                        \
+	tc = tcase_create(#fn);                         \
+	tcase_add_checked_fixture(tc, setup, teardown); \
+	tcase_set_timeout(tc, 30);                      \
+	tcase_add_loop_test(tc, fn, 0, NBACKENDS);      \
 	suite_add_tcase(s, tc)
 
 	CASE(read_file);

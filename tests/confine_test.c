@@ -43,9 +43,11 @@ typedef struct mode {
 } mode;
 
 static const mode modes[] = {
-	{ "openat2", NULL, NULL, "paths beneath the root: openat2 RESOLVE_BENEATH" },
+	{ "openat2", NULL, NULL,
+	    "paths beneath the root: openat2 RESOLVE_BENEATH" },
 	{ "seam", "1", NULL,
-	    "component-wise, openat2 unavailable: OVIO_TEST_NO_OPENAT2 is set" },
+	    "component-wise, openat2 unavailable: OVIO_TEST_NO_OPENAT2 is "
+	    "set" },
 	{ "seccomp-ENOSYS", NULL, "ENOSYS",
 	    "component-wise, openat2 unavailable: Function not implemented" },
 	{ "seccomp-EPERM", NULL, "EPERM",
@@ -77,7 +79,7 @@ static bool
 log_has(const char *text)
 {
 	char  line[1024];
-	FILE *f = fopen(d.log, "r");
+	FILE *f     = fopen(d.log, "r");
 	bool  found = false;
 
 	if (f == NULL) {
@@ -102,7 +104,8 @@ start_mode(const mode *m, const char *extra)
 	if (m->seccomp != NULL) {
 		snprintf(wrap, sizeof(wrap), "%s/tests/noopenat2", tu_build());
 		if (run_cmd("%s /bin/true 2>/dev/null", wrap) == 77) {
-			tu_skip("%s: seccomp filters are not allowed here", m->name);
+			tu_skip("%s: seccomp filters are not allowed here",
+			    m->name);
 			return (false);
 		}
 		tu_daemon_wrapper[0] = wrap;
@@ -116,12 +119,13 @@ start_mode(const mode *m, const char *extra)
 	unsetenv("OVIO_TEST_NO_OPENAT2");
 	tu_daemon_wrapper[0] = NULL;
 	if (!log_has(m->log)) {
-		if (m->seccomp == NULL && m->no_openat2 == NULL &&
-		    log_has("openat2 unavailable")) {
+		if (m->seccomp == NULL && m->no_openat2 == NULL
+		    && log_has("openat2 unavailable")) {
 			tu_skip("%s: this kernel has no openat2", m->name);
 			return (false);
 		}
-		ck_abort_msg("%s: the log does not say \"%s\"", m->name, m->log);
+		ck_abort_msg(
+		    "%s: the log does not say \"%s\"", m->name, m->log);
 	}
 	snprintf(outside, sizeof(outside), "%s/outside", d.dir);
 	return (true);
@@ -140,7 +144,8 @@ put_file(const char *dir, const char *name, const char *text)
 	int  fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	ck_assert_int_ge(
+	    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
 	close(fd);
 }
@@ -172,7 +177,8 @@ count_entries(const char *dir)
 
 	ck_assert_ptr_nonnull(dp);
 	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+		if (strcmp(e->d_name, ".") == 0
+		    || strcmp(e->d_name, "..") == 0) {
 			continue;
 		}
 		n++;
@@ -212,29 +218,30 @@ sentinel_changes(const sentinel *s)
 	ssize_t     got;
 
 	snprintf(path, sizeof(path), "%s/secret", outside);
-	if (stat(path, &st) != 0 || st.st_size != s->secret.st_size ||
-	    st.st_mtim.tv_sec != s->secret.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != s->secret.st_mtim.tv_nsec) {
+	if (stat(path, &st) != 0 || st.st_size != s->secret.st_size
+	    || st.st_mtim.tv_sec != s->secret.st_mtim.tv_sec
+	    || st.st_mtim.tv_nsec != s->secret.st_mtim.tv_nsec) {
 		printf("outside: %s changed\n", path);
 		n++;
 	}
 	if ((fd = open(path, O_RDONLY)) >= 0) {
 		got = read(fd, buf, sizeof(buf));
 		close(fd);
-		if (got != (ssize_t) strlen(SECRET) ||
-		    memcmp(buf, SECRET, strlen(SECRET)) != 0) {
+		if (got != (ssize_t) strlen(SECRET)
+		    || memcmp(buf, SECRET, strlen(SECRET)) != 0) {
 			printf("outside: %s content changed\n", path);
 			n++;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/sub/secret", outside);
-	if (stat(path, &st) != 0 || st.st_size != s->sub_secret.st_size ||
-	    st.st_mtim.tv_nsec != s->sub_secret.st_mtim.tv_nsec) {
+	if (stat(path, &st) != 0 || st.st_size != s->sub_secret.st_size
+	    || st.st_mtim.tv_nsec != s->sub_secret.st_mtim.tv_nsec) {
 		printf("outside: %s changed\n", path);
 		n++;
 	}
 	if (count_entries(outside) != s->entries) {
-		printf("outside: %d entries, %d before: something was created\n",
+		printf(
+		    "outside: %d entries, %d before: something was created\n",
 		    count_entries(outside), s->entries);
 		n++;
 	}
@@ -249,8 +256,8 @@ sentinel_changes(const sentinel *s)
  */
 enum { T_READ, T_WRITE, T_CREATE, T_EXCL, T_TRUNC, T_STAT, T_OPS };
 
-static const char *const op_names[T_OPS] = { "read", "write", "create",
-	"create+excl", "trunc", "stat" };
+static const char *const op_names[T_OPS]
+    = { "read", "write", "create", "create+excl", "trunc", "stat" };
 static const uint32_t op_flags[T_OPS] = {
 	OVIO_OPEN_READ,
 	OVIO_OPEN_WRITE,
@@ -260,22 +267,48 @@ static const uint32_t op_flags[T_OPS] = {
 	0,
 };
 
-#define OUT     OVIO_EOUTSIDE
-#define ALL(e)  { e, e, e, e, e, e }
+#define OUT OVIO_EOUTSIDE
+#define ALL(e)                   \
+	{                        \
+		e, e, e, e, e, e \
+	}
 /* A final component that is a link: O_EXCL never follows it. */
-#define OUTLINK { OUT, OUT, OUT, OVIO_EEXIST, OUT, OUT }
-#define LOOP    OVIO_ELOOP
-#define LOOPLINK { LOOP, LOOP, LOOP, OVIO_EEXIST, LOOP, LOOP }
-#define FILE_   { 0, 0, 0, OVIO_EEXIST, 0, 0 }
-#define CREATES { OVIO_ENOENT, OVIO_ENOENT, 0, OVIO_EEXIST, 0, 0 }
-#define DIR_    { OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, OVIO_EEXIST, \
-	OVIO_EISDIR, 0 }
+#define OUTLINK                                      \
+	{                                            \
+		OUT, OUT, OUT, OVIO_EEXIST, OUT, OUT \
+	}
+#define LOOP OVIO_ELOOP
+#define LOOPLINK                                          \
+	{                                                 \
+		LOOP, LOOP, LOOP, OVIO_EEXIST, LOOP, LOOP \
+	}
+#define FILE_                              \
+	{                                  \
+		0, 0, 0, OVIO_EEXIST, 0, 0 \
+	}
+#define CREATES                                                \
+	{                                                      \
+		OVIO_ENOENT, OVIO_ENOENT, 0, OVIO_EEXIST, 0, 0 \
+	}
+#define DIR_                                                        \
+	{                                                           \
+		OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, OVIO_EEXIST, \
+		    OVIO_EISDIR, 0                                  \
+	}
 /* "name/": a create is EISDIR before anything is looked up, as open(2). */
-#define DIR_SLASH { OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, \
-	OVIO_EISDIR, 0 }
-#define DEVICE  { OVIO_EPERM, OVIO_EPERM, OVIO_EPERM, OVIO_EPERM, \
-	OVIO_EPERM, 0 }
-#define FIFO_   { 0, OVIO_ENXIO, OVIO_ENXIO, OVIO_EEXIST, OVIO_ENXIO, 0 }
+#define DIR_SLASH                                                   \
+	{                                                           \
+		OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, OVIO_EISDIR, \
+		    OVIO_EISDIR, 0                                  \
+	}
+#define DEVICE                                                                \
+	{                                                                     \
+		OVIO_EPERM, OVIO_EPERM, OVIO_EPERM, OVIO_EPERM, OVIO_EPERM, 0 \
+	}
+#define FIFO_                                                         \
+	{                                                             \
+		0, OVIO_ENXIO, OVIO_ENXIO, OVIO_EEXIST, OVIO_ENXIO, 0 \
+	}
 
 typedef struct hostile {
 	const char *path; /* NULL: built by the case (long names) */
@@ -356,10 +389,14 @@ static const hostile table[] = {
 	{ "d", DIR_, 0 },
 	{ "d/", DIR_SLASH, 0 },
 	{ "d/sub//", DIR_SLASH, 0 },
-	{ "f/", { OVIO_ENOTDIR, OVIO_ENOTDIR, OVIO_EISDIR, OVIO_EISDIR,
-	            OVIO_ENOTDIR, OVIO_ENOTDIR }, 0 },
-	{ "nope/", { OVIO_ENOENT, OVIO_ENOENT, OVIO_EISDIR, OVIO_EISDIR,
-	               OVIO_ENOENT, OVIO_ENOENT }, 0 },
+	{ "f/",
+	    { OVIO_ENOTDIR, OVIO_ENOTDIR, OVIO_EISDIR, OVIO_EISDIR,
+	        OVIO_ENOTDIR, OVIO_ENOTDIR },
+	    0 },
+	{ "nope/",
+	    { OVIO_ENOENT, OVIO_ENOENT, OVIO_EISDIR, OVIO_EISDIR, OVIO_ENOENT,
+	        OVIO_ENOENT },
+	    0 },
 	{ "f/x", ALL(OVIO_ENOTDIR), 0 },
 	{ "nope/f", ALL(OVIO_ENOENT), 0 },
 	{ "new1", CREATES, 0 },
@@ -467,8 +504,8 @@ subst(char *out, size_t len, const char *path)
 		snprintf(out, len, "%.*s%s%s", (int) (p - path), path, outside,
 		    p + 5);
 	} else if ((p = strstr(path, "@DIR@")) != NULL) {
-		snprintf(out, len, "%.*s%s%s", (int) (p - path), path, d.dir,
-		    p + 5);
+		snprintf(
+		    out, len, "%.*s%s%s", (int) (p - path), path, d.dir, p + 5);
 	} else {
 		snprintf(out, len, "%s", path);
 	}
@@ -521,8 +558,8 @@ try_op(ovio_client *c, const char *path, int op, int *escapes)
 
 	if (op == T_STAT) {
 		rv = ovio_stat_path(c, path, &st);
-		if (rv == 0 && st.size == strlen(SECRET) &&
-		    st.type == OVIO_TYPE_FILE) {
+		if (rv == 0 && st.size == strlen(SECRET)
+		    && st.type == OVIO_TYPE_FILE) {
 			(*escapes)++; /* nothing inside is that size */
 		}
 		return (rv);
@@ -531,10 +568,10 @@ try_op(ovio_client *c, const char *path, int op, int *escapes)
 	if (rv != 0) {
 		return (rv);
 	}
-	if ((op_flags[op] & OVIO_OPEN_READ) && ovio_fstat(c, h, &st) == 0 &&
-	    st.type == OVIO_TYPE_FILE &&
-	    ovio_pread(c, h, buf, sizeof(buf), 0, &got) == 0 && got >= 6 &&
-	    memcmp(buf, "SECRET", 6) == 0) {
+	if ((op_flags[op] & OVIO_OPEN_READ) && ovio_fstat(c, h, &st) == 0
+	    && st.type == OVIO_TYPE_FILE
+	    && ovio_pread(c, h, buf, sizeof(buf), 0, &got) == 0 && got >= 6
+	    && memcmp(buf, "SECRET", 6) == 0) {
 		(*escapes)++;
 	}
 	ck_assert_int_eq(ovio_close(c, h), 0);
@@ -543,13 +580,13 @@ try_op(ovio_client *c, const char *path, int op, int *escapes)
 
 START_TEST(hostile_path_table)
 {
-	const mode *m = &modes[_i];
-	sentinel    sn;
+	const mode  *m = &modes[_i];
+	sentinel     sn;
 	ovio_client *c;
-	static char path[8192], msg[16384];
-	size_t      mlen = 0;
-	int         entries = 0, escapes = 0, wrong = 0, skipped = 0, nlong = 0;
-	bool        devices;
+	static char  path[8192], msg[16384];
+	size_t       mlen = 0;
+	int  entries = 0, escapes = 0, wrong = 0, skipped = 0, nlong = 0;
+	bool devices;
 
 	if (!start_mode(m, NULL)) {
 		return;
@@ -595,17 +632,17 @@ START_TEST(hostile_path_table)
 	fflush(stdout);
 	ck_assert_msg(entries >= 200, "only %d entries", entries);
 	ck_assert_msg(escapes == 0, "%s: %d escapes", m->name, escapes);
-	ck_assert_msg(wrong == 0, "%s: %d wrong statuses:\n%s", m->name, wrong,
-	    msg);
+	ck_assert_msg(
+	    wrong == 0, "%s: %d wrong statuses:\n%s", m->name, wrong, msg);
 }
 END_TEST
 
 /* The symlink-swap race: sw is a real folder, then a link to outside. */
 typedef struct swapper {
-	char            a[1024], b[1024];
-	volatile int    stop;
-	unsigned long   swaps;
-	int             err;
+	char          a[1024], b[1024];
+	volatile int  stop;
+	unsigned long swaps;
+	int           err;
 } swapper;
 
 static void *
@@ -614,7 +651,8 @@ swap_main(void *arg)
 	swapper *s = arg;
 
 	while (!s->stop) {
-		if (renameat2(AT_FDCWD, s->a, AT_FDCWD, s->b, RENAME_EXCHANGE) != 0) {
+		if (renameat2(AT_FDCWD, s->a, AT_FDCWD, s->b, RENAME_EXCHANGE)
+		    != 0) {
 			s->err = errno;
 			break;
 		}
@@ -625,16 +663,16 @@ swap_main(void *arg)
 
 START_TEST(symlink_swap_race)
 {
-	const mode  *m = &modes[_i];
-	sentinel     sn;
-	swapper      sw;
-	pthread_t    th;
-	ovio_client *c;
-	const char  *env = getenv("OVIO_TEST_RACE_MS");
-	int64_t      ms  = env != NULL ? atoll(env) : 3000, end;
+	const mode   *m = &modes[_i];
+	sentinel      sn;
+	swapper       sw;
+	pthread_t     th;
+	ovio_client  *c;
+	const char   *env   = getenv("OVIO_TEST_RACE_MS");
+	int64_t       ms    = env != NULL ? atoll(env) : 3000, end;
 	unsigned long iters = 0, inside = 0, refused = 0;
-	int          escapes = 0, rv;
-	char         path[1024], dir[1024];
+	int           escapes = 0, rv;
+	char          path[1024], dir[1024];
 
 	if (!start_mode(m, NULL)) {
 		return;
@@ -699,25 +737,24 @@ START_TEST(devices_and_sockets_only_with_allow_devices)
 	devices = make_layout();
 	c       = tu_connect(&d);
 	/* A socket cannot be opened as a file: ENXIO, not a policy status. */
-	ck_assert_int_eq(ovio_open(c, "sock", OVIO_OPEN_READ, 0, &h),
-	    OVIO_ENXIO);
+	ck_assert_int_eq(
+	    ovio_open(c, "sock", OVIO_OPEN_READ, 0, &h), OVIO_ENXIO);
 	ck_assert_int_eq(ovio_open(c, "fifo", OVIO_OPEN_READ, 0, &h), 0);
 	ck_assert_int_eq(ovio_close(c, h), 0);
 	if (devices) {
-		ck_assert_int_eq(ovio_open(c, "null", OVIO_OPEN_READ |
-		                                          OVIO_OPEN_WRITE,
-		                     0, &h),
+		ck_assert_int_eq(ovio_open(c, "null",
+		                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
 		    0);
 		ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
 		ck_assert_int_eq(st.type, OVIO_TYPE_OTHER);
 		ck_assert_int_eq(ovio_close(c, h), 0);
-		ck_assert_int_eq(ovio_open(c, "in_null", OVIO_OPEN_READ, 0, &h),
-		    0);
+		ck_assert_int_eq(
+		    ovio_open(c, "in_null", OVIO_OPEN_READ, 0, &h), 0);
 		ck_assert_int_eq(ovio_close(c, h), 0);
 	}
 	/* Still confined: a link to /dev/null outside stays refused. */
-	ck_assert_int_eq(ovio_open(c, "dev_null_abs", OVIO_OPEN_READ, 0, &h),
-	    OVIO_EOUTSIDE);
+	ck_assert_int_eq(
+	    ovio_open(c, "dev_null_abs", OVIO_OPEN_READ, 0, &h), OVIO_EOUTSIDE);
 	ovio_disconnect(c);
 	if (!devices) {
 		tu_skip("devices: mknod is not allowed here (sockets checked)");
@@ -739,22 +776,22 @@ START_TEST(read_only_refuses_every_write)
 	put_file(d.root, "f", "inside\n");
 	c = tu_connect(&d);
 	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_WRITE, 0, &h), OVIO_EROFS);
-	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
-	                     &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h),
 	    OVIO_EROFS);
-	ck_assert_int_eq(ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h),
 	    OVIO_EROFS);
-	ck_assert_int_eq(ovio_open(c, "new",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "new",
+	        OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL, 0, &h),
 	    OVIO_EROFS);
-	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0,
-	                     &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h),
 	    OVIO_EROFS);
 	/* CREATE with READ only is a create too. */
-	ck_assert_int_eq(ovio_open(c, "new", OVIO_OPEN_READ | OVIO_OPEN_CREATE,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "new", OVIO_OPEN_READ | OVIO_OPEN_CREATE, 0, &h),
 	    OVIO_EROFS);
 	/* Reading works; writes and set-size on that handle are refused. */
 	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_READ, 0, &h), 0);
@@ -776,8 +813,9 @@ START_TEST(read_only_refuses_every_write)
 	snprintf(path, sizeof(path), "%s/dir", d.root);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	/* The CLI: put fails with the permission exit status (4). */
-	ck_assert_int_eq(run_cmd("%s/ovio -e %s put /etc/hostname x 2>/dev/null",
-	                     tu_build(), d.url),
+	ck_assert_int_eq(
+	    run_cmd("%s/ovio -e %s put /etc/hostname x 2>/dev/null", tu_build(),
+	        d.url),
 	    4);
 }
 END_TEST
@@ -797,13 +835,11 @@ START_TEST(root_0750_files_0640_and_file_mode)
 	ck_assert_int_eq(stat(fresh, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0750);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "a", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0,
-	                     &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "a", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h), 0);
 	ck_assert_int_eq(ovio_close(c, h), 0);
-	ck_assert_int_eq(ovio_open(c, "b", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0604, &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "b", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0604, &h), 0);
 	ck_assert_int_eq(ovio_close(c, h), 0);
 	ovio_disconnect(c);
 	snprintf(path, sizeof(path), "%s/a", fresh);
@@ -818,9 +854,8 @@ START_TEST(root_0750_files_0640_and_file_mode)
 	tu_daemon_start(&d, backend(), "--file-mode", "0600", NULL);
 	ck_assert(log_has("new files 0600"));
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "c", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0,
-	                     &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "c", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h), 0);
 	ck_assert_int_eq(ovio_close(c, h), 0);
 	ovio_disconnect(c);
 	snprintf(path, sizeof(path), "%s/c", d.root);
@@ -837,20 +872,20 @@ START_TEST(file_mode_is_validated)
 	for (int i = 0; bad[i] != NULL; i++) {
 		ck_assert_msg(run_cmd("%s/oviod --file-mode '%s' --help "
 		                      ">/dev/null 2>&1",
-		                  tu_build(), bad[i]) == 2,
+		                  tu_build(), bad[i])
+		                  == 2,
 		    "--file-mode '%s' was taken", bad[i]);
 	}
-	ck_assert_int_eq(run_cmd("%s/oviod --file-mode 0600 --help >/dev/null",
-	                     tu_build()),
+	ck_assert_int_eq(
+	    run_cmd("%s/oviod --file-mode 0600 --help >/dev/null", tu_build()),
 	    0);
-	ck_assert_int_eq(run_cmd("%s/oviod --file-mode=755 --help >/dev/null",
-	                     tu_build()),
+	ck_assert_int_eq(
+	    run_cmd("%s/oviod --file-mode=755 --help >/dev/null", tu_build()),
 	    0);
-	ck_assert_int_eq(run_cmd("%s/oviod --read-only=1 2>/dev/null",
-	                     tu_build()),
-	    2);
-	ck_assert_int_eq(run_cmd("%s/oviod --help | grep -q -- --allow-devices",
-	                     tu_build()),
+	ck_assert_int_eq(
+	    run_cmd("%s/oviod --read-only=1 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(
+	    run_cmd("%s/oviod --help | grep -q -- --allow-devices", tu_build()),
 	    0);
 }
 END_TEST
@@ -885,13 +920,13 @@ confine_suite(void)
 	Suite *s = suite_create("confine");
 	TCase *tc;
 
-#define CCASE(fn, secs, loops)                                              \
-	tc = tcase_create(#fn);                                             \
-	tcase_set_timeout(tc, secs);                                        \
-	if (!tu_case_skipped(tc, #fn)) {                                    \
-		tcase_add_checked_fixture(tc, NULL, stop_cleanup);          \
-		tcase_add_loop_test(tc, fn, 0, loops);                      \
-	}                                                                   \
+#define CCASE(fn, secs, loops)                                     \
+	tc = tcase_create(#fn);                                    \
+	tcase_set_timeout(tc, secs);                               \
+	if (!tu_case_skipped(tc, #fn)) {                           \
+		tcase_add_checked_fixture(tc, NULL, stop_cleanup); \
+		tcase_add_loop_test(tc, fn, 0, loops);             \
+	}                                                          \
 	suite_add_tcase(s, tc)
 
 	CCASE(hostile_path_table, 60, NMODES);

@@ -103,9 +103,9 @@ START_TEST(open_write_read_stat_close)
 	char         buf[64];
 	ovio_stat    st;
 
-	ck_assert_int_eq(ovio_open(c, "f.txt",
-	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0600, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "f.txt",
+	        OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0600, &h),
 	    0);
 	ck_assert_int_eq(ovio_pwrite(c, h, "hello world", 11, 0, &n), 0);
 	ck_assert_uint_eq(n, 11);
@@ -125,8 +125,8 @@ START_TEST(open_write_read_stat_close)
 	/* The handle is stale now, and a forged one was never valid. */
 	ck_assert_int_eq(ovio_pread(c, h, buf, 4, 0, &n), OVIO_EBADF);
 	ck_assert_int_eq(ovio_close(c, h), OVIO_EBADF);
-	ck_assert_int_eq(ovio_pread(c, 0x500000003ull, buf, 4, 0, &n),
-	    OVIO_EBADF);
+	ck_assert_int_eq(
+	    ovio_pread(c, 0x500000003ull, buf, 4, 0, &n), OVIO_EBADF);
 	ovio_disconnect(c);
 }
 END_TEST
@@ -137,21 +137,20 @@ START_TEST(errors_are_clear_and_service_keeps_serving)
 	uint64_t     h;
 	ovio_stat    st;
 
-	ck_assert_int_eq(ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h),
-	    OVIO_ENOENT);
+	ck_assert_int_eq(
+	    ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h), OVIO_ENOENT);
 	ck_assert_int_eq(ovio_last_os_error(), ENOENT);
-	ck_assert_int_eq(ovio_open(c, "../outside", OVIO_OPEN_READ, 0, &h),
-	    OVIO_EOUTSIDE);
-	ck_assert_int_eq(ovio_open(c, "/etc/passwd", OVIO_OPEN_READ, 0, &h),
-	    OVIO_EOUTSIDE);
+	ck_assert_int_eq(
+	    ovio_open(c, "../outside", OVIO_OPEN_READ, 0, &h), OVIO_EOUTSIDE);
+	ck_assert_int_eq(
+	    ovio_open(c, "/etc/passwd", OVIO_OPEN_READ, 0, &h), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio_open(c, "x", 0, 0, &h), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_open(c, ".", OVIO_OPEN_READ, 0, &h), OVIO_EISDIR);
-	ck_assert_int_eq(ovio_open(c, "e", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h),
-	    0);
-	ck_assert_int_eq(ovio_open(c, "e",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "e", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "e",
+	        OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL, 0, &h),
 	    OVIO_EEXIST);
 	ck_assert_int_eq(ovio_stat_path(c, "e", &st), 0);
 	ovio_disconnect(c);
@@ -200,8 +199,8 @@ START_TEST(status_reports_the_service)
 	ck_assert(tu_wait_status(c, 2000, one_session, NULL));
 	ck_assert_int_eq(ovio_status(c, &st), 0);
 	ck_assert_str_eq(st.version, OVIO_VERSION);
-	ck_assert(strcmp(st.backend, "uring") == 0 ||
-	    strcmp(st.backend, "threads") == 0);
+	ck_assert(strcmp(st.backend, "uring") == 0
+	          || strcmp(st.backend, "threads") == 0);
 	ck_assert_str_eq(st.root, ""); /* not disclosed to clients */
 	ck_assert_uint_eq(st.sessions, 1);
 	ck_assert_uint_eq(st.handles, 0);
@@ -214,25 +213,27 @@ END_TEST
 
 START_TEST(cancel_by_tag)
 {
-	ovio_client *c  = tu_connect(&d);
-	int          wr = make_fifo("p");
-	uint64_t     h, one = 1;
-	tu_collector    col;
+	ovio_client       *c  = tu_connect(&d);
+	int                wr = make_fifo("p");
+	uint64_t           h, one = 1;
+	tu_collector       col;
 	ovio_cancel_result what = OVIO_CANCEL_NOT_FOUND;
-	char         buf[8];
-	size_t       n;
+	char               buf[8];
+	size_t             n;
 
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
-	              .length = 16 },
+	submit(c,
+	    (ovio_request) {
+	        .op = OVIO_OP_READ, .tag = 42, .handle = h, .length = 16 },
 	    &col);
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
 	ck_assert_int_eq(tu_coll_wait(&col, 1, 200), 0); /* really pending */
 
 	/* A tag in flight twice is refused; the first stays. */
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 42, .handle = h,
-	              .length = 16 },
+	submit(c,
+	    (ovio_request) {
+	        .op = OVIO_OP_READ, .tag = 42, .handle = h, .length = 16 },
 	    &col);
 	ck_assert_int_eq(tu_coll_wait(&col, 1, 2000), 1);
 	ck_assert_int_eq(col.res[0].status, OVIO_ETAGINUSE);
@@ -265,14 +266,17 @@ START_TEST(cancel_all_of_a_handle)
 	int          wr = make_fifo("p");
 	uint64_t     h, three = 3;
 	uint32_t     canceled = 0;
-	tu_collector    col;
+	tu_collector col;
 	int          i;
 
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 3; i++) {
-		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 10 + i,
-		              .handle = h, .length = 8 },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = 10 + i,
+		        .handle          = h,
+		        .length          = 8 },
 		    &col);
 	}
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &three));
@@ -296,15 +300,18 @@ START_TEST(cancel_all_of_a_session_and_never_anothers)
 	uint64_t           h1, h2, four = 4;
 	uint32_t           canceled = 0;
 	ovio_cancel_result what;
-	tu_collector          col;
+	tu_collector       col;
 	int                i;
 
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(a, "p1", OVIO_OPEN_READ, 0, &h1), 0);
 	ck_assert_int_eq(ovio_open(a, "p2", OVIO_OPEN_READ, 0, &h2), 0);
 	for (i = 0; i < 4; i++) {
-		submit(a, (ovio_request) { .op = OVIO_OP_READ, .tag = 50 + i,
-		              .handle = i % 2 ? h2 : h1, .length = 8 },
+		submit(a,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = 50 + i,
+		        .handle          = i % 2 ? h2 : h1,
+		        .length          = 8 },
 		    &col);
 	}
 	ck_assert(tu_wait_status(a, 2000, ops_at_least, &four));
@@ -337,7 +344,7 @@ START_TEST(deadline_cancels_what_is_still_pending)
 	ovio_client *c  = tu_connect(&d);
 	int          wr = make_fifo("p");
 	uint64_t     h;
-	tu_collector    col;
+	tu_collector col;
 	int64_t      t0, took;
 
 	tu_coll_init(&col);
@@ -345,8 +352,12 @@ START_TEST(deadline_cancels_what_is_still_pending)
 
 	/* Nobody writes: the deadline cancels it. */
 	t0 = tu_now_ms();
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1, .handle = h,
-	              .length = 8, .deadline_ms = 150 },
+	submit(c,
+	    (ovio_request) { .op = OVIO_OP_READ,
+	        .tag             = 1,
+	        .handle          = h,
+	        .length          = 8,
+	        .deadline_ms     = 150 },
 	    &col);
 	ck_assert_int_eq(tu_coll_wait(&col, 1, 3000), 1);
 	took = tu_now_ms() - t0;
@@ -355,8 +366,12 @@ START_TEST(deadline_cancels_what_is_still_pending)
 	ck_assert_int_lt(took, 1000);
 
 	/* The data comes first: its result wins, the deadline is moot. */
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 2, .handle = h,
-	              .length = 8, .deadline_ms = 1000 },
+	submit(c,
+	    (ovio_request) { .op = OVIO_OP_READ,
+	        .tag             = 2,
+	        .handle          = h,
+	        .length          = 8,
+	        .deadline_ms     = 1000 },
 	    &col);
 	usleep(50000);
 	ck_assert_int_eq(write(wr, "fast", 4), 4);
@@ -385,9 +400,8 @@ raw_send(nng_socket s, Ovio__Request *rq)
 	nng_msg *m;
 
 	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
-	ck_assert_int_eq(nng_msg_header_append_u32(m, 0x80000000u |
-	                     (uint32_t) rq->tag),
-	    0);
+	ck_assert_int_eq(
+	    nng_msg_header_append_u32(m, 0x80000000u | (uint32_t) rq->tag), 0);
 	ck_assert_int_eq(ovio__wire_encode_request(m, rq, NULL, 0), 0);
 	ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
 }
@@ -417,15 +431,15 @@ refused_closing(int st)
 
 START_TEST(close_waits_for_cancelled_reads)
 {
-	ovio_client   *c  = tu_connect(&d);
-	int            wr = make_fifo("p");
-	char           fifo[512], seen[256] = "";
-	uint64_t       h, four = 4;
-	int            i, fds_open, fds_closed, close_at = -1, reads_seen = 0;
-	int            r200_at = -1;
-	nng_socket     s;
-	Ovio__Request  rq = OVIO__REQUEST__INIT;
-	Ovio__Reply   *rp;
+	ovio_client  *c  = tu_connect(&d);
+	int           wr = make_fifo("p");
+	char          fifo[512], seen[256] = "";
+	uint64_t      h, four              = 4;
+	int           i, fds_open, fds_closed, close_at = -1, reads_seen = 0;
+	int           r200_at = -1;
+	nng_socket    s;
+	Ovio__Request rq = OVIO__REQUEST__INIT;
+	Ovio__Reply  *rp;
 
 	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
 	ck_assert_int_eq(nng_req0_open_raw(&s), 0);
@@ -595,7 +609,7 @@ START_TEST(sigterm_drains_and_exits_zero)
 	ovio_client *c  = tu_connect(&d);
 	int          wr = make_fifo("p");
 	uint64_t     h, three = 3;
-	tu_collector    col;
+	tu_collector col;
 	int          i, status;
 	char         log[8192];
 	FILE        *f;
@@ -604,8 +618,11 @@ START_TEST(sigterm_drains_and_exits_zero)
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 3; i++) {
-		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
-		              .handle = h, .length = 8 },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = i + 1,
+		        .handle          = h,
+		        .length          = 8 },
 		    &col);
 	}
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &three));
@@ -668,7 +685,7 @@ START_TEST(disconnect_during_a_large_reply_returns)
 {
 	char         path[512];
 	ovio_client *c;
-	tu_collector    col;
+	tu_collector col;
 	uint64_t     h;
 	int          i;
 
@@ -678,11 +695,17 @@ START_TEST(disconnect_during_a_large_reply_returns)
 		tu_coll_init(&col);
 		c = tu_connect(&d);
 		ck_assert_int_eq(ovio_open(c, "big", OVIO_OPEN_READ, 0, &h), 0);
-		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1,
-		              .handle = h, .length = 16u << 20 },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = 1,
+		        .handle          = h,
+		        .length          = 16u << 20 },
 		    &col);
-		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 2,
-		              .handle = h, .length = 16u << 20 },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = 2,
+		        .handle          = h,
+		        .length          = 16u << 20 },
 		    &col);
 		usleep((useconds_t) (i * 500));
 		/* nng 1.5.2 unpatched: a reply half received hangs this. */
@@ -722,8 +745,8 @@ client_worker(void *arg)
 	}
 	snprintf(name, sizeof(name), "client-%02d", w->id);
 	if ((rv = ovio_connect(&c, d.url, 5000)) != 0) {
-		snprintf(w->why, sizeof(w->why), "connect: %s",
-		    ovio_strerror(rv));
+		snprintf(
+		    w->why, sizeof(w->why), "connect: %s", ovio_strerror(rv));
 		w->failures++;
 		goto done;
 	}
@@ -760,8 +783,8 @@ START_TEST(thirty_two_clients_at_once)
 	for (i = 0; i < NCLIENTS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = i;
-		ck_assert_int_eq(pthread_create(&t[i], NULL, client_worker, &w[i]),
-		    0);
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, client_worker, &w[i]), 0);
 	}
 	for (i = 0; i < NCLIENTS; i++) {
 		pthread_join(t[i], NULL);
@@ -794,17 +817,17 @@ START_TEST(cli_put_get_256_mib)
 	snprintf(src, sizeof(src), "%s/src.bin", d.dir);
 	snprintf(back, sizeof(back), "%s/back.bin", d.dir);
 	tu_write_random(src, 256u << 20, 7);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s put %s big.bin", tu_build(),
-	                     d.url, src),
-	    0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s", tu_build(),
-	                     d.url, back),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s put %s big.bin", tu_build(), d.url, src), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s get big.bin %s", tu_build(), d.url, back),
 	    0);
 	ck_assert_int_eq(run_cli("cmp -s %s %s", src, back), 0);
 	ck_assert_int_eq(run_cli("cmp -s %s %s/big.bin", src, d.root), 0);
-	ck_assert_int_eq(run_cli("[ \"$(%s/ovio -e %s cat big.bin | sha256sum)\""
-	                         " = \"$(sha256sum < %s)\" ]",
-	                     tu_build(), d.url, src),
+	ck_assert_int_eq(
+	    run_cli("[ \"$(%s/ovio -e %s cat big.bin | sha256sum)\""
+	            " = \"$(sha256sum < %s)\" ]",
+	        tu_build(), d.url, src),
 	    0);
 }
 END_TEST
@@ -858,18 +881,16 @@ START_TEST(cli_errors_and_json)
 	                     tu_build()),
 	    5);
 	ck_assert_int_eq(run_cli("%s/ovio bogus 2>/dev/null", tu_build()), 2);
-	ck_assert_int_eq(run_cli("%s/ovio --help | grep -q put", tu_build()), 0);
-	ck_assert_int_eq(run_cli("%s/ovio put --help | grep -q LOCAL",
-	                     tu_build()),
-	    0);
-	ck_assert_int_eq(run_cli("%s/oviod --help | grep -q -- --root",
-	                     tu_build()),
-	    0);
-	ck_assert_int_eq(run_cli("%s/oviod --bogus 2>/dev/null", tu_build()),
-	    2);
-	ck_assert_int_eq(run_cli("%s/oviod --backend nope 2>/dev/null",
-	                     tu_build()),
-	    2);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio --help | grep -q put", tu_build()), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio put --help | grep -q LOCAL", tu_build()), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --help | grep -q -- --root", tu_build()), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --bogus 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --backend nope 2>/dev/null", tu_build()), 2);
 	/*
 	 * Without io_uring the service falls back, and says why.  The CLI
 	 * needs no head start: its connect retries a refused or missing
@@ -883,19 +904,22 @@ START_TEST(cli_errors_and_json)
 	            "wait; exit $r",
 	        tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
 	    0);
-	ck_assert_int_eq(run_cli("grep -q 'uring unavailable (disabled by "
-	                         "OVIO_DISABLE_URING); using threads' %s/fb.log",
-	                     d.dir),
+	ck_assert_int_eq(
+	    run_cli("grep -q 'uring unavailable (disabled by "
+	            "OVIO_DISABLE_URING); using threads' %s/fb.log",
+	        d.dir),
 	    0);
 	/* A forced backend that cannot start is a one-line error. */
-	ck_assert_int_eq(run_cli("OVIO_DISABLE_URING=1 %s/oviod --backend uring "
-	                         "--root %s/fb --listen ipc://%s/fb2.sock "
-	                         "2>%s/fb2.log",
-	                     tu_build(), d.dir, d.dir, d.dir),
+	ck_assert_int_eq(
+	    run_cli("OVIO_DISABLE_URING=1 %s/oviod --backend uring "
+	            "--root %s/fb --listen ipc://%s/fb2.sock "
+	            "2>%s/fb2.log",
+	        tu_build(), d.dir, d.dir, d.dir),
 	    1);
-	ck_assert_int_eq(run_cli("grep -q 'cannot start backend uring: disabled' "
-	                         "%s/fb2.log",
-	                     d.dir),
+	ck_assert_int_eq(
+	    run_cli("grep -q 'cannot start backend uring: disabled' "
+	            "%s/fb2.log",
+	        d.dir),
 	    0);
 }
 END_TEST
@@ -923,9 +947,8 @@ START_TEST(cli_failed_get_keeps_the_local_file)
 	ck_assert_int_eq(run_cli("%s/ovio -e %s get missing.txt %s 2>%s",
 	                     tu_build(), d.url, keep, err),
 	    3);
-	ck_assert_int_eq(run_cli("grep -q 'missing.txt: remote: ENOENT' %s",
-	                     err),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("grep -q 'missing.txt: remote: ENOENT' %s", err), 0);
 	ck_assert_int_eq(run_cli("cmp -s %s %s", keep, copy), 0);
 	ck_assert(!temp_left_in(d.dir));
 
@@ -934,29 +957,30 @@ START_TEST(cli_failed_get_keeps_the_local_file)
 	snprintf(big, sizeof(big), "%s/big.bin", d.root);
 	tu_write_random(big, 3u << 20, 5);
 	ck_assert_int_eq(mkdir(small, 0755), 0);
-	if (run_cli("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", small) !=
-	    0) {
+	if (run_cli("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", small)
+	    != 0) {
 		tu_skip("disk-full part: cannot mount a tmpfs here");
 	} else {
 		ck_assert_int_eq(run_cli("cp %s %s/notes.txt", copy, small), 0);
-		ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s/notes.txt "
-		                         "2>%s",
-		                     tu_build(), d.url, small, err),
+		ck_assert_int_eq(
+		    run_cli("%s/ovio -e %s get big.bin %s/notes.txt "
+		            "2>%s",
+		        tu_build(), d.url, small, err),
 		    7);
 		ck_assert_int_eq(run_cli("grep -q 'notes.txt: local: No space "
 		                         "left on device' %s",
 		                     err),
 		    0);
-		ck_assert_int_eq(run_cli("cmp -s %s %s/notes.txt", copy, small),
-		    0);
+		ck_assert_int_eq(
+		    run_cli("cmp -s %s %s/notes.txt", copy, small), 0);
 		ck_assert(!temp_left_in(small));
 		/* And a new name that does not fit leaves nothing at all. */
 		ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s/new.bin "
 		                         "2>/dev/null",
 		                     tu_build(), d.url, small),
 		    7);
-		ck_assert_int_eq(run_cli("[ \"$(ls -A %s)\" = notes.txt ]", small),
-		    0);
+		ck_assert_int_eq(
+		    run_cli("[ \"$(ls -A %s)\" = notes.txt ]", small), 0);
 		ck_assert_int_eq(run_cli("umount %s", small), 0);
 	}
 
@@ -1046,16 +1070,16 @@ START_TEST(cli_get_to_devices_fifos_and_standard_streams)
 	ck_assert(S_ISFIFO(st.st_mode));
 
 	/* get REMOTE - writes to standard output; put - REMOTE reads stdin. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin - > %s", tu_build(),
-	                     d.url, got),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s get f.bin - > %s", tu_build(), d.url, got),
 	    0);
 	ck_assert_int_eq(run_cli("cmp -s %s %s", src, got), 0);
 	ck_assert_int_eq(run_cli("cat %s | %s/ovio -e %s --chunk 7K put - "
 	                         "from-stdin.bin",
 	                     src, tu_build(), d.url),
 	    0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/from-stdin.bin", src, d.root),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("cmp -s %s %s/from-stdin.bin", src, d.root), 0);
 	ck_assert(!temp_left_in(d.dir));
 }
 END_TEST
@@ -1102,8 +1126,8 @@ START_TEST(cli_option_table)
 	snprintf(f, sizeof(f), "%s/-dash", d.root);
 	tu_write_random(f, 10, 2);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		rv = run_cli("%s/ovio -e %s %s >/dev/null 2>&1", tu_build(), d.url,
-		    t[i].args);
+		rv = run_cli("%s/ovio -e %s %s >/dev/null 2>&1", tu_build(),
+		    d.url, t[i].args);
 		ck_assert_msg(rv == t[i].want, "ovio %s: exit %d, wanted %d",
 		    t[i].args, rv, t[i].want);
 	}
@@ -1114,17 +1138,15 @@ START_TEST(cli_option_table)
 	                     d.dir, bin, d.url, d.root),
 	    0);
 	/* The help lists the exit statuses; oviod refuses what ovio does. */
-	ck_assert_int_eq(run_cli("%s/ovio --help | grep -q '7 local I/O error'",
-	                     tu_build()),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio --help | grep -q '7 local I/O error'", tu_build()),
 	    0);
-	ck_assert_int_eq(run_cli("%s/oviod --threads 8x 2>/dev/null",
-	                     tu_build()),
-	    2);
-	ck_assert_int_eq(run_cli("%s/oviod --max-io=2G 2>/dev/null",
-	                     tu_build()),
-	    2);
-	ck_assert_int_eq(run_cli("%s/oviod --help=1 2>/dev/null", tu_build()),
-	    2);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --threads 8x 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --max-io=2G 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(
+	    run_cli("%s/oviod --help=1 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(run_cli("%s/oviod stray 2>/dev/null", tu_build()), 2);
 }
 END_TEST
@@ -1135,18 +1157,19 @@ START_TEST(cli_stat_shows_mtime)
 
 	snprintf(f, sizeof(f), "%s/t", d.root);
 	tu_write_random(f, 10, 1);
-	ck_assert_int_eq(run_cli("touch -d '2021-02-03 04:05:06.5 UTC' %s", f),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("touch -d '2021-02-03 04:05:06.5 UTC' %s", f), 0);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s stat t | grep -q "
 	                         "'^mtime: 2021-02-03 04:05:06.500000000 UTC$'",
 	                     tu_build(), d.url),
 	    0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s --json stat t | python3 -c "
-	                         "'import json,sys; j=json.load(sys.stdin); "
-	                         "assert j[\"mtime_ns\"]==1612325106500000000, j; "
-	                         "assert j[\"mtime\"]=="
-	                         "\"2021-02-03T04:05:06.500000000Z\", j'",
-	                     tu_build(), d.url),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s --json stat t | python3 -c "
+	            "'import json,sys; j=json.load(sys.stdin); "
+	            "assert j[\"mtime_ns\"]==1612325106500000000, j; "
+	            "assert j[\"mtime\"]=="
+	            "\"2021-02-03T04:05:06.500000000Z\", j'",
+	        tu_build(), d.url),
 	    0);
 }
 END_TEST
@@ -1196,8 +1219,8 @@ START_TEST(cli_cat_reads_a_fifo_in_order_to_its_end)
 		strcat(want, w.data[i]);
 	}
 	ck_assert_int_eq(pthread_create(&t, NULL, fifo_write, &w), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s cat stream > %s", tu_build(),
-	                     d.url, out),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s cat stream > %s", tu_build(), d.url, out),
 	    0);
 	pthread_join(t, NULL);
 	FILE  *f = fopen(out, "rb");
@@ -1217,7 +1240,7 @@ START_TEST(per_client_limit_is_busy_not_crash)
 	ovio_client *c;
 	int          wr;
 	uint64_t     h;
-	tu_collector    col;
+	tu_collector col;
 	int          i, busy = 0, canceled = 0;
 	char         path[600];
 
@@ -1230,8 +1253,11 @@ START_TEST(per_client_limit_is_busy_not_crash)
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < 10; i++) {
-		submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = i + 1,
-		              .handle = h, .length = 8 },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = i + 1,
+		        .handle          = h,
+		        .length          = 8 },
 		    &col);
 	}
 	ck_assert_int_eq(tu_coll_wait(&col, 6, 3000), 6);
@@ -1281,7 +1307,8 @@ wire_call(nng_socket s, Ovio__Request *rq, const void *payload, size_t len,
 	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
 	ck_assert_int_eq(ovio__wire_encode_request(m, rq, payload, len), 0);
 	if (patch != NULL) {
-		p = memmem(nng_msg_body(m), nng_msg_len(m), patch, strlen(patch));
+		p = memmem(
+		    nng_msg_body(m), nng_msg_len(m), patch, strlen(patch));
 		ck_assert_ptr_nonnull(p);
 		p[patch_at] = '\0';
 	}
@@ -1338,43 +1365,43 @@ disk_write(tu_daemon *dm, const char *name, const void *data, size_t len)
 	int  fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dm->root, name);
-	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	ck_assert_int_ge(
+	    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
 	ck_assert_int_eq(write(fd, data, len), (ssize_t) len);
 	close(fd);
 }
 
 START_TEST(offsets_and_sizes_past_int64_are_refused)
 {
-	static const char orig[] = "0123456789abcdef";
-	ovio_client *c = tu_connect(&d);
-	uint64_t     h, big[] = { 1ull << 63, UINT64_MAX };
-	char         buf[64];
-	size_t       n;
-	unsigned     i;
-	ovio_stat    st;
+	static const char   orig[] = "0123456789abcdef";
+	ovio_client        *c      = tu_connect(&d);
+	uint64_t            h, big[] = { 1ull << 63, UINT64_MAX };
+	char                buf[64];
+	size_t              n;
+	unsigned            i;
+	ovio_stat           st;
 	ovio_service_status ss;
-	uint64_t     rejected;
+	uint64_t            rejected;
 
 	disk_write(&d, "f", orig, 16);
-	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
-	                     &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h), 0);
 	ck_assert_int_eq(ovio_status(c, &ss), 0);
 	rejected = ss.requests_rejected;
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(ovio_pread(c, h, buf, 4, big[i], &n),
-		    OVIO_EINVAL);
-		ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, big[i], &n),
-		    OVIO_EINVAL);
+		ck_assert_int_eq(
+		    ovio_pread(c, h, buf, 4, big[i], &n), OVIO_EINVAL);
+		ck_assert_int_eq(
+		    ovio_pwrite(c, h, "XXXX", 4, big[i], &n), OVIO_EINVAL);
 		ck_assert_int_eq(ovio_setsize(c, h, big[i]), OVIO_EINVAL);
 	}
 	/* offset + length past INT64_MAX (and past UINT64_MAX). */
-	ck_assert_int_eq(ovio_pread(c, h, buf, 4, INT64_MAX - 2, &n),
-	    OVIO_EINVAL);
-	ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, INT64_MAX - 2, &n),
-	    OVIO_EINVAL);
-	ck_assert_int_eq(ovio_pwrite(c, h, "XXXX", 4, UINT64_MAX - 1, &n),
-	    OVIO_EINVAL);
+	ck_assert_int_eq(
+	    ovio_pread(c, h, buf, 4, INT64_MAX - 2, &n), OVIO_EINVAL);
+	ck_assert_int_eq(
+	    ovio_pwrite(c, h, "XXXX", 4, INT64_MAX - 2, &n), OVIO_EINVAL);
+	ck_assert_int_eq(
+	    ovio_pwrite(c, h, "XXXX", 4, UINT64_MAX - 1, &n), OVIO_EINVAL);
 	/* Nothing of that reached the file. */
 	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
 	ck_assert_uint_eq(st.size, 16);
@@ -1403,7 +1430,7 @@ START_TEST(open_mode_flags_and_ops_are_checked)
 	char          path[600], buf[16];
 	struct stat   st;
 	nng_socket    s;
-	Ovio__Request rq = OVIO__REQUEST__INIT;
+	Ovio__Request rq      = OVIO__REQUEST__INIT;
 	uint32_t      modes[] = { 04777, 06777, 07777, 02755 };
 	unsigned      i;
 
@@ -1411,9 +1438,9 @@ START_TEST(open_mode_flags_and_ops_are_checked)
 	for (i = 0; i < 4; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "m%u", i);
-		ck_assert_int_eq(ovio_open(c, name,
-		                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, modes[i],
-		                     &h),
+		ck_assert_int_eq(
+		    ovio_open(c, name, OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+		        modes[i], &h),
 		    0);
 		ck_assert_int_eq(ovio_close(c, h), 0);
 		snprintf(path, sizeof(path), "%s/%s", d.root, name);
@@ -1426,12 +1453,12 @@ START_TEST(open_mode_flags_and_ops_are_checked)
 	disk_write(&d, "keep", "precious", 8);
 	ck_assert_int_eq(ovio_open(c, "keep", 0xffffffffu, 0, &h), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_open(c, "new", 0xffffffffu, 0, &h), OVIO_EINVAL);
-	ck_assert_int_eq(ovio_open(c, "new",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | 32, 0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | 32, 0, &h),
 	    OVIO_EINVAL);
 	/* Truncation asks for write access. */
-	ck_assert_int_eq(ovio_open(c, "keep", OVIO_OPEN_READ | OVIO_OPEN_TRUNC,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "keep", OVIO_OPEN_READ | OVIO_OPEN_TRUNC, 0, &h),
 	    OVIO_EINVAL);
 	ck_assert(!disk_exists(&d, "new"));
 	ck_assert_int_eq(disk_read(&d, "keep", buf, sizeof(buf)), 8);
@@ -1454,7 +1481,7 @@ END_TEST
 
 START_TEST(write_length_must_match_its_payload)
 {
-	nng_socket    s = wire_socket(&d);
+	nng_socket    s  = wire_socket(&d);
 	Ovio__Request rq = OVIO__REQUEST__INIT;
 	Ovio__Reply  *rp;
 	uint64_t      h;
@@ -1501,19 +1528,19 @@ START_TEST(path_holding_a_nul_is_refused)
 	rq.op    = OVIO__OP__OP_OPEN;
 	rq.path  = "nulXtail";
 	rq.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC;
-	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulXtail", 3),
-	    OVIO_EINVAL);
+	ck_assert_int_eq(
+	    wire_status(s, &rq, NULL, 0, "nulXtail", 3), OVIO_EINVAL);
 	rq.path = "freshXtail";
-	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "freshXtail", 5),
-	    OVIO_EINVAL);
+	ck_assert_int_eq(
+	    wire_status(s, &rq, NULL, 0, "freshXtail", 5), OVIO_EINVAL);
 	/* A trailing NUL too, and on a stat by path. */
 	rq.path = "nulX";
 	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulX", 3), OVIO_EINVAL);
 	rq.op    = OVIO__OP__OP_STAT;
 	rq.flags = 0;
 	rq.path  = "nulXtail";
-	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, "nulXtail", 3),
-	    OVIO_EINVAL);
+	ck_assert_int_eq(
+	    wire_status(s, &rq, NULL, 0, "nulXtail", 3), OVIO_EINVAL);
 	ck_assert(!disk_exists(&d, "fresh"));
 	ck_assert(!disk_exists(&d, "freshXtail"));
 	{
@@ -1529,16 +1556,20 @@ END_TEST
 
 START_TEST(huge_deadline_does_not_expire_at_once)
 {
-	ovio_client *c  = tu_connect(&d);
-	int          wr = make_fifo("p");
-	uint64_t     h, one = 1;
-	tu_collector col;
+	ovio_client       *c  = tu_connect(&d);
+	int                wr = make_fifo("p");
+	uint64_t           h, one = 1;
+	tu_collector       col;
 	ovio_cancel_result what;
 
 	tu_coll_init(&col);
 	ck_assert_int_eq(ovio_open(c, "p", OVIO_OPEN_READ, 0, &h), 0);
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 1, .handle = h,
-	              .length = 8, .deadline_ms = UINT64_MAX },
+	submit(c,
+	    (ovio_request) { .op = OVIO_OP_READ,
+	        .tag             = 1,
+	        .handle          = h,
+	        .length          = 8,
+	        .deadline_ms     = UINT64_MAX },
 	    &col);
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
 	/*
@@ -1553,9 +1584,12 @@ START_TEST(huge_deadline_does_not_expire_at_once)
 	ck_assert_uint_eq(col.res[0].bytes, 4);
 
 	/* The same with the largest deadline honoured, one year. */
-	submit(c, (ovio_request) { .op = OVIO_OP_READ, .tag = 2, .handle = h,
-	              .length = 8,
-	              .deadline_ms = 365ull * 24 * 3600 * 1000 + 1 },
+	submit(c,
+	    (ovio_request) { .op = OVIO_OP_READ,
+	        .tag             = 2,
+	        .handle          = h,
+	        .length          = 8,
+	        .deadline_ms     = 365ull * 24 * 3600 * 1000 + 1 },
 	    &col);
 	ck_assert(tu_wait_status(c, 2000, ops_at_least, &one));
 	ck_assert_int_eq(tu_coll_wait(&col, 2, 1200), 1);
@@ -1576,9 +1610,8 @@ START_TEST(rejection_carries_no_stale_os_error)
 	size_t       n;
 	int          i;
 
-	ck_assert_int_eq(ovio_open(c, "wo", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "wo", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h), 0);
 	/*
 	 * A read on a write-only handle fails in the OS (EBADF, os_error set
 	 * on its pooled record); the refusals that follow, on records that
@@ -1587,8 +1620,8 @@ START_TEST(rejection_carries_no_stale_os_error)
 	for (i = 0; i < 40; i++) {
 		ck_assert_int_eq(ovio_pread(c, h, buf, 4, 0, &n), OVIO_EBADF);
 		ck_assert_int_ne(ovio_last_os_error(), 0);
-		ck_assert_int_eq(ovio_pread(c, 0x500000003ull, buf, 4, 0, &n),
-		    OVIO_EBADF);
+		ck_assert_int_eq(
+		    ovio_pread(c, 0x500000003ull, buf, 4, 0, &n), OVIO_EBADF);
 		ck_assert_int_eq(ovio_last_os_error(), 0);
 	}
 	ck_assert_int_eq(ovio_close(c, h), 0);
@@ -1608,9 +1641,9 @@ START_TEST(write_past_max_io_is_too_big)
 	tu_daemon_cleanup(&d); /* this case runs its own daemon */
 	tu_daemon_start(&small, backend(), "--max-io", "4096", NULL);
 	c = tu_connect(&small);
-	ck_assert_int_eq(ovio_open(c, "f",
-	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "f",
+	        OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h),
 	    0);
 	ck_assert_int_eq(ovio_pwrite(c, h, buf, 4097, 0, &n), OVIO_ETOOBIG);
 	ck_assert_int_eq(ovio_pread(c, h, buf, 4097, 0, &n), OVIO_ETOOBIG);
@@ -1638,15 +1671,14 @@ START_TEST(open_refused_by_handle_limit_has_no_effect)
 	tu_daemon_start(&small, backend(), "--max-handles", "1", NULL);
 	c = tu_connect(&small);
 	disk_write(&small, "keep", "precious", 8);
-	ck_assert_int_eq(ovio_open(c, "a", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h1),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "a", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h1), 0);
 	/* The limit refuses these before the file system sees them. */
-	ck_assert_int_eq(ovio_open(c, "keep",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2),
+	ck_assert_int_eq(
+	    ovio_open(c, "keep", OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2),
 	    OVIO_EBUSY);
-	ck_assert_int_eq(ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0, &h2),
+	ck_assert_int_eq(
+	    ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h2),
 	    OVIO_EBUSY);
 	ck_assert_int_eq(disk_read(&small, "keep", buf, sizeof(buf)), 8);
 	ck_assert_mem_eq(buf, "precious", 8);
@@ -1654,14 +1686,13 @@ START_TEST(open_refused_by_handle_limit_has_no_effect)
 
 	/* With the handle back, the same open truncates. */
 	ck_assert_int_eq(ovio_close(c, h1), 0);
-	ck_assert_int_eq(ovio_open(c, "keep",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "keep", OVIO_OPEN_WRITE | OVIO_OPEN_TRUNC, 0, &h2), 0);
 	ck_assert_int_eq(disk_read(&small, "keep", buf, sizeof(buf)), 0);
 	/* A refused open leaves no reservation behind. */
 	ck_assert_int_eq(ovio_close(c, h2), 0);
-	ck_assert_int_eq(ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h2),
-	    OVIO_ENOENT);
+	ck_assert_int_eq(
+	    ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h2), OVIO_ENOENT);
 	ck_assert_int_eq(ovio_open(c, "keep", OVIO_OPEN_READ, 0, &h2), 0);
 	ck_assert_int_eq(ovio_close(c, h2), 0);
 	ovio_disconnect(c);
@@ -1680,8 +1711,8 @@ static bool
 settled_1500(const ovio_service_status *st, void *arg)
 {
 	(void) arg;
-	return (st->ops_submitted + st->requests_rejected >= 1500 &&
-	    st->ops_in_flight == 0);
+	return (st->ops_submitted + st->requests_rejected >= 1500
+	        && st->ops_in_flight == 0);
 }
 
 static int
@@ -1707,8 +1738,8 @@ read_p99_us(ovio_client *c, uint64_t h)
 		                     (uint64_t) (i % 64) * 4096, &n),
 		    0);
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		lat[i] = (b.tv_sec - a.tv_sec) * 1000000 +
-		    (b.tv_nsec - a.tv_nsec) / 1000;
+		lat[i] = (b.tv_sec - a.tv_sec) * 1000000
+		         + (b.tv_nsec - a.tv_nsec) / 1000;
 	}
 	qsort(lat, 200, sizeof(lat[0]), cmp_i64);
 	return (lat[197]);
@@ -1799,12 +1830,12 @@ alloc_count_cb(void *arg, const ovio_dirent *ent)
 
 START_TEST(allocation_failures_are_answered)
 {
-	tu_daemon    m;
-	ovio_client *c;
-	char         path[600], buf[64], want[64];
-	uint64_t     h;
-	size_t       n;
-	int          i, rv, ok = 0, enomem = 0, other = 0, entries;
+	tu_daemon           m;
+	ovio_client        *c;
+	char                path[600], buf[64], want[64];
+	uint64_t            h;
+	size_t              n;
+	int                 i, rv, ok = 0, enomem = 0, other = 0, entries;
 	ovio_service_status st;
 
 	setenv("OVIO_TEST_FAIL_ALLOCS", "17", 1);
@@ -1836,7 +1867,8 @@ START_TEST(allocation_failures_are_answered)
 	/* Writes that were answered OK are on disk. */
 	for (i = 0; i < 100; i++) {
 		snprintf(want, sizeof(want), "write %d", i);
-		rv = ovio_open(c, "w", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h);
+		rv = ovio_open(
+		    c, "w", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h);
 		if (rv == OVIO_ENOMEM) {
 			continue;
 		}
@@ -1857,7 +1889,7 @@ START_TEST(allocation_failures_are_answered)
 	ovio_disconnect(c);
 	/* New connections still get in and are served. */
 	for (i = 0; i < 10; i++) {
-		c = tu_connect(&m);
+		c  = tu_connect(&m);
 		rv = ovio_status(c, &st);
 		ck_assert(rv == 0 || rv == OVIO_ENOMEM);
 		ovio_disconnect(c);
@@ -1873,8 +1905,8 @@ END_TEST
  * so each goes through the reply cache; the cache keeps only the replies,
  * so oviod stays well under 64 MiB resident however many writes it served.
  */
-#define MEM_CHUNK (1u << 20)
-#define MEM_DEPTH 8
+#define MEM_CHUNK     (1u << 20)
+#define MEM_DEPTH     8
 #define MEM_LIMIT_KIB (64L * 1024)
 
 typedef struct mem_flow {
@@ -1903,8 +1935,8 @@ mem_flow_cb(void *arg, const ovio_result *r)
 START_TEST(reply_cache_memory_stays_bounded)
 {
 	ovio_client *c;
-	mem_flow     f = { .mtx = PTHREAD_MUTEX_INITIALIZER,
-		    .cv = PTHREAD_COND_INITIALIZER };
+	mem_flow     f    = { .mtx = PTHREAD_MUTEX_INITIALIZER,
+		       .cv         = PTHREAD_COND_INITIALIZER };
 	uint8_t     *data = malloc(MEM_CHUNK);
 	uint64_t     h, tag = 0;
 	int64_t      start, end;
@@ -1913,24 +1945,30 @@ START_TEST(reply_cache_memory_stays_bounded)
 	ck_assert_ptr_nonnull(data);
 	memset(data, 0x5a, MEM_CHUNK);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "mem", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0644, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "mem", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h),
 	    0);
 	start = tu_now_ms();
 	/* OVIO_MEM_SECONDS lengthens it (the proof runs 60 s). */
-	end = start + (getenv("OVIO_MEM_SECONDS") != NULL
-	                  ? 1000 * atoll(getenv("OVIO_MEM_SECONDS"))
-	                  : 3000);
+	end = start
+	      + (getenv("OVIO_MEM_SECONDS") != NULL
+	              ? 1000 * atoll(getenv("OVIO_MEM_SECONDS"))
+	              : 3000);
 	pthread_mutex_lock(&f.mtx);
-	while (tu_now_ms() < end &&
-	    (tag < 8000 || getenv("OVIO_MEM_SECONDS") != NULL) && f.failed == 0) {
+	while (tu_now_ms() < end
+	       && (tag < 8000 || getenv("OVIO_MEM_SECONDS") != NULL)
+	       && f.failed == 0) {
 		while (f.inflight >= MEM_DEPTH) {
 			pthread_cond_wait(&f.cv, &f.mtx);
 		}
-		/* Eight slots of the file, over and over: the disk stays small. */
-		ovio_request w = { .op = OVIO_OP_WRITE, .tag = ++tag, .handle = h,
-			.data = data, .length = MEM_CHUNK,
-			.offset = (tag % MEM_DEPTH) * MEM_CHUNK };
+		/* Eight slots of the file, over and over: the disk stays small.
+		 */
+		ovio_request w = { .op = OVIO_OP_WRITE,
+			.tag           = ++tag,
+			.handle        = h,
+			.data          = data,
+			.length        = MEM_CHUNK,
+			.offset        = (tag % MEM_DEPTH) * MEM_CHUNK };
 		f.inflight++;
 		pthread_mutex_unlock(&f.mtx);
 		ck_assert_int_eq(ovio_submit(c, &w, mem_flow_cb, &f), 0);
@@ -1941,8 +1979,9 @@ START_TEST(reply_cache_memory_stays_bounded)
 	}
 	pthread_mutex_unlock(&f.mtx);
 	rss = tu_status_kib(d.pid, "VmRSS");
-	fprintf(stderr, "%s: %d writes of 1 MiB in %lld ms, oviod resident "
-	                "%ld KiB\n",
+	fprintf(stderr,
+	    "%s: %d writes of 1 MiB in %lld ms, oviod resident "
+	    "%ld KiB\n",
 	    tcase_name(), f.done, (long long) (tu_now_ms() - start), rss);
 	ck_assert_int_eq(f.failed, 0);
 	ck_assert_int_ge(f.done, 64);
@@ -1963,9 +2002,9 @@ END_TEST
  * Memory freed after a burst goes back to the system: 192 writes of 1 MiB
  * wait on a full FIFO (192 MiB of requests held by oviod at once), then the
  * FIFO is drained.  Once they are answered and the service has been idle
- * a moment, oviod is back under 64 MiB resident.  A few 1 MiB writes come first, as in any
- * service that has run a while: glibc's malloc raises its mmap threshold
- * past a block size once it has freed a mapped block of that size.
+ * a moment, oviod is back under 64 MiB resident.  A few 1 MiB writes come
+ * first, as in any service that has run a while: glibc's malloc raises its mmap
+ * threshold past a block size once it has freed a mapped block of that size.
  */
 #define BURST_WRITES 192
 
@@ -1975,7 +2014,7 @@ START_TEST(memory_returns_after_a_burst)
 	tu_collector *col  = malloc(sizeof(*col));
 	uint8_t      *data = malloc(MEM_CHUNK);
 	static char   sink[1 << 16];
-	uint64_t      h, f, want = BURST_WRITES - 4;
+	uint64_t      h, f, want  = BURST_WRITES - 4;
 	int           fifo, i, ok = 0;
 	long          peak, rss;
 	int64_t       end;
@@ -1986,17 +2025,22 @@ START_TEST(memory_returns_after_a_burst)
 	memset(data, 0x3c, MEM_CHUNK);
 	fifo = make_fifo("burst");
 	c    = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "warm", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
-	                     0644, &f),
+	ck_assert_int_eq(
+	    ovio_open(c, "warm", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &f),
 	    0);
 	for (i = 0; i < 16; i++) {
-		ck_assert_int_eq(ovio_pwrite(c, f, data, MEM_CHUNK, 0, NULL), 0);
+		ck_assert_int_eq(
+		    ovio_pwrite(c, f, data, MEM_CHUNK, 0, NULL), 0);
 	}
 	ck_assert_int_eq(ovio_close(c, f), 0);
 	ck_assert_int_eq(ovio_open(c, "burst", OVIO_OPEN_WRITE, 0, &h), 0);
 	for (i = 0; i < BURST_WRITES; i++) {
-		submit(c, (ovio_request) { .op = OVIO_OP_WRITE, .tag = i + 1,
-		              .handle = h, .data = data, .length = MEM_CHUNK },
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_WRITE,
+		        .tag             = i + 1,
+		        .handle          = h,
+		        .data            = data,
+		        .length          = MEM_CHUNK },
 		    col);
 	}
 	/* A write may complete short while the FIFO still has room. */
@@ -2006,8 +2050,8 @@ START_TEST(memory_returns_after_a_burst)
 	/* Drain the FIFO until every write is answered. */
 	ck_assert_int_eq(fcntl(fifo, F_SETFL, O_NONBLOCK), 0);
 	end = tu_now_ms() + tu_ms(30000);
-	while (tu_coll_wait(col, BURST_WRITES, 0) < BURST_WRITES &&
-	    tu_now_ms() < end) {
+	while (tu_coll_wait(col, BURST_WRITES, 0) < BURST_WRITES
+	       && tu_now_ms() < end) {
 		if (read(fifo, sink, sizeof(sink)) <= 0) {
 			usleep(1000);
 		}
@@ -2024,8 +2068,9 @@ START_TEST(memory_returns_after_a_burst)
 		usleep(50000);
 		rss = tu_status_kib(d.pid, "VmRSS");
 	} while (rss >= MEM_LIMIT_KIB && tu_now_ms() < end);
-	fprintf(stderr, "%s: oviod resident %ld KiB at the peak, %ld KiB "
-	                "after\n",
+	fprintf(stderr,
+	    "%s: oviod resident %ld KiB at the peak, %ld KiB "
+	    "after\n",
 	    tcase_name(), peak, rss);
 	ck_assert_int_gt(peak, 128L * 1024); /* the burst was real */
 	if (tu_sanitized()) {
@@ -2040,7 +2085,6 @@ START_TEST(memory_returns_after_a_burst)
 	free(col);
 }
 END_TEST
-
 
 /* ---- the namespace: list, mkdir, remove, rename ---- */
 
@@ -2073,9 +2117,9 @@ ns_put(ovio_client *c, const char *path, size_t len)
 
 	ck_assert_uint_le(len, sizeof(buf));
 	memset(buf, 'x', len);
-	ck_assert_int_eq(ovio_open(c, path,
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC,
-	                     0644, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, path,
+	        OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC, 0644, &h),
 	    0);
 	if (len > 0) {
 		ck_assert_int_eq(ovio_pwrite(c, h, buf, len, 0, &n), 0);
@@ -2115,8 +2159,8 @@ START_TEST(ns_each_op_and_its_statuses)
 	ns_put(c, "f", 5);
 	ck_assert_int_eq(ovio_mkdir(c, "f", OVIO_NS_PARENTS, 0), OVIO_EEXIST);
 	ck_assert_int_eq(ovio_mkdir(c, "f/g", 0, 0), OVIO_ENOTDIR);
-	ck_assert_int_eq(ovio_mkdir(c, "f/g", OVIO_NS_PARENTS, 0),
-	    OVIO_ENOTDIR);
+	ck_assert_int_eq(
+	    ovio_mkdir(c, "f/g", OVIO_NS_PARENTS, 0), OVIO_ENOTDIR);
 	ck_assert_int_eq(ovio_mkdir(c, "", 0, 0), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_mkdir(c, ".", OVIO_NS_PARENTS, 0), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_mkdir(c, "a/.", 0, 0), OVIO_EINVAL);
@@ -2168,12 +2212,12 @@ START_TEST(ns_each_op_and_its_statuses)
 	ck_assert_int_eq(ovio_rename(c, "g", "h", OVIO_NS_REPLACE), 0);
 	ck_assert_int_eq(ovio_stat_path(c, "h", &st), 0);
 	ck_assert_uint_eq(st.size, 5);
-	ck_assert_int_eq(ovio_rename(c, "h", "a", OVIO_NS_REPLACE),
-	    OVIO_EISDIR);
-	ck_assert_int_eq(ovio_rename(c, "a", "h", OVIO_NS_REPLACE),
-	    OVIO_ENOTDIR);
-	ck_assert_int_eq(ovio_rename(c, "a", "x", OVIO_NS_REPLACE),
-	    OVIO_ENOTEMPTY);
+	ck_assert_int_eq(
+	    ovio_rename(c, "h", "a", OVIO_NS_REPLACE), OVIO_EISDIR);
+	ck_assert_int_eq(
+	    ovio_rename(c, "a", "h", OVIO_NS_REPLACE), OVIO_ENOTDIR);
+	ck_assert_int_eq(
+	    ovio_rename(c, "a", "x", OVIO_NS_REPLACE), OVIO_ENOTEMPTY);
 	ck_assert_int_eq(ovio_rename(c, "x", "x/y/in", 0), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_rename(c, "x", "a/x", 0), 0);
 	ck_assert(ns_exists("a/x/y"));
@@ -2186,9 +2230,9 @@ END_TEST
 /* Namespace requests through ovio_submit: fields and flags checked. */
 START_TEST(ns_requests_are_validated)
 {
-	ovio_client *c = tu_connect(&d);
-	tu_collector *col = malloc(sizeof(*col));
-	ovio_request rq;
+	ovio_client       *c   = tu_connect(&d);
+	tu_collector      *col = malloc(sizeof(*col));
+	ovio_request       rq;
 	const ovio_result *r;
 
 	tu_coll_init(col);
@@ -2233,9 +2277,9 @@ START_TEST(ns_hostile_paths_are_refused)
 		{ "../x", OVIO_EOUTSIDE },
 		{ "a/../../x", OVIO_EOUTSIDE },
 		{ "/etc/x", OVIO_EOUTSIDE },
-		{ "out/x", OVIO_EOUTSIDE },   /* link to the folder above */
-		{ "abs/x", OVIO_EOUTSIDE },   /* link to an absolute folder */
-		{ "a/up/x", OVIO_EOUTSIDE },  /* link "../.." inside a */
+		{ "out/x", OVIO_EOUTSIDE },  /* link to the folder above */
+		{ "abs/x", OVIO_EOUTSIDE },  /* link to an absolute folder */
+		{ "a/up/x", OVIO_EOUTSIDE }, /* link "../.." inside a */
 		{ "C:/x", OVIO_EOUTSIDE },
 	};
 	ovio_client *c = tu_connect(&d);
@@ -2260,9 +2304,11 @@ START_TEST(ns_hostile_paths_are_refused)
 		char        victim[256];
 
 		snprintf(victim, sizeof(victim), "%.*svictim",
-		    (int) (strlen(b) - 1), b); /* ".../victim": exists outside */
+		    (int) (strlen(b) - 1),
+		    b); /* ".../victim": exists outside */
 		memset(&l, 0, sizeof(l));
-		ck_assert_msg(ovio_list(c, b, ns_collect, &l) == w, "list %s", b);
+		ck_assert_msg(
+		    ovio_list(c, b, ns_collect, &l) == w, "list %s", b);
 		ck_assert_msg(ovio_list(c, victim, ns_collect, &l) == w,
 		    "list %s", victim);
 		ck_assert_msg(ovio_mkdir(c, b, 0, 0) == w, "mkdir %s", b);
@@ -2271,8 +2317,8 @@ START_TEST(ns_hostile_paths_are_refused)
 		ck_assert_msg(ovio_remove(c, victim) == w, "remove %s", victim);
 		ck_assert_msg(ovio_rename(c, victim, "moved", 0) == w,
 		    "rename %s", victim);
-		ck_assert_msg(ovio_rename(c, "keep", b, 0) == w, "rename to %s",
-		    b);
+		ck_assert_msg(
+		    ovio_rename(c, "keep", b, 0) == w, "rename to %s", b);
 		ck_assert_msg(ovio_rename(c, "keep", b, OVIO_NS_REPLACE) == w,
 		    "rename -f to %s", b);
 	}
@@ -2322,8 +2368,8 @@ START_TEST(ns_changes_run_at_most_once)
 			rq.client_id  = 0x1234;
 			rq.request_id = 10 + i;
 			ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
-			ck_assert_int_eq(ovio__wire_encode_request(m, &rq, NULL, 0),
-			    0);
+			ck_assert_int_eq(
+			    ovio__wire_encode_request(m, &rq, NULL, 0), 0);
 			ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
 			ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
 			ck_assert_int_eq(
@@ -2348,10 +2394,10 @@ ns_count(void *arg, const ovio_dirent *e)
 }
 
 typedef struct ns_tree_check {
-	int      n;
-	int      dir;
-	bool     bad;
-	char     why[128];
+	int  n;
+	int  dir;
+	bool bad;
+	char why[128];
 } ns_tree_check;
 
 static size_t
@@ -2367,8 +2413,8 @@ ns_tree_cb(void *arg, const ovio_dirent *e)
 	char           want[32];
 
 	snprintf(want, sizeof(want), "f%02d", t->n);
-	if (strcmp(e->name, want) != 0 || e->type != OVIO_TYPE_FILE ||
-	    e->size != ns_tree_size(t->dir, t->n)) {
+	if (strcmp(e->name, want) != 0 || e->type != OVIO_TYPE_FILE
+	    || e->size != ns_tree_size(t->dir, t->n)) {
 		t->bad = true;
 		snprintf(t->why, sizeof(t->why), "d%02d: %s (%llu) for %s",
 		    t->dir, e->name, (unsigned long long) e->size, want);
@@ -2413,8 +2459,8 @@ START_TEST(ns_tree_round_trip)
 	ck_assert_int_eq(pages, 8);
 	/* A page past the end is empty. */
 	n = 0;
-	ck_assert_int_eq(ovio_list_page(c, "tree/deep", 1000, 7, ns_count, &n,
-	                     &next, &more),
+	ck_assert_int_eq(
+	    ovio_list_page(c, "tree/deep", 1000, 7, ns_count, &n, &next, &more),
 	    0);
 	ck_assert_int_eq(n, 0);
 	ck_assert(!more);
@@ -2435,24 +2481,24 @@ START_TEST(ns_tree_round_trip)
 	ovio_disconnect(c);
 
 	/* The CLI: a leading "/" is the root, ".." inside it is allowed. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s mv /tree/deep/../deep tree/moved",
-	                     tu_build(), d.url),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s mv /tree/deep/../deep tree/moved",
+	        tu_build(), d.url),
 	    0);
 	ck_assert(ns_exists("tree/moved/d49/f19") && !ns_exists("tree/deep"));
-	ck_assert_int_eq(run_cli("[ \"$(%s/ovio -e %s ls tree/moved/d07 | wc -l)\""
-	                         " = 20 ]",
-	                     tu_build(), d.url),
+	ck_assert_int_eq(
+	    run_cli("[ \"$(%s/ovio -e %s ls tree/moved/d07 | wc -l)\""
+	            " = 20 ]",
+	        tu_build(), d.url),
 	    0);
 	/* Not empty, without -r: refused, exit status 1 (other failure). */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s rm tree 2>/dev/null", tu_build(),
-	                     d.url),
-	    1);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r /tree", tu_build(), d.url),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s rm tree 2>/dev/null", tu_build(), d.url), 1);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s rm -r /tree", tu_build(), d.url), 0);
 	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
-	ck_assert_int_eq(run_cli("[ -z \"$(%s/ovio -e %s ls /)\" ]", tu_build(),
-	                     d.url),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("[ -z \"$(%s/ovio -e %s ls /)\" ]", tu_build(), d.url), 0);
 }
 END_TEST
 
@@ -2464,7 +2510,8 @@ START_TEST(cli_namespace_commands)
 
 	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir a", b, d.url), 0);
-	ck_assert_int_ne(run_cli("%s/ovio -e %s mkdir a 2>%s", b, d.url, out), 0);
+	ck_assert_int_ne(
+	    run_cli("%s/ovio -e %s mkdir a 2>%s", b, d.url, out), 0);
 	ck_assert_int_eq(run_cli("grep -q 'EEXIST' %s", out), 0);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir -p a/b/c", b, d.url), 0);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s put /etc/hostname a/b/c/h.txt "
@@ -2472,42 +2519,41 @@ START_TEST(cli_namespace_commands)
 	                     b, d.url),
 	    0);
 	/* ".." that leaves the root is refused before anything is sent. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s ls a/../.. 2>%s", b, d.url, out),
-	    4);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls a/../.. 2>%s", b, d.url, out), 4);
 	ck_assert_int_eq(run_cli("grep -q 'EOUTSIDE' %s", out), 0);
 	/* A command's own option belongs to it. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s ls -p a 2>/dev/null", b, d.url),
-	    2);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r / 2>/dev/null", b, d.url),
-	    2);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s ls -l /a/b/c >%s", b, d.url, out),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls -p a 2>/dev/null", b, d.url), 2);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s rm -r / 2>/dev/null", b, d.url), 2);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls -l /a/b/c >%s", b, d.url, out), 0);
 	ck_assert_int_eq(run_cli("grep -q 'h.txt' %s", out), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s ls --json a/b/c >%s", b, d.url,
-	                     out),
-	    0);
-	ck_assert_int_eq(run_cli("python3 -c 'import json,sys; "
-	                         "j=json.load(open(sys.argv[1])); "
-	                         "e=j[\"entries\"]; "
-	                         "assert e[0][\"name\"]==\"h.txt\" and "
-	                         "e[0][\"type\"]==\"file\" and "
-	                         "\"size\" in e[0] and \"mtime_ns\" in e[0]' %s",
-	                     out),
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls --json a/b/c >%s", b, d.url, out), 0);
+	ck_assert_int_eq(
+	    run_cli("python3 -c 'import json,sys; "
+	            "j=json.load(open(sys.argv[1])); "
+	            "e=j[\"entries\"]; "
+	            "assert e[0][\"name\"]==\"h.txt\" and "
+	            "e[0][\"type\"]==\"file\" and "
+	            "\"size\" in e[0] and \"mtime_ns\" in e[0]' %s",
+	        out),
 	    0);
 	/* A name that is not UTF-8 still makes valid JSON. */
-	ck_assert_int_eq(run_cli("touch \"%s/a/$(printf 'bad\\377name')\"",
-	                     d.root),
-	    0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s ls --json a >%s", b, d.url, out),
-	    0);
+	ck_assert_int_eq(
+	    run_cli("touch \"%s/a/$(printf 'bad\\377name')\"", d.root), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls --json a >%s", b, d.url, out), 0);
 	ck_assert_int_eq(run_cli("python3 -c 'import json,sys; "
 	                         "json.loads(open(sys.argv[1],\"rb\").read()"
 	                         ".decode(\"utf-8\"))' %s",
 	                     out),
 	    0);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s mv a z", b, d.url), 0);
-	ck_assert_int_ne(run_cli("%s/ovio -e %s mv nope y 2>%s", b, d.url, out),
-	    0);
+	ck_assert_int_ne(
+	    run_cli("%s/ovio -e %s mv nope y 2>%s", b, d.url, out), 0);
 	ck_assert_int_eq(run_cli("grep -q 'ENOENT' %s", out), 0);
 	ck_assert_int_ne(run_cli("%s/ovio -e %s rm z 2>%s", b, d.url, out), 0);
 	ck_assert_int_eq(run_cli("grep -q 'ENOTEMPTY' %s", out), 0);

@@ -90,15 +90,16 @@ START_TEST(two_engines_in_one_process)
 	for (i = 0; i < NENG; i++) {
 		snprintf(want, sizeof(want), "served by engine %d", i);
 		ck_assert_int_eq(ovio_open(c[i], "f.txt",
-		                     OVIO_OPEN_READ | OVIO_OPEN_WRITE |
-		                         OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC,
+		                     OVIO_OPEN_READ | OVIO_OPEN_WRITE
+		                         | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC,
 		                     0600, &h),
 		    0);
 		ck_assert_int_eq(
 		    ovio_pwrite(c[i], h, want, strlen(want), 0, &n), 0);
 		ck_assert_uint_eq(n, strlen(want));
 		memset(got, 0, sizeof(got));
-		ck_assert_int_eq(ovio_pread(c[i], h, got, sizeof(got), 0, &n), 0);
+		ck_assert_int_eq(
+		    ovio_pread(c[i], h, got, sizeof(got), 0, &n), 0);
 		ck_assert_uint_eq(n, strlen(want));
 		ck_assert_str_eq(got, want);
 		ck_assert_int_eq(ovio_close(c[i], h), 0);
@@ -179,8 +180,8 @@ START_TEST(reserved_space_is_refused_in_and_zero_out)
 	rq.reserved[6] = 1;
 	ck_assert_int_eq(ovio_submit(c, &rq, te_no_cb, NULL), OVIO_EINVAL);
 
-	ck_assert_int_eq(ovio_open(c, "r.txt",
-	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0600, &h),
+	ck_assert_int_eq(
+	    ovio_open(c, "r.txt", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0600, &h),
 	    0);
 	memset(&st, 0xa5, sizeof(st));
 	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);

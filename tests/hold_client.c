@@ -51,31 +51,40 @@ main(int argc, char **argv)
 		n  = atoi(argv[3]);
 		nh = argc - 4 > MAXH ? MAXH : argc - 4;
 		for (i = 0; i < nh; i++) {
-			if ((rv = ovio_open(c, argv[4 + i], OVIO_OPEN_READ, 0,
-			         &h[i])) != 0) {
+			if ((rv = ovio_open(
+			         c, argv[4 + i], OVIO_OPEN_READ, 0, &h[i]))
+			    != 0) {
 				return (fail(argv[4 + i], rv));
 			}
 		}
 		for (i = 0; i < n; i++) {
 			ovio_request rq = { .op = OVIO_OP_READ,
-				.tag = (uint64_t) i + 1, .handle = h[i % nh],
-				.length = 64 };
+				.tag            = (uint64_t) i + 1,
+				.handle         = h[i % nh],
+				.length         = 64 };
 			if ((rv = ovio_submit(c, &rq, on_done, NULL)) != 0) {
 				return (fail("submit", rv));
 			}
 		}
 	} else if (strcmp(argv[2], "rw") == 0 && argc == 5) {
 		if ((rv = ovio_open(c, argv[3],
-		         OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h[0])) != 0) {
+		         OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h[0]))
+		    != 0) {
 			return (fail(argv[3], rv));
 		}
 		memset(data, argv[4][0], sizeof(data));
-		ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1,
-			.handle = h[0], .data = data, .length = sizeof(data) };
-		ovio_request r = { .op = OVIO_OP_READ, .tag = 2, .handle = h[0],
-			.offset = sizeof(data), .length = sizeof(data) };
-		if ((rv = ovio_submit(c, &w, on_done, NULL)) != 0 ||
-		    (rv = ovio_submit(c, &r, on_done, NULL)) != 0) {
+		ovio_request w = { .op = OVIO_OP_WRITE,
+			.tag           = 1,
+			.handle        = h[0],
+			.data          = data,
+			.length        = sizeof(data) };
+		ovio_request r = { .op = OVIO_OP_READ,
+			.tag           = 2,
+			.handle        = h[0],
+			.offset        = sizeof(data),
+			.length        = sizeof(data) };
+		if ((rv = ovio_submit(c, &w, on_done, NULL)) != 0
+		    || (rv = ovio_submit(c, &r, on_done, NULL)) != 0) {
 			return (fail("submit", rv));
 		}
 	} else {

@@ -40,7 +40,8 @@ main(int argc, char **argv)
 		a   = 3;
 	}
 	if (a >= argc) {
-		fprintf(stderr, "usage: noopenat2 [-e EPERM] PROGRAM [ARGS...]\n");
+		fprintf(
+		    stderr, "usage: noopenat2 [-e EPERM] PROGRAM [ARGS...]\n");
 		return (2);
 	}
 #ifdef NOOPENAT2_ARCH
@@ -61,8 +62,8 @@ main(int argc, char **argv)
 		.filter = filter,
 	};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+	    || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
 		fprintf(stderr, "noopenat2: seccomp: %s\n", strerror(errno));
 		return (77);
 	}

@@ -41,8 +41,8 @@ backend(void)
 static void
 start(void)
 {
-	tu_daemon_start(&d, backend(), "--max-ops", "256", "--drain-timeout",
-	    "1500", NULL);
+	tu_daemon_start(
+	    &d, backend(), "--max-ops", "256", "--drain-timeout", "1500", NULL);
 	gate_pid = 0;
 }
 
@@ -98,8 +98,8 @@ gate_wait_for_kind(int n, ovio_op kind)
 	while (gate_waiting() < n && tu_now_ms() < deadline) {
 		usleep(1000);
 	}
-	ck_assert_msg(gate_waiting() >= n, "op %d never reached the gate",
-	    (int) kind);
+	ck_assert_msg(
+	    gate_waiting() >= n, "op %d never reached the gate", (int) kind);
 }
 
 /* Mounts gatefs at ROOT/gate; returns false (and says why) if it cannot. */
@@ -109,8 +109,8 @@ gate_mount(void)
 	int64_t deadline;
 	char    probe[600];
 
-	if (access("/dev/fuse", R_OK | W_OK) != 0 || geteuid() != 0 ||
-	    system("/usr/bin/python3 -c 'import fusepy' 2>/dev/null") != 0) {
+	if (access("/dev/fuse", R_OK | W_OK) != 0 || geteuid() != 0
+	    || system("/usr/bin/python3 -c 'import fusepy' 2>/dev/null") != 0) {
 		tu_skip("FUSE (/dev/fuse, root, python3-fusepy) is "
 		        "unavailable here");
 		return (false);
@@ -124,16 +124,16 @@ gate_mount(void)
 	gate_pid = fork();
 	ck_assert_int_ge(gate_pid, 0);
 	if (gate_pid == 0) {
-		execl("/usr/bin/python3", "python3", "tests/gatefs.py", gate_back,
-		    gate_mnt, gate_ctl, (char *) NULL);
+		execl("/usr/bin/python3", "python3", "tests/gatefs.py",
+		    gate_back, gate_mnt, gate_ctl, (char *) NULL);
 		_exit(127);
 	}
 	snprintf(probe, sizeof(probe), "%s/waiting", gate_ctl);
 	deadline = tu_now_ms() + 10000;
 	for (;;) {
 		struct stat a, b;
-		if (stat(gate_mnt, &a) == 0 && stat(d.root, &b) == 0 &&
-		    a.st_dev != b.st_dev && access(probe, R_OK) == 0) {
+		if (stat(gate_mnt, &a) == 0 && stat(d.root, &b) == 0
+		    && a.st_dev != b.st_dev && access(probe, R_OK) == 0) {
 			break;
 		}
 		ck_assert_msg(tu_now_ms() < deadline, "gatefs did not mount");
@@ -180,8 +180,8 @@ cancel_waiting(const ovio_service_status *st, void *arg)
 /* Tags of cancel requests sent in a round, apart from the ops' own. */
 #define CANCEL_TAG_BIT (UINT64_C(1) << 62)
 
-static const ovio_op race_ops[] = { OVIO_OP_READ, OVIO_OP_WRITE,
-	OVIO_OP_FLUSH, OVIO_OP_SETSIZE };
+static const ovio_op race_ops[]
+    = { OVIO_OP_READ, OVIO_OP_WRITE, OVIO_OP_FLUSH, OVIO_OP_SETSIZE };
 static const char *race_names[] = { "read", "write", "flush", "set-size" };
 
 /*
@@ -189,8 +189,8 @@ static const char *race_names[] = { "read", "write", "flush", "set-size" };
  * that exactly one completion came and that it agrees with the cancel reply.
  */
 static void
-cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
-    int when, tu_collector *col)
+cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag, int when,
+    tu_collector *col)
 {
 	static char        buf[4096];
 	ovio_request       rq = { .op = kind, .tag = tag, .handle = h };
@@ -220,15 +220,17 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 	if (when == 1) {
 		gate_wait_for_kind(1, kind);
 	} else if (when == 2) {
-		ck_assert_int_eq(tu_coll_wait(col, before + 1, 5000), before + 1);
+		ck_assert_int_eq(
+		    tu_coll_wait(col, before + 1, 5000), before + 1);
 	}
 	if (when == 1) {
 		/*
 		 * Held in the gate: the cancel is answered from the op's
 		 * outcome, so it can only be answered once the gate opens.
 		 */
-		ovio_request cq = { .op = OVIO_OP_CANCEL,
-			.tag = tag | CANCEL_TAG_BIT, .cancel_tag = tag };
+		ovio_request       cq = { .op = OVIO_OP_CANCEL,
+			      .tag            = tag | CANCEL_TAG_BIT,
+			      .cancel_tag     = tag };
 		const ovio_result *cr;
 		ck_assert_int_eq(ovio_submit(c, &cq, tu_coll_cb, col), 0);
 		/*
@@ -239,21 +241,24 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 		ck_assert(tu_wait_status(c, 5000, cancel_waiting, NULL));
 		ck_assert_int_eq(tu_coll_wait(col, before + 1, 0), before);
 		gate_set(false);
-		ck_assert_int_eq(tu_coll_wait(col, before + 2, 10000), before + 2);
+		ck_assert_int_eq(
+		    tu_coll_wait(col, before + 2, 10000), before + 2);
 		cr = tu_coll_find(col, cq.tag, &count);
 		ck_assert_int_eq(count, 1);
 		ck_assert_int_eq(cr->status, OVIO_OK);
 		what = cr->cancel;
 	} else {
 		ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
-		ck_assert_int_eq(tu_coll_wait(col, before + 1, 10000), before + 1);
+		ck_assert_int_eq(
+		    tu_coll_wait(col, before + 1, 10000), before + 1);
 	}
 	usleep(2000); /* room for a second completion, which must not come */
 	r = tu_coll_find(col, tag, &count);
 	ck_assert_msg(count == 1, "%s tag %llu completed %d times",
-	    race_names[kind == OVIO_OP_READ ? 0 : kind == OVIO_OP_WRITE ? 1
-	               : kind == OVIO_OP_FLUSH                      ? 2
-	                                                            : 3],
+	    race_names[kind == OVIO_OP_READ    ? 0
+	               : kind == OVIO_OP_WRITE ? 1
+	               : kind == OVIO_OP_FLUSH ? 2
+	                                       : 3],
 	    (unsigned long long) tag, count);
 	switch (what) {
 	case OVIO_CANCEL_DONE:
@@ -276,22 +281,24 @@ cancel_round(ovio_client *c, uint64_t h, ovio_op kind, uint64_t tag,
 	if (when == 1) {
 		/* It was pending: the cancel found it. */
 		ck_assert_msg(what != OVIO_CANCEL_NOT_FOUND,
-		    "%s tag %llu, held in the gate: cancel not found; op got %s",
-		    race_names[kind == OVIO_OP_READ ? 0 : kind == OVIO_OP_WRITE ? 1
-		               : kind == OVIO_OP_FLUSH                      ? 2
-		                                                            : 3],
+		    "%s tag %llu, held in the gate: cancel not found; op got "
+		    "%s",
+		    race_names[kind == OVIO_OP_READ    ? 0
+		               : kind == OVIO_OP_WRITE ? 1
+		               : kind == OVIO_OP_FLUSH ? 2
+		                                       : 3],
 		    (unsigned long long) tag, ovio_errname(r->status));
 	}
 }
 
 START_TEST(cancel_races_every_kind)
 {
-	ovio_client *c;
-	tu_collector   *col = malloc(sizeof(*col));
-	uint64_t     h, tag = 1;
-	int          k, when, i, pass, repeat, nrounds = 0;
+	ovio_client  *c;
+	tu_collector *col = malloc(sizeof(*col));
+	uint64_t      h, tag = 1;
+	int           k, when, i, pass, repeat, nrounds = 0;
 	/* OVIO_RACE_ONLY=WHEN: only the rounds cancelled at that moment. */
-	const char  *only = getenv("OVIO_RACE_ONLY");
+	const char *only = getenv("OVIO_RACE_ONLY");
 
 	if (!gate_mount()) {
 		free(col);
@@ -316,8 +323,8 @@ START_TEST(cancel_races_every_kind)
 	 * is emptied between passes.
 	 */
 	repeat = getenv("OVIO_RACE_REPEAT") != NULL
-	    ? atoi(getenv("OVIO_RACE_REPEAT"))
-	    : 2;
+	             ? atoi(getenv("OVIO_RACE_REPEAT"))
+	             : 2;
 	for (pass = 0; pass < repeat; pass++) {
 		tu_coll_reset(col);
 		for (k = 0; k < 4; k++) {
@@ -328,8 +335,8 @@ START_TEST(cancel_races_every_kind)
 				}
 				nrounds += rounds;
 				for (i = 0; i < rounds; i++) {
-					cancel_round(
-					    c, h, race_ops[k], tag++, when, col);
+					cancel_round(c, h, race_ops[k], tag++,
+					    when, col);
 				}
 			}
 		}
@@ -365,9 +372,8 @@ START_TEST(cancel_while_completion_is_delayed)
 	snprintf(path, sizeof(path), "%s/file", f.root);
 	tu_write_random(path, 65536, 7);
 	c = tu_connect(&f);
-	ck_assert_int_eq(ovio_open(c, "file", OVIO_OPEN_READ | OVIO_OPEN_WRITE,
-	                     0, &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "file", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h), 0);
 	for (k = 0; k < 4; k++) {
 		for (i = 0; i < 25; i++) {
 			cancel_round(c, h, race_ops[k], tag++, 0, col);
@@ -385,11 +391,11 @@ END_TEST
 START_TEST(close_with_pending_gate_io)
 {
 	enum { N = 8 };
-	ovio_client *c;
-	tu_collector   *col = malloc(sizeof(*col));
-	uint64_t     h;
-	char         path[600], gfile[600];
-	int          i, count;
+	ovio_client       *c;
+	tu_collector      *col = malloc(sizeof(*col));
+	uint64_t           h;
+	char               path[600], gfile[600];
+	int                i, count;
 	const ovio_result *r;
 
 	if (!gate_mount()) {
@@ -401,11 +407,15 @@ START_TEST(close_with_pending_gate_io)
 	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
 	tu_write_random(path, 8192, 3);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h), 0);
 	gate_set(true);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .offset = (uint64_t) i * 512, .length = 512 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.offset         = (uint64_t) i * 512,
+			.length         = 512 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	gate_wait_for(1);
@@ -416,8 +426,8 @@ START_TEST(close_with_pending_gate_io)
 	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
 	usleep(50000);
 	/* Closing: new operations fail at once; the handle is still open. */
-	ovio_request late = { .op = OVIO_OP_READ, .tag = 200, .handle = h,
-		.length = 1 };
+	ovio_request late
+	    = { .op = OVIO_OP_READ, .tag = 200, .handle = h, .length = 1 };
 	ck_assert_int_eq(ovio_submit(c, &late, tu_coll_cb, col), 0);
 	/*
 	 * Reads that had not reached the gate yet (still queued in the
@@ -425,8 +435,8 @@ START_TEST(close_with_pending_gate_io)
 	 */
 	{
 		int64_t until = tu_now_ms() + 2000;
-		while ((r = tu_coll_find(col, 200, &count)) == NULL &&
-		    tu_now_ms() < until) {
+		while ((r = tu_coll_find(col, 200, &count)) == NULL
+		       && tu_now_ms() < until) {
 			usleep(1000);
 		}
 	}
@@ -458,13 +468,13 @@ END_TEST
 
 START_TEST(late_completion_belongs_to_its_handle)
 {
-	ovio_client *c;
-	tu_collector   *col = malloc(sizeof(*col));
-	uint64_t     ha, hb;
-	char         apath[600], bpath[600], bcopy[600], cmd[2000];
-	uint8_t      aorig[8];
+	ovio_client       *c;
+	tu_collector      *col = malloc(sizeof(*col));
+	uint64_t           ha, hb;
+	char               apath[600], bpath[600], bcopy[600], cmd[2000];
+	uint8_t            aorig[8];
 	const ovio_result *r;
-	int          count;
+	int                count;
 
 	if (!gate_mount()) {
 		free(col);
@@ -483,23 +493,25 @@ START_TEST(late_completion_belongs_to_its_handle)
 	tu_write_random(bpath, 4096, 11);
 	tu_write_random(bcopy, 4096, 11);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "gate/gateA", OVIO_OPEN_READ | OVIO_OPEN_WRITE,
-	                     0, &ha),
+	ck_assert_int_eq(ovio_open(c, "gate/gateA",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &ha),
 	    0);
 	gate_set(true);
-	ovio_request rd = { .op = OVIO_OP_READ, .tag = 1, .handle = ha,
-		.length = 4096 };
-	ovio_request wr = { .op = OVIO_OP_WRITE, .tag = 2, .handle = ha,
-		.data = "AAAAAAAA", .length = 8 };
+	ovio_request rd
+	    = { .op = OVIO_OP_READ, .tag = 1, .handle = ha, .length = 4096 };
+	ovio_request wr = { .op = OVIO_OP_WRITE,
+		.tag            = 2,
+		.handle         = ha,
+		.data           = "AAAAAAAA",
+		.length         = 8 };
 	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
 	ck_assert_int_eq(ovio_submit(c, &wr, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 3, .handle = ha };
 	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
 	/* B opens while A's OS handle must still be open. */
-	ck_assert_int_eq(ovio_open(c, "B", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0,
-	                     &hb),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "B", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &hb), 0);
 	ck_assert_uint_ne(hb, ha);
 	gate_set(false);
 	ck_assert_int_eq(tu_coll_wait(col, 3, 10000), 3);
@@ -507,8 +519,8 @@ START_TEST(late_completion_belongs_to_its_handle)
 	ck_assert_int_eq(count, 1);
 	if (r->status == OVIO_OK) {
 		/* A's data (before or after A's own write), against A's tag. */
-		ck_assert(memcmp(col->data, aorig, 8) == 0 ||
-		    memcmp(col->data, "AAAAAAAA", 8) == 0);
+		ck_assert(memcmp(col->data, aorig, 8) == 0
+		          || memcmp(col->data, "AAAAAAAA", 8) == 0);
 	}
 	/* B's file is untouched by anything meant for A. */
 	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", bpath, bcopy);
@@ -631,8 +643,8 @@ START_TEST(killed_client_with_100_pending_is_reclaimed)
 	 * may end just after the session is gone: wait for the count (the
 	 * one extra descriptor is our own connection c).
 	 */
-	while (tu_fd_count(d.pid) > fds_before + 1 &&
-	    tu_now_ms() - t0 < tu_ms(200)) {
+	while (tu_fd_count(d.pid) > fds_before + 1
+	       && tu_now_ms() - t0 < tu_ms(200)) {
 		usleep(1000);
 	}
 	ck_assert_int_le(tu_fd_count(d.pid), fds_before + 1);
@@ -656,11 +668,11 @@ END_TEST
 START_TEST(past_the_limit_is_busy_and_nothing_is_lost)
 {
 	enum { N = 2000 };
-	ovio_client *c;
-	tu_collector   *col = malloc(sizeof(*col));
-	uint64_t     h;
-	char         path[600];
-	int          i, ok = 0, busy = 0, other = 0;
+	ovio_client  *c;
+	tu_collector *col = malloc(sizeof(*col));
+	uint64_t      h;
+	char          path[600];
+	int           i, ok = 0, busy = 0, other = 0;
 
 	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/data", d.root);
@@ -668,17 +680,19 @@ START_TEST(past_the_limit_is_busy_and_nothing_is_lost)
 	c = tu_connect(&d);
 	ck_assert_int_eq(ovio_open(c, "data", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
-			.length = 4096 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.offset         = (uint64_t) (i % 256) * 4096,
+			.length         = 4096 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	ck_assert_int_eq(tu_coll_wait(col, N, 20000), N);
 	for (i = 0; i < N; i++) {
 		ok += col->res[i].status == OVIO_OK;
 		busy += col->res[i].status == OVIO_EBUSY;
-		other += col->res[i].status != OVIO_OK &&
-		    col->res[i].status != OVIO_EBUSY;
+		other += col->res[i].status != OVIO_OK
+		         && col->res[i].status != OVIO_EBUSY;
 	}
 	ck_assert_int_eq(ok + busy, N);
 	ck_assert_int_eq(other, 0);
@@ -699,12 +713,12 @@ END_TEST
 START_TEST(tiny_completion_queue_loses_nothing)
 {
 	enum { N = 1000 };
-	tu_daemon    t;
-	ovio_client *c;
-	tu_collector   *col;
-	uint64_t     h;
-	char         path[600];
-	int          i;
+	tu_daemon     t;
+	ovio_client  *c;
+	tu_collector *col;
+	uint64_t      h;
+	char          path[600];
+	int           i;
 
 	if (backend() != NULL && strcmp(backend(), "uring") != 0) {
 		tu_skip("an io_uring property, backend is %s", backend());
@@ -725,9 +739,11 @@ START_TEST(tiny_completion_queue_loses_nothing)
 	c = tu_connect(&t);
 	ck_assert_int_eq(ovio_open(c, "data", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .offset = (uint64_t) (i % 256) * 4096,
-			.length = 4096 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.offset         = (uint64_t) (i % 256) * 4096,
+			.length         = 4096 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	ck_assert_int_eq(tu_coll_wait(col, N, 20000), N);
@@ -748,15 +764,15 @@ END_TEST
 
 START_TEST(stuck_read_blocks_nobody_else)
 {
-	ovio_client *c, *c2;
-	tu_collector   *col = malloc(sizeof(*col));
-	uint64_t     hg, h1, h2;
-	char         path[600], buf[64];
-	size_t       n;
-	int64_t      t0, stuck_until, worst = 0;
+	ovio_client        *c, *c2;
+	tu_collector       *col = malloc(sizeof(*col));
+	uint64_t            hg, h1, h2;
+	char                path[600], buf[64];
+	size_t              n;
+	int64_t             t0, stuck_until, worst = 0;
 	ovio_service_status st;
 	ovio_cancel_result  what;
-	int          rounds = 0;
+	int                 rounds = 0;
 
 	if (!gate_mount()) {
 		free(col);
@@ -768,11 +784,11 @@ START_TEST(stuck_read_blocks_nobody_else)
 	snprintf(path, sizeof(path), "%s/plain", d.root);
 	tu_write_random(path, 4096, 2);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "gate/gatestuck", OVIO_OPEN_READ, 0, &hg),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gatestuck", OVIO_OPEN_READ, 0, &hg), 0);
 	gate_set(true);
-	ovio_request rq = { .op = OVIO_OP_READ, .tag = 1, .handle = hg,
-		.length = 64 };
+	ovio_request rq
+	    = { .op = OVIO_OP_READ, .tag = 1, .handle = hg, .length = 64 };
 	ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 
@@ -780,13 +796,15 @@ START_TEST(stuck_read_blocks_nobody_else)
 	stuck_until = tu_now_ms() + 10000;
 	while (tu_now_ms() < stuck_until) {
 		t0 = tu_now_ms();
-		ck_assert_int_eq(ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
+		ck_assert_int_eq(
+		    ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
 		ck_assert_int_eq(ovio_pread(c, h1, buf, sizeof(buf), 0, &n), 0);
 		ck_assert_int_eq(ovio_cancel(c, 9999, &what), 0);
 		ck_assert_int_eq(ovio_close(c, h1), 0);
 		ck_assert_int_eq(ovio_status(c, &st), 0);
 		ck_assert_int_eq(ovio_connect(&c2, d.url, 1000), 0);
-		ck_assert_int_eq(ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
+		ck_assert_int_eq(
+		    ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
 		ck_assert_int_eq(ovio_close(c2, h2), 0);
 		ovio_disconnect(c2);
 		if (tu_now_ms() - t0 > worst) {
@@ -828,13 +846,13 @@ submitted(ovio_client *c)
 
 START_TEST(resent_slow_requests_run_once)
 {
-	ovio_client *c, *watch;
-	tu_collector   *col = malloc(sizeof(*col));
-	char         path[600], buf[64];
-	uint64_t     h, h2, before, two = 2;
-	int          count;
+	ovio_client       *c, *watch;
+	tu_collector      *col = malloc(sizeof(*col));
+	char               path[600], buf[64];
+	uint64_t           h, h2, before, two = 2;
+	int                count;
 	const ovio_result *r;
-	FILE        *f;
+	FILE              *f;
 
 	if (!gate_mount()) {
 		free(col);
@@ -853,8 +871,12 @@ START_TEST(resent_slow_requests_run_once)
 	    0);
 	before = submitted(watch);
 	gate_set(true);
-	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
-		.data = "once-only", .length = 9, .offset = 100 };
+	ovio_request w = { .op = OVIO_OP_WRITE,
+		.tag           = 1,
+		.handle        = h,
+		.data          = "once-only",
+		.length        = 9,
+		.offset        = 100 };
 	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ck_assert(tu_wait_status(watch, 3000, dup_at_least, &two));
@@ -869,7 +891,9 @@ START_TEST(resent_slow_requests_run_once)
 
 	/* A slow exclusive create: one file, one success, no EEXIST. */
 	gate_set(true);
-	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatenew",
+	ovio_request o = { .op = OVIO_OP_OPEN,
+		.tag           = 2,
+		.path          = "gate/gatenew",
 		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
 	ck_assert_int_eq(ovio_submit(c, &o, tu_coll_cb, col), 0);
 	gate_wait_for(1);
@@ -886,8 +910,8 @@ START_TEST(resent_slow_requests_run_once)
 
 	/* A slow close (a read holds it at the gate): answered OK once. */
 	gate_set(true);
-	ovio_request rd = { .op = OVIO_OP_READ, .tag = 3, .handle = h,
-		.length = 16 };
+	ovio_request rd
+	    = { .op = OVIO_OP_READ, .tag = 3, .handle = h, .length = 16 };
 	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 4, .handle = h };
@@ -921,13 +945,13 @@ END_TEST
  */
 START_TEST(resent_large_write_keeps_no_copies)
 {
-	ovio_client *c, *watch;
-	tu_collector *col = malloc(sizeof(*col));
-	uint8_t     *data = malloc(1u << 20);
-	char         path[600];
-	uint64_t     h, before, many = 200;
-	int          count;
-	long         rss;
+	ovio_client       *c, *watch;
+	tu_collector      *col  = malloc(sizeof(*col));
+	uint8_t           *data = malloc(1u << 20);
+	char               path[600];
+	uint64_t           h, before, many = 200;
+	int                count;
+	long               rss;
 	const ovio_result *r;
 
 	if (!gate_mount()) {
@@ -947,15 +971,19 @@ START_TEST(resent_large_write_keeps_no_copies)
 	    0);
 	before = submitted(watch);
 	gate_set(true);
-	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
-		.data = data, .length = 1u << 20 };
+	ovio_request w = { .op = OVIO_OP_WRITE,
+		.tag           = 1,
+		.handle        = h,
+		.data          = data,
+		.length        = 1u << 20 };
 	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
-	ck_assert(tu_wait_status(watch, (int) tu_ms(10000), dup_at_least,
-	    &many));
+	ck_assert(
+	    tu_wait_status(watch, (int) tu_ms(10000), dup_at_least, &many));
 	rss = tu_status_kib(d.pid, "VmRSS");
-	fprintf(stderr, "%s: %llu copies of a pending 1 MiB write, oviod "
-	                "resident %ld KiB\n",
+	fprintf(stderr,
+	    "%s: %llu copies of a pending 1 MiB write, oviod "
+	    "resident %ld KiB\n",
 	    tcase_name(), (unsigned long long) many, rss);
 	gate_set(false);
 	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
@@ -986,11 +1014,11 @@ END_TEST
  */
 START_TEST(many_reconnects_park_bounded_copies)
 {
-	ovio_client *c, *watch;
-	tu_collector *col = malloc(sizeof(*col));
-	char         path[600];
-	uint64_t     h, before, dups = 0;
-	int          count, i;
+	ovio_client       *c, *watch;
+	tu_collector      *col = malloc(sizeof(*col));
+	char               path[600];
+	uint64_t           h, before, dups = 0;
+	int                count, i;
 	const ovio_result *r;
 
 	if (!gate_mount()) {
@@ -1008,15 +1036,18 @@ START_TEST(many_reconnects_park_bounded_copies)
 	    0);
 	before = submitted(watch);
 	gate_set(true);
-	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
-		.data = "reconnects", .length = 10 };
+	ovio_request w = { .op = OVIO_OP_WRITE,
+		.tag           = 1,
+		.handle        = h,
+		.data          = "reconnects",
+		.length        = 10 };
 	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	for (i = 0; i < 20; i++) {
 		ovio__client_drop_connection(c);
 		dups++;
-		ck_assert(tu_wait_status(watch, (int) tu_ms(5000), dup_at_least,
-		    &dups));
+		ck_assert(tu_wait_status(
+		    watch, (int) tu_ms(5000), dup_at_least, &dups));
 	}
 	gate_set(false);
 	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
@@ -1034,11 +1065,11 @@ END_TEST
 
 START_TEST(reconnect_mid_operation_runs_once)
 {
-	ovio_client *c, *watch;
-	tu_collector   *col = malloc(sizeof(*col));
-	char         path[600];
-	uint64_t     h, before, one = 1;
-	int          count;
+	ovio_client       *c, *watch;
+	tu_collector      *col = malloc(sizeof(*col));
+	char               path[600];
+	uint64_t           h, before, one = 1;
+	int                count;
 	const ovio_result *r;
 
 	if (!gate_mount()) {
@@ -1059,8 +1090,11 @@ START_TEST(reconnect_mid_operation_runs_once)
 	/* The connection drops while a write waits at the gate; nng dials
 	 * again and resends it on the new connection. */
 	gate_set(true);
-	ovio_request w = { .op = OVIO_OP_WRITE, .tag = 1, .handle = h,
-		.data = "reconnect", .length = 9 };
+	ovio_request w = { .op = OVIO_OP_WRITE,
+		.tag           = 1,
+		.handle        = h,
+		.data          = "reconnect",
+		.length        = 9 };
 	ck_assert_int_eq(ovio_submit(c, &w, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	ovio__client_drop_connection(c);
@@ -1077,7 +1111,9 @@ START_TEST(reconnect_mid_operation_runs_once)
 	/* An exclusive create cut off the same way: created once, and the
 	 * copy on the new connection gets the first run's answer. */
 	gate_set(true);
-	ovio_request o = { .op = OVIO_OP_OPEN, .tag = 2, .path = "gate/gatex",
+	ovio_request o = { .op = OVIO_OP_OPEN,
+		.tag           = 2,
+		.path          = "gate/gatex",
 		.flags = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL };
 	ck_assert_int_eq(ovio_submit(c, &o, tu_coll_cb, col), 0);
 	gate_wait_for(1);
@@ -1117,15 +1153,15 @@ duplicates(ovio_client *c)
  */
 START_TEST(resent_slow_reads_and_stats_get_the_answer)
 {
-	ovio_client *c, *watch;
-	tu_collector *col = malloc(sizeof(*col));
-	char          path[600];
-	uint8_t       want[8];
-	uint64_t      h, before, dups;
-	int64_t       t0;
-	int           count, n0;
+	ovio_client       *c, *watch;
+	tu_collector      *col = malloc(sizeof(*col));
+	char               path[600];
+	uint8_t            want[8];
+	uint64_t           h, before, dups;
+	int64_t            t0;
+	int                count, n0;
 	const ovio_result *r;
-	FILE         *f;
+	FILE              *f;
 
 	if (!gate_mount()) {
 		free(col);
@@ -1150,9 +1186,12 @@ START_TEST(resent_slow_reads_and_stats_get_the_answer)
 	before = submitted(watch);
 	dups   = duplicates(watch) + 2;
 	gate_set(true);
-	t0 = tu_now_ms();
-	ovio_request rd = { .op = OVIO_OP_READ, .tag = 1, .handle = h,
-		.offset = 4096, .length = 512 };
+	t0              = tu_now_ms();
+	ovio_request rd = { .op = OVIO_OP_READ,
+		.tag            = 1,
+		.handle         = h,
+		.offset         = 4096,
+		.length         = 512 };
 	ck_assert_int_eq(ovio_submit(c, &rd, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	while (tu_now_ms() - t0 < 300) {
@@ -1179,8 +1218,8 @@ START_TEST(resent_slow_reads_and_stats_get_the_answer)
 	dups = duplicates(watch) + 2;
 	gate_set(true);
 	t0 = tu_now_ms();
-	ovio_request st = { .op = OVIO_OP_STAT, .tag = 2,
-		.path = "gate/gatestat" };
+	ovio_request st
+	    = { .op = OVIO_OP_STAT, .tag = 2, .path = "gate/gatestat" };
 	ck_assert_int_eq(ovio_submit(c, &st, tu_coll_cb, col), 0);
 	gate_wait_for(1);
 	while (tu_now_ms() - t0 < 300) {
@@ -1246,21 +1285,28 @@ lost_round(int how)
 	}
 	ck_assert_int_eq(ovio_open(c, "fifo", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .length = 16 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.length         = 16 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	ck_assert(tu_wait_status(watch, 3000, at_least_ops, &want));
 	ovio_disconnect(watch);
 
 	ck_assert_int_eq(kill(f.pid, SIGSTOP), 0);
-	ovio_request wq = { .op = OVIO_OP_WRITE, .tag = 100, .handle = h,
-		.data = big, .length = BIG };
+	ovio_request wq = { .op = OVIO_OP_WRITE,
+		.tag            = 100,
+		.handle         = h,
+		.data           = big,
+		.length         = BIG };
 	ck_assert_int_eq(ovio_submit(c, &wq, tu_coll_cb, col), 0);
 	usleep(50000); /* the write goes out first and fills the socket */
 	for (i = 0; i < K; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = 101 + i,
-			.handle = h, .length = 16 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = 101 + i,
+			.handle         = h,
+			.length         = 16 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	usleep(50000);
@@ -1286,8 +1332,7 @@ lost_round(int how)
 		break;
 	}
 	ck_assert_msg(tu_coll_wait(col, total, 5000) == total,
-	    "%s: %d of %d requests completed", lost_names[how], col->n,
-	    total);
+	    "%s: %d of %d requests completed", lost_names[how], col->n, total);
 	usleep(20000); /* room for a second completion */
 	ck_assert_int_eq(tu_coll_wait(col, total + 1, 0), total);
 	for (i = 0; i < total; i++) {
@@ -1300,8 +1345,8 @@ lost_round(int how)
 	}
 	if (c != NULL) {
 		ovio_request rq = { .op = OVIO_OP_STATUS, .tag = 999 };
-		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col),
-		    OVIO_ECLOSED);
+		ck_assert_int_eq(
+		    ovio_submit(c, &rq, tu_coll_cb, col), OVIO_ECLOSED);
 		ovio_disconnect(c);
 	}
 	if (f.pid > 0) {
@@ -1341,14 +1386,14 @@ START_TEST(same_request_id_different_request_is_refused)
 		ck_assert_int_eq(nng_dial(s, d.url, NULL, 0), 0);
 		for (i = 0; i < 2; i++) {
 			Ovio__Request rq = OVIO__REQUEST__INIT;
-			rq.tag        = 7;
-			rq.op         = OVIO__OP__OP_OPEN;
-			rq.path       = i == 0 ? "one" : "two";
-			rq.flags      = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
-			rq.client_id  = 0xabcdef;
-			rq.request_id = 42;
-			n             = ovio__request__pack(&rq, raw + 4);
-			raw[0]        = (uint8_t) n;
+			rq.tag           = 7;
+			rq.op            = OVIO__OP__OP_OPEN;
+			rq.path          = i == 0 ? "one" : "two";
+			rq.flags         = OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
+			rq.client_id     = 0xabcdef;
+			rq.request_id    = 42;
+			n                = ovio__request__pack(&rq, raw + 4);
+			raw[0]           = (uint8_t) n;
 			raw[1] = raw[2] = raw[3] = 0;
 			ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
 			nng_msg_append(m, raw, n + 4);
@@ -1358,7 +1403,9 @@ START_TEST(same_request_id_different_request_is_refused)
 				Ovio__Reply *rp;
 				uint8_t     *p;
 				size_t       pl;
-				ck_assert_int_eq(ovio__wire_decode_reply(m, &rp, &p, &pl), 0);
+				ck_assert_int_eq(
+				    ovio__wire_decode_reply(m, &rp, &p, &pl),
+				    0);
 				status[i] = rp->status;
 				ovio__reply__free_unpacked(rp, NULL);
 			}
@@ -1369,7 +1416,8 @@ START_TEST(same_request_id_different_request_is_refused)
 		ck_assert_int_eq(status[1], OVIO_EREQID);
 	}
 	/* "two" was never created. */
-	ck_assert_int_eq(ovio_open(c, "two", OVIO_OPEN_READ, 0, &h), OVIO_ENOENT);
+	ck_assert_int_eq(
+	    ovio_open(c, "two", OVIO_OPEN_READ, 0, &h), OVIO_ENOENT);
 	ovio_disconnect(c);
 }
 END_TEST
@@ -1414,8 +1462,9 @@ START_TEST(stuck_opens_and_stats_block_nobody_else)
 	gate_set(true);
 	for (i = 0; i < 2 * N; i++) {
 		ovio_request rq = { .op = i < N ? OVIO_OP_OPEN : OVIO_OP_STAT,
-			.tag = (uint64_t) i + 1, .path = name,
-			.flags = OVIO_OPEN_READ };
+			.tag            = (uint64_t) i + 1,
+			.path           = name,
+			.flags          = OVIO_OPEN_READ };
 		snprintf(name, sizeof(name), "gate/m%d/gatemeta", i);
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
@@ -1424,13 +1473,15 @@ START_TEST(stuck_opens_and_stats_block_nobody_else)
 	until = tu_now_ms() + 1500;
 	while (tu_now_ms() < until) {
 		t0 = tu_now_ms();
-		ck_assert_int_eq(ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
+		ck_assert_int_eq(
+		    ovio_open(c, "plain", OVIO_OPEN_READ, 0, &h1), 0);
 		ck_assert_int_eq(ovio_pread(c, h1, buf, sizeof(buf), 0, &n), 0);
 		ck_assert_int_eq(ovio_cancel(c, 9999, &what), 0);
 		ck_assert_int_eq(ovio_close(c, h1), 0);
 		ck_assert_int_eq(ovio_status(c, &st), 0);
 		ck_assert_int_eq(ovio_connect(&c2, d.url, 1000), 0);
-		ck_assert_int_eq(ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
+		ck_assert_int_eq(
+		    ovio_open(c2, "plain", OVIO_OPEN_READ, 0, &h2), 0);
 		ck_assert_int_eq(ovio_close(c2, h2), 0);
 		ovio_disconnect(c2);
 		if (tu_now_ms() - t0 > worst) {
@@ -1481,12 +1532,14 @@ START_TEST(abandoned_drain_exits_cleanly)
 	snprintf(path, sizeof(path), "%s/gatefile", gate_back);
 	tu_write_random(path, 65536, 4);
 	c = tu_connect(&d);
-	ck_assert_int_eq(ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h),
-	    0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gatefile", OVIO_OPEN_READ, 0, &h), 0);
 	gate_set(true);
 	{
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = 1, .handle = h,
-			.length = 4096 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = 1,
+			.handle         = h,
+			.length         = 4096 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	gate_wait_for(1);
@@ -1512,8 +1565,8 @@ START_TEST(abandoned_drain_exits_cleanly)
 	}
 	printf("stop with a read held: gave up after %lld ms\n",
 	    (long long) (tu_now_ms() - t0));
-	ck_assert_msg(strstr(log, "abandoned 1 handle(s) with 1 operation(s)") !=
-	        NULL,
+	ck_assert_msg(
+	    strstr(log, "abandoned 1 handle(s) with 1 operation(s)") != NULL,
 	    "log: %s", log);
 	gate_set(false);
 	status = tu_daemon_stop(&d, 0);
@@ -1536,15 +1589,15 @@ END_TEST
  */
 START_TEST(cancel_of_a_blocked_fifo_write)
 {
-	ovio_client        *c;
-	static char         buf[1 << 20];
-	char                path[600];
-	uint64_t            h;
-	ovio_cancel_result  what;
-	tu_collector       *col = malloc(sizeof(*col));
-	ovio_request        rq;
-	int                 rd, count;
-	const ovio_result  *r;
+	ovio_client       *c;
+	static char        buf[1 << 20];
+	char               path[600];
+	uint64_t           h;
+	ovio_cancel_result what;
+	tu_collector      *col = malloc(sizeof(*col));
+	ovio_request       rq;
+	int                rd, count;
+	const ovio_result *r;
 
 	tu_coll_init(col);
 	snprintf(path, sizeof(path), "%s/wfifo", d.root);
@@ -1560,11 +1613,15 @@ START_TEST(cancel_of_a_blocked_fifo_write)
 	 * its real result, and filling goes on.
 	 */
 	for (uint64_t tag = 1;; tag++) {
-		rq = (ovio_request) { .op = OVIO_OP_WRITE, .tag = tag,
-			.handle = h, .data = buf, .length = 65536 };
+		rq = (ovio_request) { .op = OVIO_OP_WRITE,
+			.tag              = tag,
+			.handle           = h,
+			.data             = buf,
+			.length           = 65536 };
 		ck_assert_int_lt(tag, 64);
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
-		if (tu_coll_wait(col, (int) tag, (int) tu_ms(300)) == (int) tag) {
+		if (tu_coll_wait(col, (int) tag, (int) tu_ms(300))
+		    == (int) tag) {
 			continue;
 		}
 		ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
@@ -1586,7 +1643,8 @@ START_TEST(cancel_of_a_blocked_fifo_write)
 }
 END_TEST
 
-/* ---- 10. streams hold no worker; cancel asks that fail are asked again ---- */
+/* ---- 10. streams hold no worker; cancel asks that fail are asked again ----
+ */
 
 static bool
 ops_at_least_n(const ovio_service_status *st, void *arg)
@@ -1624,8 +1682,10 @@ START_TEST(pending_fifo_reads_starve_nobody)
 	b = tu_connect(&d);
 	ck_assert_int_eq(ovio_open(a, "fifo", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .length = 16 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.length         = 16 };
 		ck_assert_int_eq(ovio_submit(a, &rq, tu_coll_cb, col), 0);
 	}
 	ck_assert(tu_wait_status(b, 3000, ops_at_least_n, &want));
@@ -1660,8 +1720,7 @@ START_TEST(pending_fifo_reads_starve_nobody)
 END_TEST
 
 enum { FAIL_CLOSE, FAIL_DISCONNECT, FAIL_DEADLINE, FAIL_STOP };
-static const char *fail_names[] = { "close", "disconnect", "deadline",
-	"stop" };
+static const char *fail_names[] = { "close", "disconnect", "deadline", "stop" };
 
 /*
  * A daemon whose first cancel asks all fail (OVIO_TEST_FAIL_CANCELS): a
@@ -1693,9 +1752,11 @@ failing_cancel_round(int how)
 	c = tu_connect(&f);
 	ck_assert_int_eq(ovio_open(c, "fifo", OVIO_OPEN_READ, 0, &h), 0);
 	for (i = 0; i < N; i++) {
-		ovio_request rq = { .op = OVIO_OP_READ, .tag = i + 1,
-			.handle = h, .length = 16,
-			.deadline_ms = how == FAIL_DEADLINE ? 50 : 0 };
+		ovio_request rq = { .op = OVIO_OP_READ,
+			.tag            = i + 1,
+			.handle         = h,
+			.length         = 16,
+			.deadline_ms    = how == FAIL_DEADLINE ? 50 : 0 };
 		ck_assert_int_eq(ovio_submit(c, &rq, tu_coll_cb, col), 0);
 	}
 	watch = tu_connect(&f);
@@ -1731,9 +1792,10 @@ failing_cancel_round(int how)
 		for (i = 0; i < N; i++) {
 			const ovio_result *r = tu_coll_find(col, i + 1, &count);
 			ck_assert_int_eq(count, 1);
-			ck_assert_msg(r->status == (how == FAIL_DEADLINE
-			                                   ? OVIO_ETIMEDOUT
-			                                   : OVIO_ECANCELED),
+			ck_assert_msg(
+			    r->status
+			        == (how == FAIL_DEADLINE ? OVIO_ETIMEDOUT
+			                                 : OVIO_ECANCELED),
 			    "%s: read %d got %s", fail_names[how], i + 1,
 			    ovio_errname(r->status));
 		}

@@ -50,13 +50,13 @@
 
 void ovio__client_drop_connection(ovio_client *c); /* libovio test seam */
 
-#define MAX_CLIENTS 256
-#define WINDOW 8           /* operations in flight per client */
-#define FILE_MAX 65536     /* regular files stay below this size */
-#define IO_MAX 8192        /* largest read or write */
-#define FIFO_IO_MAX 512
+#define MAX_CLIENTS  256
+#define WINDOW       8     /* operations in flight per client */
+#define FILE_MAX     65536 /* regular files stay below this size */
+#define IO_MAX       8192  /* largest read or write */
+#define FIFO_IO_MAX  512
 #define FIFO_BACKLOG 16384 /* bytes written to a FIFO and not yet read */
-#define STALL_MS 15000     /* no completion for this long: lost */
+#define STALL_MS     15000 /* no completion for this long: lost */
 
 static tu_daemon d;
 
@@ -114,9 +114,9 @@ typedef struct client {
 
 	tagrec  *tags;
 	uint32_t ntags; /* next tag; tag 0 unused */
-	uint32_t cap;    /* table size: budget plus the closing requests */
+	uint32_t cap;   /* table size: budget plus the closing requests */
 	unsigned inflight;
-	uint32_t budget; /* tags the main loop may take */
+	uint32_t budget;  /* tags the main loop may take */
 	bool     created; /* an open of the file succeeded once */
 
 	hslot h[2];
@@ -171,8 +171,7 @@ rnd_n(client *cl, uint32_t n)
 }
 
 /* Records the first error of a client.  Lock held. */
-static void
-cl_fail(client *cl, const char *fmt, ...)
+static void cl_fail(client *cl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -194,7 +193,7 @@ status_expected(int st)
 	switch (st) {
 	case OVIO_OK:
 	case OVIO_ECANCELED:
-	case OVIO_ECLOSED:  /* the connection went, by our own hand */
+	case OVIO_ECLOSED: /* the connection went, by our own hand */
 	case OVIO_EBUSY:
 		return (true);
 	default:
@@ -211,14 +210,14 @@ on_done(void *arg, const ovio_result *r)
 
 	pthread_mutex_lock(&cl->mtx);
 	if (r->tag == 0 || r->tag >= cl->ntags) {
-		cl_fail(cl, "completion for tag %" PRIu64 " never used",
-		    r->tag);
+		cl_fail(
+		    cl, "completion for tag %" PRIu64 " never used", r->tag);
 		goto out;
 	}
 	t = &cl->tags[r->tag];
 	if (!t->submitted) {
-		cl_fail(cl, "completion for tag %" PRIu64 " not submitted",
-		    r->tag);
+		cl_fail(
+		    cl, "completion for tag %" PRIu64 " not submitted", r->tag);
 		goto out;
 	}
 	if (++t->completions > 1) {
@@ -236,18 +235,19 @@ on_done(void *arg, const ovio_result *r)
 	 * before a close may reach the service after it, and then finds the
 	 * handle closing (ECLOSING) or gone (EBADF).  Only then.
 	 */
-	if (!status_expected(r->status) &&
-	    !((r->status == OVIO_EBADF || r->status == OVIO_ECLOSING) &&
-	        t->handle != 0 && (h->state != H_OPEN || h->id != t->handle))) {
+	if (!status_expected(r->status)
+	    && !((r->status == OVIO_EBADF || r->status == OVIO_ECLOSING)
+	         && t->handle != 0
+	         && (h->state != H_OPEN || h->id != t->handle))) {
 		cl_fail(cl, "tag %" PRIu64 " (op %d): unexpected status %s",
 		    r->tag, t->kind, ovio_errname(r->status));
 	}
 	if (r->status == OVIO_ECANCELED) {
 		cl->n_canceled_status++;
 	}
-	if ((t->kind == OVIO_OP_WRITE || t->kind == OVIO_OP_SETSIZE) &&
-	    t->tgt == T_FILE) {
-		unsigned i = cl->nlog++ % 16;
+	if ((t->kind == OVIO_OP_WRITE || t->kind == OVIO_OP_SETSIZE)
+	    && t->tgt == T_FILE) {
+		unsigned i        = cl->nlog++ % 16;
 		cl->log[i].tag    = (uint32_t) r->tag;
 		cl->log[i].off    = t->off;
 		cl->log[i].len    = t->len;
@@ -299,7 +299,8 @@ on_done(void *arg, const ovio_result *r)
 		if (r->status == OVIO_OK) {
 			/* Past the end the model is all zeros, as a hole is. */
 			if (t->len < cl->msize) {
-				memset(cl->model + t->len, 0, cl->msize - t->len);
+				memset(
+				    cl->model + t->len, 0, cl->msize - t->len);
 			}
 			cl->msize = t->len;
 		}
@@ -312,7 +313,8 @@ on_done(void *arg, const ovio_result *r)
 			if (r->status == OVIO_OK) {
 				cl->fifo_read += r->bytes;
 				if (r->bytes == 0 || r->bytes > t->len) {
-					cl_fail(cl, "FIFO read of %u got %" PRIu64,
+					cl_fail(cl,
+					    "FIFO read of %u got %" PRIu64,
 					    t->len, r->bytes);
 				}
 			}
@@ -320,13 +322,16 @@ on_done(void *arg, const ovio_result *r)
 		}
 		if (r->status == OVIO_OK && t->check && t->epoch == cl->epoch) {
 			uint32_t want = t->off >= cl->msize ? 0
-			    : cl->msize - t->off < t->len   ? cl->msize - t->off
-			                                    : t->len;
-			if (r->bytes != want ||
-			    (want > 0 &&
-			        memcmp(r->data, cl->model + t->off, want) != 0)) {
-				cl_fail(cl, "read [%u,+%u) got %" PRIu64
-				            " bytes, model has %u, or they differ",
+			                : cl->msize - t->off < t->len
+			                    ? cl->msize - t->off
+			                    : t->len;
+			if (r->bytes != want
+			    || (want > 0
+			        && memcmp(r->data, cl->model + t->off, want)
+			               != 0)) {
+				cl_fail(cl,
+				    "read [%u,+%u) got %" PRIu64
+				    " bytes, model has %u, or they differ",
 				    t->off, t->len, r->bytes, want);
 			}
 			cl->n_verified++;
@@ -374,7 +379,8 @@ cl_wait_below(client *cl, unsigned n)
 					k++;
 				}
 			}
-			cl_fail(cl, "%u operation(s) never completed (%d ms):%s",
+			cl_fail(cl,
+			    "%u operation(s) never completed (%d ms):%s",
 			    cl->inflight, STALL_MS, what);
 			return (false);
 		}
@@ -430,8 +436,9 @@ cl_send(client *cl, ovio_request *rq, target tgt)
 			cl->h[tgt].state = H_CLOSED;
 		} else if (rq->op == OVIO_OP_CLOSE) {
 			cl->h[tgt].state = H_OPEN;
-		} else if ((rq->op == OVIO_OP_WRITE || rq->op == OVIO_OP_SETSIZE) &&
-		    tgt == T_FILE) {
+		} else if ((rq->op == OVIO_OP_WRITE
+		               || rq->op == OVIO_OP_SETSIZE)
+		           && tgt == T_FILE) {
 			cl->mut_inflight = false;
 			cl->epoch++;
 		} else if (rq->op == OVIO_OP_READ && tgt == T_FIFO) {
@@ -471,8 +478,8 @@ cl_reconnect(client *cl, bool cut)
 	}
 	cl->h[T_FILE].state = cl->h[T_FIFO].state = H_CLOSED;
 	cl->h[T_FILE].id = cl->h[T_FIFO].id = 0;
-	cl->fifo_reads = 0;
-	cl->c          = NULL;
+	cl->fifo_reads                      = 0;
+	cl->c                               = NULL;
 	pthread_mutex_unlock(&cl->mtx);
 	rv = ovio_connect(&c, d.url, 5000);
 	pthread_mutex_lock(&cl->mtx);
@@ -502,7 +509,7 @@ static bool
 cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 {
 	hslot   *hf = &cl->h[T_FILE], *hp = &cl->h[T_FIFO];
-	uint32_t r  = rnd_n(cl, 100);
+	uint32_t r = rnd_n(cl, 100);
 
 	memset(rq, 0, sizeof(*rq));
 	*tgt = T_FILE;
@@ -535,8 +542,8 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 		 * its way: nothing in flight but FIFO reads that cannot
 		 * complete (the FIFO is empty and no write to it in flight).
 		 */
-		bool quiet = cl->inflight == cl->fifo_reads &&
-		    cl->fifo_written == cl->fifo_read;
+		bool quiet = cl->inflight == cl->fifo_reads
+		             && cl->fifo_written == cl->fifo_read;
 		/*
 		 * A FIFO read of a dropped connection that the service had
 		 * not cancelled yet may take bytes written on the new one
@@ -544,9 +551,9 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 		 * data while our read waits.  A read pending alone for
 		 * 200 ms means the FIFO is empty: believe it.
 		 */
-		if (!quiet && cl->fifo_reads > 0 &&
-		    cl->inflight == cl->fifo_reads &&
-		    tu_now_ms() - cl->fifo_read_since > 200) {
+		if (!quiet && cl->fifo_reads > 0
+		    && cl->inflight == cl->fifo_reads
+		    && tu_now_ms() - cl->fifo_read_since > 200) {
 			cl->fifo_read = cl->fifo_written;
 			quiet         = true;
 		}
@@ -555,8 +562,8 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 			*reconnect    = true;
 			return (false);
 		}
-		if (cl->has_fifo && hp->state == H_OPEN && cl->fifo_reads == 0 &&
-		    cl->fifo_written == cl->fifo_read) {
+		if (cl->has_fifo && hp->state == H_OPEN && cl->fifo_reads == 0
+		    && cl->fifo_written == cl->fifo_read) {
 			/* A read that stays pending across the drop. */
 			*tgt       = T_FIFO;
 			rq->op     = OVIO_OP_READ;
@@ -593,7 +600,8 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 		return (cl_tag(cl, rq, T_FILE));
 	}
 	if (r >= 75 && r < 78) {
-		*tgt = rnd_n(cl, 2) == 0 && hp->state == H_OPEN ? T_FIFO : T_FILE;
+		*tgt = rnd_n(cl, 2) == 0 && hp->state == H_OPEN ? T_FIFO
+		                                                : T_FILE;
 		if (cl->h[*tgt].state != H_OPEN) {
 			return (false);
 		}
@@ -603,13 +611,14 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 		return (cl_tag(cl, rq, *tgt));
 	}
 	if (r >= 78 && r < 81) {
-		*tgt = rnd_n(cl, 2) == 0 && hp->state == H_OPEN ? T_FIFO : T_FILE;
+		*tgt = rnd_n(cl, 2) == 0 && hp->state == H_OPEN ? T_FIFO
+		                                                : T_FILE;
 		if (cl->h[*tgt].state != H_OPEN) {
 			return (false);
 		}
-		rq->op               = OVIO_OP_CLOSE;
-		rq->handle           = cl->h[*tgt].id;
-		cl->h[*tgt].state    = H_CLOSING;
+		rq->op            = OVIO_OP_CLOSE;
+		rq->handle        = cl->h[*tgt].id;
+		cl->h[*tgt].state = H_CLOSING;
 		return (cl_tag(cl, rq, *tgt));
 	}
 	if (hf->state != H_OPEN) {
@@ -621,7 +630,8 @@ cl_choose(client *cl, ovio_request *rq, target *tgt, bool *reconnect)
 			uint32_t i;
 			rq->op     = OVIO_OP_WRITE;
 			rq->length = 1 + rnd_n(cl, IO_MAX);
-			rq->offset = rnd_n(cl, FILE_MAX - (uint32_t) rq->length);
+			rq->offset
+			    = rnd_n(cl, FILE_MAX - (uint32_t) rq->length);
 			for (i = 0; i < rq->length; i++) {
 				cl->wbuf[i] = (uint8_t) rnd(cl);
 			}
@@ -673,7 +683,8 @@ cl_finish(client *cl)
 	}
 	for (t = T_FILE; t <= T_FIFO; t++) {
 		/* Wait out an open or close in progress. */
-		while (cl->h[t].state == H_OPENING || cl->h[t].state == H_CLOSING) {
+		while (cl->h[t].state == H_OPENING
+		       || cl->h[t].state == H_CLOSING) {
 			if (!cl_wait_below(cl, cl->inflight)) {
 				break;
 			}
@@ -682,9 +693,9 @@ cl_finish(client *cl)
 			continue;
 		}
 		memset(&rq, 0, sizeof(rq));
-		rq.op            = OVIO_OP_CLOSE;
-		rq.handle        = cl->h[t].id;
-		cl->h[t].state   = H_CLOSING;
+		rq.op          = OVIO_OP_CLOSE;
+		rq.handle      = cl->h[t].id;
+		cl->h[t].state = H_CLOSING;
 		if (cl_tag(cl, &rq, t)) {
 			pthread_mutex_unlock(&cl->mtx);
 			(void) cl_send(cl, &rq, t);
@@ -700,17 +711,17 @@ cl_finish(client *cl)
 static void *
 cl_main(void *arg)
 {
-	client      *cl       = arg;
-	int64_t      deadline = tu_now_ms() + env_long("STRESS_SECS", 30, 1, 600) * 1000;
+	client *cl = arg;
+	int64_t deadline
+	    = tu_now_ms() + env_long("STRESS_SECS", 30, 1, 600) * 1000;
 	ovio_request rq;
 	target       tgt;
 	bool         reconnect;
 	unsigned     idle = 0;
 
 	pthread_mutex_lock(&cl->mtx);
-	while (cl->err[0] == '\0' && cl->c != NULL &&
-	    cl->ntags <= cl->budget &&
-	    tu_now_ms() < deadline && idle < 100000) {
+	while (cl->err[0] == '\0' && cl->c != NULL && cl->ntags <= cl->budget
+	       && tu_now_ms() < deadline && idle < 100000) {
 		if (!cl_wait_below(cl, WINDOW)) {
 			break;
 		}
@@ -723,9 +734,11 @@ cl_main(void *arg)
 				 * once, and closing the socket during that
 				 * handshake killed a stock nng 1.5.2 listener
 				 * for good (nng issue #1518, fixed by
-				 * install/nng-patches): half of the drops do it.
+				 * install/nng-patches): half of the drops do
+				 * it.
 				 */
-				cl_reconnect(cl, any_moment && rnd_n(cl, 2) == 0);
+				cl_reconnect(
+				    cl, any_moment && rnd_n(cl, 2) == 0);
 				pthread_mutex_lock(&cl->mtx);
 				continue;
 			}
@@ -782,15 +795,15 @@ static bool
 quiet(const ovio_service_status *st, void *arg)
 {
 	(void) arg;
-	return (st->sessions == 1 && st->handles == 0 &&
-	    st->ops_in_flight == 0 && st->ops_submitted == st->ops_completed);
+	return (st->sessions == 1 && st->handles == 0 && st->ops_in_flight == 0
+	        && st->ops_submitted == st->ops_completed);
 }
 
 /* Reads every file back through the service and compares with its model. */
 static void
 verify_files(void)
 {
-	ovio_client *c = tu_connect(&d);
+	ovio_client *c   = tu_connect(&d);
 	uint8_t     *buf = malloc(FILE_MAX + 1);
 	int          i, rv;
 
@@ -805,25 +818,27 @@ verify_files(void)
 			continue; /* never got to create it */
 		}
 		rv = ovio_stat_path(c, cl->path[T_FILE], &st);
-		ck_assert_msg(rv == 0, "stat %s: %s", cl->path[T_FILE],
-		    ovio_errname(rv));
+		ck_assert_msg(
+		    rv == 0, "stat %s: %s", cl->path[T_FILE], ovio_errname(rv));
 		ck_assert_msg(st.size == cl->msize,
 		    "%s: size %" PRIu64 ", model %u", cl->path[T_FILE], st.size,
 		    cl->msize);
 		ck_assert_int_eq(
 		    ovio_open(c, cl->path[T_FILE], OVIO_OPEN_READ, 0, &h), 0);
-		ck_assert_int_eq(ovio_pread_all(c, h, buf, FILE_MAX + 1, 0,
-		                     16384, 4, &got),
+		ck_assert_int_eq(
+		    ovio_pread_all(c, h, buf, FILE_MAX + 1, 0, 16384, 4, &got),
 		    0);
 		ck_assert_int_eq(ovio_close(c, h), 0);
 		if (got != cl->msize || memcmp(buf, cl->model, got) != 0) {
 			size_t   o = 0, e;
 			unsigned j;
-			while (o < got && o < cl->msize && buf[o] == cl->model[o]) {
+			while (o < got && o < cl->msize
+			       && buf[o] == cl->model[o]) {
 				o++;
 			}
 			e = o;
-			while (e < got && e < cl->msize && buf[e] != cl->model[e]) {
+			while (e < got && e < cl->msize
+			       && buf[e] != cl->model[e]) {
 				e++;
 			}
 			{
@@ -831,31 +846,43 @@ verify_files(void)
 				uint8_t *disk = calloc(1, FILE_MAX);
 				int      dfd;
 				ssize_t  dn = -1;
-				snprintf(fp, sizeof(fp), "%s/%s", d.root, cl->path[T_FILE]);
-				if (disk != NULL && (dfd = open(fp, O_RDONLY)) >= 0) {
+				snprintf(fp, sizeof(fp), "%s/%s", d.root,
+				    cl->path[T_FILE]);
+				if (disk != NULL
+				    && (dfd = open(fp, O_RDONLY)) >= 0) {
 					dn = pread(dfd, disk, FILE_MAX, 0);
 					close(dfd);
 				}
-				fprintf(stderr, "%s: on disk %zd bytes, %s the model, "
-				    "%s what the service read\n", cl->path[T_FILE], dn,
-				    dn == (ssize_t) cl->msize &&
-				        memcmp(disk, cl->model, cl->msize) == 0 ? "equal to"
-				                                                 : "unlike",
-				    dn == (ssize_t) got && memcmp(disk, buf, got) == 0
-				        ? "equal to" : "unlike");
+				fprintf(stderr,
+				    "%s: on disk %zd bytes, %s the model, "
+				    "%s what the service read\n",
+				    cl->path[T_FILE], dn,
+				    dn == (ssize_t) cl->msize
+				            && memcmp(
+				                   disk, cl->model, cl->msize)
+				                   == 0
+				        ? "equal to"
+				        : "unlike",
+				    dn == (ssize_t) got
+				            && memcmp(disk, buf, got) == 0
+				        ? "equal to"
+				        : "unlike");
 				free(disk);
 			}
 			fprintf(stderr, "%s: first difference at %zu, to %zu\n",
 			    cl->path[T_FILE], o, e);
-			for (j = cl->nlog > 16 ? cl->nlog - 16 : 0; j < cl->nlog; j++) {
-				fprintf(stderr, "  tag %u op %d [%u,+%u) -> %s %u\n",
+			for (j = cl->nlog > 16 ? cl->nlog - 16 : 0;
+			     j < cl->nlog; j++) {
+				fprintf(stderr,
+				    "  tag %u op %d [%u,+%u) -> %s %u\n",
 				    cl->log[j % 16].tag, cl->log[j % 16].kind,
 				    cl->log[j % 16].off, cl->log[j % 16].len,
 				    ovio_errname(cl->log[j % 16].status),
 				    cl->log[j % 16].bytes);
 			}
 		}
-		ck_assert_msg(got == cl->msize && memcmp(buf, cl->model, got) == 0,
+		ck_assert_msg(
+		    got == cl->msize && memcmp(buf, cl->model, got) == 0,
 		    "%s: content differs from the model (%zu bytes read, "
 		    "model %u)",
 		    cl->path[T_FILE], got, cl->msize);
@@ -866,7 +893,7 @@ verify_files(void)
 
 START_TEST(many_clients_mixed_ops)
 {
-	long                ops    = env_long("STRESS_OPS", 100000, 64, 10000000);
+	long                ops = env_long("STRESS_OPS", 100000, 64, 10000000);
 	ovio_client        *status = NULL;
 	ovio_service_status st;
 	uint64_t            sub = 0, done = 0, refused = 0, verified = 0;
@@ -877,8 +904,8 @@ START_TEST(many_clients_mixed_ops)
 
 	nclients   = (int) env_long("STRESS_CLIENTS", 64, 1, MAX_CLIENTS);
 	any_moment = env_long("STRESS_ANY_MOMENT", 1, 0, 1) != 0;
-	seed     = s != NULL ? strtoull(s, NULL, 0)
-	                     : (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
+	seed       = s != NULL ? strtoull(s, NULL, 0)
+	                       : (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 	printf("stress: backend %s, %d clients, %ld operations, seed %" PRIu64
 	       " (STRESS_SEED=%" PRIu64 " replays it)\n",
 	    backend() != NULL ? backend() : "auto", nclients, ops, seed, seed);
@@ -902,20 +929,24 @@ START_TEST(many_clients_mixed_ops)
 		client *cl = &clients[i];
 		char    p[600];
 
-		cl->idx          = i;
-		cl->rng          = (seed + 1) * 0x9E3779B97F4A7C15ull + (uint64_t) i * 7919 + 1;
+		cl->idx = i;
+		cl->rng = (seed + 1) * 0x9E3779B97F4A7C15ull
+		          + (uint64_t) i * 7919 + 1;
 		cl->has_fifo     = i % 8 == 1 || i % 8 == 3;
 		cl->disconnector = i % 8 == 3 || i % 8 == 6;
-		cl->budget       = (uint32_t) (ops / nclients + (i < ops % nclients));
+		cl->budget = (uint32_t) (ops / nclients + (i < ops % nclients));
 		/* Every loop round takes at most one tag; the end takes 3. */
-		cl->cap          = cl->budget + 8;
-		cl->ntags        = 1;
-		cl->tags         = calloc(cl->cap, sizeof(tagrec));
+		cl->cap   = cl->budget + 8;
+		cl->ntags = 1;
+		cl->tags  = calloc(cl->cap, sizeof(tagrec));
 		ck_assert_ptr_nonnull(cl->tags);
-		snprintf(cl->path[T_FILE], sizeof(cl->path[T_FILE]), "f%03d", i);
-		snprintf(cl->path[T_FIFO], sizeof(cl->path[T_FIFO]), "p%03d", i);
+		snprintf(
+		    cl->path[T_FILE], sizeof(cl->path[T_FILE]), "f%03d", i);
+		snprintf(
+		    cl->path[T_FIFO], sizeof(cl->path[T_FIFO]), "p%03d", i);
 		if (cl->has_fifo) {
-			snprintf(p, sizeof(p), "%s/%s", d.root, cl->path[T_FIFO]);
+			snprintf(
+			    p, sizeof(p), "%s/%s", d.root, cl->path[T_FIFO]);
 			ck_assert_int_eq(mkfifo(p, 0644), 0);
 		}
 		pthread_mutex_init(&cl->mtx, NULL);
@@ -944,8 +975,8 @@ START_TEST(many_clients_mixed_ops)
 		for (t = 1; t < cl->ntags; t++) {
 			tagrec *tr = &cl->tags[t];
 			ck_assert_msg(tr->completions == tr->submitted,
-			    "client %d tag %u (op %d): %u completion(s) for %s", i,
-			    t, tr->kind, tr->completions,
+			    "client %d tag %u (op %d): %u completion(s) for %s",
+			    i, t, tr->kind, tr->completions,
 			    tr->submitted ? "a submitted request"
 			                  : "a refused request");
 		}
@@ -973,7 +1004,8 @@ START_TEST(many_clients_mixed_ops)
 	ck_assert_uint_eq(st.handles, 0);
 
 	fd_deadline = tu_now_ms() + 5000;
-	while ((fds = tu_fd_count(d.pid)) > base_fds && tu_now_ms() < fd_deadline) {
+	while ((fds = tu_fd_count(d.pid)) > base_fds
+	       && tu_now_ms() < fd_deadline) {
 		usleep(10000);
 	}
 	ck_assert_msg(fds <= base_fds, "oviod has %d descriptors, baseline %d",

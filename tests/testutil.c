@@ -72,11 +72,11 @@ const char *tu_daemon_wrapper[4];
 void
 tu_daemon_start(tu_daemon *d, const char *backend, ...)
 {
-	char        exe[PATH_MAX];
-	const char *argv[28];
-	int         argc = 0, fd;
-	va_list     ap;
-	const char *a;
+	char         exe[PATH_MAX];
+	const char  *argv[28];
+	int          argc = 0, fd;
+	va_list      ap;
+	const char  *a;
 	ovio_client *c;
 	int          rv;
 
@@ -166,7 +166,7 @@ tu_daemon_cleanup(tu_daemon *d)
 ovio_client *
 tu_connect(tu_daemon *d)
 {
-	ovio_client *c = NULL;
+	ovio_client *c  = NULL;
 	int          rv = ovio_connect(&c, d->url, 5000);
 
 	ck_assert_msg(rv == 0, "connect: %s", ovio_strerror(rv));
@@ -207,8 +207,8 @@ tu_status_kib(pid_t pid, const char *field)
 		return (-1);
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
-		    sscanf(line + n + 1, "%ld kB", &kib) == 1) {
+		if (strncmp(line, field, n) == 0 && line[n] == ':'
+		    && sscanf(line + n + 1, "%ld kB", &kib) == 1) {
 			break;
 		}
 	}
@@ -321,7 +321,7 @@ tu_write_random(const char *path, size_t len, unsigned seed)
 }
 
 bool
-tu_wait_status(ovio_client *c, int ms,
+tu_wait_status(ovio_client *c, int                           ms,
     bool (*pred)(const ovio_service_status *, void *), void *arg)
 {
 	ovio_service_status st;
@@ -378,8 +378,8 @@ tu_coll_cb(void *arg, const ovio_result *r)
 	pthread_mutex_lock(&c->mtx);
 	if (c->n < TU_MAXC) {
 		c->res[c->n] = *r;
-		if (r->op == OVIO_OP_READ && r->status == 0 && r->bytes > 0 &&
-		    c->data[0] == 0) {
+		if (r->op == OVIO_OP_READ && r->status == 0 && r->bytes > 0
+		    && c->data[0] == 0) {
 			memcpy(c->data, r->data, r->bytes < 8 ? r->bytes : 8);
 		}
 		c->res[c->n].data = NULL;

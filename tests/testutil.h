@@ -44,7 +44,7 @@ void tu_daemon_start(tu_daemon *d, const char *backend, ...);
 extern const char *tu_daemon_wrapper[4];
 
 /* Sends sig and waits up to 15 s; returns the exit status (or -1). */
-int tu_daemon_stop(tu_daemon *d, int sig);
+int  tu_daemon_stop(tu_daemon *d, int sig);
 void tu_daemon_cleanup(tu_daemon *d);
 
 /* Connects to d (fails the test on error). */
@@ -81,7 +81,7 @@ bool tu_wait_sockets(pid_t pid, int n, int ms);
 void tu_write_random(const char *path, size_t len, unsigned seed);
 
 /* Polls ovio_status until pred holds or ms pass; returns whether it held. */
-bool tu_wait_status(ovio_client *c, int ms,
+bool tu_wait_status(ovio_client *c, int                      ms,
     bool (*pred)(const ovio_service_status *, void *), void *arg);
 
 /*

@@ -18,8 +18,8 @@
 
 START_TEST(errors_have_names_and_messages)
 {
-#define CHECK_ERR(name, num, msg)                                              \
-	ck_assert_str_eq(ovio_errname(num), #name);                            \
+#define CHECK_ERR(name, num, msg)                   \
+	ck_assert_str_eq(ovio_errname(num), #name); \
 	ck_assert_str_eq(ovio_strerror(num), msg);
 	OVIO_ERR_MAP(CHECK_ERR)
 #undef CHECK_ERR
@@ -33,11 +33,11 @@ START_TEST(errors_match_the_wire_enum)
 	const ProtobufCEnumValue *v;
 	unsigned                  n = 0;
 
-#define CHECK_WIRE(name, num, msg)                                             \
-	v = protobuf_c_enum_descriptor_get_value_by_name(                      \
-	    &ovio__status__descriptor, #name);                                 \
-	ck_assert_msg(v != NULL, "Status." #name " missing in ovio.proto");    \
-	ck_assert_int_eq(v->value, num);                                       \
+#define CHECK_WIRE(name, num, msg)                                          \
+	v = protobuf_c_enum_descriptor_get_value_by_name(                   \
+	    &ovio__status__descriptor, #name);                              \
+	ck_assert_msg(v != NULL, "Status." #name " missing in ovio.proto"); \
+	ck_assert_int_eq(v->value, num);                                    \
 	n++;
 	OVIO_ERR_MAP(CHECK_WIRE)
 #undef CHECK_WIRE
@@ -56,8 +56,8 @@ START_TEST(errno_is_mapped_once)
 	ck_assert_int_eq(ovio__err_from_errno(EXDEV), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio__err_from_errno(ENOTEMPTY), OVIO_ENOTEMPTY);
 	ck_assert_int_eq(ovio__err_from_errno(12345), OVIO_EUNKNOWN);
-	ck_assert_int_eq(ovio__err_from_nng(NNG_ECONNREFUSED),
-	    OVIO_ECONNREFUSED);
+	ck_assert_int_eq(
+	    ovio__err_from_nng(NNG_ECONNREFUSED), OVIO_ECONNREFUSED);
 	ck_assert_int_eq(ovio__err_from_nng(NNG_ECLOSED), OVIO_ECLOSED);
 }
 END_TEST
@@ -112,31 +112,34 @@ START_TEST(frame_truncated_is_rejected)
 
 	/* Shorter than the length word. */
 	nng_msg_chop(m, full - 3);
-	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
 	nng_msg_free(m);
 
 	/* Header length past the end of the body. */
 	m    = request_msg(7, NULL);
 	body = nng_msg_body(m);
 	body[0] += 1;
-	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
 	nng_msg_free(m);
 
 	/* Header cut inside a field. */
-	m = request_msg(0xffffffffffffull, NULL);
-	body = nng_msg_body(m);
+	m       = request_msg(0xffffffffffffull, NULL);
+	body    = nng_msg_body(m);
 	body[0] = 3;
-	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
 	nng_msg_free(m);
 }
 END_TEST
 
 START_TEST(frame_oversized_is_rejected)
 {
-	Ovio__Request rq = OVIO__REQUEST__INIT;
-	nng_msg      *m;
-	char         *path = malloc(OVIO__MAX_HEADER + 10);
-	uint8_t       big[8] = { 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0 };
+	Ovio__Request  rq = OVIO__REQUEST__INIT;
+	nng_msg       *m;
+	char          *path   = malloc(OVIO__MAX_HEADER + 10);
+	uint8_t        big[8] = { 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0 };
 	Ovio__Request *out;
 	uint8_t       *p;
 	size_t         n;
@@ -145,14 +148,16 @@ START_TEST(frame_oversized_is_rejected)
 	path[OVIO__MAX_HEADER + 9] = '\0';
 	rq.path                    = path;
 	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
-	ck_assert_int_eq(ovio__wire_encode_request(m, &rq, NULL, 0), OVIO_ETOOBIG);
+	ck_assert_int_eq(
+	    ovio__wire_encode_request(m, &rq, NULL, 0), OVIO_ETOOBIG);
 	nng_msg_free(m);
 	free(path);
 
 	/* A length word claiming 2 GiB. */
 	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
 	nng_msg_append(m, big, sizeof(big));
-	ck_assert_int_eq(ovio__wire_decode_request(m, &out, &p, &n), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__wire_decode_request(m, &out, &p, &n), OVIO_EPROTO);
 	nng_msg_free(m);
 }
 END_TEST
@@ -167,7 +172,8 @@ START_TEST(frame_garbage_is_rejected)
 
 	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
 	nng_msg_append(m, junk, sizeof(junk));
-	ck_assert_int_eq(ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__wire_decode_request(m, &rq, &p, &n), OVIO_EPROTO);
 	nng_msg_free(m);
 }
 END_TEST
@@ -212,7 +218,8 @@ START_TEST(paths_outside_the_root_are_refused)
 	ck_assert_int_eq(ovio__fs_check_path("a/.."), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio__fs_check_path("a\\..\\x"), OVIO_EOUTSIDE);
 	ck_assert_int_eq(ovio__fs_check_path("C:\\Windows"), OVIO_EOUTSIDE);
-	ck_assert_int_eq(ovio__fs_check_path("\\\\server\\share"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(
+	    ovio__fs_check_path("\\\\server\\share"), OVIO_EOUTSIDE);
 
 	/* A namespace target must name something below the root. */
 	ck_assert_int_eq(ovio__fs_check_target("a"), 0);
@@ -243,8 +250,9 @@ START_TEST(symlink_out_of_the_root_is_refused)
 	ck_assert_int_eq(ovio__fs_open(rootfd, "escape", OVIO_OPEN_READ, 0, &fd,
 	                     &stream, &oserr),
 	    OVIO_EOUTSIDE);
-	ck_assert_int_eq(ovio__fs_open(rootfd, "new", OVIO_OPEN_WRITE |
-	                     OVIO_OPEN_CREATE, 0, &fd, &stream, &oserr),
+	ck_assert_int_eq(
+	    ovio__fs_open(rootfd, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0,
+	        &fd, &stream, &oserr),
 	    0);
 	ck_assert_int_eq(stream, 0);
 	ovio__fs_close(fd);
@@ -333,7 +341,8 @@ START_TEST(stale_and_forged_handles_are_refused)
 	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &b, id, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
 	/* Forged: right index, wrong generation; and out of range. */
-	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, id + (1ull << 32), &err));
+	ck_assert_ptr_null(
+	    ovio__handle_get(&ut_eng, &a, id + (1ull << 32), &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
 	ck_assert_ptr_null(ovio__handle_get(&ut_eng, &a, 0xffffffull, &err));
 	ck_assert_int_eq(err, OVIO_EBADF);
@@ -376,10 +385,10 @@ unit_suite(void)
 	Suite *s = suite_create("unit");
 	TCase *tc;
 
-#define UCASE(fn)                                                              \
-	tc = tcase_create(#fn);                                                \
-	tcase_set_timeout(tc, 10);                                             \
-	tcase_add_test(tc, fn);                                                \
+#define UCASE(fn)                  \
+	tc = tcase_create(#fn);    \
+	tcase_set_timeout(tc, 10); \
+	tcase_add_test(tc, fn);    \
 	suite_add_tcase(s, tc)
 
 	UCASE(errors_have_names_and_messages);

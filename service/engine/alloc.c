@@ -11,8 +11,9 @@ alloc_fails(void)
 {
 	unsigned every = __atomic_load_n(&alloc_every, __ATOMIC_RELAXED);
 
-	return (every != 0 &&
-	    __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) % every == 0);
+	return (every != 0
+	        && __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) % every
+	               == 0);
 }
 
 void *

@@ -87,7 +87,8 @@ ovio__handle_unhold(eng_handle *h)
 static void
 close_job(eng_work *w)
 {
-	eng_handle  *h = (eng_handle *) ((char *) w - offsetof(eng_handle, close_work));
+	eng_handle *h
+	    = (eng_handle *) ((char *) w - offsetof(eng_handle, close_work));
 	engine      *e = h->eng;
 	eng_op      *close_op;
 	eng_session *s;
@@ -95,8 +96,8 @@ close_job(eng_work *w)
 	ovio__fs_close(h->fd);
 
 	nng_mtx_lock(e->mtx);
-	close_op = h->close_op;
-	s        = h->sess;
+	close_op    = h->close_op;
+	s           = h->sess;
 	h->close_op = NULL;
 	ovio__handle_free(h);
 	ovio__session_maybe_free(e, s);

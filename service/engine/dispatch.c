@@ -70,8 +70,8 @@ do_io(req *r)
 			ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 			return;
 		}
-		buf                = (uint8_t *) nng_msg_body(op->msg) + OVIO__REPLY_ROOM;
-		op->port.kind      = OVIO__PORT_READ;
+		buf = (uint8_t *) nng_msg_body(op->msg) + OVIO__REPLY_ROOM;
+		op->port.kind = OVIO__PORT_READ;
 		break;
 	case OVIO__OP__OP_WRITE:
 		len           = r->plen;
@@ -97,7 +97,8 @@ do_io(req *r)
 		/* rv set */
 	} else {
 		rv = ovio__op_start(op, s, h,
-		    op->port.kind == OVIO__PORT_SETSIZE ? rq->length : rq->offset,
+		    op->port.kind == OVIO__PORT_SETSIZE ? rq->length
+		                                        : rq->offset,
 		    buf, len, rq->deadline_ms);
 	}
 	if (rv != 0) {
@@ -188,9 +189,9 @@ fail:
 static void
 do_stat(req *r)
 {
-	engine        *e  = r->e;
-	Ovio__Request *rq = r->rq;
-	Ovio__Reply    rp = OVIO__REPLY__INIT;
+	engine        *e   = r->e;
+	Ovio__Request *rq  = r->rq;
+	Ovio__Reply    rp  = OVIO__REPLY__INIT;
 	Ovio__FileStat fst = OVIO__FILE_STAT__INIT;
 	eng_session   *s;
 	eng_handle    *h = NULL;
@@ -206,7 +207,8 @@ do_stat(req *r)
 		nng_mtx_lock(e->mtx);
 		if ((s = req_session(r)) == NULL) {
 			rv = OVIO_ECLOSED;
-		} else if ((h = ovio__handle_get(e, s, rq->handle, &rv)) != NULL) {
+		} else if ((h = ovio__handle_get(e, s, rq->handle, &rv))
+		           != NULL) {
 			ovio__handle_hold(h);
 		}
 		nng_mtx_unlock(e->mtx);
@@ -269,8 +271,8 @@ do_cancel(req *r)
 		} else if (rv == OVIO_ECLOSING) {
 			rv = 0; /* closing already cancelled everything */
 		}
-	} else if ((target = ovio__tag_find(s, rq->cancel_tag)) != NULL &&
-	    target->in_flight) {
+	} else if ((target = ovio__tag_find(s, rq->cancel_tag)) != NULL
+	           && target->in_flight) {
 		/* Answered when the target completes. */
 		ovio__op_cancel_wait(target, r->op);
 		pending = true;
@@ -289,10 +291,10 @@ do_cancel(req *r)
 static void
 do_close(req *r)
 {
-	engine      *e  = r->e;
+	engine      *e = r->e;
 	eng_session *s;
-	eng_handle  *h  = NULL;
-	int          rv = 0;
+	eng_handle  *h       = NULL;
+	int          rv      = 0;
 	bool         drained = false;
 
 	nng_mtx_lock(e->mtx);
@@ -330,10 +332,10 @@ dispatch_job(eng_work *w)
 	req     r;
 
 	memset(&r, 0, sizeof(r));
-	r.e    = op->eng;
-	r.op   = op;
-	r.rq   = op->work_rq;
-	r.pipe = op->work_pipe;
+	r.e         = op->eng;
+	r.op        = op;
+	r.rq        = op->work_rq;
+	r.pipe      = op->work_pipe;
 	op->work_rq = NULL;
 	if (r.rq->op == OVIO__OP__OP_OPEN) {
 		do_open(&r);
@@ -350,9 +352,9 @@ ovio__dispatch(eng_op *op)
 	int rv;
 
 	memset(&r, 0, sizeof(r));
-	r.e    = op->eng;
-	r.op   = op;
-	r.pipe = nng_pipe_id(nng_msg_get_pipe(op->msg));
+	r.e      = op->eng;
+	r.op     = op;
+	r.pipe   = nng_pipe_id(nng_msg_get_pipe(op->msg));
 	op->tag  = 0;
 	op->kind = 0;
 	op->h    = NULL;
@@ -364,8 +366,9 @@ ovio__dispatch(eng_op *op)
 	op->port.status   = 0;
 	op->port.os_error = 0;
 	op->port.result   = 0;
-	if ((rv = ovio__wire_decode_request(op->msg, &r.rq, &r.payload,
-	         &r.plen)) != 0) {
+	if ((rv = ovio__wire_decode_request(
+	         op->msg, &r.rq, &r.payload, &r.plen))
+	    != 0) {
 		nng_mtx_lock(op->eng->mtx);
 		op->eng->ctr.rejected++;
 		nng_mtx_unlock(op->eng->mtx);
@@ -374,8 +377,9 @@ ovio__dispatch(eng_op *op)
 	}
 	op->tag  = r.rq->tag;
 	op->kind = r.rq->op;
-	if ((rv = ovio__validate_request(r.rq, op->msg, r.plen,
-	         &op->eng->limits)) != 0) {
+	if ((rv = ovio__validate_request(
+	         r.rq, op->msg, r.plen, &op->eng->limits))
+	    != 0) {
 		nng_mtx_lock(op->eng->mtx);
 		op->eng->ctr.rejected++;
 		nng_mtx_unlock(op->eng->mtx);

@@ -80,7 +80,7 @@ int
 ovio__engine_start(engine **ep, const eng_options *o)
 {
 	engine     *e;
-	const char *why = NULL;
+	const char *why   = NULL;
 	int64_t     oserr = 0;
 	int         rv;
 
@@ -95,8 +95,8 @@ ovio__engine_start(engine **ep, const eng_options *o)
 	ovio__list_init(&e->sessions, eng_session, node);
 	ovio__list_init(&e->srv.pool, eng_op, pool_node);
 	ovio__rc_init(e);
-	if (nng_mtx_alloc(&e->mtx) != 0 || nng_cv_alloc(&e->cv, e->mtx) != 0 ||
-	    ovio__work_start(&e->work) != 0) {
+	if (nng_mtx_alloc(&e->mtx) != 0 || nng_cv_alloc(&e->cv, e->mtx) != 0
+	    || ovio__work_start(&e->work) != 0) {
 		ovio__log("out of memory");
 		rv = OVIO_ENOMEM;
 		goto fail;
@@ -140,8 +140,8 @@ ovio__engine_start(engine **ep, const eng_options *o)
 		rv           = OVIO_ENOMEM;
 		goto fail;
 	}
-	if ((rv = ovio__server_start(e, o->listen, o->limits.max_request)) !=
-	    0) {
+	if ((rv = ovio__server_start(e, o->listen, o->limits.max_request))
+	    != 0) {
 		/* Threads and nng run now: the graceful stop undoes them. */
 		(void) ovio__engine_stop(e, 0);
 		return (rv);
@@ -168,7 +168,7 @@ bool
 ovio__engine_stop(engine *e, int drain_ms)
 {
 	eng_session *s;
-	eng_handle  *drained = NULL;
+	eng_handle  *drained  = NULL;
 	nng_time     deadline = nng_clock() + (nng_time) drain_ms;
 	unsigned     nh;
 	uint64_t     nops;
@@ -191,9 +191,8 @@ ovio__engine_stop(engine *e, int drain_ms)
 	ovio__close_finish_all(drained);
 
 	nng_mtx_lock(e->mtx);
-	while (e->nhandles > 0 &&
-	    nng_cv_until(e->cv, deadline) != NNG_ETIMEDOUT) {
-	}
+	while (e->nhandles > 0
+	       && nng_cv_until(e->cv, deadline) != NNG_ETIMEDOUT) { }
 	nh   = e->nhandles;
 	nops = e->ops_in_flight;
 	nng_mtx_unlock(e->mtx);

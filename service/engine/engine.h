@@ -80,28 +80,28 @@ struct eng_op {
 	bool         in_flight; /* submitted to the port, not yet dequeued */
 	bool         cancel_wanted; /* op.c: asked again until it completes */
 	unsigned     reask_ms;      /* op.c: interval to the next ask */
-	eng_op      *cancel_waiters; /* cancel requests answered at completion */
-	ovio__list_node h_node;       /* the handle's in-flight list */
-	eng_op      *tag_next;        /* the session's tag table */
-	rc_entry    *rc;              /* reply to keep (reply_cache.c) */
-	bool         ran;             /* the request took effect */
-	eng_op      *rc_next;         /* copies waiting for that reply */
-	bool         deadline_hit; /* cancelled by its deadline: ETIMEDOUT */
-	nng_time     timer_at;     /* timer.c: deadline or next cancel ask */
-	unsigned     timer_idx;    /* timer.c: heap slot + 1, 0 when unarmed */
+	eng_op *cancel_waiters;     /* cancel requests answered at completion */
+	ovio__list_node h_node;     /* the handle's in-flight list */
+	eng_op         *tag_next;   /* the session's tag table */
+	rc_entry       *rc;         /* reply to keep (reply_cache.c) */
+	bool            ran;        /* the request took effect */
+	eng_op         *rc_next;    /* copies waiting for that reply */
+	bool            deadline_hit; /* cancelled by its deadline: ETIMEDOUT */
+	nng_time        timer_at;     /* timer.c: deadline or next cancel ask */
+	unsigned        timer_idx; /* timer.c: heap slot + 1, 0 when unarmed */
 
 	/* A cancel request of one tag, waiting on its target (op.c). */
-	eng_op      *cw_next;        /* the target's cancel_waiters list */
-	bool         cw_report_out;  /* its cancel report is the port's */
-	bool         cw_target_done; /* the target completed ... */
-	int          cw_outcome;     /* ... and this is the answer */
-	ovio__list_node pool_node;   /* e->srv.pool */
+	eng_op         *cw_next;        /* the target's cancel_waiters list */
+	bool            cw_report_out;  /* its cancel report is the port's */
+	bool            cw_target_done; /* the target completed ... */
+	int             cw_outcome;     /* ... and this is the answer */
+	ovio__list_node pool_node;      /* e->srv.pool */
 
 	/* The reply of a completed port op, counted against its session
 	 * until nng has taken it (op.c, server.c). */
-	bool         out_counted;
-	uint32_t     out_pipe;
-	uint64_t     out_bytes;
+	bool     out_counted;
+	uint32_t out_pipe;
+	uint64_t out_bytes;
 
 	/* An open or stat handed to the worker pool (dispatch.c). */
 	eng_work       work;
@@ -129,25 +129,25 @@ struct eng_handle {
 };
 
 struct eng_session {
-	uint32_t     pipe_id;
-	bool         dead;
-	unsigned     nhandles;
-	unsigned     opening; /* opens that passed the handle limit, not done */
-	unsigned     ops_in_flight;
-	uint64_t     bytes_in_flight;
-	unsigned     replies_out; /* completed, reply not yet sent */
-	uint64_t     reply_bytes; /* ... and the bytes they hold */
-	ovio__list   handles; /* eng_handle.s_node */
-	eng_op      *tags[ENG_TAG_BUCKETS];
-	ovio__list_node node; /* e->sessions */
-	eng_session *hnext;   /* session.c's pipe-id hash chain */
+	uint32_t   pipe_id;
+	bool       dead;
+	unsigned   nhandles;
+	unsigned   opening; /* opens that passed the handle limit, not done */
+	unsigned   ops_in_flight;
+	uint64_t   bytes_in_flight;
+	unsigned   replies_out; /* completed, reply not yet sent */
+	uint64_t   reply_bytes; /* ... and the bytes they hold */
+	ovio__list handles;     /* eng_handle.s_node */
+	eng_op    *tags[ENG_TAG_BUCKETS];
+	ovio__list_node node;  /* e->sessions */
+	eng_session    *hnext; /* session.c's pipe-id hash chain */
 };
 
 typedef struct eng_workers {
 	nng_mtx    *mtx;
 	nng_cv     *cv;      /* work queued, or stopping */
 	nng_cv     *idle_cv; /* a job finished (stop waits on it) */
-	ovio__list  queue; /* eng_work.node, oldest first */
+	ovio__list  queue;   /* eng_work.node, oldest first */
 	nng_thread *threads[WORK_MAX_THREADS];
 	unsigned    nthreads;
 	unsigned    nidle;
@@ -159,8 +159,8 @@ typedef struct eng_limits {
 	unsigned handles_per_session;
 	unsigned ops_per_session;
 	uint64_t bytes_per_session;
-	uint32_t max_io;      /* largest read or write */
-	size_t   max_request; /* NNG_OPT_RECVMAXSZ */
+	uint32_t max_io;        /* largest read or write */
+	size_t   max_request;   /* NNG_OPT_RECVMAXSZ */
 	bool     read_only;     /* --read-only: validate.c refuses writes */
 	bool     allow_devices; /* --allow-devices */
 	uint32_t file_mode;     /* --file-mode: a created file's default */
@@ -190,10 +190,10 @@ typedef struct eng_server {
 /* The reply cache (reply_cache.c); entries are private to it. */
 #define ENG_RC_BUCKETS 1024
 typedef struct eng_rcache {
-	rc_entry *table[ENG_RC_BUCKETS];
+	rc_entry  *table[ENG_RC_BUCKETS];
 	ovio__list done; /* finished entries, oldest first */
-	unsigned  done_count;
-	size_t    done_bytes;
+	unsigned   done_count;
+	size_t     done_bytes;
 } eng_rcache;
 
 /* Sessions by pipe id (session.c): a hash of short chains. */
@@ -223,7 +223,7 @@ struct engine {
 	unsigned     ntimers;
 	unsigned     timer_cap;
 	uint64_t     ops_in_flight;
-	uint64_t     cancels_waiting; /* op.c: tag cancels waiting on a target */
+	uint64_t cancels_waiting; /* op.c: tag cancels waiting on a target */
 	eng_counters ctr;
 
 	eng_server  srv; /* server.c */
@@ -231,7 +231,7 @@ struct engine {
 	nng_thread *completer;
 	bool        completer_stop;
 	int         test_delay_ms; /* seam: OVIO_TEST_DELAY_COMPLETIONS */
-	eng_workers work; /* workers.c */
+	eng_workers work;          /* workers.c */
 };
 
 typedef struct eng_options {
@@ -275,10 +275,10 @@ void ovio__server_stop_listening(engine *e);
 /* Completion thread, each pass: fills receive slots left empty. */
 void ovio__server_tick(engine *e);
 bool ovio__server_close(engine *e); /* false: a record never came back */
-void ovio__op_reply(eng_op *op);                     /* sends op->msg */
+void ovio__op_reply(eng_op *op);    /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
 void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */
-void ovio__op_drop(eng_op *op); /* releases op unanswered */
+void ovio__op_drop(eng_op *op);       /* releases op unanswered */
 void ovio__op_pool_fini(engine *e);
 
 /* dispatch.c: runs one received request (nng callback thread). */
@@ -327,37 +327,37 @@ int          ovio__session_add(engine *e, uint32_t pipe_id);  /* takes lock */
 void         ovio__session_gone(engine *e, uint32_t pipe_id); /* takes lock */
 void         ovio__session_maybe_free(engine *e, eng_session *s); /* held */
 void         ovio__session_fini(engine *e);                       /* at stop */
-int          ovio__tag_add(eng_session *s, eng_op *op);  /* lock held */
+int          ovio__tag_add(eng_session *s, eng_op *op);    /* lock held */
 void         ovio__tag_remove(eng_session *s, eng_op *op); /* lock held */
 eng_op      *ovio__tag_find(eng_session *s, uint64_t tag); /* lock held */
 
 /* handle.c: the generation-checked handle table (lock held for all). */
-int         ovio__handle_new(engine *e, eng_session *s, ovio__fd fd,
-            int stream, eng_handle **hp);
-eng_handle *ovio__handle_get(engine *e, eng_session *s, uint64_t id,
-            int *err);
+int ovio__handle_new(
+    engine *e, eng_session *s, ovio__fd fd, int stream, eng_handle **hp);
+eng_handle *ovio__handle_get(engine *e, eng_session *s, uint64_t id, int *err);
 uint64_t    ovio__handle_id(const eng_handle *h);
 void        ovio__handle_free(eng_handle *h);
 void        ovio__handle_op_add(eng_handle *h, eng_op *op);
 void        ovio__handle_op_remove(eng_handle *h, eng_op *op);
 
 /* deferred_close.c */
-bool ovio__close_begin(eng_handle *h, eng_op *close_op); /* lock held */
-void ovio__handle_hold(eng_handle *h);                    /* lock held */
-bool ovio__handle_unhold(eng_handle *h);                  /* lock held */
-bool ovio__handle_drained(const eng_handle *h);           /* lock held */
-void ovio__close_finish(eng_handle *h);                   /* lock NOT held */
-unsigned ovio__cancel_handle_ops(eng_handle *h);          /* lock held */
-unsigned ovio__close_session(eng_session *s, eng_handle **drained); /* lock held */
-void ovio__close_finish_all(eng_handle *drained);        /* lock NOT held */
+bool     ovio__close_begin(eng_handle *h, eng_op *close_op); /* lock held */
+void     ovio__handle_hold(eng_handle *h);                   /* lock held */
+bool     ovio__handle_unhold(eng_handle *h);                 /* lock held */
+bool     ovio__handle_drained(const eng_handle *h);          /* lock held */
+void     ovio__close_finish(eng_handle *h);                  /* lock NOT held */
+unsigned ovio__cancel_handle_ops(eng_handle *h);             /* lock held */
+unsigned ovio__close_session(
+    eng_session *s, eng_handle **drained);        /* lock held */
+void ovio__close_finish_all(eng_handle *drained); /* lock NOT held */
 
 /*
  * reply_cache.c: at-most-once execution (each takes e->mtx; the engine is
  * op->eng).
  * ovio__rc_applies says whether rq goes through the cache: an open, write,
  * flush, set-size, close, mkdir, remove or rename with both ids set (its
- * reply is kept), or a read, stat or list with both ids set (park-only: a copy arriving while it runs waits
- * for its reply; nothing is kept).
+ * reply is kept), or a read, stat or list with both ids set (park-only: a copy
+ * arriving while it runs waits for its reply; nothing is kept).
  */
 void ovio__rc_init(engine *e);
 bool ovio__rc_applies(const Ovio__Request *rq);
@@ -371,15 +371,15 @@ void ovio__rc_fini(engine *e);
  * ovio__op_start registers and submits (lock held on entry and on return,
  * released while the OS is asked; 0: op belongs to the port and may
  * already have completed, so the caller no longer touches it; an ovio_err:
- * nothing stays registered and the caller answers op).  ovio__op_cancel makes a cancel wanted and
- * asks the OS (lock held; report, if not NULL, becomes the port's cancel
- * report: true when the port took it).  ovio__op_cancel_wait makes creq
- * (a cancel request) wait for target's outcome (lock held).
+ * nothing stays registered and the caller answers op).  ovio__op_cancel makes a
+ * cancel wanted and asks the OS (lock held; report, if not NULL, becomes the
+ * port's cancel report: true when the port took it).  ovio__op_cancel_wait
+ * makes creq (a cancel request) wait for target's outcome (lock held).
  * ovio__op_complete finishes a dequeued op (completion thread, lock not
  * held).
  */
-int  ovio__op_start(eng_op *op, eng_session *s, eng_handle *h,
-     uint64_t offset, void *buf, size_t len, uint64_t deadline_ms);
+int  ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
+     void *buf, size_t len, uint64_t deadline_ms);
 bool ovio__op_unregister(eng_op *op);
 bool ovio__op_cancel(eng_op *op, eng_op *report);
 void ovio__op_cancel_wait(eng_op *target, eng_op *creq);
@@ -392,10 +392,9 @@ void ovio__op_complete(eng_op *op);
  * and returns how long the completion thread may sleep.
  */
 int  ovio__timer_reserve(engine *e, unsigned records);
-void ovio__timer_set(eng_op *op, nng_time at);   /* op->eng's heap */
+void ovio__timer_set(eng_op *op, nng_time at); /* op->eng's heap */
 void ovio__timer_clear(eng_op *op);
 int  ovio__timer_expire(engine *e, nng_time now);
 void ovio__timer_fini(engine *e);
-
 
 #endif

@@ -36,15 +36,15 @@ handle_grow(engine *e)
 		if ((h = ovio__calloc(1, sizeof(*h))) == NULL) {
 			break;
 		}
-		h->eng       = e;
-		h->index     = i;
-		h->gen       = 1;
-		h->state     = H_FREE;
+		h->eng   = e;
+		h->index = i;
+		h->gen   = 1;
+		h->state = H_FREE;
 		ovio__list_init(&h->ops, eng_op, h_node);
 		ovio__list_node_init(&h->s_node);
 		h->free_next = e->hfree;
-		e->hfree    = h;
-		e->htab[i]  = h;
+		e->hfree     = h;
+		e->htab[i]   = h;
 	}
 	e->hcap = i;
 	return (e->hfree != NULL ? 0 : OVIO_ENOMEM);
@@ -63,12 +63,12 @@ ovio__handle_new(
 	if (e->hfree == NULL && (rv = handle_grow(e)) != 0) {
 		return (rv);
 	}
-	h          = e->hfree;
-	e->hfree  = h->free_next;
-	h->state   = H_OPEN;
-	h->fd      = fd;
-	h->stream  = stream;
-	h->sess    = s;
+	h           = e->hfree;
+	e->hfree    = h->free_next;
+	h->state    = H_OPEN;
+	h->fd       = fd;
+	h->stream   = stream;
+	h->sess     = s;
 	h->inflight = 0;
 	h->close_op = NULL;
 	ovio__list_prepend(&s->handles, h); /* walked newest first */
@@ -85,8 +85,8 @@ ovio__handle_get(engine *e, eng_session *s, uint64_t id, int *err)
 	uint32_t    gen   = (uint32_t) (id >> 32);
 	eng_handle *h;
 
-	if (index >= e->hcap || (h = e->htab[index])->gen != gen ||
-	    h->state == H_FREE || h->sess != s) {
+	if (index >= e->hcap || (h = e->htab[index])->gen != gen
+	    || h->state == H_FREE || h->sess != s) {
 		*err = OVIO_EBADF;
 		return (NULL);
 	}
@@ -113,7 +113,7 @@ ovio__handle_free(eng_handle *h)
 		h->gen = 1; /* 0 would make id 0 valid-looking */
 	}
 	h->free_next = e->hfree;
-	e->hfree    = h;
+	e->hfree     = h;
 	nng_cv_wake(e->cv);
 }
 

@@ -35,7 +35,7 @@ typedef struct ovio__list_node {
 } ovio__list_node;
 
 typedef struct ovio__list {
-	ovio__list_node head; /* head.next: first item's node; prev: last */
+	ovio__list_node head;   /* head.next: first item's node; prev: last */
 	size_t          offset; /* of the node within an item */
 } ovio__list;
 
@@ -110,8 +110,8 @@ ovio__list_prev(const ovio__list *l, void *item)
 
 /* Links n between prev and next (adjacent). */
 static inline void
-ovio__list_link(ovio__list_node *n, ovio__list_node *prev,
-    ovio__list_node *next)
+ovio__list_link(
+    ovio__list_node *n, ovio__list_node *prev, ovio__list_node *next)
 {
 	if (n->next != NULL) {
 		abort(); /* already on a list */

@@ -27,7 +27,7 @@
 #include "wire.h"
 
 #define NS_PAGE_DEFAULT 256u
-#define NS_PAGE_MAX 4096u
+#define NS_PAGE_MAX     4096u
 /* A page stops growing past this many bytes of payload (one entry at least). */
 #define NS_PAGE_BYTES (256u << 10)
 /*
@@ -95,8 +95,8 @@ ns_reply(eng_op *op, Ovio__Reply *rp, const void *payload, size_t plen)
 {
 	rp->tag = op->tag;
 	ovio__op_msg_shrink(op);
-	if (ovio__wire_encode_reply(op->msg, rp) != 0 ||
-	    (plen > 0 && nng_msg_append(op->msg, payload, plen) != 0)) {
+	if (ovio__wire_encode_reply(op->msg, rp) != 0
+	    || (plen > 0 && nng_msg_append(op->msg, payload, plen) != 0)) {
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
@@ -110,20 +110,21 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	Ovio__DirPage   page = OVIO__DIR_PAGE__INIT;
 	Ovio__DirEntry *ents = NULL, **ptrs = NULL;
 	ns_listing      l;
-	uint8_t        *buf   = NULL;
+	uint8_t        *buf = NULL;
 	size_t          first, count, i, bytes = 0, plen = 0;
 	uint64_t        max   = rq->length;
 	int64_t         oserr = 0;
 	int             rv;
 
 	memset(&l, 0, sizeof(l));
-	rv = ovio__fs_list(op->eng->rootfd, rq->path[0] == '\0' ? "." : rq->path,
-	    ns_collect, &l, &oserr);
+	rv = ovio__fs_list(op->eng->rootfd,
+	    rq->path[0] == '\0' ? "." : rq->path, ns_collect, &l, &oserr);
 	if (rv != 0) {
 		goto fail;
 	}
 	if (l.n > 1) {
-		qsort(l.v, l.n, sizeof(*l.v), ns_cmp); /* l.v is NULL when empty */
+		qsort(l.v, l.n, sizeof(*l.v),
+		    ns_cmp); /* l.v is NULL when empty */
 	}
 	if (max == 0) {
 		max = NS_PAGE_DEFAULT;
@@ -132,8 +133,9 @@ ns_list(eng_op *op, const Ovio__Request *rq)
 	}
 	first = rq->offset < l.n ? (size_t) rq->offset : l.n;
 	count = l.n - first < max ? l.n - first : (size_t) max;
-	if (count > 0 && ((ents = ovio__calloc(count, sizeof(*ents))) == NULL ||
-	                     (ptrs = ovio__calloc(count, sizeof(*ptrs))) == NULL)) {
+	if (count > 0
+	    && ((ents = ovio__calloc(count, sizeof(*ents))) == NULL
+	        || (ptrs = ovio__calloc(count, sizeof(*ptrs))) == NULL)) {
 		rv = OVIO_ENOMEM;
 		goto fail;
 	}
@@ -181,9 +183,9 @@ fail:
 static void
 ns_job(eng_work *w)
 {
-	eng_op        *op = (eng_op *) ((char *) w - offsetof(eng_op, work));
-	Ovio__Request *rq = op->work_rq;
-	Ovio__Reply    rp = OVIO__REPLY__INIT;
+	eng_op        *op    = (eng_op *) ((char *) w - offsetof(eng_op, work));
+	Ovio__Request *rq    = op->work_rq;
+	Ovio__Reply    rp    = OVIO__REPLY__INIT;
 	int64_t        oserr = 0;
 	int            rv;
 	bool           stopping;
@@ -225,8 +227,8 @@ done:
 bool
 ovio__ns_is_op(int op)
 {
-	return (op == OVIO__OP__OP_LIST || op == OVIO__OP__OP_MKDIR ||
-	    op == OVIO__OP__OP_REMOVE || op == OVIO__OP__OP_RENAME);
+	return (op == OVIO__OP__OP_LIST || op == OVIO__OP__OP_MKDIR
+	        || op == OVIO__OP__OP_REMOVE || op == OVIO__OP__OP_RENAME);
 }
 
 void

@@ -24,7 +24,7 @@
 #include "wire.h"
 
 #define OP_REASK_FIRST_MS 2
-#define OP_REASK_MAX_MS 64
+#define OP_REASK_MAX_MS   64
 
 /* Asks the port to cancel op; a NULL report drops the OS's answer. */
 static int
@@ -35,8 +35,10 @@ op_ask(eng_op *op, eng_op *report)
 
 	if (report != NULL) {
 		report->h = NULL;
-		e->ops_in_flight++; /* the report is the port's until dequeued */
-		if ((rv = ovio__port_cancel(e->port, &op->port, &report->port)) != 0) {
+		e->ops_in_flight++; /* the report is the port's until dequeued
+		                     */
+		if ((rv = ovio__port_cancel(e->port, &op->port, &report->port))
+		    != 0) {
 			e->ops_in_flight--;
 		}
 		return (rv);
@@ -71,9 +73,9 @@ ovio__op_cancel(eng_op *op, eng_op *report)
 void
 ovio__op_cancel_wait(eng_op *target, eng_op *creq)
 {
-	creq->cw_target_done = false;
-	creq->cw_report_out  = ovio__op_cancel(target, creq);
-	creq->cw_next        = target->cancel_waiters;
+	creq->cw_target_done   = false;
+	creq->cw_report_out    = ovio__op_cancel(target, creq);
+	creq->cw_next          = target->cancel_waiters;
 	target->cancel_waiters = creq;
 	creq->eng->cancels_waiting++;
 }
@@ -110,9 +112,8 @@ op_waiters_take(eng_op *op, int status)
 		w->cw_next        = NULL;
 		w->cw_target_done = true;
 		e->cancels_waiting--;
-		w->cw_outcome     = status == OVIO_ECANCELED
-		        ? OVIO_CANCEL_DONE
-		        : OVIO_CANCEL_TOO_LATE;
+		w->cw_outcome = status == OVIO_ECANCELED ? OVIO_CANCEL_DONE
+		                                         : OVIO_CANCEL_TOO_LATE;
 		if (!w->cw_report_out) {
 			w->cw_next = answer;
 			answer     = w;
@@ -165,25 +166,25 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	 * Replies not yet sent count too: a client that never reads its
 	 * replies is held to its limits instead of growing the service.
 	 */
-	if (s->ops_in_flight + s->replies_out >= e->limits.ops_per_session ||
-	    s->bytes_in_flight + s->reply_bytes + len >
-	        e->limits.bytes_per_session) {
+	if (s->ops_in_flight + s->replies_out >= e->limits.ops_per_session
+	    || s->bytes_in_flight + s->reply_bytes + len
+	           > e->limits.bytes_per_session) {
 		return (OVIO_EBUSY);
 	}
 	if ((rv = ovio__tag_add(s, op)) != 0) {
 		return (rv);
 	}
-	op->port.fd       = h->fd;
-	op->port.buf      = buf;
-	op->port.len      = len;
-	op->port.offset   = offset;
-	op->port.stream   = h->stream;
-	op->sess          = s;
-	op->h             = h;
-	op->cancel_wanted = false;
-	op->deadline_hit  = false;
+	op->port.fd        = h->fd;
+	op->port.buf       = buf;
+	op->port.len       = len;
+	op->port.offset    = offset;
+	op->port.stream    = h->stream;
+	op->sess           = s;
+	op->h              = h;
+	op->cancel_wanted  = false;
+	op->deadline_hit   = false;
 	op->cancel_waiters = NULL;
-	op->in_flight     = true;
+	op->in_flight      = true;
 	if (deadline_ms > 0) {
 		ovio__timer_set(op, nng_clock() + (nng_time) deadline_ms);
 	}
@@ -281,8 +282,8 @@ ovio__op_complete(eng_op *op)
 	op->out_counted = true;
 	op->out_pipe    = op->sess->pipe_id;
 	op->out_bytes   = po->kind == OVIO__PORT_READ && po->status == OVIO_OK
-	      ? po->len
-	      : 0;
+	                      ? po->len
+	                      : 0;
 	op->sess->replies_out++;
 	op->sess->reply_bytes += op->out_bytes;
 	e->ctr.completed++;

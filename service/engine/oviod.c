@@ -16,50 +16,53 @@
 
 #define MAX_LISTEN 16
 
-static const char oviod_usage[] =
-    "usage: oviod [options]\n"
-    "\n"
-    "Serves files under a root folder to ovio clients over nng, with\n"
-    "overlapped I/O on one completion port.  Runs in the foreground; SIGTERM\n"
-    "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
-    "cancel, drain, close, exit 0 (exit 1 when something had to be\n"
-    "abandoned after --drain-timeout).\n"
-    "\n"
-    "options:\n"
-    "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
-    "                      $XDG_DATA_HOME/ovio, else ~/.local/share/ovio)\n"
-    "  --listen URL        endpoint, repeatable: ipc://PATH, tcp://HOST:PORT\n"
-    "                      (default: $OVIO_ENDPOINT, else %s)\n"
-    "  --backend NAME      Linux: uring or threads (default: uring if it\n"
-    "                      works here, else threads; OVIO_DISABLE_URING=1\n"
-    "                      rules uring out); Windows: iocp\n"
-    "  --threads N         worker threads of the threads backend (default 8)\n"
-    "  --max-handles N     open handles per client (default 1024)\n"
-    "  --max-ops N         operations in flight per client (default 4096)\n"
-    "  --max-bytes SIZE    bytes in flight per client (default 1G)\n"
-    "  --max-io SIZE       largest single read or write, at most 1G\n"
-    "                      (default 16M)\n"
-    "  --drain-timeout MS  how long stop waits for I/O to drain, at most\n"
-    "                      3600000 (default 10000)\n"
-    "  --read-only         refuse every write, set-size, and open for\n"
-    "                      writing, creating or truncating (EROFS)\n"
-    "  --file-mode OCTAL   permission bits of a created file when the\n"
-    "                      client gives none, 1 to 0777 (default 0640;\n"
-    "                      the umask still applies)\n"
-    "  --allow-devices     serve device nodes and sockets too (refused\n"
-    "                      with EPERM by default; FIFOs are always served)\n"
-    "  --help              this text\n"
-    "  --version           print the version\n"
-    "\n"
-    "--opt=VALUE works as --opt VALUE.  SIZEs take K, M or G (powers of\n"
-    "1024); --threads is 1 to 1024, --max-handles and --max-ops 1 to\n"
-    "1048576.  Exit status: 0 after a clean stop, 1 when start-up fails,\n"
-    "2 for bad arguments.\n"
-    "\n"
-    "Confinement: no request names anything outside the root: absolute\n"
-    "paths and \"..\" are refused, and symbolic links are followed only\n"
-    "while they stay beneath it (EOUTSIDE otherwise, ELOOP for a loop).\n"
-    "The root is created 0750; clients are not told its path.\n";
+static const char oviod_usage[]
+    = "usage: oviod [options]\n"
+      "\n"
+      "Serves files under a root folder to ovio clients over nng, with\n"
+      "overlapped I/O on one completion port.  Runs in the foreground; "
+      "SIGTERM\n"
+      "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
+      "cancel, drain, close, exit 0 (exit 1 when something had to be\n"
+      "abandoned after --drain-timeout).\n"
+      "\n"
+      "options:\n"
+      "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
+      "                      $XDG_DATA_HOME/ovio, else ~/.local/share/ovio)\n"
+      "  --listen URL        endpoint, repeatable: ipc://PATH, "
+      "tcp://HOST:PORT\n"
+      "                      (default: $OVIO_ENDPOINT, else %s)\n"
+      "  --backend NAME      Linux: uring or threads (default: uring if it\n"
+      "                      works here, else threads; OVIO_DISABLE_URING=1\n"
+      "                      rules uring out); Windows: iocp\n"
+      "  --threads N         worker threads of the threads backend (default "
+      "8)\n"
+      "  --max-handles N     open handles per client (default 1024)\n"
+      "  --max-ops N         operations in flight per client (default 4096)\n"
+      "  --max-bytes SIZE    bytes in flight per client (default 1G)\n"
+      "  --max-io SIZE       largest single read or write, at most 1G\n"
+      "                      (default 16M)\n"
+      "  --drain-timeout MS  how long stop waits for I/O to drain, at most\n"
+      "                      3600000 (default 10000)\n"
+      "  --read-only         refuse every write, set-size, and open for\n"
+      "                      writing, creating or truncating (EROFS)\n"
+      "  --file-mode OCTAL   permission bits of a created file when the\n"
+      "                      client gives none, 1 to 0777 (default 0640;\n"
+      "                      the umask still applies)\n"
+      "  --allow-devices     serve device nodes and sockets too (refused\n"
+      "                      with EPERM by default; FIFOs are always served)\n"
+      "  --help              this text\n"
+      "  --version           print the version\n"
+      "\n"
+      "--opt=VALUE works as --opt VALUE.  SIZEs take K, M or G (powers of\n"
+      "1024); --threads is 1 to 1024, --max-handles and --max-ops 1 to\n"
+      "1048576.  Exit status: 0 after a clean stop, 1 when start-up fails,\n"
+      "2 for bad arguments.\n"
+      "\n"
+      "Confinement: no request names anything outside the root: absolute\n"
+      "paths and \"..\" are refused, and symbolic links are followed only\n"
+      "while they stay beneath it (EOUTSIDE otherwise, ELOOP for a loop).\n"
+      "The root is created 0750; clients are not told its path.\n";
 
 enum {
 	OPT_ROOT = 256,
@@ -122,8 +125,7 @@ opt_number(int id, const char *v, uint64_t *out)
 	char           why[256];
 	int            e;
 
-	for (n = num_opts; n->id != id; n++) {
-	}
+	for (n = num_opts; n->id != id; n++) { }
 	if ((e = ovio__parse_number(v, n->flags, n->min, n->max, out)) != 0) {
 		fprintf(stderr, "oviod: %s\n",
 		    ovio__number_error(why, sizeof(why), n->name, v, e,
@@ -144,8 +146,9 @@ opt_file_mode(const char *v, uint32_t *out)
 		m = m * 8 + (uint32_t) (v[i] - '0');
 	}
 	if (n == 0 || i != n || m == 0 || m > 0777) {
-		fprintf(stderr, "oviod: --file-mode: %s is not an octal mode "
-		                "from 1 to 0777 (permission bits only)\n",
+		fprintf(stderr,
+		    "oviod: --file-mode: %s is not an octal mode "
+		    "from 1 to 0777 (permission bits only)\n",
 		    v);
 		return (-1);
 	}
@@ -167,25 +170,27 @@ bad_option(int opt, char **argv)
 	size_t               len;
 
 	if (strncmp(a, "--", 2) != 0) {
-		fprintf(stderr, "oviod: unknown option -%c (see oviod --help)\n",
-		    optopt);
+		fprintf(stderr,
+		    "oviod: unknown option -%c (see oviod --help)\n", optopt);
 		return (2);
 	}
 	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
 	for (lo = oviod_options; lo->name != NULL; lo++) {
-		if (strlen(lo->name) >= len && strncmp(lo->name, a + 2, len) == 0) {
+		if (strlen(lo->name) >= len
+		    && strncmp(lo->name, a + 2, len) == 0) {
 			break;
 		}
 	}
 	if (lo->name == NULL || len == 0) {
-		fprintf(stderr, "oviod: unknown argument: %s (see oviod --help)\n",
-		    a);
+		fprintf(stderr,
+		    "oviod: unknown argument: %s (see oviod --help)\n", a);
 	} else if (eq != NULL && lo->has_arg == no_argument) {
-		fprintf(stderr, "oviod: --%s takes no value (see oviod --help)\n",
+		fprintf(stderr,
+		    "oviod: --%s takes no value (see oviod --help)\n",
 		    lo->name);
 	} else if (opt == ':') {
-		fprintf(stderr, "oviod: --%s needs a value (see oviod --help)\n",
-		    lo->name);
+		fprintf(stderr,
+		    "oviod: --%s needs a value (see oviod --help)\n", lo->name);
 	} else {
 		fprintf(stderr, "oviod: bad option %s (see oviod --help)\n", a);
 	}
@@ -198,7 +203,7 @@ ovio__oviod_main(int argc, char **argv)
 	engine     *e;
 	eng_options o;
 	const char *listen[MAX_LISTEN + 1];
-	size_t      nlisten  = 0;
+	size_t      nlisten = 0;
 	uint64_t    n, drain = 10000;
 	int         opt, rv;
 
@@ -210,15 +215,16 @@ ovio__oviod_main(int argc, char **argv)
 	o.limits.file_mode           = 0640;
 
 	opterr = 0; /* our own one-line messages */
-	while ((opt = getopt_long(argc, argv, ":h", oviod_options, NULL)) != -1) {
+	while (
+	    (opt = getopt_long(argc, argv, ":h", oviod_options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 		case OPT_HELP:
 			printf(oviod_usage, ovio_default_endpoint());
 			return (0);
 		case OPT_VERSION:
-			printf("oviod %s (nng %s)\n", OVIO_VERSION,
-			    nng_version());
+			printf(
+			    "oviod %s (nng %s)\n", OVIO_VERSION, nng_version());
 			return (0);
 		case OPT_ROOT:
 			o.root = optarg;
@@ -272,13 +278,15 @@ ovio__oviod_main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "oviod: unexpected argument: %s (see oviod "
-		                "--help)\n",
+		fprintf(stderr,
+		    "oviod: unexpected argument: %s (see oviod "
+		    "--help)\n",
 		    argv[optind]);
 		return (2);
 	}
-	if (o.backend != NULL && strcmp(o.backend, "uring") != 0 &&
-	    strcmp(o.backend, "threads") != 0 && strcmp(o.backend, "iocp") != 0) {
+	if (o.backend != NULL && strcmp(o.backend, "uring") != 0
+	    && strcmp(o.backend, "threads") != 0
+	    && strcmp(o.backend, "iocp") != 0) {
 		fprintf(stderr, "oviod: --backend: unknown backend %s\n",
 		    o.backend);
 		return (2);

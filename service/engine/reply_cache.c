@@ -44,9 +44,9 @@
 #include "engine.h"
 #include "wire.h"
 
-#define RC_MAX 8192
+#define RC_MAX       8192
 #define RC_MAX_BYTES (16u << 20)
-#define RC_PARK_MAX 16
+#define RC_PARK_MAX  16
 
 struct rc_entry {
 	uint64_t  client_id;
@@ -69,9 +69,9 @@ struct rc_entry {
 static unsigned
 rc_bucket(uint64_t cid, uint64_t rid)
 {
-	return ((unsigned) (((cid ^ (rid * 0x9E3779B97F4A7C15ull)) *
-	                        0xC2B2AE3D27D4EB4Full) >>
-	    54));
+	return ((unsigned) (((cid ^ (rid * 0x9E3779B97F4A7C15ull))
+	                        * 0xC2B2AE3D27D4EB4Full)
+	                    >> 54));
 }
 
 static uint64_t
@@ -88,9 +88,9 @@ fnv(uint64_t h, const void *p, size_t n)
 static uint64_t
 rc_fingerprint(const Ovio__Request *rq, size_t plen)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	uint64_t v[8] = { (uint64_t) rq->op, rq->handle, rq->offset,
-		rq->length, rq->flags, rq->mode, rq->cancel_tag, plen };
+	uint64_t h    = 0xcbf29ce484222325ull;
+	uint64_t v[8] = { (uint64_t) rq->op, rq->handle, rq->offset, rq->length,
+		rq->flags, rq->mode, rq->cancel_tag, plen };
 
 	h = fnv(h, v, sizeof(v));
 	h = fnv(h, rq->path, strlen(rq->path) + 1);
@@ -138,8 +138,8 @@ rc_slot(eng_rcache *rc, uint64_t cid, uint64_t rid)
 {
 	rc_entry **pp = &rc->table[rc_bucket(cid, rid)];
 
-	while (*pp != NULL &&
-	    ((*pp)->client_id != cid || (*pp)->request_id != rid)) {
+	while (*pp != NULL
+	       && ((*pp)->client_id != cid || (*pp)->request_id != rid)) {
 		pp = &(*pp)->hnext;
 	}
 	return (pp);
@@ -175,8 +175,8 @@ rc_answer(eng_op *op, const uint8_t *body, size_t len)
 
 	/* protobuf-c copies what it unpacks, so op->msg may then be reused. */
 	nng_msg_clear(op->msg);
-	if (nng_msg_append(op->msg, body, len) != 0 ||
-	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) != 0) {
+	if (nng_msg_append(op->msg, body, len) != 0
+	    || ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) != 0) {
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
@@ -234,8 +234,7 @@ rc_park(rc_entry *e, eng_op *op, eng_op **drop)
 	if (e->nwaiters >= RC_PARK_MAX) {
 		/* Parked newest first: the oldest is last. */
 		for (pp = &e->waiters; (*pp)->rc_next != NULL;
-		     pp = &(*pp)->rc_next) {
-		}
+		     pp = &(*pp)->rc_next) { }
 		*drop = *pp;
 		*pp   = NULL;
 		e->nwaiters--;
@@ -259,11 +258,11 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 	uint64_t    fp   = rc_fingerprint(rq, plen);
 	uint32_t    pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
 	rc_entry   *e;
-	uint8_t  *kept   = NULL;
-	size_t    klen   = 0;
-	nng_msg  *req    = NULL;
-	eng_op   *drop   = NULL;
-	int       refuse = 0;
+	uint8_t    *kept   = NULL;
+	size_t      klen   = 0;
+	nng_msg    *req    = NULL;
+	eng_op     *drop   = NULL;
+	int         refuse = 0;
 
 	op->rc = NULL;
 	nng_mtx_lock(eng->mtx);
@@ -273,12 +272,13 @@ ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 			e->request_id  = rq->request_id;
 			e->fingerprint = fp;
 			e->pipe_id     = pipe;
-			e->park_only   = rq->op == OVIO__OP__OP_READ ||
-			    rq->op == OVIO__OP__OP_STAT ||
-			    rq->op == OVIO__OP__OP_LIST;
-			e->hnext = rc->table[rc_bucket(e->client_id, e->request_id)];
+			e->park_only   = rq->op == OVIO__OP__OP_READ
+			               || rq->op == OVIO__OP__OP_STAT
+			               || rq->op == OVIO__OP__OP_LIST;
+			e->hnext
+			    = rc->table[rc_bucket(e->client_id, e->request_id)];
 			rc->table[rc_bucket(e->client_id, e->request_id)] = e;
-			op->rc = e;
+			op->rc                                            = e;
 		}
 		/* Out of memory: run it uncached rather than not at all. */
 		nng_mtx_unlock(eng->mtx);
@@ -332,8 +332,8 @@ rc_answer_parked(eng_op *w, nng_msg *reply)
 	}
 	rp->tag = w->tag;
 	nng_msg_clear(w->msg);
-	if ((rv = ovio__wire_encode_reply(w->msg, rp)) == 0 && plen > 0 &&
-	    nng_msg_append(w->msg, payload, plen) != 0) {
+	if ((rv = ovio__wire_encode_reply(w->msg, rp)) == 0 && plen > 0
+	    && nng_msg_append(w->msg, payload, plen) != 0) {
 		rv = OVIO_ENOMEM;
 	}
 	ovio__reply__free_unpacked(rp, NULL);
@@ -397,14 +397,15 @@ ovio__rc_finish(eng_op *op)
 		rc_finish_parked(op, e);
 		return;
 	}
-	if (op->msg != NULL &&
-	    ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
+	if (op->msg != NULL
+	    && ovio__wire_decode_reply(op->msg, &rp, &payload, &plen) == 0) {
 		whole  = true;
 		status = (int) rp->status;
 		ovio__reply__free_unpacked(rp, NULL);
 	}
-	if (whole &&
-	    (op->ran || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN))) {
+	if (whole
+	    && (op->ran
+	        || (status != OVIO_ECLOSED && status != OVIO_ESHUTDOWN))) {
 		klen = nng_msg_len(op->msg);
 		if ((keep = ovio__malloc(klen)) != NULL) {
 			memcpy(keep, nng_msg_body(op->msg), klen);
@@ -423,7 +424,8 @@ ovio__rc_finish(eng_op *op)
 		ovio__list_append(&rc->done, e);
 		rc->done_count++;
 		rc->done_bytes += RC_COST(e);
-		while (rc->done_count > RC_MAX || rc->done_bytes > RC_MAX_BYTES) {
+		while (
+		    rc->done_count > RC_MAX || rc->done_bytes > RC_MAX_BYTES) {
 			rc_drop(rc, ovio__list_first(&rc->done));
 		}
 	}
@@ -437,7 +439,8 @@ ovio__rc_finish(eng_op *op)
 	for (; w != NULL; w = next) {
 		next = w->rc_next;
 		if (whole) {
-			rc_answer(w, nng_msg_body(op->msg), nng_msg_len(op->msg));
+			rc_answer(
+			    w, nng_msg_body(op->msg), nng_msg_len(op->msg));
 		} else {
 			ovio__op_reply_status(w, OVIO_ENOMEM, 0);
 		}

@@ -23,8 +23,8 @@
 #include "wire.h"
 
 #define SERVER_RECV_SLOTS 8
-#define SERVER_POOL_KEEP 256 /* idle op records kept for reuse */
-#define SERVER_LINGER_MS 100
+#define SERVER_POOL_KEEP  256 /* idle op records kept for reuse */
+#define SERVER_LINGER_MS  100
 
 static void op_aio_cb(void *arg);
 
@@ -39,8 +39,8 @@ op_get(engine *e)
 		return (op);
 	}
 	/* Every record may need a timer: the heap has a slot for each. */
-	if (ovio__timer_reserve(e, e->srv.nops + 1) != 0 ||
-	    (op = ovio__calloc(1, sizeof(*op))) == NULL) {
+	if (ovio__timer_reserve(e, e->srv.nops + 1) != 0
+	    || (op = ovio__calloc(1, sizeof(*op))) == NULL) {
 		return (NULL);
 	}
 	op->eng = e;
@@ -107,8 +107,8 @@ recv_top_up(engine *e)
 	eng_op *op;
 
 	nng_mtx_lock(e->mtx);
-	while (!e->srv.closing && e->srv.recv_posted < e->srv.recv_target &&
-	    (op = op_get(e)) != NULL) {
+	while (!e->srv.closing && e->srv.recv_posted < e->srv.recv_target
+	       && (op = op_get(e)) != NULL) {
 		e->srv.recv_posted++;
 		op->phase = OP_RECV;
 		nng_mtx_unlock(e->mtx);

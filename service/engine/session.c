@@ -56,7 +56,7 @@ ovio__session_add(engine *e, uint32_t pipe_id)
 	ovio__session_init(s, pipe_id);
 	nng_mtx_lock(e->mtx);
 	ovio__list_prepend(&e->sessions, s);
-	s->hnext                = *sess_bucket(e, pipe_id);
+	s->hnext                 = *sess_bucket(e, pipe_id);
 	*sess_bucket(e, pipe_id) = s;
 	e->nsessions++;
 	nng_mtx_unlock(e->mtx);

@@ -28,7 +28,7 @@ timer_before(const eng_op *a, const eng_op *b)
 static void
 timer_place(engine *e, unsigned i, eng_op *op)
 {
-	e->timers[i] = op;
+	e->timers[i]  = op;
 	op->timer_idx = i + 1;
 }
 
@@ -137,8 +137,9 @@ ovio__timer_expire(engine *e, nng_time now)
 		return (TIMER_IDLE_MS);
 	}
 	op = e->timers[0];
-	return (op->timer_at - now > TIMER_IDLE_MS ? TIMER_IDLE_MS
-	                                           : (int) (op->timer_at - now));
+	return (op->timer_at - now > TIMER_IDLE_MS
+	            ? TIMER_IDLE_MS
+	            : (int) (op->timer_at - now));
 }
 
 void

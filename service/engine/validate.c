@@ -15,12 +15,12 @@
 #include "fs.h"
 #include "wire.h"
 
-#define VALIDATE_OPEN_FLAGS                                                    \
-	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL | \
-	    OVIO_OPEN_TRUNC)
+#define VALIDATE_OPEN_FLAGS                                                   \
+	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL \
+	    | OVIO_OPEN_TRUNC)
 
 /* The paths' field numbers in ovio.Request (proto/ovio.proto). */
-#define VALIDATE_PATH_FIELD 6
+#define VALIDATE_PATH_FIELD     6
 #define VALIDATE_NEW_PATH_FIELD 15
 
 /*
@@ -32,8 +32,8 @@ validate_string(const char *s, nng_msg *msg, uint32_t field)
 {
 	size_t len;
 
-	if (s == NULL || ovio__wire_field_len(msg, field, &len) != 0 ||
-	    len != strlen(s)) {
+	if (s == NULL || ovio__wire_field_len(msg, field, &len) != 0
+	    || len != strlen(s)) {
 		return (OVIO_EINVAL);
 	}
 	return (0);
@@ -74,13 +74,15 @@ ovio__validate_request(
 	case OVIO__OP__OP_RENAME:
 		break;
 	default:
-		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not know */
+		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not
+		                     know */
 		goto fail;
 	}
 
-	if ((rv = validate_string(rq->path, msg, VALIDATE_PATH_FIELD)) != 0 ||
-	    (rv = validate_string(
-	         rq->new_path, msg, VALIDATE_NEW_PATH_FIELD)) != 0) {
+	if ((rv = validate_string(rq->path, msg, VALIDATE_PATH_FIELD)) != 0
+	    || (rv = validate_string(
+	            rq->new_path, msg, VALIDATE_NEW_PATH_FIELD))
+	           != 0) {
 		goto fail;
 	}
 	/* Only a rename names a second path. */
@@ -97,16 +99,17 @@ ovio__validate_request(
 
 	switch (rq->op) {
 	case OVIO__OP__OP_OPEN:
-		if ((rq->flags & ~VALIDATE_OPEN_FLAGS) != 0 ||
-		    (rq->flags & (OVIO_OPEN_READ | OVIO_OPEN_WRITE)) == 0 ||
-		    ((rq->flags & OVIO_OPEN_TRUNC) &&
-		        !(rq->flags & OVIO_OPEN_WRITE))) {
+		if ((rq->flags & ~VALIDATE_OPEN_FLAGS) != 0
+		    || (rq->flags & (OVIO_OPEN_READ | OVIO_OPEN_WRITE)) == 0
+		    || ((rq->flags & OVIO_OPEN_TRUNC)
+		        && !(rq->flags & OVIO_OPEN_WRITE))) {
 			rv = OVIO_EINVAL;
 			goto fail;
 		}
-		if (lim->read_only &&
-		    (rq->flags & (OVIO_OPEN_WRITE | OVIO_OPEN_CREATE |
-		                     OVIO_OPEN_TRUNC))) {
+		if (lim->read_only
+		    && (rq->flags
+		        & (OVIO_OPEN_WRITE | OVIO_OPEN_CREATE
+		            | OVIO_OPEN_TRUNC))) {
 			rv = OVIO_EROFS;
 			goto fail;
 		}

@@ -3,10 +3,10 @@
  * and the close of an OS handle.
  *
  * Nothing slow may run on nng's callback threads (they receive every
- * client's requests), on the completion thread or under the engine's lock: an open on
- * a stuck file system would hold all of them.  So dispatch and the deferred
- * close queue such calls here.  The pool grows by one thread whenever work
- * is queued and no thread is idle, up to WORK_MAX_THREADS, so calls stuck
+ * client's requests), on the completion thread or under the engine's lock: an
+ * open on a stuck file system would hold all of them.  So dispatch and the
+ * deferred close queue such calls here.  The pool grows by one thread whenever
+ * work is queued and no thread is idle, up to WORK_MAX_THREADS, so calls stuck
  * in one file system hold only their own threads; past the cap, work waits
  * its turn.  Threads stay once started (a burst leaves at most the cap).
  *
@@ -50,9 +50,8 @@ int
 ovio__work_start(eng_workers *wp)
 {
 	ovio__list_init(&wp->queue, eng_work, node);
-	if (nng_mtx_alloc(&wp->mtx) != 0 ||
-	    nng_cv_alloc(&wp->cv, wp->mtx) != 0 ||
-	    nng_cv_alloc(&wp->idle_cv, wp->mtx) != 0) {
+	if (nng_mtx_alloc(&wp->mtx) != 0 || nng_cv_alloc(&wp->cv, wp->mtx) != 0
+	    || nng_cv_alloc(&wp->idle_cv, wp->mtx) != 0) {
 		return (OVIO_ENOMEM);
 	}
 	return (0);
@@ -64,9 +63,9 @@ ovio__work_queue(eng_workers *wp, eng_work *w, void (*fn)(eng_work *))
 	w->fn = fn;
 	nng_mtx_lock(wp->mtx);
 	ovio__list_append(&wp->queue, w);
-	if (wp->nidle == 0 && wp->nthreads < WORK_MAX_THREADS &&
-	    nng_thread_create(&wp->threads[wp->nthreads], work_main, wp) ==
-	        0) {
+	if (wp->nidle == 0 && wp->nthreads < WORK_MAX_THREADS
+	    && nng_thread_create(&wp->threads[wp->nthreads], work_main, wp)
+	           == 0) {
 		wp->nthreads++;
 	}
 	/* With no thread at all (none could start), a later queue retries. */
@@ -82,7 +81,7 @@ ovio__work_busy(eng_workers *wp)
 	nng_mtx_lock(wp->mtx);
 	n = wp->nbusy;
 	for (eng_work *w = ovio__list_first(&wp->queue); w != NULL;
-	     w = ovio__list_next(&wp->queue, w)) {
+	     w           = ovio__list_next(&wp->queue, w)) {
 		n++;
 	}
 	nng_mtx_unlock(wp->mtx);
@@ -95,9 +94,8 @@ ovio__work_stop(eng_workers *wp, nng_time deadline)
 	unsigned i;
 
 	nng_mtx_lock(wp->mtx);
-	while ((wp->nbusy > 0 || !ovio__list_empty(&wp->queue)) &&
-	    nng_cv_until(wp->idle_cv, deadline) != NNG_ETIMEDOUT) {
-	}
+	while ((wp->nbusy > 0 || !ovio__list_empty(&wp->queue))
+	       && nng_cv_until(wp->idle_cv, deadline) != NNG_ETIMEDOUT) { }
 	if (wp->nbusy > 0 || !ovio__list_empty(&wp->queue)) {
 		/* A call is stuck in the OS: its thread cannot be joined. */
 		nng_mtx_unlock(wp->mtx);

@@ -27,7 +27,7 @@ int ovio__fs_check_path(const char *path);
  * finds out how paths will be resolved beneath it (ovio__fs_resolution).
  * Called once at start-up, before any other call here.
  */
-int ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr);
+int  ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr);
 void ovio__fs_close_root(ovio__fd rootfd);
 
 /*
@@ -69,8 +69,8 @@ int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
  * or socket is described, type OVIO_TYPE_OTHER, never opened); resolution
  * as ovio__fs_open's.
  */
-int ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
-    int64_t *oserr);
+int ovio__fs_stat(
+    ovio__fd rootfd, const char *path, ovio_stat *st, int64_t *oserr);
 
 /*
  * ovio__fs_pread_sync reads up to len bytes at offset (ignored for streams)

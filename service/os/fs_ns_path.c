@@ -22,7 +22,8 @@ ovio__fs_check_target(const char *path)
 		start--;
 	}
 	if (end == start || (end - start == 1 && path[start] == '.')) {
-		return (OVIO_EINVAL); /* "", "/", ".", "a/.": no name to act on */
+		return (
+		    OVIO_EINVAL); /* "", "/", ".", "a/.": no name to act on */
 	}
 	return (0);
 }

@@ -16,9 +16,9 @@ ovio__fs_check_path(const char *path)
 		return (OVIO_ENAMETOOLONG);
 	}
 	/* Absolute, UNC, or drive-letter paths. */
-	if (path[0] == '/' || path[0] == '\\' ||
-	    (((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') &&
-	        path[1] == ':')) {
+	if (path[0] == '/' || path[0] == '\\'
+	    || (((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z')
+	        && path[1] == ':')) {
 		return (OVIO_EOUTSIDE);
 	}
 	while (*p != '\0') {

@@ -77,23 +77,23 @@ _Static_assert(sizeof(OVERLAPPED) <= sizeof(((ovio__port_op *) 0)->os),
 _Static_assert(_Alignof(OVERLAPPED) <= 16, "OVERLAPPED alignment");
 
 /* Completion keys.  Handles are bound with IOCP_KEY_IO. */
-#define IOCP_KEY_IO 1   /* a kernel packet for an overlapped read/write */
+#define IOCP_KEY_IO   1 /* a kernel packet for an overlapped read/write */
 #define IOCP_KEY_DONE 2 /* an op finished by the port itself: outputs set */
 #define IOCP_KEY_WAKE 3 /* ovio__port_wake */
 
 #define IOCP_BATCH 64
 
-#define IOCP_STATUS_END_OF_FILE 0xC0000011UL
-#define IOCP_STATUS_PIPE_BROKEN 0xC000014BUL
+#define IOCP_STATUS_END_OF_FILE     0xC0000011UL
+#define IOCP_STATUS_PIPE_BROKEN     0xC000014BUL
 #define IOCP_STATUS_BUFFER_OVERFLOW 0x80000005UL /* ERROR_MORE_DATA */
 
 typedef struct iocp_port {
 	ovio__port       base;
 	HANDLE           iocp;
-	CRITICAL_SECTION mtx;  /* guards the fallback list */
-	ovio__port_op   *head; /* finished ops whose packet could not be posted */
-	ovio__port_op   *tail;
-	volatile LONG    failed_logged; /* a dequeue failure was logged */
+	CRITICAL_SECTION mtx; /* guards the fallback list */
+	ovio__port_op *head; /* finished ops whose packet could not be posted */
+	ovio__port_op *tail;
+	volatile LONG  failed_logged; /* a dequeue failure was logged */
 } iocp_port;
 
 static OVERLAPPED *
@@ -158,10 +158,10 @@ iocp_associate(ovio__port *port, ovio__fd fd)
 	if (CreateIoCompletionPort(h, p->iocp, IOCP_KEY_IO, 0) == NULL) {
 		return (ovio__err_from_win32(GetLastError()));
 	}
-	if (!SetFileCompletionNotificationModes(h,
-	        FILE_SKIP_COMPLETION_PORT_ON_SUCCESS |
-	            FILE_SKIP_SET_EVENT_ON_HANDLE) &&
-	    !SetFileCompletionNotificationModes(
+	if (!SetFileCompletionNotificationModes(
+	        h, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+	               | FILE_SKIP_SET_EVENT_ON_HANDLE)
+	    && !SetFileCompletionNotificationModes(
 	        h, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)) {
 		return (ovio__err_from_win32(GetLastError()));
 	}
@@ -232,8 +232,8 @@ iocp_job_run(iocp_port *p, ovio__port_op *op)
 		ok = FlushFileBuffers((HANDLE) op->fd);
 	} else {
 		eof.EndOfFile.QuadPart = (LONGLONG) op->offset;
-		ok = SetFileInformationByHandle(
-		    (HANDLE) op->fd, FileEndOfFileInfo, &eof, sizeof(eof));
+		ok                     = SetFileInformationByHandle(
+		                        (HANDLE) op->fd, FileEndOfFileInfo, &eof, sizeof(eof));
 	}
 	if (!ok) {
 		e            = GetLastError();
@@ -417,8 +417,8 @@ iocp_submit(ovio__port *port, ovio__port_op *op)
 			/* The packet finishes it; op is no longer ours. */
 			return (0);
 		}
-		if (op->kind == OVIO__PORT_READ &&
-		    (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE)) {
+		if (op->kind == OVIO__PORT_READ
+		    && (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE)) {
 			op->result = 0; /* end of file */
 			iocp_finish(p, op);
 			return (0);
@@ -436,7 +436,8 @@ iocp_submit(ovio__port *port, ovio__port_op *op)
 		op->status   = ovio__err_from_win32(e);
 		op->os_error = (int64_t) e;
 		if (op->status == OVIO_OK) {
-			op->status = OVIO_EUNKNOWN; /* never report an error as 0 */
+			op->status
+			    = OVIO_EUNKNOWN; /* never report an error as 0 */
 		}
 		return (op->status);
 	}
@@ -483,8 +484,9 @@ iocp_from_packet(ovio__port_op *op, const OVERLAPPED_ENTRY *ent)
 	if (st == 0) {
 		return;
 	}
-	if (op->kind == OVIO__PORT_READ &&
-	    (st == IOCP_STATUS_END_OF_FILE || st == IOCP_STATUS_PIPE_BROKEN)) {
+	if (op->kind == OVIO__PORT_READ
+	    && (st == IOCP_STATUS_END_OF_FILE
+	        || st == IOCP_STATUS_PIPE_BROKEN)) {
 		op->result = 0; /* end of file */
 		return;
 	}

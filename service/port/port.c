@@ -12,8 +12,8 @@
  * otherwise *why is NULL on success.
  */
 int
-ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
-    const char **why)
+ovio__port_open(
+    ovio__port **pp, const char *backend, unsigned threads, const char **why)
 {
 	const ovio__port_backend *const *be;
 	static char                      first_cause[160];
@@ -26,12 +26,13 @@ ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
 			continue;
 		}
 		if ((rv = (*be)->open(pp, threads, &cause)) == 0) {
-			(*pp)->be           = *be;
-			(*pp)->fail_submits = 0;
-			(*pp)->fail_cancels = 0;
+			(*pp)->be            = *be;
+			(*pp)->fail_submits  = 0;
+			(*pp)->fail_cancels  = 0;
 			(*pp)->fail_dequeues = 0;
 			if (why != NULL) {
-				*why = first_cause[0] != '\0' ? first_cause : NULL;
+				*why = first_cause[0] != '\0' ? first_cause
+				                              : NULL;
 			}
 			return (0);
 		}

@@ -58,7 +58,7 @@ typedef struct ovio__port_op {
 	/* outputs */
 	int      status;   /* OVIO_OK or an ovio_err */
 	int64_t  os_error; /* the OS's own code when status != OVIO_OK */
-	uint64_t result;   /* bytes transferred; CANCEL: an ovio_cancel_result */
+	uint64_t result; /* bytes transferred; CANCEL: an ovio_cancel_result */
 
 	/* backend private */
 	struct ovio__port_op *next;
@@ -83,8 +83,8 @@ typedef struct ovio__port ovio__port;
  * gets a one-line cause.  Returns 0, OVIO_ENOTSUP (backend not built or not
  * usable here) or OVIO_ENOMEM.  Called once, by the main thread.
  */
-int ovio__port_open(ovio__port **pp, const char *backend, unsigned threads,
-    const char **why);
+int ovio__port_open(
+    ovio__port **pp, const char *backend, unsigned threads, const char **why);
 
 /* ovio__port_name returns the running backend's name ("uring", ...). */
 const char *ovio__port_name(ovio__port *p);
@@ -128,8 +128,8 @@ int ovio__port_cancel(ovio__port *p, ovio__port_op *op, ovio__port_op *report);
  * and stores up to max of them in ops.  Returns how many (0 on timeout or
  * after ovio__port_wake).  Called by the engine's completion thread.
  */
-int ovio__port_dequeue(ovio__port *p, ovio__port_op **ops, int max,
-    int timeout_ms);
+int ovio__port_dequeue(
+    ovio__port *p, ovio__port_op **ops, int max, int timeout_ms);
 
 /* ovio__port_wake makes a blocked ovio__port_dequeue return.  Thread-safe. */
 void ovio__port_wake(ovio__port *p);

@@ -149,11 +149,11 @@ tp_run(ovio__port_op *op)
 		if (op->kind == OVIO__PORT_READ) {
 			n = op->stream ? read((int) op->fd, op->buf, op->len)
 			               : pread((int) op->fd, op->buf, op->len,
-			                     (off_t) op->offset);
+			                   (off_t) op->offset);
 		} else {
 			n = op->stream ? write((int) op->fd, op->buf, op->len)
 			               : pwrite((int) op->fd, op->buf, op->len,
-			                     (off_t) op->offset);
+			                   (off_t) op->offset);
 		}
 	} while (n < 0 && errno == EINTR);
 	if (n < 0 && op->stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -192,11 +192,11 @@ tp_poller_main(void *arg)
 	pthread_mutex_lock(&p->mtx);
 	while (!p->stopping) {
 		if (p->nparked + 1 > cap) {
-			unsigned       ncap = (p->nparked + 1) * 2;
-			struct pollfd *np   = realloc(pfd, ncap * sizeof(*pfd));
-			ovio__port_op **nw  = np != NULL
-			     ? realloc(who, ncap * sizeof(*who))
-			     : NULL;
+			unsigned        ncap = (p->nparked + 1) * 2;
+			struct pollfd  *np = realloc(pfd, ncap * sizeof(*pfd));
+			ovio__port_op **nw
+			    = np != NULL ? realloc(who, ncap * sizeof(*who))
+			                 : NULL;
 			if (np != NULL) {
 				pfd = np;
 			}
@@ -214,15 +214,15 @@ tp_poller_main(void *arg)
 		pfd[0].events = POLLIN;
 		n             = 1;
 		for (op = p->parked.head; op != NULL; op = op->next) {
-			pfd[n].fd     = (int) op->fd;
-			pfd[n].events = op->kind == OVIO__PORT_READ ? POLLIN : POLLOUT;
-			who[n++]      = op;
+			pfd[n].fd = (int) op->fd;
+			pfd[n].events
+			    = op->kind == OVIO__PORT_READ ? POLLIN : POLLOUT;
+			who[n++] = op;
 		}
 		pthread_mutex_unlock(&p->mtx);
 
 		(void) poll(pfd, n, -1);
-		while (read(p->wake_fd[0], buf, sizeof(buf)) > 0) {
-		}
+		while (read(p->wake_fd[0], buf, sizeof(buf)) > 0) { }
 
 		pthread_mutex_lock(&p->mtx);
 		for (i = 1; i < n; i++) {
@@ -269,8 +269,8 @@ tp_worker_main(void *arg)
 
 		pthread_mutex_lock(&p->mtx);
 		op->priv[0] = NULL;
-		if (would_block && !p->stopping &&
-		    !__atomic_load_n(&op->cancel, __ATOMIC_ACQUIRE)) {
+		if (would_block && !p->stopping
+		    && !__atomic_load_n(&op->cancel, __ATOMIC_ACQUIRE)) {
 			op->state = TP_PARKED;
 			tp_push(&p->parked, op);
 			p->nparked++;
@@ -325,7 +325,8 @@ tp_open(ovio__port **pp, unsigned threads, const char **why)
 	for (i = 0; i < p->nworkers; i++) {
 		p->workers[i].port = p;
 		if (pthread_create(&p->workers[i].tid, NULL, tp_worker_main,
-		        &p->workers[i]) != 0) {
+		        &p->workers[i])
+		    != 0) {
 			p->nworkers = i;
 			tp_close(&p->base);
 			*why = "cannot start worker threads";
@@ -350,8 +351,8 @@ tp_associate(ovio__port *port, ovio__fd fd)
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
 		return (0);
 	}
-	if ((fl = fcntl((int) fd, F_GETFL)) < 0 ||
-	    fcntl((int) fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+	if ((fl = fcntl((int) fd, F_GETFL)) < 0
+	    || fcntl((int) fd, F_SETFL, fl | O_NONBLOCK) != 0) {
 		return (ovio__err_from_errno(errno));
 	}
 	return (0);
@@ -384,13 +385,13 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 static int
 tp_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 {
-	tp_port   *p = (tp_port *) port;
-	uint64_t   outcome = OVIO_CANCEL_TOO_LATE;
+	tp_port *p       = (tp_port *) port;
+	uint64_t outcome = OVIO_CANCEL_TOO_LATE;
 
 	pthread_mutex_lock(&p->mtx);
 	__atomic_store_n(&op->cancel, 1, __ATOMIC_RELEASE);
-	if ((op->state == TP_QUEUED && tp_remove(&p->work, op)) ||
-	    (op->state == TP_PARKED && tp_remove(&p->parked, op))) {
+	if ((op->state == TP_QUEUED && tp_remove(&p->work, op))
+	    || (op->state == TP_PARKED && tp_remove(&p->parked, op))) {
 		if (op->state == TP_PARKED) {
 			p->nparked--;
 			tp_poller_wake(p);
@@ -433,8 +434,9 @@ tp_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	while (p->done.head == NULL && !p->woken) {
 		if (ms < 0) {
 			pthread_cond_wait(&p->done_cv, &p->mtx);
-		} else if (pthread_cond_timedwait(&p->done_cv, &p->mtx,
-		               &deadline) == ETIMEDOUT) {
+		} else if (pthread_cond_timedwait(
+		               &p->done_cv, &p->mtx, &deadline)
+		           == ETIMEDOUT) {
 			break;
 		}
 	}

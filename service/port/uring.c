@@ -84,12 +84,12 @@ void __tsan_release(void *addr);
 #endif
 
 #define URING_DEFAULT_ENTRIES 256
-#define URING_OP_FTRUNCATE 55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
+#define URING_OP_FTRUNCATE    55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
 
 #define URING_GEN_SHIFT 48
-#define URING_PTR_MASK ((UINT64_C(1) << URING_GEN_SHIFT) - 1)
+#define URING_PTR_MASK  ((UINT64_C(1) << URING_GEN_SHIFT) - 1)
 
 /*
  * The user_data of op's current submission: its address (user-space
@@ -99,11 +99,11 @@ static char uring_cancel_mark; /* user_data of cancel SQEs */
 static uint64_t
 uring_data(const ovio__port_op *op)
 {
-	return ((uint64_t) (uintptr_t) op |
-	    ((uint64_t) (uint16_t) op->state << URING_GEN_SHIFT));
+	return ((uint64_t) (uintptr_t) op
+	        | ((uint64_t) (uint16_t) op->state << URING_GEN_SHIFT));
 }
 static char uring_why[96];
-static char uring_wake_mark;   /* user_data of wake-up NOPs */
+static char uring_wake_mark; /* user_data of wake-up NOPs */
 
 typedef struct uring_port {
 	ovio__port      base;
@@ -167,9 +167,9 @@ uring_open(ovio__port **pp, unsigned threads, const char **why)
 	}
 	if ((rv = io_uring_queue_init(p->entries, &p->ring, 0)) < 0) {
 		free(p);
-		*why = rv == -ENOSYS ? "io_uring is not in this kernel"
-		     : rv == -EPERM  ? "io_uring is not permitted here"
-		                     : "io_uring_setup failed";
+		*why = rv == -ENOSYS  ? "io_uring is not in this kernel"
+		       : rv == -EPERM ? "io_uring is not permitted here"
+		                      : "io_uring_setup failed";
 		if (rv != -ENOSYS && rv != -EPERM) {
 			snprintf(uring_why, sizeof(uring_why),
 			    "io_uring_setup: %s", strerror(-rv));
@@ -177,18 +177,20 @@ uring_open(ovio__port **pp, unsigned threads, const char **why)
 		}
 		return (OVIO_ENOTSUP);
 	}
-	if (!(p->ring.features & IORING_FEAT_NODROP) ||
-	    !(p->ring.features & IORING_FEAT_EXT_ARG)) {
+	if (!(p->ring.features & IORING_FEAT_NODROP)
+	    || !(p->ring.features & IORING_FEAT_EXT_ARG)) {
 		io_uring_queue_exit(&p->ring);
 		free(p);
-		*why = "io_uring lacks NODROP / EXT_ARG (kernel older than 5.11)";
+		*why = "io_uring lacks NODROP / EXT_ARG (kernel older than "
+		       "5.11)";
 		return (OVIO_ENOTSUP);
 	}
 	{
-		struct io_uring_probe *probe = io_uring_get_probe_ring(&p->ring);
+		struct io_uring_probe *probe
+		    = io_uring_get_probe_ring(&p->ring);
 		if (probe != NULL) {
-			p->has_ftruncate =
-			    io_uring_opcode_supported(probe, URING_OP_FTRUNCATE);
+			p->has_ftruncate = io_uring_opcode_supported(
+			    probe, URING_OP_FTRUNCATE);
 			io_uring_free_probe(probe);
 		}
 	}
@@ -286,31 +288,32 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 
 	ts.tv_sec  = ms / 1000;
 	ts.tv_nsec = (long long) (ms % 1000) * 1000000LL;
-	rv         = io_uring_wait_cqe_timeout(&p->ring, &cqe, ms < 0 ? NULL : &ts);
+	rv = io_uring_wait_cqe_timeout(&p->ring, &cqe, ms < 0 ? NULL : &ts);
 	if (rv < 0 && rv != -ETIME && rv != -EINTR) {
 		return (0);
 	}
 	io_uring_for_each_cqe(&p->ring, head, cqe)
 	{
-		void *data = (void *) (uintptr_t) (io_uring_cqe_get_data64(cqe) &
-		    URING_PTR_MASK);
+		void *data = (void *) (uintptr_t) (io_uring_cqe_get_data64(cqe)
+		                                   & URING_PTR_MASK);
 		ovio__port_op *op = data;
 
 		if (n == max) {
 			break;
 		}
 		seen++;
-		if (data == &uring_cancel_mark || data == &uring_wake_mark ||
-		    data == NULL) {
+		if (data == &uring_cancel_mark || data == &uring_wake_mark
+		    || data == NULL) {
 			continue;
 		}
 		URING_REAPED(op);
 		if (op->kind == OVIO__PORT_CANCEL) {
 			op->result = cqe->res == 0 ? OVIO_CANCEL_DONE
-			           : cqe->res == -EALREADY ? OVIO_CANCEL_REQUESTED
-			                                   : OVIO_CANCEL_TOO_LATE;
-		} else if (cqe->res == -EINTR &&
-		    __atomic_load_n(&op->cancel, __ATOMIC_RELAXED)) {
+			             : cqe->res == -EALREADY
+			                 ? OVIO_CANCEL_REQUESTED
+			                 : OVIO_CANCEL_TOO_LATE;
+		} else if (cqe->res == -EINTR
+		           && __atomic_load_n(&op->cancel, __ATOMIC_RELAXED)) {
 			/* Interrupted by its cancel. */
 			op->status   = OVIO_ECANCELED;
 			op->os_error = EINTR;

@@ -111,14 +111,14 @@ serve(int nurl, char **urls)
 
 	signal(SIGTERM, srv_on_signal);
 	signal(SIGINT, srv_on_signal);
-	if ((srv_data = calloc(1, MAX_BS)) == NULL ||
-	    (ctxs = calloc(SERVE_CTX, sizeof(*ctxs))) == NULL) {
+	if ((srv_data = calloc(1, MAX_BS)) == NULL
+	    || (ctxs = calloc(SERVE_CTX, sizeof(*ctxs))) == NULL) {
 		fprintf(stderr, "nng_bench: out of memory\n");
 		return (1);
 	}
 	memset(srv_data, 0x5A, MAX_BS);
-	if ((rv = nng_rep0_open(&sock)) != 0 ||
-	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0) {
+	if ((rv = nng_rep0_open(&sock)) != 0
+	    || (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0) {
 		fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
 		return (1);
 	}
@@ -130,8 +130,9 @@ serve(int nurl, char **urls)
 		}
 	}
 	for (i = 0; i < SERVE_CTX; i++) {
-		if ((rv = nng_ctx_open(&ctxs[i].ctx, sock)) != 0 ||
-		    (rv = nng_aio_alloc(&ctxs[i].aio, srv_cb, &ctxs[i])) != 0) {
+		if ((rv = nng_ctx_open(&ctxs[i].ctx, sock)) != 0
+		    || (rv = nng_aio_alloc(&ctxs[i].aio, srv_cb, &ctxs[i]))
+		           != 0) {
 			fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
 			return (1);
 		}
@@ -212,8 +213,8 @@ cli_issue(cli_op *op)
 	uint32_t want = (uint32_t) (REP_HDR + (op->slot.write ? 0 : bs));
 	int      rv;
 
-	if ((rv = nng_msg_alloc(&m, REQ_HDR + (op->slot.write ? bs : 0))) !=
-	    0) {
+	if ((rv = nng_msg_alloc(&m, REQ_HDR + (op->slot.write ? bs : 0)))
+	    != 0) {
 		ovio__bench_done(&op->slot, rv, 0);
 		ovio__bench_idle(op->slot.b);
 		return;
@@ -240,18 +241,18 @@ dial(nng_socket *s, const char *url)
 	}
 	nng_socket_set_ms(*s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, 0);
-	while ((rv = nng_dial(*s, url, NULL, 0)) == NNG_ECONNREFUSED &&
-	    nng_clock() < deadline) {
+	while ((rv = nng_dial(*s, url, NULL, 0)) == NNG_ECONNREFUSED
+	       && nng_clock() < deadline) {
 		nng_msleep(50);
 	}
 	return (rv);
 }
 
-static const char usage_text[] =
-    "usage: nng_bench serve URL...\n"
-    "       nng_bench run URL [--rw KIND] [--bs BYTES] [--qd N] "
-    "[--clients N]\n"
-    "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
+static const char usage_text[]
+    = "usage: nng_bench serve URL...\n"
+      "       nng_bench run URL [--rw KIND] [--bs BYTES] [--qd N] "
+      "[--clients N]\n"
+      "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
 
 static int
 run(int argc, char **argv)
@@ -313,16 +314,16 @@ run(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind + 1 != argc || b.bs == 0 || b.bs > MAX_BS || qd == 0 ||
-	    qd > 4096 || clients == 0 || clients > 256) {
+	if (optind + 1 != argc || b.bs == 0 || b.bs > MAX_BS || qd == 0
+	    || qd > 4096 || clients == 0 || clients > 256) {
 		goto usage;
 	}
 	url  = argv[optind];
 	b.qd = qd * clients;
-	if ((cli_data = malloc(b.bs)) == NULL ||
-	    (socks = calloc(clients, sizeof(*socks))) == NULL ||
-	    (ops = calloc(b.qd, sizeof(*ops))) == NULL ||
-	    ovio__bench_init(&b) != 0) {
+	if ((cli_data = malloc(b.bs)) == NULL
+	    || (socks = calloc(clients, sizeof(*socks))) == NULL
+	    || (ops = calloc(b.qd, sizeof(*ops))) == NULL
+	    || ovio__bench_init(&b) != 0) {
 		fprintf(stderr, "nng_bench: out of memory\n");
 		return (1);
 	}
@@ -336,8 +337,9 @@ run(int argc, char **argv)
 	}
 	for (i = 0; i < b.qd; i++) {
 		ovio__bench_slot_init(&b, &ops[i].slot, i);
-		if ((rv = nng_ctx_open(&ops[i].ctx, socks[i % clients])) != 0 ||
-		    (rv = nng_aio_alloc(&ops[i].aio, cli_cb, &ops[i])) != 0) {
+		if ((rv = nng_ctx_open(&ops[i].ctx, socks[i % clients])) != 0
+		    || (rv = nng_aio_alloc(&ops[i].aio, cli_cb, &ops[i]))
+		           != 0) {
 			fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
 			return (1);
 		}
@@ -354,8 +356,9 @@ run(int argc, char **argv)
 	ovio__bench_report(stdout, &b, "nng", url, clients, json);
 	rv = b.errors != 0 ? 1 : 0;
 	if (b.errors != 0) {
-		fprintf(stderr, "nng_bench: %llu requests failed, the first "
-		                "with %s\n",
+		fprintf(stderr,
+		    "nng_bench: %llu requests failed, the first "
+		    "with %s\n",
 		    (unsigned long long) b.errors, nng_strerror(b.first_error));
 	}
 	for (i = 0; i < clients; i++) {

@@ -1,6 +1,6 @@
 /*
- * backend_win_test.c - the completion-port contract (service/port/port.h) on the
- * IOCP backend, against real files and named pipes, run under Wine (or on
+ * backend_win_test.c - the completion-port contract (service/port/port.h) on
+ * the IOCP backend, against real files and named pipes, run under Wine (or on
  * Windows).  Under Wine overlapped I/O on regular files always finishes
  * synchronously, so pending I/O and cancellation use a named pipe whose
  * client end never writes: a read on the server end stays pending.
@@ -70,7 +70,8 @@ teardown(void)
 	snprintf(path, sizeof(path), "%s\\*", dir);
 	if ((f = FindFirstFileA(path, &fd)) != INVALID_HANDLE_VALUE) {
 		do {
-			snprintf(path, sizeof(path), "%s\\%s", dir, fd.cFileName);
+			snprintf(
+			    path, sizeof(path), "%s\\%s", dir, fd.cFileName);
 			DeleteFileA(path);
 		} while (FindNextFileA(f, &fd));
 		FindClose(f);
@@ -160,8 +161,8 @@ msg_pipe_pair(HANDLE *srv, HANDLE *cli)
 }
 
 static void
-prep(ovio__port_op *op, ovio__port_kind kind, HANDLE h, void *buf,
-    size_t len, uint64_t off)
+prep(ovio__port_op *op, ovio__port_kind kind, HANDLE h, void *buf, size_t len,
+    uint64_t off)
 {
 	memset(op, 0, sizeof(*op));
 	op->kind   = kind;
@@ -209,7 +210,7 @@ START_TEST(read_file)
 {
 	ovio__port_op op;
 	char          buf[64];
-	HANDLE        h = file_with("r", "hello, overlapped world", GENERIC_READ);
+	HANDLE h = file_with("r", "hello, overlapped world", GENERIC_READ);
 
 	memset(buf, 0, sizeof(buf));
 	prep(&op, OVIO__PORT_READ, h, buf, 5, 7);
@@ -470,8 +471,8 @@ START_TEST(cancel_after_completion)
 	ck_assert_int_eq(ovio__port_submit(port, &op), 0);
 	ck_assert(WriteFile(cli, "data", 4, &n, NULL));
 	deadline = now_ms() + 2000;
-	while (!HasOverlappedIoCompleted((OVERLAPPED *) (void *) op.os) &&
-	    now_ms() < deadline) {
+	while (!HasOverlappedIoCompleted((OVERLAPPED *) (void *) op.os)
+	       && now_ms() < deadline) {
 		Sleep(5);
 	}
 	memset(&report, 0, sizeof(report));
@@ -524,10 +525,10 @@ END_TEST
  */
 START_TEST(close_with_reads_pending)
 {
-	ovio__port_op  op[3], *got[3];
-	char           buf[3][16];
-	HANDLE         srv, cli;
-	int            i, seen[3] = { 0, 0, 0 };
+	ovio__port_op op[3], *got[3];
+	char          buf[3][16];
+	HANDLE        srv, cli;
+	int           i, seen[3] = { 0, 0, 0 };
 
 	pipe_pair(&srv, &cli);
 	for (i = 0; i < 3; i++) {
@@ -676,8 +677,8 @@ START_TEST(wake_blocked_dequeue)
 	HANDLE t;
 	int    n = -1;
 
-	ck_assert_ptr_nonnull(t = CreateThread(NULL, 0, dequeue_forever, &n, 0,
-	                          NULL));
+	ck_assert_ptr_nonnull(
+	    t = CreateThread(NULL, 0, dequeue_forever, &n, 0, NULL));
 	Sleep(100);
 	ck_assert_uint_eq(WaitForSingleObject(t, 0), WAIT_TIMEOUT);
 	ovio__port_wake(port);
@@ -711,7 +712,7 @@ START_TEST(sync_read_no_packet)
 	HANDLE        srv, cli, t;
 	delayed_write w;
 	char          buf[16];
-	size_t        got = 0;
+	size_t        got   = 0;
 	int64_t       oserr = 0, t0;
 
 	/* A file (finishes at once under Wine). */
@@ -729,7 +730,8 @@ START_TEST(sync_read_no_packet)
 	pipe_pair(&srv, &cli);
 	w.h  = cli;
 	w.ms = 200;
-	ck_assert_ptr_nonnull(t = CreateThread(NULL, 0, write_later, &w, 0, NULL));
+	ck_assert_ptr_nonnull(
+	    t = CreateThread(NULL, 0, write_later, &w, 0, NULL));
 	t0 = now_ms();
 	ck_assert_int_eq(ovio__fs_pread_sync((ovio__fd) srv, buf, sizeof(buf),
 	                     0, 1, &got, &oserr),

@@ -111,7 +111,7 @@ smoke_init(ProtobufCMessage *m)
 {
 	static const Smoke init = { PROTOBUF_C_MESSAGE_INIT(&smoke_descriptor),
 		0, (char *) protobuf_c_empty_string };
-	*(Smoke *) m = init;
+	*(Smoke *) m            = init;
 }
 
 static const ProtobufCFieldDescriptor smoke_fields[2] = {
@@ -121,23 +121,23 @@ static const ProtobufCFieldDescriptor smoke_fields[2] = {
 	    offsetof(Smoke, name), NULL, &protobuf_c_empty_string, 0, 0, NULL,
 	    NULL },
 };
-static const unsigned        smoke_by_name[2] = { 1, 0 };
-static const ProtobufCIntRange smoke_ranges[2] = { { 1, 0 }, { 0, 2 } };
+static const unsigned          smoke_by_name[2] = { 1, 0 };
+static const ProtobufCIntRange smoke_ranges[2]  = { { 1, 0 }, { 0, 2 } };
 
-static const ProtobufCMessageDescriptor smoke_descriptor = {
-	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "Smoke", "Smoke", "Smoke", "",
-	sizeof(Smoke), 2, smoke_fields, smoke_by_name, 1, smoke_ranges,
-	smoke_init, NULL, NULL, NULL
-};
+static const ProtobufCMessageDescriptor smoke_descriptor
+    = { PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "Smoke", "Smoke", "Smoke", "",
+	      sizeof(Smoke), 2, smoke_fields, smoke_by_name, 1, smoke_ranges,
+	      smoke_init, NULL, NULL, NULL };
 
 START_TEST(test_protobuf_roundtrip)
 {
-	Smoke    in, *out;
-	uint8_t  buf[64];
-	size_t   len;
-	/* field 1 varint 300 = 08 ac 02; field 2 "ovio" = 12 04 'o' 'v' 'i' 'o' */
-	static const uint8_t expect[] = { 0x08, 0xac, 0x02, 0x12, 0x04, 'o', 'v',
-		'i', 'o' };
+	Smoke   in, *out;
+	uint8_t buf[64];
+	size_t  len;
+	/* field 1 varint 300 = 08 ac 02; field 2 "ovio" = 12 04 'o' 'v' 'i' 'o'
+	 */
+	static const uint8_t expect[]
+	    = { 0x08, 0xac, 0x02, 0x12, 0x04, 'o', 'v', 'i', 'o' };
 
 	ck_assert_uint_ge(protobuf_c_version_number(), 1004000);
 
@@ -149,7 +149,8 @@ START_TEST(test_protobuf_roundtrip)
 	ck_assert_uint_eq(protobuf_c_message_pack(&in.base, buf), len);
 	ck_assert_mem_eq(buf, expect, len);
 
-	out = (Smoke *) protobuf_c_message_unpack(&smoke_descriptor, NULL, len, buf);
+	out = (Smoke *) protobuf_c_message_unpack(
+	    &smoke_descriptor, NULL, len, buf);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_int_eq(out->value, 300);
 	ck_assert_str_eq(out->name, "ovio");

@@ -108,8 +108,8 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 		}
 		if (*b->p == '\0') {
 			/* It ends at a folder: "", ".", "d/", a link to one. */
-			fd = openat(beneath_cur(b), ".", oflags | O_NOFOLLOW,
-			    mode);
+			fd = openat(
+			    beneath_cur(b), ".", oflags | O_NOFOLLOW, mode);
 			if (fd < 0) {
 				e = errno;
 			}
@@ -137,8 +137,8 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 			b->p = (char *) next;
 			continue;
 		}
-		if (!last && (oflags & O_CREAT) &&
-		    next[strspn(next, "/")] == '\0') {
+		if (!last && (oflags & O_CREAT)
+		    && next[strspn(next, "/")] == '\0') {
 			e = EISDIR; /* "name/" is a folder: as open(2) */
 			break;
 		}
@@ -194,9 +194,10 @@ ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode)
 		 * link so that a swap loop ends; a file that is simply not a
 		 * directory keeps its ENOTDIR.
 		 */
-		if (!last && (fstatat(beneath_cur(b), name, &st,
-		                  AT_SYMLINK_NOFOLLOW) != 0 ||
-		                 !S_ISDIR(st.st_mode))) {
+		if (!last
+		    && (fstatat(beneath_cur(b), name, &st, AT_SYMLINK_NOFOLLOW)
+		            != 0
+		        || !S_ISDIR(st.st_mode))) {
 			break;
 		}
 		if (++b->links > BENEATH_MAX_LINKS) {

@@ -30,7 +30,6 @@ int ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode);
  * start-up probe found it working, else ovio__beneath_open.  Never a plain
  * openat of the whole path.  Returns as openat.  os/posix/fs.c.
  */
-int ovio__fs_open_beneath(int dirfd, const char *path, int oflags,
-    mode_t mode);
+int ovio__fs_open_beneath(int dirfd, const char *path, int oflags, mode_t mode);
 
 #endif

@@ -1,4 +1,5 @@
-/* os/posix/fs.c - file-system operations on the served root, POSIX; see fs.h. */
+/* os/posix/fs.c - file-system operations on the served root, POSIX; see fs.h.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -131,8 +132,8 @@ fs_is_device(mode_t m)
 }
 
 int
-ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
-    uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr)
+ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
+    ovio__fd *fd, int *stream, int64_t *oserr)
 {
 	int         oflags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	int         f, rv;
@@ -156,7 +157,8 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	if (flags & OVIO_OPEN_EXCL) {
 		oflags |= O_EXCL;
 	}
-	/* No O_TRUNC: the file is truncated below, once it passed every check. */
+	/* No O_TRUNC: the file is truncated below, once it passed every check.
+	 */
 	mode &= 0777; /* permission bits only: never a setuid file */
 	if (mode == 0) {
 		mode = OVIO__FS_FILE_MODE;
@@ -165,8 +167,10 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	 * A device node is refused before it is opened (opening some has
 	 * effects); the check after the open catches one swapped in since.
 	 */
-	if (!(flags & OVIO__FS_OPEN_DEVICES) &&
-	    (f = ovio__fs_open_beneath((int) rootfd, path, O_PATH | O_CLOEXEC, 0)) >= 0) {
+	if (!(flags & OVIO__FS_OPEN_DEVICES)
+	    && (f = ovio__fs_open_beneath(
+	            (int) rootfd, path, O_PATH | O_CLOEXEC, 0))
+	           >= 0) {
 		rv = fstat(f, &st) == 0 && fs_is_device(st.st_mode);
 		close(f);
 		if (rv) {
@@ -175,7 +179,9 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 		}
 	}
 	/* O_NONBLOCK only so that opening a FIFO does not wait for a peer. */
-	if ((f = ovio__fs_open_beneath((int) rootfd, path, oflags, (mode_t) mode)) < 0) {
+	if ((f = ovio__fs_open_beneath(
+	         (int) rootfd, path, oflags, (mode_t) mode))
+	    < 0) {
 		return (fs_fail(oserr, errno));
 	}
 	if (fstat(f, &st) != 0 || S_ISDIR(st.st_mode)) {
@@ -194,29 +200,29 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 		return (fs_fail(oserr, e));
 	}
 	/* As with O_TRUNC, truncation applies to regular files only. */
-	if ((flags & OVIO_OPEN_TRUNC) && S_ISREG(st.st_mode) &&
-	    ftruncate(f, 0) != 0) {
+	if ((flags & OVIO_OPEN_TRUNC) && S_ISREG(st.st_mode)
+	    && ftruncate(f, 0) != 0) {
 		int e = errno;
 		close(f);
 		return (fs_fail(oserr, e));
 	}
-	*stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-	    S_ISCHR(st.st_mode);
-	*fd     = f;
+	*stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)
+	          || S_ISCHR(st.st_mode);
+	*fd = f;
 	return (0);
 }
 
 static void
 fs_fill_stat(const struct stat *s, ovio_stat *st)
 {
-	st->size     = (uint64_t) s->st_size;
-	st->mode     = (uint32_t) (s->st_mode & 07777);
-	st->type     = S_ISREG(s->st_mode)  ? OVIO_TYPE_FILE
-	             : S_ISDIR(s->st_mode)  ? OVIO_TYPE_DIR
-	             : S_ISFIFO(s->st_mode) ? OVIO_TYPE_FIFO
-	                                    : OVIO_TYPE_OTHER;
-	st->mtime_ns = (int64_t) s->st_mtim.tv_sec * 1000000000LL +
-	    s->st_mtim.tv_nsec;
+	st->size = (uint64_t) s->st_size;
+	st->mode = (uint32_t) (s->st_mode & 07777);
+	st->type = S_ISREG(s->st_mode)    ? OVIO_TYPE_FILE
+	           : S_ISDIR(s->st_mode)  ? OVIO_TYPE_DIR
+	           : S_ISFIFO(s->st_mode) ? OVIO_TYPE_FIFO
+	                                  : OVIO_TYPE_OTHER;
+	st->mtime_ns
+	    = (int64_t) s->st_mtim.tv_sec * 1000000000LL + s->st_mtim.tv_nsec;
 }
 
 int
@@ -232,8 +238,7 @@ ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr)
 }
 
 int
-ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
-    int64_t *oserr)
+ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st, int64_t *oserr)
 {
 	int rv, f;
 
@@ -241,7 +246,9 @@ ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
 		return (rv);
 	}
 	/* O_PATH opens without reading, so FIFOs and unreadable files work. */
-	if ((f = ovio__fs_open_beneath((int) rootfd, path, O_PATH | O_CLOEXEC, 0)) < 0) {
+	if ((f = ovio__fs_open_beneath(
+	         (int) rootfd, path, O_PATH | O_CLOEXEC, 0))
+	    < 0) {
 		return (fs_fail(oserr, errno));
 	}
 	rv = ovio__fs_fstat(f, st, oserr);

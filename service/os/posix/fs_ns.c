@@ -103,14 +103,14 @@ ns_target_open(int rootfd, const char *path, ns_target *t, int64_t *oserr)
 		t->name = t->buf;
 	}
 	/* ovio__fs_check_target refused "." and ".."; '/' cannot be left. */
-	if (t->name[0] == '\0' || strcmp(t->name, ".") == 0 ||
-	    strcmp(t->name, "..") == 0) {
+	if (t->name[0] == '\0' || strcmp(t->name, ".") == 0
+	    || strcmp(t->name, "..") == 0) {
 		ns_target_free(t);
 		return (OVIO_EINVAL);
 	}
 	/* O_PATH: a folder we may search but not read still works. */
-	if ((t->dirfd = ns_open_beneath(
-	         rootfd, parent, O_PATH | O_DIRECTORY)) < 0) {
+	if ((t->dirfd = ns_open_beneath(rootfd, parent, O_PATH | O_DIRECTORY))
+	    < 0) {
 		rv = ns_fail(oserr, errno);
 		ns_target_free(t);
 		return (rv);
@@ -121,20 +121,20 @@ ns_target_open(int rootfd, const char *path, ns_target *t, int64_t *oserr)
 static void
 ns_fill_stat(const struct stat *s, ovio_stat *st)
 {
-	st->size     = (uint64_t) s->st_size;
-	st->mode     = (uint32_t) (s->st_mode & 07777);
-	st->type     = S_ISREG(s->st_mode)  ? OVIO_TYPE_FILE
-	             : S_ISDIR(s->st_mode)  ? OVIO_TYPE_DIR
-	             : S_ISFIFO(s->st_mode) ? OVIO_TYPE_FIFO
-	             : S_ISLNK(s->st_mode)  ? OVIO_TYPE_LINK
-	                                    : OVIO_TYPE_OTHER;
-	st->mtime_ns = (int64_t) s->st_mtim.tv_sec * 1000000000LL +
-	    s->st_mtim.tv_nsec;
+	st->size = (uint64_t) s->st_size;
+	st->mode = (uint32_t) (s->st_mode & 07777);
+	st->type = S_ISREG(s->st_mode)    ? OVIO_TYPE_FILE
+	           : S_ISDIR(s->st_mode)  ? OVIO_TYPE_DIR
+	           : S_ISFIFO(s->st_mode) ? OVIO_TYPE_FIFO
+	           : S_ISLNK(s->st_mode)  ? OVIO_TYPE_LINK
+	                                  : OVIO_TYPE_OTHER;
+	st->mtime_ns
+	    = (int64_t) s->st_mtim.tv_sec * 1000000000LL + s->st_mtim.tv_nsec;
 }
 
 int
-ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
-    void *arg, int64_t *oserr)
+ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn, void *arg,
+    int64_t *oserr)
 {
 	DIR           *dir;
 	struct dirent *de;
@@ -145,8 +145,8 @@ ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
 	if ((rv = ovio__fs_check_path(path)) != 0) {
 		return (rv);
 	}
-	if ((fd = ns_open_beneath((int) rootfd, path, O_RDONLY | O_DIRECTORY)) <
-	    0) {
+	if ((fd = ns_open_beneath((int) rootfd, path, O_RDONLY | O_DIRECTORY))
+	    < 0) {
 		return (ns_fail(oserr, errno));
 	}
 	if ((dir = fdopendir(fd)) == NULL) {
@@ -162,12 +162,12 @@ ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
 			}
 			break;
 		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0) {
+		if (strcmp(de->d_name, ".") == 0
+		    || strcmp(de->d_name, "..") == 0) {
 			continue;
 		}
-		if (fstatat(dirfd(dir), de->d_name, &s, AT_SYMLINK_NOFOLLOW) !=
-		    0) {
+		if (fstatat(dirfd(dir), de->d_name, &s, AT_SYMLINK_NOFOLLOW)
+		    != 0) {
 			if (errno == ENOENT) {
 				continue; /* removed while we listed */
 			}
@@ -185,8 +185,8 @@ ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
 
 /* mkdirat of one target; EEXIST is left to the caller. */
 static int
-ns_mkdir_one(int rootfd, const char *path, mode_t mode, int *err,
-    int64_t *oserr)
+ns_mkdir_one(
+    int rootfd, const char *path, mode_t mode, int *err, int64_t *oserr)
 {
 	ns_target t;
 	int       rv;
@@ -204,8 +204,8 @@ ns_mkdir_one(int rootfd, const char *path, mode_t mode, int *err,
 }
 
 int
-ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
-    int parents, int64_t *oserr)
+ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode, int parents,
+    int64_t *oserr)
 {
 	char  *prefix;
 	size_t i, n;
@@ -216,8 +216,8 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 		mode = 0755;
 	}
 	if (!parents) {
-		return (ns_mkdir_one((int) rootfd, path, (mode_t) mode, &err,
-		    oserr));
+		return (ns_mkdir_one(
+		    (int) rootfd, path, (mode_t) mode, &err, oserr));
 	}
 	if ((rv = ovio__fs_check_target(path)) != 0) {
 		return (rv);
@@ -234,13 +234,14 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 	 * link met on the way is followed only while it stays beneath it.
 	 */
 	for (i = 1; i < n; i++) {
-		if (prefix[i] != '/' || prefix[i - 1] == '/' ||
-		    (prefix[i - 1] == '.' && (i == 1 || prefix[i - 2] == '/'))) {
+		if (prefix[i] != '/' || prefix[i - 1] == '/'
+		    || (prefix[i - 1] == '.'
+		        && (i == 1 || prefix[i - 2] == '/'))) {
 			continue; /* not the end of a name, or a "." */
 		}
 		prefix[i] = '\0';
-		rv = ns_mkdir_one((int) rootfd, prefix, (mode_t) mode, &err,
-		    oserr);
+		rv        = ns_mkdir_one(
+		           (int) rootfd, prefix, (mode_t) mode, &err, oserr);
 		prefix[i] = '/';
 		if (rv != 0 && err != EEXIST) {
 			goto done;
@@ -249,8 +250,9 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 	rv = ns_mkdir_one((int) rootfd, prefix, (mode_t) mode, &err, oserr);
 	if (rv != 0 && err == EEXIST) {
 		/* Success if a folder is there (reached beneath the root). */
-		if ((fd = ns_open_beneath((int) rootfd, prefix,
-		         O_PATH | O_DIRECTORY)) >= 0) {
+		if ((fd = ns_open_beneath(
+		         (int) rootfd, prefix, O_PATH | O_DIRECTORY))
+		    >= 0) {
 			close(fd);
 			rv     = 0;
 			*oserr = 0;
@@ -273,9 +275,11 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 	}
 	if (fstatat(t.dirfd, t.name, &s, AT_SYMLINK_NOFOLLOW) != 0) {
 		rv = ns_fail(oserr, errno);
-	} else if (unlinkat(t.dirfd, t.name,
-	               S_ISDIR(s.st_mode) ? AT_REMOVEDIR : 0) != 0) {
-		/* POSIX lets rmdir say EEXIST for a folder that is not empty. */
+	} else if (unlinkat(
+	               t.dirfd, t.name, S_ISDIR(s.st_mode) ? AT_REMOVEDIR : 0)
+	           != 0) {
+		/* POSIX lets rmdir say EEXIST for a folder that is not empty.
+		 */
 		rv = ns_fail(oserr, errno);
 		if (errno == EEXIST) {
 			rv = OVIO_ENOTEMPTY;
@@ -286,8 +290,8 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 }
 
 int
-ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to,
-    int replace, int64_t *oserr)
+ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to, int replace,
+    int64_t *oserr)
 {
 	ns_target a, b;
 	int       rv, r, e;

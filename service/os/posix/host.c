@@ -48,8 +48,8 @@ ovio__host_ready(void)
 	struct sockaddr_un sa;
 	int                fd;
 
-	if (path == NULL || path[0] == '\0' ||
-	    strlen(path) >= sizeof(sa.sun_path)) {
+	if (path == NULL || path[0] == '\0'
+	    || strlen(path) >= sizeof(sa.sun_path)) {
 		return;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -62,7 +62,8 @@ ovio__host_ready(void)
 		return;
 	}
 	(void) sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa,
-	    (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path)));
+	    (socklen_t) (offsetof(struct sockaddr_un, sun_path)
+	                 + strlen(path)));
 	close(fd);
 }
 
@@ -101,8 +102,8 @@ ovio__host_timestamp(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
 void
@@ -175,5 +176,4 @@ ovio__host_setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
 }

@@ -52,11 +52,11 @@ ovio__winfs_fail(int64_t *oserr, DWORD e)
 int
 ovio__winfs_widen(const char *s, WCHAR *out, int cap)
 {
-	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out,
-	        cap) == 0) {
+	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out, cap)
+	    == 0) {
 		return (GetLastError() == ERROR_INSUFFICIENT_BUFFER
-		        ? OVIO_ENAMETOOLONG
-		        : OVIO_EINVAL);
+		            ? OVIO_ENAMETOOLONG
+		            : OVIO_EINVAL);
 	}
 	return (0);
 }
@@ -86,8 +86,8 @@ fs_under(const WCHAR *root, const WCHAR *path)
 {
 	size_t n = wcslen(root);
 
-	return (_wcsnicmp(root, path, n) == 0 &&
-	    (path[n] == L'\0' || path[n] == L'\\'));
+	return (_wcsnicmp(root, path, n) == 0
+	        && (path[n] == L'\0' || path[n] == L'\\'));
 }
 
 /* Checks that h (an open file or folder) lies under the root. */
@@ -103,7 +103,6 @@ ovio__winfs_check_under(
 	return (fs_under(root, scratch) ? 0 : OVIO_EOUTSIDE);
 }
 
-
 void
 ovio__winfs_path_free(ovio__winfs_path *p)
 {
@@ -111,8 +110,8 @@ ovio__winfs_path_free(ovio__winfs_path *p)
 }
 
 int
-ovio__winfs_path_make(ovio__fd rootfd, const char *rel, ovio__winfs_path *p,
-    int64_t *oserr)
+ovio__winfs_path_make(
+    ovio__fd rootfd, const char *rel, ovio__winfs_path *p, int64_t *oserr)
 {
 	WCHAR *w, *c, *end;
 	size_t n, k;
@@ -128,9 +127,9 @@ ovio__winfs_path_make(ovio__fd rootfd, const char *rel, ovio__winfs_path *p,
 	p->full    = p->root + FS_PATH_MAX;
 	p->scratch = p->full + FS_PATH_MAX;
 	w          = p->scratch + FS_PATH_MAX; /* the request path, widened */
-	if ((rv = fs_final_path((HANDLE) rootfd, p->root, FS_PATH_MAX,
-	         oserr)) != 0 ||
-	    (rv = ovio__winfs_widen(rel, w, FS_PATH_MAX)) != 0) {
+	if ((rv = fs_final_path((HANDLE) rootfd, p->root, FS_PATH_MAX, oserr))
+	        != 0
+	    || (rv = ovio__winfs_widen(rel, w, FS_PATH_MAX)) != 0) {
 		goto fail;
 	}
 	n = wcslen(p->root);
@@ -179,11 +178,11 @@ ovio__winfs_check_parent(ovio__winfs_path *p, int64_t *oserr)
 	if (p->parent == 0) {
 		return (0);
 	}
-	save              = p->full[p->parent];
+	save               = p->full[p->parent];
 	p->full[p->parent] = L'\0';
-	d = CreateFileW(p->full, FILE_READ_ATTRIBUTES,
-	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-	    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	d                  = CreateFileW(p->full, FILE_READ_ATTRIBUTES,
+	                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+	                     OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
 	p->full[p->parent] = save;
 	if (d == INVALID_HANDLE_VALUE) {
 		return (ovio__winfs_fail(oserr, GetLastError()));
@@ -214,8 +213,8 @@ ovio__winfs_check_opened(
 		attr = fi.dwFileAttributes;
 	} else {
 		e = GetLastError();
-		if (GetFileType(f) != FILE_TYPE_PIPE ||
-		    !GetFileInformationByHandleEx(
+		if (GetFileType(f) != FILE_TYPE_PIPE
+		    || !GetFileInformationByHandleEx(
 		        f, FileAttributeTagInfo, &ti, sizeof(ti))) {
 			return (ovio__winfs_fail(oserr, e));
 		}
@@ -251,8 +250,8 @@ ovio__fs_open_root(const char *root, ovio__fd *rootfd, int64_t *oserr)
 	if ((rv = ovio__winfs_widen(root, w, FS_PATH_MAX)) != 0) {
 		goto done;
 	}
-	if (!CreateDirectoryW(w, NULL) &&
-	    (e = GetLastError()) != ERROR_ALREADY_EXISTS) {
+	if (!CreateDirectoryW(w, NULL)
+	    && (e = GetLastError()) != ERROR_ALREADY_EXISTS) {
 		rv = ovio__winfs_fail(oserr, e);
 		goto done;
 	}
@@ -276,14 +275,14 @@ ovio__fs_close_root(ovio__fd rootfd)
 }
 
 int
-ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
-    uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr)
+ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
+    ovio__fd *fd, int *stream, int64_t *oserr)
 {
-	DWORD         access = 0, disp, e, attr;
-	HANDLE        f      = INVALID_HANDLE_VALUE;
+	DWORD                 access = 0, disp, e, attr;
+	HANDLE                f      = INVALID_HANDLE_VALUE;
 	FILE_END_OF_FILE_INFO eof;
-	ovio__winfs_path p;
-	int           rv;
+	ovio__winfs_path      p;
+	int                   rv;
 
 	(void) mode; /* no POSIX permission bits; the folder's ACL applies */
 	if (flags & OVIO_OPEN_READ) {
@@ -292,8 +291,8 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	if (flags & OVIO_OPEN_WRITE) {
 		access |= GENERIC_WRITE;
 	}
-	if (access == 0 ||
-	    ((flags & OVIO_OPEN_TRUNC) && !(flags & OVIO_OPEN_WRITE))) {
+	if (access == 0
+	    || ((flags & OVIO_OPEN_TRUNC) && !(flags & OVIO_OPEN_WRITE))) {
 		return (OVIO_EINVAL);
 	}
 	if ((flags & OVIO_OPEN_CREATE) && (flags & OVIO_OPEN_EXCL)) {
@@ -311,15 +310,15 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 	}
 	f = CreateFileW(p.full, access,
 	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, disp,
-	    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED |
-	        FILE_FLAG_OPEN_REPARSE_POINT,
+	    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED
+	        | FILE_FLAG_OPEN_REPARSE_POINT,
 	    NULL);
 	if (f == INVALID_HANDLE_VALUE) {
 		e = GetLastError();
 		/* A folder opened as a file is refused with ACCESS_DENIED. */
 		attr = GetFileAttributesW(p.full);
-		if (e == ERROR_ACCESS_DENIED && attr != INVALID_FILE_ATTRIBUTES &&
-		    (attr & FILE_ATTRIBUTE_DIRECTORY)) {
+		if (e == ERROR_ACCESS_DENIED && attr != INVALID_FILE_ATTRIBUTES
+		    && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
 			*oserr = (int64_t) e;
 			rv     = OVIO_EISDIR;
 		} else {
@@ -380,8 +379,8 @@ ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr)
 		st->type = OVIO_TYPE_DIR;
 		st->mode = 0755;
 	} else {
-		st->type = type == FILE_TYPE_DISK ? OVIO_TYPE_FILE
-		                                  : OVIO_TYPE_OTHER;
+		st->type
+		    = type == FILE_TYPE_DISK ? OVIO_TYPE_FILE : OVIO_TYPE_OTHER;
 		st->mode = 0644;
 	}
 	if (fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) {
@@ -392,12 +391,11 @@ ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr)
 }
 
 int
-ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st,
-    int64_t *oserr)
+ovio__fs_stat(ovio__fd rootfd, const char *path, ovio_stat *st, int64_t *oserr)
 {
-	HANDLE  f = INVALID_HANDLE_VALUE;
+	HANDLE           f = INVALID_HANDLE_VALUE;
 	ovio__winfs_path p;
-	int     rv;
+	int              rv;
 
 	if ((rv = ovio__winfs_path_make(rootfd, path, &p, oserr)) != 0) {
 		return (rv);
@@ -455,8 +453,8 @@ ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
 		ov.OffsetHigh = (DWORD) (offset >> 32);
 	}
 	ov.hEvent = (HANDLE) ((ULONG_PTR) ev | 1);
-	if (!ReadFile((HANDLE) fd, buf, (DWORD) len, NULL, &ov) &&
-	    (e = GetLastError()) != ERROR_IO_PENDING) {
+	if (!ReadFile((HANDLE) fd, buf, (DWORD) len, NULL, &ov)
+	    && (e = GetLastError()) != ERROR_IO_PENDING) {
 		goto done;
 	}
 	e = 0;

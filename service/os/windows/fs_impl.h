@@ -39,8 +39,8 @@ int ovio__winfs_widen(const char *s, WCHAR *out, int cap);
  * components dropped; a ':' refused with OVIO_EINVAL).  0, or a status
  * (then nothing is left to free).
  */
-int  ovio__winfs_path_make(ovio__fd rootfd, const char *rel,
-     ovio__winfs_path *p, int64_t *oserr);
+int ovio__winfs_path_make(
+    ovio__fd rootfd, const char *rel, ovio__winfs_path *p, int64_t *oserr);
 void ovio__winfs_path_free(ovio__winfs_path *p);
 
 /* Opens p's parent folder and checks it lies under the root. */

@@ -76,8 +76,8 @@ ns_check_existing(ovio__winfs_path *p, DWORD *attr, int64_t *oserr)
 	HANDLE                     f;
 	int                        rv = 0;
 
-	if ((f = ns_open_target(p, FILE_READ_ATTRIBUTES)) ==
-	    INVALID_HANDLE_VALUE) {
+	if ((f = ns_open_target(p, FILE_READ_ATTRIBUTES))
+	    == INVALID_HANDLE_VALUE) {
 		return (ovio__winfs_fail(oserr, GetLastError()));
 	}
 	if (!GetFileInformationByHandle(f, &fi)) {
@@ -119,12 +119,12 @@ ns_fill_stat(const FILE_ID_BOTH_DIR_INFO *e, ovio_stat *st)
 }
 
 int
-ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
-    void *arg, int64_t *oserr)
+ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn, void *arg,
+    int64_t *oserr)
 {
 	BY_HANDLE_FILE_INFORMATION fi;
 	ovio__winfs_path           p;
-	HANDLE                     f = INVALID_HANDLE_VALUE;
+	HANDLE                     f   = INVALID_HANDLE_VALUE;
 	uint8_t                   *buf = NULL;
 	char                       name[4 * MAX_PATH];
 	ovio_stat                  st;
@@ -177,9 +177,9 @@ ovio__fs_list(ovio__fd rootfd, const char *path, ovio__fs_list_fn fn,
 			d    = (const FILE_ID_BOTH_DIR_INFO *) (buf + off);
 			wlen = (int) (d->FileNameLength / sizeof(WCHAR));
 			off += d->NextEntryOffset;
-			if ((wlen == 1 && d->FileName[0] == L'.') ||
-			    (wlen == 2 && d->FileName[0] == L'.' &&
-			        d->FileName[1] == L'.')) {
+			if ((wlen == 1 && d->FileName[0] == L'.')
+			    || (wlen == 2 && d->FileName[0] == L'.'
+			        && d->FileName[1] == L'.')) {
 				continue;
 			}
 			n = WideCharToMultiByte(CP_UTF8, 0, d->FileName, wlen,
@@ -207,18 +207,18 @@ done:
 
 /* CreateDirectoryW of p->full cut at end, whose parent ends at parent. */
 static int
-ns_mkdir_at(ovio__winfs_path *p, size_t end, size_t parent, DWORD *err,
-    int64_t *oserr)
+ns_mkdir_at(
+    ovio__winfs_path *p, size_t end, size_t parent, DWORD *err, int64_t *oserr)
 {
 	size_t saved_parent = p->parent;
 	WCHAR  save         = p->full[end];
 	int    rv;
 
-	*err              = 0;
-	p->full[end]      = L'\0';
-	p->parent         = parent == wcslen(p->root) ? 0 : parent;
-	if ((rv = ovio__winfs_check_parent(p, oserr)) == 0 &&
-	    !CreateDirectoryW(p->full, NULL)) {
+	*err         = 0;
+	p->full[end] = L'\0';
+	p->parent    = parent == wcslen(p->root) ? 0 : parent;
+	if ((rv = ovio__winfs_check_parent(p, oserr)) == 0
+	    && !CreateDirectoryW(p->full, NULL)) {
 		*err = GetLastError();
 		rv   = ovio__winfs_fail(oserr, *err);
 	}
@@ -228,8 +228,8 @@ ns_mkdir_at(ovio__winfs_path *p, size_t end, size_t parent, DWORD *err,
 }
 
 int
-ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
-    int parents, int64_t *oserr)
+ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode, int parents,
+    int64_t *oserr)
 {
 	ovio__winfs_path p;
 	size_t           i, n, root, prev;
@@ -258,11 +258,11 @@ ovio__fs_mkdir(ovio__fd rootfd, const char *path, uint32_t mode,
 	}
 	/* The folder itself, its parent checked under the root. */
 	if ((rv = ns_mkdir_at(&p, n, prev, &err, oserr)) != 0) {
-		if (parents && err == ERROR_ALREADY_EXISTS &&
-		    (attr = GetFileAttributesW(p.full)) !=
-		        INVALID_FILE_ATTRIBUTES &&
-		    (attr & FILE_ATTRIBUTE_DIRECTORY) &&
-		    !(attr & FILE_ATTRIBUTE_REPARSE_POINT)) {
+		if (parents && err == ERROR_ALREADY_EXISTS
+		    && (attr = GetFileAttributesW(p.full))
+		           != INVALID_FILE_ATTRIBUTES
+		    && (attr & FILE_ATTRIBUTE_DIRECTORY)
+		    && !(attr & FILE_ATTRIBUTE_REPARSE_POINT)) {
 			rv     = 0; /* a folder is there: what -p wants */
 			*oserr = 0;
 		}
@@ -287,8 +287,8 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 		/* A folder link (junction, directory symlink) is a folder
 		 * entry: RemoveDirectoryW removes the link, not its target. */
 		ok = (attr & FILE_ATTRIBUTE_DIRECTORY)
-		    ? RemoveDirectoryW(p.full)
-		    : DeleteFileW(p.full);
+		         ? RemoveDirectoryW(p.full)
+		         : DeleteFileW(p.full);
 		if (!ok) {
 			rv = ovio__winfs_fail(oserr, GetLastError());
 		}
@@ -298,8 +298,8 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 }
 
 int
-ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to,
-    int replace, int64_t *oserr)
+ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to, int replace,
+    int64_t *oserr)
 {
 	ovio__winfs_path a, b;
 	DWORD            attr = 0, e;
@@ -316,8 +316,8 @@ ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to,
 		goto done;
 	}
 	/* No MOVEFILE_COPY_ALLOWED: across volumes it fails (EXDEV). */
-	if (!MoveFileExW(a.full, b.full,
-	        replace ? MOVEFILE_REPLACE_EXISTING : 0)) {
+	if (!MoveFileExW(
+	        a.full, b.full, replace ? MOVEFILE_REPLACE_EXISTING : 0)) {
 		e  = GetLastError();
 		rv = ovio__winfs_fail(oserr, e);
 	}

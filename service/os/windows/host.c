@@ -67,18 +67,17 @@
 
 #define HOST_SERVICE L"oviod"
 #define HOST_DISPLAY L"ovio overlapped file I/O service"
-#define HOST_DESCRIPTION                                                       \
-	L"Serves files under a root folder to ovio clients over nng, with "    \
+#define HOST_DESCRIPTION                                                    \
+	L"Serves files under a root folder to ovio clients over nng, with " \
 	L"overlapped I/O on one I/O completion port."
 #define HOST_START_HINT 30000 /* ms: engine start-up */
 #define HOST_STOP_SLACK 5000  /* ms on top of the drain timeout */
 #define HOST_TICK_MS    1000  /* ms between STOP_PENDING checkpoints */
 
-
 static HANDLE                host_stop_ev;
 static HANDLE                host_drained_ev; /* the drain is over */
 static HANDLE                host_ticker;     /* STOP_PENDING checkpoints */
-static int                   host_service; /* started by the SCM */
+static int                   host_service;    /* started by the SCM */
 static SERVICE_STATUS_HANDLE host_ssh;
 static SERVICE_STATUS        host_ss;
 static CRITICAL_SECTION      host_ss_mtx;
@@ -308,7 +307,7 @@ host_service_main(DWORD ac, LPWSTR *av)
 	EnterCriticalSection(&host_ss_mtx);
 	if (host_rv != 0) {
 		/* A non-zero exit makes the SCM run the failure actions. */
-		host_ss.dwWin32ExitCode           = ERROR_SERVICE_SPECIFIC_ERROR;
+		host_ss.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
 		host_ss.dwServiceSpecificExitCode = (DWORD) host_rv;
 	}
 	LeaveCriticalSection(&host_ss_mtx);
@@ -367,8 +366,8 @@ ovio__host_timestamp(char *buf, size_t len)
  * creates the pipes with PIPE_REJECT_REMOTE_CLIENTS).  "P" protects the
  * DACL from inherited entries.
  */
-static const WCHAR host_pipe_sddl[] =
-    L"D:P(D;;GA;;;NU)(D;;GA;;;AN)(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
+static const WCHAR host_pipe_sddl[]
+    = L"D:P(D;;GA;;;NU)(D;;GA;;;AN)(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
 
 /* A log line from the host itself: stderr, log file, Event Log. */
 static void
@@ -392,8 +391,8 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 	if (strncmp(url, "ipc://", 6) != 0) {
 		return;
 	}
-	if (sd == NULL &&
-	    !ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	if (sd == NULL
+	    && !ConvertStringSecurityDescriptorToSecurityDescriptorW(
 	        host_pipe_sddl, SDDL_REVISION_1, &sd, NULL)) {
 		snprintf(line, sizeof(line),
 		    "%s: cannot build the pipe's security descriptor (error "
@@ -403,8 +402,8 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 		sd = NULL;
 		return;
 	}
-	if ((rv = nng_listener_set_ptr(l, NNG_OPT_IPC_SECURITY_DESCRIPTOR,
-	         sd)) != 0) {
+	if ((rv = nng_listener_set_ptr(l, NNG_OPT_IPC_SECURITY_DESCRIPTOR, sd))
+	    != 0) {
 		snprintf(line, sizeof(line),
 		    "%s: cannot set the pipe's security descriptor: %s", url,
 		    nng_strerror(rv));
@@ -438,8 +437,8 @@ ovio__host_fini(void)
 	HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
 
 	host_drained();
-	if (ntdll != NULL &&
-	    GetProcAddress(ntdll, "wine_get_version") != NULL) {
+	if (ntdll != NULL
+	    && GetProcAddress(ntdll, "wine_get_version") != NULL) {
 		return;
 	}
 	nng_fini();
@@ -464,8 +463,8 @@ ovio__host_log_event(const char *line)
 		ovio__host_timestamp(ts, sizeof(ts));
 		fprintf(host_logf, "%s oviod: %s\n", ts, line);
 	}
-	if (host_evlog == NULL ||
-	    MultiByteToWideChar(CP_UTF8, 0, line, -1, w, 1024) == 0) {
+	if (host_evlog == NULL
+	    || MultiByteToWideChar(CP_UTF8, 0, line, -1, w, 1024) == 0) {
 		return;
 	}
 	if (strstr(line, "cannot") != NULL || strstr(line, "failed") != NULL) {
@@ -526,18 +525,18 @@ host_utf8_args(int *argc, char **argv)
 static int
 host_install(int argc, char **argv)
 {
-	static WCHAR           cmd[32768];
-	WCHAR                  exe[MAX_PATH * 4];
-	SC_HANDLE              scm = NULL, svc = NULL;
-	SERVICE_DESCRIPTIONW   desc;
-	SC_ACTION              act[3];
-	SERVICE_FAILURE_ACTIONSW fa;
+	static WCHAR                 cmd[32768];
+	WCHAR                        exe[MAX_PATH * 4];
+	SC_HANDLE                    scm = NULL, svc = NULL;
+	SERVICE_DESCRIPTIONW         desc;
+	SC_ACTION                    act[3];
+	SERVICE_FAILURE_ACTIONSW     fa;
 	SERVICE_FAILURE_ACTIONS_FLAG faf;
-	DWORD                  start = SERVICE_AUTO_START, n;
+	DWORD                        start = SERVICE_AUTO_START, n;
 	uint64_t                     ms;
-	size_t                 len;
-	WCHAR                 *w;
-	int                    i, rv = 1;
+	size_t                       len;
+	WCHAR                       *w;
+	int                          i, rv = 1;
 
 	n = GetModuleFileNameW(NULL, exe, MAX_PATH * 4);
 	if (n == 0 || n >= MAX_PATH * 4) {
@@ -553,10 +552,10 @@ host_install(int argc, char **argv)
 	cmd[32767] = L'\0';
 	len        = wcslen(cmd);
 	for (i = 0; i < argc; i++) {
-		if ((strcmp(argv[i], "--start") == 0 && i + 1 < argc) ||
-		    strncmp(argv[i], "--start=", 8) == 0) {
-			const char *v = argv[i][7] == '=' ? argv[i] + 8
-			                                  : argv[++i];
+		if ((strcmp(argv[i], "--start") == 0 && i + 1 < argc)
+		    || strncmp(argv[i], "--start=", 8) == 0) {
+			const char *v
+			    = argv[i][7] == '=' ? argv[i] + 8 : argv[++i];
 			if (strcmp(v, "demand") == 0) {
 				start = SERVICE_DEMAND_START;
 			} else if (strcmp(v, "auto") != 0) {
@@ -580,18 +579,20 @@ host_install(int argc, char **argv)
 		if ((w = ovio__win_widen(argv[i])) == NULL) {
 			goto toolong;
 		}
-		if (ovio__win_quote_arg(cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w) !=
-		    0) {
+		if (ovio__win_quote_arg(
+		        cmd, sizeof(cmd) / sizeof(cmd[0]), &len, w)
+		    != 0) {
 			free(w);
 			goto toolong;
 		}
 		free(w);
 	}
 
-	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE)) ==
-	    NULL) {
-		fprintf(stderr, "oviod: install: cannot open the service "
-		                "manager (error %lu; run as an administrator)\n",
+	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE))
+	    == NULL) {
+		fprintf(stderr,
+		    "oviod: install: cannot open the service "
+		    "manager (error %lu; run as an administrator)\n",
 		    (unsigned long) GetLastError());
 		goto done;
 	}
@@ -599,8 +600,9 @@ host_install(int argc, char **argv)
 	    SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, start,
 	    SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL, NULL, NULL);
 	if (svc == NULL) {
-		fprintf(stderr, "oviod: install: cannot create service %ls "
-		                "(error %lu%s)\n",
+		fprintf(stderr,
+		    "oviod: install: cannot create service %ls "
+		    "(error %lu%s)\n",
 		    HOST_SERVICE, (unsigned long) GetLastError(),
 		    GetLastError() == ERROR_SERVICE_EXISTS
 		        ? ": already installed"
@@ -621,8 +623,9 @@ host_install(int argc, char **argv)
 	fa.cActions      = 3;
 	fa.lpsaActions   = act;
 	if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa)) {
-		fprintf(stderr, "oviod: install: warning: cannot set the "
-		                "restart-on-failure actions (error %lu)\n",
+		fprintf(stderr,
+		    "oviod: install: warning: cannot set the "
+		    "restart-on-failure actions (error %lu)\n",
 		    (unsigned long) GetLastError());
 	}
 	/* Also when the service stops itself with an error, not only on a
@@ -660,31 +663,35 @@ host_uninstall(void)
 	int            i, rv = 1;
 
 	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
-		fprintf(stderr, "oviod: uninstall: cannot open the service "
-		                "manager (error %lu)\n",
+		fprintf(stderr,
+		    "oviod: uninstall: cannot open the service "
+		    "manager (error %lu)\n",
 		    (unsigned long) GetLastError());
 		return (1);
 	}
 	svc = OpenServiceW(
 	    scm, HOST_SERVICE, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS);
 	if (svc == NULL) {
-		fprintf(stderr, "oviod: uninstall: no service %ls (error %lu)\n",
+		fprintf(stderr,
+		    "oviod: uninstall: no service %ls (error %lu)\n",
 		    HOST_SERVICE, (unsigned long) GetLastError());
 		CloseServiceHandle(scm);
 		return (1);
 	}
 	/* Stop it first, waiting for the drain, so no process is orphaned. */
-	if (QueryServiceStatus(svc, &ss) && ss.dwCurrentState != SERVICE_STOPPED) {
+	if (QueryServiceStatus(svc, &ss)
+	    && ss.dwCurrentState != SERVICE_STOPPED) {
 		(void) ControlService(svc, SERVICE_CONTROL_STOP, &ss);
-		for (i = 0; i < 300 && QueryServiceStatus(svc, &ss) &&
-		     ss.dwCurrentState != SERVICE_STOPPED;
+		for (i = 0; i < 300 && QueryServiceStatus(svc, &ss)
+		            && ss.dwCurrentState != SERVICE_STOPPED;
 		     i++) {
 			Sleep(100);
 		}
 	}
 	if (!DeleteService(svc)) {
-		fprintf(stderr, "oviod: uninstall: cannot delete service %ls "
-		                "(error %lu)\n",
+		fprintf(stderr,
+		    "oviod: uninstall: cannot delete service %ls "
+		    "(error %lu)\n",
 		    HOST_SERVICE, (unsigned long) GetLastError());
 	} else {
 		printf("oviod: uninstalled service %ls\n", HOST_SERVICE);
@@ -697,29 +704,33 @@ host_uninstall(void)
 
 /* ---- main --------------------------------------------------------------- */
 
-static const char host_usage[] =
-    "usage: oviod [options]            run in this console (Ctrl-C stops it)\n"
-    "       oviod install [--start auto|demand] [--log FILE] [options]\n"
-    "                                  register the service \"oviod\"\n"
-    "                                  (LocalSystem, restarted on failure);\n"
-    "                                  the options become its command line\n"
-    "       oviod uninstall            stop the service (it drains), delete it\n"
-    "       oviod run [--log FILE] [options]\n"
-    "                                  what the service manager starts; by\n"
-    "                                  hand it is a console run\n"
-    "\n"
-    "Windows options:\n"
-    "  --log FILE          also append the log to FILE (service default:\n"
-    "                      %ProgramData%\\ovio\\oviod.log)\n"
-    "  --start auto|demand start type, for install (default auto)\n"
-    "\n"
-    "On Windows --root defaults to $OVIO_ROOT, else %ProgramData%\\ovio\\data\n"
-    "for the service and %LOCALAPPDATA%\\ovio\\data in a console (not the\n"
-    "XDG folders below); ipc://NAME is the named pipe \\\\.\\pipe\\NAME, open\n"
-    "to SYSTEM, Administrators and the service's own account only.  The\n"
-    "service also logs to the Event Log (source oviod).  ovio service\n"
-    "install|uninstall|start|stop|status manages it from the ovio CLI.\n"
-    "\n";
+static const char host_usage[]
+    = "usage: oviod [options]            run in this console (Ctrl-C stops "
+      "it)\n"
+      "       oviod install [--start auto|demand] [--log FILE] [options]\n"
+      "                                  register the service \"oviod\"\n"
+      "                                  (LocalSystem, restarted on failure);\n"
+      "                                  the options become its command line\n"
+      "       oviod uninstall            stop the service (it drains), delete "
+      "it\n"
+      "       oviod run [--log FILE] [options]\n"
+      "                                  what the service manager starts; by\n"
+      "                                  hand it is a console run\n"
+      "\n"
+      "Windows options:\n"
+      "  --log FILE          also append the log to FILE (service default:\n"
+      "                      %ProgramData%\\ovio\\oviod.log)\n"
+      "  --start auto|demand start type, for install (default auto)\n"
+      "\n"
+      "On Windows --root defaults to $OVIO_ROOT, else "
+      "%ProgramData%\\ovio\\data\n"
+      "for the service and %LOCALAPPDATA%\\ovio\\data in a console (not the\n"
+      "XDG folders below); ipc://NAME is the named pipe \\\\.\\pipe\\NAME, "
+      "open\n"
+      "to SYSTEM, Administrators and the service's own account only.  The\n"
+      "service also logs to the Event Log (source oviod).  ovio service\n"
+      "install|uninstall|start|stop|status manages it from the ovio CLI.\n"
+      "\n";
 
 /* --help or -h among the arguments? */
 static int
@@ -728,7 +739,8 @@ host_wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0
+		    || strcmp(argv[i], "-h") == 0) {
 			return (1);
 		}
 	}
@@ -767,7 +779,7 @@ ovio__host_main(int argc, char **argv)
 		{ (LPWSTR) HOST_SERVICE, host_service_main },
 		{ NULL, NULL },
 	};
-	const char *log       = NULL;
+	const char *log = NULL;
 	int         run = 0, backend = 0, i, n, rv;
 	uint64_t    ms;
 	char      **a, **v;
@@ -809,15 +821,18 @@ ovio__host_main(int argc, char **argv)
 			log = a[i] + 6;
 			continue;
 		}
-		/* Peeks for the wait hint; ovio__oviod_main checks the value. */
-		if (strcmp(a[i], "--backend") == 0 ||
-		    strncmp(a[i], "--backend=", 10) == 0) {
+		/* Peeks for the wait hint; ovio__oviod_main checks the value.
+		 */
+		if (strcmp(a[i], "--backend") == 0
+		    || strncmp(a[i], "--backend=", 10) == 0) {
 			backend = 1;
-		} else if (strcmp(a[i], "--drain-timeout") == 0 && i + 1 < argc &&
-		    ovio__parse_number(a[i + 1], 0, 1, 3600000, &ms) == 0) {
+		} else if (strcmp(a[i], "--drain-timeout") == 0 && i + 1 < argc
+		           && ovio__parse_number(a[i + 1], 0, 1, 3600000, &ms)
+		                  == 0) {
 			host_drain_ms = (DWORD) ms;
-		} else if (strncmp(a[i], "--drain-timeout=", 16) == 0 &&
-		    ovio__parse_number(a[i] + 16, 0, 1, 3600000, &ms) == 0) {
+		} else if (strncmp(a[i], "--drain-timeout=", 16) == 0
+		           && ovio__parse_number(a[i] + 16, 0, 1, 3600000, &ms)
+		                  == 0) {
 			host_drain_ms = (DWORD) ms;
 		}
 		v[n++] = a[i];
@@ -838,8 +853,9 @@ ovio__host_main(int argc, char **argv)
 			return (host_rv);
 		}
 		if (GetLastError() != ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
-			fprintf(stderr, "oviod: cannot start the service "
-			                "dispatcher (error %lu)\n",
+			fprintf(stderr,
+			    "oviod: cannot start the service "
+			    "dispatcher (error %lu)\n",
 			    (unsigned long) GetLastError());
 			return (1);
 		}
