@@ -93,9 +93,10 @@ typedef enum ovio_op {
  */
 typedef enum ovio_cancel_result {
 	OVIO_CANCEL_NOT_FOUND = 0, /* no such operation in flight */
-	OVIO_CANCEL_DONE      = 1, /* cancelled: it completes ECANCELED */
-	OVIO_CANCEL_REQUESTED = 2, /* running: ECANCELED or its real result */
-	OVIO_CANCEL_TOO_LATE  = 3, /* finished: its real result follows */
+	OVIO_CANCEL_DONE      = 1, /* it completed cancelled: ECANCELED, or
+	                            * ETIMEDOUT when its deadline came first */
+	OVIO_CANCEL_REQUESTED = 2, /* no longer sent; kept for old programs */
+	OVIO_CANCEL_TOO_LATE  = 3, /* it completed with its real result */
 } ovio_cancel_result;
 
 /* File types in ovio_stat.type. */
