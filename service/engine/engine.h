@@ -151,6 +151,7 @@ typedef struct eng_workers {
 	nng_thread *threads[WORK_MAX_THREADS];
 	unsigned    nthreads;
 	unsigned    nidle;
+	unsigned    nqueued; /* work on the queue, not yet taken */
 	unsigned    nbusy;
 	bool        stopping;
 } eng_workers;

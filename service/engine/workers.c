@@ -34,6 +34,7 @@ work_main(void *arg)
 		if ((w = ovio__list_pop_first(&wp->queue)) == NULL) {
 			break;
 		}
+		wp->nqueued--;
 		wp->nbusy++;
 		nng_mtx_unlock(wp->mtx);
 
@@ -63,7 +64,13 @@ ovio__work_queue(eng_workers *wp, eng_work *w, void (*fn)(eng_work *))
 	w->fn = fn;
 	nng_mtx_lock(wp->mtx);
 	ovio__list_append(&wp->queue, w);
-	if (wp->nidle == 0 && wp->nthreads < WORK_MAX_THREADS
+	wp->nqueued++;
+	/*
+	 * A thread woken for earlier work still counts as idle until it runs,
+	 * so more work queued than threads idle means a new thread: a call
+	 * that is stuck never holds the work queued behind it.
+	 */
+	if (wp->nqueued > wp->nidle && wp->nthreads < WORK_MAX_THREADS
 	    && nng_thread_create(&wp->threads[wp->nthreads], work_main, wp)
 	           == 0) {
 		wp->nthreads++;
@@ -79,11 +86,7 @@ ovio__work_busy(eng_workers *wp)
 	unsigned n;
 
 	nng_mtx_lock(wp->mtx);
-	n = wp->nbusy;
-	for (eng_work *w = ovio__list_first(&wp->queue); w != NULL;
-	     w           = ovio__list_next(&wp->queue, w)) {
-		n++;
-	}
+	n = wp->nbusy + wp->nqueued;
 	nng_mtx_unlock(wp->mtx);
 	return (n);
 }
