@@ -314,22 +314,17 @@ ovio__server_stop_listening(engine *e)
 }
 
 /*
- * Waits until every op record but `busy` is back in the pool.  Lock held.
- * Returns whether they all came back by deadline.
+ * Waits until every op record is back in the pool, but those waiting in
+ * receive when in_recv is set (read afresh on every pass: a record that
+ * takes a request meanwhile has a reply to send).  Lock held.  Returns
+ * whether they all came back by deadline.
  */
 static bool
-server_wait_idle(engine *e, unsigned busy, nng_time deadline)
+server_wait_idle(engine *e, bool in_recv, nng_time deadline)
 {
-	unsigned pooled;
-	eng_op  *op;
-
 	for (;;) {
-		pooled = 0;
-		for (op = ovio__list_first(&e->srv.pool); op != NULL;
-		     op = ovio__list_next(&e->srv.pool, op)) {
-			pooled++;
-		}
-		if (pooled + busy >= e->srv.nops) {
+		unsigned busy = in_recv ? e->srv.recv_posted : 0;
+		if (e->srv.npooled + busy >= e->srv.nops) {
 			return (true);
 		}
 		if (nng_cv_until(e->cv, deadline) == NNG_ETIMEDOUT) {
@@ -354,13 +349,13 @@ ovio__server_close(engine *e)
 
 	nng_mtx_lock(e->mtx);
 	e->srv.closing = true;
-	(void) server_wait_idle(e, e->srv.recv_posted, nng_clock() + 2000);
+	(void) server_wait_idle(e, true, nng_clock() + 2000);
 	nng_mtx_unlock(e->mtx);
 	nng_msleep(SERVER_LINGER_MS);
 	nng_close(e->srv.sock);
 
 	nng_mtx_lock(e->mtx);
-	all = server_wait_idle(e, 0, nng_clock() + 2000);
+	all = server_wait_idle(e, false, nng_clock() + 2000);
 	nng_mtx_unlock(e->mtx);
 	return (all);
 }
