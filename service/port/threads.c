@@ -182,42 +182,43 @@ tp_poller_wake(tp_port *p)
 static void *
 tp_poller_main(void *arg)
 {
-	tp_port        *p   = arg;
-	struct pollfd  *pfd = NULL;
-	ovio__port_op **who = NULL;
-	unsigned        cap = 0, n, i;
-	ovio__port_op  *op;
-	char            buf[64];
+	tp_port       *p     = arg;
+	struct pollfd *pfd   = NULL;
+	unsigned       cap   = 0, n, i;
+	uintptr_t      round = 0;
+	ovio__port_op *op, *next;
+	char           buf[64];
 
 	pthread_mutex_lock(&p->mtx);
 	while (!p->stopping) {
 		if (p->nparked + 1 > cap) {
-			unsigned        ncap = (p->nparked + 1) * 2;
-			struct pollfd  *np = realloc(pfd, ncap * sizeof(*pfd));
-			ovio__port_op **nw
-			    = np != NULL ? realloc(who, ncap * sizeof(*who))
-			                 : NULL;
-			if (np != NULL) {
-				pfd = np;
-			}
-			if (nw == NULL) {
+			unsigned       ncap = (p->nparked + 1) * 2;
+			struct pollfd *np   = realloc(pfd, ncap * sizeof(*pfd));
+			if (np == NULL) {
 				/* Out of memory: try again in a moment. */
 				pthread_mutex_unlock(&p->mtx);
 				usleep(10000);
 				pthread_mutex_lock(&p->mtx);
 				continue;
 			}
-			who = nw;
+			pfd = np;
 			cap = ncap;
 		}
 		pfd[0].fd     = p->wake_fd[0];
 		pfd[0].events = POLLIN;
 		n             = 1;
+		/*
+		 * Each parked op remembers its slot and this round: after the
+		 * poll only ops still on the parked list are looked at (one a
+		 * cancel took off meanwhile may already be freed).
+		 */
+		round++;
 		for (op = p->parked.head; op != NULL; op = op->next) {
 			pfd[n].fd = (int) op->fd;
 			pfd[n].events
 			    = op->kind == OVIO__PORT_READ ? POLLIN : POLLOUT;
-			who[n++] = op;
+			op->priv[1] = (void *) (uintptr_t) n++;
+			op->priv[2] = (void *) (uintptr_t) round;
 		}
 		pthread_mutex_unlock(&p->mtx);
 
@@ -225,11 +226,13 @@ tp_poller_main(void *arg)
 		while (read(p->wake_fd[0], buf, sizeof(buf)) > 0) { }
 
 		pthread_mutex_lock(&p->mtx);
-		for (i = 1; i < n; i++) {
-			op = who[i];
-			/* A cancel may have taken it off the list meanwhile. */
-			if (pfd[i].revents == 0 || op->state != TP_PARKED) {
-				continue;
+		for (op = p->parked.head; op != NULL; op = next) {
+			next = op->next;
+			i    = (unsigned) (uintptr_t) op->priv[1];
+			if ((uintptr_t) op->priv[2] != round
+			    || pfd[i].revents == 0) {
+				continue; /* parked since the snapshot, or not
+				             ready */
 			}
 			(void) tp_remove(&p->parked, op);
 			p->nparked--;
@@ -240,7 +243,6 @@ tp_poller_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->mtx);
 	free(pfd);
-	free(who);
 	return (NULL);
 }
 
@@ -271,7 +273,8 @@ tp_worker_main(void *arg)
 		op->priv[0] = NULL;
 		if (would_block && !p->stopping
 		    && !__atomic_load_n(&op->cancel, __ATOMIC_ACQUIRE)) {
-			op->state = TP_PARKED;
+			op->state   = TP_PARKED;
+			op->priv[2] = NULL; /* in no poll round yet */
 			tp_push(&p->parked, op);
 			p->nparked++;
 			tp_poller_wake(p);
