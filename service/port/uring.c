@@ -94,7 +94,9 @@ static char uring_cancel_mark; /* user_data of cancel SQEs */
 /*
  * The user_data of op's current submission: its address (user-space
  * addresses fit in 48 bits on every 64-bit Linux) and its generation, kept
- * in op->state, which this backend uses for nothing else.
+ * in op->state, which this backend uses for nothing else.  Generations come
+ * from one port-wide counter, so a record freed and another made at the
+ * same address do not repeat a generation for 65536 submissions.
  */
 static uint64_t
 uring_data(const ovio__port_op *op)
@@ -110,6 +112,7 @@ typedef struct uring_port {
 	struct io_uring ring;
 	pthread_mutex_t sq_mtx;
 	unsigned        sq_left; /* SQEs the last flush left queued (atomic) */
+	uint16_t        gen;     /* the last user_data generation (sq_mtx) */
 	unsigned        entries;
 	int             has_ftruncate;
 } uring_port;
@@ -245,7 +248,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	}
 	sqe->flags |= IOSQE_ASYNC;
 	URING_HANDOFF(op);
-	op->state = (uint16_t) (op->state + 1);
+	op->state = ++p->gen; /* port-wide: a new record never repeats one */
 	io_uring_sqe_set_data64(sqe, uring_data(op));
 	uring_flush(p);
 	pthread_mutex_unlock(&p->sq_mtx);
@@ -267,7 +270,7 @@ uring_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 	io_uring_prep_cancel64(sqe, uring_data(op), 0);
 	if (report != NULL) {
 		URING_HANDOFF(report);
-		report->state = (uint16_t) (report->state + 1);
+		report->state = ++p->gen;
 		io_uring_sqe_set_data64(sqe, uring_data(report));
 	} else {
 		io_uring_sqe_set_data(sqe, &uring_cancel_mark);
@@ -286,6 +289,20 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	unsigned                 head, seen = 0;
 	int                      n = 0, rv;
 
+	/*
+	 * An SQE a failed flush left in the ring is not submitted by the
+	 * wait: flush it first, and while some stay queued, wake soon to
+	 * try again rather than sleep on a completion that cannot come.
+	 */
+	if (__atomic_load_n(&p->sq_left, __ATOMIC_RELAXED) > 0) {
+		pthread_mutex_lock(&p->sq_mtx);
+		uring_flush(p);
+		pthread_mutex_unlock(&p->sq_mtx);
+		if (__atomic_load_n(&p->sq_left, __ATOMIC_RELAXED) > 0
+		    && (ms < 0 || ms > 10)) {
+			ms = 10;
+		}
+	}
 	ts.tv_sec  = ms / 1000;
 	ts.tv_nsec = (long long) (ms % 1000) * 1000000LL;
 	rv = io_uring_wait_cqe_timeout(&p->ring, &cqe, ms < 0 ? NULL : &ts);
