@@ -77,8 +77,12 @@ ovio__port_submit(ovio__port *p, ovio__port_op *op)
 	op->status   = OVIO_OK;
 	op->os_error = 0;
 	op->result   = 0;
-	if (p->fail_submits > 0) {
-		p->fail_submits--;
+	/* Submits run on many threads at once: the seam counts atomically. */
+	int n = __atomic_load_n(&p->fail_submits, __ATOMIC_RELAXED);
+	while (n > 0
+	       && !__atomic_compare_exchange_n(&p->fail_submits, &n, n - 1,
+	           false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { }
+	if (n > 0) {
 		op->status = OVIO_EIO;
 		return (OVIO_EIO);
 	}
@@ -122,7 +126,7 @@ ovio__port_close(ovio__port *p)
 void
 ovio__port_fail_submits(ovio__port *p, int n)
 {
-	p->fail_submits = n;
+	__atomic_store_n(&p->fail_submits, n, __ATOMIC_RELAXED);
 }
 
 void
