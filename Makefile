@@ -65,7 +65,7 @@ ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
 	oviod.c validate.c workers.c namespace.c alloc.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
-	service/os/posix/beneath.c \
+	service/os/posix/beneath.c service/os/posix/fs_temp.c \
 	service/port/list_linux.c \
 	service/port/uring.c service/port/threads.c
 HOST_SRC := service/os/posix/host.c
@@ -240,7 +240,7 @@ WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
 	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
-	service/os/windows/fs_ns.c \
+	service/os/windows/fs_ns.c service/os/windows/fs_temp.c \
 	service/port/list_windows.c service/port/iocp.c
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c

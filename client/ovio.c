@@ -37,11 +37,12 @@ typedef struct cli {
 	bool        json;
 	size_t      chunk;
 	unsigned    window;
-	bool        long_list; /* ls -l */
-	bool        parents;   /* mkdir -p */
-	bool        recursive; /* rm -r */
-	bool        force;     /* mv -f */
-	int         argc;      /* the command's own arguments */
+	bool        long_list;  /* ls -l */
+	bool        parents;    /* mkdir -p */
+	bool        recursive;  /* rm -r */
+	bool        force;      /* mv -f */
+	bool        no_clobber; /* put --no-clobber */
+	int         argc;       /* the command's own arguments */
 	char      **argv;
 } cli;
 
@@ -323,8 +324,11 @@ cmd_put(cli *c)
 		ovio__local_abort(x.lf);
 		return (rv);
 	}
+	/* A temporary file, put at REMOTE by the commit only (atomic). */
 	rv = ovio_open(cl, remote,
-	    OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC, 0, &h);
+	    OVIO_OPEN_WRITE | OVIO_OPEN_TEMP
+	        | (c->no_clobber ? OVIO_OPEN_EXCL : 0),
+	    0, &h);
 	if (rv != 0) {
 		rv = fail_remote(remote, rv);
 		ovio__local_abort(x.lf);
@@ -342,7 +346,8 @@ cmd_put(cli *c)
 	if (rv == 0) {
 		rv = ovio_flush(cl, h); /* acknowledged means on disk */
 	}
-	rv2 = ovio_close(cl, h);
+	/* Only a complete upload replaces REMOTE; else it is discarded. */
+	rv2 = rv == 0 ? ovio_close_commit(cl, h) : ovio_close(cl, h);
 	ovio__progress_end(&x.p, rv == 0 && rv2 == 0);
 	ovio__local_abort(x.lf); /* a reader: closes it, removes nothing */
 	ovio_disconnect(cl);
@@ -355,6 +360,12 @@ cmd_put(cli *c)
 		    "read\n",
 		    local);
 		return (EXIT_LOCAL);
+	}
+	if (rv == 0 && rv2 == OVIO_EEXIST && c->no_clobber) {
+		fprintf(stderr,
+		    "ovio: %s: remote: EEXIST: exists, kept (--no-clobber)\n",
+		    remote);
+		return (exit_remote(rv2));
 	}
 	if (rv != 0 || rv2 != 0) {
 		return (fail_remote(remote, rv != 0 ? rv : rv2));
@@ -1249,7 +1260,10 @@ cmd_service(cli *c, int argc, char **argv)
 static const command commands[] = {
 	{ "put", "LOCAL REMOTE",
 	    "copy a local file (- for standard input) to REMOTE (under the\n"
-	    "service's root), flushed to disk",
+	    "service's root), flushed to disk; the data goes to a temporary\n"
+	    "file that replaces REMOTE atomically once complete, so an\n"
+	    "interrupted put leaves the old REMOTE as it was; with\n"
+	    "--no-clobber an existing REMOTE is kept (EEXIST, exit 1)",
 	    cmd_put, 2, false, 0, NULL },
 	{ "get", "REMOTE LOCAL",
 	    "copy REMOTE to a local file (- for standard output); a file is\n"
@@ -1372,6 +1386,7 @@ enum {
 	OPT_JSON,
 	OPT_CHUNK,
 	OPT_WINDOW,
+	OPT_NO_CLOBBER,
 };
 
 static const struct option long_options[] = {
@@ -1379,6 +1394,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "no-clobber", no_argument, NULL, OPT_NO_CLOBBER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -1542,6 +1558,16 @@ cli_main(int argc, char **argv, char **args)
 			c.parents |= o == 'p';
 			c.recursive |= o == 'r';
 			c.force |= o == 'f';
+			break;
+		case OPT_NO_CLOBBER:
+			if (cmd_current == NULL
+			    || strcmp(cmd_current->name, "put") != 0) {
+				fprintf(stderr,
+				    "ovio: --no-clobber is an option of put "
+				    "only (see ovio put --help)\n");
+				return (EXIT_USAGE);
+			}
+			c.no_clobber = true;
 			break;
 		case 'e':
 			c.endpoint = optarg;

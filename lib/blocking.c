@@ -246,6 +246,17 @@ ovio_close(ovio_client *c, uint64_t handle)
 }
 
 int
+ovio_close_commit(ovio_client *c, uint64_t handle)
+{
+	ovio_request rq = { .op = OVIO_OP_CLOSE,
+		.handle         = handle,
+		.flags          = OVIO_CLOSE_COMMIT };
+	waiter       w  = { 0 };
+
+	return (call(c, &rq, &w));
+}
+
+int
 ovio_status(ovio_client *c, ovio_service_status *st)
 {
 	ovio_request rq = { .op = OVIO_OP_STATUS };

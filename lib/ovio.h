@@ -65,6 +65,18 @@
 #define OVIO_OPEN_CREATE 4u
 #define OVIO_OPEN_EXCL   8u
 #define OVIO_OPEN_TRUNC  16u
+/*
+ * A temporary file: a new, empty file with no name (Linux: O_TMPFILE) or a
+ * hidden one the service owns, in the folder path names; path itself is
+ * not touched until ovio_close_commit puts the file there atomically.
+ * Needs OVIO_OPEN_WRITE; CREATE and TRUNC are implied; with EXCL the
+ * commit refuses to replace anything (OVIO_EEXIST).  Closed any other way
+ * (ovio_close, a disconnect, a service stop) the file vanishes.
+ */
+#define OVIO_OPEN_TEMP 32u
+
+/* Close flags, as on the wire (proto/ovio.proto, CloseFlag). */
+#define OVIO_CLOSE_COMMIT 1u /* CLOSE of an OVIO_OPEN_TEMP handle: commit */
 
 /* Request kinds, as on the wire (proto/ovio.proto, Op). */
 typedef enum ovio_op {
@@ -159,7 +171,7 @@ typedef struct ovio_service_status {
  *   SETSIZE handle, length (the new size)
  *   CANCEL  cancel_tag; or handle with all set: every operation of handle;
  *           or session set: every operation of this connection
- *   CLOSE   handle
+ *   CLOSE   handle, flags (OVIO_CLOSE_COMMIT for an OVIO_OPEN_TEMP one)
  *   STATUS  nothing
  *   LIST    path ("" is the root), offset: 0 or the next_cookie of the page
  *           before, length: most entries wanted (0: the service's page, 256)
@@ -288,7 +300,9 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  *                a socket with --allow-devices), OVIO_EPERM (a device node
  *                or socket, unless oviod runs with --allow-devices),
  *                OVIO_EROFS (WRITE, CREATE or TRUNC on a --read-only
- *                service).
+ *                service).  With OVIO_OPEN_TEMP: OVIO_EINVAL (without
+ *                WRITE), OVIO_EISDIR (a folder at path), OVIO_ENOENT /
+ *                OVIO_ENOTDIR (path's folder is missing or a file).
  * ovio_pread     *got < len only at end of file (or a FIFO's short read).
  *                OVIO_EBADF (stale, forged or another client's handle),
  *                OVIO_ECLOSING (close in progress), OVIO_ETOOBIG (len over
@@ -305,7 +319,22 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * ovio_cancel_handle  *canceled: how many cancels were asked.  OVIO_EBADF.
  * ovio_close     answered after every operation in flight on the handle
  *                completed (cancelled); OVIO_EBADF, OVIO_ECLOSING (a close
- *                is already running).
+ *                is already running).  Of an OVIO_OPEN_TEMP handle: the
+ *                temporary file is removed, path is untouched.
+ * ovio_close_commit  closes an OVIO_OPEN_TEMP handle like ovio_close, then
+ *                flushes its file to stable storage and puts it at the
+ *                open's path in one atomic step: a reader of path sees the
+ *                old file or the whole new one, never a mix.  What is at
+ *                path is replaced (a link there is replaced itself, never
+ *                followed), unless the open had OVIO_OPEN_EXCL: then
+ *                OVIO_EEXIST if anything is there, checked by the OS in
+ *                the same step.  The handle is closed whatever the
+ *                outcome; on failure the temporary file is removed and
+ *                path untouched.  OVIO_EINVAL (not an OVIO_OPEN_TEMP
+ *                handle: refused before closing, the handle stays open),
+ *                OVIO_EISDIR (a folder at path), OVIO_ENOENT (the folder
+ *                was removed since the open), OVIO_ENOSPC, OVIO_EIO, and
+ *                ovio_close's.
  * ovio_status    the service's counters.
  *
  * Namespace calls.  Paths as ovio_open's, with its path errors
@@ -350,6 +379,7 @@ int ovio_cancel_handle(ovio_client *c, uint64_t handle, uint32_t *canceled);
 /* Cancels every operation this connection has in flight. */
 int ovio_cancel_session(ovio_client *c, uint32_t *canceled);
 int ovio_close(ovio_client *c, uint64_t handle);
+int ovio_close_commit(ovio_client *c, uint64_t handle);
 int ovio_status(ovio_client *c, ovio_service_status *st);
 
 /* Called for each entry; the entry is valid only during the call. */

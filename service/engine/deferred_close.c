@@ -10,8 +10,9 @@
  *        (new operations refused with OVIO_ECLOSING; every operation in
  *         flight is cancelled; the handle waits for their completions)
  *   CLOSING --last completion dequeued and its reply sent--> closed
- *        (OS handle closed, slot freed with a new generation, close request
- *         answered)
+ *        (an OVIO_OPEN_TEMP file committed, if the close request asked,
+ *         else discarded; OS handle closed; slot freed with a new
+ *         generation; close request answered with the commit's status)
  *
  * Whoever drops the in-flight count to zero closes: the close request itself
  * when nothing was in flight, else the completion thread.
@@ -81,8 +82,11 @@ ovio__handle_unhold(eng_handle *h)
 }
 
 /*
- * Closes the OS handle, frees the slot and answers the close request, on
- * the worker pool: closing may block (a file system flushing on close).
+ * Commits or discards a temporary file, closes the OS handle, frees the
+ * slot and answers the close request, on the worker pool: these may block
+ * (fsync, a file system flushing on close).  h->temp and h->commit were
+ * set under the lock before the handle drained; only this job reads them
+ * after, so it reads them unlocked.
  */
 static void
 close_job(eng_work *w)
@@ -92,7 +96,16 @@ close_job(eng_work *w)
 	engine      *e = h->eng;
 	eng_op      *close_op;
 	eng_session *s;
+	int          status = OVIO_OK;
+	int64_t      oserr  = 0;
 
+	if (h->temp != NULL) {
+		if (h->commit) {
+			status = ovio__fs_commit_temp(h->temp, h->fd, &oserr);
+		}
+		ovio__fs_discard_temp(h->temp, h->fd);
+		h->temp = NULL;
+	}
 	ovio__fs_close(h->fd);
 
 	nng_mtx_lock(e->mtx);
@@ -104,7 +117,7 @@ close_job(eng_work *w)
 	nng_mtx_unlock(e->mtx);
 
 	if (close_op != NULL) {
-		ovio__op_reply_status(close_op, OVIO_OK, 0);
+		ovio__op_reply_status(close_op, status, oserr);
 	}
 }
 

@@ -127,6 +127,7 @@ do_open(req *r)
 	eng_session   *s;
 	eng_handle    *h;
 	ovio__fd       fd;
+	ovio__fs_temp *temp   = NULL;
 	int            stream = 0, rv = 0;
 	int64_t        oserr  = 0;
 	bool           opened = false;
@@ -146,8 +147,14 @@ do_open(req *r)
 		goto fail;
 	}
 
-	rv = ovio__fs_open(
-	    e->rootfd, rq->path, rq->flags, rq->mode, &fd, &stream, &oserr);
+	if (rq->flags & OVIO_OPEN_TEMP) {
+		/* Nothing at path changes until a commit: see fs.h. */
+		rv = ovio__fs_open_temp(e->rootfd, rq->path, rq->flags,
+		    rq->mode, &fd, &temp, &oserr);
+	} else {
+		rv = ovio__fs_open(e->rootfd, rq->path, rq->flags, rq->mode,
+		    &fd, &stream, &oserr);
+	}
 	if (rv == 0) {
 		opened     = true;
 		r->op->ran = true; /* a create took effect, whatever follows */
@@ -167,6 +174,8 @@ do_open(req *r)
 		if ((rv = ovio__port_associate(e->port, fd)) != 0) {
 			ovio__handle_free(h);
 		} else {
+			h->temp   = temp; /* the deferred close owns it now */
+			temp      = NULL;
 			rp.handle = ovio__handle_id(h);
 		}
 	}
@@ -178,6 +187,9 @@ do_open(req *r)
 	return;
 
 fail:
+	if (temp != NULL) {
+		ovio__fs_discard_temp(temp, fd);
+	}
 	if (opened) {
 		ovio__fs_close(fd);
 		oserr = 0;
@@ -300,8 +312,16 @@ do_close(req *r)
 	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if ((h = ovio__handle_get(e, s, r->rq->handle, &rv)) != NULL) {
-		/* The close request is answered when the handle is closed. */
+	} else if ((h = ovio__handle_get(e, s, r->rq->handle, &rv)) == NULL) {
+		/* rv set */
+	} else if ((r->rq->flags & OVIO_CLOSE_COMMIT) && h->temp == NULL) {
+		/* Refused before anything happens: the handle stays open. */
+		rv = OVIO_EINVAL;
+		h  = NULL;
+	} else {
+		/* The close request is answered when the handle is closed
+		 * (and, for a commit, its file is in place or discarded). */
+		h->commit  = (r->rq->flags & OVIO_CLOSE_COMMIT) != 0;
 		r->op->ran = true;
 		drained    = ovio__close_begin(h, r->op);
 	}

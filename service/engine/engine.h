@@ -45,6 +45,7 @@
 #include "log.h"
 #include "error_impl.h"
 #include "list.h"
+#include "fs.h"
 
 typedef struct engine      engine;
 typedef struct eng_op      eng_op;
@@ -122,6 +123,8 @@ struct eng_handle {
 	unsigned         inflight; /* port ops plus synchronous holds */
 	ovio__list       ops;      /* port ops in flight (eng_op.h_node) */
 	eng_op          *close_op; /* the close request to answer, if any */
+	ovio__fs_temp   *temp;     /* OVIO_OPEN_TEMP: its file's state (fs.h) */
+	bool             commit;   /* ... and the close request commits it */
 	ovio__list_node  s_node;   /* the session's handle list */
 	eng_handle      *free_next;
 	eng_handle      *drain_next; /* ovio__close_session's result list */
@@ -306,13 +309,16 @@ void ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe);
  *                 remove, of a mkdir outside OVIO_NS_PARENTS, of a rename
  *                 outside OVIO_NS_REPLACE; a payload on
  *                 anything but a write; open flags outside OVIO_OPEN_*,
- *                 without READ or WRITE, or TRUNC without WRITE; a read or
+ *                 without READ or WRITE, or TRUNC or TEMP without WRITE
+ *                 (TEMP implies CREATE and TRUNC, which are then allowed
+ *                 and change nothing; EXCL with TEMP is a no-clobber
+ *                 commit); close flags outside OVIO_CLOSE_COMMIT; a read or
  *                 write whose offset, or offset + length, is past INT64_MAX;
  *                 a write whose length is set and is not its payload's; a
  *                 SETSIZE past INT64_MAX;
  *   OVIO_ETOOBIG  a read or write longer than lim->max_io;
  *   OVIO_EROFS    with lim->read_only: a write, a set-size, an open with
- *                 WRITE, CREATE or TRUNC, a mkdir, a remove or a rename.
+ *                 WRITE, CREATE, TRUNC or TEMP, a mkdir, a remove or a rename.
  * On success it has also normalised three fields: an open's or a mkdir's
  * mode keeps its permission bits (0777) only, 0 becoming lim->file_mode for
  * an open; an open's flags gain OVIO__FS_OPEN_DEVICES with

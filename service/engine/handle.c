@@ -71,6 +71,8 @@ ovio__handle_new(
 	h->sess     = s;
 	h->inflight = 0;
 	h->close_op = NULL;
+	h->temp     = NULL; /* the open sets it for OVIO_OPEN_TEMP */
+	h->commit   = false;
 	ovio__list_prepend(&s->handles, h); /* walked newest first */
 	s->nhandles++;
 	e->nhandles++;

@@ -17,7 +17,7 @@
 
 #define VALIDATE_OPEN_FLAGS                                                   \
 	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL \
-	    | OVIO_OPEN_TRUNC)
+	    | OVIO_OPEN_TRUNC | OVIO_OPEN_TEMP)
 
 /* The paths' field numbers in ovio.Request (proto/ovio.proto). */
 #define VALIDATE_PATH_FIELD     6
@@ -101,7 +101,7 @@ ovio__validate_request(
 	case OVIO__OP__OP_OPEN:
 		if ((rq->flags & ~VALIDATE_OPEN_FLAGS) != 0
 		    || (rq->flags & (OVIO_OPEN_READ | OVIO_OPEN_WRITE)) == 0
-		    || ((rq->flags & OVIO_OPEN_TRUNC)
+		    || ((rq->flags & (OVIO_OPEN_TRUNC | OVIO_OPEN_TEMP))
 		        && !(rq->flags & OVIO_OPEN_WRITE))) {
 			rv = OVIO_EINVAL;
 			goto fail;
@@ -151,6 +151,13 @@ ovio__validate_request(
 			goto fail;
 		}
 		if (rq->length > INT64_MAX) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
+		break;
+	case OVIO__OP__OP_CLOSE:
+		/* COMMIT is checked against the handle by dispatch. */
+		if ((rq->flags & ~OVIO_CLOSE_COMMIT) != 0) {
 			rv = OVIO_EINVAL;
 			goto fail;
 		}

@@ -87,6 +87,41 @@ int ovio__fs_pread_sync(ovio__fd fd, void *buf, size_t len, uint64_t offset,
 void ovio__fs_close(ovio__fd fd);
 
 /*
+ * Temporary files (OVIO_OPEN_TEMP): the atomic replace of a file.
+ *
+ * ovio__fs_open_temp makes a new, empty file in the folder of path, which
+ * is resolved beneath the root exactly as an open's (OVIO_EOUTSIDE,
+ * OVIO_ELOOP, OVIO_ENOENT, OVIO_ENOTDIR); path's last component is a name
+ * in that folder (ovio__fs_check_target's rules) and is not touched: a
+ * folder there is OVIO_EISDIR, anything else is left alone until the
+ * commit.  The file has no name (Linux: O_TMPFILE) or a hidden one the
+ * service owns (".ovio-tmp-" and random hex; Windows, or a file system
+ * without O_TMPFILE).  flags are the open's: WRITE (required), READ, and
+ * EXCL, kept for the commit; mode as ovio__fs_open's.  On success *fd is
+ * the file (never a stream) and *tp its state, which lives until
+ * ovio__fs_discard_temp.  Worker pool; blocks.
+ *
+ * ovio__fs_commit_temp flushes fd's data to stable storage, then puts the
+ * file at path in one atomic step: replacing what is there (a link is
+ * replaced, never followed), or, when the open had OVIO_OPEN_EXCL, failing
+ * with OVIO_EEXIST if anything is there (checked by the OS in that step).
+ * OVIO_EISDIR (a folder at path), OVIO_ENOENT (the folder was removed
+ * since), OVIO_ENOSPC, OVIO_EIO.  Called at most once, by the deferred
+ * close, after every operation on fd drained; fd stays open.
+ *
+ * ovio__fs_discard_temp removes the temporary file unless a commit put it
+ * in place, and frees t; fd stays open, and is closed after it with
+ * ovio__fs_close.  Called exactly once per successful open_temp, by the
+ * deferred close (or by the open that could not keep the handle).
+ */
+typedef struct ovio__fs_temp ovio__fs_temp;
+
+int  ovio__fs_open_temp(ovio__fd rootfd, const char *path, uint32_t flags,
+     uint32_t mode, ovio__fd *fd, ovio__fs_temp **tp, int64_t *oserr);
+int  ovio__fs_commit_temp(ovio__fs_temp *t, ovio__fd fd, int64_t *oserr);
+void ovio__fs_discard_temp(ovio__fs_temp *t, ovio__fd fd);
+
+/*
  * The namespace: list, make folder, remove, rename (os/posix/fs_ns.c,
  * os/windows/fs_ns.c).  Called by the engine's namespace.c on a worker-pool
  * thread, with no lock held; they block.  Paths are resolved as opens'
