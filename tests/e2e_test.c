@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -2563,6 +2564,631 @@ START_TEST(cli_namespace_commands)
 }
 END_TEST
 
+/* ---- temporary files and the atomic replace (OPEN_TEMP, CLOSE_COMMIT) ---- */
+
+/*
+ * The names in folder dir of the root (hidden ones too), sorted, joined by
+ * ',': what a test compares before and after to see no stray file.
+ */
+static const char *
+tmp_names(const char *dir, char *out, size_t len)
+{
+	char            path[640];
+	struct dirent **ents;
+	int             n, i;
+	size_t          at = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", d.root, dir);
+	out[0] = '\0';
+	n      = scandir(path, &ents, NULL, alphasort);
+	ck_assert_msg(n >= 0, "scandir %s: %s", path, strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (strcmp(ents[i]->d_name, ".") != 0
+		    && strcmp(ents[i]->d_name, "..") != 0) {
+			at += (size_t) snprintf(out + at, len - at, "%s%s",
+			    at > 0 ? "," : "", ents[i]->d_name);
+			ck_assert_uint_lt(at, len);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return (out);
+}
+
+/* Writes len bytes of byte c to name in the root. */
+static void
+tmp_fill(const char *name, int c, size_t len)
+{
+	char  path[640];
+	char *buf = malloc(len);
+	int   f;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, c, len);
+	snprintf(path, sizeof(path), "%s/%s", d.root, name);
+	f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(write(f, buf, len), (ssize_t) len);
+	close(f);
+	free(buf);
+}
+
+/*
+ * Whether name in the root holds exactly len bytes of byte c: 1; some
+ * other content: 0.
+ */
+static int
+tmp_is(const char *name, int c, size_t len)
+{
+	char    path[640];
+	char   *buf = malloc(len + 1);
+	ssize_t n;
+	size_t  i, got = 0;
+	int     f;
+
+	ck_assert_ptr_nonnull(buf);
+	snprintf(path, sizeof(path), "%s/%s", d.root, name);
+	if ((f = open(path, O_RDONLY)) < 0) {
+		free(buf);
+		return (0);
+	}
+	while ((n = read(f, buf + got, len + 1 - got)) > 0) {
+		got += (size_t) n;
+		if (got == len + 1) {
+			break;
+		}
+	}
+	close(f);
+	for (i = 0; i < got && buf[i] == (char) c; i++) { }
+	free(buf);
+	return (got == len && i == len);
+}
+
+/* Writes len bytes of byte c at offset 0 of h, in 256 KiB requests. */
+static void
+tmp_write(ovio_client *c, uint64_t h, int byte, size_t len)
+{
+	static char buf[256 << 10];
+	size_t      off = 0, n, put;
+
+	memset(buf, byte, sizeof(buf));
+	while (off < len) {
+		n = len - off < sizeof(buf) ? len - off : sizeof(buf);
+		ck_assert_int_eq(ovio_pwrite(c, h, buf, n, off, &put), 0);
+		ck_assert_uint_eq(put, n);
+		off += n;
+	}
+}
+
+#define TMP_OLD_LEN (1u << 20)
+#define TMP_NEW_LEN (3u << 20)
+
+/* A reader of "f" by path, during commits: never a mix of old and new. */
+typedef struct tmp_reader {
+	volatile bool stop;
+	int           reads, olds, news, mixed;
+} tmp_reader;
+
+static void *
+tmp_reader_main(void *arg)
+{
+	tmp_reader *r = arg;
+
+	/* Bounded: at most 100 000 reads, whatever happens to stop. */
+	while (!r->stop && r->reads < 100000) {
+		if (tmp_is("f", 'o', TMP_OLD_LEN)) {
+			r->olds++;
+		} else if (tmp_is("f", 'n', TMP_NEW_LEN)) {
+			r->news++;
+		} else {
+			r->mixed++;
+		}
+		r->reads++;
+	}
+	return (NULL);
+}
+
+START_TEST(temp_commit_replaces_atomically)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h, plain;
+	ovio_stat    st;
+	char         names[256], path[640];
+	tmp_reader   r;
+	pthread_t    th;
+	int          old_fd;
+	char         b;
+
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	snprintf(path, sizeof(path), "%s/f", d.root);
+	old_fd = open(path, O_RDONLY); /* the old file, held across */
+	ck_assert_int_ge(old_fd, 0);
+
+	/* CREATE and TRUNC are implied; READ gives a read-write handle. */
+	ck_assert_int_eq(ovio_open(c, "f",
+	                     OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_TEMP
+	                         | OVIO_OPEN_CREATE | OVIO_OPEN_TRUNC,
+	                     0600, &h),
+	    0);
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_int_eq(st.type, OVIO_TYPE_FILE);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	ck_assert_int_eq(ovio_flush(c, h), 0);
+	ck_assert_int_eq(ovio_setsize(c, h, TMP_NEW_LEN), 0);
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	ck_assert_uint_eq(st.size, TMP_NEW_LEN);
+	/* Until the commit, path is the old file, and nothing else is new. */
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_int_eq(ovio_stat_path(c, "f", &st), 0);
+	ck_assert_uint_eq(st.size, TMP_OLD_LEN);
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+
+	/* A commit on a handle that is not temporary: refused, still open. */
+	ck_assert_int_eq(ovio_open(c, "other",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &plain),
+	    0);
+	ck_assert_int_eq(ovio_close_commit(c, plain), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_fstat(c, plain, &st), 0);
+	ck_assert_int_eq(ovio_close(c, plain), 0);
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(pthread_create(&th, NULL, tmp_reader_main, &r), 0);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	/* Let the reader see the new file a few times, then stop it. */
+	while (r.news < 5 && r.reads < 100000) {
+		usleep(1000);
+	}
+	r.stop = true;
+	pthread_join(th, NULL);
+	ck_assert_msg(r.mixed == 0, "%d of %d reads saw neither old nor new",
+	    r.mixed, r.reads);
+	ck_assert_int_ge(r.news, 1);
+
+	ck_assert(tmp_is("f", 'n', TMP_NEW_LEN));
+	ck_assert_int_eq(ovio_stat_path(c, "f", &st), 0);
+	ck_assert_uint_eq(st.mode, 0600);
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f,other");
+	/* The old file itself was never written: it was replaced whole. */
+	ck_assert_int_eq(pread(old_fd, &b, 1, TMP_OLD_LEN - 1), 1);
+	ck_assert_int_eq(b, 'o');
+	close(old_fd);
+	/* The handle is closed by its commit. */
+	ck_assert_int_eq(ovio_fstat(c, h, &st), OVIO_EBADF);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_EBADF);
+
+	/* Onto a name that did not exist, in a folder, by the CLI's flags. */
+	ck_assert_int_eq(ovio_mkdir(c, "dir", 0, 0), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "dir/new", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h),
+	    0);
+	tmp_write(c, h, 'n', 10);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert(tmp_is("dir/new", 'n', 10));
+	ck_assert_str_eq(tmp_names("dir", names, sizeof(names)), "new");
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(temp_excl_commit_keeps_an_existing_file)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	ovio_stat    st;
+	char         names[256], link[640];
+
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    0);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_EEXIST);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+	/* Closed by the failed commit too. */
+	ck_assert_int_eq(ovio_fstat(c, h, &st), OVIO_EBADF);
+
+	/* A link there is "something there" as well, and is kept. */
+	snprintf(link, sizeof(link), "%s/l", d.root);
+	ck_assert_int_eq(symlink("f", link), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "l", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    0);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_EEXIST);
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f,l");
+
+	/* Nothing there: the no-clobber commit puts it in place. */
+	ck_assert_int_eq(
+	    ovio_open(c, "g", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    0);
+	tmp_write(c, h, 'n', 100);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert(tmp_is("g", 'n', 100));
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f,g,l");
+	ovio_disconnect(c);
+}
+END_TEST
+
+static bool
+no_handles_alone(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->handles == 0 && st->sessions == 1);
+}
+
+/*
+ * Plain close, disconnect and service stop discard a temporary file: the
+ * target is untouched and the folder holds what it held.  Run twice: with
+ * O_TMPFILE, and with the named hidden file of file systems without it
+ * (OVIO_TEST_NO_TMPFILE), which must be there while open and gone after.
+ */
+static void
+tmp_discard_all_ways(bool named)
+{
+	ovio_client *c, *w;
+	uint64_t     h;
+	char         names[256];
+
+	tu_daemon_cleanup(&d);
+	memset(&d, 0, sizeof(d));
+	if (named) {
+		setenv("OVIO_TEST_NO_TMPFILE", "1", 1);
+	}
+	tu_daemon_start(&d, backend(), NULL);
+	unsetenv("OVIO_TEST_NO_TMPFILE");
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	c = tu_connect(&d);
+
+	/* A plain close. */
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h), 0);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	tmp_names(".", names, sizeof(names));
+	if (named) {
+		/* ".ovio-tmp-" and 16 hex digits sorts before "f". */
+		ck_assert_msg(strlen(names) == 28
+		                  && strncmp(names, ".ovio-tmp-", 10) == 0
+		                  && strcmp(names + 26, ",f") == 0,
+		    "while open: %s", names);
+	} else {
+		ck_assert_str_eq(names, "f"); /* O_TMPFILE: no name at all */
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+
+	/* A disconnect with the handle open (and written). */
+	w = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(w, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h), 0);
+	tmp_write(w, h, 'n', TMP_NEW_LEN);
+	ovio_disconnect(w);
+	ck_assert(tu_wait_status(c, 5000, no_handles_alone, NULL));
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+
+	/* A service stop with the handle open. */
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h), 0);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+	ovio_disconnect(c);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+}
+
+START_TEST(temp_discarded_by_close_disconnect_and_stop)
+{
+	tmp_discard_all_ways(false);
+}
+END_TEST
+
+START_TEST(temp_named_fallback_discarded_and_committed)
+{
+	ovio_client *c;
+	uint64_t     h;
+	char         names[256];
+
+	tmp_discard_all_ways(true);
+
+	/* The named file commits the same way, both kinds of commit. */
+	tu_daemon_cleanup(&d);
+	memset(&d, 0, sizeof(d));
+	setenv("OVIO_TEST_NO_TMPFILE", "1", 1);
+	tu_daemon_start(&d, backend(), NULL);
+	unsetenv("OVIO_TEST_NO_TMPFILE");
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	c = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    0);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_EEXIST);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h), 0);
+	tmp_write(c, h, 'n', TMP_NEW_LEN);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert(tmp_is("f", 'n', TMP_NEW_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+	ck_assert_int_eq(
+	    ovio_open(c, "g", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    0);
+	tmp_write(c, h, 'o', 10);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert(tmp_is("g", 'o', 10));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f,g");
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(temp_paths_and_flags_are_checked)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	char         names[256], out[640];
+	int          rootfd;
+	ovio_request rq;
+	tu_collector col;
+
+	tmp_fill("f", 'o', 10);
+	ck_assert_int_eq(ovio_mkdir(c, "dir", 0, 0), 0);
+	snprintf(out, sizeof(out), "%s/outside", d.dir);
+	ck_assert_int_eq(mkdir(out, 0755), 0);
+	rootfd = open(d.root, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(rootfd, 0);
+	ck_assert_int_eq(symlinkat(out, rootfd, "abs"), 0);
+	ck_assert_int_eq(symlinkat("../outside", rootfd, "up"), 0);
+	ck_assert_int_eq(symlinkat("dir", rootfd, "in"), 0);
+	close(rootfd);
+
+#define TMP_OPEN(p) ovio_open(c, p, OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h)
+	/* Refused at open, as opens refuse them. */
+	ck_assert_int_eq(TMP_OPEN("../x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(TMP_OPEN("dir/../../x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(TMP_OPEN("/etc/x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(TMP_OPEN("abs/x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(TMP_OPEN("up/x"), OVIO_EOUTSIDE);
+	ck_assert_int_eq(TMP_OPEN(""), OVIO_EINVAL);
+	ck_assert_int_eq(TMP_OPEN("dir/."), OVIO_EINVAL);
+	ck_assert_int_eq(TMP_OPEN("dir"), OVIO_EISDIR);
+	ck_assert_int_eq(TMP_OPEN("nope/x"), OVIO_ENOENT);
+	ck_assert_int_eq(TMP_OPEN("f/x"), OVIO_ENOTDIR);
+	/* Without WRITE; an unknown close flag. */
+	ck_assert_int_eq(
+	    ovio_open(c, "g", OVIO_OPEN_READ | OVIO_OPEN_TEMP, 0, &h),
+	    OVIO_EINVAL);
+	ck_assert_int_eq(TMP_OPEN("g"), 0);
+	tu_coll_init(&col);
+	memset(&rq, 0, sizeof(rq));
+	rq.op     = OVIO_OP_CLOSE;
+	rq.tag    = 1;
+	rq.handle = h;
+	rq.flags  = 2;
+	submit(c, rq, &col);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 5000), 1);
+	ck_assert_int_eq(col.res[0].status, OVIO_EINVAL);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+
+	/* A link to a folder inside the root is followed to it, as opens. */
+	ck_assert_int_eq(TMP_OPEN("in/x"), 0);
+	tmp_write(c, h, 'n', 5);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert(tmp_is("dir/x", 'n', 5));
+
+	/* A folder made at path after the open: EISDIR at the commit. */
+	ck_assert_int_eq(TMP_OPEN("later"), 0);
+	ck_assert_int_eq(ovio_mkdir(c, "later", 0, 0), 0);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_EISDIR);
+	ck_assert_str_eq(
+	    tmp_names(".", names, sizeof(names)), "abs,dir,f,in,later,up");
+#undef TMP_OPEN
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(temp_commit_into_a_removed_folder_fails_clearly)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h;
+	char         path[640], names[256];
+
+	ck_assert_int_eq(ovio_mkdir(c, "gone", 0, 0), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gone/f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h), 0);
+	tmp_write(c, h, 'n', 1000);
+	/* Nameless, the file keeps nothing in the folder: it can go. */
+	snprintf(path, sizeof(path), "%s/gone", d.root);
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(ovio_close_commit(c, h), OVIO_ENOENT);
+	ck_assert_int_ne(ovio_last_os_error(), 0);
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "");
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(temp_refused_on_a_read_only_root)
+{
+	ovio_client *c;
+	uint64_t     h;
+	char         names[256];
+
+	tu_daemon_cleanup(&d);
+	memset(&d, 0, sizeof(d));
+	tu_daemon_start(&d, backend(), "--read-only", NULL);
+	tmp_fill("f", 'o', 10);
+	c = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h),
+	    OVIO_EROFS);
+	ck_assert_int_eq(
+	    ovio_open(c, "g", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_EXCL,
+	        0, &h),
+	    OVIO_EROFS);
+	ck_assert(tmp_is("f", 'o', 10));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* A commit close resent with its request id is answered from the cache. */
+START_TEST(temp_commit_runs_at_most_once)
+{
+	nng_socket s;
+	uint64_t   h = 0;
+	int        k;
+
+	tmp_fill("f", 'o', 10);
+	ck_assert_int_eq(nng_req0_open(&s), 0);
+	ck_assert_int_eq(nng_dial(s, d.url, NULL, 0), 0);
+	for (k = 0; k < 4; k++) {
+		Ovio__Request rq = OVIO__REQUEST__INIT;
+		Ovio__Reply  *rp;
+		nng_msg      *m;
+		uint8_t      *pl;
+		size_t        plen;
+
+		rq.tag       = 7;
+		rq.client_id = 0x4321;
+		if (k < 2) {
+			rq.op         = OVIO__OP__OP_OPEN;
+			rq.path       = "f";
+			rq.flags      = OVIO_OPEN_WRITE | OVIO_OPEN_TEMP;
+			rq.request_id = 1;
+		} else {
+			rq.op         = OVIO__OP__OP_CLOSE;
+			rq.handle     = h;
+			rq.flags      = OVIO_CLOSE_COMMIT;
+			rq.request_id = 2;
+		}
+		ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+		ck_assert_int_eq(ovio__wire_encode_request(m, &rq, NULL, 0), 0);
+		ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+		ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+		ck_assert_int_eq(
+		    ovio__wire_decode_reply(m, &rp, &pl, &plen), 0);
+		/* The copy gets the first answer: the same handle, then 0. */
+		ck_assert_int_eq(rp->status, 0);
+		if (k == 0) {
+			h = rp->handle;
+		} else if (k == 1) {
+			ck_assert_uint_eq(rp->handle, h);
+		}
+		ovio__reply__free_unpacked(rp, NULL);
+		nng_msg_free(m);
+	}
+	nng_close(s);
+	ck_assert(tmp_is("f", 'o', 0)); /* the empty new file */
+}
+END_TEST
+
+/* ---- ovio put: atomic, interrupted, --no-clobber ---- */
+
+static bool
+bytes_written_at_least(const ovio_service_status *st, void *arg)
+{
+	return (st->bytes_written >= *(uint64_t *) arg);
+}
+
+/*
+ * ovio put from a FIFO the test writes half the data into, then SIGKILL:
+ * "halfway" is where the test stopped writing, not a moment in time.
+ */
+START_TEST(cli_put_killed_halfway_keeps_the_old_file)
+{
+	ovio_client *c;
+	char         fifo[512], chunk[32], names[256];
+	char        *buf;
+	size_t       half = 4u << 20, off = 0;
+	uint64_t     seen = half - (64u << 10);
+	ssize_t      n;
+	pid_t        pid;
+	int          wr;
+
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	c = tu_connect(&d);
+	snprintf(fifo, sizeof(fifo), "%s/src.fifo", d.dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(chunk, sizeof(chunk), "%u", 64u << 10);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char prog[512];
+		snprintf(prog, sizeof(prog), "%s/ovio", tu_build());
+		execl(prog, prog, "-e", d.url, "--chunk", chunk, "put", fifo,
+		    "f", (char *) NULL);
+		_exit(127);
+	}
+	wr = open(fifo, O_WRONLY); /* waits for ovio to open it */
+	ck_assert_int_ge(wr, 0);
+	buf = malloc(half);
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 'n', half);
+	while (off < half) {
+		n = write(wr, buf + off, half - off);
+		ck_assert_int_gt(n, 0);
+		off += (size_t) n;
+	}
+	free(buf);
+	/* All but the pipe's last 64 KiB were read, and sent: wait for them. */
+	ck_assert(tu_wait_status(c, 10000, bytes_written_at_least, &seen));
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	close(wr);
+	/* The service noticed: its session and handle are gone. */
+	ck_assert(tu_wait_status(c, 5000, no_handles_alone, NULL));
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_str_eq(tmp_names(".", names, sizeof(names)), "f");
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(cli_put_no_clobber)
+{
+	const char *b = tu_build();
+	char        src[512], err[512];
+
+	tmp_fill("f", 'o', TMP_OLD_LEN);
+	snprintf(src, sizeof(src), "%s/src", d.dir);
+	snprintf(err, sizeof(err), "%s/err", d.dir);
+	tu_write_random(src, 100000, 3);
+	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber %s f 2>%s", b,
+	                     d.url, src, err),
+	    1);
+	ck_assert_int_eq(
+	    run_cli("grep -qx 'ovio: f: remote: EEXIST: exists, kept "
+	            "(--no-clobber)' %s",
+	        err),
+	    0);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	/* Standard input goes the same way. */
+	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber - f <%s 2>%s",
+	                     b, d.url, src, err),
+	    1);
+	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s put --no-clobber %s g", b, d.url, src), 0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/g", src, d.root), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s put - f <%s", b, d.url, src), 0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/f", src, d.root), 0);
+	/* An option of put only. */
+	ck_assert_int_eq(
+	    run_cli("%s/ovio -e %s ls --no-clobber 2>%s", b, d.url, err), 2);
+	ck_assert_int_eq(
+	    run_cli("grep -q 'only' %s && [ $(wc -l <%s) = 1 ]", err, err), 0);
+	ck_assert_int_eq(
+	    run_cli("%s/ovio put --help | grep -q -- --no-clobber", b), 0);
+}
+END_TEST
+
 static Suite *
 e2e_suite(void)
 {
@@ -2619,6 +3245,16 @@ e2e_suite(void)
 	ECASE(ns_changes_run_at_most_once, 20);
 	ECASE(ns_tree_round_trip, 120);
 	ECASE(cli_namespace_commands, 30);
+	ECASE(temp_commit_replaces_atomically, 30);
+	ECASE(temp_excl_commit_keeps_an_existing_file, 20);
+	ECASE(temp_discarded_by_close_disconnect_and_stop, 40);
+	ECASE(temp_named_fallback_discarded_and_committed, 60);
+	ECASE(temp_paths_and_flags_are_checked, 20);
+	ECASE(temp_commit_into_a_removed_folder_fails_clearly, 20);
+	ECASE(temp_refused_on_a_read_only_root, 20);
+	ECASE(temp_commit_runs_at_most_once, 20);
+	ECASE(cli_put_killed_halfway_keeps_the_old_file, 30);
+	ECASE(cli_put_no_clobber, 30);
 	return (s);
 }
 
