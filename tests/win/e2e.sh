@@ -21,7 +21,8 @@ set -u
 wine_init || exit 1
 T=$(mktemp -d /tmp/ovio-wine-e2e.XXXXXX)
 HPID=
-trap 'kill $DPID $HPID 2>/dev/null; exec 3>&-; rm -rf "$T"' EXIT
+KPID=
+trap 'kill $DPID $HPID $KPID 2>/dev/null; exec 3>&-; rm -rf "$T"' EXIT
 HOLD=${HOLD_CLIENT:-$TOP/build/tests/hold_client}
 mkdir -p "$T/root/dir" "$T/outside"
 # Links (Wine shows Unix symlinks to Windows programs): two leaving the
@@ -165,6 +166,73 @@ wait_status() {
 }
 check "native status: no handle left open, nothing in flight" \
     wait_status "$T/status2.json" 10 handles=0 ops_in_flight=0
+
+# ---- 2c. atomic put: a commit and a discard on Windows -------------------
+# A put goes to a hidden temporary file that a commit renames over the
+# target (FileRenameInfo on the open handle); any other end deletes it.
+mkdir -p "$T/root/atomic"
+head -c 100000 /dev/urandom >"$T/old.bin"
+cp "$T/old.bin" "$T/root/atomic/keep.bin"
+EPW="ipc://$PIPE"
+check "ovio.exe put replaces an existing file (commit)" \
+    wine_run 120 "$W/ovio.exe" -e "$EPW" put "$(winpath "$T/five.bin")" \
+    atomic/keep.bin
+check "commit: the target holds the new data" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/root/atomic/keep.bin")" ]
+check "commit: no temporary file is left in the folder" \
+    [ "$(ls -A "$T/root/atomic")" = keep.bin ]
+cp "$T/old.bin" "$T/root/atomic/keep.bin"
+wine_run 120 "$W/ovio.exe" -e "$EPW" put --no-clobber \
+    "$(winpath "$T/five.bin")" atomic/keep.bin >"$T/noclob.out" 2>&1
+rc=$?
+check "put --no-clobber onto an existing file: exit 1" [ "$rc" -eq 1 ]
+check "put --no-clobber: EEXIST, said once" \
+    grep -q "remote: EEXIST: exists, kept (--no-clobber)" "$T/noclob.out"
+check "put --no-clobber: the file is unchanged" \
+    [ "$(sum "$T/old.bin")" = "$(sum "$T/root/atomic/keep.bin")" ]
+check "put --no-clobber: nothing left over" \
+    [ "$(ls -A "$T/root/atomic")" = keep.bin ]
+check "put --no-clobber onto a new name" \
+    wine_run 120 "$W/ovio.exe" -e "$EPW" put --no-clobber \
+    "$(winpath "$T/five.bin")" atomic/new.bin
+check "put --no-clobber: the new file is complete" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/root/atomic/new.bin")" ]
+rm -f "$T/root/atomic/new.bin"
+# The native put reads a FIFO this script writes 4 MiB into, then is
+# killed with SIGKILL: halfway is where the writing stopped, not a time.
+mkfifo "$T/src.fifo"
+# (Not under timeout: the kill must reach ovio itself.)
+"$NATIVE_OVIO" -e "$EP" --chunk 65536 put "$T/src.fifo" atomic/keep.bin \
+    >"$T/killed.out" 2>&1 &
+KPID=$!
+timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/bw0.json" 2>&1
+bw0=$(jnum "$T/bw0.json" bytes_written)
+exec 4>"$T/src.fifo"
+head -c 4194304 /dev/zero >&4
+written=0
+for ((i = 0; i < 300; i++)); do
+    timeout 60 "$NATIVE_OVIO" -e "$EP" --json status >"$T/bw.json" 2>&1
+    # All but the pipe's last 64 KiB were read by the put, and sent.
+    [ $(($(jnum "$T/bw.json" bytes_written) - bw0)) -ge $((4194304 - 65536)) ] &&
+        written=1 && break
+    sleep 0.1
+done
+check "killed put: half the data reached the temporary file" [ $written = 1 ]
+ls -A "$T/root/atomic" >"$T/during.ls"
+check "killed put: meanwhile a hidden temporary file sits beside the target" \
+    grep -qx '\.ovio-tmp-[0-9a-f]\{16\}' "$T/during.ls"
+check "killed put: meanwhile the target is unchanged" \
+    [ "$(sum "$T/old.bin")" = "$(sum "$T/root/atomic/keep.bin")" ]
+kill -KILL $KPID 2>/dev/null
+wait $KPID 2>/dev/null
+KPID=
+exec 4>&-
+check "killed put: the service closed its handle" \
+    wait_status "$T/status3.json" 10 handles=0 ops_in_flight=0
+check "killed put: the old file is byte-identical (discard)" \
+    [ "$(sum "$T/old.bin")" = "$(sum "$T/root/atomic/keep.bin")" ]
+check "killed put: no temporary file is left in the folder" \
+    [ "$(ls -A "$T/root/atomic")" = keep.bin ]
 
 # ---- 3. pending reads on a FIFO; the client killed --------------------------
 # hold FILE : a native client with 4 reads pending on the FIFO; HPID.  Waits
