@@ -333,8 +333,11 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  *                path untouched.  OVIO_EINVAL (not an OVIO_OPEN_TEMP
  *                handle: refused before closing, the handle stays open),
  *                OVIO_EISDIR (a folder at path), OVIO_ENOENT (the folder
- *                was removed since the open), OVIO_ENOSPC, OVIO_EIO, and
- *                ovio_close's.
+ *                was removed since the open), OVIO_ECANCELED (operations
+ *                were still in flight on the handle, I/O or a stat: the
+ *                close cancelled them and the commit was abandoned; wait
+ *                for every write's completion first), OVIO_ENOSPC,
+ *                OVIO_EIO, and ovio_close's.
  * ovio_status    the service's counters.
  *
  * Namespace calls.  Paths as ovio_open's, with its path errors

@@ -10,7 +10,8 @@ file is removed; so does every lookup, getattr and open of a file whose name
 starts with "gatemeta" (an open or a stat stuck in the file system), and
 every lookup and getattr (stat) of a file whose name starts with "gatestat"
 (only those: every other gate* file must stay reachable by path while the
-gate is closed).  CONTROL/waiting always holds how many operations are
+gate is closed).  A service-made temporary file (".ovio-tmp-" and random
+hex: FUSE has no O_TMPFILE, so oviod names it) counts as a "gate" file.  CONTROL/waiting always holds how many operations are
 waiting at the gate, so a test knows when its I/O is really pending.
 
 This makes "pending" real for regular-file I/O in tests: a FIFO can only do
@@ -43,7 +44,9 @@ class Gate:
         os.replace(tmp, self.waiting_path)
 
     def wait(self, name, prefix="gate"):
-        if not os.path.basename(name).startswith(prefix):
+        base = os.path.basename(name)
+        if not (base.startswith(prefix)
+                or (prefix == "gate" and base.startswith(".ovio-tmp-"))):
             return
         if not os.path.exists(self.closed_path):
             return

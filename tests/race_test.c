@@ -10,6 +10,7 @@
  * suite on each).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -458,6 +459,94 @@ START_TEST(close_with_pending_gate_io)
 		ck_assert(r->status == OVIO_OK || r->status == OVIO_ECANCELED);
 	}
 	ck_assert(!tu_fd_open_to(d.pid, gfile));
+	ck_assert(tu_wait_status(c, 2000, idle, NULL));
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
+/*
+ * A commit close that finds a write in flight (held at the gate) cancels it
+ * like any close, and abandons the commit: ECANCELED, the target as it was,
+ * the temporary file gone.  A commit with nothing in flight then works.
+ */
+START_TEST(commit_with_io_in_flight_is_abandoned)
+{
+	ovio_client       *c;
+	tu_collector      *col = malloc(sizeof(*col));
+	uint64_t           h;
+	char               keep[600], buf[16];
+	size_t             n;
+	int                count, f;
+	const ovio_result *r;
+	DIR               *dir;
+	struct dirent     *ent;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	tu_coll_init(col);
+	snprintf(keep, sizeof(keep), "%s/keep", gate_back);
+	f = open(keep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(write(f, "old", 3), 3);
+	close(f);
+	c = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/keep", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(c, h, "new", 3, 0, &n), 0);
+
+	gate_set(true);
+	ovio_request wr = { .op = OVIO_OP_WRITE,
+		.tag            = 1,
+		.handle         = h,
+		.offset         = 3,
+		.data           = "more",
+		.length         = 4 };
+	ck_assert_int_eq(ovio_submit(c, &wr, tu_coll_cb, col), 0);
+	gate_wait_for(1); /* the write is in flight, held in the file system */
+	ovio_request cl = { .op = OVIO_OP_CLOSE,
+		.tag            = 2,
+		.handle         = h,
+		.flags          = OVIO_CLOSE_COMMIT };
+	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 2, 10000), 2);
+	r = tu_coll_find(col, 2, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_ECANCELED);
+	r = tu_coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert(r->status == OVIO_OK || r->status == OVIO_ECANCELED);
+
+	/* The target as it was; nothing else in the folder. */
+	f = open(keep, O_RDONLY);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(read(f, buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "old", 3);
+	close(f);
+	ck_assert_ptr_nonnull(dir = opendir(gate_back));
+	while ((ent = readdir(dir)) != NULL) {
+		ck_assert_msg(ent->d_name[0] != '.'
+		                  || strcmp(ent->d_name, ".") == 0
+		                  || strcmp(ent->d_name, "..") == 0,
+		    "left over: %s", ent->d_name);
+	}
+	closedir(dir);
+
+	/* Nothing in flight: the commit goes through. */
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/keep", OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(c, h, "new", 3, 0, &n), 0);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	f = open(keep, O_RDONLY);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(read(f, buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "new", 3);
+	close(f);
 	ck_assert(tu_wait_status(c, 2000, idle, NULL));
 	ovio_disconnect(c);
 	free(col);
@@ -1836,6 +1925,7 @@ race_suite(void)
 	RCASE(cancel_races_every_kind, 120);
 	RCASE(cancel_while_completion_is_delayed, 60);
 	RCASE(close_with_pending_gate_io, 30);
+	RCASE(commit_with_io_in_flight_is_abandoned, 30);
 	RCASE(late_completion_belongs_to_its_handle, 30);
 	RCASE(buffers_live_until_kernel_completion, 30);
 	RCASE(killed_client_with_100_pending_is_reclaimed, 30);

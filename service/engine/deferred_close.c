@@ -84,7 +84,8 @@ ovio__handle_unhold(eng_handle *h)
 /*
  * Commits or discards a temporary file, closes the OS handle, frees the
  * slot and answers the close request, on the worker pool: these may block
- * (fsync, a file system flushing on close).  h->temp and h->commit were
+ * (fsync, a file system flushing on close).  h->temp, h->commit and
+ * h->commit_canceled were
  * set under the lock before the handle drained; only this job reads them
  * after, so it reads them unlocked.
  */
@@ -102,6 +103,8 @@ close_job(eng_work *w)
 	if (h->temp != NULL) {
 		if (h->commit) {
 			status = ovio__fs_commit_temp(h->temp, h->fd, &oserr);
+		} else if (h->commit_canceled) {
+			status = OVIO_ECANCELED; /* I/O was in flight */
 		}
 		ovio__fs_discard_temp(h->temp, h->fd);
 		h->temp = NULL;

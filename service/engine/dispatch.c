@@ -319,9 +319,18 @@ do_close(req *r)
 		rv = OVIO_EINVAL;
 		h  = NULL;
 	} else {
-		/* The close request is answered when the handle is closed
-		 * (and, for a commit, its file is in place or discarded). */
-		h->commit  = (r->rq->flags & OVIO_CLOSE_COMMIT) != 0;
+		/*
+		 * The close request is answered when the handle is closed
+		 * (and, for a commit, its file is in place or discarded).  A
+		 * commit never puts in place a file whose writes the client
+		 * has not seen complete: with anything in flight, which the
+		 * close cancels, the commit is abandoned (ECANCELED).
+		 */
+		h->commit = (r->rq->flags & OVIO_CLOSE_COMMIT) != 0;
+		if (h->commit && h->inflight > 0) {
+			h->commit          = false;
+			h->commit_canceled = true;
+		}
 		r->op->ran = true;
 		drained    = ovio__close_begin(h, r->op);
 	}

@@ -125,10 +125,11 @@ struct eng_handle {
 	eng_op          *close_op; /* the close request to answer, if any */
 	ovio__fs_temp   *temp;     /* OVIO_OPEN_TEMP: its file's state (fs.h) */
 	bool             commit;   /* ... and the close request commits it */
-	ovio__list_node  s_node;   /* the session's handle list */
-	eng_handle      *free_next;
-	eng_handle      *drain_next; /* ovio__close_session's result list */
-	eng_work         close_work; /* the OS close, on the worker pool */
+	bool commit_canceled;   /* ... but it found I/O in flight: ECANCELED */
+	ovio__list_node s_node; /* the session's handle list */
+	eng_handle     *free_next;
+	eng_handle     *drain_next; /* ovio__close_session's result list */
+	eng_work        close_work; /* the OS close, on the worker pool */
 };
 
 struct eng_session {

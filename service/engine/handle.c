@@ -63,16 +63,17 @@ ovio__handle_new(
 	if (e->hfree == NULL && (rv = handle_grow(e)) != 0) {
 		return (rv);
 	}
-	h           = e->hfree;
-	e->hfree    = h->free_next;
-	h->state    = H_OPEN;
-	h->fd       = fd;
-	h->stream   = stream;
-	h->sess     = s;
-	h->inflight = 0;
-	h->close_op = NULL;
-	h->temp     = NULL; /* the open sets it for OVIO_OPEN_TEMP */
-	h->commit   = false;
+	h                  = e->hfree;
+	e->hfree           = h->free_next;
+	h->state           = H_OPEN;
+	h->fd              = fd;
+	h->stream          = stream;
+	h->sess            = s;
+	h->inflight        = 0;
+	h->close_op        = NULL;
+	h->temp            = NULL; /* the open sets it for OVIO_OPEN_TEMP */
+	h->commit          = false;
+	h->commit_canceled = false;
 	ovio__list_prepend(&s->handles, h); /* walked newest first */
 	s->nhandles++;
 	e->nhandles++;
