@@ -2929,14 +2929,28 @@ START_TEST(temp_named_fallback_discarded_and_committed)
 }
 END_TEST
 
-START_TEST(temp_paths_and_flags_are_checked)
+/*
+ * walk: oviod resolves paths component by component, as without openat2
+ * (OVIO_TEST_NO_OPENAT2), instead of with openat2 RESOLVE_BENEATH.
+ */
+static void
+tmp_paths_checked(bool walk)
 {
-	ovio_client *c = tu_connect(&d);
+	ovio_client *c;
 	uint64_t     h;
 	char         names[256], out[640];
 	int          rootfd;
 	ovio_request rq;
 	tu_collector col;
+
+	tu_daemon_cleanup(&d);
+	memset(&d, 0, sizeof(d));
+	if (walk) {
+		setenv("OVIO_TEST_NO_OPENAT2", "1", 1);
+	}
+	tu_daemon_start(&d, backend(), NULL);
+	unsetenv("OVIO_TEST_NO_OPENAT2");
+	c = tu_connect(&d);
 
 	tmp_fill("f", 'o', 10);
 	ck_assert_int_eq(ovio_mkdir(c, "dir", 0, 0), 0);
@@ -2991,6 +3005,17 @@ START_TEST(temp_paths_and_flags_are_checked)
 	    tmp_names(".", names, sizeof(names)), "abs,dir,f,in,later,up");
 #undef TMP_OPEN
 	ovio_disconnect(c);
+}
+
+START_TEST(temp_paths_and_flags_are_checked)
+{
+	tmp_paths_checked(false);
+}
+END_TEST
+
+START_TEST(temp_paths_checked_without_openat2)
+{
+	tmp_paths_checked(true);
 }
 END_TEST
 
@@ -3250,6 +3275,7 @@ e2e_suite(void)
 	ECASE(temp_discarded_by_close_disconnect_and_stop, 40);
 	ECASE(temp_named_fallback_discarded_and_committed, 60);
 	ECASE(temp_paths_and_flags_are_checked, 20);
+	ECASE(temp_paths_checked_without_openat2, 20);
 	ECASE(temp_commit_into_a_removed_folder_fails_clearly, 20);
 	ECASE(temp_refused_on_a_read_only_root, 20);
 	ECASE(temp_commit_runs_at_most_once, 20);

@@ -87,7 +87,7 @@ static int
 temp_target(int rootfd, const char *path, ovio__fs_temp *t, int64_t *oserr)
 {
 	const char *parent = ".";
-	char       *slash;
+	char       *slash, *dir;
 	size_t      n;
 	int         rv;
 
@@ -112,9 +112,21 @@ temp_target(int rootfd, const char *path, ovio__fs_temp *t, int64_t *oserr)
 	    || strcmp(t->name, "..") == 0) {
 		return (OVIO_EINVAL);
 	}
-	if ((t->dirfd = ovio__fs_open_beneath(
-	         rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0))
-	    < 0) {
+	/*
+	 * "parent/.": the folder is then a component on the way, which the
+	 * confined walk follows (beneath the root) when it is a link; as
+	 * the last component it would be opened as the link itself.
+	 */
+	n = strlen(parent);
+	if ((dir = malloc(n + 3)) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	memcpy(dir, parent, n);
+	memcpy(dir + n, "/.", 3);
+	t->dirfd = ovio__fs_open_beneath(
+	    rootfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	free(dir);
+	if (t->dirfd < 0) {
 		return (temp_fail(oserr, errno));
 	}
 	return (0);
