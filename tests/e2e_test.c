@@ -2665,8 +2665,8 @@ tmp_write(ovio_client *c, uint64_t h, int byte, size_t len)
 
 /* A reader of "f" by path, during commits: never a mix of old and new. */
 typedef struct tmp_reader {
-	volatile bool stop;
-	int           reads, olds, news, mixed;
+	_Atomic bool stop;
+	_Atomic int  reads, olds, news, mixed;
 } tmp_reader;
 
 static void *
@@ -2674,8 +2674,8 @@ tmp_reader_main(void *arg)
 {
 	tmp_reader *r = arg;
 
-	/* Bounded: at most 100 000 reads, whatever happens to stop. */
-	while (!r->stop && r->reads < 100000) {
+	/* Bounded: at most 20 000 reads, whatever happens to stop. */
+	while (!r->stop && r->reads < 20000) {
 		if (tmp_is("f", 'o', TMP_OLD_LEN)) {
 			r->olds++;
 		} else if (tmp_is("f", 'n', TMP_NEW_LEN)) {
@@ -2736,13 +2736,13 @@ START_TEST(temp_commit_replaces_atomically)
 	ck_assert_int_eq(pthread_create(&th, NULL, tmp_reader_main, &r), 0);
 	ck_assert_int_eq(ovio_close_commit(c, h), 0);
 	/* Let the reader see the new file a few times, then stop it. */
-	while (r.news < 5 && r.reads < 100000) {
+	while (r.news < 5 && r.reads < 20000) {
 		usleep(1000);
 	}
 	r.stop = true;
 	pthread_join(th, NULL);
 	ck_assert_msg(r.mixed == 0, "%d of %d reads saw neither old nor new",
-	    r.mixed, r.reads);
+	    (int) r.mixed, (int) r.reads);
 	ck_assert_int_ge(r.news, 1);
 
 	ck_assert(tmp_is("f", 'n', TMP_NEW_LEN));
