@@ -37,12 +37,12 @@ typedef struct cli {
 	bool        json;
 	size_t      chunk;
 	unsigned    window;
-	bool        long_list;  /* ls -l */
-	bool        parents;    /* mkdir -p */
-	bool        recursive;  /* rm -r */
-	bool        force;      /* mv -f */
-	bool        no_clobber; /* put --no-clobber */
-	int         argc;       /* the command's own arguments */
+	bool        long_list; /* ls -l */
+	bool        parents;   /* mkdir -p */
+	bool        recursive; /* rm -r */
+	bool        force;     /* mv -f */
+	bool        noclobber; /* put --no-clobber */
+	int         argc;      /* the command's own arguments */
 	char      **argv;
 } cli;
 
@@ -327,7 +327,7 @@ cmd_put(cli *c)
 	/* A temporary file, put at REMOTE by the commit only (atomic). */
 	rv = ovio_open(cl, remote,
 	    OVIO_OPEN_WRITE | OVIO_OPEN_TEMP
-	        | (c->no_clobber ? OVIO_OPEN_EXCL : 0),
+	        | (c->noclobber ? OVIO_OPEN_EXCL : 0),
 	    0, &h);
 	if (rv != 0) {
 		rv = fail_remote(remote, rv);
@@ -361,7 +361,7 @@ cmd_put(cli *c)
 		    local);
 		return (EXIT_LOCAL);
 	}
-	if (rv == 0 && rv2 == OVIO_EEXIST && c->no_clobber) {
+	if (rv == 0 && rv2 == OVIO_EEXIST && c->noclobber) {
 		fprintf(stderr,
 		    "ovio: %s: remote: EEXIST: exists, kept (--no-clobber)\n",
 		    remote);
@@ -1567,7 +1567,7 @@ cli_main(int argc, char **argv, char **args)
 				    "only (see ovio put --help)\n");
 				return (EXIT_USAGE);
 			}
-			c.no_clobber = true;
+			c.noclobber = true;
 			break;
 		case 'e':
 			c.endpoint = optarg;
