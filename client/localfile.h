@@ -72,4 +72,54 @@ const char *ovio__local_strerror(int code);
 /* OVIO__LOCAL_NOTFOUND, OVIO__LOCAL_PERM or OVIO__LOCAL_IO. */
 int ovio__local_kind(int code);
 
+/* What a local path is, from ovio__local_type (links followed). */
+#define OVIO__LOCAL_NONE  0 /* nothing there */
+#define OVIO__LOCAL_FILE  1 /* a regular file */
+#define OVIO__LOCAL_DIR   2 /* a folder */
+#define OVIO__LOCAL_OTHER 3 /* a FIFO, device, socket, ... */
+
+/*
+ * Stores in *type what path is, following symbolic links (as scp does): a
+ * missing path (or a dangling link) is OVIO__LOCAL_NONE, not an error.
+ * Returns 0 or an error code.
+ */
+int ovio__local_type(const char *path, int *type);
+
+/* Makes the folder path; one already there is fine.  0 or an error code. */
+int ovio__local_mkdir(const char *path);
+
+/*
+ * The names in folder dir, without "." and "..", sorted bytewise, in a
+ * malloc'd array of *n malloc'd strings (ovio__local_names_free frees
+ * them).  Returns 0 or an error code (then nothing is left to free).
+ */
+int  ovio__local_names(const char *dir, char ***names, size_t *n);
+void ovio__local_names_free(char **names, size_t n);
+
+/*
+ * Opens path to be written in place from its end (get --continue): a
+ * regular file is kept and *size is its size; a missing one is created
+ * empty (*size 0).  Anything but a regular file is refused.  Nothing is
+ * atomic: the bytes are written straight into path.  Returns 0 or an error
+ * code.
+ */
+int ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size);
+
+/*
+ * Moves a reader n bytes on: a regular file by seeking, a stream by
+ * reading and dropping.  *skipped < n only when the input ended first.
+ * Returns 0 or an error code.
+ */
+int ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped);
+
+/*
+ * Makes ovio__local_finish of ovio__local_create's temporary file refuse
+ * to replace a target that exists by then (get --no-clobber): the
+ * temporary file is removed and finish returns the "file exists" code.
+ */
+void ovio__local_noreplace(ovio__local *lf);
+
+/* Whether code is the "file exists" error (ovio__local_noreplace). */
+int ovio__local_is_exists(int code);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,9 +18,10 @@
 
 struct ovio__local {
 	int   fd;
-	bool  own_fd; /* not a standard stream: close it */
-	char *tmp;    /* the temporary file, or NULL: written in place */
-	char *target; /* what tmp replaces */
+	bool  own_fd;    /* not a standard stream: close it */
+	char *tmp;       /* the temporary file, or NULL: written in place */
+	char *target;    /* what tmp replaces */
+	bool  noreplace; /* finish refuses an existing target */
 };
 
 static int
@@ -237,7 +239,14 @@ ovio__local_finish(ovio__local *lf)
 		if (close(lf->fd) != 0 && rv == 0) {
 			rv = errno;
 		}
-		if (rv == 0 && rename(lf->tmp, lf->target) != 0) {
+		if (rv == 0 && lf->noreplace) {
+			/* link fails with EEXIST when the target is there. */
+			if (link(lf->tmp, lf->target) != 0) {
+				rv = errno;
+			} else {
+				unlink(lf->tmp);
+			}
+		} else if (rv == 0 && rename(lf->tmp, lf->target) != 0) {
 			rv = errno;
 		}
 		if (rv != 0) {
@@ -283,4 +292,171 @@ ovio__local_kind(int code)
 		return (OVIO__LOCAL_PERM);
 	}
 	return (OVIO__LOCAL_IO);
+}
+
+int
+ovio__local_type(const char *path, int *type)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			*type = OVIO__LOCAL_NONE;
+			return (0);
+		}
+		return (errno);
+	}
+	*type = S_ISREG(st.st_mode)   ? OVIO__LOCAL_FILE
+	        : S_ISDIR(st.st_mode) ? OVIO__LOCAL_DIR
+	                              : OVIO__LOCAL_OTHER;
+	return (0);
+}
+
+int
+ovio__local_mkdir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0777) == 0) {
+		return (0);
+	}
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		return (0);
+	}
+	return (errno);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *) a, *(char *const *) b));
+}
+
+void
+ovio__local_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+}
+
+int
+ovio__local_names(const char *dir, char ***names, size_t *np)
+{
+	DIR           *d;
+	struct dirent *e;
+	char         **v = NULL, **nv;
+	size_t         n = 0, cap = 0;
+	int            rv = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		return (errno);
+	}
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL) {
+			rv = errno;
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0
+		    || strcmp(e->d_name, "..") == 0) {
+			continue;
+		}
+		if (n == cap) {
+			cap = cap != 0 ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rv = ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((v[n] = strdup(e->d_name)) == NULL) {
+			rv = ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rv != 0) {
+		ovio__local_names_free(v, n);
+		return (rv);
+	}
+	if (n > 0) {
+		qsort(v, n, sizeof(*v), name_cmp);
+	}
+	*names = v;
+	*np    = n;
+	return (0);
+}
+
+int
+ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size)
+{
+	struct stat st;
+	int         fd, rv;
+
+	if (strcmp(path, "-") == 0) {
+		return (EINVAL);
+	}
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
+	if (fd < 0) {
+		return (errno);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rv = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		return (rv);
+	}
+	*size = (uint64_t) st.st_size;
+	if ((rv = lf_new(lf, fd, true)) != 0) {
+		close(fd);
+	}
+	return (rv);
+}
+
+int
+ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped)
+{
+	struct stat st;
+	char        buf[65536];
+	size_t      got;
+	int         rv;
+
+	*skipped = 0;
+	if (fstat(lf->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (lseek(lf->fd, (off_t) n, SEEK_CUR) < 0) {
+			return (errno);
+		}
+		*skipped = n;
+		return (0);
+	}
+	while (*skipped < n) {
+		size_t want = n - *skipped < sizeof(buf)
+		                  ? (size_t) (n - *skipped)
+		                  : sizeof(buf);
+		if ((rv = ovio__local_read(lf, buf, want, &got)) != 0) {
+			return (rv);
+		}
+		*skipped += got;
+		if (got < want) {
+			break;
+		}
+	}
+	return (0);
+}
+
+void
+ovio__local_noreplace(ovio__local *lf)
+{
+	lf->noreplace = true;
+}
+
+int
+ovio__local_is_exists(int code)
+{
+	return (code == EEXIST);
 }

@@ -15,9 +15,10 @@
 
 struct ovio__local {
 	HANDLE   h;
-	bool     own_h;  /* not a standard handle: close it */
-	wchar_t *tmp;    /* the temporary file, or NULL: written in place */
-	wchar_t *target; /* what tmp replaces */
+	bool     own_h;     /* not a standard handle: close it */
+	wchar_t *tmp;       /* the temporary file, or NULL: written in place */
+	wchar_t *target;    /* what tmp replaces */
+	bool     noreplace; /* finish refuses an existing target */
 };
 
 static int
@@ -213,7 +214,8 @@ ovio__local_finish(ovio__local *lf)
 		CloseHandle(lf->h);
 		if (rv == 0
 		    && !MoveFileExW(lf->tmp, lf->target,
-		        MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+		        (lf->noreplace ? 0 : MOVEFILE_REPLACE_EXISTING)
+		            | MOVEFILE_WRITE_THROUGH)) {
 			rv = (int) GetLastError();
 		}
 		if (rv != 0) {
@@ -274,4 +276,241 @@ ovio__local_kind(int code)
 		return (OVIO__LOCAL_PERM);
 	}
 	return (OVIO__LOCAL_IO);
+}
+
+int
+ovio__local_type(const char *path, int *type)
+{
+	wchar_t *w;
+	HANDLE   h;
+	DWORD    attr, ft;
+	int      rv = 0;
+
+	if ((w = ovio__win_widen(path)) == NULL) {
+		return (ERROR_INVALID_NAME);
+	}
+	/* Opened (following reparse points, as scp follows links). */
+	h = CreateFileW(w, FILE_READ_ATTRIBUTES,
+	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+	    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	free(w);
+	if (h == INVALID_HANDLE_VALUE) {
+		rv = (int) GetLastError();
+		if (rv == ERROR_FILE_NOT_FOUND || rv == ERROR_PATH_NOT_FOUND) {
+			*type = OVIO__LOCAL_NONE;
+			return (0);
+		}
+		return (rv);
+	}
+	ft = GetFileType(h);
+	{
+		BY_HANDLE_FILE_INFORMATION info;
+		attr = GetFileInformationByHandle(h, &info)
+		           ? info.dwFileAttributes
+		           : 0;
+	}
+	CloseHandle(h);
+	if (attr & FILE_ATTRIBUTE_DIRECTORY) {
+		*type = OVIO__LOCAL_DIR;
+	} else if (ft == FILE_TYPE_DISK) {
+		*type = OVIO__LOCAL_FILE;
+	} else {
+		*type = OVIO__LOCAL_OTHER;
+	}
+	return (0);
+}
+
+int
+ovio__local_mkdir(const char *path)
+{
+	wchar_t *w;
+	int      rv = 0, type;
+
+	if ((w = ovio__win_widen(path)) == NULL) {
+		return (ERROR_INVALID_NAME);
+	}
+	if (!CreateDirectoryW(w, NULL)) {
+		rv = (int) GetLastError();
+		if (rv == ERROR_ALREADY_EXISTS
+		    && ovio__local_type(path, &type) == 0
+		    && type == OVIO__LOCAL_DIR) {
+			rv = 0;
+		}
+	}
+	free(w);
+	return (rv);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *) a, *(char *const *) b));
+}
+
+void
+ovio__local_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* name, a UTF-16 file name, as malloc'd UTF-8; NULL when out of memory. */
+static char *
+lf_narrow(const wchar_t *name)
+{
+	int len
+	    = WideCharToMultiByte(CP_UTF8, 0, name, -1, NULL, 0, NULL, NULL);
+	char *s;
+
+	if (len <= 0 || (s = malloc((size_t) len)) == NULL) {
+		return (NULL);
+	}
+	WideCharToMultiByte(CP_UTF8, 0, name, -1, s, len, NULL, NULL);
+	return (s);
+}
+
+int
+ovio__local_names(const char *dir, char ***names, size_t *np)
+{
+	WIN32_FIND_DATAW fd;
+	HANDLE           h;
+	wchar_t         *w;
+	char            *pat, **v = NULL, **nv;
+	size_t           n = 0, cap = 0, len = strlen(dir) + 3;
+	int              rv = 0;
+
+	if ((pat = malloc(len)) == NULL) {
+		return (ERROR_NOT_ENOUGH_MEMORY);
+	}
+	snprintf(pat, len, "%s\\*", dir);
+	w = ovio__win_widen(pat);
+	free(pat);
+	if (w == NULL) {
+		return (ERROR_INVALID_NAME);
+	}
+	h = FindFirstFileW(w, &fd);
+	free(w);
+	if (h == INVALID_HANDLE_VALUE) {
+		rv = (int) GetLastError();
+		if (rv == ERROR_FILE_NOT_FOUND) {
+			*names = NULL;
+			*np    = 0;
+			return (0);
+		}
+		return (rv);
+	}
+	do {
+		if (wcscmp(fd.cFileName, L".") == 0
+		    || wcscmp(fd.cFileName, L"..") == 0) {
+			continue;
+		}
+		if (n == cap) {
+			cap = cap != 0 ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rv = ERROR_NOT_ENOUGH_MEMORY;
+				break;
+			}
+			v = nv;
+		}
+		if ((v[n] = lf_narrow(fd.cFileName)) == NULL) {
+			rv = ERROR_NOT_ENOUGH_MEMORY;
+			break;
+		}
+		n++;
+	} while (FindNextFileW(h, &fd));
+	if (rv == 0 && GetLastError() != ERROR_NO_MORE_FILES) {
+		rv = (int) GetLastError();
+	}
+	FindClose(h);
+	if (rv != 0) {
+		ovio__local_names_free(v, n);
+		return (rv);
+	}
+	if (n > 0) {
+		qsort(v, n, sizeof(*v), name_cmp);
+	}
+	*names = v;
+	*np    = n;
+	return (0);
+}
+
+int
+ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size)
+{
+	LARGE_INTEGER sz, zero;
+	wchar_t      *w;
+	HANDLE        h;
+	int           rv;
+
+	if (strcmp(path, "-") == 0) {
+		return (ERROR_INVALID_PARAMETER);
+	}
+	if ((w = ovio__win_widen(path)) == NULL) {
+		return (ERROR_INVALID_NAME);
+	}
+	h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_ALWAYS,
+	    FILE_ATTRIBUTE_NORMAL, NULL);
+	free(w);
+	if (h == INVALID_HANDLE_VALUE) {
+		return ((int) GetLastError());
+	}
+	zero.QuadPart = 0;
+	if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &sz)
+	    || !SetFilePointerEx(h, zero, NULL, FILE_END)) {
+		CloseHandle(h);
+		return (ERROR_INVALID_PARAMETER);
+	}
+	*size = (uint64_t) sz.QuadPart;
+	if ((rv = lf_new(lf, h, true)) != 0) {
+		CloseHandle(h);
+	}
+	return (rv);
+}
+
+int
+ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped)
+{
+	LARGE_INTEGER d;
+	char          buf[65536];
+	size_t        got;
+	int           rv;
+
+	*skipped = 0;
+	if (GetFileType(lf->h) == FILE_TYPE_DISK) {
+		d.QuadPart = (LONGLONG) n;
+		if (!SetFilePointerEx(lf->h, d, NULL, FILE_CURRENT)) {
+			return ((int) GetLastError());
+		}
+		*skipped = n;
+		return (0);
+	}
+	while (*skipped < n) {
+		size_t want = n - *skipped < sizeof(buf)
+		                  ? (size_t) (n - *skipped)
+		                  : sizeof(buf);
+		if ((rv = ovio__local_read(lf, buf, want, &got)) != 0) {
+			return (rv);
+		}
+		*skipped += got;
+		if (got < want) {
+			break;
+		}
+	}
+	return (0);
+}
+
+void
+ovio__local_noreplace(ovio__local *lf)
+{
+	lf->noreplace = true;
+}
+
+int
+ovio__local_is_exists(int code)
+{
+	return (code == ERROR_ALREADY_EXISTS || code == ERROR_FILE_EXISTS);
 }

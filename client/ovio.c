@@ -4,10 +4,14 @@
  * standard streams, devices) is behind localfile.h.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "bench.h"
 #include "localfile.h"
@@ -27,8 +31,12 @@
 #define EXIT_CONNECT  5 /* cannot reach the service, or it went away */
 #define EXIT_REMOTE   6 /* the service's I/O failed (EIO, ENOSPC, ...) */
 #define EXIT_LOCAL    7 /* the local file's I/O failed (disk full, ...) */
+#define EXIT_EXISTS   8 /* --no-clobber: the target exists, kept */
 
 #define SERVICE_TIMEOUT_MS 60000       /* default bound of start / stop */
+#define CONNECT_TIMEOUT_MS 3000        /* connecting, without --timeout */
+#define MAX_TIMEOUT_MS     86400000u   /* --timeout: at most a day */
+#define MAX_DEPTH          64          /* folders in folders, put/get -r */
 #define MAX_CHUNK          (16u << 20) /* oviod's default --max-io */
 #define MAX_WINDOW         256u
 
@@ -37,12 +45,18 @@ typedef struct cli {
 	bool        json;
 	size_t      chunk;
 	unsigned    window;
-	bool        long_list; /* ls -l */
-	bool        parents;   /* mkdir -p */
-	bool        recursive; /* rm -r */
-	bool        force;     /* mv -f */
-	bool        noclobber; /* put --no-clobber */
-	int         argc;      /* the command's own arguments */
+	bool        long_list;  /* ls -l */
+	bool        parents;    /* mkdir -p */
+	bool        recursive;  /* rm -r */
+	bool        force;      /* mv -f */
+	bool        quiet;      /* --quiet: no progress, no notices */
+	bool        resume;     /* --continue (put, get) */
+	bool        no_clobber; /* --no-clobber (put, get) */
+	unsigned    timeout_ms; /* --timeout; 0: none given */
+	int         first;      /* the exit status of the first failure */
+	uint64_t    files;      /* put / get: files transferred, */
+	uint64_t    bytes;      /* their bytes */
+	int         argc;       /* the command's own arguments */
 	char      **argv;
 } cli;
 
@@ -60,6 +74,9 @@ typedef struct command {
 static int cmd_rest(cli *c, const command *k, int argc, char **argv);
 
 static const command *cmd_current;
+
+/* --json anywhere on the command line: errors are JSON objects too. */
+static bool err_json;
 
 /* The exit status for a status the library or the service returned. */
 static int
@@ -90,36 +107,101 @@ exit_remote(int status)
 	return (EXIT_OTHER);
 }
 
+static bool json_str(FILE *f, const char *s);
+
+/*
+ * Reports one failure on stderr and returns ex, its exit status.  As text,
+ * one line: "ovio: " and msg.  With --json, one JSON object on one line:
+ * {"error": msg, "path": PATH, "side": "remote" or "local", "status":
+ * "ENAME", "exit": ex}, where path, side and status appear only when known
+ * (NULL here).
+ */
+static int
+report(int ex, const char *path, const char *side, const char *status,
+    const char *msg)
+{
+	if (!err_json) {
+		fprintf(stderr, "ovio: %s\n", msg);
+		return (ex);
+	}
+	fprintf(stderr, "{\"error\": ");
+	json_str(stderr, msg);
+	if (path != NULL) {
+		fprintf(stderr, ", \"path\": ");
+		json_str(stderr, path);
+	}
+	if (side != NULL) {
+		fprintf(stderr, ", \"side\": \"%s\"", side);
+	}
+	if (status != NULL) {
+		fprintf(stderr, ", \"status\": \"%s\"", status);
+	}
+	fprintf(stderr, ", \"exit\": %d}\n", ex);
+	return (ex);
+}
+
+/* report, with msg from a format. */
+static int reportf(int ex, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+reportf(int ex, const char *path, const char *fmt, ...)
+{
+	char    msg[2 * 4096 + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return (report(ex, path, NULL, NULL, msg));
+}
+
 /* "ovio: WHAT: remote: ENAME: message": the service's side failed. */
 static int
 fail_remote(const char *what, int status)
 {
 	int64_t os = ovio_last_os_error();
+	char    msg[4096 + 256];
 
 	if (os != 0) {
-		fprintf(stderr, "ovio: %s: remote: %s: %s (os error %lld)\n",
+		snprintf(msg, sizeof(msg), "%s: remote: %s: %s (os error %lld)",
 		    what, ovio_errname(status), ovio_strerror(status),
 		    (long long) os);
 	} else {
-		fprintf(stderr, "ovio: %s: remote: %s: %s\n", what,
+		snprintf(msg, sizeof(msg), "%s: remote: %s: %s", what,
 		    ovio_errname(status), ovio_strerror(status));
 	}
-	return (exit_remote(status));
+	return (report(
+	    exit_remote(status), what, "remote", ovio_errname(status), msg));
 }
 
 /* "ovio: WHAT: local: message": this machine's side failed. */
 static int
 fail_local(const char *what, int code)
 {
-	fprintf(
-	    stderr, "ovio: %s: local: %s\n", what, ovio__local_strerror(code));
+	char msg[4096 + 256];
+	int  ex = EXIT_LOCAL;
+
 	switch (ovio__local_kind(code)) {
 	case OVIO__LOCAL_NOTFOUND:
-		return (EXIT_NOTFOUND);
+		ex = EXIT_NOTFOUND;
+		break;
 	case OVIO__LOCAL_PERM:
-		return (EXIT_PERM);
+		ex = EXIT_PERM;
+		break;
 	}
-	return (EXIT_LOCAL);
+	snprintf(msg, sizeof(msg), "%s: local: %s", what,
+	    ovio__local_strerror(code));
+	return (report(ex, what, "local", NULL, msg));
+}
+
+/* Keeps the first failure's exit status (a command that goes on). */
+static void
+note(cli *c, int ex)
+{
+	if (ex != 0 && c->first == 0) {
+		c->first = ex;
+	}
 }
 
 /*
@@ -196,9 +278,24 @@ connect_or_fail(cli *c, ovio_client **cl)
 {
 	int rv;
 
-	if ((rv = ovio_connect(cl, c->endpoint, 3000)) != 0) {
+	/*
+	 * One attempt: nothing listening fails at once.  --timeout bounds
+	 * the connection and then every reply.
+	 */
+	rv = ovio_connect_once(cl, c->endpoint,
+	    c->timeout_ms != 0 ? (int) c->timeout_ms : CONNECT_TIMEOUT_MS);
+	if (rv == 0 && c->timeout_ms != 0
+	    && (rv = ovio_set_timeout(*cl, (int) c->timeout_ms)) != 0) {
+		ovio_disconnect(*cl);
+	}
+	if (rv != 0) {
 		const char *url = c->endpoint != NULL ? c->endpoint
 		                                      : ovio_default_endpoint();
+		if (err_json) {
+			return (reportf(EXIT_CONNECT, url,
+			    "cannot connect to %s: %s: %s", url,
+			    ovio_errname(rv), ovio_strerror(rv)));
+		}
 		fprintf(stderr, "ovio: cannot connect to %s: %s: %s\n", url,
 		    ovio_errname(rv), ovio_strerror(rv));
 		if (rv == OVIO_ECONNREFUSED || rv == OVIO_ETIMEDOUT) {
@@ -215,11 +312,13 @@ connect_or_fail(cli *c, ovio_client **cl)
  * One transfer's local side.  The library's callbacks can only return an
  * ovio status, so a local failure is kept here (lerr, shrank) and the
  * callback returns OVIO_EIO to stop the transfer; the caller then reports
- * the local error, not the status.
+ * the local error, not the status.  base is where the transfer began in
+ * the file (--continue), for the progress line.
  */
 typedef struct xfer {
 	progress     p;
 	ovio__local *lf;
+	uint64_t     base;
 	int          lerr;   /* local error code, or 0 */
 	bool         shrank; /* the local file ended before its size */
 } xfer;
@@ -260,13 +359,15 @@ local_sink(void *arg, uint64_t offset, const void *data, size_t len)
 static void
 on_progress(void *arg, uint64_t done)
 {
-	ovio__progress_update(&((xfer *) arg)->p, done);
+	xfer *x = arg;
+
+	ovio__progress_update(&x->p, x->base + done);
 }
 
 /*
  * put from a stream (standard input, a FIFO, a device): its size is not
  * known, so one chunk at a time is read whole and written, in order, until
- * the input ends.
+ * the input ends.  Writing starts at *total, which ends as the file's size.
  */
 static int
 put_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
@@ -276,7 +377,6 @@ put_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 	size_t   got, put;
 	int      rv = 0;
 
-	*total = 0;
 	if ((buf = malloc(chunk)) == NULL) {
 		return (OVIO_ENOMEM);
 	}
@@ -306,80 +406,116 @@ put_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 	return (rv);
 }
 
+/* --no-clobber found PATH there (local for get, remote for put). */
 static int
-cmd_put(cli *c)
+fail_exists(const char *path, const char *side, const char *what)
 {
-	const char  *local = c->argv[0], *remote = c->argv[1];
-	ovio_client *cl;
-	xfer         x;
-	uint64_t     h, total = 0;
-	int64_t      size;
-	int          rv, rv2;
+	char msg[4096 + 64];
+
+	snprintf(
+	    msg, sizeof(msg), "%s: %s: %s (--no-clobber)", path, side, what);
+	return (report(EXIT_EXISTS, path, side,
+	    strcmp(side, "remote") == 0 ? "EEXIST" : NULL, msg));
+}
+
+/*
+ * Sends the local file (or "-", standard input) to remote over cl: the one
+ * place a file is uploaded, so its open flags and its final flush and
+ * close are here and nowhere else.  Without --continue the data goes to a
+ * temporary file that the commit puts at remote only once complete and
+ * flushed (atomic; with --no-clobber the commit keeps an existing remote);
+ * with it, remote is opened as it is, in place (not atomic), its size is
+ * asked, and the local file is sent from that offset.
+ * Returns 0 or the exit status of the failure it reported.
+ */
+static int
+put_file(cli *c, ovio_client *cl, const char *local, const char *remote)
+{
+	/*
+	 * A temporary file, put at REMOTE by the commit only (atomic); with
+	 * --continue, REMOTE itself, written in place from its size.
+	 */
+	uint32_t  flags = c->resume ? OVIO_OPEN_WRITE | OVIO_OPEN_CREATE
+	                            : OVIO_OPEN_WRITE | OVIO_OPEN_TEMP
+                                         | (c->no_clobber ? OVIO_OPEN_EXCL : 0);
+	ovio_stat st;
+	xfer      x;
+	uint64_t  h, from = 0, total = 0, skipped;
+	int64_t   size;
+	int       rv, rv2;
 
 	memset(&x, 0, sizeof(x));
 	if ((rv = ovio__local_open_read(local, &x.lf, &size)) != 0) {
 		return (fail_local(local, rv));
 	}
-	if ((rv = connect_or_fail(c, &cl)) != 0) {
+	if ((rv = ovio_open(cl, remote, flags, 0, &h)) != 0) {
 		ovio__local_abort(x.lf);
-		return (rv);
+		return (fail_remote(remote, rv));
 	}
-	/* A temporary file, put at REMOTE by the commit only (atomic). */
-	rv = ovio_open(cl, remote,
-	    OVIO_OPEN_WRITE | OVIO_OPEN_TEMP
-	        | (c->noclobber ? OVIO_OPEN_EXCL : 0),
-	    0, &h);
-	if (rv != 0) {
-		rv = fail_remote(remote, rv);
-		ovio__local_abort(x.lf);
-		ovio_disconnect(cl);
-		return (rv);
+	if (c->resume) {
+		/* Resume from what the remote file holds already. */
+		if ((rv = ovio_fstat(cl, h, &st)) != 0) {
+			(void) ovio_close(cl, h);
+			ovio__local_abort(x.lf);
+			return (fail_remote(remote, rv));
+		}
+		from = st.size;
+		rv   = ovio__local_skip(x.lf, from, &skipped);
+		if (rv != 0 || skipped < from
+		    || (size >= 0 && (uint64_t) size < from)) {
+			(void) ovio_close(cl, h);
+			ovio__local_abort(x.lf);
+			if (rv != 0) {
+				return (fail_local(local, rv));
+			}
+			return (reportf(EXIT_OTHER, local,
+			    "%s: local: shorter than %s (%llu bytes) already "
+			    "is: nothing to continue",
+			    local, remote, (unsigned long long) from));
+		}
 	}
+	x.base = from;
 	ovio__progress_start(&x.p, "put", remote, size > 0 ? size : 0);
+	x.p.quiet = c->quiet;
 	if (size >= 0) {
-		rv    = ovio_write_stream(cl, h, 0, (uint64_t) size, c->chunk,
-		       c->window, local_fill, on_progress, &x);
-		total = (uint64_t) size;
+		rv    = ovio_write_stream(cl, h, from, (uint64_t) size - from,
+		       c->chunk, c->window, local_fill, on_progress, &x);
+		total = (uint64_t) size - from;
 	} else {
-		rv = put_stream(c, cl, h, &x, &total);
+		total = from;
+		rv    = put_stream(c, cl, h, &x, &total);
+		total -= from;
 	}
 	if (rv == 0) {
 		rv = ovio_flush(cl, h); /* acknowledged means on disk */
 	}
 	/* Only a complete upload replaces REMOTE; else it is discarded. */
-	rv2 = rv == 0 ? ovio_close_commit(cl, h) : ovio_close(cl, h);
+	rv2 = rv == 0 && !c->resume ? ovio_close_commit(cl, h)
+	                            : ovio_close(cl, h);
 	ovio__progress_end(&x.p, rv == 0 && rv2 == 0);
 	ovio__local_abort(x.lf); /* a reader: closes it, removes nothing */
-	ovio_disconnect(cl);
 	if (x.lerr != 0) {
 		return (fail_local(local, x.lerr));
 	}
 	if (x.shrank) {
-		fprintf(stderr,
-		    "ovio: %s: local: the file shrank while being "
-		    "read\n",
-		    local);
-		return (EXIT_LOCAL);
+		return (reportf(EXIT_LOCAL, local,
+		    "%s: local: the file shrank while being read", local));
 	}
-	if (rv == 0 && rv2 == OVIO_EEXIST && c->noclobber) {
-		fprintf(stderr,
-		    "ovio: %s: remote: EEXIST: exists, kept (--no-clobber)\n",
-		    remote);
-		return (exit_remote(rv2));
+	if (rv == 0 && rv2 == OVIO_EEXIST && c->no_clobber) {
+		return (fail_exists(remote, "remote", "EEXIST: exists, kept"));
 	}
 	if (rv != 0 || rv2 != 0) {
 		return (fail_remote(remote, rv != 0 ? rv : rv2));
 	}
-	if (c->json) {
-		printf("{\"bytes\": %llu, \"seconds\": %.3f}\n",
-		    (unsigned long long) total, ovio__progress_seconds(&x.p));
-	}
+	c->files++;
+	c->bytes += total;
 	return (0);
 }
 
 /*
  * Reads a stream (a FIFO, say) in order, one request in flight, until a
  * read returns no bytes: a short read only means that is what was there.
+ * Reading starts at *total, which ends past the last byte.
  */
 static int
 get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
@@ -389,7 +525,6 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 	size_t   got;
 	int      rv = 0;
 
-	*total = 0;
 	if ((buf = malloc(chunk)) == NULL) {
 		return (OVIO_ENOMEM);
 	}
@@ -409,47 +544,72 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 }
 
 /*
- * REMOTE to local, where local "-" is standard output.  The remote file is
- * opened first; only then is the local side touched, and then only through
+ * REMOTE to local over cl, where local "-" is standard output.  The remote
+ * file is opened first; only then is the local side touched: through
  * ovio__local_create (a temporary file renamed into place on success, or a
- * special file written in place).
+ * special file written in place), or with --continue through
+ * ovio__local_open_append (the local file kept and written from its end,
+ * in place, the remote file read from that offset).  --no-clobber refuses
+ * a local file that exists, before and when renaming.  Returns 0 or the
+ * exit status of the failure it reported.
  */
 static int
-get_to(cli *c, const char *remote, const char *local, const char *verb)
+get_file(cli *c, ovio_client *cl, const char *remote, const char *local,
+    const char *verb)
 {
-	ovio_client *cl;
-	ovio_stat    st;
-	xfer         x;
-	uint64_t     h, total = 0;
-	bool         stream;
-	int          rv, rv2;
+	ovio_stat st;
+	xfer      x;
+	uint64_t  h, from = 0, total = 0;
+	bool      stream, out = strcmp(local, "-") == 0;
+	int       rv, rv2, type;
 
 	memset(&x, 0, sizeof(x));
-	if ((rv = connect_or_fail(c, &cl)) != 0) {
-		return (rv);
-	}
 	if ((rv = ovio_open(cl, remote, OVIO_OPEN_READ, 0, &h)) != 0) {
-		rv = fail_remote(remote, rv);
-		ovio_disconnect(cl);
-		return (rv);
+		return (fail_remote(remote, rv));
 	}
 	/* Not a regular file (or unknown): a stream, read in order. */
 	stream = ovio_fstat(cl, h, &st) != 0 || st.type != OVIO_TYPE_FILE;
-	if ((rv = ovio__local_create(local, &x.lf)) != 0) {
+	if (c->no_clobber && !out
+	    && ((rv = ovio__local_type(local, &type)) != 0
+	        || type != OVIO__LOCAL_NONE)) {
 		(void) ovio_close(cl, h);
-		ovio_disconnect(cl);
+		if (rv != 0) {
+			return (fail_local(local, rv));
+		}
+		return (fail_exists(local, "local", "exists, not replaced"));
+	}
+	if (c->resume && !out) {
+		rv = ovio__local_open_append(local, &x.lf, &from);
+	} else {
+		rv = ovio__local_create(local, &x.lf);
+	}
+	if (rv != 0) {
+		(void) ovio_close(cl, h);
 		return (fail_local(local, rv));
 	}
+	if (c->no_clobber) {
+		ovio__local_noreplace(x.lf);
+	}
+	if (from > 0 && (stream || from > st.size)) {
+		(void) ovio_close(cl, h);
+		ovio__local_abort(x.lf);
+		return (reportf(EXIT_OTHER, local,
+		    "%s: local: %llu bytes already, %s: nothing to continue",
+		    local, (unsigned long long) from,
+		    stream ? "the remote file is a stream"
+		           : "more than the remote file has"));
+	}
+	x.base = from;
 	ovio__progress_start(&x.p, verb, remote, stream ? 0 : st.size);
+	x.p.quiet = c->quiet;
 	if (stream) {
 		rv = get_stream(c, cl, h, &x, &total);
 	} else {
-		rv = ovio_read_stream(cl, h, 0, UINT64_MAX, c->chunk, c->window,
-		    local_sink, on_progress, &x, &total);
+		rv = ovio_read_stream(cl, h, from, UINT64_MAX, c->chunk,
+		    c->window, local_sink, on_progress, &x, &total);
 	}
 	rv2 = ovio_close(cl, h);
 	ovio__progress_end(&x.p, rv == 0 && rv2 == 0 && x.lerr == 0);
-	ovio_disconnect(cl);
 	if (x.lerr != 0 || rv != 0 || rv2 != 0) {
 		ovio__local_abort(x.lf);
 		if (x.lerr != 0) {
@@ -458,25 +618,15 @@ get_to(cli *c, const char *remote, const char *local, const char *verb)
 		return (fail_remote(remote, rv != 0 ? rv : rv2));
 	}
 	if ((rv = ovio__local_finish(x.lf)) != 0) {
+		if (c->no_clobber && ovio__local_is_exists(rv)) {
+			return (fail_exists(
+			    local, "local", "exists, not replaced"));
+		}
 		return (fail_local(local, rv));
 	}
-	if (c->json && strcmp(local, "-") != 0) {
-		printf("{\"bytes\": %llu, \"seconds\": %.3f}\n",
-		    (unsigned long long) total, ovio__progress_seconds(&x.p));
-	}
+	c->files++;
+	c->bytes += total;
 	return (0);
-}
-
-static int
-cmd_get(cli *c)
-{
-	return (get_to(c, c->argv[0], c->argv[1], "get"));
-}
-
-static int
-cmd_cat(cli *c)
-{
-	return (get_to(c, c->argv[0], "-", "cat"));
 }
 
 static const char *
@@ -610,20 +760,18 @@ remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
 {
 	int rv = remote_path(in, out, cap);
 
-	if (rv < 0) {
-		fprintf(stderr, "ovio: %s: remote: ENAMETOOLONG: %s\n", in,
-		    ovio_strerror(OVIO_ENAMETOOLONG));
-		return (EXIT_USAGE);
-	}
-	if (rv > 0) {
-		fprintf(stderr, "ovio: %s: remote: EOUTSIDE: %s\n", in,
-		    ovio_strerror(OVIO_EOUTSIDE));
-		return (EXIT_PERM);
+	char msg[4096 + 256];
+
+	if (rv != 0) {
+		snprintf(msg, sizeof(msg), "%.4096s: remote: %s: %s", in,
+		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE",
+		    ovio_strerror(rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE));
+		return (report(rv < 0 ? EXIT_USAGE : EXIT_PERM, in, "remote",
+		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE", msg));
 	}
 	if (!root_ok && out[0] == '\0') {
-		fprintf(
-		    stderr, "ovio: %s: names the service's root itself\n", in);
-		return (EXIT_USAGE);
+		return (reportf(EXIT_USAGE, in,
+		    "%.4096s: names the service's root itself", in));
 	}
 	return (0);
 }
@@ -924,6 +1072,369 @@ cmd_mv(cli *c)
 	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
 	ovio_disconnect(cl);
 	return (rv != 0 ? fail_remote(c->argv[0], rv) : 0);
+}
+
+/* ---- several files and trees: put and get as cp and scp do ---- */
+
+/* Whether a name ends with a separator ("dir/"): it must be a folder. */
+static bool
+ends_with_sep(const char *p)
+{
+	size_t n = strlen(p);
+
+	return (n > 0 && (p[n - 1] == '/' || p[n - 1] == '\\'));
+}
+
+/*
+ * The last component of a local or remote path, separators at its end
+ * ignored, into out: "a/b/" is "b".  "" for the root or "/".
+ */
+static void
+base_name(const char *p, char *out, size_t cap)
+{
+	size_t end = strlen(p), start;
+
+	while (end > 0 && (p[end - 1] == '/' || p[end - 1] == '\\')) {
+		end--;
+	}
+	start = end;
+	while (start > 0 && p[start - 1] != '/' && p[start - 1] != '\\') {
+		start--;
+	}
+	snprintf(out, cap, "%.*s", (int) (end - start), p + start);
+}
+
+/* dir + "/" + name into a new string (dir "" or "-": name); NULL: ENOMEM. */
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char  *s = malloc(n);
+
+	if (s != NULL) {
+		if (dir[0] == '\0') {
+			snprintf(s, n, "%s", name);
+		} else {
+			snprintf(s, n, "%s%s%s", dir,
+			    ends_with_sep(dir) ? "" : "/", name);
+		}
+	}
+	return (s);
+}
+
+/* A name a folder listing may not hold: it would leave the folder. */
+static bool
+bad_entry_name(const char *n)
+{
+	return (n[0] == '\0' || strcmp(n, ".") == 0 || strcmp(n, "..") == 0
+	        || strpbrk(n, "/\\") != NULL);
+}
+
+/*
+ * put -r: the local folder dir to the remote folder rdir (made, with its
+ * parents, if missing).  Links are followed, as scp does; FIFOs, devices
+ * and sockets are skipped with a notice.  Every entry is tried; failures
+ * are reported and noted in c->first.
+ */
+static void
+put_tree(cli *c, ovio_client *cl, const char *dir, const char *rdir, int depth)
+{
+	char **names;
+	size_t n, i;
+	int    rv, type;
+
+	if (depth > MAX_DEPTH) {
+		note(c, reportf(EXIT_OTHER, dir,
+		            "%s: local: more than %d folders deep (a link "
+		            "loop?): skipped",
+		            dir, MAX_DEPTH));
+		return;
+	}
+	if (rdir[0] != '\0'
+	    && (rv = ovio_mkdir(cl, rdir, OVIO_NS_PARENTS, 0)) != 0) {
+		note(c, fail_remote(rdir, rv));
+		return;
+	}
+	if ((rv = ovio__local_names(dir, &names, &n)) != 0) {
+		note(c, fail_local(dir, rv));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char *l = join(dir, names[i]), *r = join(rdir, names[i]);
+
+		if (l == NULL || r == NULL) {
+			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
+		} else if ((rv = ovio__local_type(l, &type)) != 0) {
+			note(c, fail_local(l, rv));
+		} else if (type == OVIO__LOCAL_DIR) {
+			put_tree(c, cl, l, r, depth + 1);
+		} else if (type == OVIO__LOCAL_FILE) {
+			note(c, put_file(c, cl, l, r));
+		} else if (type == OVIO__LOCAL_NONE) {
+			note(
+			    c, reportf(EXIT_NOTFOUND, l,
+			           "%s: local: a link to nothing: skipped", l));
+		} else if (!c->quiet) {
+			fprintf(stderr,
+			    "ovio: %s: not a file or folder: skipped\n", l);
+		}
+		free(l);
+		free(r);
+	}
+	ovio__local_names_free(names, n);
+}
+
+/*
+ * get -r: the remote folder rdir to the local folder dir (made if
+ * missing).  Files and links are fetched (the service opens a link that
+ * stays inside its root); FIFOs and other kinds are skipped with a notice.
+ * Every entry is tried; failures are reported and noted in c->first.
+ */
+static void
+get_tree(cli *c, ovio_client *cl, const char *rdir, const char *dir, int depth)
+{
+	name_list l;
+	size_t    i;
+	int       rv;
+
+	if (depth > MAX_DEPTH) {
+		note(c, reportf(EXIT_OTHER, rdir,
+		            "%s: remote: more than %d folders deep: skipped",
+		            rdir, MAX_DEPTH));
+		return;
+	}
+	if ((rv = ovio__local_mkdir(dir)) != 0) {
+		note(c, fail_local(dir, rv));
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	if ((rv = ovio_list(cl, rdir, name_add, &l)) != 0) {
+		note(c, fail_remote(rdir[0] != '\0' ? rdir : "/", rv));
+		name_list_free(&l);
+		return;
+	}
+	for (i = 0; i < l.n; i++) {
+		char *r = join(rdir, l.v[i]), *lp = join(dir, l.v[i]);
+
+		if (r == NULL || lp == NULL) {
+			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
+		} else if (bad_entry_name(l.v[i])) {
+			note(c, reportf(EXIT_PERM, r,
+			            "%s: remote: a name that would leave the "
+			            "folder: skipped",
+			            r));
+		} else if (l.type[i] == OVIO_TYPE_DIR) {
+			get_tree(c, cl, r, lp, depth + 1);
+		} else if (l.type[i] == OVIO_TYPE_FILE
+		           || l.type[i] == OVIO_TYPE_LINK) {
+			note(c, get_file(c, cl, r, lp, "get"));
+		} else if (!c->quiet) {
+			fprintf(stderr,
+			    "ovio: %s: not a file or folder: skipped\n", r);
+		}
+		free(r);
+		free(lp);
+	}
+	name_list_free(&l);
+}
+
+/* put --json / get --json: what was moved, once everything was. */
+static void
+xfer_summary(cli *c, double seconds)
+{
+	if (c->json && c->first == 0) {
+		printf("{\"files\": %llu, \"bytes\": %llu, \"seconds\": "
+		       "%.3f}\n",
+		    (unsigned long long) c->files,
+		    (unsigned long long) c->bytes, seconds);
+	}
+}
+
+static double
+now_s(void)
+{
+	return ((double) nng_clock() / 1000.0);
+}
+
+/*
+ * ovio put [-r] LOCAL... REMOTE.  As cp and scp: into REMOTE when it is a
+ * folder (or ends with "/", or is the root), else to REMOTE itself; several
+ * sources need a folder.  -r with one folder: REMOTE/NAME when REMOTE is a
+ * folder, else REMOTE itself, made.  One connection for everything.
+ */
+static int
+cmd_put(cli *c)
+{
+	const char  *dst = c->argv[c->argc - 1];
+	char         rdst[REMOTE_MAX], base[REMOTE_MAX];
+	int          nsrc = c->argc - 1, i, rv, type;
+	ovio_client *cl;
+	ovio_stat    st;
+	bool         isdir, into;
+	double       t0 = now_s();
+
+	if ((rv = remote_path_or_fail(dst, rdst, sizeof(rdst), true)) != 0) {
+		return (rv);
+	}
+	for (i = 0; i < nsrc; i++) {
+		if (strcmp(c->argv[i], "-") == 0
+		    && (nsrc > 1 || ends_with_sep(dst) || rdst[0] == '\0')) {
+			return (reportf(EXIT_USAGE, "-",
+			    "put: - (standard input) goes to a file named "
+			    "as the target, alone"));
+		}
+	}
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	isdir = rdst[0] == '\0'
+	        || (ovio_stat_path(cl, rdst, &st) == 0
+	            && st.type == OVIO_TYPE_DIR);
+	into = isdir || ends_with_sep(dst);
+	if (nsrc > 1 && !isdir) {
+		ovio_disconnect(cl);
+		return (reportf(EXIT_USAGE, dst,
+		    "put: target %s is not a folder (several sources need one)",
+		    dst));
+	}
+	for (i = 0; i < nsrc; i++) {
+		const char *src = c->argv[i];
+		char       *to;
+
+		type = OVIO__LOCAL_OTHER; /* "-" */
+		if (strcmp(src, "-") != 0
+		    && (rv = ovio__local_type(src, &type)) != 0) {
+			note(c, fail_local(src, rv));
+			continue;
+		}
+		base_name(src, base, sizeof(base));
+		if (type == OVIO__LOCAL_DIR) {
+			if (!c->recursive) {
+				note(c, reportf(EXIT_OTHER, src,
+				            "%s: local: is a folder (put -r "
+				            "copies folders)",
+				            src));
+				continue;
+			}
+			/* "put -r . dst/" copies what "." holds. */
+			to = isdir && strcmp(base, ".") != 0
+			             && strcmp(base, "..") != 0
+			             && base[0] != '\0'
+			         ? join(rdst, base)
+			         : strdup(rdst);
+			if (to != NULL) {
+				put_tree(c, cl, src, to, 0);
+			}
+		} else if (into && !isdir) {
+			note(c, reportf(EXIT_NOTFOUND, dst,
+			            "%s: remote: not a folder", dst));
+			continue;
+		} else {
+			to = into ? join(rdst, base) : strdup(rdst);
+			if (to != NULL) {
+				note(c, put_file(c, cl, src, to));
+			}
+		}
+		if (to == NULL) {
+			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
+		}
+		free(to);
+	}
+	ovio_disconnect(cl);
+	xfer_summary(c, now_s() - t0);
+	return (c->first);
+}
+
+/*
+ * ovio get [-r] REMOTE... LOCAL.  As cp and scp: into LOCAL when it is a
+ * folder (or ends with "/"), else to LOCAL itself (- is standard output,
+ * for one file); several sources need a folder.  -r with one folder:
+ * LOCAL/NAME when LOCAL is a folder, else LOCAL itself, made.
+ */
+static int
+cmd_get(cli *c)
+{
+	const char  *dst = c->argv[c->argc - 1];
+	char         r[REMOTE_MAX], base[REMOTE_MAX];
+	int          nsrc = c->argc - 1, i, rv, type;
+	ovio_client *cl;
+	ovio_stat    st;
+	bool         into;
+	double       t0 = now_s();
+
+	if (strcmp(dst, "-") == 0 && (nsrc > 1 || c->recursive)) {
+		return (reportf(EXIT_USAGE, "-",
+		    "get: - (standard output) takes one file"));
+	}
+	if (strcmp(dst, "-") == 0) {
+		type = OVIO__LOCAL_OTHER;
+	} else if ((rv = ovio__local_type(dst, &type)) != 0) {
+		return (fail_local(dst, rv));
+	}
+	if (nsrc > 1 && type != OVIO__LOCAL_DIR) {
+		return (reportf(EXIT_USAGE, dst,
+		    "get: target %s is not a folder (several sources need "
+		    "one)",
+		    dst));
+	}
+	into = type == OVIO__LOCAL_DIR || ends_with_sep(dst);
+	for (i = 0; i < nsrc; i++) {
+		if ((rv = remote_path_or_fail(
+		         c->argv[i], r, sizeof(r), c->recursive))
+		    != 0) {
+			return (rv);
+		}
+	}
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	for (i = 0; i < nsrc; i++) {
+		char *to;
+
+		(void) remote_path(c->argv[i], r, sizeof(r));
+		base_name(r, base, sizeof(base));
+		if (c->recursive
+		    && (r[0] == '\0'
+		        || (ovio_stat_path(cl, r, &st) == 0
+		            && st.type == OVIO_TYPE_DIR))) {
+			to = type == OVIO__LOCAL_DIR && base[0] != '\0'
+			         ? join(dst, base)
+			         : strdup(dst);
+			if (to != NULL) {
+				get_tree(c, cl, r, to, 0);
+			}
+		} else {
+			to = into ? join(dst, base) : strdup(dst);
+			if (to != NULL) {
+				note(c, get_file(c, cl, r, to, "get"));
+			}
+		}
+		if (to == NULL) {
+			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
+		}
+		free(to);
+	}
+	ovio_disconnect(cl);
+	if (strcmp(dst, "-") != 0) {
+		xfer_summary(c, now_s() - t0);
+	}
+	return (c->first);
+}
+
+static int
+cmd_cat(cli *c)
+{
+	ovio_client *cl;
+	char         r[REMOTE_MAX];
+	int          rv;
+
+	if ((rv = remote_path_or_fail(c->argv[0], r, sizeof(r), false)) != 0
+	    || (rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	rv = get_file(c, cl, r, "-", "cat");
+	ovio_disconnect(cl);
+	return (rv);
 }
 
 static int
@@ -1258,18 +1769,29 @@ cmd_service(cli *c, int argc, char **argv)
 }
 
 static const command commands[] = {
-	{ "put", "LOCAL REMOTE",
-	    "copy a local file (- for standard input) to REMOTE (under the\n"
-	    "service's root), flushed to disk; the data goes to a temporary\n"
-	    "file that replaces REMOTE atomically once complete, so an\n"
-	    "interrupted put leaves the old REMOTE as it was; with\n"
-	    "--no-clobber an existing REMOTE is kept (EEXIST, exit 1)",
-	    cmd_put, 2, false, 0, NULL },
-	{ "get", "REMOTE LOCAL",
-	    "copy REMOTE to a local file (- for standard output); a file is\n"
-	    "replaced only once the copy is complete, a device or FIFO is\n"
-	    "written in place",
-	    cmd_get, 2, false, 0, NULL },
+	{ "put", "[-r] LOCAL... REMOTE",
+	    "copy local files (- for standard input) to REMOTE (under the\n"
+	    "service's root; a leading / is the root), flushed to disk; into\n"
+	    "REMOTE when it is a folder or ends with /, as cp and scp do.\n"
+	    "Each goes to a temporary file that replaces its target\n"
+	    "atomically once complete: an interrupted put leaves the old\n"
+	    "file as it was; --no-clobber keeps an existing one (exit 8).\n"
+	    "-r copies folders (links followed; FIFOs and devices skipped),\n"
+	    "into REMOTE/NAME when REMOTE is a folder, else as REMOTE.\n"
+	    "--continue sends only what REMOTE lacks, writing it in place\n"
+	    "from its size (not atomic). A failure does not stop the others;\n"
+	    "the first one gives the exit status",
+	    cmd_put, 2, false, -1, "r" },
+	{ "get", "[-r] REMOTE... LOCAL",
+	    "copy remote files to LOCAL (- for standard output, one file);\n"
+	    "into LOCAL when it is a folder or ends with /; -r copies "
+	    "folders.\n"
+	    "A file is replaced only once its copy is complete, a device or\n"
+	    "FIFO is written in place. --continue appends to LOCAL from its\n"
+	    "size (in place), reading REMOTE from there; --no-clobber keeps\n"
+	    "an existing LOCAL (exit 8). A failure does not stop the others;\n"
+	    "the first one gives the exit status",
+	    cmd_get, 2, false, -1, "r" },
 	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1, false,
 	    0, NULL },
 	{ "stat", "REMOTE",
@@ -1323,7 +1845,7 @@ static const char exit_help[]
       "  0 success            4 permission denied     7 local I/O error\n"
       "  1 other failure      5 cannot reach oviod\n"
       "  2 bad usage          6 remote I/O error\n"
-      "  3 no such file\n";
+      "  3 no such file       8 target exists (--no-clobber)\n";
 
 static void
 usage(FILE *f)
@@ -1342,7 +1864,7 @@ usage(FILE *f)
 		/* First line of the help only; ovio COMMAND --help has it all.
 		 */
 		nl = strchr(k->help, '\n');
-		fprintf(f, "  %-7s %-13s %.*s\n", k->name, k->args,
+		fprintf(f, "  %-7s %-20s %.*s\n", k->name, k->args,
 		    nl != NULL ? (int) (nl - k->help) : (int) strlen(k->help),
 		    k->help);
 	}
@@ -1355,10 +1877,19 @@ usage(FILE *f)
 	    "                      else %s)\n"
 	    "  --json              machine-readable output (ls, stat, status, "
 	    "put,\n"
-	    "                      get, bench, service status)\n"
+	    "                      get, bench, service status); errors are\n"
+	    "                      then one JSON object on stderr\n"
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
+	    "  --timeout T         give up connecting, and waiting for each\n"
+	    "                      reply, after T seconds (or Tms; default:\n"
+	    "                      3 s to connect, replies without bound);\n"
+	    "                      exit 5. Nothing listening fails at once\n"
+	    "  -q, --quiet         no progress line, no notices (errors stay)\n"
+	    "  --continue          put, get: resume from the size already "
+	    "there\n"
+	    "  --no-clobber        get: never replace a local file (exit 8)\n"
 	    "  -h, --help          this text; ovio COMMAND --help for one "
 	    "command\n"
 	    "  --version           print the version\n"
@@ -1386,7 +1917,9 @@ enum {
 	OPT_JSON,
 	OPT_CHUNK,
 	OPT_WINDOW,
-	OPT_NO_CLOBBER,
+	OPT_TIMEOUT,
+	OPT_CONTINUE,
+	OPT_NOCLOBBER,
 };
 
 static const struct option long_options[] = {
@@ -1394,7 +1927,10 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "no-clobber", no_argument, NULL, OPT_NO_CLOBBER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "continue", no_argument, NULL, OPT_CONTINUE },
+	{ "no-clobber", no_argument, NULL, OPT_NOCLOBBER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -1409,11 +1945,43 @@ opt_number(const char *name, const char *v, int flags, uint64_t min,
 	int  e;
 
 	if ((e = ovio__parse_number(v, flags, min, max, out)) != OVIO__NUM_OK) {
-		fprintf(stderr, "ovio: %s\n",
+		report(EXIT_USAGE, NULL, NULL, NULL,
 		    ovio__number_error(
 		        why, sizeof(why), name, v, e, flags, min, max));
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * --timeout T: T seconds, or T followed by "s" or "ms"; 1 ms to a day.
+ * 0, or prints why not.
+ */
+static int
+opt_timeout(const char *v, unsigned *ms)
+{
+	char     num[32];
+	size_t   n    = strlen(v);
+	uint64_t mult = 1000, x = 0;
+	int      e = OVIO__NUM_SYNTAX;
+
+	if (n > 2 && strcmp(v + n - 2, "ms") == 0) {
+		mult = 1, n -= 2;
+	} else if (n > 1 && v[n - 1] == 's') {
+		n -= 1;
+	}
+	if (n > 0 && n < sizeof(num)) {
+		snprintf(num, sizeof(num), "%.*s", (int) n, v);
+		e = ovio__parse_number(num, 0, 1, MAX_TIMEOUT_MS / mult, &x);
+	}
+	if (e != OVIO__NUM_OK) {
+		reportf(EXIT_USAGE, NULL,
+		    "--timeout: %s is not a duration (seconds, or a number "
+		    "with s or ms; 1 ms to 86400 s)",
+		    v);
+		return (-1);
+	}
+	*ms = (unsigned) (x * mult);
 	return (0);
 }
 
@@ -1432,18 +2000,10 @@ bad_option(int o, char **argv)
 	size_t               len;
 
 	if (strncmp(a, "--", 2) != 0) {
-		if (o == ':') {
-			fprintf(stderr,
-			    "ovio: -%c needs a value (see ovio "
-			    "--help)\n",
-			    optopt);
-		} else {
-			fprintf(stderr,
-			    "ovio: unknown option -%c (see ovio "
-			    "--help)\n",
-			    optopt);
-		}
-		return (EXIT_USAGE);
+		return (reportf(EXIT_USAGE, NULL,
+		    o == ':' ? "-%c needs a value (see ovio --help)"
+		             : "unknown option -%c (see ovio --help)",
+		    optopt));
 	}
 	len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
 	for (lo = long_options; lo->name != NULL; lo++) {
@@ -1453,18 +2013,17 @@ bad_option(int o, char **argv)
 		}
 	}
 	if (lo->name == NULL || len == 0) {
-		fprintf(
-		    stderr, "ovio: unknown option %s (see ovio --help)\n", a);
+		return (reportf(EXIT_USAGE, NULL,
+		    "unknown option %s (see ovio --help)", a));
 	} else if (eq != NULL && lo->has_arg == no_argument) {
-		fprintf(stderr, "ovio: --%s takes no value (see ovio --help)\n",
-		    lo->name);
+		return (reportf(EXIT_USAGE, NULL,
+		    "--%s takes no value (see ovio --help)", lo->name));
 	} else if (o == ':') {
-		fprintf(stderr, "ovio: --%s needs a value (see ovio --help)\n",
-		    lo->name);
-	} else {
-		fprintf(stderr, "ovio: bad option %s (see ovio --help)\n", a);
+		return (reportf(EXIT_USAGE, NULL,
+		    "--%s needs a value (see ovio --help)", lo->name));
 	}
-	return (EXIT_USAGE);
+	return (
+	    reportf(EXIT_USAGE, NULL, "bad option %s (see ovio --help)", a));
 }
 
 static int
@@ -1478,7 +2037,11 @@ cli_main(int argc, char **argv, char **args)
 
 	memset(&c, 0, sizeof(c));
 	c.endpoint = getenv("OVIO_ENDPOINT");
-	opterr     = 0; /* our own messages, without argv[0]'s path */
+	/* Errors found before getopt_long reaches --json are JSON too. */
+	for (at = 1; at < argc && strcmp(argv[at], "--") != 0; at++) {
+		err_json |= strcmp(argv[at], "--json") == 0;
+	}
+	opterr = 0; /* our own messages, without argv[0]'s path */
 	/*
 	 * "+": getopt_long stops at each non-option (the command and its
 	 * arguments are taken here, one at a time), so options may come before
@@ -1488,7 +2051,7 @@ cli_main(int argc, char **argv, char **args)
 		at = optind;
 		o  = rest ? -1
 		          : getopt_long(
-		              argc, argv, "+:he:lprf", long_options, NULL);
+		              argc, argv, "+:hqe:lprf", long_options, NULL);
 		if (o == -1) {
 			if (optind >= argc) {
 				break;
@@ -1506,11 +2069,10 @@ cli_main(int argc, char **argv, char **args)
 					}
 				}
 				if (k->name == NULL) {
-					fprintf(stderr,
-					    "ovio: unknown command %s "
-					    "(see ovio --help)\n",
-					    argv[optind]);
-					return (EXIT_USAGE);
+					return (reportf(EXIT_USAGE, NULL,
+					    "unknown command %s (see ovio "
+					    "--help)",
+					    argv[optind]));
 				}
 				cmd_current = k;
 				optind++;
@@ -1539,6 +2101,20 @@ cli_main(int argc, char **argv, char **args)
 		case OPT_JSON:
 			c.json = true;
 			break;
+		case 'q':
+			c.quiet = true;
+			break;
+		case OPT_CONTINUE:
+			c.resume = true;
+			break;
+		case OPT_NOCLOBBER:
+			c.no_clobber = true;
+			break;
+		case OPT_TIMEOUT:
+			if (opt_timeout(optarg, &c.timeout_ms) != 0) {
+				return (EXIT_USAGE);
+			}
+			break;
 		case 'l':
 		case 'p':
 		case 'r':
@@ -1546,28 +2122,17 @@ cli_main(int argc, char **argv, char **args)
 			/* A command's own option: after that command only. */
 			if (cmd_current == NULL || cmd_current->opts == NULL
 			    || strchr(cmd_current->opts, o) == NULL) {
-				fprintf(stderr,
-				    "ovio: -%c is not an option of %s "
-				    "(see ovio --help)\n",
+				return (reportf(EXIT_USAGE, NULL,
+				    "-%c is not an option of %s (see ovio "
+				    "--help)",
 				    o,
 				    cmd_current != NULL ? cmd_current->name
-				                        : "ovio");
-				return (EXIT_USAGE);
+				                        : "ovio"));
 			}
 			c.long_list |= o == 'l';
 			c.parents |= o == 'p';
 			c.recursive |= o == 'r';
 			c.force |= o == 'f';
-			break;
-		case OPT_NO_CLOBBER:
-			if (cmd_current == NULL
-			    || strcmp(cmd_current->name, "put") != 0) {
-				fprintf(stderr,
-				    "ovio: --no-clobber is an option of put "
-				    "only (see ovio put --help)\n");
-				return (EXIT_USAGE);
-			}
-			c.noclobber = true;
 			break;
 		case 'e':
 			c.endpoint = optarg;
@@ -1592,14 +2157,35 @@ cli_main(int argc, char **argv, char **args)
 		}
 	}
 	if (cmd_current == NULL) {
+		if (err_json) {
+			return (reportf(EXIT_USAGE, NULL,
+			    "no command given (see ovio --help)"));
+		}
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
 	if (n < cmd_current->nargs
 	    || (cmd_current->maxargs == 0 && n != cmd_current->nargs)
 	    || (cmd_current->maxargs > 0 && n > cmd_current->maxargs)) {
+		if (err_json) {
+			return (reportf(EXIT_USAGE, NULL,
+			    "%s: wrong number of arguments: usage: ovio %s %s",
+			    cmd_current->name, cmd_current->name,
+			    cmd_current->args));
+		}
 		command_usage(stderr, cmd_current);
 		return (EXIT_USAGE);
+	}
+	if ((c.resume || c.no_clobber) && cmd_current->run != cmd_get
+	    && cmd_current->run != cmd_put) {
+		return (reportf(EXIT_USAGE, NULL,
+		    "%s is not an option of %s (see ovio --help)",
+		    c.resume ? "--continue" : "--no-clobber",
+		    cmd_current->name));
+	}
+	if (c.resume && c.no_clobber) {
+		return (reportf(EXIT_USAGE, NULL,
+		    "--continue and --no-clobber do not go together"));
 	}
 	c.argc = n;
 	c.argv = args;

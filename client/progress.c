@@ -27,19 +27,49 @@ ovio__progress_start(
 	p->tty       = isatty(fileno(stderr)) != 0;
 }
 
+/* Seconds as "42s", "3m05s" or "2h03m". */
+static void
+fmt_time(char *buf, size_t len, double t)
+{
+	unsigned long s = t > 0 ? (unsigned long) (t + 0.5) : 0;
+
+	if (s < 60) {
+		snprintf(buf, len, "%lus", s);
+	} else if (s < 3600) {
+		snprintf(buf, len, "%lum%02lus", s / 60, s % 60);
+	} else {
+		snprintf(buf, len, "%luh%02lum", s / 3600, s / 60 % 60);
+	}
+}
+
+/*
+ * "put NAME:  42% 10.0/24.0 MiB 5.0 MiB/s 2s ETA 3s" when the size is
+ * known, else "put NAME: 10.0 MiB 5.0 MiB/s 2s".
+ */
 static void
 draw(progress *p, double t)
 {
 	double mib  = (double) p->done / 1048576.0;
 	double rate = t > p->start ? mib / (t - p->start) : 0;
+	char   el[32], eta[32];
 
+	fmt_time(el, sizeof(el), t - p->start);
 	if (p->total > 0) {
-		fprintf(stderr, "\r%s %s: %3d%% %.1f/%.1f MiB %.1f MiB/s ",
+		double left = p->total > p->done
+		                  ? (double) (p->total - p->done) / 1048576.0
+		                  : 0;
+		if (rate > 0) {
+			fmt_time(eta, sizeof(eta), left / rate);
+		} else {
+			snprintf(eta, sizeof(eta), "?");
+		}
+		fprintf(stderr,
+		    "\r%s %s: %3d%% %.1f/%.1f MiB %.1f MiB/s %s ETA %s ",
 		    p->verb, p->name, (int) (p->done * 100 / p->total), mib,
-		    (double) p->total / 1048576.0, rate);
+		    (double) p->total / 1048576.0, rate, el, eta);
 	} else {
-		fprintf(stderr, "\r%s %s: %.1f MiB %.1f MiB/s ", p->verb,
-		    p->name, mib, rate);
+		fprintf(stderr, "\r%s %s: %.1f MiB %.1f MiB/s %s ", p->verb,
+		    p->name, mib, rate, el);
 	}
 	p->drawn     = true;
 	p->last_draw = t;
@@ -51,7 +81,8 @@ ovio__progress_update(progress *p, uint64_t done)
 	double t = now();
 
 	p->done = done;
-	if (p->tty && t - p->start > 0.5 && t - p->last_draw > 0.1) {
+	if (p->tty && !p->quiet && t - p->start > 0.5
+	    && t - p->last_draw > 0.1) {
 		draw(p, t);
 	}
 }

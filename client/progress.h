@@ -18,6 +18,7 @@ typedef struct progress {
 	double      start;
 	double      last_draw;
 	bool        tty;
+	bool        quiet; /* --quiet: never drawn */
 	bool        drawn;
 } progress;
 

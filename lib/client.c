@@ -24,6 +24,7 @@
 #include "wire.h"
 
 static void cop_aio_cb(void *arg);
+static void client_free(ovio_client *c);
 
 /*
  * The status of a request whose reply can no longer come.  nng fails its
@@ -38,7 +39,25 @@ static void cop_aio_cb(void *arg);
 static int
 cop_lost(int nng_rv)
 {
+	if (nng_rv == NNG_ETIMEDOUT) {
+		return (OVIO_ETIMEDOUT); /* the client's own bound, not lost */
+	}
 	return (nng_rv == NNG_ENOMEM ? OVIO_ENOMEM : OVIO_ECLOSED);
+}
+
+/*
+ * The aio timeout for the next leg (send, then receive) of op: what is left
+ * of its deadline, at least 1 ms, or none when the client has no bound.
+ */
+static nng_duration
+cop_left(cop *op)
+{
+	nng_time now = nng_clock();
+
+	if (op->deadline == 0) {
+		return (NNG_DURATION_INFINITE);
+	}
+	return (op->deadline > now ? (nng_duration) (op->deadline - now) : 1);
 }
 
 static cop *
@@ -155,6 +174,7 @@ cop_aio_cb(void *arg)
 		}
 		op->sent = true;
 		nng_mtx_unlock(op->c->mtx);
+		nng_aio_set_timeout(op->aio, cop_left(op));
 		nng_ctx_recv(op->ctx, op->aio);
 		return;
 	}
@@ -240,6 +260,11 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	op->arg      = arg;
 	op->sent     = false;
 	op->keep_msg = false;
+	nng_mtx_lock(c->mtx);
+	op->deadline
+	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
+	nng_mtx_unlock(c->mtx);
+	nng_aio_set_timeout(op->aio, cop_left(op));
 	nng_aio_set_msg(op->aio, msg);
 	nng_ctx_send(op->ctx, op->aio);
 	return (0);
@@ -431,19 +456,89 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	free(aios);
 }
 
-int
-ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
+/* One dial of a connect, run on its own thread (see dial_bounded). */
+typedef struct dial_job {
+	nng_dialer dialer;
+	nng_mtx   *mtx;
+	nng_cv    *cv;
+	bool       done;
+	int        rv;
+} dial_job;
+
+static void
+dial_run(void *arg)
+{
+	dial_job *j  = arg;
+	int       rv = nng_dialer_start(j->dialer, 0); /* synchronous */
+
+	nng_mtx_lock(j->mtx);
+	j->rv   = rv;
+	j->done = true;
+	nng_cv_wake(j->cv);
+	nng_mtx_unlock(j->mtx);
+}
+
+/*
+ * One attempt to connect c's socket to url, given up at deadline.  A
+ * synchronous dial reports a refused connection (or a missing ipc path) at
+ * once, but waits as long as the transport likes for a service that
+ * accepts and never finishes the handshake (nng 1.5.2: 10 s).  So the dial
+ * runs on a thread of its own while this one waits for it until the
+ * deadline; then the dialer is closed, which ends the dial (ECLOSED), and
+ * the attempt is OVIO_ETIMEDOUT.  Returns 0 (c->dialer is the dialer) or an
+ * nng error (the dialer is closed).
+ */
+static int
+dial_bounded(ovio_client *c, const char *url, nng_time deadline)
+{
+	dial_job    j;
+	nng_thread *thr;
+	bool        late = false;
+	int         rv;
+
+	memset(&j, 0, sizeof(j));
+	j.mtx = c->mtx;
+	j.cv  = c->cv;
+	if ((rv = nng_dialer_create(&j.dialer, c->sock, url)) != 0) {
+		return (rv);
+	}
+	if ((rv = nng_thread_create(&thr, dial_run, &j)) != 0) {
+		nng_dialer_close(j.dialer);
+		return (rv);
+	}
+	nng_mtx_lock(c->mtx);
+	while (!j.done) {
+		if (nng_cv_until(c->cv, deadline) == NNG_ETIMEDOUT && !j.done) {
+			late = true;
+			break;
+		}
+	}
+	nng_mtx_unlock(c->mtx);
+	if (late) {
+		nng_dialer_close(j.dialer); /* ends the dial */
+	}
+	nng_thread_destroy(thr); /* joins it */
+	rv = late ? NNG_ETIMEDOUT : j.rv;
+	if (rv != 0) {
+		if (!late) {
+			nng_dialer_close(j.dialer);
+		}
+		return (rv);
+	}
+	c->dialer = j.dialer;
+	return (0);
+}
+
+/*
+ * The socket and state of a client, not yet connected.  Returns 0 or an
+ * ovio status (nothing is left to free).
+ */
+static int
+client_new(ovio_client **cp)
 {
 	ovio_client *c;
-	nng_time     deadline;
 	int          rv;
 
-	if (url == NULL) {
-		url = ovio_default_endpoint();
-	}
-	if (timeout_ms <= 0) {
-		timeout_ms = 5000;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
@@ -466,27 +561,17 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 	if (c->client_id == 0) {
 		c->client_id = 1;
 	}
-
-	/* Retry refused connections until the deadline: the service may be
-	 * starting. */
-	deadline = nng_clock() + (nng_time) timeout_ms;
-	for (;;) {
-		rv = nng_dial(c->sock, url, &c->dialer, 0);
-		if (rv == 0) {
-			break;
-		}
-		if ((rv != NNG_ECONNREFUSED && rv != NNG_ENOENT)
-		    || nng_clock() >= deadline) {
-			rv = rv == NNG_ENOENT ? OVIO_ECONNREFUSED
-			                      : ovio__err_from_nng(rv);
-			goto fail;
-		}
-		nng_msleep(50);
-	}
 	*cp = c;
 	return (0);
 
 fail:
+	client_free(c);
+	return (rv);
+}
+
+static void
+client_free(ovio_client *c)
+{
 	if (c->sock_open) {
 		nng_close(c->sock);
 	}
@@ -497,7 +582,69 @@ fail:
 		nng_mtx_free(c->mtx);
 	}
 	free(c);
-	return (rv);
+}
+
+/*
+ * Connects; with retry, a refused connection (or a missing ipc path) is
+ * tried again every 50 ms until the deadline, for a service that is
+ * starting.
+ */
+static int
+client_connect(ovio_client **cp, const char *url, int timeout_ms, bool retry)
+{
+	ovio_client *c = NULL;
+	nng_time     deadline;
+	int          rv;
+
+	if (url == NULL) {
+		url = ovio_default_endpoint();
+	}
+	if (timeout_ms <= 0) {
+		timeout_ms = 5000;
+	}
+	if ((rv = client_new(&c)) != 0) {
+		return (rv);
+	}
+	deadline = nng_clock() + (nng_time) timeout_ms;
+	for (;;) {
+		if ((rv = dial_bounded(c, url, deadline)) == 0) {
+			break;
+		}
+		if (!retry || (rv != NNG_ECONNREFUSED && rv != NNG_ENOENT)
+		    || nng_clock() + 50 >= deadline) {
+			rv = rv == NNG_ENOENT ? OVIO_ECONNREFUSED
+			                      : ovio__err_from_nng(rv);
+			client_free(c);
+			return (rv);
+		}
+		nng_msleep(50);
+	}
+	*cp = c;
+	return (0);
+}
+
+int
+ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
+{
+	return (client_connect(cp, url, timeout_ms, true));
+}
+
+int
+ovio_connect_once(ovio_client **cp, const char *url, int timeout_ms)
+{
+	return (client_connect(cp, url, timeout_ms, false));
+}
+
+int
+ovio_set_timeout(ovio_client *c, int ms)
+{
+	if (c == NULL || ms < 0) {
+		return (OVIO_EINVAL);
+	}
+	nng_mtx_lock(c->mtx);
+	c->timeout_ms = ms;
+	nng_mtx_unlock(c->mtx);
+	return (0);
 }
 
 int

@@ -39,6 +39,7 @@ struct cop {
 	ovio_op       kind;
 	ovio__done_fn done;
 	void         *arg;
+	nng_time      deadline; /* of the reply; 0: none (ovio_set_timeout) */
 	cop          *prev, *next;
 };
 
@@ -56,6 +57,7 @@ struct ovio_client {
 	uint64_t   client_id;       /* random: at-most-once identity */
 	uint64_t   next_request_id; /* every request gets the next one */
 	int        resend_ms;       /* 0: REQ resend off */
+	int        timeout_ms;      /* bound of each reply; 0: none */
 	nng_pipe   pipe;            /* the current connection (tests) */
 };
 

@@ -245,6 +245,27 @@ const char *ovio_default_endpoint(void);
 int ovio_connect(ovio_client **cp, const char *url, int timeout_ms);
 
 /*
+ * ovio_connect_once is ovio_connect without the retries, for programs a
+ * person or a script waits on: a refused connection or a missing ipc path
+ * fails at once with OVIO_ECONNREFUSED instead of being tried again until
+ * the timeout.  A service that accepts the connection but does not answer
+ * its handshake fails with OVIO_ETIMEDOUT after timeout_ms (0: 5000), as
+ * with ovio_connect.  Returns 0, OVIO_EADDRINVAL, OVIO_ECONNREFUSED,
+ * OVIO_ETIMEDOUT or OVIO_ENOMEM.
+ */
+int ovio_connect_once(ovio_client **cp, const char *url, int timeout_ms);
+
+/*
+ * ovio_set_timeout bounds the wait for each reply: a request (blocking or
+ * submitted) whose reply has not come ms milliseconds after it was
+ * submitted completes with OVIO_ETIMEDOUT (0, the default: no bound).  The
+ * request is abandoned, not cancelled: it may still run on the service,
+ * and a reply that comes later is dropped.  Applies to requests submitted
+ * after the call.  Returns 0 or OVIO_EINVAL.
+ */
+int ovio_set_timeout(ovio_client *c, int ms);
+
+/*
  * ovio_set_resend turns on nng's REQ resend: a request whose reply has not
  * come after ms milliseconds, or whose connection dropped, is sent again
  * (0, the default: never).  Safe because every request carries the client's

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "testutil.h"
@@ -895,16 +896,18 @@ START_TEST(cli_errors_and_json)
 	    run_cli("%s/oviod --backend nope 2>/dev/null", tu_build()), 2);
 	/*
 	 * Without io_uring the service falls back, and says why.  The CLI
-	 * needs no head start: its connect retries a refused or missing
-	 * endpoint for 3 s while the service comes up.
+	 * does not retry a refused endpoint (it fails at once), so the
+	 * script tries until the service listens: at most 200 x 50 ms.
 	 */
 	ck_assert_int_eq(
 	    run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
 	            "--listen ipc://%s/fb.sock 2>%s/fb.log & "
-	            "%s/ovio -e ipc://%s/fb.sock status "
-	            "| grep -q 'backend: *threads'; r=$?; kill $!; "
-	            "wait; exit $r",
-	        tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir),
+	            "for i in $(seq 200); do %s/ovio -e ipc://%s/fb.sock "
+	            "status >%s/fb.out 2>/dev/null && break; sleep 0.05; "
+	            "done; grep -q 'backend: *threads' %s/fb.out; r=$?; "
+	            "kill $!; wait; exit $r",
+	        tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir, d.dir,
+	        d.dir),
 	    0);
 	ck_assert_int_eq(
 	    run_cli("grep -q 'uring unavailable (disabled by "
@@ -1118,6 +1121,27 @@ START_TEST(cli_option_table)
 		{ "stat -dash", 2 },
 		{ "stat missing", 3 },
 		{ "stat ../outside", 4 },
+		{ "--timeout 5 stat f", 0 },
+		{ "--timeout=500ms stat f", 0 },
+		{ "stat f --timeout 2s", 0 },
+		{ "--timeout abc stat f", 2 },
+		{ "--timeout 0 stat f", 2 },
+		{ "--timeout 5x stat f", 2 },
+		{ "--timeout 86401 stat f", 2 },
+		{ "--timeout", 2 },
+		{ "-q stat f", 0 },
+		{ "--quiet stat f", 0 },
+		{ "--quiet=1 stat f", 2 },
+		{ "--continue stat f", 2 },
+		{ "--no-clobber stat f", 2 },
+		{ "get --continue --no-clobber f g", 2 },
+		{ "put --continue --no-clobber f g", 2 },
+		{ "put -l f g", 2 },
+		{ "put", 2 },
+		{ "put f", 2 },
+		{ "get f", 2 },
+		{ "get -r f g h -", 2 },
+		{ "--json bogus", 2 },
 	};
 	char   f[512], bin[PATH_MAX];
 	size_t i;
@@ -3186,7 +3210,7 @@ START_TEST(cli_put_no_clobber)
 	tu_write_random(src, 100000, 3);
 	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber %s f 2>%s", b,
 	                     d.url, src, err),
-	    1);
+	    8);
 	ck_assert_int_eq(
 	    run_cli("grep -qx 'ovio: f: remote: EEXIST: exists, kept "
 	            "(--no-clobber)' %s",
@@ -3196,7 +3220,7 @@ START_TEST(cli_put_no_clobber)
 	/* Standard input goes the same way. */
 	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber - f <%s 2>%s",
 	                     b, d.url, src, err),
-	    1);
+	    8);
 	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
 	ck_assert_int_eq(
 	    run_cli("%s/ovio -e %s put --no-clobber %s g", b, d.url, src), 0);
@@ -3204,13 +3228,318 @@ START_TEST(cli_put_no_clobber)
 	ck_assert_int_eq(
 	    run_cli("%s/ovio -e %s put - f <%s", b, d.url, src), 0);
 	ck_assert_int_eq(run_cli("cmp -s %s %s/f", src, d.root), 0);
-	/* An option of put only. */
+	/* An option of put and get only. */
 	ck_assert_int_eq(
 	    run_cli("%s/ovio -e %s ls --no-clobber 2>%s", b, d.url, err), 2);
 	ck_assert_int_eq(
-	    run_cli("grep -q 'only' %s && [ $(wc -l <%s) = 1 ]", err, err), 0);
+	    run_cli("grep -q 'not an option of ls' %s && [ $(wc -l <%s) = 1 ]",
+	        err, err),
+	    0);
 	ck_assert_int_eq(
 	    run_cli("%s/ovio put --help | grep -q -- --no-clobber", b), 0);
+}
+END_TEST
+
+/* ---- put / get of trees, --continue, --no-clobber, --timeout ---- */
+
+/*
+ * 1 000 files of small random sizes in 50 folders (5 top folders of 9
+ * subfolders each, plus the 5), put -r, moved, got back with get -r,
+ * compared byte for byte; then ls, mkdir -p, rm -r on the same tree.
+ */
+START_TEST(cli_tree_round_trip_1000_files)
+{
+	char     path[1024], o[1024];
+	unsigned seed = 12345;
+	int      top, sub, f, nfile = 0;
+
+	snprintf(o, sizeof(o), "%s/ovio -e %s", tu_build(), d.url);
+	snprintf(path, sizeof(path), "%s/tree", d.dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	for (top = 0; top < 5; top++) {
+		for (sub = -1; sub < 9; sub++) {
+			if (sub < 0) {
+				snprintf(path, sizeof(path), "%s/tree/t%d",
+				    d.dir, top);
+			} else {
+				snprintf(path, sizeof(path), "%s/tree/t%d/s%d",
+				    d.dir, top, sub);
+			}
+			ck_assert_int_eq(mkdir(path, 0755), 0);
+			for (f = 0; f < 20; f++) {
+				char file[1100];
+				snprintf(
+				    file, sizeof(file), "%s/f%02d", path, f);
+				tu_write_random(file, rand_r(&seed) % 4096,
+				    (unsigned) nfile++);
+			}
+		}
+	}
+	ck_assert_int_eq(nfile, 1000);
+	/* remote "up" exists: the tree goes to up/tree. */
+	ck_assert_int_eq(run_cli("%s mkdir -p /up/deep/er", o), 0);
+	ck_assert_int_eq(run_cli("%s -q put -r %s/tree /up", o, d.dir), 0);
+	ck_assert_int_eq(
+	    run_cli("diff -r %s/tree %s/up/tree", d.dir, d.root), 0);
+	ck_assert_int_eq(
+	    run_cli("[ \"$(%s ls up/tree/t3/s8 | wc -l)\" = 20 ]", o), 0);
+	ck_assert_int_eq(run_cli("%s mv up/tree moved", o), 0);
+	/* local "back" does not exist: it becomes the tree itself. */
+	ck_assert_int_eq(run_cli("%s -q get -r /moved %s/back", o, d.dir), 0);
+	ck_assert_int_eq(run_cli("diff -r %s/tree %s/back", d.dir, d.dir), 0);
+	/* again, into the folder that now exists: back/moved. */
+	ck_assert_int_eq(run_cli("%s -q get -r moved %s/back", o, d.dir), 0);
+	ck_assert_int_eq(
+	    run_cli("diff -r %s/tree %s/back/moved", d.dir, d.dir), 0);
+	ck_assert_int_eq(run_cli("%s rm -r moved up", o), 0);
+	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+}
+END_TEST
+
+/* Several files into a folder, as cp does; what is refused, and why. */
+START_TEST(cli_put_get_several_files)
+{
+	char o[1024], a[512], b[512];
+
+	snprintf(o, sizeof(o), "%s/ovio -e %s", tu_build(), d.url);
+	snprintf(a, sizeof(a), "%s/a", d.dir);
+	snprintf(b, sizeof(b), "%s/b", d.dir);
+	tu_write_random(a, 5000, 1);
+	tu_write_random(b, 7000, 2);
+	ck_assert_int_eq(run_cli("%s mkdir dir", o), 0);
+	ck_assert_int_eq(run_cli("%s put %s %s dir/", o, a, b), 0);
+	ck_assert_int_eq(
+	    run_cli("cmp %s %s/dir/a && cmp %s %s/dir/b", a, d.root, b, d.root),
+	    0);
+	/* Several sources need a folder: usage error, nothing sent. */
+	ck_assert_int_eq(run_cli("%s put %s %s nodir 2>/dev/null", o, a, b), 2);
+	ck_assert_int_eq(run_cli("[ ! -e %s/nodir ]", d.root), 0);
+	ck_assert_int_eq(
+	    run_cli("%s get dir/a dir/b %s/a 2>/dev/null", o, d.dir), 2);
+	/* A folder without -r: refused, the other files still go. */
+	ck_assert_int_eq(
+	    run_cli("%s put %s %s dir/ 2>%s/err", o, d.dir, a, d.dir), 1);
+	ck_assert_int_eq(run_cli("grep -q 'is a folder' %s/err && [ \"$(wc -l "
+	                         "< %s/err)\" = 1 ]",
+	                     d.dir, d.dir),
+	    0);
+	/* One missing file: one line naming it, the others got, exit 3. */
+	ck_assert_int_eq(run_cli("mkdir %s/got && %s get dir/a nope dir/b "
+	                         "%s/got 2>%s/err",
+	                     d.dir, o, d.dir, d.dir),
+	    3);
+	ck_assert_int_eq(run_cli("cmp %s %s/got/a && cmp %s %s/got/b && "
+	                         "[ \"$(wc -l < %s/err)\" = 1 ] && "
+	                         "grep -q 'nope: remote: ENOENT' %s/err",
+	                     a, d.dir, b, d.dir, d.dir, d.dir),
+	    0);
+	/* --no-clobber: exit 8, the local file untouched. */
+	ck_assert_int_eq(
+	    run_cli("%s get --no-clobber dir/b %s 2>/dev/null", o, a), 8);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/dir/a", a, d.root), 0);
+	ck_assert_int_eq(
+	    run_cli("%s get --no-clobber dir/b %s/new", o, d.dir), 0);
+	ck_assert_int_eq(run_cli("cmp -s %s %s/new", b, d.dir), 0);
+	/* --json: errors are one JSON object on stderr, stdout clean. */
+	ck_assert_int_eq(run_cli("%s --json get $(printf 'no\\377pe') %s/x "
+	                         ">%s/out 2>%s/err",
+	                     o, d.dir, d.dir, d.dir),
+	    3);
+	ck_assert_int_eq(
+	    run_cli("[ ! -s %s/out ] && python3 -c 'import json,sys; "
+	            "j=json.loads(open(sys.argv[1],encoding=\"utf-8\").read());"
+	            "assert j[\"exit\"]==3 and j[\"status\"]==\"ENOENT\" "
+	            "and j[\"side\"]==\"remote\", j' %s/err",
+	        d.dir, d.dir),
+	    0);
+	ck_assert_int_eq(run_cli("%s --json --window 0 stat x 2>&1 | python3 "
+	                         "-c 'import json,sys; j=json.load(sys.stdin);"
+	                         "assert j[\"exit\"]==2, j'",
+	                     o),
+	    0);
+	ck_assert_int_eq(run_cli("%s --json put %s dir/c >%s/out && python3 -c "
+	                         "'import json,sys; j=json.load(open(sys.argv"
+	                         "[1])); assert j[\"files\"]==1 and "
+	                         "j[\"bytes\"]==5000, j' %s/out",
+	                     o, a, d.dir, d.dir),
+	    0);
+}
+END_TEST
+
+/* Starts argv in the background, stdin from /dev/null; returns its pid. */
+static pid_t
+spawn_bg(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return (pid);
+}
+
+/* The size of path, or -1. */
+static long long
+size_of(const char *path)
+{
+	struct stat st;
+
+	return (stat(path, &st) == 0 ? (long long) st.st_size : -1);
+}
+
+/* Writes all of len bytes of buf to fd. */
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		ck_assert_int_gt(n, 0);
+		buf += n;
+		len -= (size_t) n;
+	}
+}
+
+/*
+ * put --continue killed halfway, then again: the source is a FIFO the test
+ * writes half of the data into, so "halfway" is exact; once the remote
+ * file holds that half, SIGKILL.  Then put --continue of the whole file
+ * sends the rest.  get the same way, from a FIFO in the root.
+ */
+START_TEST(cli_continue_after_sigkill)
+{
+	enum { TOTAL = 1 << 20, HALF = TOTAL / 2 };
+	char      src[512], fifo[512], rfile[512], local[512], bin[512];
+	char     *data = malloc(TOTAL);
+	FILE     *f;
+	int       fd, st;
+	int64_t   t0;
+	pid_t     pid;
+	long long sz;
+
+	ck_assert_ptr_nonnull(data);
+	snprintf(src, sizeof(src), "%s/src", d.dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", d.dir);
+	snprintf(bin, sizeof(bin), "%s/ovio", tu_build());
+	tu_write_random(src, TOTAL, 99);
+	f = fopen(src, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fread(data, 1, TOTAL, f), TOTAL);
+	fclose(f);
+
+	/* put: half through a FIFO, killed, then the rest. */
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	{
+		char *argv[] = { bin, "-e", d.url, "--chunk", "64K", "put",
+			"--continue", fifo, "big", NULL };
+		pid          = spawn_bg(argv);
+	}
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	write_all(fd, data, HALF);
+	snprintf(rfile, sizeof(rfile), "%s/big", d.root);
+	t0 = tu_now_ms();
+	while ((sz = size_of(rfile)) < HALF && tu_now_ms() - t0 < 10000) {
+		usleep(10 * 1000);
+	}
+	ck_assert_int_eq(sz, HALF);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	close(fd);
+	ck_assert_int_eq(size_of(rfile), HALF);
+	ck_assert_int_eq(
+	    run_cli("%s -e %s put --continue %s big", bin, d.url, src), 0);
+	ck_assert_int_eq(run_cli("cmp %s %s", src, rfile), 0);
+	/* Nothing left to send: still the same file. */
+	ck_assert_int_eq(
+	    run_cli("%s -e %s put --continue %s big", bin, d.url, src), 0);
+	ck_assert_int_eq(run_cli("cmp %s %s", src, rfile), 0);
+
+	/* get: half from a FIFO in the root, killed, then the rest. */
+	snprintf(fifo, sizeof(fifo), "%s/pipe", d.root);
+	snprintf(local, sizeof(local), "%s/got", d.dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	{
+		char *argv[] = { bin, "-e", d.url, "--chunk", "64K", "get",
+			"--continue", "pipe", local, NULL };
+		pid          = spawn_bg(argv);
+	}
+	fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	write_all(fd, data, HALF);
+	t0 = tu_now_ms();
+	while ((sz = size_of(local)) < HALF && tu_now_ms() - t0 < 10000) {
+		usleep(10 * 1000);
+	}
+	ck_assert_int_eq(sz, HALF);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	close(fd);
+	ck_assert_int_eq(size_of(local), HALF);
+	ck_assert_int_eq(unlink(fifo), 0);
+	ck_assert_int_eq(rename(rfile, fifo), 0); /* "pipe" is the file now */
+	ck_assert_int_eq(
+	    run_cli("%s -e %s get --continue pipe %s", bin, d.url, local), 0);
+	ck_assert_int_eq(run_cli("cmp %s %s", src, local), 0);
+	free(data);
+}
+END_TEST
+
+/* A listener that completes the handshake and never answers. */
+START_TEST(cli_timeout_and_refused_connection)
+{
+	char       url[512], o[1024];
+	nng_socket rep;
+	int64_t    t0, ms;
+	int        rv;
+
+	snprintf(o, sizeof(o), "%s/ovio", tu_build());
+	/* Nothing listening: at once, exit 5 (it used to retry for 3 s). */
+	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", d.dir);
+	t0 = tu_now_ms();
+	rv = run_cli("%s -e %s stat x 2>/dev/null", o, url);
+	ms = tu_now_ms() - t0;
+	ck_assert_int_eq(rv, 5);
+	ck_assert_msg(ms < tu_ms(1000), "refused took %lld ms", (long long) ms);
+	rv = run_cli("%s -e tcp://127.0.0.1:1 stat x 2>/dev/null", o);
+	ck_assert_int_eq(rv, 5);
+
+	/* A raw rep socket: nng answers the handshake, nobody the request. */
+	snprintf(url, sizeof(url), "ipc://%s/hung.sock", d.dir);
+	ck_assert_int_eq(nng_rep0_open(&rep), 0);
+	ck_assert_int_eq(nng_listen(rep, url, NULL, 0), 0);
+	t0 = tu_now_ms();
+	rv = run_cli("%s -e %s --timeout 1 stat x 2>%s/err", o, url, d.dir);
+	ms = tu_now_ms() - t0;
+	ck_assert_int_eq(rv, 5);
+	ck_assert_msg(ms >= 900 && ms < tu_ms(2500), "--timeout 1 took %lld ms",
+	    (long long) ms);
+	ck_assert_int_eq(
+	    run_cli("grep -q 'x: remote: ETIMEDOUT' %s/err", d.dir), 0);
+	t0 = tu_now_ms();
+	rv = run_cli("%s -e %s --timeout 300ms put /etc/hostname x "
+	             "2>/dev/null",
+	    o, url);
+	ms = tu_now_ms() - t0;
+	ck_assert_int_eq(rv, 5);
+	ck_assert_msg(
+	    ms < tu_ms(1500), "--timeout 300ms took %lld ms", (long long) ms);
+	nng_close(rep);
+
+	/* A stopped service: the handshake never comes; bounded too. */
+	kill(d.pid, SIGSTOP);
+	t0 = tu_now_ms();
+	rv = run_cli("%s -e %s --timeout 1 stat x 2>/dev/null", o, d.url);
+	ms = tu_now_ms() - t0;
+	kill(d.pid, SIGCONT);
+	ck_assert_int_eq(rv, 5);
+	ck_assert_msg(ms >= 900 && ms < tu_ms(2500),
+	    "stopped service: --timeout 1 took %lld ms", (long long) ms);
+	ck_assert_int_eq(run_cli("%s -e %s ls / >/dev/null", o, d.url), 0);
 }
 END_TEST
 
@@ -3281,6 +3610,10 @@ e2e_suite(void)
 	ECASE(temp_commit_runs_at_most_once, 20);
 	ECASE(cli_put_killed_halfway_keeps_the_old_file, 30);
 	ECASE(cli_put_no_clobber, 30);
+	ECASE(cli_tree_round_trip_1000_files, 120);
+	ECASE(cli_put_get_several_files, 30);
+	ECASE(cli_continue_after_sigkill, 60);
+	ECASE(cli_timeout_and_refused_connection, 30);
 	return (s);
 }
 

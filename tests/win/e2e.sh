@@ -185,7 +185,7 @@ cp "$T/old.bin" "$T/root/atomic/keep.bin"
 wine_run 120 "$W/ovio.exe" -e "$EPW" put --no-clobber \
     "$(winpath "$T/five.bin")" atomic/keep.bin >"$T/noclob.out" 2>&1
 rc=$?
-check "put --no-clobber onto an existing file: exit 1" [ "$rc" -eq 1 ]
+check "put --no-clobber onto an existing file: exit 8" [ "$rc" -eq 8 ]
 check "put --no-clobber: EEXIST, said once" \
     grep -q "remote: EEXIST: exists, kept (--no-clobber)" "$T/noclob.out"
 check "put --no-clobber: the file is unchanged" \
