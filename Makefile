@@ -53,7 +53,10 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 NNG_LIB := $(NNG_DIR)/lib/libnng.a
-LIBS    := $(NNG_LIB) -lprotobuf-c -pthread
+# nng's TLS (tls+tcp://) is mbedTLS, linked statically as nng is, so that
+# oviod, ovio and libovio.so need no mbedTLS at run time.
+TLS_LIBS := -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
+LIBS    := $(NNG_LIB) $(TLS_LIBS) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
@@ -136,7 +139,7 @@ $(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
 		$(B)/obj/client/bench_load.o $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) -pthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) $(TLS_LIBS) -pthread
 
 # Runs a program with openat2 failing, as under a container's seccomp filter.
 $(B)/tests/noopenat2: $(B)/obj/tests/noopenat2.o
