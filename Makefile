@@ -60,7 +60,7 @@ LIBS    := $(NNG_LIB) $(TLS_LIBS) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
-LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c \
+LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
@@ -240,7 +240,7 @@ WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
-	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c \
+	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c lib/tls.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/os/windows/fs_ns.c \

@@ -21,6 +21,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "client_impl.h"
+#include "tls.h"
 #include "wire.h"
 
 static void cop_aio_cb(void *arg);
@@ -434,18 +435,85 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 int
 ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 {
-	ovio_client *c;
-	nng_time     deadline;
-	int          rv;
+	ovio_connect_options o;
 
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = timeout_ms;
+	return (ovio_connect_opts(cp, url, &o));
+}
+
+/* An option, else the environment variable env (NULL if unset or empty). */
+static const char *
+opt_or_env(const char *v, const char *env)
+{
+	if (v == NULL && (v = getenv(env)) != NULL && *v == '\0') {
+		v = NULL;
+	}
+	return (v);
+}
+
+/*
+ * One attempt: a dialer for url (with tls set on it, if not NULL), started
+ * synchronously.  Returns 0 with the dialer in *dp, or an nng error.
+ */
+static int
+client_dial(nng_socket s, const char *url, nng_tls_config *tls, nng_dialer *dp)
+{
+	nng_dialer d;
+	int        rv;
+
+	if ((rv = nng_dialer_create(&d, s, url)) != 0) {
+		return (rv);
+	}
+	if ((tls != NULL
+	        && (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls)) != 0)
+	    || (rv = nng_dialer_start(d, 0)) != 0) {
+		nng_dialer_close(d);
+		return (rv);
+	}
+	*dp = d;
+	return (0);
+}
+
+int
+ovio_connect_opts(
+    ovio_client **cp, const char *url, const ovio_connect_options *o)
+{
+	static const ovio_connect_options none;
+	ovio_client                      *c;
+	nng_tls_config                   *tls = NULL;
+	nng_time                          deadline;
+	int                               timeout_ms, rv;
+	size_t                            i;
+
+	if (o == NULL) {
+		o = &none;
+	}
+	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++) {
+		if (o->reserved[i] != 0) {
+			return (OVIO_EINVAL);
+		}
+	}
 	if (url == NULL) {
 		url = ovio_default_endpoint();
 	}
-	if (timeout_ms <= 0) {
-		timeout_ms = 5000;
+	timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	if (ovio__url_is_tls(url)) {
+		ovio__tls_files f;
+		char            why[512];
+
+		f.ca          = opt_or_env(o->tls_ca_file, "OVIO_TLS_CA");
+		f.cert        = opt_or_env(o->tls_cert_file, "OVIO_TLS_CERT");
+		f.key         = opt_or_env(o->tls_key_file, "OVIO_TLS_KEY");
+		f.server_name = o->tls_server_name;
+		if ((rv = ovio__tls_config(&tls, false, &f, why, sizeof(why)))
+		    != 0) {
+			return (rv);
+		}
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		return (OVIO_ENOMEM);
+		rv = OVIO_ENOMEM;
+		goto fail_tls;
 	}
 	if (nng_mtx_alloc(&c->mtx) != 0 || nng_cv_alloc(&c->cv, c->mtx) != 0) {
 		rv = OVIO_ENOMEM;
@@ -471,7 +539,7 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 	 * starting. */
 	deadline = nng_clock() + (nng_time) timeout_ms;
 	for (;;) {
-		rv = nng_dial(c->sock, url, &c->dialer, 0);
+		rv = client_dial(c->sock, url, tls, &c->dialer);
 		if (rv == 0) {
 			break;
 		}
@@ -482,6 +550,9 @@ ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 			goto fail;
 		}
 		nng_msleep(50);
+	}
+	if (tls != NULL) {
+		nng_tls_config_free(tls); /* the dialer holds its own */
 	}
 	*cp = c;
 	return (0);
@@ -497,6 +568,10 @@ fail:
 		nng_mtx_free(c->mtx);
 	}
 	free(c);
+fail_tls:
+	if (tls != NULL) {
+		nng_tls_config_free(tls);
+	}
 	return (rv);
 }
 
