@@ -15,6 +15,7 @@
 #include "ovio.h"
 #include "progress.h"
 #include "service.h"
+#include "tls.h"
 
 /*
  * Exit statuses, by kind of failure (docs/reference.md and ovio --help
@@ -33,16 +34,17 @@
 #define MAX_WINDOW         256u
 
 typedef struct cli {
-	const char *endpoint;
-	bool        json;
-	size_t      chunk;
-	unsigned    window;
-	bool        long_list; /* ls -l */
-	bool        parents;   /* mkdir -p */
-	bool        recursive; /* rm -r */
-	bool        force;     /* mv -f */
-	int         argc;      /* the command's own arguments */
-	char      **argv;
+	const char          *endpoint;
+	ovio_connect_options conn; /* tls+tcp:// files; timeout */
+	bool                 json;
+	size_t               chunk;
+	unsigned             window;
+	bool                 long_list; /* ls -l */
+	bool                 parents;   /* mkdir -p */
+	bool                 recursive; /* rm -r */
+	bool                 force;     /* mv -f */
+	int                  argc;      /* the command's own arguments */
+	char               **argv;
 } cli;
 
 typedef struct command {
@@ -193,11 +195,29 @@ json_str(FILE *f, const char *s)
 static int
 connect_or_fail(cli *c, ovio_client **cl)
 {
-	int rv;
+	nng_tls_config *tls;
+	ovio__tls_files f;
+	char            why[512];
+	int             rv;
 
-	if ((rv = ovio_connect(cl, c->endpoint, 3000)) != 0) {
+	c->conn.timeout_ms = 3000;
+	if ((rv = ovio_connect_opts(cl, c->endpoint, &c->conn)) != 0) {
 		const char *url = c->endpoint != NULL ? c->endpoint
 		                                      : ovio_default_endpoint();
+		f.ca            = c->conn.tls_ca_file;
+		f.cert          = c->conn.tls_cert_file;
+		f.key           = c->conn.tls_key_file;
+		f.server_name   = c->conn.tls_server_name;
+		if (ovio__url_is_tls(url)
+		    && ovio__tls_config(&tls, false, &f, why, sizeof(why))
+		           != 0) {
+			/* The library cannot say which file: we can. */
+			fprintf(stderr,
+			    "ovio: cannot connect to %s: %s (--tls-ca, "
+			    "--tls-cert, --tls-key)\n",
+			    url, why);
+			return (EXIT_CONNECT);
+		}
 		fprintf(stderr, "ovio: cannot connect to %s: %s: %s\n", url,
 		    ovio_errname(rv), ovio_strerror(rv));
 		if (rv == OVIO_ECONNREFUSED || rv == OVIO_ETIMEDOUT) {
@@ -1299,7 +1319,8 @@ static int
 cmd_rest(cli *c, const command *k, int argc, char **argv)
 {
 	if (strcmp(k->name, "bench") == 0) {
-		return (ovio__cmd_bench(c->endpoint, c->json, argc, argv));
+		return (ovio__cmd_bench(
+		    c->endpoint, &c->conn, c->json, argc, argv));
 	}
 	return (cmd_service(c, argc, argv));
 }
@@ -1339,6 +1360,16 @@ usage(FILE *f)
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
+	    "  --tls-ca FILE       tls+tcp://: CA certificate(s) (PEM) the\n"
+	    "                      service's certificate must chain to\n"
+	    "                      (default: $OVIO_TLS_CA)\n"
+	    "  --tls-cert FILE     tls+tcp://: this client's certificate "
+	    "(PEM;\n"
+	    "                      default: $OVIO_TLS_CERT)\n"
+	    "  --tls-key FILE      its private key (PEM, not encrypted;\n"
+	    "                      default: $OVIO_TLS_KEY)\n"
+	    "  --tls-server-name NAME  the name the service's certificate\n"
+	    "                      must have (default: the endpoint's host)\n"
 	    "  --json              machine-readable output (ls, stat, status, "
 	    "put,\n"
 	    "                      get, bench, service status)\n"
@@ -1372,6 +1403,10 @@ enum {
 	OPT_JSON,
 	OPT_CHUNK,
 	OPT_WINDOW,
+	OPT_TLS_CA,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_SERVER_NAME,
 };
 
 static const struct option long_options[] = {
@@ -1379,6 +1414,10 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -1461,8 +1500,11 @@ cli_main(int argc, char **argv, char **args)
 	bool           rest = false;
 
 	memset(&c, 0, sizeof(c));
-	c.endpoint = getenv("OVIO_ENDPOINT");
-	opterr     = 0; /* our own messages, without argv[0]'s path */
+	c.endpoint           = getenv("OVIO_ENDPOINT");
+	c.conn.tls_ca_file   = getenv("OVIO_TLS_CA");
+	c.conn.tls_cert_file = getenv("OVIO_TLS_CERT");
+	c.conn.tls_key_file  = getenv("OVIO_TLS_KEY");
+	opterr               = 0; /* our own messages, without argv[0]'s path */
 	/*
 	 * "+": getopt_long stops at each non-option (the command and its
 	 * arguments are taken here, one at a time), so options may come before
@@ -1545,6 +1587,18 @@ cli_main(int argc, char **argv, char **args)
 			break;
 		case 'e':
 			c.endpoint = optarg;
+			break;
+		case OPT_TLS_CA:
+			c.conn.tls_ca_file = optarg;
+			break;
+		case OPT_TLS_CERT:
+			c.conn.tls_cert_file = optarg;
+			break;
+		case OPT_TLS_KEY:
+			c.conn.tls_key_file = optarg;
+			break;
+		case OPT_TLS_SERVER_NAME:
+			c.conn.tls_server_name = optarg;
 			break;
 		case OPT_CHUNK:
 			if (opt_number("--chunk", optarg, OVIO__NUM_SIZE, 1,
