@@ -234,7 +234,8 @@ WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice/engine -Iservic
 	-I$(WIN_B)/gen -I$(WIN_DEPS)/include -DNNG_STATIC_LIB \
 	-D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601
 # Static: no libwinpthread / libgcc DLLs at run time (see install/win-deps.sh).
-WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lprotobuf-c -lws2_32 -ladvapi32 \
+WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lmbedtls -lmbedx509 -lmbedcrypto \
+	-lprotobuf-c -lws2_32 -ladvapi32 \
 	-lshell32 -lntdll -static -pthread
 WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
