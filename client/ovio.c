@@ -208,15 +208,17 @@ connect_or_fail(cli *c, ovio_client **cl)
 		f.cert          = c->conn.tls_cert_file;
 		f.key           = c->conn.tls_key_file;
 		f.server_name   = c->conn.tls_server_name;
-		if (ovio__url_is_tls(url)
-		    && ovio__tls_config(&tls, false, &f, why, sizeof(why))
-		           != 0) {
-			/* The library cannot say which file: we can. */
-			fprintf(stderr,
-			    "ovio: cannot connect to %s: %s (--tls-ca, "
-			    "--tls-cert, --tls-key)\n",
-			    url, why);
-			return (EXIT_CONNECT);
+		/* The library cannot say which TLS file is bad: we can. */
+		if (ovio__url_is_tls(url)) {
+			if (ovio__tls_config(&tls, false, &f, why, sizeof(why))
+			    != 0) {
+				fprintf(stderr,
+				    "ovio: cannot connect to %s: %s "
+				    "(--tls-ca, --tls-cert, --tls-key)\n",
+				    url, why);
+				return (EXIT_CONNECT);
+			}
+			nng_tls_config_free(tls); /* the files are fine */
 		}
 		fprintf(stderr, "ovio: cannot connect to %s: %s: %s\n", url,
 		    ovio_errname(rv), ovio_strerror(rv));
