@@ -53,11 +53,14 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 NNG_LIB := $(NNG_DIR)/lib/libnng.a
-LIBS    := $(NNG_LIB) -lprotobuf-c -pthread
+# nng's TLS (tls+tcp://) is mbedTLS, linked statically as nng is, so that
+# oviod, ovio and libovio.so need no mbedTLS at run time.
+TLS_LIBS := -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
+LIBS    := $(NNG_LIB) $(TLS_LIBS) -lprotobuf-c -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
-LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c \
+LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
@@ -82,7 +85,7 @@ MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
 TESTS    := unit_test engine_test backend_test e2e_test race_test \
-	stress_test confine_test
+	stress_test confine_test tls_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
@@ -136,7 +139,7 @@ $(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
 		$(B)/obj/client/bench_load.o $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) -pthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NNG_LIB) $(TLS_LIBS) -pthread
 
 # Runs a program with openat2 failing, as under a container's seccomp filter.
 $(B)/tests/noopenat2: $(B)/obj/tests/noopenat2.o
@@ -231,13 +234,14 @@ WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice/engine -Iservic
 	-I$(WIN_B)/gen -I$(WIN_DEPS)/include -DNNG_STATIC_LIB \
 	-D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601
 # Static: no libwinpthread / libgcc DLLs at run time (see install/win-deps.sh).
-WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lprotobuf-c -lws2_32 -ladvapi32 \
+WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lmbedtls -lmbedx509 -lmbedcrypto \
+	-lprotobuf-c -lws2_32 -ladvapi32 \
 	-lshell32 -lntdll -static -pthread
 WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
-	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c \
+	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c lib/tls.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/os/windows/fs_ns.c service/os/windows/fs_temp.c \

@@ -171,7 +171,8 @@ bench_prefill(bench_conn *c, uint64_t from, uint64_t size)
 }
 
 int
-ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
+ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
+    bool json, int argc, char **argv)
 {
 	bench_cfg   cfg;
 	const char *remote = NULL, *v = NULL, *url;
@@ -288,7 +289,10 @@ ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv)
 		cfg.data[i] = (uint8_t) (i * 131u + 7u);
 	}
 	for (n = 0; n < clients; n++) {
-		if ((rv = ovio_connect(&cfg.conns[n].cl, endpoint, 3000))
+		ovio_connect_options o = *conn;
+
+		o.timeout_ms = 3000;
+		if ((rv = ovio_connect_opts(&cfg.conns[n].cl, endpoint, &o))
 		    != 0) {
 			fprintf(stderr,
 			    "ovio bench: cannot connect to %s: %s: "

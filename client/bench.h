@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "ovio.h"
+
 /*
  * Runs `ovio bench` with the arguments that follow "bench" (its own
  * options and the remote file).  endpoint (NULL: the default) and json are
@@ -14,6 +16,7 @@
  * main thread; blocks for the run.  Returns the exit status: 0, 1 (an
  * operation failed), 2 (bad usage), 5 (cannot reach oviod).
  */
-int ovio__cmd_bench(const char *endpoint, bool json, int argc, char **argv);
+int ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
+    bool json, int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 #include "ovio.h"
 #include "progress.h"
 #include "service.h"
+#include "tls.h"
 
 /*
  * Exit statuses, by kind of failure (docs/reference.md and ovio --help
@@ -41,23 +42,24 @@
 #define MAX_WINDOW         256u
 
 typedef struct cli {
-	const char *endpoint;
-	bool        json;
-	size_t      chunk;
-	unsigned    window;
-	bool        long_list;  /* ls -l */
-	bool        parents;    /* mkdir -p */
-	bool        recursive;  /* rm -r */
-	bool        force;      /* mv -f */
-	bool        quiet;      /* --quiet: no progress, no notices */
-	bool        resume;     /* --continue (put, get) */
-	bool        no_clobber; /* --no-clobber (put, get) */
-	unsigned    timeout_ms; /* --timeout; 0: none given */
-	int         first;      /* the exit status of the first failure */
-	uint64_t    files;      /* put / get: files transferred, */
-	uint64_t    bytes;      /* their bytes */
-	int         argc;       /* the command's own arguments */
-	char      **argv;
+	const char          *endpoint;
+	ovio_connect_options conn; /* tls+tcp:// files */
+	bool                 json;
+	size_t               chunk;
+	unsigned             window;
+	bool                 long_list;  /* ls -l */
+	bool                 parents;    /* mkdir -p */
+	bool                 recursive;  /* rm -r */
+	bool                 force;      /* mv -f */
+	bool                 quiet;      /* --quiet: no progress, no notices */
+	bool                 resume;     /* --continue (put, get) */
+	bool                 no_clobber; /* --no-clobber (put, get) */
+	unsigned             timeout_ms; /* --timeout; 0: none given */
+	int                  first; /* the exit status of the first failure */
+	uint64_t             files; /* put / get: files transferred, */
+	uint64_t             bytes; /* their bytes */
+	int                  argc;  /* the command's own arguments */
+	char               **argv;
 } cli;
 
 typedef struct command {
@@ -276,14 +278,19 @@ json_str(FILE *f, const char *s)
 static int
 connect_or_fail(cli *c, ovio_client **cl)
 {
-	int rv;
+	nng_tls_config *tls;
+	ovio__tls_files f;
+	char            why[512];
+	int             rv;
 
 	/*
 	 * One attempt: nothing listening fails at once.  --timeout bounds
 	 * the connection and then every reply.
 	 */
-	rv = ovio_connect_once(cl, c->endpoint,
-	    c->timeout_ms != 0 ? (int) c->timeout_ms : CONNECT_TIMEOUT_MS);
+	c->conn.timeout_ms
+	    = c->timeout_ms != 0 ? (int) c->timeout_ms : CONNECT_TIMEOUT_MS;
+	c->conn.once = 1;
+	rv           = ovio_connect_opts(cl, c->endpoint, &c->conn);
 	if (rv == 0 && c->timeout_ms != 0
 	    && (rv = ovio_set_timeout(*cl, (int) c->timeout_ms)) != 0) {
 		ovio_disconnect(*cl);
@@ -291,6 +298,21 @@ connect_or_fail(cli *c, ovio_client **cl)
 	if (rv != 0) {
 		const char *url = c->endpoint != NULL ? c->endpoint
 		                                      : ovio_default_endpoint();
+		f.ca            = c->conn.tls_ca_file;
+		f.cert          = c->conn.tls_cert_file;
+		f.key           = c->conn.tls_key_file;
+		f.server_name   = c->conn.tls_server_name;
+		/* The library cannot say which TLS file is bad: we can. */
+		if (ovio__url_is_tls(url)) {
+			if (ovio__tls_config(&tls, false, &f, why, sizeof(why))
+			    != 0) {
+				return (reportf(EXIT_CONNECT, url,
+				    "cannot connect to %s: %s "
+				    "(--tls-ca, --tls-cert, --tls-key)",
+				    url, why));
+			}
+			nng_tls_config_free(tls); /* the files are fine */
+		}
 		if (err_json) {
 			return (reportf(EXIT_CONNECT, url,
 			    "cannot connect to %s: %s: %s", url,
@@ -1835,7 +1857,8 @@ static int
 cmd_rest(cli *c, const command *k, int argc, char **argv)
 {
 	if (strcmp(k->name, "bench") == 0) {
-		return (ovio__cmd_bench(c->endpoint, c->json, argc, argv));
+		return (ovio__cmd_bench(
+		    c->endpoint, &c->conn, c->json, argc, argv));
 	}
 	return (cmd_service(c, argc, argv));
 }
@@ -1875,6 +1898,16 @@ usage(FILE *f)
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
 	    "                      else %s)\n"
+	    "  --tls-ca FILE       tls+tcp://: CA certificate(s) (PEM) the\n"
+	    "                      service's certificate must chain to\n"
+	    "                      (default: $OVIO_TLS_CA)\n"
+	    "  --tls-cert FILE     tls+tcp://: this client's certificate "
+	    "(PEM;\n"
+	    "                      default: $OVIO_TLS_CERT)\n"
+	    "  --tls-key FILE      its private key (PEM, not encrypted;\n"
+	    "                      default: $OVIO_TLS_KEY)\n"
+	    "  --tls-server-name NAME  the name the service's certificate\n"
+	    "                      must have (default: the endpoint's host)\n"
 	    "  --json              machine-readable output (ls, stat, status, "
 	    "put,\n"
 	    "                      get, bench, service status); errors are\n"
@@ -1920,6 +1953,10 @@ enum {
 	OPT_TIMEOUT,
 	OPT_CONTINUE,
 	OPT_NOCLOBBER,
+	OPT_TLS_CA,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_SERVER_NAME,
 };
 
 static const struct option long_options[] = {
@@ -1931,6 +1968,10 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "continue", no_argument, NULL, OPT_CONTINUE },
 	{ "no-clobber", no_argument, NULL, OPT_NOCLOBBER },
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -2036,7 +2077,10 @@ cli_main(int argc, char **argv, char **args)
 	bool           rest = false;
 
 	memset(&c, 0, sizeof(c));
-	c.endpoint = getenv("OVIO_ENDPOINT");
+	c.endpoint           = getenv("OVIO_ENDPOINT");
+	c.conn.tls_ca_file   = getenv("OVIO_TLS_CA");
+	c.conn.tls_cert_file = getenv("OVIO_TLS_CERT");
+	c.conn.tls_key_file  = getenv("OVIO_TLS_KEY");
 	/* Errors found before getopt_long reaches --json are JSON too. */
 	for (at = 1; at < argc && strcmp(argv[at], "--") != 0; at++) {
 		err_json |= strcmp(argv[at], "--json") == 0;
@@ -2136,6 +2180,18 @@ cli_main(int argc, char **argv, char **args)
 			break;
 		case 'e':
 			c.endpoint = optarg;
+			break;
+		case OPT_TLS_CA:
+			c.conn.tls_ca_file = optarg;
+			break;
+		case OPT_TLS_CERT:
+			c.conn.tls_cert_file = optarg;
+			break;
+		case OPT_TLS_KEY:
+			c.conn.tls_key_file = optarg;
+			break;
+		case OPT_TLS_SERVER_NAME:
+			c.conn.tls_server_name = optarg;
 			break;
 		case OPT_CHUNK:
 			if (opt_number("--chunk", optarg, OVIO__NUM_SIZE, 1,

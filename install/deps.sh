@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
     build-essential pkg-config
     libnng-dev libprotobuf-c-dev protobuf-c-compiler liburing-dev
+    libmbedtls-dev openssl
     check
     fio valgrind python3 python3-fusepy fuse3 procps
 )

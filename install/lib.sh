@@ -95,10 +95,17 @@ fetch_source() {
 }
 
 
-# nng_patch_id: names the patch set in install/nng-patches, so a build made
-# with another set (or none) is redone.
+# NNG_BUILD_CONFIG: what the nng builds (install/nng.sh, install/win-deps.sh)
+# are configured with besides the patches.  It is part of nng_patch_id, so
+# changing it (TLS was off before mbedTLS came in) redoes the builds.
+NNG_BUILD_CONFIG="tls=mbed"
+
+# nng_patch_id: names the patch set in install/nng-patches and
+# NNG_BUILD_CONFIG, so a build made with another set (or none), or
+# configured otherwise, is redone.
 nng_patch_id() {
-    cat "$TOP"/install/nng-patches/*.patch | sha256sum | cut -c1-16
+    { cat "$TOP"/install/nng-patches/*.patch; echo "$NNG_BUILD_CONFIG"; } |
+        sha256sum | cut -c1-16
 }
 
 # fetch_nng: the nng source (as fetch_source) with ovio's patches applied

@@ -1,8 +1,8 @@
 #!/bin/bash
 # nng.sh - builds the nng that ovio links on Linux: Debian's nng 1.5.2
 # source with Debian's patches and ovio's (install/nng-patches), as a
-# static, position-independent library without TLS, into PREFIX (default
-# build/nng).  Debian's libnng1 has two bugs a service cannot live with (see
+# static, position-independent library with TLS (tls+tcp://, on Debian's
+# mbedTLS 2.28, libmbedtls-dev), into PREFIX (default build/nng).  Debian's libnng1 has two bugs a service cannot live with (see
 # install/lib.sh, fetch_nng).  Idempotent: a build made with the same patch
 # set is kept (a few milliseconds).
 #
@@ -16,7 +16,7 @@ PREFIX=$(cd "$PREFIX" && pwd)
 SRC=$TOP/build/nng-src
 JOBS=$(nproc 2>/dev/null || echo 2)
 ME=nng
-TOOLS=(cmake make gcc dpkg-dev patch)
+TOOLS=(cmake make gcc dpkg-dev patch libmbedtls-dev)
 . "$TOP/install/lib.sh"
 
 stamp=$PREFIX/.stamp
@@ -38,7 +38,7 @@ run "$log" cmake -S "$src" -B "$src/_linux" --no-warn-unused-cli \
     -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=OFF \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DNNG_TESTS=OFF -DNNG_TOOLS=OFF -DNNG_ENABLE_NNGCAT=OFF \
-    -DNNG_ENABLE_TLS=OFF
+    -DNNG_ENABLE_TLS=ON -DNNG_TLS_ENGINE=mbed
 run "$log" cmake --build "$src/_linux" -j "$JOBS"
 run "$log" cmake --install "$src/_linux"
 [ -f "$PREFIX/lib/libnng.a" ] || die "built, but $PREFIX/lib/libnng.a is missing"

@@ -7,7 +7,8 @@
 #   PREFIX   install dir (default: <repo top>/build/win-deps); a relative
 #            PREFIX is taken relative to the current directory.
 #
-# Result: PREFIX/include and PREFIX/lib with libnng.a, libprotobuf-c.a and
+# Result: PREFIX/include and PREFIX/lib with libnng.a (with TLS),
+# libmbedtls.a, libmbedx509.a, libmbedcrypto.a, libprotobuf-c.a and
 # libcheck.a.  Sources are unpacked under <repo top>/build/win-src, build
 # logs go to build/win-src/*.log.  Each library has a stamp file
 # (PREFIX/.stamp-<lib>); delete it (or PREFIX) to force a rebuild.
@@ -17,8 +18,8 @@
 #
 # Using the result (Windows programs, see tests/win/smoke.c):
 #   CFLAGS: -I PREFIX/include -DNNG_STATIC_LIB -D__USE_MINGW_ANSI_STDIO=1
-#   LIBS:   -L PREFIX/lib -lcheck -lnng -lprotobuf-c -lws2_32 -ladvapi32
-#           -static -pthread
+#   LIBS:   -L PREFIX/lib -lcheck -lnng -lmbedtls -lmbedx509 -lmbedcrypto
+#           -lprotobuf-c -lws2_32 -ladvapi32 -static -pthread
 #   (-pthread: libcheck uses winpthreads; -static: no libwinpthread-1.dll /
 #   libgcc DLLs needed at run time.  nng's cmake also lists -lmswsock, but
 #   nng 1.5.2 needs no symbol from it.)
@@ -57,14 +58,38 @@ CMAKE_CROSS=(
 # ---------------------------------------------------------------------------
 # libraries
 # ---------------------------------------------------------------------------
+# mbedTLS for nng's TLS (tls+tcp://): Debian's 2.28 source, static
+# libraries only.
+build_mbedtls() {
+    local src log=$SRC/mbedtls.log b
+    fetch_source mbedtls; src=$srcdir
+    say "building mbedtls ($(basename "$src"))"
+    b=$src/_win
+    rm -rf "$b"
+    run "$log" cmake -S "$src" -B "$b" "${CMAKE_CROSS[@]}" \
+        -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF \
+        -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+        -DMBEDTLS_FATAL_WARNINGS=OFF
+    run "$log" cmake --build "$b" -j "$JOBS"
+    run "$log" cmake --install "$b"
+}
+
+# nng with TLS on the mbedTLS above (named explicitly: the cross build's
+# find root would not look in PREFIX).
 build_nng() {
     local src log=$SRC/nng.log
     fetch_nng; src=$srcdir
     say "building nng ($(basename "$src"), with install/nng-patches)"
-    rm -rf "$src/_win"
+    # PREFIX/include is on nng's include path (for mbedTLS): the headers
+    # of an nng installed there before must not shadow the source's.
+    rm -rf "$src/_win" "$PREFIX/include/nng"
     run "$log" cmake -S "$src" -B "$src/_win" "${CMAKE_CROSS[@]}" \
         -DNNG_TESTS=OFF -DNNG_TOOLS=OFF -DNNG_ENABLE_NNGCAT=OFF \
-        -DNNG_ENABLE_TLS=OFF
+        -DNNG_ENABLE_TLS=ON -DNNG_TLS_ENGINE=mbed \
+        -DMBEDTLS_INCLUDE_DIR="$PREFIX/include" \
+        -DMBEDTLS_TLS_LIBRARY="$PREFIX/lib/libmbedtls.a" \
+        -DMBEDTLS_X509_LIBRARY="$PREFIX/lib/libmbedx509.a" \
+        -DMBEDTLS_CRYPTO_LIBRARY="$PREFIX/lib/libmbedcrypto.a"
     run "$log" cmake --build "$src/_win" -j "$JOBS"
     run "$log" cmake --install "$src/_win"
 }
@@ -112,7 +137,8 @@ build_check() {
 mkdir -p "$SRC"
 ensure_tools
 
-for lib in nng protobuf-c check; do
+# mbedtls before nng, which is built on it.
+for lib in mbedtls nng protobuf-c check; do
     stamp=$PREFIX/.stamp-$lib
     want=built
     [ "$lib" = nng ] && want=$(nng_patch_id)
@@ -125,4 +151,4 @@ for lib in nng protobuf-c check; do
     echo "$want" >"$stamp"
 done
 
-say "ok: $PREFIX (libnng.a libprotobuf-c.a libcheck.a)"
+say "ok: $PREFIX (libmbed*.a libnng.a libprotobuf-c.a libcheck.a)"

@@ -76,4 +76,12 @@ OVIO_AT(ovio_service_status, uptime_ms, 648);
 OVIO_AT(ovio_service_status, cancels_waiting, 656);
 OVIO_AT(ovio_service_status, reserved, 664);
 OVIO_SIZE(ovio_service_status, 784);
+OVIO_AT(ovio_connect_options, timeout_ms, 0);
+OVIO_AT(ovio_connect_options, once, 4);
+OVIO_AT(ovio_connect_options, tls_ca_file, 8);
+OVIO_AT(ovio_connect_options, tls_cert_file, 16);
+OVIO_AT(ovio_connect_options, tls_key_file, 24);
+OVIO_AT(ovio_connect_options, tls_server_name, 32);
+OVIO_AT(ovio_connect_options, reserved, 40);
+OVIO_SIZE(ovio_connect_options, 104);
 #endif

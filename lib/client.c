@@ -21,6 +21,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "client_impl.h"
+#include "tls.h"
 #include "wire.h"
 
 static void cop_aio_cb(void *arg);
@@ -479,7 +480,8 @@ dial_run(void *arg)
 }
 
 /*
- * One attempt to connect c's socket to url, given up at deadline.  A
+ * One attempt to connect c's socket to url (with tls set on the dialer, if
+ * not NULL), given up at deadline.  A
  * synchronous dial reports a refused connection (or a missing ipc path) at
  * once, but waits as long as the transport likes for a service that
  * accepts and never finishes the handshake (nng 1.5.2: 10 s).  So the dial
@@ -489,7 +491,8 @@ dial_run(void *arg)
  * nng error (the dialer is closed).
  */
 static int
-dial_bounded(ovio_client *c, const char *url, nng_time deadline)
+dial_bounded(
+    ovio_client *c, const char *url, nng_tls_config *tls, nng_time deadline)
 {
 	dial_job    j;
 	nng_thread *thr;
@@ -502,7 +505,10 @@ dial_bounded(ovio_client *c, const char *url, nng_time deadline)
 	if ((rv = nng_dialer_create(&j.dialer, c->sock, url)) != 0) {
 		return (rv);
 	}
-	if ((rv = nng_thread_create(&thr, dial_run, &j)) != 0) {
+	if ((tls != NULL
+	        && (rv = nng_dialer_set_ptr(j.dialer, NNG_OPT_TLS_CONFIG, tls))
+	               != 0)
+	    || (rv = nng_thread_create(&thr, dial_run, &j)) != 0) {
 		nng_dialer_close(j.dialer);
 		return (rv);
 	}
@@ -584,55 +590,101 @@ client_free(ovio_client *c)
 	free(c);
 }
 
-/*
- * Connects; with retry, a refused connection (or a missing ipc path) is
- * tried again every 50 ms until the deadline, for a service that is
- * starting.
- */
-static int
-client_connect(ovio_client **cp, const char *url, int timeout_ms, bool retry)
+/* An option, else the environment variable env (NULL if unset or empty). */
+static const char *
+opt_or_env(const char *v, const char *env)
 {
-	ovio_client *c = NULL;
-	nng_time     deadline;
-	int          rv;
+	if (v == NULL && (v = getenv(env)) != NULL && *v == '\0') {
+		v = NULL;
+	}
+	return (v);
+}
 
+/*
+ * Connects as o says; unless o->once, a refused connection (or a missing
+ * ipc path) is tried again every 50 ms until the deadline, for a service
+ * that is starting.
+ */
+int
+ovio_connect_opts(
+    ovio_client **cp, const char *url, const ovio_connect_options *o)
+{
+	static const ovio_connect_options none;
+	ovio_client                      *c   = NULL;
+	nng_tls_config                   *tls = NULL;
+	nng_time                          deadline;
+	int                               timeout_ms, rv;
+	size_t                            i;
+
+	if (o == NULL) {
+		o = &none;
+	}
+	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++) {
+		if (o->reserved[i] != 0) {
+			return (OVIO_EINVAL);
+		}
+	}
 	if (url == NULL) {
 		url = ovio_default_endpoint();
 	}
-	if (timeout_ms <= 0) {
-		timeout_ms = 5000;
+	timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	if (ovio__url_is_tls(url)) {
+		ovio__tls_files f;
+		char            why[512];
+
+		f.ca          = opt_or_env(o->tls_ca_file, "OVIO_TLS_CA");
+		f.cert        = opt_or_env(o->tls_cert_file, "OVIO_TLS_CERT");
+		f.key         = opt_or_env(o->tls_key_file, "OVIO_TLS_KEY");
+		f.server_name = o->tls_server_name;
+		if ((rv = ovio__tls_config(&tls, false, &f, why, sizeof(why)))
+		    != 0) {
+			return (rv);
+		}
 	}
 	if ((rv = client_new(&c)) != 0) {
-		return (rv);
+		goto done;
 	}
 	deadline = nng_clock() + (nng_time) timeout_ms;
 	for (;;) {
-		if ((rv = dial_bounded(c, url, deadline)) == 0) {
+		if ((rv = dial_bounded(c, url, tls, deadline)) == 0) {
+			*cp = c;
 			break;
 		}
-		if (!retry || (rv != NNG_ECONNREFUSED && rv != NNG_ENOENT)
+		if (o->once || (rv != NNG_ECONNREFUSED && rv != NNG_ENOENT)
 		    || nng_clock() + 50 >= deadline) {
 			rv = rv == NNG_ENOENT ? OVIO_ECONNREFUSED
 			                      : ovio__err_from_nng(rv);
 			client_free(c);
-			return (rv);
+			break;
 		}
 		nng_msleep(50);
 	}
-	*cp = c;
-	return (0);
+done:
+	if (tls != NULL) {
+		nng_tls_config_free(tls); /* a dialer holds its own */
+	}
+	return (rv);
 }
 
 int
 ovio_connect(ovio_client **cp, const char *url, int timeout_ms)
 {
-	return (client_connect(cp, url, timeout_ms, true));
+	ovio_connect_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = timeout_ms;
+	return (ovio_connect_opts(cp, url, &o));
 }
 
 int
 ovio_connect_once(ovio_client **cp, const char *url, int timeout_ms)
 {
-	return (client_connect(cp, url, timeout_ms, false));
+	ovio_connect_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = timeout_ms;
+	o.once       = 1;
+	return (ovio_connect_opts(cp, url, &o));
 }
 
 int

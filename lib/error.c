@@ -140,6 +140,9 @@ ovio__err_from_nng(int rv)
 		return (OVIO_EAGAIN);
 	case NNG_EBUSY:
 		return (OVIO_EBUSY);
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return (OVIO_EAUTH);
 	}
 	return (OVIO_EUNKNOWN);
 }

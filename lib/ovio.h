@@ -26,8 +26,9 @@
  * connection that ended, which a copy resent on the next connection may be
  * told).  The library never turns a lost request into OVIO_ECANCELED.
  *
- * Growing without breaking the ABI.  The four public structs (ovio_request,
- * ovio_result, ovio_stat, ovio_service_status) end in reserved space, as
+ * Growing without breaking the ABI.  The five public structs (ovio_request,
+ * ovio_result, ovio_stat, ovio_service_status, ovio_connect_options) end in
+ * reserved space, as
  * libuv's do, so that members can be added without changing their size or
  * moving a member: a program built against an older ovio.h keeps working
  * with a newer libovio.so.0, and the structs can still be embedded, copied
@@ -43,6 +44,8 @@
  *    and never writes `reserved`.  ovio_submit refuses a request whose
  *    reserved space is not zero with OVIO_EINVAL, so a program using a
  *    member this library does not know yet is told, not silently ignored.
+ *    ovio_connect_opts refuses options whose reserved space is not zero the
+ *    same way.
  *  - What the library fills (ovio_result, ovio_stat, ovio_service_status) is
  *    filled whole: a member this library does not know reads 0, and
  *    reserved space reads 0.
@@ -243,6 +246,41 @@ const char *ovio_default_endpoint(void);
  * OVIO_EADDRINVAL, OVIO_ECONNREFUSED, OVIO_ETIMEDOUT or OVIO_ENOMEM.
  */
 int ovio_connect(ovio_client **cp, const char *url, int timeout_ms);
+
+/*
+ * How to connect, for ovio_connect_opts.  Zero it, then set what differs
+ * from the defaults.  The TLS members apply to tls+tcp:// URLs only
+ * (mutual TLS: the service requires a client certificate from the CA it
+ * trusts, and this client requires the service's certificate to chain to
+ * tls_ca_file).  Files are PEM; the key is not encrypted.  A member left
+ * NULL is taken from the environment: $OVIO_TLS_CA, $OVIO_TLS_CERT,
+ * $OVIO_TLS_KEY.
+ */
+typedef struct ovio_connect_options {
+	int         timeout_ms;    /* 0: 5000 */
+	int         once;          /* 1: no retries (as ovio_connect_once) */
+	const char *tls_ca_file;   /* CA the service's certificate chains to */
+	const char *tls_cert_file; /* this client's certificate */
+	const char *tls_key_file;  /* its private key */
+	const char *tls_server_name; /* name the service's certificate must
+	                              * have (NULL: the URL's host) */
+	uint64_t reserved[8]; /* 0; room to grow (see the top of this file) */
+} ovio_connect_options;
+
+/*
+ * ovio_connect_opts connects as ovio_connect does, with o (NULL: all
+ * defaults; ovio_connect(cp, url, ms) is ovio_connect_opts with only
+ * timeout_ms set).  Besides ovio_connect's statuses: OVIO_EAUTH (tls+tcp://:
+ * the TLS handshake failed: the service refused this client's certificate,
+ * or its own is not signed by tls_ca_file or does not name the host),
+ * OVIO_ECLOSED (the service closed the connection while it was being set
+ * up, e.g. a plain tcp:// client at a tls+tcp:// listener), OVIO_EINVAL (o's
+ * reserved space not zero; tls+tcp:// without a CA, certificate or key, or
+ * a file that is not PEM), OVIO_ENOENT / OVIO_EACCES (a TLS file that cannot
+ * be read).  A refused handshake is reported at once, not retried.
+ */
+int ovio_connect_opts(
+    ovio_client **cp, const char *url, const ovio_connect_options *o);
 
 /*
  * ovio_connect_once is ovio_connect without the retries, for programs a

@@ -64,6 +64,7 @@ suite "stress (uring)" OVIO_TEST_BACKEND=uring "$B/tests/stress_test"
 suite "stress (threads)" OVIO_TEST_BACKEND=threads "$B/tests/stress_test"
 suite "confine (uring)" OVIO_TEST_BACKEND=uring "$B/tests/confine_test"
 suite "confine (threads)" OVIO_TEST_BACKEND=threads "$B/tests/confine_test"
+suite tls "$B/tests/tls_test"
 
 echo
 if [ ${#failed_suites[@]} -gt 0 ]; then

@@ -140,8 +140,7 @@ ovio__engine_start(engine **ep, const eng_options *o)
 		rv           = OVIO_ENOMEM;
 		goto fail;
 	}
-	if ((rv = ovio__server_start(e, o->listen, o->limits.max_request))
-	    != 0) {
+	if ((rv = ovio__server_start(e, o)) != 0) {
 		/* Threads and nng run now: the graceful stop undoes them. */
 		(void) ovio__engine_stop(e, 0);
 		return (rv);

@@ -46,6 +46,7 @@
 #include "error_impl.h"
 #include "list.h"
 #include "fs.h"
+#include "tls.h"
 
 typedef struct engine      engine;
 typedef struct eng_op      eng_op;
@@ -135,6 +136,7 @@ struct eng_handle {
 struct eng_session {
 	uint32_t   pipe_id;
 	bool       dead;
+	char       peer[256]; /* who: certificate subject, address or uid */
 	unsigned   nhandles;
 	unsigned   opening; /* opens that passed the handle limit, not done */
 	unsigned   ops_in_flight;
@@ -180,16 +182,17 @@ typedef struct eng_counters {
 /* The nng side (server.c). */
 #define ENG_MAX_LISTENERS 16
 typedef struct eng_server {
-	nng_socket    sock;
-	nng_listener  listeners[ENG_MAX_LISTENERS];
-	size_t        nlisteners;
-	unsigned      nops;    /* op records alive (pooled or busy) */
-	unsigned      npooled; /* ... of which idle in the pool */
-	bool          closing;
-	volatile bool refuse; /* stop accepting new connections */
-	ovio__list    pool;   /* idle op records (eng_op.pool_node) */
-	unsigned      recv_posted;
-	unsigned      recv_target;
+	nng_socket      sock;
+	nng_listener    listeners[ENG_MAX_LISTENERS];
+	size_t          nlisteners;
+	unsigned        nops;    /* op records alive (pooled or busy) */
+	unsigned        npooled; /* ... of which idle in the pool */
+	bool            closing;
+	volatile bool   refuse; /* stop accepting new connections */
+	ovio__list      pool;   /* idle op records (eng_op.pool_node) */
+	unsigned        recv_posted;
+	unsigned        recv_target;
+	nng_tls_config *tls; /* tls+tcp:// listeners' configuration, or NULL */
 } eng_server;
 
 /* The reply cache (reply_cache.c); entries are private to it. */
@@ -245,6 +248,9 @@ typedef struct eng_options {
 	unsigned     threads;
 	const char **listen; /* NULL-terminated URLs */
 	eng_limits   limits;
+	/* tls+tcp:// listeners: the service's certificate and key, and the CA
+	 * that client certificates (required) must chain to. */
+	ovio__tls_files tls;
 } eng_options;
 
 /*
@@ -275,7 +281,7 @@ unsigned ovio__work_busy(eng_workers *wp);
 bool     ovio__work_stop(eng_workers *wp, nng_time deadline);
 
 /* server.c */
-int  ovio__server_start(engine *e, const char **urls, size_t max_request);
+int  ovio__server_start(engine *e, const eng_options *o);
 void ovio__server_stop_listening(engine *e);
 /* Completion thread, each pass: fills receive slots left empty. */
 void ovio__server_tick(engine *e);
@@ -331,13 +337,15 @@ int ovio__validate_request(
 /* session.c */
 eng_session *ovio__session_find(engine *e, uint32_t pipe_id); /* lock held */
 void         ovio__session_init(eng_session *s, uint32_t pipe_id);
-int          ovio__session_add(engine *e, uint32_t pipe_id);  /* takes lock */
-void         ovio__session_gone(engine *e, uint32_t pipe_id); /* takes lock */
-void         ovio__session_maybe_free(engine *e, eng_session *s); /* held */
-void         ovio__session_fini(engine *e);                       /* at stop */
-int          ovio__tag_add(eng_session *s, eng_op *op);    /* lock held */
-void         ovio__tag_remove(eng_session *s, eng_op *op); /* lock held */
-eng_op      *ovio__tag_find(eng_session *s, uint64_t tag); /* lock held */
+/* Adds the live session of pipe pipe_id; peer says who it is. */
+int ovio__session_add(
+    engine *e, uint32_t pipe_id, const char *peer);          /* takes lock */
+void    ovio__session_gone(engine *e, uint32_t pipe_id);     /* takes lock */
+void    ovio__session_maybe_free(engine *e, eng_session *s); /* held */
+void    ovio__session_fini(engine *e);                       /* at stop */
+int     ovio__tag_add(eng_session *s, eng_op *op);           /* lock held */
+void    ovio__tag_remove(eng_session *s, eng_op *op);        /* lock held */
+eng_op *ovio__tag_find(eng_session *s, uint64_t tag);        /* lock held */
 
 /* handle.c: the generation-checked handle table (lock held for all). */
 int ovio__handle_new(

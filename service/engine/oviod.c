@@ -29,9 +29,20 @@ static const char oviod_usage[]
       "options:\n"
       "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
       "                      $XDG_DATA_HOME/ovio, else ~/.local/share/ovio)\n"
-      "  --listen URL        endpoint, repeatable: ipc://PATH, "
-      "tcp://HOST:PORT\n"
-      "                      (default: $OVIO_ENDPOINT, else %s)\n"
+      "  --listen URL        endpoint, repeatable: ipc://PATH,\n"
+      "                      tls+tcp://HOST:PORT (mutual TLS, needs the\n"
+      "                      three --tls options), tcp://HOST:PORT (no\n"
+      "                      authentication: loopback hosts only, unless\n"
+      "                      --insecure-tcp) (default: $OVIO_ENDPOINT,\n"
+      "                      else %s)\n"
+      "  --tls-cert FILE     the service's certificate (PEM), for tls+tcp\n"
+      "  --tls-key FILE      its private key (PEM, not encrypted)\n"
+      "  --tls-ca FILE       CA certificate(s) (PEM): a client must present\n"
+      "                      a certificate signed by one of them\n"
+      "  --insecure-tcp      allow tcp:// on a host that is not loopback\n"
+      "                      (127.0.0.0/8, ::1, localhost): anyone who can\n"
+      "                      reach it gets the root, unauthenticated and\n"
+      "                      unencrypted; logged as a warning\n"
       "  --backend NAME      Linux: uring or threads (default: uring if it\n"
       "                      works here, else threads; OVIO_DISABLE_URING=1\n"
       "                      rules uring out); Windows: iocp\n"
@@ -77,6 +88,10 @@ enum {
 	OPT_READ_ONLY,
 	OPT_FILE_MODE,
 	OPT_ALLOW_DEVICES,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CA,
+	OPT_INSECURE_TCP,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -94,6 +109,10 @@ static const struct option oviod_options[] = {
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "file-mode", required_argument, NULL, OPT_FILE_MODE },
 	{ "allow-devices", no_argument, NULL, OPT_ALLOW_DEVICES },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "insecure-tcp", no_argument, NULL, OPT_INSECURE_TCP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -157,6 +176,88 @@ opt_file_mode(const char *v, uint32_t *out)
 }
 
 /*
+ * The host of a tcp:// URL (tcp4://, tcp6:// too) is loopback: 127.0.0.0/8,
+ * ::1 or localhost.  No host ("tcp://:7070") means every interface.
+ */
+static bool
+tcp_host_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://") + 3;
+	const char *end;
+	char        host[64], extra;
+	unsigned    b, c, d;
+	size_t      n;
+
+	if (*h == '[') { /* [IPv6]:PORT */
+		end = strchr(h, ']');
+		return (end != NULL && (size_t) (end - h) == 4
+		        && strncmp(h, "[::1", 4) == 0);
+	}
+	if ((end = strrchr(h, ':')) == NULL) {
+		return (false);
+	}
+	n = (size_t) (end - h);
+	if (n >= sizeof(host)) {
+		return (false);
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0) {
+		return (true);
+	}
+	return (sscanf(host, "127.%u.%u.%u%c", &b, &c, &d, &extra) == 3
+	        && b < 256 && c < 256 && d < 256);
+}
+
+static bool
+url_is_tcp(const char *url)
+{
+	return (strncmp(url, "tcp://", 6) == 0
+	        || strncmp(url, "tcp4://", 7) == 0
+	        || strncmp(url, "tcp6://", 7) == 0);
+}
+
+/*
+ * Checks the listen URLs against the security options: tls+tcp:// needs
+ * the three --tls files, a tcp:// host that is not loopback needs
+ * --insecure-tcp (and gets a warning in the log).  Returns 0, or 2 after
+ * one line on stderr.
+ */
+static int
+check_listen(const char **listen, const eng_options *o, bool insecure_tcp)
+{
+	size_t i;
+
+	for (i = 0; listen[i] != NULL; i++) {
+		if (ovio__url_is_tls(listen[i])
+		    && (o->tls.cert == NULL || o->tls.key == NULL
+		        || o->tls.ca == NULL)) {
+			fprintf(stderr,
+			    "oviod: %s needs --tls-cert, --tls-key and "
+			    "--tls-ca (see oviod --help)\n",
+			    listen[i]);
+			return (2);
+		}
+		if (url_is_tcp(listen[i]) && !tcp_host_is_loopback(listen[i])) {
+			if (!insecure_tcp) {
+				fprintf(stderr,
+				    "oviod: refusing %s: plain tcp is "
+				    "unauthenticated; listen on a loopback "
+				    "host, use tls+tcp://, or pass "
+				    "--insecure-tcp\n",
+				    listen[i]);
+				return (2);
+			}
+			ovio__log("warning: %s is plain tcp on a host that is "
+			          "not loopback (--insecure-tcp): anyone who "
+			          "can reach it can read and write the root",
+			    listen[i]);
+		}
+	}
+	return (0);
+}
+
+/*
  * The option getopt_long refused (it is argv[optind - 1] by now), worded
  * from the table: glibc and mingw-w64 return different things for
  * "--help=1".  Returns 2, the exit status.
@@ -205,6 +306,7 @@ ovio__oviod_main(int argc, char **argv)
 	const char *listen[MAX_LISTEN + 1];
 	size_t      nlisten = 0;
 	uint64_t    n, drain = 10000;
+	bool        insecure_tcp = false;
 	int         opt, rv;
 
 	memset(&o, 0, sizeof(o));
@@ -244,6 +346,18 @@ ovio__oviod_main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_DEVICES:
 			o.limits.allow_devices = true;
+			break;
+		case OPT_TLS_CERT:
+			o.tls.cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			o.tls.key = optarg;
+			break;
+		case OPT_TLS_CA:
+			o.tls.ca = optarg;
+			break;
+		case OPT_INSECURE_TCP:
+			insecure_tcp = true;
 			break;
 		case OPT_FILE_MODE:
 			if (opt_file_mode(optarg, &o.limits.file_mode) != 0) {
@@ -296,6 +410,9 @@ ovio__oviod_main(int argc, char **argv)
 	}
 	listen[nlisten] = NULL;
 	o.listen        = listen;
+	if ((rv = check_listen(listen, &o, insecure_tcp)) != 0) {
+		return (rv);
+	}
 	if (o.root == NULL) {
 		o.root = ovio__host_default_root();
 	}

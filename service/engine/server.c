@@ -11,6 +11,7 @@
  * lives (raw rep0 in nng 1.5.2 drops replies past 64 queued per pipe, which
  * would lose completions).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,29 +232,100 @@ ovio__op_drop(eng_op *op)
 	op_put(op);
 }
 
+/* The remote address of p, as "HOST:PORT", or "" when it has none. */
+static void
+pipe_address(nng_pipe p, char *buf, size_t len)
+{
+	nng_sockaddr   sa;
+	const uint8_t *a;
+	unsigned       port;
+
+	buf[0] = '\0';
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
+		return;
+	}
+	if (sa.s_family == NNG_AF_INET) {
+		a    = (const uint8_t *) &sa.s_in.sa_addr; /* network order */
+		port = ((const uint8_t *) &sa.s_in.sa_port)[0] * 256u
+		       + ((const uint8_t *) &sa.s_in.sa_port)[1];
+		snprintf(
+		    buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
+	} else if (sa.s_family == NNG_AF_INET6) {
+		a    = sa.s_in6.sa_addr;
+		port = ((const uint8_t *) &sa.s_in6.sa_port)[0] * 256u
+		       + ((const uint8_t *) &sa.s_in6.sa_port)[1];
+		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u",
+		    a[0] << 8 | a[1], a[2] << 8 | a[3], a[4] << 8 | a[5],
+		    a[6] << 8 | a[7], a[8] << 8 | a[9], a[10] << 8 | a[11],
+		    a[12] << 8 | a[13], a[14] << 8 | a[15], port);
+	}
+}
+
+/*
+ * Who is at the other end of p, for the log and the session: on
+ * tls+tcp:// the subject of the client's certificate (verified: the
+ * listener requires one from the configured CA) and its address, on
+ * tcp:// the address, on ipc:// the peer's uid and pid where the OS says.
+ * Returns false when p is a TLS connection whose peer is not verified.
+ */
+static bool
+pipe_peer(nng_pipe p, char *buf, size_t len)
+{
+	char     addr[64];
+	char    *subject = NULL;
+	bool     verified;
+	uint64_t uid, pid;
+
+	pipe_address(p, addr, sizeof(addr));
+	if (nng_pipe_get_bool(p, NNG_OPT_TLS_VERIFIED, &verified) == 0) {
+		if (!verified
+		    || nng_pipe_get_string(
+		           p, NNG_OPT_TLS_PEER_SUBJECT, &subject)
+		           != 0) {
+			snprintf(buf, len, "tls %s, not verified", addr);
+			return (false);
+		}
+		snprintf(buf, len, "tls %s, certificate \"%s\"", addr, subject);
+		nng_strfree(subject);
+	} else if (addr[0] != '\0') {
+		snprintf(buf, len, "tcp %s", addr);
+	} else if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid) == 0) {
+			snprintf(buf, len, "uid %llu, pid %llu",
+			    (unsigned long long) uid, (unsigned long long) pid);
+		} else {
+			snprintf(
+			    buf, len, "uid %llu", (unsigned long long) uid);
+		}
+	} else {
+		snprintf(buf, len, "ipc");
+	}
+	return (true);
+}
+
 static void
 server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	engine  *e   = arg;
-	uint64_t uid = 0;
-	uint32_t id  = nng_pipe_id(p);
+	engine  *e  = arg;
+	uint32_t id = nng_pipe_id(p);
+	char     peer[sizeof(((eng_session *) NULL)->peer)];
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		if (e->srv.refuse) {
 			nng_pipe_close(p); /* stopping: no new sessions */
 			return;
 		}
-		if (ovio__session_add(e, id) != 0) {
+		if (!pipe_peer(p, peer, sizeof(peer))) {
+			ovio__log("session %u refused: %s", id, peer);
+			nng_pipe_close(p);
+			return;
+		}
+		if (ovio__session_add(e, id, peer) != 0) {
 			ovio__log("session %u refused: out of memory", id);
 			nng_pipe_close(p);
 			return;
 		}
-		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
-			ovio__log("session %u connected (uid %llu)", id,
-			    (unsigned long long) uid);
-		} else {
-			ovio__log("session %u connected", id);
-		}
+		ovio__log("session %u connected: %s", id, peer);
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		ovio__session_gone(e, id);
 		ovio__log("session %u gone", id);
@@ -261,17 +333,30 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 }
 
 int
-ovio__server_start(engine *e, const char **urls, size_t max_request)
+ovio__server_start(engine *e, const eng_options *o)
 {
-	int    rv;
-	size_t i;
+	const char **urls = o->listen;
+	char         why[512];
+	int          rv;
+	size_t       i;
+
+	for (i = 0; urls[i] != NULL; i++) {
+		if (ovio__url_is_tls(urls[i]) && e->srv.tls == NULL
+		    && (rv = ovio__tls_config(
+		            &e->srv.tls, true, &o->tls, why, sizeof(why)))
+		           != 0) {
+			ovio__log("cannot listen on %s: %s", urls[i], why);
+			return (rv);
+		}
+	}
 
 	if ((rv = nng_rep0_open(&e->srv.sock)) != 0) {
 		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
 		return (ovio__err_from_nng(rv));
 	}
 	/* Before listening: no message larger than a request may need. */
-	nng_socket_set_size(e->srv.sock, NNG_OPT_RECVMAXSZ, max_request);
+	nng_socket_set_size(
+	    e->srv.sock, NNG_OPT_RECVMAXSZ, o->limits.max_request);
 	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_ADD_PRE, server_pipe_cb, e);
 	nng_pipe_notify(e->srv.sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, e);
 
@@ -289,6 +374,15 @@ ovio__server_start(engine *e, const char **urls, size_t max_request)
 			return (ovio__err_from_nng(rv));
 		}
 		ovio__host_listener_setup(l, urls[i]);
+		if (ovio__url_is_tls(urls[i])
+		    && (rv = nng_listener_set_ptr(
+		            l, NNG_OPT_TLS_CONFIG, e->srv.tls))
+		           != 0) {
+			ovio__log("cannot listen on %s: %s", urls[i],
+			    nng_strerror(rv));
+			nng_listener_close(l);
+			return (ovio__err_from_nng(rv));
+		}
 		if ((rv = nng_listener_start(l, 0)) != 0) {
 			ovio__log("cannot listen on %s: %s", urls[i],
 			    nng_strerror(rv));
@@ -353,6 +447,10 @@ ovio__server_close(engine *e)
 	nng_mtx_unlock(e->mtx);
 	nng_msleep(SERVER_LINGER_MS);
 	nng_close(e->srv.sock);
+	if (e->srv.tls != NULL) {
+		nng_tls_config_free(e->srv.tls); /* listeners held their own */
+		e->srv.tls = NULL;
+	}
 
 	nng_mtx_lock(e->mtx);
 	all = server_wait_idle(e, false, nng_clock() + 2000);

@@ -5,6 +5,7 @@
  * handles go through the deferred close, and the session is freed with its
  * last handle.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ ovio__session_init(eng_session *s, uint32_t pipe_id)
 }
 
 int
-ovio__session_add(engine *e, uint32_t pipe_id)
+ovio__session_add(engine *e, uint32_t pipe_id, const char *peer)
 {
 	eng_session *s;
 
@@ -54,6 +55,7 @@ ovio__session_add(engine *e, uint32_t pipe_id)
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	nng_mtx_lock(e->mtx);
 	ovio__list_prepend(&e->sessions, s);
 	s->hnext                 = *sess_bucket(e, pipe_id);

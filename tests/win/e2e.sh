@@ -2,7 +2,11 @@
 # e2e.sh - oviod.exe under Wine, end to end, in a console run:
 #   1. ovio.exe under Wine over a named pipe (ipc://, Windows to Windows);
 #   2. the native Linux build/ovio over tcp://127.0.0.1:PORT (a named pipe
-#      cannot cross from Wine to Linux);
+#      cannot cross from Wine to Linux); mutual TLS on
+#      tls+tcp://127.0.0.1:TPORT (certificates from tests/tls_certs.sh): the
+#      native client and ovio.exe get in with a good certificate and are
+#      refused with an expired one; plain tcp:// on 0.0.0.0 is refused
+#      without --insecure-tcp;
 #   3. pending I/O in the engine: reads on a Unix FIFO inside the root
 #      (oviod.exe opens it through its Z:\ path; a writer that never writes
 #      is held open here, so the reads stay pending), held by the native
@@ -33,7 +37,10 @@ ln -s "$T/outside/secret.txt" "$T/root/flink"
 ln -s "$T/outside" "$T/root/dlink"
 ln -s dir "$T/root/inlink"
 PORT=$(free_port)
+TPORT=$(free_port)
 PIPE=ovio-e2e-$$
+C=$T/certs
+"$TOP/tests/tls_certs.sh" "$C" || { not_ok "tests/tls_certs.sh"; summary; exit 1; }
 ROOT_W=$(winpath "$T/root")
 
 head -c 5000000 /dev/urandom >"$T/five.bin"
@@ -44,15 +51,17 @@ sum() { md5sum <"$1" | cut -d' ' -f1; }
 # SIGINT on to Wine.
 timeout 300 taskset -c 0 wine "$W/oviod.exe" --root "$ROOT_W" \
     --listen "ipc://$PIPE" --listen "tcp://127.0.0.1:$PORT" \
+    --listen "tls+tcp://127.0.0.1:$TPORT" --tls-cert "$(winpath "$C/server.crt")" \
+    --tls-key "$(winpath "$C/server.key")" --tls-ca "$(winpath "$C/ca.crt")" \
     >"$T/oviod.out" 2>"$T/oviod.log" &
 DPID=$!
-if ! wait_for "$T/oviod.log" "listening on tcp" 60; then
+if ! wait_for "$T/oviod.log" "listening on tls+tcp" 60; then
     not_ok "oviod.exe starts (log below)"
     cat "$T/oviod.log"
     summary
     exit 1
 fi
-ok "oviod.exe starts and listens on ipc://$PIPE and tcp://127.0.0.1:$PORT"
+ok "oviod.exe starts and listens on ipc://$PIPE, tcp://127.0.0.1:$PORT and tls+tcp://127.0.0.1:$TPORT"
 grep -q "backend iocp" "$T/oviod.log" && ok "backend is iocp" ||
     not_ok "backend is iocp"
 
@@ -106,6 +115,34 @@ check "a link staying inside the root works" \
     [ "$(timeout 60 "$NATIVE_OVIO" -e "$EP" cat inlink/in.txt 2>&1)" = inside ]
 timeout 60 "$NATIVE_OVIO" -e "$EP" cat dir >"$T/dir.out" 2>&1
 check "a folder is not a file" grep -q EISDIR "$T/dir.out"
+# ---- 2a. mutual TLS --------------------------------------------------------
+EP="tls+tcp://127.0.0.1:$TPORT"
+check "native put over tls+tcp with a good certificate" \
+    timeout 60 "$NATIVE_OVIO" -e "$EP" --tls-ca "$C/ca.crt" \
+    --tls-cert "$C/client.crt" --tls-key "$C/client.key" put "$T/five.bin" tls.bin
+check "tls: checksums match (served file)" \
+    [ "$(sum "$T/five.bin")" = "$(sum "$T/root/tls.bin" 2>/dev/null)" ]
+check "the log names the client by its certificate subject" \
+    grep -q 'certificate "O=ovio test, CN=ovio-test-client"' "$T/oviod.log"
+timeout 60 "$NATIVE_OVIO" -e "$EP" --tls-ca "$C/ca.crt" \
+    --tls-cert "$C/expired.crt" --tls-key "$C/expired.key" stat tls.bin \
+    >"$T/expired.out" 2>&1
+check "an expired client certificate is refused (EAUTH, exit 5)" rc_grep $? 5 EAUTH "$T/expired.out"
+timeout 60 "$NATIVE_OVIO" -e "tcp://127.0.0.1:$TPORT" stat tls.bin \
+    >"$T/plain.out" 2>&1
+check "a plain tcp client cannot talk to the tls+tcp listener" [ $? -eq 5 ]
+wine_run 60 "$W/ovio.exe" -e "$EP" --tls-ca "$(winpath "$C/ca.crt")" \
+    --tls-cert "$(winpath "$C/client.crt")" --tls-key "$(winpath "$C/client.key")" \
+    stat tls.bin >"$T/wtls.out" 2>&1
+check "ovio.exe over tls+tcp with a good certificate" grep -q "size:  5000000" "$T/wtls.out"
+wine_run 60 "$W/ovio.exe" -e "$EP" --tls-ca "$(winpath "$C/ca.crt")" \
+    --tls-cert "$(winpath "$C/other.crt")" --tls-key "$(winpath "$C/other.key")" \
+    stat tls.bin >"$T/wother.out" 2>&1
+check "ovio.exe with another CA's certificate is refused (EAUTH, exit 5)" rc_grep $? 5 EAUTH "$T/wother.out"
+wine_run 60 "$W/oviod.exe" --root "$ROOT_W" --listen "tcp://0.0.0.0:$(free_port)" \
+    >"$T/any.out" 2>&1
+check "oviod.exe refuses tcp://0.0.0.0 without --insecure-tcp (exit 2)" rc_grep $? 2 insecure-tcp "$T/any.out"
+
 # ---- 2b. the namespace through ovio.exe (named pipe) ----------------------
 EP="ipc://$PIPE"
 wovio() { wine_run 60 "$W/ovio.exe" -e "$EP" "$@"; }
