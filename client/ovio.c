@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "bench.h"
 #include "localfile.h"
 #include "number.h"
@@ -1291,6 +1292,10 @@ static const command commands[] = {
 	    "install, uninstall, start, stop or show "
 	    "the Windows service (ovio service --help)",
 	    NULL, 0, true, 0, NULL },
+	{ "admin", "SUBCOMMAND",
+	    "list sessions, handles and operations; cancel, close, kick,\n"
+	    "drain, resume, shutdown, log-level (ovio admin --help)",
+	    NULL, 0, true, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
 
@@ -1300,6 +1305,9 @@ cmd_rest(cli *c, const command *k, int argc, char **argv)
 {
 	if (strcmp(k->name, "bench") == 0) {
 		return (ovio__cmd_bench(c->endpoint, c->json, argc, argv));
+	}
+	if (strcmp(k->name, "admin") == 0) {
+		return (ovio__cmd_admin(c->endpoint, c->json, argc, argv));
 	}
 	return (cmd_service(c, argc, argv));
 }

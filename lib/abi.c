@@ -74,6 +74,7 @@ OVIO_AT(ovio_service_status, requests_rejected, 632);
 OVIO_AT(ovio_service_status, duplicates, 640);
 OVIO_AT(ovio_service_status, uptime_ms, 648);
 OVIO_AT(ovio_service_status, cancels_waiting, 656);
-OVIO_AT(ovio_service_status, reserved, 664);
+OVIO_AT(ovio_service_status, state, 664);
+OVIO_AT(ovio_service_status, reserved, 680);
 OVIO_SIZE(ovio_service_status, 784);
 #endif

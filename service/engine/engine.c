@@ -140,8 +140,7 @@ ovio__engine_start(engine **ep, const eng_options *o)
 		rv           = OVIO_ENOMEM;
 		goto fail;
 	}
-	if ((rv = ovio__server_start(e, o->listen, o->limits.max_request))
-	    != 0) {
+	if ((rv = ovio__server_start(e, o)) != 0) {
 		/* Threads and nng run now: the graceful stop undoes them. */
 		(void) ovio__engine_stop(e, 0);
 		return (rv);
@@ -243,11 +242,14 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	st->version  = OVIO_VERSION;
 	st->backend  = (char *) ovio__port_name(e->port);
 	st->root     = ""; /* the root's path is for the service's log only */
+	st->state    = e->stopping   ? "stopping"
+	               : e->draining ? "draining"
+	                             : "running";
 	st->sessions = 0;
 	for (s = ovio__list_first(&e->sessions); s != NULL;
 	     s = ovio__list_next(&e->sessions, s)) {
-		if (!s->dead) {
-			st->sessions++;
+		if (!s->dead && !s->peer.admin) {
+			st->sessions++; /* data sessions: clients */
 		}
 	}
 	st->handles           = e->nhandles;

@@ -22,9 +22,10 @@ static const char oviod_usage[]
       "Serves files under a root folder to ovio clients over nng, with\n"
       "overlapped I/O on one completion port.  Runs in the foreground; "
       "SIGTERM\n"
-      "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
-      "cancel, drain, close, exit 0 (exit 1 when something had to be\n"
-      "abandoned after --drain-timeout).\n"
+      "or SIGINT (Ctrl-C, or a service stop on Windows, or ovio admin\n"
+      "shutdown) stops it gracefully: cancel, drain, close, exit 0 (exit 1\n"
+      "when something had to be abandoned after --drain-timeout).  SIGHUP\n"
+      "reloads what can be reloaded and never stops it.\n"
       "\n"
       "options:\n"
       "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
@@ -32,6 +33,15 @@ static const char oviod_usage[]
       "  --listen URL        endpoint, repeatable: ipc://PATH, "
       "tcp://HOST:PORT\n"
       "                      (default: $OVIO_ENDPOINT, else %s)\n"
+      "  --admin URL         the admin endpoint (ovio admin): default\n"
+      "                      $OVIO_ADMIN_ENDPOINT, else beside the first\n"
+      "                      ipc:// endpoint (PATH.sock -> PATH.admin.sock,\n"
+      "                      a pipe NAME -> NAME.admin); none without one\n"
+      "  --admin-group GROUP POSIX: GROUP may use the admin socket too\n"
+      "                      (mode 0660; default 0600, the service's user\n"
+      "                      only).  Windows: SYSTEM and Administrators\n"
+      "  --log-level LEVEL   error, warn, info or debug (default info;\n"
+      "                      ovio admin log-level changes it while running)\n"
       "  --backend NAME      Linux: uring or threads (default: uring if it\n"
       "                      works here, else threads; OVIO_DISABLE_URING=1\n"
       "                      rules uring out); Windows: iocp\n"
@@ -77,6 +87,9 @@ enum {
 	OPT_READ_ONLY,
 	OPT_FILE_MODE,
 	OPT_ALLOW_DEVICES,
+	OPT_ADMIN,
+	OPT_ADMIN_GROUP,
+	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -94,6 +107,9 @@ static const struct option oviod_options[] = {
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "file-mode", required_argument, NULL, OPT_FILE_MODE },
 	{ "allow-devices", no_argument, NULL, OPT_ALLOW_DEVICES },
+	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -200,12 +216,16 @@ bad_option(int opt, char **argv)
 int
 ovio__oviod_main(int argc, char **argv)
 {
-	engine     *e;
-	eng_options o;
-	const char *listen[MAX_LISTEN + 1];
-	size_t      nlisten = 0;
-	uint64_t    n, drain = 10000;
-	int         opt, rv;
+	engine         *e;
+	eng_options     o;
+	const char     *listen[MAX_LISTEN + 1];
+	size_t          nlisten = 0;
+	uint64_t        n, drain = 10000;
+	int             opt, rv;
+	char            admin[512];
+	const char     *v;
+	size_t          i;
+	ovio__log_level level;
 
 	memset(&o, 0, sizeof(o));
 	o.limits.handles_per_session = 1024;
@@ -238,6 +258,22 @@ ovio__oviod_main(int argc, char **argv)
 			break;
 		case OPT_BACKEND:
 			o.backend = optarg;
+			break;
+		case OPT_ADMIN:
+			o.admin = optarg;
+			break;
+		case OPT_ADMIN_GROUP:
+			o.admin_group = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!ovio__log_level_parse(optarg, &level)) {
+				fprintf(stderr,
+				    "oviod: --log-level: %s is not error, "
+				    "warn, info or debug\n",
+				    optarg);
+				return (2);
+			}
+			ovio__log_set_level(level);
 			break;
 		case OPT_READ_ONLY:
 			o.limits.read_only = true;
@@ -296,6 +332,24 @@ ovio__oviod_main(int argc, char **argv)
 	}
 	listen[nlisten] = NULL;
 	o.listen        = listen;
+	/* The admin endpoint: --admin, else the environment's, else beside
+	 * the first ipc:// endpoint (as ovio admin finds it). */
+	if (o.admin == NULL && (v = getenv("OVIO_ADMIN_ENDPOINT")) != NULL
+	    && v[0] != '\0') {
+		o.admin = v;
+	}
+	for (i = 0; o.admin == NULL && i < nlisten; i++) {
+		if (ovio_admin_endpoint_for(listen[i], admin, sizeof(admin))
+		    == 0) {
+			o.admin = admin;
+		}
+	}
+	if (o.admin_group != NULL && o.admin == NULL) {
+		fprintf(stderr,
+		    "oviod: --admin-group needs an admin endpoint (--admin "
+		    "URL)\n");
+		return (2);
+	}
 	if (o.root == NULL) {
 		o.root = ovio__host_default_root();
 	}

@@ -11,8 +11,10 @@
  * lives (raw rep0 in nng 1.5.2 drops replies past 64 queued per pipe, which
  * would lose completions).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -231,28 +233,89 @@ ovio__op_drop(eng_op *op)
 	op_put(op);
 }
 
+/* A port in network byte order, as a number. */
+static unsigned
+server_port(const uint16_t *port)
+{
+	const uint8_t *b = (const uint8_t *) port;
+	return ((unsigned) (b[0] << 8 | b[1]));
+}
+
+/* "a.b.c.d:port" or "[x:x:...]:port" for a tcp peer; "" otherwise. */
+static void
+server_format_addr(const nng_sockaddr *sa, char *buf, size_t len)
+{
+	const uint8_t *a;
+	size_t         n;
+	int            i;
+
+	buf[0] = '\0';
+	if (sa->s_family == NNG_AF_INET) {
+		a = (const uint8_t *) &sa->s_in.sa_addr;
+		snprintf(buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+		    server_port(&sa->s_in.sa_port));
+	} else if (sa->s_family == NNG_AF_INET6) {
+		a = sa->s_in6.sa_addr;
+		n = (size_t) snprintf(buf, len, "[");
+		for (i = 0; i < 16 && n < len; i += 2) {
+			n += (size_t) snprintf(buf + n, len - n, "%s%x",
+			    i > 0 ? ":" : "",
+			    (unsigned) (a[i] << 8 | a[i + 1]));
+		}
+		if (n < len) {
+			snprintf(buf + n, len - n, "]:%u",
+			    server_port(&sa->s_in6.sa_port));
+		}
+	}
+}
+
+/* What nng tells of the peer of p (ipc: uid and pid; tcp: address). */
+static void
+server_peer(engine *e, nng_pipe p, eng_peer *peer)
+{
+	nng_listener l = nng_pipe_listener(p);
+	nng_sockaddr sa;
+
+	memset(peer, 0, sizeof(*peer));
+	peer->admin = e->srv.admin_lid != 0
+	              && (uint32_t) nng_listener_id(l) == e->srv.admin_lid;
+	peer->connected_ms = (int64_t) time(NULL) * 1000;
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &peer->uid) == 0) {
+		peer->has_uid = true;
+		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid);
+	}
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
+		server_format_addr(&sa, peer->addr, sizeof(peer->addr));
+	}
+}
+
 static void
 server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	engine  *e   = arg;
-	uint64_t uid = 0;
-	uint32_t id  = nng_pipe_id(p);
+	engine  *e  = arg;
+	uint32_t id = nng_pipe_id(p);
+	eng_peer peer;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		if (e->srv.refuse) {
 			nng_pipe_close(p); /* stopping: no new sessions */
 			return;
 		}
-		if (ovio__session_add(e, id) != 0) {
+		server_peer(e, p, &peer);
+		if (ovio__session_add(e, id, &peer) != 0) {
 			ovio__log("session %u refused: out of memory", id);
 			nng_pipe_close(p);
 			return;
 		}
-		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
-			ovio__log("session %u connected (uid %llu)", id,
-			    (unsigned long long) uid);
+		if (peer.has_uid) {
+			ovio__log("session %u connected%s (uid %llu, pid %llu)",
+			    id, peer.admin ? " to the admin endpoint" : "",
+			    (unsigned long long) peer.uid,
+			    (unsigned long long) peer.pid);
 		} else {
-			ovio__log("session %u connected", id);
+			ovio__log("session %u connected%s%s%s", id,
+			    peer.admin ? " to the admin endpoint" : "",
+			    peer.addr[0] != '\0' ? " from " : "", peer.addr);
 		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		ovio__session_gone(e, id);
@@ -260,11 +323,50 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	}
 }
 
-int
-ovio__server_start(engine *e, const char **urls, size_t max_request)
+/*
+ * Listens on the admin endpoint url: the host restricts it before it
+ * starts (POSIX: socket mode 0600; Windows: SYSTEM and Administrators) and
+ * opens it to group after (POSIX: chown and mode 0660).
+ */
+static int
+server_listen_admin(engine *e, const char *url, const char *group)
 {
-	int    rv;
-	size_t i;
+	nng_listener l;
+	int          rv;
+
+	if ((rv = nng_listener_create(&l, e->srv.sock, url)) != 0) {
+		ovio__log(
+		    "cannot listen on %s (admin): %s", url, nng_strerror(rv));
+		return (ovio__err_from_nng(rv));
+	}
+	if ((rv = ovio__host_admin_listener_setup(l, url)) != 0) {
+		nng_listener_close(l);
+		return (rv);
+	}
+	/* Known before the first pipe of it can be added. */
+	e->srv.admin_lid = (uint32_t) nng_listener_id(l);
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		ovio__log(
+		    "cannot listen on %s (admin): %s", url, nng_strerror(rv));
+		nng_listener_close(l);
+		return (ovio__err_from_nng(rv));
+	}
+	e->srv.listeners[e->srv.nlisteners++] = l;
+	if ((rv = ovio__host_admin_listener_ready(url, group)) != 0) {
+		return (rv);
+	}
+	ovio__log("admin endpoint on %s%s%s", url,
+	    group != NULL ? ", group " : "", group != NULL ? group : "");
+	return (0);
+}
+
+int
+ovio__server_start(engine *e, const eng_options *o)
+{
+	const char **urls        = o->listen;
+	size_t       max_request = o->limits.max_request;
+	int          rv;
+	size_t       i;
 
 	if ((rv = nng_rep0_open(&e->srv.sock)) != 0) {
 		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
@@ -281,7 +383,7 @@ ovio__server_start(engine *e, const char **urls, size_t max_request)
 	nng_mtx_unlock(e->mtx);
 	recv_top_up(e);
 
-	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS; i++) {
+	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS - 1; i++) {
 		nng_listener l;
 		if ((rv = nng_listener_create(&l, e->srv.sock, urls[i])) != 0) {
 			ovio__log("cannot listen on %s: %s", urls[i],
@@ -298,6 +400,11 @@ ovio__server_start(engine *e, const char **urls, size_t max_request)
 		e->srv.listeners[e->srv.nlisteners++] = l;
 		ovio__log("listening on %s", urls[i]);
 	}
+	if (o->admin != NULL) {
+		return (server_listen_admin(e, o->admin, o->admin_group));
+	}
+	ovio__log("no admin endpoint (no ipc:// endpoint to put it beside; "
+	          "see --admin)");
 	return (0);
 }
 

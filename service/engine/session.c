@@ -46,7 +46,7 @@ ovio__session_init(eng_session *s, uint32_t pipe_id)
 }
 
 int
-ovio__session_add(engine *e, uint32_t pipe_id)
+ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 {
 	eng_session *s;
 
@@ -54,6 +54,7 @@ ovio__session_add(engine *e, uint32_t pipe_id)
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
+	s->peer = *peer;
 	nng_mtx_lock(e->mtx);
 	ovio__list_prepend(&e->sessions, s);
 	s->hnext                 = *sess_bucket(e, pipe_id);
