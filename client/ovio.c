@@ -938,6 +938,8 @@ cmd_status(cli *c)
 		json_str(stdout, st.backend);
 		printf(", \"root\": ");
 		json_str(stdout, st.root);
+		printf(", \"state\": ");
+		json_str(stdout, st.state);
 		printf(", \"sessions\": %u, \"handles\": %u, "
 		       "\"ops_in_flight\": %llu, \"ops_submitted\": %llu, "
 		       "\"ops_completed\": %llu, \"ops_canceled\": %llu, "
@@ -959,6 +961,7 @@ cmd_status(cli *c)
 	printf("oviod %s, up %llu s\n", st.version,
 	    (unsigned long long) (st.uptime_ms / 1000));
 	printf("backend:        %s\n", st.backend);
+	printf("state:          %s\n", st.state);
 	printf("root:           %s\n",
 	    st.root[0] != '\0' ? st.root : "(not disclosed by the service)");
 	printf("sessions:       %u\n", st.sessions);
