@@ -742,6 +742,16 @@ START_TEST(log_level_changes_what_is_logged)
 	ck_assert_msg(
 	    run("grep -q 'is not error, warn, info or debug' %s", err) == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	/* At error, a failed start still says why, and nothing else. */
+	ck_assert_int_eq(run("touch %s/file && %s/oviod --log-level error "
+	                     "--root %s/file/root --listen ipc://%s/x.sock "
+	                     "2>%s",
+	                     d.dir, tu_build(), d.dir, d.dir, err),
+	    1);
+	slurp(err, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "oviod: error: cannot use root") != NULL,
+	    "stderr: %s", buf);
+	ck_assert_msg(strstr(buf, "starting") == NULL, "stderr: %s", buf);
 }
 END_TEST
 

@@ -363,7 +363,8 @@ ovio__oviod_main(int argc, char **argv)
 	    (unsigned) o.limits.file_mode,
 	    o.limits.allow_devices ? "allowed" : "refused");
 	if ((rv = ovio__engine_start(&e, &o)) != 0) {
-		ovio__log("start failed: %s", ovio_strerror(rv));
+		ovio__logl(
+		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));
 		return (1);
 	}
 	ovio__host_ready();
@@ -374,7 +375,7 @@ ovio__oviod_main(int argc, char **argv)
 		 * threads and buffers stay as they are until the process
 		 * ends, and nng is not torn down under them.
 		 */
-		ovio__log("exiting with work abandoned");
+		ovio__logl(OVIO__LOG_ERROR, "exiting with work abandoned");
 		return (1);
 	}
 	ovio__host_fini();

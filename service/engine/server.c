@@ -303,7 +303,8 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		}
 		server_peer(e, p, &peer);
 		if (ovio__session_add(e, id, &peer) != 0) {
-			ovio__log("session %u refused: out of memory", id);
+			ovio__logl(OVIO__LOG_WARN,
+			    "session %u refused: out of memory", id);
 			nng_pipe_close(p);
 			return;
 		}
@@ -335,8 +336,8 @@ server_listen_admin(engine *e, const char *url, const char *group)
 	int          rv;
 
 	if ((rv = nng_listener_create(&l, e->srv.sock, url)) != 0) {
-		ovio__log(
-		    "cannot listen on %s (admin): %s", url, nng_strerror(rv));
+		ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s (admin): %s",
+		    url, nng_strerror(rv));
 		return (ovio__err_from_nng(rv));
 	}
 	if ((rv = ovio__host_admin_listener_setup(l, url)) != 0) {
@@ -346,8 +347,8 @@ server_listen_admin(engine *e, const char *url, const char *group)
 	/* Known before the first pipe of it can be added. */
 	e->srv.admin_lid = (uint32_t) nng_listener_id(l);
 	if ((rv = nng_listener_start(l, 0)) != 0) {
-		ovio__log(
-		    "cannot listen on %s (admin): %s", url, nng_strerror(rv));
+		ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s (admin): %s",
+		    url, nng_strerror(rv));
 		nng_listener_close(l);
 		return (ovio__err_from_nng(rv));
 	}
@@ -369,7 +370,8 @@ ovio__server_start(engine *e, const eng_options *o)
 	size_t       i;
 
 	if ((rv = nng_rep0_open(&e->srv.sock)) != 0) {
-		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
+		ovio__logl(OVIO__LOG_ERROR, "cannot open the nng socket: %s",
+		    nng_strerror(rv));
 		return (ovio__err_from_nng(rv));
 	}
 	/* Before listening: no message larger than a request may need. */
@@ -386,14 +388,14 @@ ovio__server_start(engine *e, const eng_options *o)
 	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS - 1; i++) {
 		nng_listener l;
 		if ((rv = nng_listener_create(&l, e->srv.sock, urls[i])) != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i],
-			    nng_strerror(rv));
+			ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s: %s",
+			    urls[i], nng_strerror(rv));
 			return (ovio__err_from_nng(rv));
 		}
 		ovio__host_listener_setup(l, urls[i]);
 		if ((rv = nng_listener_start(l, 0)) != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i],
-			    nng_strerror(rv));
+			ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s: %s",
+			    urls[i], nng_strerror(rv));
 			nng_listener_close(l);
 			return (ovio__err_from_nng(rv));
 		}
@@ -403,8 +405,9 @@ ovio__server_start(engine *e, const eng_options *o)
 	if (o->admin != NULL) {
 		return (server_listen_admin(e, o->admin, o->admin_group));
 	}
-	ovio__log("no admin endpoint (no ipc:// endpoint to put it beside; "
-	          "see --admin)");
+	ovio__logl(OVIO__LOG_WARN,
+	    "no admin endpoint (no ipc:// endpoint to put it beside; "
+	    "see --admin)");
 	return (0);
 }
 

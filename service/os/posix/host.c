@@ -165,14 +165,16 @@ ovio__host_admin_listener_setup(nng_listener l, const char *url)
 	int rv;
 
 	if (host_ipc_path(url) == NULL) {
-		ovio__log("admin endpoint %s: not ipc://, so anyone who can "
-		          "reach it may administer the service",
+		ovio__logl(OVIO__LOG_WARN,
+		    "admin endpoint %s: not ipc://, so anyone who can "
+		    "reach it may administer the service",
 		    url);
 		return (0);
 	}
 	if ((rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600))
 	    != 0) {
-		ovio__log("admin endpoint %s: cannot set its mode: %s", url,
+		ovio__logl(OVIO__LOG_ERROR,
+		    "admin endpoint %s: cannot set its mode: %s", url,
 		    nng_strerror(rv));
 		return (OVIO_EACCES);
 	}
@@ -189,19 +191,22 @@ ovio__host_admin_listener_ready(const char *url, const char *group)
 		return (0);
 	}
 	if (path == NULL) {
-		ovio__log("--admin-group %s: the admin endpoint %s is not an "
-		          "ipc:// socket",
+		ovio__logl(OVIO__LOG_ERROR,
+		    "--admin-group %s: the admin endpoint %s is not an "
+		    "ipc:// socket",
 		    group, url);
 		return (OVIO_EINVAL);
 	}
 	if ((g = getgrnam(group)) == NULL) {
-		ovio__log("--admin-group %s: no such group", group);
+		ovio__logl(
+		    OVIO__LOG_ERROR, "--admin-group %s: no such group", group);
 		return (OVIO_EINVAL);
 	}
 	/* Group first, then the mode: never open to the wrong group. */
 	if (chown(path, (uid_t) -1, g->gr_gid) != 0 || chmod(path, 0660) != 0) {
-		ovio__log("--admin-group %s: cannot give %s to it: %s", group,
-		    path, strerror(errno));
+		ovio__logl(OVIO__LOG_ERROR,
+		    "--admin-group %s: cannot give %s to it: %s", group, path,
+		    strerror(errno));
 		return (OVIO_EACCES);
 	}
 	return (0);
