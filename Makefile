@@ -61,9 +61,10 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
 LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls.c \
+	lib/admin.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
-ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c \
+ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c admin.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
 	oviod.c validate.c workers.c namespace.c alloc.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
@@ -73,7 +74,7 @@ SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/port/uring.c service/port/threads.c
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
-CLI_SRC  := client/ovio.c client/progress.c client/service_posix.c \
+CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_posix.c \
 	client/localfile_posix.c client/bench.c client/bench_load.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
@@ -84,7 +85,7 @@ HOST_OBJ := $(call obj,$(HOST_SRC))
 MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
-TESTS    := unit_test engine_test backend_test e2e_test race_test \
+TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
 	stress_test confine_test tls_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
@@ -242,13 +243,14 @@ WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
 	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c lib/tls.c \
+	lib/admin.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/os/windows/fs_ns.c service/os/windows/fs_temp.c \
 	service/port/list_windows.c service/port/iocp.c
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
-WIN_CLI_SRC  := client/ovio.c client/progress.c client/service_windows.c \
+WIN_CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_windows.c \
 	client/localfile_windows.c client/bench.c client/bench_load.c
 WIN_TESTS    := backend_win_test host_win_test smoke
 

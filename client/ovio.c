@@ -13,6 +13,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "admin.h"
 #include "bench.h"
 #include "localfile.h"
 #include "number.h"
@@ -1481,6 +1482,8 @@ cmd_status(cli *c)
 		json_str(stdout, st.backend);
 		printf(", \"root\": ");
 		json_str(stdout, st.root);
+		printf(", \"state\": ");
+		json_str(stdout, st.state);
 		printf(", \"sessions\": %u, \"handles\": %u, "
 		       "\"ops_in_flight\": %llu, \"ops_submitted\": %llu, "
 		       "\"ops_completed\": %llu, \"ops_canceled\": %llu, "
@@ -1502,6 +1505,7 @@ cmd_status(cli *c)
 	printf("oviod %s, up %llu s\n", st.version,
 	    (unsigned long long) (st.uptime_ms / 1000));
 	printf("backend:        %s\n", st.backend);
+	printf("state:          %s\n", st.state);
 	printf("root:           %s\n",
 	    st.root[0] != '\0' ? st.root : "(not disclosed by the service)");
 	printf("sessions:       %u\n", st.sessions);
@@ -1849,6 +1853,10 @@ static const command commands[] = {
 	    "install, uninstall, start, stop or show "
 	    "the Windows service (ovio service --help)",
 	    NULL, 0, true, 0, NULL },
+	{ "admin", "SUBCOMMAND",
+	    "list sessions, handles and operations; cancel, close, kick,\n"
+	    "drain, resume, shutdown, log-level (ovio admin --help)",
+	    NULL, 0, true, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
 
@@ -1859,6 +1867,9 @@ cmd_rest(cli *c, const command *k, int argc, char **argv)
 	if (strcmp(k->name, "bench") == 0) {
 		return (ovio__cmd_bench(
 		    c->endpoint, &c->conn, c->json, argc, argv));
+	}
+	if (strcmp(k->name, "admin") == 0) {
+		return (ovio__cmd_admin(c->endpoint, c->json, argc, argv));
 	}
 	return (cmd_service(c, argc, argv));
 }

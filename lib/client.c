@@ -200,7 +200,7 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	int           rv;
 
 	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN
-	    || rq->op > OVIO_OP_RENAME) {
+	    || rq->op > OVIO_OP_ADMIN) {
 		return (OVIO_EINVAL);
 	}
 	hdr.tag         = rq->tag;
@@ -353,8 +353,8 @@ ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 	int      rv;
 	size_t   i;
 
-	if (cb == NULL || rq == NULL) {
-		return (OVIO_EINVAL);
+	if (cb == NULL || rq == NULL || rq->op == OVIO_OP_ADMIN) {
+		return (OVIO_EINVAL); /* admin: the ovio_admin_* calls */
 	}
 	/* A member this library does not know yet: refused, not ignored. */
 	for (i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
@@ -411,7 +411,9 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 		svc->duplicates        = s->duplicates;
 		svc->uptime_ms         = s->uptime_ms;
 		svc->cancels_waiting   = s->cancels_waiting;
-		res->service           = svc;
+		snprintf(svc->state, sizeof(svc->state), "%s",
+		    s->state != NULL ? s->state : "");
+		res->service = svc;
 	}
 }
 

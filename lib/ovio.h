@@ -96,6 +96,7 @@ typedef enum ovio_op {
 	OVIO_OP_MKDIR   = 11,
 	OVIO_OP_REMOVE  = 12,
 	OVIO_OP_RENAME  = 13,
+	OVIO_OP_ADMIN   = 14, /* the ovio_admin_* calls; not ovio_submit */
 } ovio_op;
 
 /* Namespace flags, as on the wire (proto/ovio.proto, NsFlag). */
@@ -159,7 +160,8 @@ typedef struct ovio_service_status {
 	uint64_t duplicates; /* copies answered from the reply cache */
 	uint64_t uptime_ms;
 	uint64_t cancels_waiting; /* tag cancels waiting for their operation */
-	uint64_t reserved[15]; /* 0; room to grow (see the top of this file) */
+	char     state[16]; /* "running", "draining" or "stopping" ("": old) */
+	uint64_t reserved[13]; /* 0; room to grow (see the top of this file) */
 } ovio_service_status;
 
 /*
@@ -454,6 +456,117 @@ int ovio_mkdir(ovio_client *c, const char *path, uint32_t flags, uint32_t mode);
 int ovio_remove(ovio_client *c, const char *path);
 int ovio_rename(
     ovio_client *c, const char *path, const char *new_path, uint32_t flags);
+
+/*
+ * Administration (lib/admin.c).  oviod answers these only on its admin
+ * endpoint, which only the service's user (and an admin group) may reach
+ * on POSIX, and SYSTEM and Administrators on Windows; a data endpoint
+ * refuses them with OVIO_EPERM, and the admin endpoint refuses everything
+ * but these and ovio_status.
+ *
+ * ovio_admin_endpoint_for writes into buf the admin endpoint beside the
+ * data endpoint data_url: ipc://PATH.sock gives ipc://PATH.admin.sock, any
+ * other ipc://NAME gives ipc://NAME.admin.  Returns 0, OVIO_EADDRINVAL (not
+ * ipc://: give the admin URL) or OVIO_ENAMETOOLONG (len too small).
+ * ovio_default_admin_endpoint: $OVIO_ADMIN_ENDPOINT if set, else the one
+ * beside ovio_default_endpoint().
+ */
+int ovio_admin_endpoint_for(const char *data_url, char *buf, size_t len);
+const char *ovio_default_admin_endpoint(void);
+
+/* A session (a client's connection), as ovio_admin_sessions lists it. */
+typedef struct ovio_admin_session {
+	uint32_t    id;    /* for ovio_admin_kick, ovio_admin_cancel_session */
+	bool        admin; /* connected to the admin endpoint */
+	bool        has_uid; /* ipc: uid and pid are the peer's */
+	uint64_t    uid;
+	uint64_t    pid;
+	const char *address;      /* tcp: "address:port"; else "" */
+	int64_t     connected_ms; /* wall clock, ms since the Unix epoch */
+	uint32_t    handles;      /* open */
+	uint32_t    ops;          /* operations in flight */
+	uint64_t    bytes;        /* bytes in flight */
+	const char *certificate;  /* tls+tcp: its subject (verified); else "" */
+	uint64_t    reserved[3];  /* 0; room to grow */
+} ovio_admin_session;
+
+/* An open handle, as ovio_admin_handles lists it. */
+typedef struct ovio_admin_handle {
+	uint64_t    id; /* for ovio_admin_close, ovio_admin_cancel_handle */
+	uint32_t    session;
+	uint32_t    flags;       /* OVIO_OPEN_* */
+	const char *path;        /* as opened, relative to the root */
+	bool        closing;     /* CLOSING: being drained; else OPEN */
+	uint32_t    ops;         /* operations in flight */
+	uint64_t    reserved[4]; /* 0; room to grow */
+} ovio_admin_handle;
+
+/*
+ * An operation in flight, as ovio_admin_ops lists it: listed, it exists;
+ * completed, it is gone.
+ */
+typedef struct ovio_admin_op {
+	uint64_t id;  /* service-wide, for ovio_admin_cancel_op */
+	uint64_t tag; /* its client's tag */
+	uint32_t session;
+	ovio_op  kind; /* READ, WRITE, FLUSH or SETSIZE */
+	uint64_t handle;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t age_ms;      /* since the service submitted it */
+	bool     cancelling;  /* a cancel is wanted; else pending */
+	uint64_t reserved[4]; /* 0; room to grow */
+} ovio_admin_op;
+
+/*
+ * Listings: *list gets an array of *n entries in one allocation (strings
+ * included), to free with ovio_admin_free; NULL when there are none.  Each
+ * page of up to 256 entries is one snapshot of the service; entries that
+ * come or go between pages may be missed or seen twice.
+ */
+int  ovio_admin_sessions(ovio_client *c, ovio_admin_session **list, size_t *n);
+int  ovio_admin_handles(ovio_client *c, ovio_admin_handle **list, size_t *n);
+int  ovio_admin_ops(ovio_client *c, ovio_admin_op **list, size_t *n);
+void ovio_admin_free(void *list);
+
+/*
+ * Commands.  The cancels and the forced close go the engine's one way: each
+ * operation they reach completes exactly once, to its owner, as
+ * OVIO_ECANCELED (OVIO_ETIMEDOUT if its deadline came first), or with its
+ * real result if it won the race.  *canceled (may be NULL): how many
+ * cancels were started.
+ * ovio_admin_cancel_op       OVIO_ENOTFOUND: not in flight.
+ * ovio_admin_cancel_handle   OVIO_EBADF: no such handle.
+ * ovio_admin_cancel_session  OVIO_ENOTFOUND: no such session.
+ * ovio_admin_close           forced close of any session's handle: its
+ *                            operations are cancelled and drained, then
+ *                            it is closed; the owner's later requests on
+ *                            it get OVIO_ECLOSING, then OVIO_EBADF.
+ *                            OVIO_EBADF, OVIO_ECLOSING (already closing).
+ * ovio_admin_kick            disconnects the session: its client's requests
+ *                            in flight complete OVIO_ECLOSED (the
+ *                            connection went), and its handles are closed
+ *                            as for any disconnect.  OVIO_ENOTFOUND.
+ * ovio_admin_drain           new opens, I/O and namespace requests are
+ *                            refused with OVIO_ESHUTDOWN; what is in flight
+ *                            finishes; status state "draining".
+ * ovio_admin_resume          undoes drain.
+ * ovio_admin_shutdown        stops the service as SIGTERM does (answered
+ *                            first).
+ * ovio_admin_log_level       "error", "warn", "info" or "debug";
+ *                            OVIO_EINVAL for anything else.
+ */
+int ovio_admin_cancel_op(ovio_client *c, uint64_t op_id, uint32_t *canceled);
+int ovio_admin_cancel_handle(
+    ovio_client *c, uint64_t handle, uint32_t *canceled);
+int ovio_admin_cancel_session(
+    ovio_client *c, uint32_t session, uint32_t *canceled);
+int ovio_admin_close(ovio_client *c, uint64_t handle);
+int ovio_admin_kick(ovio_client *c, uint32_t session);
+int ovio_admin_drain(ovio_client *c);
+int ovio_admin_resume(ovio_client *c);
+int ovio_admin_shutdown(ovio_client *c);
+int ovio_admin_log_level(ovio_client *c, const char *level);
 
 /* The OS code of the calling thread's last failed blocking call, 0 if none. */
 int64_t ovio_last_os_error(void);

@@ -2,7 +2,7 @@
 # all.sh - every test of the project, as `make test` runs it:
 #   1. the Linux suites on both backends        (tests/run.sh build)
 #   2. the same under ASan + UBSan               (tests/run.sh build/san)
-#   3. e2e and a small stress run under TSan     (tests/tsan.sh)
+#   3. e2e, admin and a small stress run under TSan (tests/tsan.sh)
 #   4. the Windows build under Wine              (tests/win/run.sh)
 #   5. the benchmark, 1 s a run, runs end to end (tests/bench/run.sh --smoke;
 #      it checks that it completes, never a speed)
@@ -53,7 +53,7 @@ if [ -z "${SKIP_SAN:-}" ]; then
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh build/san
 fi
 if [ -z "${SKIP_TSAN:-}" ]; then
-    # e2e and stress (STRESS_OPS=5000, STRESS_CLIENTS=16) on both backends,
+    # e2e, admin and stress (STRESS_OPS=5000, STRESS_CLIENTS=16) on both backends,
     # with tests/tsan.supp; a report from any process fails the part.
     part "linux, TSan" env OVIO_TIME_SCALE=6 tests/tsan.sh build/san-thread
 fi

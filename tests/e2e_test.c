@@ -472,10 +472,11 @@ START_TEST(close_waits_for_cancelled_reads)
 	/*
 	 * The descriptor count is compared below: first the start-up
 	 * probe's connection must be gone (oviod closes a pipe's socket
-	 * after the session is gone): the listener, c and s remain.
+	 * after the session is gone): the two listeners (data and admin), c
+	 * and s remain.
 	 */
-	ck_assert_msg(tu_wait_sockets(d.pid, 3, 2000),
-	    "oviod holds %d sockets, not 3", tu_socket_count(d.pid));
+	ck_assert_msg(tu_wait_sockets(d.pid, 4, 2000),
+	    "oviod holds %d sockets, not 4", tu_socket_count(d.pid));
 	fds_open = tu_fd_count(d.pid);
 
 	rq.tag = 100;
@@ -561,12 +562,13 @@ START_TEST(killed_client_is_cleaned_up)
 	tu_write_random(file, 4096, 1);
 	/*
 	 * The baseline: oviod with c connected, the start-up probe's session
-	 * gone and its socket closed (listener and c: 2 sockets).
+	 * gone and its socket closed (the data and admin listeners and c: 3
+	 * sockets).
 	 */
 	c = tu_connect(&d);
 	ck_assert(tu_wait_status(c, 2000, idle_alone, NULL));
-	ck_assert_msg(tu_wait_sockets(d.pid, 2, 2000),
-	    "oviod holds %d sockets, not 2", tu_socket_count(d.pid));
+	ck_assert_msg(tu_wait_sockets(d.pid, 3, 2000),
+	    "oviod holds %d sockets, not 3", tu_socket_count(d.pid));
 	fds_before = tu_fd_count(d.pid);
 
 	/* A separate program: nng cannot be used in a fork of this one. */
@@ -591,10 +593,10 @@ START_TEST(killed_client_is_cleaned_up)
 	/*
 	 * The dead client's socket is closed after its session is gone
 	 * (nng reaps the pipe afterwards): wait for that, then nothing else
-	 * may be left over.
+	 * may be left over (the data and admin listeners and c remain).
 	 */
-	ck_assert_msg(tu_wait_sockets(d.pid, 2, 2000),
-	    "oviod holds %d sockets, not 2", tu_socket_count(d.pid));
+	ck_assert_msg(tu_wait_sockets(d.pid, 3, 2000),
+	    "oviod holds %d sockets, not 3", tu_socket_count(d.pid));
 	ck_assert_int_le(tu_fd_count(d.pid), fds_before);
 
 	/* Another client can use the files at once. */
@@ -1913,13 +1915,24 @@ START_TEST(allocation_failures_are_answered)
 		}
 	}
 	ovio_disconnect(c);
-	/* New connections still get in and are served. */
+	/*
+	 * New connections still get in and are served.  A connection whose
+	 * session record is the allocation that fails is refused (closed at
+	 * once, "session N refused: out of memory"): its client sees
+	 * ECLOSED.  Which one that is depends on how many allocations came
+	 * before, so the count of served connections is what is checked.
+	 */
+	ok = 0;
 	for (i = 0; i < 10; i++) {
 		c  = tu_connect(&m);
 		rv = ovio_status(c, &st);
-		ck_assert(rv == 0 || rv == OVIO_ENOMEM);
+		ck_assert_msg(
+		    rv == 0 || rv == OVIO_ENOMEM || rv == OVIO_ECLOSED,
+		    "status: %s", ovio_errname(rv));
+		ok += rv == 0;
 		ovio_disconnect(c);
 	}
+	ck_assert_int_ge(ok, 5);
 	ck_assert_int_eq(tu_daemon_stop(&m, SIGTERM), 0);
 	tu_daemon_cleanup(&m);
 }

@@ -156,11 +156,32 @@ round_trip(ovio_client *c, const char *name)
 
 START_TEST(good_client_round_trips_and_is_named_in_the_log)
 {
-	ovio_client *c;
-	int64_t      ms;
+	ovio_client        *c, *a;
+	ovio_admin_session *l;
+	char                admin[400];
+	size_t              n, i, found = 0;
+	int64_t             ms;
 
 	ck_assert_int_eq(connect_as(&c, "client", "ca.crt", &ms), 0);
 	round_trip(c, "a.txt");
+	/* The admin listing names it by its certificate, the rest by none. */
+	ck_assert_int_eq(
+	    ovio_admin_endpoint_for(d.url, admin, sizeof(admin)), 0);
+	ck_assert_int_eq(ovio_connect(&a, admin, 5000), 0);
+	ck_assert_int_eq(ovio_admin_sessions(a, &l, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(l[i].certificate, "") == 0) {
+			continue;
+		}
+		ck_assert_str_eq(
+		    l[i].certificate, "O=ovio test, CN=ovio-test-client");
+		ck_assert_int_eq(strncmp(l[i].address, "127.0.0.1:", 10), 0);
+		ck_assert(!l[i].admin && !l[i].has_uid);
+		found++;
+	}
+	ck_assert_uint_eq(found, 1);
+	ovio_admin_free(l);
+	ovio_disconnect(a);
 	ovio_disconnect(c);
 	ck_assert(file_has(
 	    d.log, "certificate \"O=ovio test, CN=ovio-test-client\""));
@@ -313,13 +334,13 @@ START_TEST(plaintext_off_loopback_needs_insecure_tcp)
 	/* Loopback tcp is allowed as it is. */
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
 	tu_daemon_start(&ins, NULL, "--listen", url, NULL);
-	ck_assert(!file_has(ins.log, "warning"));
+	ck_assert(!file_has(ins.log, "is plain tcp"));
 	tu_daemon_cleanup(&ins);
 
 	/* With --insecure-tcp it starts, says so, and serves. */
 	snprintf(any, sizeof(any), "tcp://0.0.0.0:%d", port);
 	tu_daemon_start(&ins, NULL, "--listen", any, "--insecure-tcp", NULL);
-	ck_assert(file_has(ins.log, "warning: tcp://0.0.0.0:"));
+	ck_assert(file_has(ins.log, "warn: tcp://0.0.0.0:"));
 	ck_assert_int_eq(ovio_connect(&c, url, 5000), 0);
 	round_trip(c, "c.txt");
 	ovio_disconnect(c);

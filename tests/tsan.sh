@@ -14,13 +14,13 @@
 # e2e stop tests see.  Suppressions: tests/tsan.supp (libraries only).
 #
 #   TSAN_SUITES="e2e stress race"   which tests/run.sh suites (default
-#                                   "e2e stress")
+#                                   "e2e admin stress")
 #   TSAN_OPTIONS=...                appended to the options set here
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${1:-build/san-thread}
 LOGS=$PWD/$B/tsan-logs
-SUITES=${TSAN_SUITES:-e2e stress}
+SUITES=${TSAN_SUITES:-e2e admin stress}
 export STRESS_OPS=${STRESS_OPS:-5000}
 export STRESS_CLIENTS=${STRESS_CLIENTS:-16}
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:exitcode=66:log_path=$LOGS/tsan:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"

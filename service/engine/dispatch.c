@@ -13,8 +13,10 @@
  * freed by then.  The session is found again by its pipe id.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "fs.h"
 #include "wire.h"
@@ -91,7 +93,7 @@ do_io(req *r)
 	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if (e->stopping) {
+	} else if (e->stopping || e->draining) {
 		rv = OVIO_ESHUTDOWN;
 	} else if ((h = ovio__handle_get(e, s, rq->handle, &rv)) == NULL) {
 		/* rv set */
@@ -131,11 +133,16 @@ do_open(req *r)
 	int            stream = 0, rv = 0;
 	int64_t        oserr  = 0;
 	bool           opened = false;
+	char          *path;
 
+	/* The admin listings show the path; a handle without it still works. */
+	if ((path = ovio__malloc(strlen(rq->path) + 1)) != NULL) {
+		memcpy(path, rq->path, strlen(rq->path) + 1);
+	}
 	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
-	} else if (e->stopping) {
+	} else if (e->stopping || e->draining) {
 		rv = OVIO_ESHUTDOWN;
 	} else if (s->nhandles + s->opening >= e->limits.handles_per_session) {
 		rv = OVIO_EBUSY;
@@ -144,6 +151,7 @@ do_open(req *r)
 	}
 	nng_mtx_unlock(e->mtx);
 	if (rv != 0) {
+		free(path);
 		goto fail;
 	}
 
@@ -171,6 +179,9 @@ do_open(req *r)
 	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
 	} else if ((rv = ovio__handle_new(e, s, fd, stream, &h)) == 0) {
+		h->path  = path;
+		h->flags = rq->flags & 0x1fu; /* OVIO_OPEN_* bits */
+		path     = NULL;
 		if ((rv = ovio__port_associate(e->port, fd)) != 0) {
 			ovio__handle_free(h);
 		} else {
@@ -180,6 +191,7 @@ do_open(req *r)
 		}
 	}
 	nng_mtx_unlock(e->mtx);
+	free(path); /* NULL when the handle took it */
 	if (rv != 0) {
 		goto fail;
 	}
@@ -416,6 +428,15 @@ ovio__dispatch(eng_op *op)
 		ovio__op_reply_status(op, rv, 0);
 		return;
 	}
+	/* Admin requests on the admin endpoint only, and nothing else there. */
+	if ((rv = ovio__admin_gate(op->eng, r.pipe, r.rq->op)) != 0) {
+		nng_mtx_lock(op->eng->mtx);
+		op->eng->ctr.rejected++;
+		nng_mtx_unlock(op->eng->mtx);
+		ovio__request__free_unpacked(r.rq, NULL);
+		ovio__op_reply_status(op, rv, 0);
+		return;
+	}
 	if (ovio__rc_applies(r.rq) && ovio__rc_begin(op, r.rq, r.plen)) {
 		/* A copy of a request that already ran, or is running. */
 		ovio__request__free_unpacked(r.rq, NULL);
@@ -447,6 +468,9 @@ ovio__dispatch(eng_op *op)
 		break;
 	case OVIO__OP__OP_STATUS:
 		do_status(&r);
+		break;
+	case OVIO__OP__OP_ADMIN:
+		ovio__admin_dispatch(op, r.rq);
 		break;
 	default:
 		ovio__op_reply_status(op, OVIO_EINVAL, 0);

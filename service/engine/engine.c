@@ -86,7 +86,7 @@ ovio__engine_start(engine **ep, const eng_options *o)
 
 	*ep = NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		ovio__log("out of memory");
+		ovio__logl(OVIO__LOG_ERROR, "out of memory");
 		return (OVIO_ENOMEM);
 	}
 	e->limits  = o->limits;
@@ -97,19 +97,20 @@ ovio__engine_start(engine **ep, const eng_options *o)
 	ovio__rc_init(e);
 	if (nng_mtx_alloc(&e->mtx) != 0 || nng_cv_alloc(&e->cv, e->mtx) != 0
 	    || ovio__work_start(&e->work) != 0) {
-		ovio__log("out of memory");
+		ovio__logl(OVIO__LOG_ERROR, "out of memory");
 		rv = OVIO_ENOMEM;
 		goto fail;
 	}
 	if ((rv = ovio__fs_open_root(o->root, &e->rootfd, &oserr)) != 0) {
-		ovio__log("cannot use root %s: %s (os error %lld)", o->root,
+		ovio__logl(OVIO__LOG_ERROR,
+		    "cannot use root %s: %s (os error %lld)", o->root,
 		    ovio_strerror(rv), (long long) oserr);
 		goto fail;
 	}
 	e->rootfd_open = true;
 	rv = ovio__port_open(&e->port, o->backend, o->threads, &why);
 	if (rv != 0) {
-		ovio__log("cannot start backend %s: %s",
+		ovio__logl(OVIO__LOG_ERROR, "cannot start backend %s: %s",
 		    o->backend != NULL ? o->backend : "(any)", why);
 		e->port = NULL;
 		goto fail;
@@ -130,12 +131,14 @@ ovio__engine_start(engine **ep, const eng_options *o)
 	}
 	if (why != NULL) {
 		/* The preferred backend was not usable here. */
-		ovio__log("%s; using %s", why, ovio__port_name(e->port));
+		ovio__logl(OVIO__LOG_WARN, "%s; using %s", why,
+		    ovio__port_name(e->port));
 	}
 	ovio__log("backend %s, root %s", ovio__port_name(e->port), o->root);
 	ovio__log("paths beneath the root: %s", ovio__fs_resolution());
 	if (nng_thread_create(&e->completer, completer_main, e) != 0) {
-		ovio__log("cannot start the completion thread");
+		ovio__logl(
+		    OVIO__LOG_ERROR, "cannot start the completion thread");
 		e->completer = NULL;
 		rv           = OVIO_ENOMEM;
 		goto fail;
@@ -198,18 +201,21 @@ ovio__engine_stop(engine *e, int drain_ms)
 
 	if (nh > 0) {
 		/* Their records never come back: no use waiting for them. */
-		ovio__log("stop: abandoned %u handle(s) with %llu operation(s) "
-		          "still in the kernel after %d ms",
+		ovio__logl(OVIO__LOG_ERROR,
+		    "stop: abandoned %u handle(s) with %llu operation(s) "
+		    "still in the kernel after %d ms",
 		    nh, (unsigned long long) nops, drain_ms);
 		return (false);
 	}
 	if (!ovio__server_close(e)) {
-		ovio__log("stop: abandoned requests still being served");
+		ovio__logl(OVIO__LOG_ERROR,
+		    "stop: abandoned requests still being served");
 		return (false);
 	}
 	if (!ovio__work_stop(&e->work, deadline + 2000)) {
-		ovio__log("stop: abandoned %u open / stat / close call(s) "
-		          "stuck in the file system",
+		ovio__logl(OVIO__LOG_ERROR,
+		    "stop: abandoned %u open / stat / close call(s) "
+		    "stuck in the file system",
 		    ovio__work_busy(&e->work));
 		return (false);
 	}
@@ -242,11 +248,14 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	st->version  = OVIO_VERSION;
 	st->backend  = (char *) ovio__port_name(e->port);
 	st->root     = ""; /* the root's path is for the service's log only */
+	st->state    = e->stopping   ? "stopping"
+	               : e->draining ? "draining"
+	                             : "running";
 	st->sessions = 0;
 	for (s = ovio__list_first(&e->sessions); s != NULL;
 	     s = ovio__list_next(&e->sessions, s)) {
-		if (!s->dead) {
-			st->sessions++;
+		if (!s->dead && !s->peer.admin) {
+			st->sessions++; /* data sessions: clients */
 		}
 	}
 	st->handles           = e->nhandles;

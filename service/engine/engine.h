@@ -109,6 +109,10 @@ struct eng_op {
 	eng_work       work;
 	Ovio__Request *work_rq;
 	uint32_t       work_pipe;
+
+	/* What the admin listings show of a port op (op.c sets them). */
+	uint64_t admin_id; /* service-wide, never reused */
+	nng_time started;  /* when it was submitted */
 };
 
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
@@ -131,12 +135,29 @@ struct eng_handle {
 	eng_handle     *free_next;
 	eng_handle     *drain_next; /* ovio__close_session's result list */
 	eng_work        close_work; /* the OS close, on the worker pool */
+	char           *path;  /* as opened (admin listings); may be NULL */
+	uint32_t        flags; /* the open's OVIO_OPEN_* flags */
 };
+
+/*
+ * Who is at the other end of a session, as nng tells it when the pipe is
+ * added (server.c); the admin listings show it.
+ */
+typedef struct eng_peer {
+	bool     admin;   /* connected to the admin endpoint */
+	bool     has_uid; /* ipc: uid and pid are the peer's */
+	uint64_t uid;
+	uint64_t pid;
+	char     addr[64];     /* tcp: "address:port"; else "" */
+	bool     tls;          /* tls+tcp://: the certificate was verified, */
+	char     subject[192]; /* ... and names this subject */
+	int64_t  connected_ms; /* wall clock, ms since the Unix epoch */
+} eng_peer;
 
 struct eng_session {
 	uint32_t   pipe_id;
 	bool       dead;
-	char       peer[256]; /* who: certificate subject, address or uid */
+	eng_peer   peer;
 	unsigned   nhandles;
 	unsigned   opening; /* opens that passed the handle limit, not done */
 	unsigned   ops_in_flight;
@@ -193,6 +214,7 @@ typedef struct eng_server {
 	unsigned        recv_posted;
 	unsigned        recv_target;
 	nng_tls_config *tls; /* tls+tcp:// listeners' configuration, or NULL */
+	uint32_t        admin_lid; /* the admin listener's id, 0 when none */
 } eng_server;
 
 /* The reply cache (reply_cache.c); entries are private to it. */
@@ -216,6 +238,8 @@ struct engine {
 	const char *root;
 	eng_limits  limits;
 	bool        stopping;
+	bool        draining;   /* admin drain: new opens and I/O refused */
+	uint64_t    next_op_id; /* eng_op.admin_id */
 	nng_time    started;
 
 	/* handle table: index -> handle; ids are gen << 32 | index */
@@ -246,7 +270,9 @@ typedef struct eng_options {
 	const char  *root;
 	const char  *backend;
 	unsigned     threads;
-	const char **listen; /* NULL-terminated URLs */
+	const char **listen;      /* NULL-terminated URLs */
+	const char  *admin;       /* the admin endpoint's URL, or NULL */
+	const char  *admin_group; /* POSIX: the group that may use it */
 	eng_limits   limits;
 	/* tls+tcp:// listeners: the service's certificate and key, and the CA
 	 * that client certificates (required) must chain to. */
@@ -280,7 +306,10 @@ void     ovio__work_queue(eng_workers *wp, eng_work *w, void (*fn)(eng_work *));
 unsigned ovio__work_busy(eng_workers *wp);
 bool     ovio__work_stop(eng_workers *wp, nng_time deadline);
 
-/* server.c */
+/*
+ * server.c.  ovio__server_start listens on urls, and on the admin endpoint
+ * o->admin when it is set (a session of that listener is marked peer.admin).
+ */
 int  ovio__server_start(engine *e, const eng_options *o);
 void ovio__server_stop_listening(engine *e);
 /* Completion thread, each pass: fills receive slots left empty. */
@@ -334,12 +363,21 @@ void ovio__ns_dispatch(eng_op *op, Ovio__Request *rq, uint32_t pipe);
 int ovio__validate_request(
     Ovio__Request *rq, nng_msg *msg, size_t plen, const eng_limits *lim);
 
+/*
+ * admin.c: the admin endpoint's requests.  ovio__admin_gate says whether a
+ * request of kind op may run on the session of pipe (takes the lock): 0, or
+ * OVIO_EPERM for an admin request on a data endpoint or anything but an
+ * admin request or a status on the admin endpoint.  ovio__admin_dispatch
+ * runs rq (validated, OP_ADMIN) and frees nothing (nng callback thread).
+ */
+int  ovio__admin_gate(engine *e, uint32_t pipe, int op);
+void ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq);
+
 /* session.c */
 eng_session *ovio__session_find(engine *e, uint32_t pipe_id); /* lock held */
 void         ovio__session_init(eng_session *s, uint32_t pipe_id);
-/* Adds the live session of pipe pipe_id; peer says who it is. */
-int ovio__session_add(
-    engine *e, uint32_t pipe_id, const char *peer);          /* takes lock */
+/* Adds the session of pipe_id, with its peer (copied).  Takes the lock. */
+int     ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer);
 void    ovio__session_gone(engine *e, uint32_t pipe_id);     /* takes lock */
 void    ovio__session_maybe_free(engine *e, eng_session *s); /* held */
 void    ovio__session_fini(engine *e);                       /* at stop */

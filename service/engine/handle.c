@@ -111,6 +111,9 @@ ovio__handle_free(eng_handle *h)
 	e->nhandles--;
 	h->state = H_FREE;
 	h->sess  = NULL;
+	free(h->path);
+	h->path  = NULL;
+	h->flags = 0;
 	h->gen++;
 	if (h->gen == 0) {
 		h->gen = 1; /* 0 would make id 0 valid-looking */

@@ -192,7 +192,7 @@ ns_job(eng_work *w)
 
 	op->work_rq = NULL;
 	nng_mtx_lock(op->eng->mtx);
-	stopping = op->eng->stopping;
+	stopping = op->eng->stopping || op->eng->draining;
 	nng_mtx_unlock(op->eng->mtx);
 	if (stopping) {
 		ovio__op_reply_status(op, OVIO_ESHUTDOWN, 0);

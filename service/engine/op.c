@@ -185,6 +185,8 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	op->deadline_hit   = false;
 	op->cancel_waiters = NULL;
 	op->in_flight      = true;
+	op->admin_id       = ++e->next_op_id;
+	op->started        = nng_clock();
 	if (deadline_ms > 0) {
 		ovio__timer_set(op, nng_clock() + (nng_time) deadline_ms);
 	}

@@ -22,9 +22,10 @@ static const char oviod_usage[]
       "Serves files under a root folder to ovio clients over nng, with\n"
       "overlapped I/O on one completion port.  Runs in the foreground; "
       "SIGTERM\n"
-      "or SIGINT (Ctrl-C, or a service stop on Windows) stops it gracefully:\n"
-      "cancel, drain, close, exit 0 (exit 1 when something had to be\n"
-      "abandoned after --drain-timeout).\n"
+      "or SIGINT (Ctrl-C, or a service stop on Windows, or ovio admin\n"
+      "shutdown) stops it gracefully: cancel, drain, close, exit 0 (exit 1\n"
+      "when something had to be abandoned after --drain-timeout).  SIGHUP\n"
+      "reloads what can be reloaded and never stops it.\n"
       "\n"
       "options:\n"
       "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
@@ -43,6 +44,15 @@ static const char oviod_usage[]
       "                      (127.0.0.0/8, ::1, localhost): anyone who can\n"
       "                      reach it gets the root, unauthenticated and\n"
       "                      unencrypted; logged as a warning\n"
+      "  --admin URL         the admin endpoint (ovio admin): default\n"
+      "                      $OVIO_ADMIN_ENDPOINT, else beside the first\n"
+      "                      ipc:// endpoint (PATH.sock -> PATH.admin.sock,\n"
+      "                      a pipe NAME -> NAME.admin); none without one\n"
+      "  --admin-group GROUP POSIX: GROUP may use the admin socket too\n"
+      "                      (mode 0660; default 0600, the service's user\n"
+      "                      only).  Windows: SYSTEM and Administrators\n"
+      "  --log-level LEVEL   error, warn, info or debug (default info;\n"
+      "                      ovio admin log-level changes it while running)\n"
       "  --backend NAME      Linux: uring or threads (default: uring if it\n"
       "                      works here, else threads; OVIO_DISABLE_URING=1\n"
       "                      rules uring out); Windows: iocp\n"
@@ -92,6 +102,9 @@ enum {
 	OPT_TLS_KEY,
 	OPT_TLS_CA,
 	OPT_INSECURE_TCP,
+	OPT_ADMIN,
+	OPT_ADMIN_GROUP,
+	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -113,6 +126,9 @@ static const struct option oviod_options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
 	{ "insecure-tcp", no_argument, NULL, OPT_INSECURE_TCP },
+	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -218,43 +234,54 @@ url_is_tcp(const char *url)
 }
 
 /*
- * Checks the listen URLs against the security options: tls+tcp:// needs
- * the three --tls files, a tcp:// host that is not loopback needs
+ * Checks one endpoint against the security options: tls+tcp:// needs the
+ * three --tls files, a tcp:// host that is not loopback needs
  * --insecure-tcp (and gets a warning in the log).  Returns 0, or 2 after
  * one line on stderr.
  */
 static int
+check_url(const char *url, const eng_options *o, bool insecure_tcp)
+{
+	if (ovio__url_is_tls(url)
+	    && (o->tls.cert == NULL || o->tls.key == NULL
+	        || o->tls.ca == NULL)) {
+		fprintf(stderr,
+		    "oviod: %s needs --tls-cert, --tls-key and --tls-ca (see "
+		    "oviod --help)\n",
+		    url);
+		return (2);
+	}
+	if (url_is_tcp(url) && !tcp_host_is_loopback(url)) {
+		if (!insecure_tcp) {
+			fprintf(stderr,
+			    "oviod: refusing %s: plain tcp is unauthenticated; "
+			    "listen on a loopback host, use tls+tcp://, or "
+			    "pass --insecure-tcp\n",
+			    url);
+			return (2);
+		}
+		ovio__logl(OVIO__LOG_WARN,
+		    "%s is plain tcp on a host that is not loopback "
+		    "(--insecure-tcp): anyone who can reach it can read and "
+		    "write the root",
+		    url);
+	}
+	return (0);
+}
+
+/* check_url for each endpoint, the admin one too. */
+static int
 check_listen(const char **listen, const eng_options *o, bool insecure_tcp)
 {
 	size_t i;
+	int    rv;
 
 	for (i = 0; listen[i] != NULL; i++) {
-		if (ovio__url_is_tls(listen[i])
-		    && (o->tls.cert == NULL || o->tls.key == NULL
-		        || o->tls.ca == NULL)) {
-			fprintf(stderr,
-			    "oviod: %s needs --tls-cert, --tls-key and "
-			    "--tls-ca (see oviod --help)\n",
-			    listen[i]);
-			return (2);
-		}
-		if (url_is_tcp(listen[i]) && !tcp_host_is_loopback(listen[i])) {
-			if (!insecure_tcp) {
-				fprintf(stderr,
-				    "oviod: refusing %s: plain tcp is "
-				    "unauthenticated; listen on a loopback "
-				    "host, use tls+tcp://, or pass "
-				    "--insecure-tcp\n",
-				    listen[i]);
-				return (2);
-			}
-			ovio__log("warning: %s is plain tcp on a host that is "
-			          "not loopback (--insecure-tcp): anyone who "
-			          "can reach it can read and write the root",
-			    listen[i]);
+		if ((rv = check_url(listen[i], o, insecure_tcp)) != 0) {
+			return (rv);
 		}
 	}
-	return (0);
+	return (o->admin != NULL ? check_url(o->admin, o, insecure_tcp) : 0);
 }
 
 /*
@@ -301,13 +328,17 @@ bad_option(int opt, char **argv)
 int
 ovio__oviod_main(int argc, char **argv)
 {
-	engine     *e;
-	eng_options o;
-	const char *listen[MAX_LISTEN + 1];
-	size_t      nlisten = 0;
-	uint64_t    n, drain = 10000;
-	bool        insecure_tcp = false;
-	int         opt, rv;
+	engine         *e;
+	eng_options     o;
+	const char     *listen[MAX_LISTEN + 1];
+	size_t          nlisten = 0;
+	uint64_t        n, drain = 10000;
+	bool            insecure_tcp = false;
+	int             opt, rv;
+	char            admin[512];
+	const char     *v;
+	size_t          i;
+	ovio__log_level level;
 
 	memset(&o, 0, sizeof(o));
 	o.limits.handles_per_session = 1024;
@@ -340,6 +371,22 @@ ovio__oviod_main(int argc, char **argv)
 			break;
 		case OPT_BACKEND:
 			o.backend = optarg;
+			break;
+		case OPT_ADMIN:
+			o.admin = optarg;
+			break;
+		case OPT_ADMIN_GROUP:
+			o.admin_group = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!ovio__log_level_parse(optarg, &level)) {
+				fprintf(stderr,
+				    "oviod: --log-level: %s is not error, "
+				    "warn, info or debug\n",
+				    optarg);
+				return (2);
+			}
+			ovio__log_set_level(level);
 			break;
 		case OPT_READ_ONLY:
 			o.limits.read_only = true;
@@ -410,6 +457,24 @@ ovio__oviod_main(int argc, char **argv)
 	}
 	listen[nlisten] = NULL;
 	o.listen        = listen;
+	/* The admin endpoint: --admin, else the environment's, else beside
+	 * the first ipc:// endpoint (as ovio admin finds it). */
+	if (o.admin == NULL && (v = getenv("OVIO_ADMIN_ENDPOINT")) != NULL
+	    && v[0] != '\0') {
+		o.admin = v;
+	}
+	for (i = 0; o.admin == NULL && i < nlisten; i++) {
+		if (ovio_admin_endpoint_for(listen[i], admin, sizeof(admin))
+		    == 0) {
+			o.admin = admin;
+		}
+	}
+	if (o.admin_group != NULL && o.admin == NULL) {
+		fprintf(stderr,
+		    "oviod: --admin-group needs an admin endpoint (--admin "
+		    "URL)\n");
+		return (2);
+	}
 	if ((rv = check_listen(listen, &o, insecure_tcp)) != 0) {
 		return (rv);
 	}
@@ -426,7 +491,8 @@ ovio__oviod_main(int argc, char **argv)
 	    (unsigned) o.limits.file_mode,
 	    o.limits.allow_devices ? "allowed" : "refused");
 	if ((rv = ovio__engine_start(&e, &o)) != 0) {
-		ovio__log("start failed: %s", ovio_strerror(rv));
+		ovio__logl(
+		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));
 		return (1);
 	}
 	ovio__host_ready();
@@ -437,7 +503,7 @@ ovio__oviod_main(int argc, char **argv)
 		 * threads and buffers stay as they are until the process
 		 * ends, and nng is not torn down under them.
 		 */
-		ovio__log("exiting with work abandoned");
+		ovio__logl(OVIO__LOG_ERROR, "exiting with work abandoned");
 		return (1);
 	}
 	ovio__host_fini();

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -232,75 +233,103 @@ ovio__op_drop(eng_op *op)
 	op_put(op);
 }
 
-/* The remote address of p, as "HOST:PORT", or "" when it has none. */
-static void
-pipe_address(nng_pipe p, char *buf, size_t len)
+/* A port in network byte order, as a number. */
+static unsigned
+server_port(const uint16_t *port)
 {
-	nng_sockaddr   sa;
+	const uint8_t *b = (const uint8_t *) port;
+	return ((unsigned) (b[0] << 8 | b[1]));
+}
+
+/* "a.b.c.d:port" or "[x:x:...]:port" for a tcp peer; "" otherwise. */
+static void
+server_format_addr(const nng_sockaddr *sa, char *buf, size_t len)
+{
 	const uint8_t *a;
-	unsigned       port;
+	size_t         n;
+	int            i;
 
 	buf[0] = '\0';
-	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
-		return;
-	}
-	if (sa.s_family == NNG_AF_INET) {
-		a    = (const uint8_t *) &sa.s_in.sa_addr; /* network order */
-		port = ((const uint8_t *) &sa.s_in.sa_port)[0] * 256u
-		       + ((const uint8_t *) &sa.s_in.sa_port)[1];
-		snprintf(
-		    buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
-	} else if (sa.s_family == NNG_AF_INET6) {
-		a    = sa.s_in6.sa_addr;
-		port = ((const uint8_t *) &sa.s_in6.sa_port)[0] * 256u
-		       + ((const uint8_t *) &sa.s_in6.sa_port)[1];
-		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u",
-		    a[0] << 8 | a[1], a[2] << 8 | a[3], a[4] << 8 | a[5],
-		    a[6] << 8 | a[7], a[8] << 8 | a[9], a[10] << 8 | a[11],
-		    a[12] << 8 | a[13], a[14] << 8 | a[15], port);
+	if (sa->s_family == NNG_AF_INET) {
+		a = (const uint8_t *) &sa->s_in.sa_addr;
+		snprintf(buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+		    server_port(&sa->s_in.sa_port));
+	} else if (sa->s_family == NNG_AF_INET6) {
+		a = sa->s_in6.sa_addr;
+		n = (size_t) snprintf(buf, len, "[");
+		for (i = 0; i < 16 && n < len; i += 2) {
+			n += (size_t) snprintf(buf + n, len - n, "%s%x",
+			    i > 0 ? ":" : "",
+			    (unsigned) (a[i] << 8 | a[i + 1]));
+		}
+		if (n < len) {
+			snprintf(buf + n, len - n, "]:%u",
+			    server_port(&sa->s_in6.sa_port));
+		}
 	}
 }
 
 /*
- * Who is at the other end of p, for the log and the session: on
- * tls+tcp:// the subject of the client's certificate (verified: the
- * listener requires one from the configured CA) and its address, on
- * tcp:// the address, on ipc:// the peer's uid and pid where the OS says.
- * Returns false when p is a TLS connection whose peer is not verified.
+ * What nng tells of the peer of p: on tls+tcp:// the subject of the
+ * client's certificate (verified: the listener requires one from the
+ * configured CA) and its address, on tcp:// the address, on ipc:// the
+ * peer's uid and pid where the OS says.  Returns false when p is a TLS
+ * connection whose peer is not verified.
  */
 static bool
-pipe_peer(nng_pipe p, char *buf, size_t len)
+server_peer(engine *e, nng_pipe p, eng_peer *peer)
 {
-	char     addr[64];
-	char    *subject = NULL;
-	bool     verified;
-	uint64_t uid, pid;
+	nng_listener l       = nng_pipe_listener(p);
+	char        *subject = NULL;
+	bool         verified;
+	nng_sockaddr sa;
 
-	pipe_address(p, addr, sizeof(addr));
+	memset(peer, 0, sizeof(*peer));
+	peer->admin = e->srv.admin_lid != 0
+	              && (uint32_t) nng_listener_id(l) == e->srv.admin_lid;
+	peer->connected_ms = (int64_t) time(NULL) * 1000;
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &peer->uid) == 0) {
+		peer->has_uid = true;
+		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid);
+	}
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
+		server_format_addr(&sa, peer->addr, sizeof(peer->addr));
+	}
 	if (nng_pipe_get_bool(p, NNG_OPT_TLS_VERIFIED, &verified) == 0) {
 		if (!verified
 		    || nng_pipe_get_string(
 		           p, NNG_OPT_TLS_PEER_SUBJECT, &subject)
 		           != 0) {
-			snprintf(buf, len, "tls %s, not verified", addr);
 			return (false);
 		}
-		snprintf(buf, len, "tls %s, certificate \"%s\"", addr, subject);
+		peer->tls = true;
+		snprintf(peer->subject, sizeof(peer->subject), "%s", subject);
 		nng_strfree(subject);
-	} else if (addr[0] != '\0') {
-		snprintf(buf, len, "tcp %s", addr);
-	} else if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
-		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid) == 0) {
-			snprintf(buf, len, "uid %llu, pid %llu",
-			    (unsigned long long) uid, (unsigned long long) pid);
-		} else {
-			snprintf(
-			    buf, len, "uid %llu", (unsigned long long) uid);
-		}
-	} else {
-		snprintf(buf, len, "ipc");
 	}
 	return (true);
+}
+
+/*
+ * "session N connected[ to the admin endpoint]: WHO", WHO being
+ * "tls ADDR, certificate \"SUBJECT\"", "tcp ADDR", "uid U, pid P" or "ipc".
+ */
+static void
+server_log_connected(uint32_t id, const eng_peer *peer)
+{
+	const char *to = peer->admin ? " to the admin endpoint" : "";
+
+	if (peer->tls) {
+		ovio__log("session %u connected%s: tls %s, certificate \"%s\"",
+		    id, to, peer->addr, peer->subject);
+	} else if (peer->addr[0] != '\0') {
+		ovio__log("session %u connected%s: tcp %s", id, to, peer->addr);
+	} else if (peer->has_uid) {
+		ovio__log("session %u connected%s: uid %llu, pid %llu", id, to,
+		    (unsigned long long) peer->uid,
+		    (unsigned long long) peer->pid);
+	} else {
+		ovio__log("session %u connected%s: ipc", id, to);
+	}
 }
 
 static void
@@ -308,50 +337,128 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	engine  *e  = arg;
 	uint32_t id = nng_pipe_id(p);
-	char     peer[sizeof(((eng_session *) NULL)->peer)];
+	eng_peer peer;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		if (e->srv.refuse) {
 			nng_pipe_close(p); /* stopping: no new sessions */
 			return;
 		}
-		if (!pipe_peer(p, peer, sizeof(peer))) {
-			ovio__log("session %u refused: %s", id, peer);
+		if (!server_peer(e, p, &peer)) {
+			ovio__logl(OVIO__LOG_WARN,
+			    "session %u refused: tls %s, not verified", id,
+			    peer.addr);
 			nng_pipe_close(p);
 			return;
 		}
-		if (ovio__session_add(e, id, peer) != 0) {
-			ovio__log("session %u refused: out of memory", id);
+		if (ovio__session_add(e, id, &peer) != 0) {
+			ovio__logl(OVIO__LOG_WARN,
+			    "session %u refused: out of memory", id);
 			nng_pipe_close(p);
 			return;
 		}
-		ovio__log("session %u connected: %s", id, peer);
+		server_log_connected(id, &peer);
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		ovio__session_gone(e, id);
 		ovio__log("session %u gone", id);
 	}
 }
 
+/* Makes the listeners' TLS configuration, once, when url is tls+tcp://. */
+static int
+server_tls_config(engine *e, const eng_options *o, const char *url)
+{
+	char why[512];
+	int  rv;
+
+	if (!ovio__url_is_tls(url) || e->srv.tls != NULL) {
+		return (0);
+	}
+	if ((rv = ovio__tls_config(
+	         &e->srv.tls, true, &o->tls, why, sizeof(why)))
+	    != 0) {
+		ovio__logl(
+		    OVIO__LOG_ERROR, "cannot listen on %s: %s", url, why);
+	}
+	return (rv);
+}
+
+/* Sets that configuration on l when url is tls+tcp://. */
+static int
+server_set_tls(engine *e, nng_listener l, const char *url)
+{
+	int rv;
+
+	if (!ovio__url_is_tls(url)) {
+		return (0);
+	}
+	if ((rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, e->srv.tls))
+	    != 0) {
+		ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s: %s", url,
+		    nng_strerror(rv));
+		return (ovio__err_from_nng(rv));
+	}
+	return (0);
+}
+
+/*
+ * Listens on the admin endpoint url: the host restricts it before it
+ * starts (POSIX: socket mode 0600; Windows: SYSTEM and Administrators) and
+ * opens it to group after (POSIX: chown and mode 0660).
+ */
+static int
+server_listen_admin(engine *e, const char *url, const char *group)
+{
+	nng_listener l;
+	int          rv;
+
+	if ((rv = nng_listener_create(&l, e->srv.sock, url)) != 0) {
+		ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s (admin): %s",
+		    url, nng_strerror(rv));
+		return (ovio__err_from_nng(rv));
+	}
+	if ((rv = server_set_tls(e, l, url)) != 0
+	    || (rv = ovio__host_admin_listener_setup(l, url)) != 0) {
+		nng_listener_close(l);
+		return (rv);
+	}
+	/* Known before the first pipe of it can be added. */
+	e->srv.admin_lid = (uint32_t) nng_listener_id(l);
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s (admin): %s",
+		    url, nng_strerror(rv));
+		nng_listener_close(l);
+		return (ovio__err_from_nng(rv));
+	}
+	e->srv.listeners[e->srv.nlisteners++] = l;
+	if ((rv = ovio__host_admin_listener_ready(url, group)) != 0) {
+		return (rv);
+	}
+	ovio__log("admin endpoint on %s%s%s", url,
+	    group != NULL ? ", group " : "", group != NULL ? group : "");
+	return (0);
+}
+
 int
 ovio__server_start(engine *e, const eng_options *o)
 {
 	const char **urls = o->listen;
-	char         why[512];
 	int          rv;
 	size_t       i;
 
+	/* One TLS configuration for every tls+tcp:// listener. */
 	for (i = 0; urls[i] != NULL; i++) {
-		if (ovio__url_is_tls(urls[i]) && e->srv.tls == NULL
-		    && (rv = ovio__tls_config(
-		            &e->srv.tls, true, &o->tls, why, sizeof(why)))
-		           != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i], why);
+		if ((rv = server_tls_config(e, o, urls[i])) != 0) {
 			return (rv);
 		}
 	}
+	if (o->admin != NULL && (rv = server_tls_config(e, o, o->admin)) != 0) {
+		return (rv);
+	}
 
 	if ((rv = nng_rep0_open(&e->srv.sock)) != 0) {
-		ovio__log("cannot open the nng socket: %s", nng_strerror(rv));
+		ovio__logl(OVIO__LOG_ERROR, "cannot open the nng socket: %s",
+		    nng_strerror(rv));
 		return (ovio__err_from_nng(rv));
 	}
 	/* Before listening: no message larger than a request may need. */
@@ -366,32 +473,33 @@ ovio__server_start(engine *e, const eng_options *o)
 	nng_mtx_unlock(e->mtx);
 	recv_top_up(e);
 
-	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS; i++) {
+	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS - 1; i++) {
 		nng_listener l;
 		if ((rv = nng_listener_create(&l, e->srv.sock, urls[i])) != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i],
-			    nng_strerror(rv));
+			ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s: %s",
+			    urls[i], nng_strerror(rv));
 			return (ovio__err_from_nng(rv));
 		}
 		ovio__host_listener_setup(l, urls[i]);
-		if (ovio__url_is_tls(urls[i])
-		    && (rv = nng_listener_set_ptr(
-		            l, NNG_OPT_TLS_CONFIG, e->srv.tls))
-		           != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i],
-			    nng_strerror(rv));
+		if ((rv = server_set_tls(e, l, urls[i])) != 0) {
 			nng_listener_close(l);
-			return (ovio__err_from_nng(rv));
+			return (rv);
 		}
 		if ((rv = nng_listener_start(l, 0)) != 0) {
-			ovio__log("cannot listen on %s: %s", urls[i],
-			    nng_strerror(rv));
+			ovio__logl(OVIO__LOG_ERROR, "cannot listen on %s: %s",
+			    urls[i], nng_strerror(rv));
 			nng_listener_close(l);
 			return (ovio__err_from_nng(rv));
 		}
 		e->srv.listeners[e->srv.nlisteners++] = l;
 		ovio__log("listening on %s", urls[i]);
 	}
+	if (o->admin != NULL) {
+		return (server_listen_admin(e, o->admin, o->admin_group));
+	}
+	ovio__logl(OVIO__LOG_WARN,
+	    "no admin endpoint (no ipc:// endpoint to put it beside; "
+	    "see --admin)");
 	return (0);
 }
 

@@ -47,7 +47,7 @@ ovio__session_init(eng_session *s, uint32_t pipe_id)
 }
 
 int
-ovio__session_add(engine *e, uint32_t pipe_id, const char *peer)
+ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 {
 	eng_session *s;
 
@@ -55,7 +55,7 @@ ovio__session_add(engine *e, uint32_t pipe_id, const char *peer)
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
-	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	s->peer = *peer;
 	nng_mtx_lock(e->mtx);
 	ovio__list_prepend(&e->sessions, s);
 	s->hnext                 = *sess_bucket(e, pipe_id);

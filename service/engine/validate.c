@@ -72,6 +72,7 @@ ovio__validate_request(
 	case OVIO__OP__OP_MKDIR:
 	case OVIO__OP__OP_REMOVE:
 	case OVIO__OP__OP_RENAME:
+	case OVIO__OP__OP_ADMIN:
 		break;
 	default:
 		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not
@@ -184,6 +185,16 @@ ovio__validate_request(
 			goto fail;
 		}
 		rv = lim->read_only ? OVIO_EROFS : 0;
+		break;
+	case OVIO__OP__OP_ADMIN:
+		/* flags is the command; a path only for the log level. */
+		if (rq->flags == OVIO__ADMIN_CMD__ADMIN_NONE
+		    || rq->flags > OVIO__ADMIN_CMD__ADMIN_LOG_LEVEL
+		    || (rq->path[0] != '\0'
+		        && rq->flags != OVIO__ADMIN_CMD__ADMIN_LOG_LEVEL)) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
 		break;
 	default:
 		break;

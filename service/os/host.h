@@ -65,6 +65,25 @@ void ovio__host_timestamp(char *buf, size_t len);
  */
 void ovio__host_listener_setup(nng_listener l, const char *url);
 
+/*
+ * The admin endpoint's access rules (server.c).  Before it starts,
+ * ovio__host_admin_listener_setup restricts listener l of url: on POSIX an
+ * ipc socket only the service's user may use (0600); on Windows a named
+ * pipe only SYSTEM and Administrators may open.  Once it listens,
+ * ovio__host_admin_listener_ready opens it to group (NULL: none): on POSIX
+ * the socket file's group becomes group and its mode 0660; on Windows a
+ * group is refused (OVIO_ENOTSUP).  Both return 0 or an ovio_err after
+ * logging why; the caller then fails the start.
+ */
+int ovio__host_admin_listener_setup(nng_listener l, const char *url);
+int ovio__host_admin_listener_ready(const char *url, const char *group);
+
+/*
+ * Asks the main thread to stop the service, as SIGTERM or a service stop
+ * does (the admin endpoint's shutdown).  Any thread; returns at once.
+ */
+void ovio__host_request_stop(void);
+
 /* The process id, for the log. */
 long ovio__host_pid(void);
 

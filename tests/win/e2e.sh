@@ -83,6 +83,19 @@ check "missing file: ENOENT" grep -q ENOENT "$T/missing.out"
 wine_run 60 "$W/ovio.exe" -e "$EP" --json status >"$T/status.json" 2>&1
 check "ovio.exe status: backend iocp" grep -q '"backend": "iocp"' "$T/status.json"
 
+# ---- 1b. the admin endpoint: a named pipe of its own ----------------------
+# (Its security descriptor admits SYSTEM and Administrators only; a Wine
+# prefix has no other account to try it with.)
+check "oviod.exe listens on the admin pipe beside the data pipe" \
+    grep -q "admin endpoint on ipc://$PIPE.admin" "$T/oviod.log"
+wine_run 60 "$W/ovio.exe" -e "$EP" --json admin sessions >"$T/adm.json" 2>&1
+check "ovio.exe admin sessions over the admin pipe" \
+    grep -q '"endpoint": "admin"' "$T/adm.json"
+wine_run 60 "$W/ovio.exe" admin --admin "$EP" sessions >"$T/adm-data.out" 2>&1
+rc=$?
+check "the data pipe refuses admin requests (EPERM, exit 4)" \
+    rc_grep "$rc" 4 "sessions: remote: EPERM" "$T/adm-data.out"
+
 # ---- 2. native Linux client over tcp -------------------------------------
 EP="tcp://127.0.0.1:$PORT"
 check "native put over tcp (32 MiB)" \

@@ -7,6 +7,8 @@
  * everywhere else, so no wake-up is lost and no other thread sees them.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,23 +23,46 @@
 #include <nng/transport/ipc/ipc.h>
 
 #include "host.h"
+#include "log.h"
+#include "ovio_err.h"
 
 static volatile sig_atomic_t host_stop;
+static volatile sig_atomic_t host_reload;
 static sigset_t              host_waitmask;
 
 static void
 host_on_signal(int sig)
 {
-	(void) sig;
-	host_stop = 1;
+	if (sig == SIGHUP) {
+		host_reload = 1;
+	} else {
+		host_stop = 1;
+	}
 }
 
+/*
+ * SIGHUP reloads what can be reloaded and never stops the service.  There
+ * is no configuration file yet and the log is stderr (the journal), which
+ * the service does not open itself: so a reload only says so in the log.
+ */
 void
 ovio__host_wait_stop(void)
 {
 	while (!host_stop) {
 		sigsuspend(&host_waitmask);
+		if (host_reload) {
+			host_reload = 0;
+			ovio__log("reload (SIGHUP): nothing to reload: no "
+			          "configuration file, the log is stderr");
+		}
 	}
+}
+
+void
+ovio__host_request_stop(void)
+{
+	/* The main thread, in sigsuspend, is the one that takes it. */
+	(void) kill(getpid(), SIGTERM);
 }
 
 /* systemd Type=notify: send READY=1 to $NOTIFY_SOCKET if there is one. */
@@ -127,6 +152,66 @@ ovio__host_listener_setup(nng_listener l, const char *url)
  * about a third slower that way.  C libraries without malloc_trim (musl)
  * have nothing to call.
  */
+/* The socket file of an ipc:// URL, or NULL for another transport. */
+static const char *
+host_ipc_path(const char *url)
+{
+	return (strncmp(url, "ipc://", 6) == 0 ? url + 6 : NULL);
+}
+
+int
+ovio__host_admin_listener_setup(nng_listener l, const char *url)
+{
+	int rv;
+
+	if (host_ipc_path(url) == NULL) {
+		ovio__logl(OVIO__LOG_WARN,
+		    "admin endpoint %s: not ipc://, so anyone who can "
+		    "reach it may administer the service",
+		    url);
+		return (0);
+	}
+	if ((rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600))
+	    != 0) {
+		ovio__logl(OVIO__LOG_ERROR,
+		    "admin endpoint %s: cannot set its mode: %s", url,
+		    nng_strerror(rv));
+		return (OVIO_EACCES);
+	}
+	return (0);
+}
+
+int
+ovio__host_admin_listener_ready(const char *url, const char *group)
+{
+	const char   *path = host_ipc_path(url);
+	struct group *g;
+
+	if (group == NULL) {
+		return (0);
+	}
+	if (path == NULL) {
+		ovio__logl(OVIO__LOG_ERROR,
+		    "--admin-group %s: the admin endpoint %s is not an "
+		    "ipc:// socket",
+		    group, url);
+		return (OVIO_EINVAL);
+	}
+	if ((g = getgrnam(group)) == NULL) {
+		ovio__logl(
+		    OVIO__LOG_ERROR, "--admin-group %s: no such group", group);
+		return (OVIO_EINVAL);
+	}
+	/* Group first, then the mode: never open to the wrong group. */
+	if (chown(path, (uid_t) -1, g->gr_gid) != 0 || chmod(path, 0660) != 0) {
+		ovio__logl(OVIO__LOG_ERROR,
+		    "--admin-group %s: cannot give %s to it: %s", group, path,
+		    strerror(errno));
+		return (OVIO_EACCES);
+	}
+	return (0);
+}
+
 void
 ovio__host_memory_release(void)
 {

@@ -63,6 +63,7 @@
 #include "host.h"
 #include "host_windows.h"
 #include "number.h"
+#include "ovio_err.h"
 #include "platform_windows.h"
 
 #define HOST_SERVICE L"oviod"
@@ -409,6 +410,65 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 		    nng_strerror(rv));
 		host_warn(line);
 	}
+}
+
+/* The admin pipe: SYSTEM and Administrators only, protected. */
+static const WCHAR host_admin_sddl[] = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)";
+
+int
+ovio__host_admin_listener_setup(nng_listener l, const char *url)
+{
+	/* nng keeps the pointer: the descriptor lives as long as we do. */
+	static PSECURITY_DESCRIPTOR sd;
+	char                        line[600];
+	int                         rv;
+
+	if (strncmp(url, "ipc://", 6) != 0) {
+		snprintf(line, sizeof(line),
+		    "admin endpoint %s: not ipc://, so anyone who can reach "
+		    "it may administer the service",
+		    url);
+		host_warn(line);
+		return (0);
+	}
+	if (sd == NULL
+	    && !ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	        host_admin_sddl, SDDL_REVISION_1, &sd, NULL)) {
+		snprintf(line, sizeof(line),
+		    "admin endpoint %s: cannot build its security descriptor "
+		    "(error %lu)",
+		    url, (unsigned long) GetLastError());
+		host_warn(line);
+		sd = NULL;
+		return (OVIO_EACCES);
+	}
+	if ((rv = nng_listener_set_ptr(l, NNG_OPT_IPC_SECURITY_DESCRIPTOR, sd))
+	    != 0) {
+		snprintf(line, sizeof(line),
+		    "admin endpoint %s: cannot set its security descriptor: %s",
+		    url, nng_strerror(rv));
+		host_warn(line);
+		return (OVIO_EACCES);
+	}
+	return (0);
+}
+
+int
+ovio__host_admin_listener_ready(const char *url, const char *group)
+{
+	(void) url;
+	if (group != NULL) {
+		host_warn("--admin-group: not on Windows (the admin pipe is "
+		          "for SYSTEM and Administrators)");
+		return (OVIO_ENOTSUP);
+	}
+	return (0);
+}
+
+void
+ovio__host_request_stop(void)
+{
+	SetEvent(host_event()); /* as a service stop or Ctrl-C */
 }
 
 /*

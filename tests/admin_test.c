@@ -1,0 +1,838 @@
+/*
+ * admin_test.c - administering a real oviod from the real CLI and library:
+ * the admin endpoint and its access rules, the listings of sessions,
+ * handles and operations, and the commands (cancel, close, kick, drain,
+ * resume, shutdown, log-level), with clients holding reads on FIFOs so
+ * that what is pending stays pending until the test says otherwise.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static tu_daemon d;
+static char      admin_url[400];
+
+static const char *
+backend(void)
+{
+	return (getenv("OVIO_TEST_BACKEND"));
+}
+
+static void
+admin_url_of(void)
+{
+	ck_assert_int_eq(
+	    ovio_admin_endpoint_for(d.url, admin_url, sizeof(admin_url)), 0);
+}
+
+static void
+start_default(void)
+{
+	tu_daemon_start(&d, backend(), NULL);
+	admin_url_of();
+}
+
+static void
+stop_cleanup(void)
+{
+	tu_daemon_cleanup(&d);
+}
+
+static void
+submit(ovio_client *cl, ovio_request rq, tu_collector *c)
+{
+	ck_assert_int_eq(ovio_submit(cl, &rq, tu_coll_cb, c), 0);
+}
+
+static bool
+ops_at_least(const ovio_service_status *st, void *arg)
+{
+	return (st->ops_in_flight >= *(uint64_t *) arg);
+}
+
+static bool
+one_session(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->sessions == 1);
+}
+
+static bool
+idle(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->handles == 0 && st->ops_in_flight == 0);
+}
+
+/* A FIFO in the root with a writer held open by the test. */
+static int
+make_fifo(const char *name)
+{
+	char path[512];
+	int  wr;
+
+	snprintf(path, sizeof(path), "%s/%s", d.root, name);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wr = open(path, O_RDWR); /* a writer that does not block opening */
+	ck_assert_int_ge(wr, 0);
+	return (wr);
+}
+
+/* A client with n reads of 16 bytes pending on FIFO name (tags 1..n). */
+static ovio_client *
+hold_reads(const char *name, int n, tu_collector *col, uint64_t *h, int *wr)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     want;
+	int          i;
+
+	*wr = make_fifo(name);
+	ck_assert_int_eq(ovio_open(c, name, OVIO_OPEN_READ, 0, h), 0);
+	for (i = 0; i < n; i++) {
+		submit(c,
+		    (ovio_request) { .op = OVIO_OP_READ,
+		        .tag             = (uint64_t) i + 1,
+		        .handle          = *h,
+		        .length          = 16 },
+		    col);
+	}
+	want = (uint64_t) n;
+	ck_assert(tu_wait_status(c, tu_ms(2000), ops_at_least, &want));
+	/* tu_daemon_start's probe connection is gone too: one client. */
+	ck_assert(tu_wait_status(c, tu_ms(2000), one_session, NULL));
+	ck_assert_int_eq(tu_coll_wait(col, 1, 100), 0); /* really pending */
+	return (c);
+}
+
+static ovio_client *
+admin_connect(void)
+{
+	ovio_client *a  = NULL;
+	int          rv = ovio_connect(&a, admin_url, 5000);
+
+	ck_assert_msg(rv == 0, "admin connect: %s", ovio_strerror(rv));
+	return (a);
+}
+
+/* Runs a shell command line; returns its exit status (-1: a signal). */
+static int
+run(const char *fmt, ...)
+{
+	char    cmd[4096];
+	va_list ap;
+	int     st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/*
+ * Runs `ovio -e URL admin ARGS --json`, checks that its output is one
+ * valid JSON document, and that the Python expression check holds for it
+ * (as d).  Returns the exit status of the check (0: it held).
+ */
+static int
+admin_json(const char *args, const char *check)
+{
+	char out[512];
+	int  rv;
+
+	snprintf(out, sizeof(out), "%s/admin.json", d.dir);
+	rv = run(
+	    "%s/ovio -e %s admin %s --json > %s", tu_build(), d.url, args, out);
+	ck_assert_msg(rv == 0, "ovio admin %s: exit %d", args, rv);
+	return (run("python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
+	            "sys.exit(0 if (%s) else (print(d) or 1))'",
+	    out, check));
+}
+
+/* The first line of file path, for a message. */
+static const char *
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE  *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return (buf);
+}
+
+/* ---- listings ---- */
+
+START_TEST(listings_show_a_clients_pending_reads)
+{
+	tu_collector        col;
+	ovio_client        *c, *a;
+	ovio_admin_op      *ops;
+	ovio_admin_session *ss;
+	ovio_admin_handle  *hs;
+	size_t              n, i, mine = 0;
+	uint64_t            h;
+	char                check[1024], data[64];
+	int                 wr, seen = 0;
+
+	tu_coll_init(&col);
+	c = hold_reads("p", 4, &col, &h, &wr);
+	a = admin_connect();
+
+	/* The library: exactly those four reads, pending. */
+	ck_assert_int_eq(ovio_admin_ops(a, &ops, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(ops[i].kind, OVIO_OP_READ);
+		ck_assert_uint_eq(ops[i].handle, h);
+		ck_assert_uint_eq(ops[i].length, 16);
+		ck_assert(!ops[i].cancelling);
+		ck_assert(ops[i].tag >= 1 && ops[i].tag <= 4);
+		seen |= 1 << (ops[i].tag - 1);
+	}
+	ck_assert_int_eq(seen, 0xf);
+	ovio_admin_free(ops);
+
+	/* The session: this process, by uid and pid, with its counts; the
+	 * admin connection is listed as such. */
+	ck_assert_int_eq(ovio_admin_sessions(a, &ss, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert(ss[i].has_uid);
+		ck_assert_uint_eq(ss[i].uid, getuid());
+		ck_assert_uint_eq(ss[i].pid, (uint64_t) getpid());
+		if (!ss[i].admin) {
+			mine++;
+			ck_assert_uint_eq(ss[i].handles, 1);
+			ck_assert_uint_eq(ss[i].ops, 4);
+			ck_assert_uint_eq(ss[i].bytes, 64);
+			ck_assert_int_gt(ss[i].connected_ms, 0);
+		}
+	}
+	ck_assert_uint_eq(mine, 1);
+	ovio_admin_free(ss);
+
+	ck_assert_int_eq(ovio_admin_handles(a, &hs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(hs[0].id, h);
+	ck_assert_str_eq(hs[0].path, "p");
+	ck_assert_uint_eq(hs[0].flags, OVIO_OPEN_READ);
+	ck_assert(!hs[0].closing);
+	ck_assert_uint_eq(hs[0].ops, 4);
+	ovio_admin_free(hs);
+
+	/* The CLI's JSON says the same. */
+	snprintf(check, sizeof(check),
+	    "len(d[\"ops\"]) == 4 and all(o[\"kind\"] == \"read\" and "
+	    "o[\"handle\"] == %llu and o[\"length\"] == 16 and o[\"state\"] "
+	    "== \"pending\" for o in d[\"ops\"]) and sorted(o[\"tag\"] for o "
+	    "in d[\"ops\"]) == [1, 2, 3, 4]",
+	    (unsigned long long) h);
+	ck_assert_int_eq(admin_json("ops", check), 0);
+	snprintf(check, sizeof(check),
+	    "[(s[\"uid\"], s[\"pid\"], s[\"handles\"], s[\"ops\"], "
+	    "s[\"bytes\"]) for s in d[\"sessions\"] if s[\"endpoint\"] == "
+	    "\"data\"] == [(%u, %d, 1, 4, 64)]",
+	    (unsigned) getuid(), (int) getpid());
+	ck_assert_int_eq(admin_json("sessions", check), 0);
+	snprintf(check, sizeof(check),
+	    "d[\"handles\"] == [{\"id\": %llu, \"session\": "
+	    "d[\"handles\"][0][\"session\"], \"path\": \"p\", \"flags\": "
+	    "\"read\", \"state\": \"OPEN\", \"ops\": 4}]",
+	    (unsigned long long) h);
+	ck_assert_int_eq(admin_json("handles", check), 0);
+	ck_assert_int_eq(run("%s/ovio -e %s admin ops | grep -c pending | grep "
+	                     "-qx 4",
+	                     tu_build(), d.url),
+	    0);
+
+	/* The data arrives: the reads complete and are gone. */
+	memset(data, 'x', sizeof(data));
+	ck_assert_int_eq(write(wr, data, sizeof(data)), (int) sizeof(data));
+	ck_assert_int_eq(tu_coll_wait(&col, 4, tu_ms(2000)), 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(col.res[i].status, OVIO_OK);
+	}
+	ck_assert_int_eq(ovio_admin_ops(a, &ops, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(ops);
+	ck_assert_int_eq(admin_json("ops", "d == {\"ops\": []}"), 0);
+	ck_assert_int_eq(
+	    admin_json("sessions", "[s[\"ops\"] for s in d[\"sessions\"] if "
+	                           "s[\"endpoint\"] == \"data\"] == [0]"),
+	    0);
+
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert_int_eq(admin_json("handles", "d == {\"handles\": []}"), 0);
+	close(wr);
+	ovio_disconnect(a);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- commands ---- */
+
+START_TEST(close_cancels_the_owners_reads_once)
+{
+	tu_collector col;
+	ovio_client *c, *other;
+	uint64_t     h, h2;
+	char         buf[8], err[512], msg[512];
+	size_t       n;
+	int          wr, i, rv;
+
+	tu_coll_init(&col);
+	c = hold_reads("p", 3, &col, &h, &wr);
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin close --handle %llu >/dev/null",
+	        tu_build(), d.url, (unsigned long long) h),
+	    0);
+	/* Each pending read completes exactly once, cancelled. */
+	ck_assert_int_eq(tu_coll_wait(&col, 3, tu_ms(2000)), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(col.res[i].status, OVIO_ECANCELED);
+	}
+	ck_assert(tu_wait_status(c, tu_ms(2000), idle, NULL));
+	ck_assert_int_eq(tu_coll_wait(&col, 4, 200), 3);
+	/* The handle is gone for its owner too. */
+	rv = ovio_pread(c, h, buf, sizeof(buf), 0, &n);
+	ck_assert_int_eq(rv, OVIO_EBADF);
+	ck_assert_int_eq(ovio_close(c, h), OVIO_EBADF);
+	/* A closed (or unknown) handle: a clear refusal. */
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	ck_assert_int_eq(run("%s/ovio -e %s admin close --handle %llu 2>%s",
+	                     tu_build(), d.url, (unsigned long long) h, err),
+	    1);
+	ck_assert_msg(run("grep -q 'close: remote: EBADF' %s", err) == 0,
+	    "stderr: %s", slurp(err, msg, sizeof(msg)));
+
+	/* The service, and this client, keep serving. */
+	other = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(other, "f",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h2),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(other, h2, "abc", 3, 0, &n), 0);
+	ck_assert_int_eq(ovio_close(other, h2), 0);
+	ck_assert_int_eq(ovio_open(c, "f", OVIO_OPEN_READ, 0, &h2), 0);
+	ck_assert_int_eq(ovio_pread(c, h2, buf, sizeof(buf), 0, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ovio_close(c, h2), 0);
+	close(wr);
+	ovio_disconnect(other);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* The data session of this test's one client, by the admin listing. */
+static uint32_t
+data_session(ovio_client *a)
+{
+	ovio_admin_session *ss;
+	size_t              n, i;
+	uint32_t            id = 0;
+
+	ck_assert_int_eq(ovio_admin_sessions(a, &ss, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (!ss[i].admin) {
+			ck_assert_uint_eq(id, 0);
+			id = ss[i].id;
+		}
+	}
+	ovio_admin_free(ss);
+	ck_assert_uint_ne(id, 0);
+	return (id);
+}
+
+START_TEST(kick_ends_a_session_and_others_are_served)
+{
+	tu_collector col;
+	ovio_client *c, *a, *other;
+	uint64_t     h, h2;
+	uint32_t     sid;
+	size_t       n;
+	int          wr, i;
+
+	tu_coll_init(&col);
+	c   = hold_reads("p", 3, &col, &h, &wr);
+	a   = admin_connect();
+	sid = data_session(a);
+	ck_assert_int_eq(run("%s/ovio -e %s admin kick --session %u >/dev/null",
+	                     tu_build(), d.url, sid),
+	    0);
+	/*
+	 * What the client sees: its connection went, so each request in
+	 * flight completes exactly once, OVIO_ECLOSED (the library never
+	 * makes that ECANCELED; the service cancelled the reads, but their
+	 * replies had nowhere to go).
+	 */
+	ck_assert_int_eq(tu_coll_wait(&col, 3, tu_ms(2000)), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(col.res[i].status, OVIO_ECLOSED);
+	}
+	ck_assert_int_eq(tu_coll_wait(&col, 4, 200), 3);
+	/* The service closed its handle and keeps serving others. */
+	ck_assert(tu_wait_status(a, tu_ms(2000), idle, NULL));
+	ck_assert_int_eq(ovio_admin_kick(a, sid), OVIO_ENOTFOUND);
+	other = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(other, "f",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h2),
+	    0);
+	ck_assert_int_eq(ovio_pwrite(other, h2, "abc", 3, 0, &n), 0);
+	ck_assert_int_eq(ovio_close(other, h2), 0);
+	close(wr);
+	ovio_disconnect(other);
+	ovio_disconnect(a);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(cancel_one_op_by_id)
+{
+	tu_collector   col;
+	ovio_client   *c, *a;
+	ovio_admin_op *ops;
+	uint64_t       h, id1 = 0;
+	uint32_t       canceled = 9;
+	size_t         n, i;
+	char           err[512], buf[256];
+	int            wr;
+
+	tu_coll_init(&col);
+	c = hold_reads("p", 2, &col, &h, &wr);
+	a = admin_connect();
+	ck_assert_int_eq(ovio_admin_ops(a, &ops, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		if (ops[i].tag == 1) {
+			id1 = ops[i].id;
+		}
+	}
+	ovio_admin_free(ops);
+	ck_assert_uint_ne(id1, 0);
+
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin cancel --op %llu --json | python3 -c "
+	        "'import json,sys; d=json.load(sys.stdin); sys.exit(d != "
+	        "{\"command\": \"cancel\", \"status\": \"OK\", \"canceled\": "
+	        "1})'",
+	        tu_build(), d.url, (unsigned long long) id1),
+	    0);
+	/* Tag 1 completes cancelled, once; tag 2 stays pending. */
+	ck_assert_int_eq(tu_coll_wait(&col, 1, tu_ms(2000)), 1);
+	ck_assert_uint_eq(col.res[0].tag, 1);
+	ck_assert_int_eq(col.res[0].status, OVIO_ECANCELED);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, 200), 1);
+	ck_assert_int_eq(ovio_admin_ops(a, &ops, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ops[0].tag, 2);
+	ovio_admin_free(ops);
+
+	/* An op no longer in flight: ENOTFOUND, exit 1, one line. */
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	ck_assert_int_eq(run("%s/ovio -e %s admin cancel --op %llu 2>%s",
+	                     tu_build(), d.url, (unsigned long long) id1, err),
+	    1);
+	ck_assert_msg(run("grep -q 'cancel: remote: ENOTFOUND' %s", err) == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(
+	    ovio_admin_cancel_op(a, id1, &canceled), OVIO_ENOTFOUND);
+
+	/* The handle's and the session's cancels reach the rest. */
+	ck_assert_int_eq(ovio_admin_cancel_handle(a, h, &canceled), 0);
+	ck_assert_uint_eq(canceled, 1);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, tu_ms(2000)), 2);
+	ck_assert_uint_eq(col.res[1].tag, 2);
+	ck_assert_int_eq(col.res[1].status, OVIO_ECANCELED);
+	ck_assert_int_eq(
+	    ovio_admin_cancel_session(a, data_session(a), &canceled), 0);
+	ck_assert_uint_eq(canceled, 0);
+	ck_assert_int_eq(
+	    ovio_admin_cancel_session(a, 1, &canceled), OVIO_ENOTFOUND);
+	ck_assert_int_eq(tu_coll_wait(&col, 3, 200), 2);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(a);
+	ovio_disconnect(c);
+}
+END_TEST
+
+static bool
+state_is(const ovio_service_status *st, void *arg)
+{
+	return (strcmp(st->state, (const char *) arg) == 0);
+}
+
+START_TEST(drain_refuses_new_work_and_resume_restores)
+{
+	tu_collector        col;
+	ovio_client        *c, *a, *other;
+	ovio_service_status st;
+	uint64_t            h, h2;
+	size_t              n;
+	char                buf[512];
+	int                 wr;
+
+	snprintf(buf, sizeof(buf), "%s/f", d.root);
+	tu_write_random(buf, 10, 1);
+	tu_coll_init(&col);
+	c = hold_reads("p", 1, &col, &h, &wr);
+	a = admin_connect();
+	ck_assert_int_eq(ovio_status(a, &st), 0); /* status: admin too */
+	ck_assert_str_eq(st.state, "running");
+
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin drain >/dev/null", tu_build(), d.url), 0);
+	ck_assert_int_eq(ovio_status(a, &st), 0);
+	ck_assert_str_eq(st.state, "draining");
+	ck_assert_int_eq(run("%s/ovio -e %s status --json | grep -q "
+	                     "'\"state\": \"draining\"'",
+	                     tu_build(), d.url),
+	    0);
+	/* New work is refused, with a clear status ... */
+	other = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(other, "f", OVIO_OPEN_READ, 0, &h2), OVIO_ESHUTDOWN);
+	ck_assert_int_eq(
+	    ovio_pread(c, h, buf, sizeof(buf), 0, &n), OVIO_ESHUTDOWN);
+	ck_assert_int_eq(ovio_mkdir(other, "dir", 0, 0), OVIO_ESHUTDOWN);
+	/* ... while what is in flight finishes. */
+	ck_assert_int_eq(tu_coll_wait(&col, 1, 100), 0);
+	ck_assert_int_eq(write(wr, "data", 4), 4);
+	ck_assert_int_eq(tu_coll_wait(&col, 1, tu_ms(2000)), 1);
+	ck_assert_int_eq(col.res[0].status, OVIO_OK);
+	ck_assert_uint_eq(col.res[0].bytes, 4);
+
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin resume >/dev/null", tu_build(), d.url), 0);
+	ck_assert(tu_wait_status(a, 1000, state_is, "running"));
+	ck_assert_int_eq(ovio_open(other, "f", OVIO_OPEN_READ, 0, &h2), 0);
+	ck_assert_int_eq(ovio_close(other, h2), 0);
+	ck_assert_int_eq(write(wr, "more", 4), 4);
+	ck_assert_int_eq(ovio_pread(c, h, buf, sizeof(buf), 0, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	close(wr);
+	ovio_disconnect(other);
+	ovio_disconnect(a);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(shutdown_stops_cleanly)
+{
+	tu_collector col;
+	ovio_client *c;
+	uint64_t     h;
+	char         log[512], buf[8192];
+	int          wr;
+
+	tu_coll_init(&col);
+	c = hold_reads("p", 2, &col, &h, &wr);
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin shutdown >/dev/null", tu_build(), d.url),
+	    0);
+	/* Signal 0: only waits for it to exit on its own. */
+	ck_assert_int_eq(tu_daemon_stop(&d, 0), 0);
+	ck_assert_int_eq(tu_coll_wait(&col, 2, tu_ms(3000)), 2);
+	ck_assert_int_eq(col.res[0].status, OVIO_ECANCELED);
+	ck_assert_int_eq(col.res[1].status, OVIO_ECANCELED);
+	snprintf(log, sizeof(log), "%s", d.log);
+	ck_assert_msg(
+	    strstr(slurp(log, buf, sizeof(buf)), "stopped cleanly") != NULL,
+	    "log: %s", buf);
+	close(wr);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* ---- endpoints and access ---- */
+
+START_TEST(each_endpoint_answers_only_its_own_requests)
+{
+	ovio_client        *c = tu_connect(&d), *a = admin_connect();
+	ovio_admin_session *ss;
+	ovio_service_status st;
+	size_t              n;
+	uint64_t            h;
+	char                err[512], buf[512];
+
+	ck_assert(tu_wait_status(c, tu_ms(2000), one_session, NULL));
+	/* The data endpoint refuses admin requests ... */
+	ck_assert_int_eq(ovio_admin_sessions(c, &ss, &n), OVIO_EPERM);
+	ck_assert_int_eq(ovio_admin_shutdown(c), OVIO_EPERM);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	ck_assert_int_eq(run("%s/ovio admin --admin %s sessions 2>%s",
+	                     tu_build(), d.url, err),
+	    4);
+	ck_assert_msg(run("grep -q 'sessions: remote: EPERM' %s", err) == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	/* ... and the admin endpoint everything but admin and status. */
+	ck_assert_int_eq(
+	    ovio_open(a, "f", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h),
+	    OVIO_EPERM);
+	ck_assert_int_eq(ovio_status(a, &st), 0);
+	ck_assert_uint_eq(st.sessions, 1); /* data sessions: clients */
+	ck_assert_str_eq(st.state, "running");
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h), 0);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(a);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* Makes user (in group, if not NULL) unless it exists; fails the test. */
+static void
+ensure_user(const char *user, const char *group)
+{
+	if (run("id -u %s >/dev/null 2>&1", user) == 0) {
+		if (group != NULL) {
+			ck_assert_int_eq(
+			    run("usermod -a -G %s %s", group, user), 0);
+		}
+		return;
+	}
+	ck_assert_int_eq(
+	    run("useradd -M -N -s /usr/sbin/nologin %s%s %s",
+	        group != NULL ? "-G " : "", group != NULL ? group : "", user),
+	    0);
+}
+
+START_TEST(admin_socket_is_for_the_user_and_the_admin_group)
+{
+	struct stat   st;
+	struct group *g;
+	char          path[512], err[512], buf[512];
+	const char   *sock;
+
+	if (geteuid() != 0) {
+		tu_skip("creating test users needs root");
+		return;
+	}
+	if (run("getent group ovioadm >/dev/null || groupadd ovioadm") != 0) {
+		tu_skip("groupadd failed here");
+		return;
+	}
+	ensure_user("ovioadm_out", NULL);
+	ensure_user("ovioadm_in", "ovioadm");
+	ck_assert_ptr_nonnull(g = getgrnam("ovioadm"));
+
+	tu_daemon_start(&d, backend(), "--admin-group", "ovioadm", NULL);
+	admin_url_of();
+	/* The folder must be searchable for the other users to get as far
+	 * as the socket's own permissions. */
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	sock = admin_url + strlen("ipc://");
+	ck_assert_int_eq(stat(sock, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	ck_assert_uint_eq(st.st_gid, g->gr_gid);
+	snprintf(path, sizeof(path), "%s/oviod.sock", d.dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600); /* data: the user only */
+
+	/* Neither the service's user nor in the group: refused, clearly. */
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	ck_assert_int_eq(run("runuser -u ovioadm_out -- %s/ovio -e %s admin "
+	                     "sessions 2>%s",
+	                     tu_build(), d.url, err),
+	    4);
+	ck_assert_msg(
+	    run("grep -q 'cannot connect to %s: EPERM' %s", admin_url, err)
+	        == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	ck_assert_msg(
+	    run("grep -q 'for the service.s user and its admin group' %s", err)
+	        == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	/* In the admin group: served. */
+	ck_assert_int_eq(run("runuser -u ovioadm_in -- %s/ovio -e %s admin "
+	                     "sessions --json > %s 2>&1",
+	                     tu_build(), d.url, err),
+	    0);
+	ck_assert_msg(run("grep -q '\"endpoint\": \"admin\"' %s", err) == 0,
+	    "output: %s", slurp(err, buf, sizeof(buf)));
+}
+END_TEST
+
+START_TEST(admin_socket_default_is_the_users_only)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(admin_url + strlen("ipc://"), &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+}
+END_TEST
+
+/* ---- signals, log level, help ---- */
+
+START_TEST(sighup_keeps_serving)
+{
+	ovio_client        *c;
+	ovio_service_status st;
+	uint64_t            h;
+	size_t              n;
+	char                buf[16384];
+	int                 i, status;
+	int64_t             deadline;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	}
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	ck_assert_int_eq(waitpid(d.pid, &status, WNOHANG), 0); /* alive */
+	ck_assert_int_eq(
+	    ovio_open(c, "f", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h), 0);
+	ck_assert_int_eq(ovio_pwrite(c, h, "abc", 3, 0, &n), 0);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	/* The main thread logs it once it has taken the signal. */
+	deadline = tu_now_ms() + tu_ms(2000);
+	while (strstr(slurp(d.log, buf, sizeof(buf)), "reload (SIGHUP)") == NULL
+	       && tu_now_ms() < deadline) {
+		usleep(10000);
+	}
+	ck_assert_msg(strstr(buf, "reload (SIGHUP)") != NULL, "log: %s", buf);
+	/* SIGTERM still stops it, cleanly. */
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(log_level_changes_what_is_logged)
+{
+	char buf[16384], err[512];
+
+	/* At info (the default) a listing logs nothing. */
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
+	    0);
+	ck_assert(strstr(slurp(d.log, buf, sizeof(buf)), "debug:") == NULL);
+	ck_assert_int_eq(run("%s/ovio -e %s admin log-level debug >/dev/null",
+	                     tu_build(), d.url),
+	    0);
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
+	    0);
+	ck_assert_msg(strstr(slurp(d.log, buf, sizeof(buf)),
+	                  "debug: admin: listed 0 handle(s)")
+	                  != NULL,
+	    "log: %s", buf);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	ck_assert_int_eq(run("%s/ovio -e %s admin log-level loud 2>%s",
+	                     tu_build(), d.url, err),
+	    1);
+	ck_assert_msg(run("grep -q 'log-level: remote: EINVAL' %s", err) == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(
+	    run("%s/oviod --log-level loud 2>%s", tu_build(), err), 2);
+	ck_assert_msg(
+	    run("grep -q 'is not error, warn, info or debug' %s", err) == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
+	/* At error, a failed start still says why, and nothing else. */
+	ck_assert_int_eq(run("touch %s/file && %s/oviod --log-level error "
+	                     "--root %s/file/root --listen ipc://%s/x.sock "
+	                     "2>%s",
+	                     d.dir, tu_build(), d.dir, d.dir, err),
+	    1);
+	slurp(err, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "oviod: error: cannot use root") != NULL,
+	    "stderr: %s", buf);
+	ck_assert_msg(strstr(buf, "starting") == NULL, "stderr: %s", buf);
+}
+END_TEST
+
+START_TEST(help_and_usage)
+{
+	static const char *const subs[]
+	    = { "sessions", "handles", "ops", "cancel", "close", "kick",
+		      "drain", "resume", "shutdown", "log-level", NULL };
+	const char *const *s;
+	const char        *b = tu_build();
+
+	ck_assert_int_eq(
+	    run("%s/ovio admin --help | grep -q 'usage: ovio admin'", b), 0);
+	ck_assert_int_eq(run("%s/ovio --help | grep -q '^  admin '", b), 0);
+	ck_assert_int_eq(
+	    run("%s/oviod --help | grep -q -- '--admin-group'", b), 0);
+	for (s = subs; *s != NULL; s++) {
+		ck_assert_msg(run("%s/ovio admin %s --help | grep -q 'usage: "
+		                  "ovio admin .*%s'",
+		                  b, *s, *s)
+		                  == 0,
+		    "%s --help", *s);
+	}
+	/* Bad usage: exit 2, one line first. */
+	ck_assert_int_eq(run("%s/ovio admin 2>/dev/null", b), 2);
+	ck_assert_int_eq(run("%s/ovio admin frob 2>/dev/null", b), 2);
+	ck_assert_int_eq(run("%s/ovio admin cancel 2>/dev/null", b), 2);
+	ck_assert_int_eq(
+	    run("%s/ovio admin cancel --op 1 --handle 2 2>/dev/null", b), 2);
+	ck_assert_int_eq(run("%s/ovio admin close --op 1 2>/dev/null", b), 2);
+	ck_assert_int_eq(
+	    run("%s/ovio admin kick --session x 2>/dev/null", b), 2);
+	ck_assert_int_eq(run("%s/ovio admin drain --op 1 2>/dev/null", b), 2);
+	ck_assert_int_eq(run("%s/ovio admin log-level 2>/dev/null", b), 2);
+	ck_assert_int_eq(
+	    run("%s/ovio -e tcp://127.0.0.1:1 admin ops 2>/dev/null", b), 2);
+}
+END_TEST
+
+static Suite *
+admin_suite(void)
+{
+	Suite *s = suite_create("admin");
+	TCase *tc;
+
+#define ACASE(fn, secs, fixture)                                           \
+	tc = tcase_create(#fn);                                            \
+	tcase_set_timeout(tc, secs);                                       \
+	if (!tu_case_skipped(tc, #fn)) {                                   \
+		if (fixture) {                                             \
+			tcase_add_checked_fixture(                         \
+			    tc, start_default, stop_cleanup);              \
+		} else {                                                   \
+			tcase_add_checked_fixture(tc, NULL, stop_cleanup); \
+		}                                                          \
+		tcase_add_test(tc, fn);                                    \
+	}                                                                  \
+	suite_add_tcase(s, tc)
+
+	ACASE(listings_show_a_clients_pending_reads, 30, true);
+	ACASE(close_cancels_the_owners_reads_once, 20, true);
+	ACASE(kick_ends_a_session_and_others_are_served, 20, true);
+	ACASE(cancel_one_op_by_id, 20, true);
+	ACASE(drain_refuses_new_work_and_resume_restores, 20, true);
+	ACASE(shutdown_stops_cleanly, 30, true);
+	ACASE(each_endpoint_answers_only_its_own_requests, 20, true);
+	ACASE(admin_socket_is_for_the_user_and_the_admin_group, 30, false);
+	ACASE(admin_socket_default_is_the_users_only, 20, true);
+	ACASE(sighup_keeps_serving, 30, true);
+	ACASE(log_level_changes_what_is_logged, 20, true);
+	ACASE(help_and_usage, 20, false);
+	return (s);
+}
+
+int
+main(void)
+{
+	const char *b = backend();
+
+	if (b != NULL && strcmp(b, "uring") == 0 && !tu_have_uring()) {
+		tu_skip_all("backend uring: io_uring is unavailable here");
+	}
+	return (tu_run(admin_suite()));
+}
