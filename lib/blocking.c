@@ -554,7 +554,7 @@ ovio_list_page(ovio_client *c, const char *path, uint64_t cookie, uint32_t max,
 int
 ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 {
-	uint64_t cookie = 0, next;
+	uint64_t cookie = 0, next = 0;
 	bool     more   = true;
 	int      rv     = 0;
 
@@ -562,9 +562,9 @@ ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 	while (more && rv == 0) {
 		rv = ovio_list_page(
 		    c, path, cookie, 4096, fn, arg, &next, &more);
-		if (more && next <= cookie) {
-			rv = OVIO_EPROTO; /* a service that would loop forever
-			                   */
+		if (rv == 0 && more && next <= cookie) {
+			/* A service that would have us loop forever. */
+			rv = OVIO_EPROTO;
 		}
 		cookie = next;
 	}
