@@ -192,6 +192,41 @@ check "rm through a link leaving the root is refused" \
 check "the outside file is still there" [ -f "$T/outside/secret.txt" ]
 wovio ls 'a\..\..' >"$T/ls-bs.out" 2>&1
 check "ls of a backslash .. escape is refused" grep -q EOUTSIDE "$T/ls-bs.out"
+
+# ---- 2c. several files, trees, --continue, --no-clobber through ovio.exe -
+# (client/localfile_windows.c: folders walked and made, appends, a target
+# kept).  Three levels, an empty folder, a name with a space.
+mkdir -p "$T/tree/a/b" "$T/tree/empty"
+echo one >"$T/tree/one.txt"
+head -c 300000 /dev/urandom >"$T/tree/a/two words.bin"
+head -c 70000 /dev/urandom >"$T/tree/a/b/three.bin"
+check "ovio.exe mkdir trees" wovio mkdir trees
+check "ovio.exe put -r a folder into a folder" \
+    wovio put -r "$(winpath "$T/tree")" /trees/
+check "put -r: the tree arrived whole" diff -r "$T/tree" "$T/root/trees/tree"
+check "ovio.exe get -r it back to a new local folder" \
+    wovio get -r trees/tree "$(winpath "$T/back")"
+check "get -r: the same tree, the empty folder too" diff -r "$T/tree" "$T/back"
+check "ovio.exe put of two files into a folder" \
+    wovio put "$(winpath "$T/tree/one.txt")" "$(winpath "$T/tree/a/b/three.bin")" trees/
+check "both arrived" cmp "$T/tree/a/b/three.bin" "$T/root/trees/three.bin"
+head -c 2000000 "$T/five.bin" >"$T/part.bin"
+check "ovio.exe get --continue appends what the local file lacks" \
+    wovio get --continue five.bin "$(winpath "$T/part.bin")"
+check "get --continue: the whole file" cmp "$T/five.bin" "$T/part.bin"
+head -c 3000000 "$T/five.bin" >"$T/root/resumed.bin"
+check "ovio.exe put --continue sends what the remote file lacks" \
+    wovio put --continue "$(winpath "$T/five.bin")" resumed.bin
+check "put --continue: the whole file" cmp "$T/five.bin" "$T/root/resumed.bin"
+echo mine >"$T/kept.txt"
+wovio get --no-clobber five.bin "$(winpath "$T/kept.txt")" >"$T/nc.out" 2>&1
+check "ovio.exe get --no-clobber onto a local file: exit 8" rc_grep $? 8 \
+    "exists, not replaced" "$T/nc.out"
+check "get --no-clobber: the local file is unchanged" \
+    [ "$(cat "$T/kept.txt")" = mine ]
+check "get --no-clobber: no temporary file left beside it" \
+    [ "$(ls -A "$T" | grep -c 'kept')" = 1 ]
+check "ovio.exe rm -r trees" wovio rm -r trees resumed.bin
 EP="tcp://127.0.0.1:$PORT"
 
 # jnum FILE KEY : a number from a status --json line.
