@@ -86,7 +86,7 @@ MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
 TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
-	stress_test confine_test tls_test
+	stress_test confine_test tls_test peer_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 

@@ -326,6 +326,12 @@ connect_or_fail(cli *c, ovio_client **cl)
 			                "oviod --listen URL, or on Windows "
 			                "ovio service start)\n");
 		}
+		if (rv == OVIO_EAUTH && strncmp(url, "ipc://", 6) == 0) {
+			fprintf(stderr,
+			    "ovio: the service there runs as another user, "
+			    "not you or root; if that is the service's user, "
+			    "set OVIO_SERVICE_USER to its name\n");
+		}
 		return (EXIT_CONNECT);
 	}
 	return (0);
@@ -1908,7 +1914,9 @@ usage(FILE *f)
 	    "VALUE;\n"
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
-	    "                      else %s)\n"
+	    "                      else %s);\n"
+	    "                      on ipc:// only a service run by you, root\n"
+	    "                      or $OVIO_SERVICE_USER is trusted\n"
 	    "  --tls-ca FILE       tls+tcp://: CA certificate(s) (PEM) the\n"
 	    "                      service's certificate must chain to\n"
 	    "                      (default: $OVIO_TLS_CA)\n"
@@ -1933,7 +1941,8 @@ usage(FILE *f)
 	    "  -q, --quiet         no progress line, no notices (errors stay)\n"
 	    "  --continue          put, get: resume from the size already "
 	    "there\n"
-	    "  --no-clobber        get: never replace a local file (exit 8)\n"
+	    "  --no-clobber        put, get: never replace the target (exit "
+	    "8)\n"
 	    "  -h, --help          this text; ovio COMMAND --help for one "
 	    "command\n"
 	    "  --version           print the version\n"

@@ -555,8 +555,8 @@ int
 ovio_list(ovio_client *c, const char *path, ovio_dirent_fn fn, void *arg)
 {
 	uint64_t cookie = 0, next = 0;
-	bool     more   = true;
-	int      rv     = 0;
+	bool     more = true;
+	int      rv   = 0;
 
 	/* The largest page the service gives: each page lists the folder. */
 	while (more && rv == 0) {

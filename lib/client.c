@@ -430,6 +430,23 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	nng_aio    **aios;
 	size_t       n = 0, i;
 
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		uint64_t uid;
+		/*
+		 * ipc: the OS says who runs the service.  One of the wrong
+		 * uid (a socket planted by another user) is dropped before
+		 * any request reaches it; the connect reports it (see
+		 * dial_bounded).  Runs before the dial returns.
+		 */
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0
+		    && !ovio__service_uid_ok(uid)) {
+			nng_mtx_lock(c->mtx);
+			c->untrusted = true;
+			nng_mtx_unlock(c->mtx);
+			nng_pipe_close(p);
+		}
+		return;
+	}
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		nng_mtx_lock(c->mtx);
 		c->pipe = p;
@@ -483,14 +500,14 @@ dial_run(void *arg)
 
 /*
  * One attempt to connect c's socket to url (with tls set on the dialer, if
- * not NULL), given up at deadline.  A
- * synchronous dial reports a refused connection (or a missing ipc path) at
- * once, but waits as long as the transport likes for a service that
- * accepts and never finishes the handshake (nng 1.5.2: 10 s).  So the dial
- * runs on a thread of its own while this one waits for it until the
- * deadline; then the dialer is closed, which ends the dial (ECLOSED), and
- * the attempt is OVIO_ETIMEDOUT.  Returns 0 (c->dialer is the dialer) or an
- * nng error (the dialer is closed).
+ * not NULL), given up at deadline.  A synchronous dial reports a refused
+ * connection (or a missing ipc path) at once, but waits as long as the
+ * transport likes for a service that accepts and never finishes the handshake
+ * (nng 1.5.2: 10 s).  So the dial runs on a thread of its own while this one
+ * waits for it until the deadline; then the dialer is closed, which ends the
+ * dial (ECLOSED), and the attempt is OVIO_ETIMEDOUT.  A connection to an ipc
+ * service of the wrong uid, dropped by client_pipe_cb, is NNG_EPEERAUTH.
+ * Returns 0 (c->dialer is the dialer) or an nng error (the dialer is closed).
  */
 static int
 dial_bounded(
@@ -527,6 +544,11 @@ dial_bounded(
 	}
 	nng_thread_destroy(thr); /* joins it */
 	rv = late ? NNG_ETIMEDOUT : j.rv;
+	nng_mtx_lock(c->mtx);
+	if (rv == 0 && c->untrusted) {
+		rv = NNG_EPEERAUTH; /* client_pipe_cb dropped the connection */
+	}
+	nng_mtx_unlock(c->mtx);
 	if (rv != 0) {
 		if (!late) {
 			nng_dialer_close(j.dialer);
@@ -563,6 +585,7 @@ client_new(ovio_client **cp)
 	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 0); /* replies: any */
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
 	/* A random identity, so the service can tell our retries apart. */
 	c->client_id = ((uint64_t) nng_random() << 32) | nng_random();

@@ -59,7 +59,15 @@ struct ovio_client {
 	int        resend_ms;       /* 0: REQ resend off */
 	int        timeout_ms;      /* bound of each reply; 0: none */
 	nng_pipe   pipe;            /* the current connection (tests) */
+	bool       untrusted; /* a connection to a service of the wrong uid */
 };
+
+/*
+ * Whether this process trusts a service run by uid (ipc peers, where the
+ * OS says who is at the other end): its own user, root, or the user
+ * $OVIO_SERVICE_USER names (a name or a number).  platform_*.c.
+ */
+bool ovio__service_uid_ok(uint64_t uid);
 
 /*
  * Sends rq; for a write with fill set, the rq->length bytes of data are

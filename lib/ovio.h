@@ -280,6 +280,12 @@ typedef struct ovio_connect_options {
  * reserved space not zero; tls+tcp:// without a CA, certificate or key, or
  * a file that is not PEM), OVIO_ENOENT / OVIO_EACCES (a TLS file that cannot
  * be read).  A refused handshake is reported at once, not retried.
+ *
+ * Every connect (ovio_connect, ovio_connect_once too) on ipc:// where the
+ * OS tells who runs the service (POSIX) trusts only a service run by this
+ * process's user, by root, or by the user $OVIO_SERVICE_USER names (a name
+ * or a number): any other (a socket another user planted at the path) is
+ * dropped before a request is sent, and the connect fails with OVIO_EAUTH.
  */
 int ovio_connect_opts(
     ovio_client **cp, const char *url, const ovio_connect_options *o);

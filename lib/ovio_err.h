@@ -53,8 +53,8 @@
 	X(ENXIO, 37, "no such device or address, or a FIFO without a reader") \
 	X(ELOOP, 38, "too many levels of symbolic links")                     \
 	X(EAUTH, 39,                                                          \
-	    "TLS authentication failed: certificate missing, refused or not " \
-	    "trusted")
+	    "authentication failed: a TLS certificate missing, refused or "   \
+	    "not trusted, or an ipc service run by another user")
 
 #define OVIO_ERR_ENUM(name, num, msg) OVIO_##name = num,
 typedef enum ovio_err { OVIO_ERR_MAP(OVIO_ERR_ENUM) OVIO_ERR_MAX } ovio_err;

@@ -67,6 +67,7 @@ suite "stress (threads)" OVIO_TEST_BACKEND=threads "$B/tests/stress_test"
 suite "confine (uring)" OVIO_TEST_BACKEND=uring "$B/tests/confine_test"
 suite "confine (threads)" OVIO_TEST_BACKEND=threads "$B/tests/confine_test"
 suite tls "$B/tests/tls_test"
+suite peers "$B/tests/peer_test"
 
 echo
 if [ ${#failed_suites[@]} -gt 0 ]; then

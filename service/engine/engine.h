@@ -147,6 +147,7 @@ typedef struct eng_peer {
 	bool     admin;   /* connected to the admin endpoint */
 	bool     has_uid; /* ipc: uid and pid are the peer's */
 	uint64_t uid;
+	uint64_t gid; /* ... and its (primary) group */
 	uint64_t pid;
 	char     addr[64];     /* tcp: "address:port"; else "" */
 	bool     tls;          /* tls+tcp://: the certificate was verified, */

@@ -44,6 +44,12 @@ static const char oviod_usage[]
       "                      (127.0.0.0/8, ::1, localhost): anyone who can\n"
       "                      reach it gets the root, unauthenticated and\n"
       "                      unencrypted; logged as a warning\n"
+      "  --allow-uid LIST    POSIX: users (names or uids, comma-separated,\n"
+      "                      repeatable) who may connect over ipc:// besides\n"
+      "                      the service's user and root; the socket becomes\n"
+      "                      0666 and each peer is checked by its kernel-\n"
+      "                      given uid; a refused one is logged and dropped\n"
+      "  --allow-group LIST  POSIX: the same for the members of groups\n"
       "  --admin URL         the admin endpoint (ovio admin): default\n"
       "                      $OVIO_ADMIN_ENDPOINT, else beside the first\n"
       "                      ipc:// endpoint (PATH.sock -> PATH.admin.sock,\n"
@@ -102,6 +108,8 @@ enum {
 	OPT_TLS_KEY,
 	OPT_TLS_CA,
 	OPT_INSECURE_TCP,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GROUP,
 	OPT_ADMIN,
 	OPT_ADMIN_GROUP,
 	OPT_LOG_LEVEL,
@@ -126,6 +134,8 @@ static const struct option oviod_options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
 	{ "insecure-tcp", no_argument, NULL, OPT_INSECURE_TCP },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ "allow-group", required_argument, NULL, OPT_ALLOW_GROUP },
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -235,13 +245,17 @@ url_is_tcp(const char *url)
 
 /*
  * Checks one endpoint against the security options: tls+tcp:// needs the
- * three --tls files, a tcp:// host that is not loopback needs
- * --insecure-tcp (and gets a warning in the log).  Returns 0, or 2 after
- * one line on stderr.
+ * three --tls files, a tcp:// host that is not loopback (or any tcp:// with
+ * an allow-list, which cannot check tcp peers) needs --insecure-tcp (and
+ * gets a warning in the log); an ipc:// path another user planted or could
+ * replace is refused (os/host.h).  Returns 0, or 2 (usage) or 1 (the ipc
+ * path) after one line on stderr.
  */
 static int
 check_url(const char *url, const eng_options *o, bool insecure_tcp)
 {
+	char why[512];
+
 	if (ovio__url_is_tls(url)
 	    && (o->tls.cert == NULL || o->tls.key == NULL
 	        || o->tls.ca == NULL)) {
@@ -265,7 +279,37 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 		    "(--insecure-tcp): anyone who can reach it can read and "
 		    "write the root",
 		    url);
+	} else if (url_is_tcp(url) && ovio__host_peers_restricted()) {
+		if (!insecure_tcp) {
+			fprintf(stderr,
+			    "oviod: refusing %s: a tcp:// peer has no uid for "
+			    "--allow-uid / --allow-group to check; use ipc:// "
+			    "or tls+tcp://, or pass --insecure-tcp\n",
+			    url);
+			return (2);
+		}
+		ovio__logl(OVIO__LOG_WARN,
+		    "%s is plain tcp (--insecure-tcp): every local user can "
+		    "use it, whatever --allow-uid and --allow-group say",
+		    url);
 	}
+	if (ovio__host_ipc_check(url, why, sizeof(why)) != 0) {
+		fprintf(stderr, "oviod: refusing %s: %s\n", url, why);
+		return (1);
+	}
+	return (0);
+}
+
+/* Appends name to the comma-separated list in buf (len bytes). */
+static int
+list_append(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 + strlen(name) + 1 > len) {
+		return (-1);
+	}
+	snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", name);
 	return (0);
 }
 
@@ -333,7 +377,9 @@ ovio__oviod_main(int argc, char **argv)
 	const char     *listen[MAX_LISTEN + 1];
 	size_t          nlisten = 0;
 	uint64_t        n, drain = 10000;
-	bool            insecure_tcp = false;
+	bool            insecure_tcp     = false;
+	char            allow_uids[1024] = "", allow_groups[1024] = "";
+	char            why[512];
 	int             opt, rv;
 	char            admin[512];
 	const char     *v;
@@ -406,6 +452,18 @@ ovio__oviod_main(int argc, char **argv)
 		case OPT_INSECURE_TCP:
 			insecure_tcp = true;
 			break;
+		case OPT_ALLOW_UID:
+		case OPT_ALLOW_GROUP:
+			if (list_append(opt == OPT_ALLOW_UID ? allow_uids
+			                                     : allow_groups,
+			        sizeof(allow_uids), optarg)
+			    != 0) {
+				fprintf(stderr,
+				    "oviod: --allow-uid / --allow-group: the "
+				    "lists are too long\n");
+				return (2);
+			}
+			break;
 		case OPT_FILE_MODE:
 			if (opt_file_mode(optarg, &o.limits.file_mode) != 0) {
 				return (2);
@@ -473,6 +531,12 @@ ovio__oviod_main(int argc, char **argv)
 		fprintf(stderr,
 		    "oviod: --admin-group needs an admin endpoint (--admin "
 		    "URL)\n");
+		return (2);
+	}
+	if (ovio__host_peers_init(allow_uids[0] != '\0' ? allow_uids : NULL,
+	        allow_groups[0] != '\0' ? allow_groups : NULL, why, sizeof(why))
+	    != 0) {
+		fprintf(stderr, "oviod: %s\n", why);
 		return (2);
 	}
 	if ((rv = check_listen(listen, &o, insecure_tcp)) != 0) {

@@ -291,6 +291,7 @@ server_peer(engine *e, nng_pipe p, eng_peer *peer)
 	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &peer->uid) == 0) {
 		peer->has_uid = true;
 		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid);
+		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &peer->gid);
 	}
 	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
 		server_format_addr(&sa, peer->addr, sizeof(peer->addr));
@@ -307,6 +308,23 @@ server_peer(engine *e, nng_pipe p, eng_peer *peer)
 		nng_strfree(subject);
 	}
 	return (true);
+}
+
+/*
+ * Whether a data endpoint's peer may have a session: with an allow-list
+ * (--allow-uid, --allow-group), an ipc peer by its uid and gid and one
+ * whose credentials the OS did not give not at all; a tls+tcp:// peer was
+ * authenticated by its certificate.  Plain tcp:// is not started with an
+ * allow-list without --insecure-tcp (oviod.c): such a peer is let in.
+ */
+static bool
+server_peer_allowed(const eng_peer *peer)
+{
+	if (!ovio__host_peers_restricted() || peer->tls
+	    || peer->addr[0] != '\0') {
+		return (true);
+	}
+	return (peer->has_uid && ovio__host_peer_allowed(peer->uid, peer->gid));
 }
 
 /*
@@ -348,6 +366,15 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 			ovio__logl(OVIO__LOG_WARN,
 			    "session %u refused: tls %s, not verified", id,
 			    peer.addr);
+			nng_pipe_close(p);
+			return;
+		}
+		if (!peer.admin && !server_peer_allowed(&peer)) {
+			ovio__logl(OVIO__LOG_WARN,
+			    "session %u refused: uid %llu, pid %llu is not "
+			    "allowed (--allow-uid, --allow-group)",
+			    id, (unsigned long long) peer.uid,
+			    (unsigned long long) peer.pid);
 			nng_pipe_close(p);
 			return;
 		}

@@ -59,11 +59,39 @@ void ovio__host_timestamp(char *buf, size_t len);
 
 /*
  * Applies the host's access rules to a listener before it starts: on POSIX
- * an ipc socket file only its owner may use (0600); on Windows an explicit
- * security descriptor on the named pipe.  Errors are logged, not fatal,
- * for transports the rule does not apply to.
+ * an ipc socket file only its owner may use (0600), or every local user
+ * when an allow-list checks each peer instead (0666, see below); on
+ * Windows an explicit security descriptor on the named pipe.  Errors are
+ * logged, not fatal, for transports the rule does not apply to.
  */
 void ovio__host_listener_setup(nng_listener l, const char *url);
+
+/*
+ * Who may use the data endpoints.  ovio__host_peers_init takes the
+ * --allow-uid and --allow-group lists (comma-separated names or numbers;
+ * NULL: no list) and resolves them once, at start: a group's members are
+ * its supplementary members and the users whose primary group it is
+ * (checked by the peer's gid).  Returns 0, or OVIO_EINVAL (an unknown
+ * user or group) or OVIO_ENOTSUP (Windows) after one line in why.
+ * ovio__host_peers_restricted says whether a list was given.
+ * ovio__host_peer_allowed says whether the ipc peer with uid and gid (the
+ * credentials the kernel gave nng) may connect: anyone without a list;
+ * with one, the service's own user, root, a listed uid or a member of a
+ * listed group.  No lookups: safe on nng's threads.
+ */
+int ovio__host_peers_init(
+    const char *uids, const char *groups, char *why, size_t len);
+bool ovio__host_peers_restricted(void);
+bool ovio__host_peer_allowed(uint64_t uid, uint64_t gid);
+
+/*
+ * Refuses an ipc:// endpoint another user could have planted or could
+ * replace (POSIX): a path that exists but is not a socket of the service's
+ * user, or a folder that another user owns or that others may write to
+ * without the sticky bit.  Returns 0 (also for other transports and on
+ * Windows), or OVIO_EACCES with the one-line cause in why.
+ */
+int ovio__host_ipc_check(const char *url, char *why, size_t len);
 
 /*
  * The admin endpoint's access rules (server.c).  Before it starts,

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -131,27 +132,248 @@ ovio__host_timestamp(char *buf, size_t len)
 	    tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
+/* The allow-list (ovio__host_peers_init); read-only once the service runs. */
+static struct {
+	bool   restricted;
+	uid_t *uids;
+	size_t nuids;
+	gid_t *gids;
+	size_t ngids;
+} host_peers;
+
 void
 ovio__host_listener_setup(nng_listener l, const char *url)
 {
 	if (strncmp(url, "ipc://", 6) == 0) {
-		/* Only the owner may connect to the socket file. */
-		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
+		/*
+		 * Only the owner may connect to the socket file; with an
+		 * allow-list, anyone may, and each peer is checked by the
+		 * credentials the kernel gives (server.c).
+		 */
+		(void) nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS,
+		    host_peers.restricted ? 0666 : 0600);
 	}
 }
 
-/*
- * glibc keeps freed memory in its arenas: a block of at least
- * M_MMAP_THRESHOLD gets a mapping of its own, but freeing one raises the
- * threshold to its size, so after the first few 1 MiB messages they come
- * from the arenas too (several, one per thread that allocates), and only a
- * heap's free top is returned on free.  malloc_trim(0) returns every free
- * page of every arena (madvise).  This is done at idle rather than by
- * fixing the threshold with mallopt, which returns memory at once but
- * costs a mapping and its page faults per large message: 1 MiB writes ran
- * about a third slower that way.  C libraries without malloc_trim (musl)
- * have nothing to call.
- */
+static bool
+host_add_uid(uid_t u)
+{
+	uid_t *v
+	    = realloc(host_peers.uids, (host_peers.nuids + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		return (false);
+	}
+	host_peers.uids                     = v;
+	host_peers.uids[host_peers.nuids++] = u;
+	return (true);
+}
+
+static bool
+host_add_gid(gid_t g)
+{
+	gid_t *v
+	    = realloc(host_peers.gids, (host_peers.ngids + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		return (false);
+	}
+	host_peers.gids                     = v;
+	host_peers.gids[host_peers.ngids++] = g;
+	return (true);
+}
+
+/* NAME is all digits: *n is its value. */
+static bool
+host_number(const char *name, unsigned long *n)
+{
+	char *end;
+
+	if (name[0] < '0' || name[0] > '9') {
+		return (false);
+	}
+	*n = strtoul(name, &end, 10);
+	return (*end == '\0');
+}
+
+/* One user of --allow-uid: a name or a number (which need not exist). */
+static int
+host_allow_user(const char *name, char *why, size_t len)
+{
+	struct passwd *pw;
+	unsigned long  n;
+
+	if (host_number(name, &n)) {
+		return (host_add_uid((uid_t) n) ? 0 : OVIO_ENOMEM);
+	}
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(why, len, "--allow-uid %s: no such user", name);
+		return (OVIO_EINVAL);
+	}
+	return (host_add_uid(pw->pw_uid) ? 0 : OVIO_ENOMEM);
+}
+
+/* One group of --allow-group: its gid, and its members' uids. */
+static int
+host_allow_group(const char *name, char *why, size_t len)
+{
+	struct group  *g;
+	struct passwd *pw;
+	unsigned long  n;
+	char         **m;
+
+	g = host_number(name, &n) ? getgrgid((gid_t) n) : getgrnam(name);
+	if (g == NULL) {
+		snprintf(why, len, "--allow-group %s: no such group", name);
+		return (OVIO_EINVAL);
+	}
+	if (!host_add_gid(g->gr_gid)) {
+		return (OVIO_ENOMEM);
+	}
+	for (m = g->gr_mem; *m != NULL; m++) {
+		if ((pw = getpwnam(*m)) != NULL && !host_add_uid(pw->pw_uid)) {
+			return (OVIO_ENOMEM);
+		}
+	}
+	return (0);
+}
+
+/* Each comma-separated name of list, through add. */
+static int
+host_allow_each(const char *list, int (*add)(const char *, char *, size_t),
+    char *why, size_t len)
+{
+	char        name[256];
+	const char *p = list, *end;
+	int         rv;
+
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		if (end == NULL) {
+			end = p + strlen(p);
+		}
+		if (end == p || (size_t) (end - p) >= sizeof(name)) {
+			snprintf(why, len,
+			    "an empty or overlong name in \"%s\"", list);
+			return (OVIO_EINVAL);
+		}
+		memcpy(name, p, (size_t) (end - p));
+		name[end - p] = '\0';
+		if ((rv = add(name, why, len)) != 0) {
+			if (rv == OVIO_ENOMEM) {
+				snprintf(why, len, "out of memory");
+			}
+			return (rv);
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return (0);
+}
+
+int
+ovio__host_peers_init(
+    const char *uids, const char *groups, char *why, size_t len)
+{
+	int rv;
+
+	if (uids == NULL && groups == NULL) {
+		return (0);
+	}
+	host_peers.restricted = true;
+	if ((uids != NULL
+	        && (rv = host_allow_each(uids, host_allow_user, why, len)) != 0)
+	    || (groups != NULL
+	        && (rv = host_allow_each(groups, host_allow_group, why, len))
+	               != 0)) {
+		return (rv);
+	}
+	return (0);
+}
+
+bool
+ovio__host_peers_restricted(void)
+{
+	return (host_peers.restricted);
+}
+
+bool
+ovio__host_peer_allowed(uint64_t uid, uint64_t gid)
+{
+	size_t i;
+
+	if (!host_peers.restricted || uid == 0 || uid == (uint64_t) geteuid()) {
+		return (true);
+	}
+	for (i = 0; i < host_peers.nuids; i++) {
+		if ((uint64_t) host_peers.uids[i] == uid) {
+			return (true);
+		}
+	}
+	for (i = 0; i < host_peers.ngids; i++) {
+		if ((uint64_t) host_peers.gids[i] == gid) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+int
+ovio__host_ipc_check(const char *url, char *why, size_t len)
+{
+	struct stat st;
+	char        dir[4096];
+	const char *path, *slash;
+	uid_t       me = geteuid();
+
+	if (strncmp(url, "ipc://", 6) != 0) {
+		return (0);
+	}
+	path = url + 6;
+	/* The folder: nobody else may put or replace a file in it. */
+	slash = strrchr(path, '/');
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+	} else if (slash == path) {
+		snprintf(dir, sizeof(dir), "/");
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
+	}
+	if (stat(dir, &st) == 0) {
+		if (st.st_uid != me && st.st_uid != 0) {
+			snprintf(why, len,
+			    "its folder %s belongs to uid %lu, another user, "
+			    "who could replace the socket",
+			    dir, (unsigned long) st.st_uid);
+			return (OVIO_EACCES);
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0
+		    && (st.st_mode & S_ISVTX) == 0) {
+			snprintf(why, len,
+			    "its folder %s may be written by others (mode "
+			    "%04o, "
+			    "no sticky bit), who could replace the socket",
+			    dir, (unsigned) (st.st_mode & 07777));
+			return (OVIO_EACCES);
+		}
+	}
+	/* The path itself: absent, or a socket of ours (a stale one). */
+	if (lstat(path, &st) != 0) {
+		return (0);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(why, len, "%s exists and is not a socket", path);
+		return (OVIO_EACCES);
+	}
+	if (st.st_uid != me) {
+		snprintf(why, len,
+		    "%s is a socket of uid %lu, another user (someone may be "
+		    "posing as the service there)",
+		    path, (unsigned long) st.st_uid);
+		return (OVIO_EACCES);
+	}
+	return (0);
+}
+
 /* The socket file of an ipc:// URL, or NULL for another transport. */
 static const char *
 host_ipc_path(const char *url)
@@ -212,6 +434,18 @@ ovio__host_admin_listener_ready(const char *url, const char *group)
 	return (0);
 }
 
+/*
+ * glibc keeps freed memory in its arenas: a block of at least
+ * M_MMAP_THRESHOLD gets a mapping of its own, but freeing one raises the
+ * threshold to its size, so after the first few 1 MiB messages they come
+ * from the arenas too (several, one per thread that allocates), and only a
+ * heap's free top is returned on free.  malloc_trim(0) returns every free
+ * page of every arena (madvise).  This is done at idle rather than by
+ * fixing the threshold with mallopt, which returns memory at once but
+ * costs a mapping and its page faults per large message: 1 MiB writes ran
+ * about a third slower that way.  C libraries without malloc_trim (musl)
+ * have nothing to call.
+ */
 void
 ovio__host_memory_release(void)
 {

@@ -412,6 +412,51 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 	}
 }
 
+/*
+ * Allow-lists of uids and groups are POSIX's; on Windows the named pipe's
+ * security descriptor says who may connect (see ovio__host_listener_setup).
+ */
+int
+ovio__host_peers_init(
+    const char *uids, const char *groups, char *why, size_t len)
+{
+	if (uids == NULL && groups == NULL) {
+		return (0);
+	}
+	snprintf(why, len,
+	    "--allow-uid and --allow-group are not supported on Windows (the "
+	    "pipe's security descriptor decides who may connect)");
+	return (OVIO_ENOTSUP);
+}
+
+bool
+ovio__host_peers_restricted(void)
+{
+	return (false);
+}
+
+bool
+ovio__host_peer_allowed(uint64_t uid, uint64_t gid)
+{
+	(void) uid;
+	(void) gid;
+	return (true);
+}
+
+/*
+ * A named pipe has no folder and no file to plant, and nng creates the
+ * first instance (FILE_FLAG_FIRST_PIPE_INSTANCE): a pipe of that name made
+ * first by someone else makes the listen fail, and the start with it.
+ */
+int
+ovio__host_ipc_check(const char *url, char *why, size_t len)
+{
+	(void) url;
+	(void) why;
+	(void) len;
+	return (0);
+}
+
 /* The admin pipe: SYSTEM and Administrators only, protected. */
 static const WCHAR host_admin_sddl[] = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)";
 

@@ -1,0 +1,339 @@
+/*
+ * peer_test.c - who may reach the service over ipc://, against a real
+ * oviod and the real CLI, with test users made here (root only):
+ * --allow-uid / --allow-group admit the listed users and the members of
+ * the listed groups and drop everyone else before any request; a socket
+ * path another user planted (a file, a live listener of theirs) or could
+ * replace (a folder others may write to, or another user's folder) makes
+ * oviod refuse to start with one line; and a client refuses a service run
+ * by another user unless $OVIO_SERVICE_USER names that user.
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static tu_daemon d;
+static char      dir[256];
+
+static int
+run(const char *fmt, ...)
+{
+	char    cmd[4096];
+	va_list ap;
+	int     st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* Makes user (in group, if not NULL) unless it exists; fails the test. */
+static void
+ensure_user(const char *user, const char *group)
+{
+	if (run("id -u %s >/dev/null 2>&1", user) == 0) {
+		if (group != NULL) {
+			ck_assert_int_eq(
+			    run("usermod -a -G %s %s", group, user), 0);
+		}
+		return;
+	}
+	ck_assert_int_eq(
+	    run("useradd -M -N -s /usr/sbin/nologin %s%s %s",
+	        group != NULL ? "-G " : "", group != NULL ? group : "", user),
+	    0);
+}
+
+static uid_t
+uid_of(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	ck_assert_ptr_nonnull(pw);
+	return (pw->pw_uid);
+}
+
+/* The test users: outside any list, in the allowed group, allowed by uid. */
+static bool
+make_users(void)
+{
+	if (geteuid() != 0) {
+		tu_skip("creating test users needs root");
+		return (false);
+	}
+	ck_assert_int_eq(
+	    run("getent group ovioallow >/dev/null || groupadd ovioallow"), 0);
+	ensure_user("ovioprobe_out", NULL);
+	ensure_user("ovioprobe_in", "ovioallow");
+	ensure_user("ovioprobe_uid", NULL);
+	return (true);
+}
+
+static void
+setup(void)
+{
+	tu_tmpdir(dir, sizeof(dir));
+}
+
+static void
+teardown(void)
+{
+	tu_daemon_cleanup(&d);
+	run("pkill -u ovioprobe_out -f ovio-peer-test >/dev/null 2>&1");
+	tu_rmtree(dir);
+}
+
+/* Whether the file path holds the text s. */
+static bool
+file_has(const char *path, const char *s)
+{
+	return (run("grep -qF -- '%s' %s", s, path) == 0);
+}
+
+/* ovio ARGS as user; its exit status. */
+static int
+ovio_as(const char *user, const char *args)
+{
+	return (run("runuser -u %s -- %s/ovio -e %s %s >%s/out.txt 2>&1", user,
+	    tu_build(), d.url, args, dir));
+}
+
+START_TEST(allow_list_admits_listed_users_and_groups_only)
+{
+	ovio_service_status st;
+	ovio_client        *c;
+	struct stat         sb;
+	char                line[128];
+
+	if (!make_users()) {
+		return;
+	}
+	tu_daemon_start(&d, NULL, "--allow-group", "ovioallow", "--allow-uid",
+	    "ovioprobe_uid", NULL);
+	/* Searchable, so the other users get as far as the socket. */
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	/* Anyone may connect to the socket; the credentials decide. */
+	ck_assert_int_eq(stat(d.url + strlen("ipc://"), &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0666);
+	c = tu_connect(&d);
+
+	/* Not listed: dropped before its request, and logged with its uid. */
+	ck_assert_int_eq(ovio_as("ovioprobe_out", "status"), 5);
+	snprintf(line, sizeof(line), "refused: uid %lu,",
+	    (unsigned long) uid_of("ovioprobe_out"));
+	ck_assert(file_has(d.log, line));
+	ck_assert(file_has(d.log, "not allowed (--allow-uid, --allow-group)"));
+	/* A member of the allowed group, and a user allowed by name. */
+	ck_assert_int_eq(ovio_as("ovioprobe_in", "status"), 0);
+	ck_assert_int_eq(ovio_as("ovioprobe_uid", "status"), 0);
+	snprintf(line, sizeof(line), "refused: uid %lu,",
+	    (unsigned long) uid_of("ovioprobe_in"));
+	ck_assert(!file_has(d.log, line));
+	/* The service's own user (root here) and its session are served. */
+	ck_assert_int_eq(ovio_status(c, &st), 0);
+	ck_assert_uint_eq(st.sessions, 1);
+	ovio_disconnect(c);
+}
+END_TEST
+
+START_TEST(allow_list_options_are_checked)
+{
+	char err[512];
+
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	ck_assert_int_eq(run("%s/oviod --root %s/r --listen ipc://%s/s.sock "
+	                     "--allow-group ovio-no-such-group 2>%s",
+	                     tu_build(), dir, dir, err),
+	    2);
+	ck_assert(
+	    file_has(err, "--allow-group ovio-no-such-group: no such group"));
+	ck_assert_int_eq(run("%s/oviod --root %s/r --listen ipc://%s/s.sock "
+	                     "--allow-uid ovio-no-such-user 2>%s",
+	                     tu_build(), dir, dir, err),
+	    2);
+	ck_assert(file_has(err, "--allow-uid ovio-no-such-user: no such user"));
+	/* tcp:// peers have no uid to check: refused with a list. */
+	ck_assert_int_eq(run("%s/oviod --root %s/r --listen tcp://127.0.0.1:1 "
+	                     "--allow-uid 0 2>%s",
+	                     tu_build(), dir, err),
+	    2);
+	ck_assert(file_has(err, "a tcp:// peer has no uid"));
+	ck_assert_int_eq(run("[ $(wc -l <%s) -eq 1 ]", err), 0);
+}
+END_TEST
+
+/* oviod on ipc://DIR/NAME: its exit status, its stderr in DIR/err.txt. */
+static int
+start_at(const char *folder, const char *name)
+{
+	return (run("timeout 10 %s/oviod --root %s/r --listen ipc://%s/%s "
+	            "2>%s/err.txt",
+	    tu_build(), dir, folder, name, dir));
+}
+
+START_TEST(planted_socket_paths_are_refused)
+{
+	char f[512], err[512], sock[600];
+	int  i;
+
+	if (!make_users()) {
+		return;
+	}
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	/* A folder like /tmp: anyone may create in it, the sticky bit set. */
+	snprintf(f, sizeof(f), "%s/shared", dir);
+	ck_assert_int_eq(mkdir(f, 0755), 0);
+	ck_assert_int_eq(chmod(f, 01777), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+
+	/* Another user's file where the socket would be. */
+	ck_assert_int_eq(
+	    run("runuser -u ovioprobe_out -- touch %s/file.sock", f), 0);
+	ck_assert_int_eq(start_at(f, "file.sock"), 1);
+	ck_assert(file_has(err, "file.sock exists and is not a socket"));
+	ck_assert_int_eq(run("[ $(wc -l <%s) -eq 1 ]", err), 0);
+
+	/* Another user's live listener posing as the service. */
+	snprintf(sock, sizeof(sock), "%s/live.sock", f);
+	ck_assert_int_eq(run("runuser -u ovioprobe_out -- python3 -c \""
+	                     "import socket, time, sys; "
+	                     "s = socket.socket(socket.AF_UNIX); "
+	                     "s.bind('%s'); s.listen(); time.sleep(30)\" "
+	                     "ovio-peer-test >/dev/null 2>&1 &",
+	                     sock),
+	    0);
+	for (i = 0; i < 500 && access(sock, F_OK) != 0; i++) {
+		usleep(10000);
+	}
+	ck_assert_int_eq(access(sock, F_OK), 0);
+	ck_assert_int_eq(start_at(f, "live.sock"), 1);
+	ck_assert(file_has(err, "live.sock is a socket of uid"));
+	ck_assert(file_has(err, "another user"));
+
+	/* A folder others may write to without the sticky bit. */
+	ck_assert_int_eq(chmod(f, 0777), 0);
+	ck_assert_int_eq(start_at(f, "new.sock"), 1);
+	ck_assert(file_has(err, "may be written by others (mode 0777"));
+
+	/* Another user's folder. */
+	ck_assert_int_eq(chmod(f, 0755), 0);
+	ck_assert_int_eq(run("chown ovioprobe_out %s", f), 0);
+	ck_assert_int_eq(start_at(f, "new.sock"), 1);
+	ck_assert(file_has(err, "belongs to uid"));
+
+	/* A stale socket of our own (a crash): oviod starts over it. */
+	snprintf(f, sizeof(f), "%s/own", dir);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert_int_eq(
+	    run("python3 -c \"import socket; "
+	        "socket.socket(socket.AF_UNIX).bind('%s/s.sock')\"",
+	        f),
+	    0);
+	ck_assert_int_eq(run("timeout --preserve-status -s INT 2 %s/oviod "
+	                     "--root %s/r --listen "
+	                     "ipc://%s/s.sock 2>%s",
+	                     tu_build(), dir, f, err),
+	    0);
+	ck_assert(file_has(err, "listening on ipc://"));
+}
+END_TEST
+
+START_TEST(client_refuses_a_service_of_another_user)
+{
+	ovio_client *c;
+	char         f[512], url[600], log[600], buf[512];
+	int64_t      t0, ms;
+	int          i, rv;
+
+	if (!make_users()) {
+		return;
+	}
+	/* oviod run by ovioprobe_out in a folder of its own. */
+	snprintf(f, sizeof(f), "%s/theirs", dir);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(run("cp %s/oviod %s/ovio-peer-test && chown -R "
+	                     "ovioprobe_out %s",
+	                     tu_build(), f, f),
+	    0);
+	snprintf(url, sizeof(url), "ipc://%s/s.sock", f);
+	snprintf(log, sizeof(log), "%s/log.txt", dir);
+	ck_assert_int_eq(run("runuser -u ovioprobe_out -- %s/ovio-peer-test "
+	                     "--root %s/r --listen %s 2>%s &",
+	                     f, f, url, log),
+	    0);
+	for (i = 0; i < 500 && !file_has(log, "listening on ipc://"); i++) {
+		usleep(10000);
+	}
+	ck_assert(file_has(log, "listening on ipc://"));
+
+	/* The library: refused at once, not retried until the timeout. */
+	t0 = tu_now_ms();
+	rv = ovio_connect(&c, url, 3000);
+	ms = tu_now_ms() - t0;
+	ck_assert_msg(rv == OVIO_EAUTH, "connect: %s", ovio_errname(rv));
+	ck_assert_msg(
+	    ms < tu_ms(1500), "refused after %lld ms", (long long) ms);
+	/* The CLI says why, and what to do if that is the service's user. */
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s status 2>%s/out.txt", tu_build(), url, dir), 5);
+	snprintf(buf, sizeof(buf), "%s/out.txt", dir);
+	ck_assert(file_has(buf, "EAUTH"));
+	ck_assert(file_has(buf, "set OVIO_SERVICE_USER"));
+	/* Named, by name or number, it is trusted. */
+	ck_assert_int_eq(run("OVIO_SERVICE_USER=ovioprobe_out %s/ovio -e %s "
+	                     "status >/dev/null",
+	                     tu_build(), url),
+	    0);
+	ck_assert_int_eq(
+	    run("OVIO_SERVICE_USER=%lu %s/ovio -e %s status "
+	        ">/dev/null",
+	        (unsigned long) uid_of("ovioprobe_out"), tu_build(), url),
+	    0);
+	ck_assert_int_eq(run("OVIO_SERVICE_USER=ovioprobe_in %s/ovio -e %s "
+	                     "status 2>/dev/null",
+	                     tu_build(), url),
+	    5);
+	run("pkill -INT -u ovioprobe_out -f ovio-peer-test");
+}
+END_TEST
+
+static Suite *
+peer_suite(void)
+{
+	Suite *s = suite_create("peers");
+	TCase *tc;
+
+#define PCASE(fn, secs)                                         \
+	tc = tcase_create(#fn);                                 \
+	tcase_set_timeout(tc, secs);                            \
+	if (!tu_case_skipped(tc, #fn)) {                        \
+		tcase_add_checked_fixture(tc, setup, teardown); \
+		tcase_add_test(tc, fn);                         \
+	}                                                       \
+	suite_add_tcase(s, tc)
+
+	PCASE(allow_list_admits_listed_users_and_groups_only, 30);
+	PCASE(allow_list_options_are_checked, 20);
+	PCASE(planted_socket_paths_are_refused, 40);
+	PCASE(client_refuses_a_service_of_another_user, 30);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (tu_run(peer_suite()));
+}
