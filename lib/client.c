@@ -615,6 +615,25 @@ client_free(ovio_client *c)
 	free(c);
 }
 
+/*
+ * How soon the dialer connects again after the service closed the
+ * connection (idle, kicked, restarted).  Without resend the client is
+ * closed by then (client_pipe_cb) and a new connection would only sit
+ * idle, so it waits an hour; with resend a request goes again on the new
+ * connection, so nng's default (100 ms, no back-off).  Lock not held.
+ */
+static void
+client_redial(ovio_client *c)
+{
+	nng_duration ms;
+
+	nng_mtx_lock(c->mtx);
+	ms = c->resend_ms > 0 ? 100 : 3600 * 1000;
+	nng_mtx_unlock(c->mtx);
+	(void) nng_dialer_set_ms(c->dialer, NNG_OPT_RECONNMINT, ms);
+	(void) nng_dialer_set_ms(c->dialer, NNG_OPT_RECONNMAXT, 0);
+}
+
 /* An option, else the environment variable env (NULL if unset or empty). */
 static const char *
 opt_or_env(const char *v, const char *env)
@@ -672,6 +691,7 @@ ovio_connect_opts(
 	deadline = nng_clock() + (nng_time) timeout_ms;
 	for (;;) {
 		if ((rv = dial_bounded(c, url, tls, deadline)) == 0) {
+			client_redial(c);
 			*cp = c;
 			break;
 		}
@@ -733,6 +753,7 @@ ovio_set_resend(ovio_client *c, int ms)
 	nng_mtx_lock(c->mtx);
 	c->resend_ms = ms;
 	nng_mtx_unlock(c->mtx);
+	client_redial(c);
 	return (0);
 }
 

@@ -6,7 +6,10 @@
  * path another user planted (a file, a live listener of theirs) or could
  * replace (a folder others may write to, or another user's folder) makes
  * oviod refuse to start with one line; and a client refuses a service run
- * by another user unless $OVIO_SERVICE_USER names that user.
+ * by another user unless $OVIO_SERVICE_USER names that user.  And how many:
+ * --max-sessions and --max-sessions-per-peer refuse the connection one too
+ * many (not the admin endpoint's), and --idle-timeout closes a connection
+ * that holds nothing and asks nothing.
  */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -310,6 +313,114 @@ START_TEST(client_refuses_a_service_of_another_user)
 }
 END_TEST
 
+/* Connects to d and asks its status: the status (ECLOSED when refused). */
+static int
+connect_and_ask(ovio_client **c)
+{
+	ovio_service_status st;
+
+	ck_assert_int_eq(ovio_connect(c, d.url, 5000), 0);
+	return (ovio_status(*c, &st));
+}
+
+START_TEST(session_limits_refuse_the_one_too_many)
+{
+	ovio_client *c[4], *extra;
+	char         line[128];
+	int          i;
+
+	if (!make_users()) {
+		return;
+	}
+	tu_daemon_start(&d, NULL, "--max-sessions-per-peer", "3", "--allow-uid",
+	    "ovioprobe_out", NULL);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(connect_and_ask(&c[i]), 0);
+	}
+	/* The fourth of one uid: dropped before its request, logged once. */
+	ck_assert_int_eq(connect_and_ask(&extra), OVIO_ECLOSED);
+	ovio_disconnect(extra);
+	snprintf(line, sizeof(line), "refused: uid %lu is at --max-sessions",
+	    (unsigned long) getuid());
+	ck_assert(file_has(d.log, line));
+	/* Another peer is not held back by this one's connections. */
+	ck_assert_int_eq(ovio_as("ovioprobe_out", "status"), 0);
+	/* Nor is the admin endpoint. */
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
+	    0);
+	/* One goes, and its place is free again. */
+	ovio_disconnect(c[0]);
+	for (i = 0; i < tu_ms(5000) / 20; i++) {
+		ovio_service_status st;
+		ck_assert_int_eq(ovio_status(c[1], &st), 0);
+		if (st.sessions == 2) {
+			break;
+		}
+		usleep(20000);
+	}
+	ck_assert_int_eq(connect_and_ask(&c[3]), 0);
+	for (i = 1; i < 4; i++) {
+		ovio_disconnect(c[i]);
+	}
+	tu_daemon_cleanup(&d);
+
+	/* In all: the third connection of anyone is refused. */
+	tu_daemon_start(&d, NULL, "--max-sessions", "2", NULL);
+	ck_assert_int_eq(connect_and_ask(&c[0]), 0);
+	ck_assert_int_eq(connect_and_ask(&c[1]), 0);
+	ck_assert_int_eq(connect_and_ask(&extra), OVIO_ECLOSED);
+	ovio_disconnect(extra);
+	ck_assert_int_eq(
+	    run("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
+	    0);
+	ovio_disconnect(c[0]);
+	ovio_disconnect(c[1]);
+}
+END_TEST
+
+START_TEST(idle_sessions_are_closed_busy_ones_kept)
+{
+	ovio_service_status st;
+	ovio_client        *idle, *holder, *asker;
+	uint64_t            h;
+	int64_t             deadline;
+	int                 rv;
+
+	tu_daemon_start(&d, NULL, "--idle-timeout", "1", NULL);
+	ck_assert_int_eq(connect_and_ask(&idle), 0);
+	ck_assert_int_eq(connect_and_ask(&holder), 0);
+	ck_assert_int_eq(connect_and_ask(&asker), 0);
+	ck_assert_int_eq(
+	    ovio_open(holder, "f", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, &h),
+	    0);
+	/* idle says nothing: closed after its second; the others go on. */
+	deadline = tu_now_ms() + tu_ms(6000);
+	while (!file_has(d.log, "idle for 1 s (--idle-timeout): closed")
+	       && tu_now_ms() < deadline) {
+		ck_assert_int_eq(ovio_status(asker, &st), 0);
+		usleep(200000);
+	}
+	ck_assert(file_has(d.log, "idle for 1 s (--idle-timeout): closed"));
+	/* The rest of a second more: the holder (a handle open, no request)
+	 * and the asker (a request every 200 ms) are kept. */
+	deadline = tu_now_ms() + 1500;
+	while (tu_now_ms() < deadline) {
+		ck_assert_int_eq(ovio_status(asker, &st), 0);
+		usleep(200000);
+	}
+	ck_assert_int_eq(ovio_status(holder, &st), 0);
+	ck_assert_uint_eq(st.handles, 1);
+	rv = ovio_status(idle, &st);
+	ck_assert_msg(rv == OVIO_ECLOSED, "idle client: %s", ovio_errname(rv));
+	ck_assert_int_eq(ovio_close(holder, h), 0);
+	ovio_disconnect(idle);
+	ovio_disconnect(holder);
+	ovio_disconnect(asker);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -329,6 +440,8 @@ peer_suite(void)
 	PCASE(allow_list_options_are_checked, 20);
 	PCASE(planted_socket_paths_are_refused, 40);
 	PCASE(client_refuses_a_service_of_another_user, 30);
+	PCASE(session_limits_refuse_the_one_too_many, 40);
+	PCASE(idle_sessions_are_closed_busy_ones_kept, 30);
 	return (s);
 }
 

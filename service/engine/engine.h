@@ -105,6 +105,11 @@ struct eng_op {
 	uint32_t out_pipe;
 	uint64_t out_bytes;
 
+	/* The request, counted in its session's serving from its receipt
+	 * until the record is back in the pool (server.c). */
+	bool     in_counted;
+	uint32_t in_pipe;
+
 	/* An open or stat handed to the worker pool (dispatch.c). */
 	eng_work       work;
 	Ovio__Request *work_rq;
@@ -165,6 +170,8 @@ struct eng_session {
 	uint64_t   bytes_in_flight;
 	unsigned   replies_out; /* completed, reply not yet sent */
 	uint64_t   reply_bytes; /* ... and the bytes they hold */
+	unsigned   serving;     /* requests received, record not yet back */
+	nng_time   active_at;   /* its last request or reply, or connect */
 	ovio__list handles;     /* eng_handle.s_node */
 	eng_op    *tags[ENG_TAG_BUCKETS];
 	ovio__list_node node;  /* e->sessions */
@@ -193,6 +200,13 @@ typedef struct eng_limits {
 	bool     read_only;     /* --read-only: validate.c refuses writes */
 	bool     allow_devices; /* --allow-devices */
 	uint32_t file_mode;     /* --file-mode: a created file's default */
+	/* Connections to the data endpoints (0: no limit); session.c. */
+	unsigned sessions;          /* --max-sessions: in all */
+	unsigned sessions_per_peer; /* --max-sessions-per-peer: one uid,
+	                             * certificate subject or tcp host */
+	uint64_t idle_ms; /* --idle-timeout: a session with no handle, no
+	                   * operation and no request for this long is
+	                   * closed (0: never) */
 } eng_limits;
 
 typedef struct eng_counters {
@@ -216,6 +230,9 @@ typedef struct eng_server {
 	unsigned        recv_target;
 	nng_tls_config *tls; /* tls+tcp:// listeners' configuration, or NULL */
 	uint32_t        admin_lid; /* the admin listener's id, 0 when none */
+	nng_time        idle_check_at;  /* server_close_idle's next pass */
+	nng_time        busy_logged_at; /* server_log_busy: its last line */
+	unsigned        busy_quiet;     /* ... and the refusals since */
 } eng_server;
 
 /* The reply cache (reply_cache.c); entries are private to it. */
@@ -377,8 +394,18 @@ void ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq);
 /* session.c */
 eng_session *ovio__session_find(engine *e, uint32_t pipe_id); /* lock held */
 void         ovio__session_init(eng_session *s, uint32_t pipe_id);
-/* Adds the session of pipe_id, with its peer (copied).  Takes the lock. */
-int     ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer);
+/*
+ * Adds the session of pipe_id, with its peer (copied).  Takes the lock.
+ * Returns 0, OVIO_ENOMEM, or OVIO_EBUSY when a data session would pass
+ * limits.sessions or limits.sessions_per_peer (the admin endpoint's are
+ * not counted or limited).
+ */
+int ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer);
+/*
+ * The data sessions idle for limits.idle_ms (no handle, nothing in flight,
+ * no request): up to max of their pipe ids in ids.  Takes the lock.
+ */
+size_t  ovio__session_idle(engine *e, nng_time now, uint32_t *ids, size_t max);
 void    ovio__session_gone(engine *e, uint32_t pipe_id);     /* takes lock */
 void    ovio__session_maybe_free(engine *e, eng_session *s); /* held */
 void    ovio__session_fini(engine *e);                       /* at stop */

@@ -67,6 +67,13 @@ static const char oviod_usage[]
       "  --max-handles N     open handles per client (default 1024)\n"
       "  --max-ops N         operations in flight per client (default 4096)\n"
       "  --max-bytes SIZE    bytes in flight per client (default 1G)\n"
+      "  --max-sessions N    client connections in all (default 1000;\n"
+      "                      the admin endpoint's are not counted)\n"
+      "  --max-sessions-per-peer N  ... of one uid (ipc), certificate\n"
+      "                      subject (tls+tcp) or host (tcp) (default 250)\n"
+      "  --idle-timeout S    close a connection with no open handle and\n"
+      "                      nothing in flight after S seconds without a\n"
+      "                      request (default 0: never)\n"
       "  --max-io SIZE       largest single read or write, at most 1G\n"
       "                      (default 16M)\n"
       "  --drain-timeout MS  how long stop waits for I/O to drain, at most\n"
@@ -98,6 +105,9 @@ enum {
 	OPT_THREADS,
 	OPT_MAX_HANDLES,
 	OPT_MAX_OPS,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_SESSIONS_PEER,
+	OPT_IDLE_TIMEOUT,
 	OPT_MAX_BYTES,
 	OPT_MAX_IO,
 	OPT_DRAIN,
@@ -124,6 +134,10 @@ static const struct option oviod_options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-handles", required_argument, NULL, OPT_MAX_HANDLES },
 	{ "max-ops", required_argument, NULL, OPT_MAX_OPS },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-sessions-per-peer", required_argument, NULL,
+	    OPT_MAX_SESSIONS_PEER },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-io", required_argument, NULL, OPT_MAX_IO },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
@@ -156,6 +170,9 @@ static const num_opt num_opts[] = {
 	{ OPT_THREADS, "--threads", 0, 1, 1024 },
 	{ OPT_MAX_HANDLES, "--max-handles", 0, 1, 1u << 20 },
 	{ OPT_MAX_OPS, "--max-ops", 0, 1, 1u << 20 },
+	{ OPT_MAX_SESSIONS, "--max-sessions", 0, 1, 1u << 20 },
+	{ OPT_MAX_SESSIONS_PEER, "--max-sessions-per-peer", 0, 1, 1u << 20 },
+	{ OPT_IDLE_TIMEOUT, "--idle-timeout", 0, 0, 86400 },
 	{ OPT_MAX_BYTES, "--max-bytes", OVIO__NUM_SIZE, 1, 1ull << 40 },
 	{ OPT_MAX_IO, "--max-io", OVIO__NUM_SIZE, 1, 1u << 30 },
 	{ OPT_DRAIN, "--drain-timeout", 0, 1, 3600000 },
@@ -377,7 +394,8 @@ ovio__oviod_main(int argc, char **argv)
 	const char     *listen[MAX_LISTEN + 1];
 	size_t          nlisten = 0;
 	uint64_t        n, drain = 10000;
-	bool            insecure_tcp     = false;
+	bool            insecure_tcp = false;
+	uint64_t        fds;
 	char            allow_uids[1024] = "", allow_groups[1024] = "";
 	char            why[512];
 	int             opt, rv;
@@ -389,6 +407,8 @@ ovio__oviod_main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.limits.handles_per_session = 1024;
 	o.limits.ops_per_session     = 4096;
+	o.limits.sessions            = 1000;
+	o.limits.sessions_per_peer   = 250;
 	o.limits.bytes_per_session   = 1ull << 30;
 	o.limits.max_io              = 16u << 20;
 	o.limits.file_mode           = 0640;
@@ -472,6 +492,9 @@ ovio__oviod_main(int argc, char **argv)
 		case OPT_THREADS:
 		case OPT_MAX_HANDLES:
 		case OPT_MAX_OPS:
+		case OPT_MAX_SESSIONS:
+		case OPT_MAX_SESSIONS_PEER:
+		case OPT_IDLE_TIMEOUT:
 		case OPT_MAX_BYTES:
 		case OPT_MAX_IO:
 		case OPT_DRAIN:
@@ -484,6 +507,12 @@ ovio__oviod_main(int argc, char **argv)
 				o.limits.handles_per_session = (unsigned) n;
 			} else if (opt == OPT_MAX_OPS) {
 				o.limits.ops_per_session = (unsigned) n;
+			} else if (opt == OPT_MAX_SESSIONS) {
+				o.limits.sessions = (unsigned) n;
+			} else if (opt == OPT_MAX_SESSIONS_PEER) {
+				o.limits.sessions_per_peer = (unsigned) n;
+			} else if (opt == OPT_IDLE_TIMEOUT) {
+				o.limits.idle_ms = n * 1000;
 			} else if (opt == OPT_MAX_BYTES) {
 				o.limits.bytes_per_session = n;
 			} else if (opt == OPT_MAX_IO) {
@@ -554,6 +583,25 @@ ovio__oviod_main(int argc, char **argv)
 	    o.limits.read_only ? "read-only" : "read-write",
 	    (unsigned) o.limits.file_mode,
 	    o.limits.allow_devices ? "allowed" : "refused");
+	fds = ovio__host_raise_fd_limit();
+	if (fds == 0) {
+		snprintf(why, sizeof(why), "no limit");
+	} else {
+		snprintf(why, sizeof(why), "%llu", (unsigned long long) fds);
+	}
+	ovio__log("at most %u sessions, %u per peer, idle ones %s; "
+	          "descriptors: %s",
+	    o.limits.sessions, o.limits.sessions_per_peer,
+	    o.limits.idle_ms != 0 ? "closed after --idle-timeout" : "kept",
+	    why);
+	/* Each session takes a descriptor, and its files more. */
+	if (fds != 0 && fds < (uint64_t) o.limits.sessions + 64) {
+		ovio__logl(OVIO__LOG_WARN,
+		    "the descriptor limit (%llu) is below --max-sessions (%u): "
+		    "connections past it fail with EMFILE; raise LimitNOFILE "
+		    "or lower --max-sessions",
+		    (unsigned long long) fds, o.limits.sessions);
+	}
 	if ((rv = ovio__engine_start(&e, &o)) != 0) {
 		ovio__logl(
 		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));

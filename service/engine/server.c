@@ -81,6 +81,13 @@ op_put(eng_op *op)
 		}
 		op->out_counted = false;
 	}
+	if (op->in_counted) {
+		if ((s = ovio__session_find(e, op->in_pipe)) != NULL) {
+			s->serving--;
+			s->active_at = nng_clock();
+		}
+		op->in_counted = false;
+	}
 	op->phase = OP_IDLE;
 	drop      = e->srv.npooled >= SERVER_POOL_KEEP && !e->srv.closing;
 	if (drop) {
@@ -120,6 +127,33 @@ recv_top_up(engine *e)
 	nng_mtx_unlock(e->mtx);
 }
 
+/*
+ * Closes the data sessions idle for limits.idle_ms (--idle-timeout), once
+ * a second at most: each goes the disconnect path (session.c).  Completion
+ * thread only, so idle_check_at needs no lock.
+ */
+static void
+server_close_idle(engine *e)
+{
+	uint32_t ids[64];
+	nng_time now = nng_clock();
+	size_t   n, i;
+
+	if (e->limits.idle_ms == 0 || now < e->srv.idle_check_at) {
+		return;
+	}
+	e->srv.idle_check_at = now + 1000;
+	n = ovio__session_idle(e, now, ids, sizeof(ids) / sizeof(ids[0]));
+	for (i = 0; i < n; i++) {
+		nng_pipe p = NNG_PIPE_INITIALIZER;
+
+		p.id = ids[i];
+		ovio__log("session %u idle for %llu s (--idle-timeout): closed",
+		    ids[i], (unsigned long long) (e->limits.idle_ms / 1000));
+		(void) nng_pipe_close(p);
+	}
+}
+
 void
 ovio__server_tick(engine *e)
 {
@@ -131,6 +165,7 @@ ovio__server_tick(engine *e)
 	if (low) {
 		recv_top_up(e);
 	}
+	server_close_idle(e);
 }
 
 static void
@@ -149,8 +184,22 @@ op_aio_cb(void *arg)
 		return;
 	}
 	/* OP_RECV */
+	if (rv == 0) {
+		op->msg = nng_aio_get_msg(op->aio);
+		nng_aio_set_msg(op->aio, NULL);
+	}
 	nng_mtx_lock(e->mtx);
 	e->srv.recv_posted--;
+	if (rv == 0) {
+		/* Its session is busy until the record comes back (op_put). */
+		eng_session *s;
+		op->in_pipe = nng_pipe_id(nng_msg_get_pipe(op->msg));
+		if ((s = ovio__session_find(e, op->in_pipe)) != NULL) {
+			s->serving++;
+			s->active_at   = nng_clock();
+			op->in_counted = true;
+		}
+	}
 	nng_mtx_unlock(e->mtx);
 	if (rv != 0) {
 		op_put(op);
@@ -159,8 +208,6 @@ op_aio_cb(void *arg)
 		}
 		return;
 	}
-	op->msg = nng_aio_get_msg(op->aio);
-	nng_aio_set_msg(op->aio, NULL);
 	op->phase = OP_WORK;
 	recv_top_up(e);
 	ovio__dispatch(op);
@@ -311,6 +358,40 @@ server_peer(engine *e, nng_pipe p, eng_peer *peer)
 }
 
 /*
+ * A session refused for --max-sessions or --max-sessions-per-peer: logged
+ * at warn, at most once a second (a flood of them must not flood the log),
+ * with how many were refused meanwhile.
+ */
+static void
+server_log_busy(engine *e, uint32_t id, const eng_peer *peer)
+{
+	nng_time now = nng_clock();
+	unsigned quiet;
+	char     who[96];
+
+	nng_mtx_lock(e->mtx);
+	if (e->srv.busy_logged_at != 0 && now - e->srv.busy_logged_at < 1000) {
+		e->srv.busy_quiet++;
+		nng_mtx_unlock(e->mtx);
+		return;
+	}
+	e->srv.busy_logged_at = now;
+	quiet                 = e->srv.busy_quiet;
+	e->srv.busy_quiet     = 0;
+	nng_mtx_unlock(e->mtx);
+	if (peer->has_uid) {
+		snprintf(who, sizeof(who), "uid %llu",
+		    (unsigned long long) peer->uid);
+	} else {
+		snprintf(who, sizeof(who), "%s", peer->addr);
+	}
+	ovio__logl(OVIO__LOG_WARN,
+	    "session %u refused: %s is at --max-sessions or "
+	    "--max-sessions-per-peer (%u more refused in the last second)",
+	    id, who, quiet);
+}
+
+/*
  * Whether a data endpoint's peer may have a session: with an allow-list
  * (--allow-uid, --allow-group), an ipc peer by its uid and gid and one
  * whose credentials the OS did not give not at all; a tls+tcp:// peer was
@@ -356,6 +437,7 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	engine  *e  = arg;
 	uint32_t id = nng_pipe_id(p);
 	eng_peer peer;
+	int      rv;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		if (e->srv.refuse) {
@@ -378,9 +460,13 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 			nng_pipe_close(p);
 			return;
 		}
-		if (ovio__session_add(e, id, &peer) != 0) {
-			ovio__logl(OVIO__LOG_WARN,
-			    "session %u refused: out of memory", id);
+		if ((rv = ovio__session_add(e, id, &peer)) != 0) {
+			if (rv == OVIO_EBUSY) {
+				server_log_busy(e, id, &peer);
+			} else {
+				ovio__logl(OVIO__LOG_WARN,
+				    "session %u refused: out of memory", id);
+			}
 			nng_pipe_close(p);
 			return;
 		}

@@ -46,23 +46,107 @@ ovio__session_init(eng_session *s, uint32_t pipe_id)
 	ovio__list_node_init(&s->node);
 }
 
+/* The host part of a tcp peer's "HOST:PORT" (or "[V6]:PORT"): its length. */
+static size_t
+peer_host_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return (colon != NULL ? (size_t) (colon - addr) : strlen(addr));
+}
+
+/* Whether a and b are the same peer, for limits.sessions_per_peer. */
+static bool
+peer_same(const eng_peer *a, const eng_peer *b)
+{
+	size_t n;
+
+	if (a->tls || b->tls) {
+		return (
+		    a->tls && b->tls && strcmp(a->subject, b->subject) == 0);
+	}
+	if (a->has_uid || b->has_uid) {
+		return (a->has_uid && b->has_uid && a->uid == b->uid);
+	}
+	n = peer_host_len(a->addr);
+	return (
+	    n == peer_host_len(b->addr) && strncmp(a->addr, b->addr, n) == 0);
+}
+
+/* Whether one more data session of peer passes the limits.  Lock held. */
+static int
+session_limits(engine *e, const eng_peer *peer)
+{
+	eng_session *s;
+	unsigned     all = 0, same = 0;
+
+	if (peer->admin
+	    || (e->limits.sessions == 0 && e->limits.sessions_per_peer == 0)) {
+		return (0);
+	}
+	for (s = ovio__list_first(&e->sessions); s != NULL;
+	     s = ovio__list_next(&e->sessions, s)) {
+		if (s->dead || s->peer.admin) {
+			continue;
+		}
+		all++;
+		same += peer_same(&s->peer, peer) ? 1 : 0;
+	}
+	if ((e->limits.sessions != 0 && all >= e->limits.sessions)
+	    || (e->limits.sessions_per_peer != 0
+	        && same >= e->limits.sessions_per_peer)) {
+		return (OVIO_EBUSY);
+	}
+	return (0);
+}
+
 int
 ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 {
 	eng_session *s;
+	int          rv;
 
 	if ((s = ovio__malloc(sizeof(*s))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
-	s->peer = *peer;
+	s->peer      = *peer;
+	s->active_at = nng_clock();
 	nng_mtx_lock(e->mtx);
+	if ((rv = session_limits(e, peer)) != 0) {
+		nng_mtx_unlock(e->mtx);
+		free(s);
+		return (rv);
+	}
 	ovio__list_prepend(&e->sessions, s);
 	s->hnext                 = *sess_bucket(e, pipe_id);
 	*sess_bucket(e, pipe_id) = s;
 	e->nsessions++;
 	nng_mtx_unlock(e->mtx);
 	return (0);
+}
+
+size_t
+ovio__session_idle(engine *e, nng_time now, uint32_t *ids, size_t max)
+{
+	eng_session *s;
+	size_t       n = 0;
+
+	if (e->limits.idle_ms == 0) {
+		return (0);
+	}
+	nng_mtx_lock(e->mtx);
+	for (s = ovio__list_first(&e->sessions); s != NULL && n < max;
+	     s = ovio__list_next(&e->sessions, s)) {
+		if (!s->dead && !s->peer.admin && s->nhandles == 0
+		    && s->opening == 0 && s->ops_in_flight == 0
+		    && s->replies_out == 0 && s->serving == 0
+		    && now - s->active_at >= (nng_time) e->limits.idle_ms) {
+			ids[n++] = s->pipe_id;
+		}
+	}
+	nng_mtx_unlock(e->mtx);
+	return (n);
 }
 
 /* Frees every session left at the end of a clean stop. */

@@ -112,6 +112,13 @@ int ovio__host_admin_listener_ready(const char *url, const char *group);
  */
 void ovio__host_request_stop(void);
 
+/*
+ * Raises the descriptor limit as far as the host allows (POSIX: the soft
+ * RLIMIT_NOFILE to the hard one) and returns it (0: no such limit here),
+ * so that --max-sessions connections and their files fit.
+ */
+uint64_t ovio__host_raise_fd_limit(void);
+
 /* The process id, for the log. */
 long ovio__host_pid(void);
 

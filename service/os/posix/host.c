@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -458,6 +459,25 @@ void
 ovio__host_fini(void)
 {
 	nng_fini();
+}
+
+uint64_t
+ovio__host_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return (0);
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was  = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rl.rlim_cur = was;
+		}
+	}
+	return (
+	    rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t) rl.rlim_cur);
 }
 
 long

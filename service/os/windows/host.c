@@ -412,6 +412,13 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 	}
 }
 
+/* Windows has no descriptor limit of that kind (handles are per process). */
+uint64_t
+ovio__host_raise_fd_limit(void)
+{
+	return (0);
+}
+
 /*
  * Allow-lists of uids and groups are POSIX's; on Windows the named pipe's
  * security descriptor says who may connect (see ovio__host_listener_setup).
