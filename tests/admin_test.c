@@ -124,21 +124,6 @@ admin_connect(void)
 	return (a);
 }
 
-/* Runs a shell command line; returns its exit status (-1: a signal). */
-static int
-run(const char *fmt, ...)
-{
-	char    cmd[4096];
-	va_list ap;
-	int     st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 /*
  * Runs `ovio -e URL admin ARGS --json`, checks that its output is one
  * valid JSON document, and that the Python expression check holds for it
@@ -151,11 +136,11 @@ admin_json(const char *args, const char *check)
 	int  rv;
 
 	snprintf(out, sizeof(out), "%s/admin.json", d.dir);
-	rv = run(
+	rv = tu_sh(
 	    "%s/ovio -e %s admin %s --json > %s", tu_build(), d.url, args, out);
 	ck_assert_msg(rv == 0, "ovio admin %s: exit %d", args, rv);
-	return (run("python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
-	            "sys.exit(0 if (%s) else (print(d) or 1))'",
+	return (tu_sh("python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
+	              "sys.exit(0 if (%s) else (print(d) or 1))'",
 	    out, check));
 }
 
@@ -254,9 +239,10 @@ START_TEST(listings_show_a_clients_pending_reads)
 	    "\"read\", \"state\": \"OPEN\", \"ops\": 4}]",
 	    (unsigned long long) h);
 	ck_assert_int_eq(admin_json("handles", check), 0);
-	ck_assert_int_eq(run("%s/ovio -e %s admin ops | grep -c pending | grep "
-	                     "-qx 4",
-	                     tu_build(), d.url),
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s admin ops | grep -c pending | grep "
+	          "-qx 4",
+	        tu_build(), d.url),
 	    0);
 
 	/* The data arrives: the reads complete and are gone. */
@@ -297,7 +283,7 @@ START_TEST(close_cancels_the_owners_reads_once)
 	tu_coll_init(&col);
 	c = hold_reads("p", 3, &col, &h, &wr);
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin close --handle %llu >/dev/null",
+	    tu_sh("%s/ovio -e %s admin close --handle %llu >/dev/null",
 	        tu_build(), d.url, (unsigned long long) h),
 	    0);
 	/* Each pending read completes exactly once, cancelled. */
@@ -313,10 +299,10 @@ START_TEST(close_cancels_the_owners_reads_once)
 	ck_assert_int_eq(ovio_close(c, h), OVIO_EBADF);
 	/* A closed (or unknown) handle: a clear refusal. */
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
-	ck_assert_int_eq(run("%s/ovio -e %s admin close --handle %llu 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin close --handle %llu 2>%s",
 	                     tu_build(), d.url, (unsigned long long) h, err),
 	    1);
-	ck_assert_msg(run("grep -q 'close: remote: EBADF' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -q 'close: remote: EBADF' %s", err) == 0,
 	    "stderr: %s", slurp(err, msg, sizeof(msg)));
 
 	/* The service, and this client, keep serving. */
@@ -369,8 +355,9 @@ START_TEST(kick_ends_a_session_and_others_are_served)
 	c   = hold_reads("p", 3, &col, &h, &wr);
 	a   = admin_connect();
 	sid = data_session(a);
-	ck_assert_int_eq(run("%s/ovio -e %s admin kick --session %u >/dev/null",
-	                     tu_build(), d.url, sid),
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s admin kick --session %u >/dev/null",
+	        tu_build(), d.url, sid),
 	    0);
 	/*
 	 * What the client sees: its connection went, so each request in
@@ -424,10 +411,10 @@ START_TEST(cancel_one_op_by_id)
 	ck_assert_uint_ne(id1, 0);
 
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin cancel --op %llu --json | python3 -c "
-	        "'import json,sys; d=json.load(sys.stdin); sys.exit(d != "
-	        "{\"command\": \"cancel\", \"status\": \"OK\", \"canceled\": "
-	        "1})'",
+	    tu_sh("%s/ovio -e %s admin cancel --op %llu --json | python3 -c "
+	          "'import json,sys; d=json.load(sys.stdin); sys.exit(d != "
+	          "{\"command\": \"cancel\", \"status\": \"OK\", \"canceled\": "
+	          "1})'",
 	        tu_build(), d.url, (unsigned long long) id1),
 	    0);
 	/* Tag 1 completes cancelled, once; tag 2 stays pending. */
@@ -442,10 +429,10 @@ START_TEST(cancel_one_op_by_id)
 
 	/* An op no longer in flight: ENOTFOUND, exit 1, one line. */
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
-	ck_assert_int_eq(run("%s/ovio -e %s admin cancel --op %llu 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin cancel --op %llu 2>%s",
 	                     tu_build(), d.url, (unsigned long long) id1, err),
 	    1);
-	ck_assert_msg(run("grep -q 'cancel: remote: ENOTFOUND' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -q 'cancel: remote: ENOTFOUND' %s", err) == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	ck_assert_int_eq(
 	    ovio_admin_cancel_op(a, id1, &canceled), OVIO_ENOTFOUND);
@@ -494,11 +481,12 @@ START_TEST(drain_refuses_new_work_and_resume_restores)
 	ck_assert_str_eq(st.state, "running");
 
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin drain >/dev/null", tu_build(), d.url), 0);
+	    tu_sh("%s/ovio -e %s admin drain >/dev/null", tu_build(), d.url),
+	    0);
 	ck_assert_int_eq(ovio_status(a, &st), 0);
 	ck_assert_str_eq(st.state, "draining");
-	ck_assert_int_eq(run("%s/ovio -e %s status --json | grep -q "
-	                     "'\"state\": \"draining\"'",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s status --json | grep -q "
+	                       "'\"state\": \"draining\"'",
 	                     tu_build(), d.url),
 	    0);
 	/* New work is refused, with a clear status ... */
@@ -516,7 +504,8 @@ START_TEST(drain_refuses_new_work_and_resume_restores)
 	ck_assert_uint_eq(col.res[0].bytes, 4);
 
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin resume >/dev/null", tu_build(), d.url), 0);
+	    tu_sh("%s/ovio -e %s admin resume >/dev/null", tu_build(), d.url),
+	    0);
 	ck_assert(tu_wait_status(a, 1000, state_is, "running"));
 	ck_assert_int_eq(ovio_open(other, "f", OVIO_OPEN_READ, 0, &h2), 0);
 	ck_assert_int_eq(ovio_close(other, h2), 0);
@@ -542,7 +531,7 @@ START_TEST(shutdown_stops_cleanly)
 	tu_coll_init(&col);
 	c = hold_reads("p", 2, &col, &h, &wr);
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin shutdown >/dev/null", tu_build(), d.url),
+	    tu_sh("%s/ovio -e %s admin shutdown >/dev/null", tu_build(), d.url),
 	    0);
 	/* Signal 0: only waits for it to exit on its own. */
 	ck_assert_int_eq(tu_daemon_stop(&d, 0), 0);
@@ -574,10 +563,10 @@ START_TEST(each_endpoint_answers_only_its_own_requests)
 	ck_assert_int_eq(ovio_admin_sessions(c, &ss, &n), OVIO_EPERM);
 	ck_assert_int_eq(ovio_admin_shutdown(c), OVIO_EPERM);
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
-	ck_assert_int_eq(run("%s/ovio admin --admin %s sessions 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio admin --admin %s sessions 2>%s",
 	                     tu_build(), d.url, err),
 	    4);
-	ck_assert_msg(run("grep -q 'sessions: remote: EPERM' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -q 'sessions: remote: EPERM' %s", err) == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	/* ... and the admin endpoint everything but admin and status. */
 	ck_assert_int_eq(
@@ -594,23 +583,6 @@ START_TEST(each_endpoint_answers_only_its_own_requests)
 }
 END_TEST
 
-/* Makes user (in group, if not NULL) unless it exists; fails the test. */
-static void
-ensure_user(const char *user, const char *group)
-{
-	if (run("id -u %s >/dev/null 2>&1", user) == 0) {
-		if (group != NULL) {
-			ck_assert_int_eq(
-			    run("usermod -a -G %s %s", group, user), 0);
-		}
-		return;
-	}
-	ck_assert_int_eq(
-	    run("useradd -M -N -s /usr/sbin/nologin %s%s %s",
-	        group != NULL ? "-G " : "", group != NULL ? group : "", user),
-	    0);
-}
-
 START_TEST(admin_socket_is_for_the_user_and_the_admin_group)
 {
 	struct stat   st;
@@ -622,12 +594,12 @@ START_TEST(admin_socket_is_for_the_user_and_the_admin_group)
 		tu_skip("creating test users needs root");
 		return;
 	}
-	if (run("getent group ovioadm >/dev/null || groupadd ovioadm") != 0) {
+	if (tu_sh("getent group ovioadm >/dev/null || groupadd ovioadm") != 0) {
 		tu_skip("groupadd failed here");
 		return;
 	}
-	ensure_user("ovioadm_out", NULL);
-	ensure_user("ovioadm_in", "ovioadm");
+	tu_ensure_user("ovioadm_out", NULL);
+	tu_ensure_user("ovioadm_in", "ovioadm");
 	ck_assert_ptr_nonnull(g = getgrnam("ovioadm"));
 
 	tu_daemon_start(&d, backend(), "--admin-group", "ovioadm", NULL);
@@ -645,24 +617,25 @@ START_TEST(admin_socket_is_for_the_user_and_the_admin_group)
 
 	/* Neither the service's user nor in the group: refused, clearly. */
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
-	ck_assert_int_eq(run("runuser -u ovioadm_out -- %s/ovio -e %s admin "
-	                     "sessions 2>%s",
+	ck_assert_int_eq(tu_sh("runuser -u ovioadm_out -- %s/ovio -e %s admin "
+	                       "sessions 2>%s",
 	                     tu_build(), d.url, err),
 	    4);
 	ck_assert_msg(
-	    run("grep -q 'cannot connect to %s: EPERM' %s", admin_url, err)
+	    tu_sh("grep -q 'cannot connect to %s: EPERM' %s", admin_url, err)
 	        == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	ck_assert_msg(
-	    run("grep -q 'for the service.s user and its admin group' %s", err)
+	    tu_sh(
+	        "grep -q 'for the service.s user and its admin group' %s", err)
 	        == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	/* In the admin group: served. */
-	ck_assert_int_eq(run("runuser -u ovioadm_in -- %s/ovio -e %s admin "
-	                     "sessions --json > %s 2>&1",
+	ck_assert_int_eq(tu_sh("runuser -u ovioadm_in -- %s/ovio -e %s admin "
+	                       "sessions --json > %s 2>&1",
 	                     tu_build(), d.url, err),
 	    0);
-	ck_assert_msg(run("grep -q '\"endpoint\": \"admin\"' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -q '\"endpoint\": \"admin\"' %s", err) == 0,
 	    "output: %s", slurp(err, buf, sizeof(buf)));
 }
 END_TEST
@@ -718,34 +691,34 @@ START_TEST(log_level_changes_what_is_logged)
 
 	/* At info (the default) a listing logs nothing. */
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
+	    tu_sh("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
 	    0);
 	ck_assert(strstr(slurp(d.log, buf, sizeof(buf)), "debug:") == NULL);
-	ck_assert_int_eq(run("%s/ovio -e %s admin log-level debug >/dev/null",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin log-level debug >/dev/null",
 	                     tu_build(), d.url),
 	    0);
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
+	    tu_sh("%s/ovio -e %s admin handles >/dev/null", tu_build(), d.url),
 	    0);
 	ck_assert_msg(strstr(slurp(d.log, buf, sizeof(buf)),
 	                  "debug: admin: listed 0 handle(s)")
 	                  != NULL,
 	    "log: %s", buf);
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
-	ck_assert_int_eq(run("%s/ovio -e %s admin log-level loud 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin log-level loud 2>%s",
 	                     tu_build(), d.url, err),
 	    1);
-	ck_assert_msg(run("grep -q 'log-level: remote: EINVAL' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -q 'log-level: remote: EINVAL' %s", err) == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	ck_assert_int_eq(
-	    run("%s/oviod --log-level loud 2>%s", tu_build(), err), 2);
+	    tu_sh("%s/oviod --log-level loud 2>%s", tu_build(), err), 2);
 	ck_assert_msg(
-	    run("grep -q 'is not error, warn, info or debug' %s", err) == 0,
+	    tu_sh("grep -q 'is not error, warn, info or debug' %s", err) == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	/* At error, a failed start still says why, and nothing else. */
-	ck_assert_int_eq(run("touch %s/file && %s/oviod --log-level error "
-	                     "--root %s/file/root --listen ipc://%s/x.sock "
-	                     "2>%s",
+	ck_assert_int_eq(tu_sh("touch %s/file && %s/oviod --log-level error "
+	                       "--root %s/file/root --listen ipc://%s/x.sock "
+	                       "2>%s",
 	                     d.dir, tu_build(), d.dir, d.dir, err),
 	    1);
 	slurp(err, buf, sizeof(buf));
@@ -764,30 +737,30 @@ START_TEST(help_and_usage)
 	const char        *b = tu_build();
 
 	ck_assert_int_eq(
-	    run("%s/ovio admin --help | grep -q 'usage: ovio admin'", b), 0);
-	ck_assert_int_eq(run("%s/ovio --help | grep -q '^  admin '", b), 0);
+	    tu_sh("%s/ovio admin --help | grep -q 'usage: ovio admin'", b), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio --help | grep -q '^  admin '", b), 0);
 	ck_assert_int_eq(
-	    run("%s/oviod --help | grep -q -- '--admin-group'", b), 0);
+	    tu_sh("%s/oviod --help | grep -q -- '--admin-group'", b), 0);
 	for (s = subs; *s != NULL; s++) {
-		ck_assert_msg(run("%s/ovio admin %s --help | grep -q 'usage: "
-		                  "ovio admin .*%s'",
+		ck_assert_msg(tu_sh("%s/ovio admin %s --help | grep -q 'usage: "
+		                    "ovio admin .*%s'",
 		                  b, *s, *s)
 		                  == 0,
 		    "%s --help", *s);
 	}
 	/* Bad usage: exit 2, one line first. */
-	ck_assert_int_eq(run("%s/ovio admin 2>/dev/null", b), 2);
-	ck_assert_int_eq(run("%s/ovio admin frob 2>/dev/null", b), 2);
-	ck_assert_int_eq(run("%s/ovio admin cancel 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin frob 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin cancel 2>/dev/null", b), 2);
 	ck_assert_int_eq(
-	    run("%s/ovio admin cancel --op 1 --handle 2 2>/dev/null", b), 2);
-	ck_assert_int_eq(run("%s/ovio admin close --op 1 2>/dev/null", b), 2);
+	    tu_sh("%s/ovio admin cancel --op 1 --handle 2 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin close --op 1 2>/dev/null", b), 2);
 	ck_assert_int_eq(
-	    run("%s/ovio admin kick --session x 2>/dev/null", b), 2);
-	ck_assert_int_eq(run("%s/ovio admin drain --op 1 2>/dev/null", b), 2);
-	ck_assert_int_eq(run("%s/ovio admin log-level 2>/dev/null", b), 2);
+	    tu_sh("%s/ovio admin kick --session x 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin drain --op 1 2>/dev/null", b), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio admin log-level 2>/dev/null", b), 2);
 	ck_assert_int_eq(
-	    run("%s/ovio -e tcp://127.0.0.1:1 admin ops 2>/dev/null", b), 2);
+	    tu_sh("%s/ovio -e tcp://127.0.0.1:1 admin ops 2>/dev/null", b), 2);
 }
 END_TEST
 

@@ -61,20 +61,6 @@ backend(void)
 	return (getenv("OVIO_TEST_BACKEND"));
 }
 
-static int
-run_cmd(const char *fmt, ...)
-{
-	char    cmd[4096];
-	va_list ap;
-	int     st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 static bool
 log_has(const char *text)
 {
@@ -103,7 +89,7 @@ start_mode(const mode *m, const char *extra)
 
 	if (m->seccomp != NULL) {
 		snprintf(wrap, sizeof(wrap), "%s/tests/noopenat2", tu_build());
-		if (run_cmd("%s /bin/true 2>/dev/null", wrap) == 77) {
+		if (tu_sh("%s /bin/true 2>/dev/null", wrap) == 77) {
 			tu_skip("%s: seccomp filters are not allowed here",
 			    m->name);
 			return (false);
@@ -813,9 +799,8 @@ START_TEST(read_only_refuses_every_write)
 	snprintf(path, sizeof(path), "%s/dir", d.root);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	/* The CLI: put fails with the permission exit status (4). */
-	ck_assert_int_eq(
-	    run_cmd("%s/ovio -e %s put /etc/hostname x 2>/dev/null", tu_build(),
-	        d.url),
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put /etc/hostname x 2>/dev/null",
+	                     tu_build(), d.url),
 	    4);
 }
 END_TEST
@@ -870,22 +855,21 @@ START_TEST(file_mode_is_validated)
 		"8", "abc", "", "-1", "0644x", "07777", " 644", NULL };
 
 	for (int i = 0; bad[i] != NULL; i++) {
-		ck_assert_msg(run_cmd("%s/oviod --file-mode '%s' --help "
-		                      ">/dev/null 2>&1",
+		ck_assert_msg(tu_sh("%s/oviod --file-mode '%s' --help "
+		                    ">/dev/null 2>&1",
 		                  tu_build(), bad[i])
 		                  == 2,
 		    "--file-mode '%s' was taken", bad[i]);
 	}
 	ck_assert_int_eq(
-	    run_cmd("%s/oviod --file-mode 0600 --help >/dev/null", tu_build()),
+	    tu_sh("%s/oviod --file-mode 0600 --help >/dev/null", tu_build()),
 	    0);
 	ck_assert_int_eq(
-	    run_cmd("%s/oviod --file-mode=755 --help >/dev/null", tu_build()),
-	    0);
+	    tu_sh("%s/oviod --file-mode=755 --help >/dev/null", tu_build()), 0);
 	ck_assert_int_eq(
-	    run_cmd("%s/oviod --read-only=1 2>/dev/null", tu_build()), 2);
+	    tu_sh("%s/oviod --read-only=1 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(
-	    run_cmd("%s/oviod --help | grep -q -- --allow-devices", tu_build()),
+	    tu_sh("%s/oviod --help | grep -q -- --allow-devices", tu_build()),
 	    0);
 }
 END_TEST
@@ -903,12 +887,12 @@ START_TEST(status_does_not_name_the_root)
 	ovio_disconnect(c);
 	snprintf(line, sizeof(line), "root %s", d.root);
 	ck_assert(log_has(line)); /* the service's own log still says it */
-	ck_assert_int_eq(run_cmd("%s/ovio -e %s status | grep -q 'not "
-	                         "disclosed'",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s status | grep -q 'not "
+	                       "disclosed'",
 	                     tu_build(), d.url),
 	    0);
-	ck_assert_int_eq(run_cmd("%s/ovio -e %s --json status | grep -q "
-	                         "'\"root\": \"\"'",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --json status | grep -q "
+	                       "'\"root\": \"\"'",
 	                     tu_build(), d.url),
 	    0);
 }

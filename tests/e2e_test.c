@@ -801,20 +801,6 @@ START_TEST(thirty_two_clients_at_once)
 }
 END_TEST
 
-static int
-run_cli(const char *fmt, ...)
-{
-	char    cmd[4096];
-	va_list ap;
-	int     st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 START_TEST(cli_put_get_256_mib)
 {
 	char src[512], back[512];
@@ -823,16 +809,14 @@ START_TEST(cli_put_get_256_mib)
 	snprintf(back, sizeof(back), "%s/back.bin", d.dir);
 	tu_write_random(src, 256u << 20, 7);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s put %s big.bin", tu_build(), d.url, src), 0);
+	    tu_sh("%s/ovio -e %s put %s big.bin", tu_build(), d.url, src), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s get big.bin %s", tu_build(), d.url, back),
-	    0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", src, back), 0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/big.bin", src, d.root), 0);
-	ck_assert_int_eq(
-	    run_cli("[ \"$(%s/ovio -e %s cat big.bin | sha256sum)\""
-	            " = \"$(sha256sum < %s)\" ]",
-	        tu_build(), d.url, src),
+	    tu_sh("%s/ovio -e %s get big.bin %s", tu_build(), d.url, back), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", src, back), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/big.bin", src, d.root), 0);
+	ck_assert_int_eq(tu_sh("[ \"$(%s/ovio -e %s cat big.bin | sha256sum)\""
+	                       " = \"$(sha256sum < %s)\" ]",
+	                     tu_build(), d.url, src),
 	    0);
 }
 END_TEST
@@ -858,11 +842,11 @@ START_TEST(cli_errors_and_json)
 	ovio_client *c;
 
 	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s get nothing %s.x 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s get nothing %s.x 2>%s",
 	                     tu_build(), d.url, out, out),
 	    3);
 	ck_assert_int_eq(
-	    run_cli("grep -q 'ovio: nothing: remote: ENOENT' %s", out), 0);
+	    tu_sh("grep -q 'ovio: nothing: remote: ENOENT' %s", out), 0);
 	/*
 	 * The service handles a disconnect asynchronously: before the CLI
 	 * reads the status, wait (through a client of our own) until every
@@ -872,61 +856,56 @@ START_TEST(cli_errors_and_json)
 	ck_assert(tu_wait_status(c, 2000, idle_alone, NULL));
 	ovio_disconnect(c);
 	/* Our own session may still be there: sessions >= 1. */
-	ck_assert_msg(run_cli("%s/ovio -e %s status --json >%s 2>&1 && "
-	                      "python3 -c 'import json,sys; "
-	                      "j=json.load(open(sys.argv[1])); "
-	                      "assert j[\"handles\"]==0 and "
-	                      "j[\"sessions\"]>=1 and j[\"ops_in_flight\"]==0 "
-	                      "and j[\"backend\"], j' %s",
+	ck_assert_msg(tu_sh("%s/ovio -e %s status --json >%s 2>&1 && "
+	                    "python3 -c 'import json,sys; "
+	                    "j=json.load(open(sys.argv[1])); "
+	                    "assert j[\"handles\"]==0 and "
+	                    "j[\"sessions\"]>=1 and j[\"ops_in_flight\"]==0 "
+	                    "and j[\"backend\"], j' %s",
 	                  tu_build(), d.url, out, out)
 	                  == 0,
 	    "ovio status --json: %s", slurp(out, json, sizeof(json)));
-	ck_assert_int_eq(run_cli("%s/ovio -e ipc:///nonexistent/x.sock status "
-	                         "2>/dev/null",
+	ck_assert_int_eq(tu_sh("%s/ovio -e ipc:///nonexistent/x.sock status "
+	                       "2>/dev/null",
 	                     tu_build()),
 	    5);
-	ck_assert_int_eq(run_cli("%s/ovio bogus 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio bogus 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(tu_sh("%s/ovio --help | grep -q put", tu_build()), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio --help | grep -q put", tu_build()), 0);
+	    tu_sh("%s/ovio put --help | grep -q LOCAL", tu_build()), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio put --help | grep -q LOCAL", tu_build()), 0);
+	    tu_sh("%s/oviod --help | grep -q -- --root", tu_build()), 0);
+	ck_assert_int_eq(tu_sh("%s/oviod --bogus 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(
-	    run_cli("%s/oviod --help | grep -q -- --root", tu_build()), 0);
-	ck_assert_int_eq(
-	    run_cli("%s/oviod --bogus 2>/dev/null", tu_build()), 2);
-	ck_assert_int_eq(
-	    run_cli("%s/oviod --backend nope 2>/dev/null", tu_build()), 2);
+	    tu_sh("%s/oviod --backend nope 2>/dev/null", tu_build()), 2);
 	/*
 	 * Without io_uring the service falls back, and says why.  The CLI
 	 * does not retry a refused endpoint (it fails at once), so the
 	 * script tries until the service listens: at most 200 x 50 ms.
 	 */
 	ck_assert_int_eq(
-	    run_cli("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
-	            "--listen ipc://%s/fb.sock 2>%s/fb.log & "
-	            "for i in $(seq 200); do %s/ovio -e ipc://%s/fb.sock "
-	            "status >%s/fb.out 2>/dev/null && break; sleep 0.05; "
-	            "done; grep -q 'backend: *threads' %s/fb.out; r=$?; "
-	            "kill $!; wait; exit $r",
+	    tu_sh("OVIO_DISABLE_URING=1 %s/oviod --root %s/fb "
+	          "--listen ipc://%s/fb.sock 2>%s/fb.log & "
+	          "for i in $(seq 200); do %s/ovio -e ipc://%s/fb.sock "
+	          "status >%s/fb.out 2>/dev/null && break; sleep 0.05; "
+	          "done; grep -q 'backend: *threads' %s/fb.out; r=$?; "
+	          "kill $!; wait; exit $r",
 	        tu_build(), d.dir, d.dir, d.dir, tu_build(), d.dir, d.dir,
 	        d.dir),
 	    0);
-	ck_assert_int_eq(
-	    run_cli("grep -q 'uring unavailable (disabled by "
-	            "OVIO_DISABLE_URING); using threads' %s/fb.log",
-	        d.dir),
+	ck_assert_int_eq(tu_sh("grep -q 'uring unavailable (disabled by "
+	                       "OVIO_DISABLE_URING); using threads' %s/fb.log",
+	                     d.dir),
 	    0);
 	/* A forced backend that cannot start is a one-line error. */
-	ck_assert_int_eq(
-	    run_cli("OVIO_DISABLE_URING=1 %s/oviod --backend uring "
-	            "--root %s/fb --listen ipc://%s/fb2.sock "
-	            "2>%s/fb2.log",
-	        tu_build(), d.dir, d.dir, d.dir),
+	ck_assert_int_eq(tu_sh("OVIO_DISABLE_URING=1 %s/oviod --backend uring "
+	                       "--root %s/fb --listen ipc://%s/fb2.sock "
+	                       "2>%s/fb2.log",
+	                     tu_build(), d.dir, d.dir, d.dir),
 	    1);
-	ck_assert_int_eq(
-	    run_cli("grep -q 'cannot start backend uring: disabled' "
-	            "%s/fb2.log",
-	        d.dir),
+	ck_assert_int_eq(tu_sh("grep -q 'cannot start backend uring: disabled' "
+	                       "%s/fb2.log",
+	                     d.dir),
 	    0);
 }
 END_TEST
@@ -937,7 +916,7 @@ END_TEST
 static bool
 temp_left_in(const char *dir)
 {
-	return (run_cli("ls -A %s | grep -q '^\\..*\\.ovio-'", dir) == 0);
+	return (tu_sh("ls -A %s | grep -q '^\\..*\\.ovio-'", dir) == 0);
 }
 
 START_TEST(cli_failed_get_keeps_the_local_file)
@@ -948,15 +927,15 @@ START_TEST(cli_failed_get_keeps_the_local_file)
 	snprintf(copy, sizeof(copy), "%s/notes.orig", d.dir);
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
 	tu_write_random(keep, 4096, 3);
-	ck_assert_int_eq(run_cli("cp %s %s", keep, copy), 0);
+	ck_assert_int_eq(tu_sh("cp %s %s", keep, copy), 0);
 
 	/* A missing remote file: exit 3, notes.txt as it was. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s get missing.txt %s 2>%s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s get missing.txt %s 2>%s",
 	                     tu_build(), d.url, keep, err),
 	    3);
 	ck_assert_int_eq(
-	    run_cli("grep -q 'missing.txt: remote: ENOENT' %s", err), 0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", keep, copy), 0);
+	    tu_sh("grep -q 'missing.txt: remote: ENOENT' %s", err), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", keep, copy), 0);
 	ck_assert(!temp_left_in(d.dir));
 
 	/* The local disk fills up: a 3 MiB file into a 1 MiB tmpfs. */
@@ -964,39 +943,38 @@ START_TEST(cli_failed_get_keeps_the_local_file)
 	snprintf(big, sizeof(big), "%s/big.bin", d.root);
 	tu_write_random(big, 3u << 20, 5);
 	ck_assert_int_eq(mkdir(small, 0755), 0);
-	if (run_cli("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", small)
+	if (tu_sh("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", small)
 	    != 0) {
 		tu_skip("disk-full part: cannot mount a tmpfs here");
 	} else {
-		ck_assert_int_eq(run_cli("cp %s %s/notes.txt", copy, small), 0);
-		ck_assert_int_eq(
-		    run_cli("%s/ovio -e %s get big.bin %s/notes.txt "
-		            "2>%s",
-		        tu_build(), d.url, small, err),
+		ck_assert_int_eq(tu_sh("cp %s %s/notes.txt", copy, small), 0);
+		ck_assert_int_eq(tu_sh("%s/ovio -e %s get big.bin %s/notes.txt "
+		                       "2>%s",
+		                     tu_build(), d.url, small, err),
 		    7);
-		ck_assert_int_eq(run_cli("grep -q 'notes.txt: local: No space "
-		                         "left on device' %s",
+		ck_assert_int_eq(tu_sh("grep -q 'notes.txt: local: No space "
+		                       "left on device' %s",
 		                     err),
 		    0);
 		ck_assert_int_eq(
-		    run_cli("cmp -s %s %s/notes.txt", copy, small), 0);
+		    tu_sh("cmp -s %s %s/notes.txt", copy, small), 0);
 		ck_assert(!temp_left_in(small));
 		/* And a new name that does not fit leaves nothing at all. */
-		ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s/new.bin "
-		                         "2>/dev/null",
+		ck_assert_int_eq(tu_sh("%s/ovio -e %s get big.bin %s/new.bin "
+		                       "2>/dev/null",
 		                     tu_build(), d.url, small),
 		    7);
 		ck_assert_int_eq(
-		    run_cli("[ \"$(ls -A %s)\" = notes.txt ]", small), 0);
-		ck_assert_int_eq(run_cli("umount %s", small), 0);
+		    tu_sh("[ \"$(ls -A %s)\" = notes.txt ]", small), 0);
+		ck_assert_int_eq(tu_sh("umount %s", small), 0);
 	}
 
 	/* The service is gone: exit 5, notes.txt as it was. */
 	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s get big.bin %s 2>/dev/null",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s get big.bin %s 2>/dev/null",
 	                     tu_build(), d.url, keep),
 	    5);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", keep, copy), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", keep, copy), 0);
 	ck_assert(!temp_left_in(d.dir));
 }
 END_TEST
@@ -1011,11 +989,11 @@ START_TEST(cli_get_replaces_a_file_only_when_complete)
 	tu_write_random(src, 300000, 9);
 	tu_write_random(dst, 999999, 10);
 	ck_assert_int_eq(chmod(dst, 0640), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s --chunk=64K get f.bin %s",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --chunk=64K get f.bin %s",
 	                     tu_build(), d.url, dst),
 	    0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", src, dst), 0);
-	ck_assert_int_eq(run_cli("[ \"$(stat -c %%a %s)\" = 640 ]", dst), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", src, dst), 0);
+	ck_assert_int_eq(tu_sh("[ \"$(stat -c %%a %s)\" = 640 ]", dst), 0);
 	ck_assert(!temp_left_in(d.dir));
 }
 END_TEST
@@ -1039,14 +1017,14 @@ START_TEST(cli_get_to_devices_fifos_and_standard_streams)
 	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
 		tu_skip("devices: mknod: %s", strerror(errno));
 	} else {
-		ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin %s",
-		                     tu_build(), d.url, dev),
+		ck_assert_int_eq(
+		    tu_sh("%s/ovio -e %s get f.bin %s", tu_build(), d.url, dev),
 		    0);
 		ck_assert_int_eq(stat(dev, &st), 0);
 		ck_assert(S_ISCHR(st.st_mode));
 		/* Failing remote: the device stays. */
-		ck_assert_int_eq(run_cli("%s/ovio -e %s get missing %s "
-		                         "2>/dev/null",
+		ck_assert_int_eq(tu_sh("%s/ovio -e %s get missing %s "
+		                       "2>/dev/null",
 		                     tu_build(), d.url, dev),
 		    3);
 		ck_assert_int_eq(stat(dev, &st), 0);
@@ -1054,11 +1032,11 @@ START_TEST(cli_get_to_devices_fifos_and_standard_streams)
 		/* Failing local write (a full device): local error, stays. */
 		snprintf(dev, sizeof(dev), "%s/full", d.dir);
 		ck_assert_int_eq(mknod(dev, S_IFCHR | 0666, makedev(1, 7)), 0);
-		ck_assert_int_eq(run_cli("%s/ovio -e %s get f.bin %s 2>%s",
+		ck_assert_int_eq(tu_sh("%s/ovio -e %s get f.bin %s 2>%s",
 		                     tu_build(), d.url, dev, err),
 		    7);
-		ck_assert_int_eq(run_cli("grep -q 'full: local: No space left' "
-		                         "%s",
+		ck_assert_int_eq(tu_sh("grep -q 'full: local: No space left' "
+		                       "%s",
 		                     err),
 		    0);
 		ck_assert_int_eq(stat(dev, &st), 0);
@@ -1068,25 +1046,23 @@ START_TEST(cli_get_to_devices_fifos_and_standard_streams)
 	/* A FIFO: a reader on the other side gets the bytes. */
 	snprintf(fifo, sizeof(fifo), "%s/pipe", d.dir);
 	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
-	ck_assert_int_eq(run_cli("cat %s > %s & %s/ovio -e %s get f.bin %s; "
-	                         "r=$?; wait; exit $r",
+	ck_assert_int_eq(tu_sh("cat %s > %s & %s/ovio -e %s get f.bin %s; "
+	                       "r=$?; wait; exit $r",
 	                     fifo, got, tu_build(), d.url, fifo),
 	    0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", src, got), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", src, got), 0);
 	ck_assert_int_eq(stat(fifo, &st), 0);
 	ck_assert(S_ISFIFO(st.st_mode));
 
 	/* get REMOTE - writes to standard output; put - REMOTE reads stdin. */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s get f.bin - > %s", tu_build(), d.url, got),
-	    0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s", src, got), 0);
-	ck_assert_int_eq(run_cli("cat %s | %s/ovio -e %s --chunk 7K put - "
-	                         "from-stdin.bin",
+	    tu_sh("%s/ovio -e %s get f.bin - > %s", tu_build(), d.url, got), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", src, got), 0);
+	ck_assert_int_eq(tu_sh("cat %s | %s/ovio -e %s --chunk 7K put - "
+	                       "from-stdin.bin",
 	                     src, tu_build(), d.url),
 	    0);
-	ck_assert_int_eq(
-	    run_cli("cmp -s %s %s/from-stdin.bin", src, d.root), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/from-stdin.bin", src, d.root), 0);
 	ck_assert(!temp_left_in(d.dir));
 }
 END_TEST
@@ -1154,28 +1130,27 @@ START_TEST(cli_option_table)
 	snprintf(f, sizeof(f), "%s/-dash", d.root);
 	tu_write_random(f, 10, 2);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		rv = run_cli("%s/ovio -e %s %s >/dev/null 2>&1", tu_build(),
+		rv = tu_sh("%s/ovio -e %s %s >/dev/null 2>&1", tu_build(),
 		    d.url, t[i].args);
 		ck_assert_msg(rv == t[i].want, "ovio %s: exit %d, wanted %d",
 		    t[i].args, rv, t[i].want);
 	}
 	/* get with a local name that starts with -, after --. */
 	ck_assert_ptr_nonnull(realpath(tu_build(), bin));
-	ck_assert_int_eq(run_cli("cd %s && %s/ovio -e %s get -- -dash -copy && "
-	                         "cmp -s -- -copy %s/-dash",
+	ck_assert_int_eq(tu_sh("cd %s && %s/ovio -e %s get -- -dash -copy && "
+	                       "cmp -s -- -copy %s/-dash",
 	                     d.dir, bin, d.url, d.root),
 	    0);
 	/* The help lists the exit statuses; oviod refuses what ovio does. */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio --help | grep -q '7 local I/O error'", tu_build()),
+	    tu_sh("%s/ovio --help | grep -q '7 local I/O error'", tu_build()),
 	    0);
 	ck_assert_int_eq(
-	    run_cli("%s/oviod --threads 8x 2>/dev/null", tu_build()), 2);
+	    tu_sh("%s/oviod --threads 8x 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(
-	    run_cli("%s/oviod --max-io=2G 2>/dev/null", tu_build()), 2);
-	ck_assert_int_eq(
-	    run_cli("%s/oviod --help=1 2>/dev/null", tu_build()), 2);
-	ck_assert_int_eq(run_cli("%s/oviod stray 2>/dev/null", tu_build()), 2);
+	    tu_sh("%s/oviod --max-io=2G 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(tu_sh("%s/oviod --help=1 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(tu_sh("%s/oviod stray 2>/dev/null", tu_build()), 2);
 }
 END_TEST
 
@@ -1186,17 +1161,17 @@ START_TEST(cli_stat_shows_mtime)
 	snprintf(f, sizeof(f), "%s/t", d.root);
 	tu_write_random(f, 10, 1);
 	ck_assert_int_eq(
-	    run_cli("touch -d '2021-02-03 04:05:06.5 UTC' %s", f), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s stat t | grep -q "
-	                         "'^mtime: 2021-02-03 04:05:06.500000000 UTC$'",
+	    tu_sh("touch -d '2021-02-03 04:05:06.5 UTC' %s", f), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s stat t | grep -q "
+	                       "'^mtime: 2021-02-03 04:05:06.500000000 UTC$'",
 	                     tu_build(), d.url),
 	    0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s --json stat t | python3 -c "
-	            "'import json,sys; j=json.load(sys.stdin); "
-	            "assert j[\"mtime_ns\"]==1612325106500000000, j; "
-	            "assert j[\"mtime\"]=="
-	            "\"2021-02-03T04:05:06.500000000Z\", j'",
+	    tu_sh("%s/ovio -e %s --json stat t | python3 -c "
+	          "'import json,sys; j=json.load(sys.stdin); "
+	          "assert j[\"mtime_ns\"]==1612325106500000000, j; "
+	          "assert j[\"mtime\"]=="
+	          "\"2021-02-03T04:05:06.500000000Z\", j'",
 	        tu_build(), d.url),
 	    0);
 }
@@ -1248,8 +1223,7 @@ START_TEST(cli_cat_reads_a_fifo_in_order_to_its_end)
 	}
 	ck_assert_int_eq(pthread_create(&t, NULL, fifo_write, &w), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s cat stream > %s", tu_build(), d.url, out),
-	    0);
+	    tu_sh("%s/ovio -e %s cat stream > %s", tu_build(), d.url, out), 0);
 	pthread_join(t, NULL);
 	FILE  *f = fopen(out, "rb");
 	char   got[512];
@@ -2520,24 +2494,23 @@ START_TEST(ns_tree_round_trip)
 	ovio_disconnect(c);
 
 	/* The CLI: a leading "/" is the root, ".." inside it is allowed. */
-	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s mv /tree/deep/../deep tree/moved",
-	        tu_build(), d.url),
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s mv /tree/deep/../deep tree/moved",
+	                     tu_build(), d.url),
 	    0);
 	ck_assert(ns_exists("tree/moved/d49/f19") && !ns_exists("tree/deep"));
 	ck_assert_int_eq(
-	    run_cli("[ \"$(%s/ovio -e %s ls tree/moved/d07 | wc -l)\""
-	            " = 20 ]",
+	    tu_sh("[ \"$(%s/ovio -e %s ls tree/moved/d07 | wc -l)\""
+	          " = 20 ]",
 	        tu_build(), d.url),
 	    0);
 	/* Not empty, without -r: refused, exit status 1 (other failure). */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s rm tree 2>/dev/null", tu_build(), d.url), 1);
+	    tu_sh("%s/ovio -e %s rm tree 2>/dev/null", tu_build(), d.url), 1);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s rm -r /tree", tu_build(), d.url), 0);
-	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+	    tu_sh("%s/ovio -e %s rm -r /tree", tu_build(), d.url), 0);
+	ck_assert_int_eq(tu_sh("[ -z \"$(ls -A %s)\" ]", d.root), 0);
 	ck_assert_int_eq(
-	    run_cli("[ -z \"$(%s/ovio -e %s ls /)\" ]", tu_build(), d.url), 0);
+	    tu_sh("[ -z \"$(%s/ovio -e %s ls /)\" ]", tu_build(), d.url), 0);
 }
 END_TEST
 
@@ -2548,56 +2521,54 @@ START_TEST(cli_namespace_commands)
 	char        out[512];
 
 	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir a", b, d.url), 0);
-	ck_assert_int_ne(
-	    run_cli("%s/ovio -e %s mkdir a 2>%s", b, d.url, out), 0);
-	ck_assert_int_eq(run_cli("grep -q 'EEXIST' %s", out), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s mkdir -p a/b/c", b, d.url), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s put /etc/hostname a/b/c/h.txt "
-	                         ">/dev/null",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s mkdir a", b, d.url), 0);
+	ck_assert_int_ne(tu_sh("%s/ovio -e %s mkdir a 2>%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'EEXIST' %s", out), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s mkdir -p a/b/c", b, d.url), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put /etc/hostname a/b/c/h.txt "
+	                       ">/dev/null",
 	                     b, d.url),
 	    0);
 	/* ".." that leaves the root is refused before anything is sent. */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls a/../.. 2>%s", b, d.url, out), 4);
-	ck_assert_int_eq(run_cli("grep -q 'EOUTSIDE' %s", out), 0);
+	    tu_sh("%s/ovio -e %s ls a/../.. 2>%s", b, d.url, out), 4);
+	ck_assert_int_eq(tu_sh("grep -q 'EOUTSIDE' %s", out), 0);
 	/* A command's own option belongs to it. */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls -p a 2>/dev/null", b, d.url), 2);
+	    tu_sh("%s/ovio -e %s ls -p a 2>/dev/null", b, d.url), 2);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s rm -r / 2>/dev/null", b, d.url), 2);
+	    tu_sh("%s/ovio -e %s rm -r / 2>/dev/null", b, d.url), 2);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls -l /a/b/c >%s", b, d.url, out), 0);
-	ck_assert_int_eq(run_cli("grep -q 'h.txt' %s", out), 0);
+	    tu_sh("%s/ovio -e %s ls -l /a/b/c >%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'h.txt' %s", out), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls --json a/b/c >%s", b, d.url, out), 0);
-	ck_assert_int_eq(
-	    run_cli("python3 -c 'import json,sys; "
-	            "j=json.load(open(sys.argv[1])); "
-	            "e=j[\"entries\"]; "
-	            "assert e[0][\"name\"]==\"h.txt\" and "
-	            "e[0][\"type\"]==\"file\" and "
-	            "\"size\" in e[0] and \"mtime_ns\" in e[0]' %s",
-	        out),
+	    tu_sh("%s/ovio -e %s ls --json a/b/c >%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("python3 -c 'import json,sys; "
+	                       "j=json.load(open(sys.argv[1])); "
+	                       "e=j[\"entries\"]; "
+	                       "assert e[0][\"name\"]==\"h.txt\" and "
+	                       "e[0][\"type\"]==\"file\" and "
+	                       "\"size\" in e[0] and \"mtime_ns\" in e[0]' %s",
+	                     out),
 	    0);
 	/* A name that is not UTF-8 still makes valid JSON. */
 	ck_assert_int_eq(
-	    run_cli("touch \"%s/a/$(printf 'bad\\377name')\"", d.root), 0);
+	    tu_sh("touch \"%s/a/$(printf 'bad\\377name')\"", d.root), 0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls --json a >%s", b, d.url, out), 0);
-	ck_assert_int_eq(run_cli("python3 -c 'import json,sys; "
-	                         "json.loads(open(sys.argv[1],\"rb\").read()"
-	                         ".decode(\"utf-8\"))' %s",
+	    tu_sh("%s/ovio -e %s ls --json a >%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("python3 -c 'import json,sys; "
+	                       "json.loads(open(sys.argv[1],\"rb\").read()"
+	                       ".decode(\"utf-8\"))' %s",
 	                     out),
 	    0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s mv a z", b, d.url), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s mv a z", b, d.url), 0);
 	ck_assert_int_ne(
-	    run_cli("%s/ovio -e %s mv nope y 2>%s", b, d.url, out), 0);
-	ck_assert_int_eq(run_cli("grep -q 'ENOENT' %s", out), 0);
-	ck_assert_int_ne(run_cli("%s/ovio -e %s rm z 2>%s", b, d.url, out), 0);
-	ck_assert_int_eq(run_cli("grep -q 'ENOTEMPTY' %s", out), 0);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s rm -r z", b, d.url), 0);
-	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+	    tu_sh("%s/ovio -e %s mv nope y 2>%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'ENOENT' %s", out), 0);
+	ck_assert_int_ne(tu_sh("%s/ovio -e %s rm z 2>%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'ENOTEMPTY' %s", out), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s rm -r z", b, d.url), 0);
+	ck_assert_int_eq(tu_sh("[ -z \"$(ls -A %s)\" ]", d.root), 0);
 }
 END_TEST
 
@@ -3221,35 +3192,34 @@ START_TEST(cli_put_no_clobber)
 	snprintf(src, sizeof(src), "%s/src", d.dir);
 	snprintf(err, sizeof(err), "%s/err", d.dir);
 	tu_write_random(src, 100000, 3);
-	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber %s f 2>%s", b,
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put --no-clobber %s f 2>%s", b,
 	                     d.url, src, err),
 	    8);
 	ck_assert_int_eq(
-	    run_cli("grep -qx 'ovio: f: remote: EEXIST: exists, kept "
-	            "(--no-clobber)' %s",
+	    tu_sh("grep -qx 'ovio: f: remote: EEXIST: exists, kept "
+	          "(--no-clobber)' %s",
 	        err),
 	    0);
 	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
 	/* Standard input goes the same way. */
-	ck_assert_int_eq(run_cli("%s/ovio -e %s put --no-clobber - f <%s 2>%s",
-	                     b, d.url, src, err),
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put --no-clobber - f <%s 2>%s", b,
+	                     d.url, src, err),
 	    8);
 	ck_assert(tmp_is("f", 'o', TMP_OLD_LEN));
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s put --no-clobber %s g", b, d.url, src), 0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/g", src, d.root), 0);
-	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s put - f <%s", b, d.url, src), 0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/f", src, d.root), 0);
+	    tu_sh("%s/ovio -e %s put --no-clobber %s g", b, d.url, src), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/g", src, d.root), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put - f <%s", b, d.url, src), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/f", src, d.root), 0);
 	/* An option of put and get only. */
 	ck_assert_int_eq(
-	    run_cli("%s/ovio -e %s ls --no-clobber 2>%s", b, d.url, err), 2);
+	    tu_sh("%s/ovio -e %s ls --no-clobber 2>%s", b, d.url, err), 2);
 	ck_assert_int_eq(
-	    run_cli("grep -q 'not an option of ls' %s && [ $(wc -l <%s) = 1 ]",
+	    tu_sh("grep -q 'not an option of ls' %s && [ $(wc -l <%s) = 1 ]",
 	        err, err),
 	    0);
 	ck_assert_int_eq(
-	    run_cli("%s/ovio put --help | grep -q -- --no-clobber", b), 0);
+	    tu_sh("%s/ovio put --help | grep -q -- --no-clobber", b), 0);
 }
 END_TEST
 
@@ -3290,22 +3260,21 @@ START_TEST(cli_tree_round_trip_1000_files)
 	}
 	ck_assert_int_eq(nfile, 1000);
 	/* remote "up" exists: the tree goes to up/tree. */
-	ck_assert_int_eq(run_cli("%s mkdir -p /up/deep/er", o), 0);
-	ck_assert_int_eq(run_cli("%s -q put -r %s/tree /up", o, d.dir), 0);
+	ck_assert_int_eq(tu_sh("%s mkdir -p /up/deep/er", o), 0);
+	ck_assert_int_eq(tu_sh("%s -q put -r %s/tree /up", o, d.dir), 0);
+	ck_assert_int_eq(tu_sh("diff -r %s/tree %s/up/tree", d.dir, d.root), 0);
 	ck_assert_int_eq(
-	    run_cli("diff -r %s/tree %s/up/tree", d.dir, d.root), 0);
-	ck_assert_int_eq(
-	    run_cli("[ \"$(%s ls up/tree/t3/s8 | wc -l)\" = 20 ]", o), 0);
-	ck_assert_int_eq(run_cli("%s mv up/tree moved", o), 0);
+	    tu_sh("[ \"$(%s ls up/tree/t3/s8 | wc -l)\" = 20 ]", o), 0);
+	ck_assert_int_eq(tu_sh("%s mv up/tree moved", o), 0);
 	/* local "back" does not exist: it becomes the tree itself. */
-	ck_assert_int_eq(run_cli("%s -q get -r /moved %s/back", o, d.dir), 0);
-	ck_assert_int_eq(run_cli("diff -r %s/tree %s/back", d.dir, d.dir), 0);
+	ck_assert_int_eq(tu_sh("%s -q get -r /moved %s/back", o, d.dir), 0);
+	ck_assert_int_eq(tu_sh("diff -r %s/tree %s/back", d.dir, d.dir), 0);
 	/* again, into the folder that now exists: back/moved. */
-	ck_assert_int_eq(run_cli("%s -q get -r moved %s/back", o, d.dir), 0);
+	ck_assert_int_eq(tu_sh("%s -q get -r moved %s/back", o, d.dir), 0);
 	ck_assert_int_eq(
-	    run_cli("diff -r %s/tree %s/back/moved", d.dir, d.dir), 0);
-	ck_assert_int_eq(run_cli("%s rm -r moved up", o), 0);
-	ck_assert_int_eq(run_cli("[ -z \"$(ls -A %s)\" ]", d.root), 0);
+	    tu_sh("diff -r %s/tree %s/back/moved", d.dir, d.dir), 0);
+	ck_assert_int_eq(tu_sh("%s rm -r moved up", o), 0);
+	ck_assert_int_eq(tu_sh("[ -z \"$(ls -A %s)\" ]", d.root), 0);
 }
 END_TEST
 
@@ -3319,61 +3288,61 @@ START_TEST(cli_put_get_several_files)
 	snprintf(b, sizeof(b), "%s/b", d.dir);
 	tu_write_random(a, 5000, 1);
 	tu_write_random(b, 7000, 2);
-	ck_assert_int_eq(run_cli("%s mkdir dir", o), 0);
-	ck_assert_int_eq(run_cli("%s put %s %s dir/", o, a, b), 0);
+	ck_assert_int_eq(tu_sh("%s mkdir dir", o), 0);
+	ck_assert_int_eq(tu_sh("%s put %s %s dir/", o, a, b), 0);
 	ck_assert_int_eq(
-	    run_cli("cmp %s %s/dir/a && cmp %s %s/dir/b", a, d.root, b, d.root),
+	    tu_sh("cmp %s %s/dir/a && cmp %s %s/dir/b", a, d.root, b, d.root),
 	    0);
 	/* Several sources need a folder: usage error, nothing sent. */
-	ck_assert_int_eq(run_cli("%s put %s %s nodir 2>/dev/null", o, a, b), 2);
-	ck_assert_int_eq(run_cli("[ ! -e %s/nodir ]", d.root), 0);
+	ck_assert_int_eq(tu_sh("%s put %s %s nodir 2>/dev/null", o, a, b), 2);
+	ck_assert_int_eq(tu_sh("[ ! -e %s/nodir ]", d.root), 0);
 	ck_assert_int_eq(
-	    run_cli("%s get dir/a dir/b %s/a 2>/dev/null", o, d.dir), 2);
+	    tu_sh("%s get dir/a dir/b %s/a 2>/dev/null", o, d.dir), 2);
 	/* A folder without -r: refused, the other files still go. */
 	ck_assert_int_eq(
-	    run_cli("%s put %s %s dir/ 2>%s/err", o, d.dir, a, d.dir), 1);
-	ck_assert_int_eq(run_cli("grep -q 'is a folder' %s/err && [ \"$(wc -l "
-	                         "< %s/err)\" = 1 ]",
+	    tu_sh("%s put %s %s dir/ 2>%s/err", o, d.dir, a, d.dir), 1);
+	ck_assert_int_eq(tu_sh("grep -q 'is a folder' %s/err && [ \"$(wc -l "
+	                       "< %s/err)\" = 1 ]",
 	                     d.dir, d.dir),
 	    0);
 	/* One missing file: one line naming it, the others got, exit 3. */
-	ck_assert_int_eq(run_cli("mkdir %s/got && %s get dir/a nope dir/b "
-	                         "%s/got 2>%s/err",
+	ck_assert_int_eq(tu_sh("mkdir %s/got && %s get dir/a nope dir/b "
+	                       "%s/got 2>%s/err",
 	                     d.dir, o, d.dir, d.dir),
 	    3);
-	ck_assert_int_eq(run_cli("cmp %s %s/got/a && cmp %s %s/got/b && "
-	                         "[ \"$(wc -l < %s/err)\" = 1 ] && "
-	                         "grep -q 'nope: remote: ENOENT' %s/err",
+	ck_assert_int_eq(tu_sh("cmp %s %s/got/a && cmp %s %s/got/b && "
+	                       "[ \"$(wc -l < %s/err)\" = 1 ] && "
+	                       "grep -q 'nope: remote: ENOENT' %s/err",
 	                     a, d.dir, b, d.dir, d.dir, d.dir),
 	    0);
 	/* --no-clobber: exit 8, the local file untouched. */
 	ck_assert_int_eq(
-	    run_cli("%s get --no-clobber dir/b %s 2>/dev/null", o, a), 8);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/dir/a", a, d.root), 0);
+	    tu_sh("%s get --no-clobber dir/b %s 2>/dev/null", o, a), 8);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/dir/a", a, d.root), 0);
 	ck_assert_int_eq(
-	    run_cli("%s get --no-clobber dir/b %s/new", o, d.dir), 0);
-	ck_assert_int_eq(run_cli("cmp -s %s %s/new", b, d.dir), 0);
+	    tu_sh("%s get --no-clobber dir/b %s/new", o, d.dir), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s %s/new", b, d.dir), 0);
 	/* --json: errors are one JSON object on stderr, stdout clean. */
-	ck_assert_int_eq(run_cli("%s --json get $(printf 'no\\377pe') %s/x "
-	                         ">%s/out 2>%s/err",
+	ck_assert_int_eq(tu_sh("%s --json get $(printf 'no\\377pe') %s/x "
+	                       ">%s/out 2>%s/err",
 	                     o, d.dir, d.dir, d.dir),
 	    3);
 	ck_assert_int_eq(
-	    run_cli("[ ! -s %s/out ] && python3 -c 'import json,sys; "
-	            "j=json.loads(open(sys.argv[1],encoding=\"utf-8\").read());"
-	            "assert j[\"exit\"]==3 and j[\"status\"]==\"ENOENT\" "
-	            "and j[\"side\"]==\"remote\", j' %s/err",
+	    tu_sh("[ ! -s %s/out ] && python3 -c 'import json,sys; "
+	          "j=json.loads(open(sys.argv[1],encoding=\"utf-8\").read());"
+	          "assert j[\"exit\"]==3 and j[\"status\"]==\"ENOENT\" "
+	          "and j[\"side\"]==\"remote\", j' %s/err",
 	        d.dir, d.dir),
 	    0);
-	ck_assert_int_eq(run_cli("%s --json --window 0 stat x 2>&1 | python3 "
-	                         "-c 'import json,sys; j=json.load(sys.stdin);"
-	                         "assert j[\"exit\"]==2, j'",
+	ck_assert_int_eq(tu_sh("%s --json --window 0 stat x 2>&1 | python3 "
+	                       "-c 'import json,sys; j=json.load(sys.stdin);"
+	                       "assert j[\"exit\"]==2, j'",
 	                     o),
 	    0);
-	ck_assert_int_eq(run_cli("%s --json put %s dir/c >%s/out && python3 -c "
-	                         "'import json,sys; j=json.load(open(sys.argv"
-	                         "[1])); assert j[\"files\"]==1 and "
-	                         "j[\"bytes\"]==5000, j' %s/out",
+	ck_assert_int_eq(tu_sh("%s --json put %s dir/c >%s/out && python3 -c "
+	                       "'import json,sys; j=json.load(open(sys.argv"
+	                       "[1])); assert j[\"files\"]==1 and "
+	                       "j[\"bytes\"]==5000, j' %s/out",
 	                     o, a, d.dir, d.dir),
 	    0);
 }
@@ -3465,12 +3434,12 @@ START_TEST(cli_continue_after_sigkill)
 	close(fd);
 	ck_assert_int_eq(size_of(rfile), HALF);
 	ck_assert_int_eq(
-	    run_cli("%s -e %s put --continue %s big", bin, d.url, src), 0);
-	ck_assert_int_eq(run_cli("cmp %s %s", src, rfile), 0);
+	    tu_sh("%s -e %s put --continue %s big", bin, d.url, src), 0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, rfile), 0);
 	/* Nothing left to send: still the same file. */
 	ck_assert_int_eq(
-	    run_cli("%s -e %s put --continue %s big", bin, d.url, src), 0);
-	ck_assert_int_eq(run_cli("cmp %s %s", src, rfile), 0);
+	    tu_sh("%s -e %s put --continue %s big", bin, d.url, src), 0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, rfile), 0);
 
 	/* get: half from a FIFO in the root, killed, then the rest. */
 	snprintf(fifo, sizeof(fifo), "%s/pipe", d.root);
@@ -3496,8 +3465,8 @@ START_TEST(cli_continue_after_sigkill)
 	ck_assert_int_eq(unlink(fifo), 0);
 	ck_assert_int_eq(rename(rfile, fifo), 0); /* "pipe" is the file now */
 	ck_assert_int_eq(
-	    run_cli("%s -e %s get --continue pipe %s", bin, d.url, local), 0);
-	ck_assert_int_eq(run_cli("cmp %s %s", src, local), 0);
+	    tu_sh("%s -e %s get --continue pipe %s", bin, d.url, local), 0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, local), 0);
 	free(data);
 }
 END_TEST
@@ -3514,11 +3483,11 @@ START_TEST(cli_timeout_and_refused_connection)
 	/* Nothing listening: at once, exit 5 (it used to retry for 3 s). */
 	snprintf(url, sizeof(url), "ipc://%s/nobody.sock", d.dir);
 	t0 = tu_now_ms();
-	rv = run_cli("%s -e %s stat x 2>/dev/null", o, url);
+	rv = tu_sh("%s -e %s stat x 2>/dev/null", o, url);
 	ms = tu_now_ms() - t0;
 	ck_assert_int_eq(rv, 5);
 	ck_assert_msg(ms < tu_ms(1000), "refused took %lld ms", (long long) ms);
-	rv = run_cli("%s -e tcp://127.0.0.1:1 stat x 2>/dev/null", o);
+	rv = tu_sh("%s -e tcp://127.0.0.1:1 stat x 2>/dev/null", o);
 	ck_assert_int_eq(rv, 5);
 
 	/* A raw rep socket: nng answers the handshake, nobody the request. */
@@ -3526,16 +3495,16 @@ START_TEST(cli_timeout_and_refused_connection)
 	ck_assert_int_eq(nng_rep0_open(&rep), 0);
 	ck_assert_int_eq(nng_listen(rep, url, NULL, 0), 0);
 	t0 = tu_now_ms();
-	rv = run_cli("%s -e %s --timeout 1 stat x 2>%s/err", o, url, d.dir);
+	rv = tu_sh("%s -e %s --timeout 1 stat x 2>%s/err", o, url, d.dir);
 	ms = tu_now_ms() - t0;
 	ck_assert_int_eq(rv, 5);
 	ck_assert_msg(ms >= 900 && ms < tu_ms(2500), "--timeout 1 took %lld ms",
 	    (long long) ms);
 	ck_assert_int_eq(
-	    run_cli("grep -q 'x: remote: ETIMEDOUT' %s/err", d.dir), 0);
+	    tu_sh("grep -q 'x: remote: ETIMEDOUT' %s/err", d.dir), 0);
 	t0 = tu_now_ms();
-	rv = run_cli("%s -e %s --timeout 300ms put /etc/hostname x "
-	             "2>/dev/null",
+	rv = tu_sh("%s -e %s --timeout 300ms put /etc/hostname x "
+	           "2>/dev/null",
 	    o, url);
 	ms = tu_now_ms() - t0;
 	ck_assert_int_eq(rv, 5);
@@ -3546,13 +3515,13 @@ START_TEST(cli_timeout_and_refused_connection)
 	/* A stopped service: the handshake never comes; bounded too. */
 	kill(d.pid, SIGSTOP);
 	t0 = tu_now_ms();
-	rv = run_cli("%s -e %s --timeout 1 stat x 2>/dev/null", o, d.url);
+	rv = tu_sh("%s -e %s --timeout 1 stat x 2>/dev/null", o, d.url);
 	ms = tu_now_ms() - t0;
 	kill(d.pid, SIGCONT);
 	ck_assert_int_eq(rv, 5);
 	ck_assert_msg(ms >= 900 && ms < tu_ms(2500),
 	    "stopped service: --timeout 1 took %lld ms", (long long) ms);
-	ck_assert_int_eq(run_cli("%s -e %s ls / >/dev/null", o, d.url), 0);
+	ck_assert_int_eq(tu_sh("%s -e %s ls / >/dev/null", o, d.url), 0);
 }
 END_TEST
 

@@ -28,37 +28,6 @@
 static tu_daemon d;
 static char      dir[256];
 
-static int
-run(const char *fmt, ...)
-{
-	char    cmd[4096];
-	va_list ap;
-	int     st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
-/* Makes user (in group, if not NULL) unless it exists; fails the test. */
-static void
-ensure_user(const char *user, const char *group)
-{
-	if (run("id -u %s >/dev/null 2>&1", user) == 0) {
-		if (group != NULL) {
-			ck_assert_int_eq(
-			    run("usermod -a -G %s %s", group, user), 0);
-		}
-		return;
-	}
-	ck_assert_int_eq(
-	    run("useradd -M -N -s /usr/sbin/nologin %s%s %s",
-	        group != NULL ? "-G " : "", group != NULL ? group : "", user),
-	    0);
-}
-
 static uid_t
 uid_of(const char *user)
 {
@@ -77,10 +46,11 @@ make_users(void)
 		return (false);
 	}
 	ck_assert_int_eq(
-	    run("getent group ovioallow >/dev/null || groupadd ovioallow"), 0);
-	ensure_user("ovioprobe_out", NULL);
-	ensure_user("ovioprobe_in", "ovioallow");
-	ensure_user("ovioprobe_uid", NULL);
+	    tu_sh("getent group ovioallow >/dev/null || groupadd ovioallow"),
+	    0);
+	tu_ensure_user("ovioprobe_out", NULL);
+	tu_ensure_user("ovioprobe_in", "ovioallow");
+	tu_ensure_user("ovioprobe_uid", NULL);
 	return (true);
 }
 
@@ -94,7 +64,7 @@ static void
 teardown(void)
 {
 	tu_daemon_cleanup(&d);
-	run("pkill -u ovioprobe_out -f ovio-peer-test >/dev/null 2>&1");
+	tu_sh("pkill -u ovioprobe_out -f ovio-peer-test >/dev/null 2>&1");
 	tu_rmtree(dir);
 }
 
@@ -102,15 +72,15 @@ teardown(void)
 static bool
 file_has(const char *path, const char *s)
 {
-	return (run("grep -qF -- '%s' %s", s, path) == 0);
+	return (tu_sh("grep -qF -- '%s' %s", s, path) == 0);
 }
 
 /* ovio ARGS as user; its exit status. */
 static int
 ovio_as(const char *user, const char *args)
 {
-	return (run("runuser -u %s -- %s/ovio -e %s %s >%s/out.txt 2>&1", user,
-	    tu_build(), d.url, args, dir));
+	return (tu_sh("runuser -u %s -- %s/ovio -e %s %s >%s/out.txt 2>&1",
+	    user, tu_build(), d.url, args, dir));
 }
 
 START_TEST(allow_list_admits_listed_users_and_groups_only)
@@ -156,24 +126,25 @@ START_TEST(allow_list_options_are_checked)
 	char err[512];
 
 	snprintf(err, sizeof(err), "%s/err.txt", dir);
-	ck_assert_int_eq(run("%s/oviod --root %s/r --listen ipc://%s/s.sock "
-	                     "--allow-group ovio-no-such-group 2>%s",
+	ck_assert_int_eq(tu_sh("%s/oviod --root %s/r --listen ipc://%s/s.sock "
+	                       "--allow-group ovio-no-such-group 2>%s",
 	                     tu_build(), dir, dir, err),
 	    2);
 	ck_assert(
 	    file_has(err, "--allow-group ovio-no-such-group: no such group"));
-	ck_assert_int_eq(run("%s/oviod --root %s/r --listen ipc://%s/s.sock "
-	                     "--allow-uid ovio-no-such-user 2>%s",
+	ck_assert_int_eq(tu_sh("%s/oviod --root %s/r --listen ipc://%s/s.sock "
+	                       "--allow-uid ovio-no-such-user 2>%s",
 	                     tu_build(), dir, dir, err),
 	    2);
 	ck_assert(file_has(err, "--allow-uid ovio-no-such-user: no such user"));
 	/* tcp:// peers have no uid to check: refused with a list. */
-	ck_assert_int_eq(run("%s/oviod --root %s/r --listen tcp://127.0.0.1:1 "
-	                     "--allow-uid 0 2>%s",
-	                     tu_build(), dir, err),
+	ck_assert_int_eq(
+	    tu_sh("%s/oviod --root %s/r --listen tcp://127.0.0.1:1 "
+	          "--allow-uid 0 2>%s",
+	        tu_build(), dir, err),
 	    2);
 	ck_assert(file_has(err, "a tcp:// peer has no uid"));
-	ck_assert_int_eq(run("[ $(wc -l <%s) -eq 1 ]", err), 0);
+	ck_assert_int_eq(tu_sh("[ $(wc -l <%s) -eq 1 ]", err), 0);
 }
 END_TEST
 
@@ -181,8 +152,8 @@ END_TEST
 static int
 start_at(const char *folder, const char *name)
 {
-	return (run("timeout 10 %s/oviod --root %s/r --listen ipc://%s/%s "
-	            "2>%s/err.txt",
+	return (tu_sh("timeout 10 %s/oviod --root %s/r --listen ipc://%s/%s "
+	              "2>%s/err.txt",
 	    tu_build(), dir, folder, name, dir));
 }
 
@@ -203,18 +174,18 @@ START_TEST(planted_socket_paths_are_refused)
 
 	/* Another user's file where the socket would be. */
 	ck_assert_int_eq(
-	    run("runuser -u ovioprobe_out -- touch %s/file.sock", f), 0);
+	    tu_sh("runuser -u ovioprobe_out -- touch %s/file.sock", f), 0);
 	ck_assert_int_eq(start_at(f, "file.sock"), 1);
 	ck_assert(file_has(err, "file.sock exists and is not a socket"));
-	ck_assert_int_eq(run("[ $(wc -l <%s) -eq 1 ]", err), 0);
+	ck_assert_int_eq(tu_sh("[ $(wc -l <%s) -eq 1 ]", err), 0);
 
 	/* Another user's live listener posing as the service. */
 	snprintf(sock, sizeof(sock), "%s/live.sock", f);
-	ck_assert_int_eq(run("runuser -u ovioprobe_out -- python3 -c \""
-	                     "import socket, time, sys; "
-	                     "s = socket.socket(socket.AF_UNIX); "
-	                     "s.bind('%s'); s.listen(); time.sleep(30)\" "
-	                     "ovio-peer-test >/dev/null 2>&1 &",
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- python3 -c \""
+	                       "import socket, time, sys; "
+	                       "s = socket.socket(socket.AF_UNIX); "
+	                       "s.bind('%s'); s.listen(); time.sleep(30)\" "
+	                       "ovio-peer-test >/dev/null 2>&1 &",
 	                     sock),
 	    0);
 	for (i = 0; i < 500 && access(sock, F_OK) != 0; i++) {
@@ -232,7 +203,7 @@ START_TEST(planted_socket_paths_are_refused)
 
 	/* Another user's folder. */
 	ck_assert_int_eq(chmod(f, 0755), 0);
-	ck_assert_int_eq(run("chown ovioprobe_out %s", f), 0);
+	ck_assert_int_eq(tu_sh("chown ovioprobe_out %s", f), 0);
 	ck_assert_int_eq(start_at(f, "new.sock"), 1);
 	ck_assert(file_has(err, "belongs to uid"));
 
@@ -240,13 +211,13 @@ START_TEST(planted_socket_paths_are_refused)
 	snprintf(f, sizeof(f), "%s/own", dir);
 	ck_assert_int_eq(mkdir(f, 0700), 0);
 	ck_assert_int_eq(
-	    run("python3 -c \"import socket; "
-	        "socket.socket(socket.AF_UNIX).bind('%s/s.sock')\"",
+	    tu_sh("python3 -c \"import socket; "
+	          "socket.socket(socket.AF_UNIX).bind('%s/s.sock')\"",
 	        f),
 	    0);
-	ck_assert_int_eq(run("timeout --preserve-status -s INT 2 %s/oviod "
-	                     "--root %s/r --listen "
-	                     "ipc://%s/s.sock 2>%s",
+	ck_assert_int_eq(tu_sh("timeout --preserve-status -s INT 2 %s/oviod "
+	                       "--root %s/r --listen "
+	                       "ipc://%s/s.sock 2>%s",
 	                     tu_build(), dir, f, err),
 	    0);
 	ck_assert(file_has(err, "listening on ipc://"));
@@ -267,14 +238,14 @@ START_TEST(client_refuses_a_service_of_another_user)
 	snprintf(f, sizeof(f), "%s/theirs", dir);
 	ck_assert_int_eq(mkdir(f, 0700), 0);
 	ck_assert_int_eq(chmod(dir, 0755), 0);
-	ck_assert_int_eq(run("cp %s/oviod %s/ovio-peer-test && chown -R "
-	                     "ovioprobe_out %s",
+	ck_assert_int_eq(tu_sh("cp %s/oviod %s/ovio-peer-test && chown -R "
+	                       "ovioprobe_out %s",
 	                     tu_build(), f, f),
 	    0);
 	snprintf(url, sizeof(url), "ipc://%s/s.sock", f);
 	snprintf(log, sizeof(log), "%s/log.txt", dir);
-	ck_assert_int_eq(run("runuser -u ovioprobe_out -- %s/ovio-peer-test "
-	                     "--root %s/r --listen %s 2>%s &",
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- %s/ovio-peer-test "
+	                       "--root %s/r --listen %s 2>%s &",
 	                     f, f, url, log),
 	    0);
 	for (i = 0; i < 500 && !file_has(log, "listening on ipc://"); i++) {
@@ -291,25 +262,26 @@ START_TEST(client_refuses_a_service_of_another_user)
 	    ms < tu_ms(1500), "refused after %lld ms", (long long) ms);
 	/* The CLI says why, and what to do if that is the service's user. */
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s status 2>%s/out.txt", tu_build(), url, dir), 5);
+	    tu_sh("%s/ovio -e %s status 2>%s/out.txt", tu_build(), url, dir),
+	    5);
 	snprintf(buf, sizeof(buf), "%s/out.txt", dir);
 	ck_assert(file_has(buf, "EAUTH"));
 	ck_assert(file_has(buf, "set OVIO_SERVICE_USER"));
 	/* Named, by name or number, it is trusted. */
-	ck_assert_int_eq(run("OVIO_SERVICE_USER=ovioprobe_out %s/ovio -e %s "
-	                     "status >/dev/null",
+	ck_assert_int_eq(tu_sh("OVIO_SERVICE_USER=ovioprobe_out %s/ovio -e %s "
+	                       "status >/dev/null",
 	                     tu_build(), url),
 	    0);
 	ck_assert_int_eq(
-	    run("OVIO_SERVICE_USER=%lu %s/ovio -e %s status "
-	        ">/dev/null",
+	    tu_sh("OVIO_SERVICE_USER=%lu %s/ovio -e %s status "
+	          ">/dev/null",
 	        (unsigned long) uid_of("ovioprobe_out"), tu_build(), url),
 	    0);
-	ck_assert_int_eq(run("OVIO_SERVICE_USER=ovioprobe_in %s/ovio -e %s "
-	                     "status 2>/dev/null",
+	ck_assert_int_eq(tu_sh("OVIO_SERVICE_USER=ovioprobe_in %s/ovio -e %s "
+	                       "status 2>/dev/null",
 	                     tu_build(), url),
 	    5);
-	run("pkill -INT -u ovioprobe_out -f ovio-peer-test");
+	tu_sh("pkill -INT -u ovioprobe_out -f ovio-peer-test");
 }
 END_TEST
 
@@ -348,7 +320,7 @@ START_TEST(session_limits_refuse_the_one_too_many)
 	ck_assert_int_eq(ovio_as("ovioprobe_out", "status"), 0);
 	/* Nor is the admin endpoint. */
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
+	    tu_sh("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
 	    0);
 	/* One goes, and its place is free again. */
 	ovio_disconnect(c[0]);
@@ -373,7 +345,7 @@ START_TEST(session_limits_refuse_the_one_too_many)
 	ck_assert_int_eq(connect_and_ask(&extra), OVIO_ECLOSED);
 	ovio_disconnect(extra);
 	ck_assert_int_eq(
-	    run("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
+	    tu_sh("%s/ovio -e %s admin sessions >/dev/null", tu_build(), d.url),
 	    0);
 	ovio_disconnect(c[0]);
 	ovio_disconnect(c[1]);

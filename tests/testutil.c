@@ -526,3 +526,33 @@ tu_run(Suite *s)
 	srunner_free(sr);
 	return (failed == 0 ? 0 : 1);
 }
+
+int
+tu_sh(const char *fmt, ...)
+{
+	char    cmd[8192];
+	va_list ap;
+	int     st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+void
+tu_ensure_user(const char *user, const char *group)
+{
+	if (tu_sh("id -u %s >/dev/null 2>&1", user) == 0) {
+		if (group != NULL) {
+			ck_assert_int_eq(
+			    tu_sh("usermod -a -G %s %s", group, user), 0);
+		}
+		return;
+	}
+	ck_assert_int_eq(
+	    tu_sh("useradd -M -N -s /usr/sbin/nologin %s%s %s",
+	        group != NULL ? "-G " : "", group != NULL ? group : "", user),
+	    0);
+}

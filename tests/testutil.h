@@ -14,6 +14,16 @@
 
 #include "ovio.h"
 
+/* Runs a shell command line; returns its exit status (-1: a signal). */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Makes the test user user (no home, no shell; in group when not NULL)
+ * unless it exists, and adds it to group if it does.  Root only; fails the
+ * test on error.
+ */
+void tu_ensure_user(const char *user, const char *group);
+
 /* A fresh folder under $TMPDIR (or /tmp); removed by tu_rmtree. */
 void tu_tmpdir(char *out, size_t len);
 void tu_rmtree(const char *path);

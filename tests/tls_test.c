@@ -29,20 +29,6 @@ static char      certs[256]; /* tests/tls_certs.sh's output */
 static char      tls_url[64];
 static char      cert_args[3][320];
 
-static int
-run_cmd(const char *fmt, ...)
-{
-	char    cmd[4096];
-	va_list ap;
-	int     st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 /* A TCP port on 127.0.0.1 that nothing listens on just now. */
 static int
 free_port(void)
@@ -77,7 +63,7 @@ static void
 make_certs(void)
 {
 	tu_tmpdir(certs, sizeof(certs));
-	ck_assert_int_eq(run_cmd("tests/tls_certs.sh %s", certs), 0);
+	ck_assert_int_eq(tu_sh("tests/tls_certs.sh %s", certs), 0);
 }
 
 /* oviod on its ipc endpoint and tls+tcp://127.0.0.1:PORT. */
@@ -131,7 +117,7 @@ connect_as(ovio_client **c, const char *name, const char *ca, int64_t *ms)
 static bool
 file_has(const char *path, const char *s)
 {
-	return (run_cmd("grep -qF -- '%s' %s", s, path) == 0);
+	return (tu_sh("grep -qF -- '%s' %s", s, path) == 0);
 }
 
 /* A write and a read back over c. */
@@ -253,40 +239,39 @@ START_TEST(cli_takes_tls_files_from_options_and_environment)
 {
 	const char *b = tu_build();
 
-	ck_assert_int_eq(run_cmd("echo hello >%s/in.txt", d.dir), 0);
-	ck_assert_int_eq(run_cmd("%s/ovio -e %s --tls-ca %s --tls-cert %s "
-	                         "--tls-key %s put %s/in.txt in.txt",
+	ck_assert_int_eq(tu_sh("echo hello >%s/in.txt", d.dir), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --tls-ca %s --tls-cert %s "
+	                       "--tls-key %s put %s/in.txt in.txt",
 	                     b, tls_url, cert("ca.crt"), cert("client.crt"),
 	                     cert("client.key"), d.dir),
 	    0);
-	ck_assert_int_eq(run_cmd("OVIO_TLS_CA=%s OVIO_TLS_CERT=%s "
-	                         "OVIO_TLS_KEY=%s %s/ovio -e %s cat in.txt "
-	                         ">%s/out.txt",
+	ck_assert_int_eq(tu_sh("OVIO_TLS_CA=%s OVIO_TLS_CERT=%s "
+	                       "OVIO_TLS_KEY=%s %s/ovio -e %s cat in.txt "
+	                       ">%s/out.txt",
 	                     cert("ca.crt"), cert("client.crt"),
 	                     cert("client.key"), b, tls_url, d.dir),
 	    0);
-	ck_assert_int_eq(
-	    run_cmd("cmp -s %s/in.txt %s/out.txt", d.dir, d.dir), 0);
+	ck_assert_int_eq(tu_sh("cmp -s %s/in.txt %s/out.txt", d.dir, d.dir), 0);
 
 	/* Refused: exit status 5 (cannot reach oviod), one line, EAUTH. */
-	ck_assert_int_eq(run_cmd("%s/ovio -e %s --tls-ca %s --tls-cert %s "
-	                         "--tls-key %s stat in.txt 2>%s/err.txt",
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --tls-ca %s --tls-cert %s "
+	                       "--tls-key %s stat in.txt 2>%s/err.txt",
 	                     b, tls_url, cert("ca.crt"), cert("expired.crt"),
 	                     cert("expired.key"), d.dir),
 	    5);
-	ck_assert_int_eq(run_cmd("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -q "
-	                         "EAUTH %s/err.txt",
+	ck_assert_int_eq(tu_sh("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -q "
+	                       "EAUTH %s/err.txt",
 	                     d.dir, d.dir),
 	    0);
 	/* A missing file is named. */
 	ck_assert_int_eq(
-	    run_cmd("%s/ovio -e %s --tls-ca %s --tls-cert "
-	            "%s/none.crt --tls-key %s stat in.txt "
-	            "2>%s/err.txt",
+	    tu_sh("%s/ovio -e %s --tls-ca %s --tls-cert "
+	          "%s/none.crt --tls-key %s stat in.txt "
+	          "2>%s/err.txt",
 	        b, tls_url, cert("ca.crt"), d.dir, cert("client.key"), d.dir),
 	    5);
-	ck_assert_int_eq(run_cmd("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -q "
-	                         "'none.crt: No such file' %s/err.txt",
+	ck_assert_int_eq(tu_sh("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -q "
+	                       "'none.crt: No such file' %s/err.txt",
 	                     d.dir, d.dir),
 	    0);
 }
@@ -319,13 +304,13 @@ START_TEST(plaintext_off_loopback_needs_insecure_tcp)
 	tu_tmpdir(dir, sizeof(dir));
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		snprintf(url, sizeof(url), refused[i].url, port);
-		ck_assert_int_eq(run_cmd("timeout 20 %s/oviod --root %s "
-		                         "--listen '%s' 2>%s/err.txt",
+		ck_assert_int_eq(tu_sh("timeout 20 %s/oviod --root %s "
+		                       "--listen '%s' 2>%s/err.txt",
 		                     b, dir, url, dir),
 		    2);
 		ck_assert_msg(
-		    run_cmd("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -qF "
-		            "-- '%s' %s/err.txt",
+		    tu_sh("[ $(wc -l <%s/err.txt) -eq 1 ] && grep -qF "
+		          "-- '%s' %s/err.txt",
 		        dir, refused[i].why, dir)
 		        == 0,
 		    "%s: not refused with one line saying '%s'", url,
