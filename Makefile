@@ -7,6 +7,8 @@
 #   make bench      build, then measure ovio against raw nng and fio in one
 #                   run and print the table (tests/bench/run.sh; README.md,
 #                   "Performance")
+#   make fuzz       build the libFuzzer harnesses (clang, ASan, UBSan) and
+#                   run each for FUZZ_TIME seconds (default 300)
 #   make deps       install the Debian packages the build needs
 #   make install    install under PREFIX (default /usr/local)
 #   make clean
@@ -90,7 +92,7 @@ TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
-.PHONY: all test run deps install clean check-san bench
+.PHONY: all test run deps install clean check-san bench fuzz fuzz-build
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
 
 $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
@@ -155,14 +157,45 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -luring $(CHECK_LIBS)
 
+# Fuzzing: libFuzzer harnesses (clang) over the wire decode and validation
+# (fuzz/frame_fuzz.c) and a live engine in-process (fuzz/live_fuzz.c),
+# built with ASan and UBSan into build/fuzz; fuzz/make_seeds writes their
+# seed corpus.  tests/fuzz.sh runs them: make fuzz for FUZZ_TIME seconds
+# each (default 300), make test a short pass (tests/all.sh).
+FUZZ_B    := build/fuzz
+FUZZ_TIME ?= 300
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory CC=clang B=$(FUZZ_B) \
+		SANITIZER=fuzzer-no-link,address,undefined \
+		$(FUZZ_B)/fuzz/frame_fuzz $(FUZZ_B)/fuzz/live_fuzz \
+		$(FUZZ_B)/fuzz/make_seeds
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)tests/fuzz.sh $(FUZZ_TIME)
+
+$(B)/fuzz/%_fuzz: $(B)/obj/fuzz/%_fuzz.o $(SVC_OBJ) $(HOST_OBJ) \
+		$(B)/libovio.a $(NNG_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS) -luring
+
+$(B)/fuzz/frame_fuzz: $(B)/obj/fuzz/frame_reply.o
+
+$(B)/fuzz/make_seeds: $(B)/obj/fuzz/make_seeds.o $(B)/libovio.a $(NNG_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	$(Q)install/deps.sh
 	$(Q)install/nng.sh $(NNG_DIR)
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
 # and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
-# Windows build under Wine, and a 1-second-a-run pass of the benchmark
-# (tests/all.sh; it ends with the total).  Every
+# Windows build under Wine, a short pass of the fuzzers and a
+# 1-second-a-run pass of the benchmark (tests/all.sh; it ends with the
+# total).  Every
 # build here has warnings as errors, as in CI: WERROR=1 goes to each
 # sub-make, and through the environment to the Windows build that
 # tests/win/run.sh makes.  (Objects already built are not rebuilt for a
@@ -171,6 +204,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=address,undefined all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=thread all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 fuzz-build
 	$(Q)WERROR=1 tests/all.sh
 
 # The same tests under AddressSanitizer and UBSan (part of make test).

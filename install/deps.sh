@@ -10,6 +10,7 @@ PKGS=(
     libmbedtls-dev openssl
     check
     fio valgrind python3 python3-fusepy fuse3 procps
+    clang libclang-rt-14-dev
 )
 
 installed() {

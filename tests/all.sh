@@ -4,14 +4,17 @@
 #   2. the same under ASan + UBSan               (tests/run.sh build/san)
 #   3. e2e, admin and a small stress run under TSan (tests/tsan.sh)
 #   4. the Windows build under Wine              (tests/win/run.sh)
-#   5. the benchmark, 1 s a run, runs end to end (tests/bench/run.sh --smoke;
+#   5. the fuzzers over their seeds, regressions and 20 000 new inputs each
+#                                                (tests/fuzz.sh --smoke)
+#   6. the benchmark, 1 s a run, runs end to end (tests/bench/run.sh --smoke;
 #      it checks that it completes, never a speed)
 # Each part prints its own "N passed, N failed, N skipped"; the last line is
 # the total, "total: N passed, N failed, N skipped".  A skipped case (a
 # missing kernel or system feature, tu_skip) is never counted as passed.
 # The binaries must be built (make all, make SANITIZER=address,undefined all,
-# make SANITIZER=thread all); part 4 builds its own.  SKIP_SAN=1, SKIP_TSAN=1,
-# SKIP_WIN=1 or SKIP_BENCH=1 leave a part out.
+# make SANITIZER=thread all, make fuzz-build); part 4 builds its own.
+# SKIP_SAN=1, SKIP_TSAN=1, SKIP_WIN=1, SKIP_FUZZ=1 or SKIP_BENCH=1 leave a
+# part out.
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -59,6 +62,9 @@ if [ -z "${SKIP_TSAN:-}" ]; then
 fi
 if [ -z "${SKIP_WIN:-}" ]; then
     part "windows (wine)" tests/win/run.sh
+fi
+if [ -z "${SKIP_FUZZ:-}" ]; then
+    part "fuzz (short)" tests/fuzz.sh --smoke
 fi
 if [ -z "${SKIP_BENCH:-}" ]; then
     part "bench (smoke)" tests/bench/run.sh --smoke build
