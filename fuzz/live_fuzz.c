@@ -1,7 +1,8 @@
 /*
  * live_fuzz.c - libFuzzer harness: inputs sent to a live engine, started
  * once in this process on an ipc:// endpoint with a temporary root (the
- * engine as oviod runs it, the admin endpoint beside it).  The first byte
+ * engine as oviod runs it; no admin endpoint, so admin requests are
+ * fuzzed as the data endpoint's refusals).  The first byte
  * says how an input goes:
  *   even: its other bytes are one message body sent over a REQ socket (a
  *         request, well formed or not), and the reply is waited for;
@@ -143,8 +144,9 @@ send_raw(const uint8_t *data, size_t size)
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0
-	    && write(fd, hello, sizeof(hello)) == (ssize_t) sizeof(hello)) {
-		(void) !write(fd, data, size);
+	    && send(fd, hello, sizeof(hello), MSG_NOSIGNAL)
+	           == (ssize_t) sizeof(hello)) {
+		(void) send(fd, data, size, MSG_NOSIGNAL);
 	}
 	close(fd);
 }

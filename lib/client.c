@@ -428,6 +428,7 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	ovio_client *c = arg;
 	cop         *op;
 	nng_aio    **aios;
+	nng_dialer   d;
 	size_t       n = 0, i;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
@@ -439,7 +440,7 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		 * dial_bounded).  Runs before the dial returns.
 		 */
 		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0
-		    && !ovio__service_uid_ok(uid)) {
+		    && !ovio__service_uid_ok(uid, c->service_uid)) {
 			nng_mtx_lock(c->mtx);
 			c->untrusted = true;
 			nng_mtx_unlock(c->mtx);
@@ -465,6 +466,7 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
+	d         = c->dialer;
 	aios      = calloc(c->inflight + 1, sizeof(*aios));
 	for (op = c->busy; op != NULL && aios != NULL; op = op->next) {
 		aios[n++] = op->aio;
@@ -474,6 +476,14 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		nng_aio_abort(aios[i], NNG_ECLOSED);
 	}
 	free(aios);
+	/*
+	 * Nothing will use a new connection, yet nng's dialer would make one
+	 * (it redials a lost pipe), and it would hold one of the service's
+	 * places for nothing.  Closing the dialer here is safe: nng runs
+	 * REM_POST before it takes the pipe off its dialer, whose reaping
+	 * waits for that, and no connect of it is under way meanwhile.
+	 */
+	(void) nng_dialer_close(d);
 }
 
 /* One dial of a connect, run on its own thread (see dial_bounded). */
@@ -587,6 +597,7 @@ client_new(ovio_client **cp)
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
+	c->service_uid = ovio__service_user(); /* before the first pipe */
 	/* A random identity, so the service can tell our retries apart. */
 	c->client_id = ((uint64_t) nng_random() << 32) | nng_random();
 	if (c->client_id == 0) {
@@ -613,25 +624,6 @@ client_free(ovio_client *c)
 		nng_mtx_free(c->mtx);
 	}
 	free(c);
-}
-
-/*
- * How soon the dialer connects again after the service closed the
- * connection (idle, kicked, restarted).  Without resend the client is
- * closed by then (client_pipe_cb) and a new connection would only sit
- * idle, so it waits an hour; with resend a request goes again on the new
- * connection, so nng's default (100 ms, no back-off).  Lock not held.
- */
-static void
-client_redial(ovio_client *c)
-{
-	nng_duration ms;
-
-	nng_mtx_lock(c->mtx);
-	ms = c->resend_ms > 0 ? 100 : 3600 * 1000;
-	nng_mtx_unlock(c->mtx);
-	(void) nng_dialer_set_ms(c->dialer, NNG_OPT_RECONNMINT, ms);
-	(void) nng_dialer_set_ms(c->dialer, NNG_OPT_RECONNMAXT, 0);
 }
 
 /* An option, else the environment variable env (NULL if unset or empty). */
@@ -691,7 +683,6 @@ ovio_connect_opts(
 	deadline = nng_clock() + (nng_time) timeout_ms;
 	for (;;) {
 		if ((rv = dial_bounded(c, url, tls, deadline)) == 0) {
-			client_redial(c);
 			*cp = c;
 			break;
 		}
@@ -753,7 +744,6 @@ ovio_set_resend(ovio_client *c, int ms)
 	nng_mtx_lock(c->mtx);
 	c->resend_ms = ms;
 	nng_mtx_unlock(c->mtx);
-	client_redial(c);
 	return (0);
 }
 

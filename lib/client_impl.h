@@ -59,15 +59,19 @@ struct ovio_client {
 	int        resend_ms;       /* 0: REQ resend off */
 	int        timeout_ms;      /* bound of each reply; 0: none */
 	nng_pipe   pipe;            /* the current connection (tests) */
-	bool       untrusted; /* a connection to a service of the wrong uid */
+	bool       untrusted;   /* a connection to a service of the wrong uid */
+	uint64_t   service_uid; /* ovio__service_user(), at connect */
 };
 
 /*
- * Whether this process trusts a service run by uid (ipc peers, where the
- * OS says who is at the other end): its own user, root, or the user
- * $OVIO_SERVICE_USER names (a name or a number).  platform_*.c.
+ * ipc peers, where the OS says who is at the other end (platform_*.c).
+ * ovio__service_user is the uid $OVIO_SERVICE_USER names (a name or a
+ * number), or UINT64_MAX (unset, or no such user); it is resolved once, at
+ * connect, not on nng's threads.  ovio__service_uid_ok says whether this
+ * process trusts a service run by uid: its own user, root, or that one.
  */
-bool ovio__service_uid_ok(uint64_t uid);
+uint64_t ovio__service_user(void);
+bool     ovio__service_uid_ok(uint64_t uid, uint64_t service_uid);
 
 /*
  * Sends rq; for a write with fill set, the rq->length bytes of data are

@@ -21,25 +21,31 @@ ovio_default_endpoint(void)
 	return (buf);
 }
 
-bool
-ovio__service_uid_ok(uint64_t uid)
+uint64_t
+ovio__service_user(void)
 {
 	const char   *v = getenv("OVIO_SERVICE_USER");
 	struct passwd pw, *found = NULL;
 	char          buf[4096], *end;
 	unsigned long n;
 
-	if (uid == 0 || uid == (uint64_t) getuid()
-	    || uid == (uint64_t) geteuid()) {
-		return (true);
-	}
 	if (v == NULL || v[0] == '\0') {
-		return (false);
+		return (UINT64_MAX);
 	}
 	n = strtoul(v, &end, 10);
 	if (*end == '\0') {
-		return (uid == (uint64_t) n);
+		return ((uint64_t) n);
 	}
-	return (getpwnam_r(v, &pw, buf, sizeof(buf), &found) == 0
-	        && found != NULL && (uint64_t) found->pw_uid == uid);
+	if (getpwnam_r(v, &pw, buf, sizeof(buf), &found) != 0
+	    || found == NULL) {
+		return (UINT64_MAX);
+	}
+	return ((uint64_t) found->pw_uid);
+}
+
+bool
+ovio__service_uid_ok(uint64_t uid, uint64_t service_uid)
+{
+	return (uid == 0 || uid == (uint64_t) getuid()
+	        || uid == (uint64_t) geteuid() || uid == service_uid);
 }

@@ -51,6 +51,11 @@ make_users(void)
 	tu_ensure_user("ovioprobe_out", NULL);
 	tu_ensure_user("ovioprobe_in", "ovioallow");
 	tu_ensure_user("ovioprobe_uid", NULL);
+	/* ovioallow as the primary group only: not in the group's list. */
+	ck_assert_int_eq(tu_sh("id -u ovioprobe_pri >/dev/null 2>&1 || "
+	                       "useradd -M -N -g ovioallow -s "
+	                       "/usr/sbin/nologin ovioprobe_pri"),
+	    0);
 	return (true);
 }
 
@@ -83,6 +88,19 @@ ovio_as(const char *user, const char *args)
 	    user, tu_build(), d.url, args, dir));
 }
 
+static bool
+one_session(const ovio_service_status *st, void *arg)
+{
+	(void) arg;
+	return (st->sessions == 1);
+}
+
+static bool
+sessions_are(const ovio_service_status *st, void *arg)
+{
+	return (st->sessions == *(uint64_t *) arg);
+}
+
 START_TEST(allow_list_admits_listed_users_and_groups_only)
 {
 	ovio_service_status st;
@@ -108,15 +126,19 @@ START_TEST(allow_list_admits_listed_users_and_groups_only)
 	    (unsigned long) uid_of("ovioprobe_out"));
 	ck_assert(file_has(d.log, line));
 	ck_assert(file_has(d.log, "not allowed (--allow-uid, --allow-group)"));
-	/* A member of the allowed group, and a user allowed by name. */
+	/* A member of the allowed group, one whose primary group it is, and
+	 * a user allowed by name. */
 	ck_assert_int_eq(ovio_as("ovioprobe_in", "status"), 0);
+	ck_assert_int_eq(ovio_as("ovioprobe_pri", "status"), 0);
 	ck_assert_int_eq(ovio_as("ovioprobe_uid", "status"), 0);
 	snprintf(line, sizeof(line), "refused: uid %lu,",
 	    (unsigned long) uid_of("ovioprobe_in"));
 	ck_assert(!file_has(d.log, line));
-	/* The service's own user (root here) and its session are served. */
+	/* The service's own user (root here) is served, and the others'
+	 * sessions are gone once their clients are (removed as nng reaps
+	 * them: waited for). */
 	ck_assert_int_eq(ovio_status(c, &st), 0);
-	ck_assert_uint_eq(st.sessions, 1);
+	ck_assert(tu_wait_status(c, tu_ms(5000), one_session, NULL));
 	ovio_disconnect(c);
 }
 END_TEST
@@ -145,6 +167,18 @@ START_TEST(allow_list_options_are_checked)
 	    2);
 	ck_assert(file_has(err, "a tcp:// peer has no uid"));
 	ck_assert_int_eq(tu_sh("[ $(wc -l <%s) -eq 1 ]", err), 0);
+	/* Transports these rules do not know are not served at all. */
+	ck_assert_int_eq(
+	    tu_sh("%s/oviod --root %s/r --listen ws://127.0.0.1:1/x "
+	          "2>%s",
+	        tu_build(), dir, err),
+	    2);
+	ck_assert(file_has(err, "only ipc://, tls+tcp:// and tcp://"));
+	ck_assert_int_eq(tu_sh("%s/oviod --root %s/r --listen abstract://ovio "
+	                       "2>%s",
+	                     tu_build(), dir, err),
+	    2);
+	ck_assert(file_has(err, "only ipc://, tls+tcp:// and tcp://"));
 }
 END_TEST
 
@@ -206,6 +240,23 @@ START_TEST(planted_socket_paths_are_refused)
 	ck_assert_int_eq(tu_sh("chown ovioprobe_out %s", f), 0);
 	ck_assert_int_eq(start_at(f, "new.sock"), 1);
 	ck_assert(file_has(err, "belongs to uid"));
+
+	/* A folder of ours inside one others may write to: they could move
+	 * ours away and put their own in its place. */
+	snprintf(f, sizeof(f), "%s/open", dir);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert_int_eq(chmod(f, 0777), 0);
+	snprintf(sock, sizeof(sock), "%s/open/mine", dir);
+	ck_assert_int_eq(mkdir(sock, 0700), 0);
+	ck_assert_int_eq(start_at(sock, "s.sock"), 1);
+	ck_assert(file_has(err, "/open may be written by others"));
+
+	/* A link to another user's folder: only as safe as where it leads. */
+	snprintf(f, sizeof(f), "%s/link", dir);
+	snprintf(sock, sizeof(sock), "%s/shared", dir);
+	ck_assert_int_eq(symlink(sock, f), 0);
+	ck_assert_int_eq(start_at(f, "s.sock"), 1);
+	ck_assert(file_has(err, "/shared belongs to uid"));
 
 	/* A stale socket of our own (a crash): oviod starts over it. */
 	snprintf(f, sizeof(f), "%s/own", dir);
@@ -299,6 +350,7 @@ START_TEST(session_limits_refuse_the_one_too_many)
 {
 	ovio_client *c[4], *extra;
 	char         line[128];
+	uint64_t     two;
 	int          i;
 
 	if (!make_users()) {
@@ -307,10 +359,13 @@ START_TEST(session_limits_refuse_the_one_too_many)
 	tu_daemon_start(&d, NULL, "--max-sessions-per-peer", "3", "--allow-uid",
 	    "ovioprobe_out", NULL);
 	ck_assert_int_eq(chmod(d.dir, 0755), 0);
-	for (i = 0; i < 3; i++) {
+	/* tu_daemon_start's probe session first gone (nng reaps it). */
+	ck_assert_int_eq(connect_and_ask(&c[0]), 0);
+	ck_assert(tu_wait_status(c[0], tu_ms(5000), one_session, NULL));
+	for (i = 1; i < 3; i++) {
 		ck_assert_int_eq(connect_and_ask(&c[i]), 0);
 	}
-	/* The fourth of one uid: dropped before its request, logged once. */
+	/* The fourth of one uid: dropped before its request, and logged. */
 	ck_assert_int_eq(connect_and_ask(&extra), OVIO_ECLOSED);
 	ovio_disconnect(extra);
 	snprintf(line, sizeof(line), "refused: uid %lu is at --max-sessions",
@@ -324,14 +379,8 @@ START_TEST(session_limits_refuse_the_one_too_many)
 	    0);
 	/* One goes, and its place is free again. */
 	ovio_disconnect(c[0]);
-	for (i = 0; i < tu_ms(5000) / 20; i++) {
-		ovio_service_status st;
-		ck_assert_int_eq(ovio_status(c[1], &st), 0);
-		if (st.sessions == 2) {
-			break;
-		}
-		usleep(20000);
-	}
+	two = 2;
+	ck_assert(tu_wait_status(c[1], tu_ms(5000), sessions_are, &two));
 	ck_assert_int_eq(connect_and_ask(&c[3]), 0);
 	for (i = 1; i < 4; i++) {
 		ovio_disconnect(c[i]);
@@ -341,6 +390,7 @@ START_TEST(session_limits_refuse_the_one_too_many)
 	/* In all: the third connection of anyone is refused. */
 	tu_daemon_start(&d, NULL, "--max-sessions", "2", NULL);
 	ck_assert_int_eq(connect_and_ask(&c[0]), 0);
+	ck_assert(tu_wait_status(c[0], tu_ms(5000), one_session, NULL));
 	ck_assert_int_eq(connect_and_ask(&c[1]), 0);
 	ck_assert_int_eq(connect_and_ask(&extra), OVIO_ECLOSED);
 	ovio_disconnect(extra);
@@ -354,6 +404,7 @@ END_TEST
 
 START_TEST(idle_sessions_are_closed_busy_ones_kept)
 {
+	uint64_t            two;
 	ovio_service_status st;
 	ovio_client        *idle, *holder, *asker;
 	uint64_t            h;
@@ -384,6 +435,13 @@ START_TEST(idle_sessions_are_closed_busy_ones_kept)
 	}
 	ck_assert_int_eq(ovio_status(holder, &st), 0);
 	ck_assert_uint_eq(st.handles, 1);
+	/* The idle client does not connect again behind its back (nng
+	 * would redial within 100 ms; libovio closed its dialer). */
+	two = 2;
+	ck_assert(tu_wait_status(holder, tu_ms(5000), sessions_are, &two));
+	usleep(500000);
+	ck_assert_int_eq(ovio_status(holder, &st), 0);
+	ck_assert_uint_eq(st.sessions, 2);
 	rv = ovio_status(idle, &st);
 	ck_assert_msg(rv == OVIO_ECLOSED, "idle client: %s", ovio_errname(rv));
 	ck_assert_int_eq(ovio_close(holder, h), 0);

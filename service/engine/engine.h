@@ -152,7 +152,7 @@ typedef struct eng_peer {
 	bool     admin;   /* connected to the admin endpoint */
 	bool     has_uid; /* ipc: uid and pid are the peer's */
 	uint64_t uid;
-	uint64_t gid; /* ... and its (primary) group */
+	uint64_t gid; /* ... and its (primary) group; UINT64_MAX: unknown */
 	uint64_t pid;
 	char     addr[64];     /* tcp: "address:port"; else "" */
 	bool     tls;          /* tls+tcp://: the certificate was verified, */
@@ -405,7 +405,7 @@ int ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer);
  * The data sessions idle for limits.idle_ms (no handle, nothing in flight,
  * no request): up to max of their pipe ids in ids.  Takes the lock.
  */
-size_t  ovio__session_idle(engine *e, nng_time now, uint32_t *ids, size_t max);
+size_t  ovio__session_idle(engine *e, uint32_t *ids, size_t max);
 void    ovio__session_gone(engine *e, uint32_t pipe_id);     /* takes lock */
 void    ovio__session_maybe_free(engine *e, eng_session *s); /* held */
 void    ovio__session_fini(engine *e);                       /* at stop */

@@ -273,6 +273,20 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 {
 	char why[512];
 
+	/*
+	 * The transports whose peers these rules know: nng also has ws://,
+	 * wss:// and abstract://, which would pass every check below
+	 * unchecked (an abstract socket has no file mode at all).
+	 */
+	if (strncmp(url, "ipc://", 6) != 0 && !ovio__url_is_tls(url)
+	    && !url_is_tcp(url)) {
+		fprintf(stderr,
+		    "oviod: refusing %s: only ipc://, tls+tcp:// and tcp:// "
+		    "endpoints are served\n",
+		    url);
+		return (2);
+	}
+
 	if (ovio__url_is_tls(url)
 	    && (o->tls.cert == NULL || o->tls.key == NULL
 	        || o->tls.ca == NULL)) {

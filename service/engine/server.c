@@ -143,7 +143,7 @@ server_close_idle(engine *e)
 		return;
 	}
 	e->srv.idle_check_at = now + 1000;
-	n = ovio__session_idle(e, now, ids, sizeof(ids) / sizeof(ids[0]));
+	n = ovio__session_idle(e, ids, sizeof(ids) / sizeof(ids[0]));
 	for (i = 0; i < n; i++) {
 		nng_pipe p = NNG_PIPE_INITIALIZER;
 
@@ -338,7 +338,10 @@ server_peer(engine *e, nng_pipe p, eng_peer *peer)
 	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &peer->uid) == 0) {
 		peer->has_uid = true;
 		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid);
-		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &peer->gid);
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &peer->gid)
+		    != 0) {
+			peer->gid = UINT64_MAX; /* unknown: in no group */
+		}
 	}
 	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
 		server_format_addr(&sa, peer->addr, sizeof(peer->addr));
@@ -452,11 +455,19 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 			return;
 		}
 		if (!peer.admin && !server_peer_allowed(&peer)) {
-			ovio__logl(OVIO__LOG_WARN,
-			    "session %u refused: uid %llu, pid %llu is not "
-			    "allowed (--allow-uid, --allow-group)",
-			    id, (unsigned long long) peer.uid,
-			    (unsigned long long) peer.pid);
+			if (peer.has_uid) {
+				ovio__logl(OVIO__LOG_WARN,
+				    "session %u refused: uid %llu, pid %llu is "
+				    "not allowed (--allow-uid, --allow-group)",
+				    id, (unsigned long long) peer.uid,
+				    (unsigned long long) peer.pid);
+			} else {
+				ovio__logl(OVIO__LOG_WARN,
+				    "session %u refused: the OS gave no "
+				    "credentials for it (--allow-uid, "
+				    "--allow-group)",
+				    id);
+			}
 			nng_pipe_close(p);
 			return;
 		}

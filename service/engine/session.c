@@ -55,12 +55,20 @@ peer_host_len(const char *addr)
 	return (colon != NULL ? (size_t) (colon - addr) : strlen(addr));
 }
 
-/* Whether a and b are the same peer, for limits.sessions_per_peer. */
+/*
+ * Whether a and b are the same peer, for limits.sessions_per_peer.  A peer
+ * the OS names no way (a Windows named pipe gives a pid only) is like no
+ * other: it counts against limits.sessions only, else every local client
+ * would share one place.
+ */
 static bool
 peer_same(const eng_peer *a, const eng_peer *b)
 {
 	size_t n;
 
+	if (!a->tls && !a->has_uid && a->addr[0] == '\0') {
+		return (false);
+	}
 	if (a->tls || b->tls) {
 		return (
 		    a->tls && b->tls && strcmp(a->subject, b->subject) == 0);
@@ -110,9 +118,9 @@ ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
-	s->peer      = *peer;
-	s->active_at = nng_clock();
+	s->peer = *peer;
 	nng_mtx_lock(e->mtx);
+	s->active_at = nng_clock();
 	if ((rv = session_limits(e, peer)) != 0) {
 		nng_mtx_unlock(e->mtx);
 		free(s);
@@ -127,21 +135,24 @@ ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 }
 
 size_t
-ovio__session_idle(engine *e, nng_time now, uint32_t *ids, size_t max)
+ovio__session_idle(engine *e, uint32_t *ids, size_t max)
 {
 	eng_session *s;
+	nng_time     now;
 	size_t       n = 0;
 
 	if (e->limits.idle_ms == 0) {
 		return (0);
 	}
 	nng_mtx_lock(e->mtx);
+	/* Read under the lock: no active_at set before it is later. */
+	now = nng_clock();
 	for (s = ovio__list_first(&e->sessions); s != NULL && n < max;
 	     s = ovio__list_next(&e->sessions, s)) {
 		if (!s->dead && !s->peer.admin && s->nhandles == 0
 		    && s->opening == 0 && s->ops_in_flight == 0
 		    && s->replies_out == 0 && s->serving == 0
-		    && now - s->active_at >= (nng_time) e->limits.idle_ms) {
+		    && s->active_at + (nng_time) e->limits.idle_ms <= now) {
 			ids[n++] = s->pipe_id;
 		}
 	}

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <malloc.h>
 #include <signal.h>
@@ -318,43 +319,72 @@ ovio__host_peer_allowed(uint64_t uid, uint64_t gid)
 	return (false);
 }
 
+/*
+ * One folder on the way to a socket: owned by the service's user or root,
+ * and not writable by others unless sticky.  0, or OVIO_EACCES with why.
+ */
+static int
+host_folder_check(const char *dir, char *why, size_t len)
+{
+	struct stat st;
+	uid_t       me = geteuid();
+
+	if (stat(dir, &st) != 0) {
+		return (0); /* gone meanwhile: the listen fails on its own */
+	}
+	if (st.st_uid != me && st.st_uid != 0) {
+		snprintf(why, len,
+		    "the folder %s belongs to uid %lu, another user, who could "
+		    "replace what is in it",
+		    dir, (unsigned long) st.st_uid);
+		return (OVIO_EACCES);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0
+	    && (st.st_mode & S_ISVTX) == 0) {
+		snprintf(why, len,
+		    "the folder %s may be written by others (mode %04o, no "
+		    "sticky bit), who could replace what is in it",
+		    dir, (unsigned) (st.st_mode & 07777));
+		return (OVIO_EACCES);
+	}
+	return (0);
+}
+
 int
 ovio__host_ipc_check(const char *url, char *why, size_t len)
 {
 	struct stat st;
-	char        dir[4096];
-	const char *path, *slash;
-	uid_t       me = geteuid();
+	char        dir[PATH_MAX], real[PATH_MAX], *slash;
+	const char *path;
+	int         rv;
 
 	if (strncmp(url, "ipc://", 6) != 0) {
 		return (0);
 	}
 	path = url + 6;
-	/* The folder: nobody else may put or replace a file in it. */
-	slash = strrchr(path, '/');
-	if (slash == NULL) {
+	/*
+	 * Every folder on the way, links resolved first (a link is only as
+	 * safe as where it leads): nobody else may replace the socket, or a
+	 * folder holding it.
+	 */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL) {
 		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
+	} else if (slash == dir) {
+		dir[1] = '\0';
 	} else {
-		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
+		*slash = '\0';
 	}
-	if (stat(dir, &st) == 0) {
-		if (st.st_uid != me && st.st_uid != 0) {
-			snprintf(why, len,
-			    "its folder %s belongs to uid %lu, another user, "
-			    "who could replace the socket",
-			    dir, (unsigned long) st.st_uid);
-			return (OVIO_EACCES);
-		}
-		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0
-		    && (st.st_mode & S_ISVTX) == 0) {
-			snprintf(why, len,
-			    "its folder %s may be written by others (mode "
-			    "%04o, "
-			    "no sticky bit), who could replace the socket",
-			    dir, (unsigned) (st.st_mode & 07777));
-			return (OVIO_EACCES);
+	if (realpath(dir, real) != NULL) {
+		for (;;) {
+			if ((rv = host_folder_check(real, why, len)) != 0) {
+				return (rv);
+			}
+			if (strcmp(real, "/") == 0) {
+				break;
+			}
+			slash                        = strrchr(real, '/');
+			slash[slash == real ? 1 : 0] = '\0';
 		}
 	}
 	/* The path itself: absent, or a socket of ours (a stale one). */
@@ -365,7 +395,7 @@ ovio__host_ipc_check(const char *url, char *why, size_t len)
 		snprintf(why, len, "%s exists and is not a socket", path);
 		return (OVIO_EACCES);
 	}
-	if (st.st_uid != me) {
+	if (st.st_uid != geteuid()) {
 		snprintf(why, len,
 		    "%s is a socket of uid %lu, another user (someone may be "
 		    "posing as the service there)",
