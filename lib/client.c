@@ -428,7 +428,6 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	ovio_client *c = arg;
 	cop         *op;
 	nng_aio    **aios;
-	nng_dialer   d;
 	size_t       n = 0, i;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
@@ -466,7 +465,6 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
-	d         = c->dialer;
 	aios      = calloc(c->inflight + 1, sizeof(*aios));
 	for (op = c->busy; op != NULL && aios != NULL; op = op->next) {
 		aios[n++] = op->aio;
@@ -476,14 +474,6 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		nng_aio_abort(aios[i], NNG_ECLOSED);
 	}
 	free(aios);
-	/*
-	 * Nothing will use a new connection, yet nng's dialer would make one
-	 * (it redials a lost pipe), and it would hold one of the service's
-	 * places for nothing.  Closing the dialer here is safe: nng runs
-	 * REM_POST before it takes the pipe off its dialer, whose reaping
-	 * waits for that, and no connect of it is under way meanwhile.
-	 */
-	(void) nng_dialer_close(d);
 }
 
 /* One dial of a connect, run on its own thread (see dial_bounded). */

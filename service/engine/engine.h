@@ -171,6 +171,7 @@ struct eng_session {
 	unsigned   replies_out; /* completed, reply not yet sent */
 	uint64_t   reply_bytes; /* ... and the bytes they hold */
 	unsigned   serving;     /* requests received, record not yet back */
+	uint64_t   rc_owner;    /* its peer's identity, for the reply cache */
 	nng_time   active_at;   /* its last request or reply, or connect */
 	ovio__list handles;     /* eng_handle.s_node */
 	eng_op    *tags[ENG_TAG_BUCKETS];

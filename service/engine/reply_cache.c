@@ -8,6 +8,14 @@
  * kept reply, or waits for it if the first copy is still running.  The same
  * ids with a different request are refused with OVIO_EREQID.
  *
+ * Whose ids.  An entry belongs to the identity of the peer that sent it
+ * (session.c, eng_session.rc_owner): a certificate subject on tls+tcp://,
+ * a uid on ipc://, a host on tcp://, and the connection itself for a peer
+ * the OS names no way (a Windows named pipe).  A client_id is only the
+ * client's word, and on plain tcp anyone may read it: another peer that
+ * sends the same ids neither gets this entry's reply nor is refused by it;
+ * its request is its own.
+ *
  * Reads, stats and lists are idempotent: their entries are park-only.  A
  * copy that arrives while the first copy runs waits for its reply (rather
  * than running beside it, which for a read would collide with its own tag,
@@ -49,6 +57,7 @@
 #define RC_PARK_MAX  16
 
 struct rc_entry {
+	uint64_t  owner; /* the sender's identity (rc_owner) */
 	uint64_t  client_id;
 	uint64_t  request_id;
 	uint64_t  fingerprint;
@@ -134,12 +143,13 @@ ovio__rc_applies(const Ovio__Request *rq)
 }
 
 static rc_entry **
-rc_slot(eng_rcache *rc, uint64_t cid, uint64_t rid)
+rc_slot(eng_rcache *rc, uint64_t owner, uint64_t cid, uint64_t rid)
 {
 	rc_entry **pp = &rc->table[rc_bucket(cid, rid)];
 
 	while (*pp != NULL
-	       && ((*pp)->client_id != cid || (*pp)->request_id != rid)) {
+	       && ((*pp)->client_id != cid || (*pp)->request_id != rid
+	           || (*pp)->owner != owner)) {
 		pp = &(*pp)->hnext;
 	}
 	return (pp);
@@ -149,7 +159,7 @@ rc_slot(eng_rcache *rc, uint64_t cid, uint64_t rid)
 static void
 rc_drop(eng_rcache *rc, rc_entry *e)
 {
-	rc_entry **pp = rc_slot(rc, e->client_id, e->request_id);
+	rc_entry **pp = rc_slot(rc, e->owner, e->client_id, e->request_id);
 
 	if (ovio__list_active(&e->age_node)) {
 		ovio__list_remove(&rc->done, e);
@@ -253,21 +263,26 @@ rc_park(rc_entry *e, eng_op *op, eng_op **drop)
 bool
 ovio__rc_begin(eng_op *op, const Ovio__Request *rq, size_t plen)
 {
-	engine     *eng  = op->eng;
-	eng_rcache *rc   = &eng->rc;
-	uint64_t    fp   = rc_fingerprint(rq, plen);
-	uint32_t    pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
-	rc_entry   *e;
-	uint8_t    *kept   = NULL;
-	size_t      klen   = 0;
-	nng_msg    *req    = NULL;
-	eng_op     *drop   = NULL;
-	int         refuse = 0;
+	engine      *eng  = op->eng;
+	eng_rcache  *rc   = &eng->rc;
+	uint64_t     fp   = rc_fingerprint(rq, plen);
+	uint32_t     pipe = (uint32_t) nng_pipe_id(nng_msg_get_pipe(op->msg));
+	eng_session *s;
+	uint64_t     owner;
+	rc_entry    *e;
+	uint8_t     *kept   = NULL;
+	size_t       klen   = 0;
+	nng_msg     *req    = NULL;
+	eng_op      *drop   = NULL;
+	int          refuse = 0;
 
 	op->rc = NULL;
 	nng_mtx_lock(eng->mtx);
-	if ((e = *rc_slot(rc, rq->client_id, rq->request_id)) == NULL) {
+	s     = ovio__session_find(eng, pipe);
+	owner = s != NULL ? s->rc_owner : ((uint64_t) 1 << 63) | pipe;
+	if ((e = *rc_slot(rc, owner, rq->client_id, rq->request_id)) == NULL) {
 		if ((e = ovio__calloc(1, sizeof(*e))) != NULL) {
+			e->owner       = owner;
 			e->client_id   = rq->client_id;
 			e->request_id  = rq->request_id;
 			e->fingerprint = fp;

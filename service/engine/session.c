@@ -81,6 +81,41 @@ peer_same(const eng_peer *a, const eng_peer *b)
 	    n == peer_host_len(b->addr) && strncmp(a->addr, b->addr, n) == 0);
 }
 
+/*
+ * The identity the reply cache binds a request's ids to (reply_cache.c): a
+ * hash of the certificate subject, the uid or the tcp host, or the pipe
+ * itself (top bit set) for a peer the OS names no way.
+ */
+static uint64_t
+peer_owner(const eng_peer *p, uint32_t pipe_id)
+{
+	uint64_t    h = 0xcbf29ce484222325ull;
+	const char *s;
+	size_t      n, i;
+	char        kind;
+
+	if (p->tls) {
+		kind = 'c';
+		s    = p->subject;
+		n    = strlen(s);
+	} else if (p->has_uid) {
+		kind = 'u';
+		s    = (const char *) &p->uid;
+		n    = sizeof(p->uid);
+	} else if (p->addr[0] != '\0') {
+		kind = 'h';
+		s    = p->addr;
+		n    = peer_host_len(p->addr);
+	} else {
+		return (((uint64_t) 1 << 63) | pipe_id);
+	}
+	h = (h ^ (uint8_t) kind) * 0x100000001b3ull;
+	for (i = 0; i < n; i++) {
+		h = (h ^ (uint8_t) s[i]) * 0x100000001b3ull;
+	}
+	return (h & ~((uint64_t) 1 << 63));
+}
+
 /* Whether one more data session of peer passes the limits.  Lock held. */
 static int
 session_limits(engine *e, const eng_peer *peer)
@@ -118,7 +153,8 @@ ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer)
 		return (OVIO_ENOMEM);
 	}
 	ovio__session_init(s, pipe_id);
-	s->peer = *peer;
+	s->peer     = *peer;
+	s->rc_owner = peer_owner(peer, pipe_id);
 	nng_mtx_lock(e->mtx);
 	s->active_at = nng_clock();
 	if ((rv = session_limits(e, peer)) != 0) {
