@@ -21,6 +21,7 @@ pass=0
 fail=0
 skip=0
 failed=()
+details=()
 
 part() {
     local name=$1
@@ -33,6 +34,14 @@ part() {
     rc=${PIPESTATUS[0]}
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' \
         "$log" | tail -1)
+    if [ "$rc" -ne 0 ]; then
+        # What failed, repeated at the end: CI keeps only a log's tail.
+        local l
+        while IFS= read -r l; do
+            details+=("$name: $l")
+        done < <(grep -E '^failed suites: |^  .*: |:[0-9]+:[FE]:|FAILED|ERROR: [A-Za-z]+Sanitizer|WARNING: ThreadSanitizer|runtime error:' \
+            "$log" | head -30)
+    fi
     rm -f "$log"
     if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
         pass=$((pass + BASH_REMATCH[1]))
@@ -71,6 +80,11 @@ if [ -z "${SKIP_BENCH:-}" ]; then
 fi
 
 echo
-[ ${#failed[@]} -gt 0 ] && echo "failed parts: ${failed[*]}"
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "failed parts: ${failed[*]}"
+    for l in "${details[@]}"; do
+        echo "  $l"
+    done
+fi
 echo "total: $pass passed, $fail failed, $skip skipped"
 [ ${#failed[@]} -eq 0 ] && [ "$fail" -eq 0 ]

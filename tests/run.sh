@@ -16,6 +16,7 @@ pass=0
 fail=0
 skip=0
 failed_suites=()
+failure_lines=()
 
 suite() {
     local name=$1
@@ -49,7 +50,14 @@ suite() {
     fail=$((fail + f))
     skip=$((skip + skips))
     if [ $rc -ne 0 ]; then
-        failed_suites+=("$name")
+        failed_suites+=("$name (exit $rc)")
+        # check's own failure lines (file:line:F|E:case:...), sanitizer
+        # reports and a case's last words, repeated at the end so that a
+        # log cut to its tail still says what failed.
+        local l
+        while IFS= read -r l; do
+            failure_lines+=("$name: $l")
+        done < <(echo "$out" | grep -E ':[0-9]+:[FE]:|ERROR: [A-Za-z]+Sanitizer|runtime error:|WARNING: ThreadSanitizer|Assertion|Segmentation|Aborted' | head -20)
     fi
 }
 
@@ -72,6 +80,9 @@ suite peers "$B/tests/peer_test"
 echo
 if [ ${#failed_suites[@]} -gt 0 ]; then
     echo "failed suites: ${failed_suites[*]}"
+    for l in "${failure_lines[@]}"; do
+        echo "  $l"
+    done
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]
