@@ -623,6 +623,97 @@ START_TEST(hostile_path_table)
 }
 END_TEST
 
+/* Whether root/rel holds exactly text. */
+static bool
+root_has(const char *rel, const char *text)
+{
+	char    path[1024], buf[256];
+	ssize_t got;
+	int     fd;
+
+	snprintf(path, sizeof(path), "%s/%s", d.root, rel);
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		return (false);
+	}
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	return (got == (ssize_t) strlen(text) && memcmp(buf, text, got) == 0);
+}
+
+/* An atomic put (OPEN_TEMP, write, commit) of text at path. */
+static int
+temp_put(ovio_client *c, const char *path, const char *text)
+{
+	uint64_t h;
+	size_t   put;
+	int      rv;
+
+	if ((rv = ovio_open(c, path, OVIO_OPEN_WRITE | OVIO_OPEN_TEMP, 0, &h))
+	    != 0) {
+		return (rv);
+	}
+	ck_assert_int_eq(ovio_pwrite(c, h, text, strlen(text), 0, &put), 0);
+	return (ovio_close_commit(c, h));
+}
+
+/*
+ * mkdir, rename, remove and the atomic put act on the last name in a folder
+ * reached through links: followed while they stay beneath the root (in_dir
+ * -> d, d/up -> ..), refused when they lead out, in every resolution mode.
+ */
+START_TEST(namespace_through_links)
+{
+	const mode  *m = &modes[_i];
+	sentinel     sn;
+	ovio_client *c;
+	struct stat  st;
+	char         path[1024];
+
+	if (!start_mode(m, NULL)) {
+		return;
+	}
+	sentinel_make(&sn);
+	(void) make_layout();
+	c = tu_connect(&d);
+
+	ck_assert_int_eq(ovio_mkdir(c, "in_dir/nd", 0, 0755), 0);
+	snprintf(path, sizeof(path), "%s/d/nd", d.root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(ovio_mkdir(c, "in_dir/p/q", OVIO_NS_PARENTS, 0), 0);
+	snprintf(path, sizeof(path), "%s/d/p/q", d.root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(ovio_rename(c, "in_dir/nd", "d/up/nd2", 0), 0);
+	snprintf(path, sizeof(path), "%s/nd2", d.root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(ovio_remove(c, "in_dir/up/nd2"), 0);
+	ck_assert_int_ne(stat(path, &st), 0);
+	ck_assert_int_eq(temp_put(c, "in_dir/tp", "put through a link\n"), 0);
+	ck_assert(root_has("d/tp", "put through a link\n"));
+	ck_assert_int_eq(temp_put(c, "in_dir/tp", "replaced\n"), 0);
+	ck_assert(root_has("d/tp", "replaced\n"));
+	/* The link in the last place is acted on itself. */
+	ck_assert_int_eq(ovio_rename(c, "in_dir", "in_dir2", 0), 0);
+	snprintf(path, sizeof(path), "%s/in_dir2", d.root);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(ovio_remove(c, "in_dir2"), 0);
+	ck_assert(root_has("d/f", "inside d\n"));
+
+	ck_assert_int_eq(ovio_mkdir(c, "esc_rel/nd", 0, 0), OUT);
+	ck_assert_int_eq(ovio_mkdir(c, "esc_abs/p/q", OVIO_NS_PARENTS, 0), OUT);
+	ck_assert_int_eq(ovio_rename(c, "f", "esc_rel/f", 0), OUT);
+	ck_assert_int_eq(ovio_rename(c, "esc_rel/secret", "stolen", 0), OUT);
+	ck_assert_int_eq(ovio_remove(c, "esc_rel/secret"), OUT);
+	ck_assert_int_eq(ovio_remove(c, "d/upup/outside/secret"), OUT);
+	ck_assert_int_eq(temp_put(c, "esc_rel/secret", "overwritten\n"), OUT);
+	ck_assert_int_eq(temp_put(c, "mid_out/outside/t", "new\n"), OUT);
+	ovio_disconnect(c);
+	ck_assert_int_eq(sentinel_changes(&sn), 0);
+	ck_assert(root_has("f", "inside\n"));
+}
+END_TEST
+
 /* The symlink-swap race: sw is a real folder, then a link to outside. */
 typedef struct swapper {
 	char          a[1024], b[1024];
@@ -915,6 +1006,7 @@ confine_suite(void)
 
 	CCASE(hostile_path_table, 60, NMODES);
 	CCASE(symlink_swap_race, 600, NMODES);
+	CCASE(namespace_through_links, 60, NMODES);
 	CCASE(devices_and_sockets_only_with_allow_devices, 30, 2);
 	CCASE(read_only_refuses_every_write, 30, 1);
 	CCASE(root_0750_files_0640_and_file_mode, 30, 1);

@@ -1,10 +1,11 @@
 /*
  * beneath.h - path resolution confined to a directory (os/posix/beneath.c,
- * os/posix/fs.c; used by os/posix/fs.c and os/posix/fs_ns.c only).
+ * os/posix/fs.c, os/posix/fs_ns.c; used by the os/posix/fs*.c files only).
  */
 #ifndef OVIO_BENEATH_H
 #define OVIO_BENEATH_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -31,5 +32,29 @@ int ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode);
  * openat of the whole path.  Returns as openat.  os/posix/fs.c.
  */
 int ovio__fs_open_beneath(int dirfd, const char *path, int oflags, mode_t mode);
+
+/*
+ * A target of a namespace operation or a temporary file: its folder,
+ * resolved beneath the root, and its last name, acted on with the *at()
+ * calls relative to that folder (so a link in the last place is itself
+ * made over, removed or renamed, never followed).
+ */
+typedef struct ovio__fs_target {
+	int   dirfd; /* the folder, O_PATH, beneath the root; -1 when closed */
+	char *buf;   /* a copy of the path, cut at its last '/' */
+	char *name;  /* the last name (inside buf): never "", "." or ".." */
+} ovio__fs_target;
+
+/*
+ * ovio__fs_target_open checks path (ovio__fs_check_target), splits it and
+ * opens its folder as "folder/." with ovio__fs_open_beneath, so a folder
+ * that is a link is followed as a component on the way (beneath the root)
+ * by openat2 and by the confined walk alike.  Returns 0, or an OVIO_E* code
+ * with *oserr set for an OS failure; t is closed on failure.
+ * ovio__fs_target_close closes t (again is harmless).  os/posix/fs_ns.c.
+ */
+int ovio__fs_target_open(
+    int rootfd, const char *path, ovio__fs_target *t, int64_t *oserr);
+void ovio__fs_target_close(ovio__fs_target *t);
 
 #endif

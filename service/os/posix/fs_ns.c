@@ -11,9 +11,9 @@
  * relative to that folder, so a link in the last place is made over,
  * removed or renamed itself, never followed.
  *
- * Without openat2 (a kernel before 5.6, or a sandbox refusing it) these
- * operations answer OVIO_ENOTSUP rather than resolve a path that a link
- * could lead out of the root.
+ * Without openat2 (a kernel before 5.6, or a sandbox refusing it) the
+ * folder is resolved by the confined walk (os/posix/beneath.c), as every
+ * other path is.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -57,15 +57,8 @@ ns_open_beneath(int rootfd, const char *path, int oflags)
 	return (ovio__fs_open_beneath(rootfd, path, oflags | O_CLOEXEC, 0));
 }
 
-/* A target: its parent folder, resolved beneath the root, and its name. */
-typedef struct ns_target {
-	int   dirfd;
-	char *buf;  /* a copy of the path, cut at the last '/' */
-	char *name; /* inside buf */
-} ns_target;
-
-static void
-ns_target_free(ns_target *t)
+void
+ovio__fs_target_close(ovio__fs_target *t)
 {
 	if (t->dirfd >= 0) {
 		close(t->dirfd);
@@ -73,18 +66,21 @@ ns_target_free(ns_target *t)
 	free(t->buf);
 	t->dirfd = -1;
 	t->buf   = NULL;
+	t->name  = NULL;
 }
 
-static int
-ns_target_open(int rootfd, const char *path, ns_target *t, int64_t *oserr)
+int
+ovio__fs_target_open(
+    int rootfd, const char *path, ovio__fs_target *t, int64_t *oserr)
 {
 	const char *parent = ".";
-	char       *slash;
+	char       *slash, *dir;
 	size_t      n;
 	int         rv;
 
 	t->dirfd = -1;
 	t->buf   = NULL;
+	t->name  = NULL;
 	if ((rv = ovio__fs_check_target(path)) != 0) {
 		return (rv);
 	}
@@ -105,15 +101,28 @@ ns_target_open(int rootfd, const char *path, ns_target *t, int64_t *oserr)
 	/* ovio__fs_check_target refused "." and ".."; '/' cannot be left. */
 	if (t->name[0] == '\0' || strcmp(t->name, ".") == 0
 	    || strcmp(t->name, "..") == 0) {
-		ns_target_free(t);
+		ovio__fs_target_close(t);
 		return (OVIO_EINVAL);
 	}
-	/* O_PATH: a folder we may search but not read still works. */
-	if ((t->dirfd = ns_open_beneath(rootfd, parent, O_PATH | O_DIRECTORY))
-	    < 0) {
-		rv = ns_fail(oserr, errno);
-		ns_target_free(t);
-		return (rv);
+	/*
+	 * "folder/.": the folder is then a component on the way, which the
+	 * confined walk follows (beneath the root) when it is a link; as the
+	 * last component it would be opened as the link itself (ENOTDIR).
+	 * O_PATH: a folder we may search but not read still works.
+	 */
+	n = strlen(parent);
+	if ((dir = malloc(n + 3)) == NULL) {
+		ovio__fs_target_close(t);
+		return (OVIO_ENOMEM);
+	}
+	memcpy(dir, parent, n);
+	memcpy(dir + n, "/.", 3);
+	t->dirfd = ns_open_beneath(rootfd, dir, O_PATH | O_DIRECTORY);
+	rv       = errno;
+	free(dir);
+	if (t->dirfd < 0) {
+		ovio__fs_target_close(t);
+		return (ns_fail(oserr, rv));
 	}
 	return (0);
 }
@@ -188,18 +197,18 @@ static int
 ns_mkdir_one(
     int rootfd, const char *path, mode_t mode, int *err, int64_t *oserr)
 {
-	ns_target t;
-	int       rv;
+	ovio__fs_target t;
+	int             rv;
 
 	*err = 0;
-	if ((rv = ns_target_open(rootfd, path, &t, oserr)) != 0) {
+	if ((rv = ovio__fs_target_open(rootfd, path, &t, oserr)) != 0) {
 		return (rv);
 	}
 	if (mkdirat(t.dirfd, t.name, mode) != 0) {
 		*err = errno;
 		rv   = ns_fail(oserr, errno);
 	}
-	ns_target_free(&t);
+	ovio__fs_target_close(&t);
 	return (rv);
 }
 
@@ -266,11 +275,11 @@ done:
 int
 ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 {
-	ns_target   t;
-	struct stat s;
-	int         rv;
+	ovio__fs_target t;
+	struct stat     s;
+	int             rv;
 
-	if ((rv = ns_target_open((int) rootfd, path, &t, oserr)) != 0) {
+	if ((rv = ovio__fs_target_open((int) rootfd, path, &t, oserr)) != 0) {
 		return (rv);
 	}
 	if (fstatat(t.dirfd, t.name, &s, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -285,7 +294,7 @@ ovio__fs_remove(ovio__fd rootfd, const char *path, int64_t *oserr)
 			rv = OVIO_ENOTEMPTY;
 		}
 	}
-	ns_target_free(&t);
+	ovio__fs_target_close(&t);
 	return (rv);
 }
 
@@ -293,14 +302,14 @@ int
 ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to, int replace,
     int64_t *oserr)
 {
-	ns_target a, b;
-	int       rv, r, e;
+	ovio__fs_target a, b;
+	int             rv, r, e;
 
-	if ((rv = ns_target_open((int) rootfd, from, &a, oserr)) != 0) {
+	if ((rv = ovio__fs_target_open((int) rootfd, from, &a, oserr)) != 0) {
 		return (rv);
 	}
-	if ((rv = ns_target_open((int) rootfd, to, &b, oserr)) != 0) {
-		ns_target_free(&a);
+	if ((rv = ovio__fs_target_open((int) rootfd, to, &b, oserr)) != 0) {
+		ovio__fs_target_close(&a);
 		return (rv);
 	}
 	if (replace) {
@@ -324,7 +333,7 @@ ovio__fs_rename(ovio__fd rootfd, const char *from, const char *to, int replace,
 			rv = OVIO_ENOTEMPTY; /* a folder over a full one */
 		}
 	}
-	ns_target_free(&b);
-	ns_target_free(&a);
+	ovio__fs_target_close(&b);
+	ovio__fs_target_close(&a);
 	return (rv);
 }

@@ -3,7 +3,7 @@
  * (OVIO_OPEN_TEMP), POSIX; see fs.h.
  *
  * The folder of the target is resolved beneath the root as an open's path
- * (ovio__fs_open_beneath: openat2 RESOLVE_BENEATH, or the confined walk)
+ * (ovio__fs_target_open: openat2 RESOLVE_BENEATH, or the confined walk)
  * and held, as an O_PATH descriptor, until the commit or the discard.  The
  * file is made in it with O_TMPFILE: it has no name, so nothing is left
  * behind whatever ends the service, the client or the connection.  The
@@ -37,12 +37,10 @@
 #define TEMP_TRIES    16 /* names tried before giving up (EEXIST) */
 
 struct ovio__fs_temp {
-	int   dirfd; /* the target's folder, O_PATH, beneath the root */
-	char *buf;   /* a copy of the path, cut at its last '/' */
-	char *name;  /* the target's name in dirfd (inside buf) */
-	bool  excl;  /* no-clobber commit */
-	bool  named; /* the file has the name tmpname, until committed */
-	char  tmpname[TEMP_NAME_MAX];
+	ovio__fs_target at;   /* the target: its folder and its name */
+	bool            excl; /* no-clobber commit */
+	bool named; /* the file has the name tmpname, until committed */
+	char tmpname[TEMP_NAME_MAX];
 };
 
 static int
@@ -55,10 +53,7 @@ temp_fail(int64_t *oserr, int e)
 static void
 temp_free(ovio__fs_temp *t)
 {
-	if (t->dirfd >= 0) {
-		close(t->dirfd);
-	}
-	free(t->buf);
+	ovio__fs_target_close(&t->at);
 	free(t);
 }
 
@@ -82,56 +77,6 @@ temp_make_name(char *buf)
 	    buf, TEMP_NAME_MAX, TEMP_PREFIX "%016llx", (unsigned long long) r);
 }
 
-/* Splits path into its folder (opened beneath the root) and its name. */
-static int
-temp_target(int rootfd, const char *path, ovio__fs_temp *t, int64_t *oserr)
-{
-	const char *parent = ".";
-	char       *slash, *dir;
-	size_t      n;
-	int         rv;
-
-	if ((rv = ovio__fs_check_target(path)) != 0) {
-		return (rv);
-	}
-	if ((t->buf = strdup(path)) == NULL) {
-		return (OVIO_ENOMEM);
-	}
-	n = strlen(t->buf);
-	while (n > 0 && t->buf[n - 1] == '/') {
-		t->buf[--n] = '\0';
-	}
-	if ((slash = strrchr(t->buf, '/')) != NULL) {
-		*slash  = '\0';
-		t->name = slash + 1;
-		parent  = t->buf;
-	} else {
-		t->name = t->buf;
-	}
-	if (t->name[0] == '\0' || strcmp(t->name, ".") == 0
-	    || strcmp(t->name, "..") == 0) {
-		return (OVIO_EINVAL);
-	}
-	/*
-	 * "parent/.": the folder is then a component on the way, which the
-	 * confined walk follows (beneath the root) when it is a link; as
-	 * the last component it would be opened as the link itself.
-	 */
-	n = strlen(parent);
-	if ((dir = malloc(n + 3)) == NULL) {
-		return (OVIO_ENOMEM);
-	}
-	memcpy(dir, parent, n);
-	memcpy(dir + n, "/.", 3);
-	t->dirfd = ovio__fs_open_beneath(
-	    rootfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-	free(dir);
-	if (t->dirfd < 0) {
-		return (temp_fail(oserr, errno));
-	}
-	return (0);
-}
-
 /* A named hidden file in t's folder, made anew (O_EXCL). */
 static int
 temp_open_named(ovio__fs_temp *t, int oflags, mode_t mode)
@@ -140,7 +85,7 @@ temp_open_named(ovio__fs_temp *t, int oflags, mode_t mode)
 
 	for (i = 0; i < TEMP_TRIES; i++) {
 		temp_make_name(t->tmpname);
-		f = openat(t->dirfd, t->tmpname,
+		f = openat(t->at.dirfd, t->tmpname,
 		    oflags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 		if (f >= 0 || errno != EEXIST) {
 			break;
@@ -170,20 +115,21 @@ ovio__fs_open_temp(ovio__fd rootfd, const char *path, uint32_t flags,
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
-	t->dirfd = -1;
-	t->excl  = (flags & OVIO_OPEN_EXCL) != 0;
-	if ((rv = temp_target((int) rootfd, path, t, oserr)) != 0) {
+	t->at.dirfd = -1;
+	t->excl     = (flags & OVIO_OPEN_EXCL) != 0;
+	if ((rv = ovio__fs_target_open((int) rootfd, path, &t->at, oserr))
+	    != 0) {
 		goto fail;
 	}
 	/* A folder at path can never be replaced by a file: say so now. */
-	if (fstatat(t->dirfd, t->name, &st, AT_SYMLINK_NOFOLLOW) == 0
+	if (fstatat(t->at.dirfd, t->at.name, &st, AT_SYMLINK_NOFOLLOW) == 0
 	    && S_ISDIR(st.st_mode)) {
 		rv = temp_fail(oserr, EISDIR);
 		goto fail;
 	}
 	v = getenv("OVIO_TEST_NO_TMPFILE");
 	if (v == NULL || v[0] == '\0' || strcmp(v, "0") == 0) {
-		f = openat(t->dirfd, ".", oflags | O_TMPFILE, (mode_t) mode);
+		f = openat(t->at.dirfd, ".", oflags | O_TMPFILE, (mode_t) mode);
 	} else {
 		errno = EOPNOTSUPP;
 	}
@@ -214,14 +160,14 @@ temp_link_fd(ovio__fs_temp *t, int fd, const char *name)
 {
 	char proc[64];
 
-	if (linkat(fd, "", t->dirfd, name, AT_EMPTY_PATH) == 0) {
+	if (linkat(fd, "", t->at.dirfd, name, AT_EMPTY_PATH) == 0) {
 		return (0);
 	}
 	if (errno != ENOENT && errno != EPERM && errno != EINVAL) {
 		return (-1);
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return (linkat(AT_FDCWD, proc, t->dirfd, name, AT_SYMLINK_FOLLOW));
+	return (linkat(AT_FDCWD, proc, t->at.dirfd, name, AT_SYMLINK_FOLLOW));
 }
 
 /*
@@ -234,7 +180,7 @@ temp_sync_dir(ovio__fs_temp *t)
 {
 	int d;
 
-	if ((d = openat(t->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	if ((d = openat(t->at.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 	    >= 0) {
 		(void) fsync(d);
 		close(d);
@@ -253,19 +199,21 @@ ovio__fs_commit_temp(ovio__fs_temp *t, ovio__fd fd, int64_t *oserr)
 	if (t->named) {
 		if (t->excl) {
 			/* The hidden name stays: the discard removes it. */
-			if (linkat(t->dirfd, t->tmpname, t->dirfd, t->name, 0)
+			if (linkat(t->at.dirfd, t->tmpname, t->at.dirfd,
+			        t->at.name, 0)
 			    != 0) {
 				return (temp_fail(oserr, errno));
 			}
 		} else {
-			if (renameat(t->dirfd, t->tmpname, t->dirfd, t->name)
+			if (renameat(t->at.dirfd, t->tmpname, t->at.dirfd,
+			        t->at.name)
 			    != 0) {
 				return (temp_fail(oserr, errno));
 			}
 			t->named = false; /* it is the target now */
 		}
 	} else if (t->excl) {
-		if (temp_link_fd(t, (int) fd, t->name) != 0) {
+		if (temp_link_fd(t, (int) fd, t->at.name) != 0) {
 			return (temp_fail(oserr, errno));
 		}
 	} else {
@@ -280,9 +228,10 @@ ovio__fs_commit_temp(ovio__fs_temp *t, ovio__fd fd, int64_t *oserr)
 		if (r != 0) {
 			return (temp_fail(oserr, errno));
 		}
-		if (renameat(t->dirfd, hidden, t->dirfd, t->name) != 0) {
+		if (renameat(t->at.dirfd, hidden, t->at.dirfd, t->at.name)
+		    != 0) {
 			e = errno;
-			(void) unlinkat(t->dirfd, hidden, 0);
+			(void) unlinkat(t->at.dirfd, hidden, 0);
 			return (temp_fail(oserr, e));
 		}
 	}
@@ -295,7 +244,7 @@ ovio__fs_discard_temp(ovio__fs_temp *t, ovio__fd fd)
 {
 	(void) fd; /* a nameless file goes with its last descriptor */
 	if (t->named) {
-		(void) unlinkat(t->dirfd, t->tmpname, 0);
+		(void) unlinkat(t->at.dirfd, t->tmpname, 0);
 	}
 	temp_free(t);
 }
