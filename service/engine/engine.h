@@ -170,9 +170,9 @@ struct eng_session {
 	uint64_t   bytes_in_flight;
 	unsigned   replies_out; /* completed, reply not yet sent */
 	uint64_t   reply_bytes; /* ... and the bytes they hold */
-	unsigned   serving;     /* requests received, record not yet back */
+	unsigned   serving;     /* received, record not back (idle timeout) */
 	uint64_t   rc_owner;    /* its peer's identity, for the reply cache */
-	nng_time   active_at;   /* its last request or reply, or connect */
+	nng_time   active_at;   /* last request, reply or connect (ditto) */
 	ovio__list handles;     /* eng_handle.s_node */
 	eng_op    *tags[ENG_TAG_BUCKETS];
 	ovio__list_node node;  /* e->sessions */

@@ -190,8 +190,11 @@ op_aio_cb(void *arg)
 	}
 	nng_mtx_lock(e->mtx);
 	e->srv.recv_posted--;
-	if (rv == 0) {
-		/* Its session is busy until the record comes back (op_put). */
+	if (rv == 0 && e->limits.idle_ms != 0) {
+		/*
+		 * Its session is busy until the record comes back (op_put);
+		 * only --idle-timeout reads it, so only then is it counted.
+		 */
 		eng_session *s;
 		op->in_pipe = nng_pipe_id(nng_msg_get_pipe(op->msg));
 		if ((s = ovio__session_find(e, op->in_pipe)) != NULL) {
