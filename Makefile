@@ -77,7 +77,7 @@ SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
 CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_posix.c \
-	client/localfile_posix.c client/bench.c client/bench_load.c
+	client/localfile.c client/localfile_posix.c client/bench.c client/bench_load.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
 
@@ -285,7 +285,8 @@ WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
 WIN_CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_windows.c \
-	client/localfile_windows.c client/bench.c client/bench_load.c
+	client/localfile.c client/localfile_windows.c client/bench.c \
+	client/bench_load.c
 WIN_TESTS    := backend_win_test host_win_test smoke
 
 win_obj = $(patsubst %.c,$(WIN_B)/obj/%.o,$(patsubst $(WIN_B)/%,%,$(1)))

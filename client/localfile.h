@@ -17,6 +17,7 @@
 #ifndef OVIO_LOCALFILE_H
 #define OVIO_LOCALFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,9 +109,16 @@ int ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size);
 /*
  * Moves a reader n bytes on: a regular file by seeking, a stream by
  * reading and dropping.  *skipped < n only when the input ended first.
- * Returns 0 or an error code.
+ * Returns 0 or an error code.  The one function of this header written
+ * once for every system (client/localfile.c), over the two below.
  */
 int ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped);
+
+/* Whether lf is a file on a disk (seekable), not a pipe or a console. */
+bool ovio__local_seekable(ovio__local *lf);
+
+/* Moves a seekable reader n bytes on.  Returns 0 or an error code. */
+int ovio__local_seek(ovio__local *lf, uint64_t n);
 
 /*
  * Makes ovio__local_finish of ovio__local_create's temporary file refuse

@@ -418,35 +418,18 @@ ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size)
 	return (rv);
 }
 
-int
-ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped)
+bool
+ovio__local_seekable(ovio__local *lf)
 {
 	struct stat st;
-	char        buf[65536];
-	size_t      got;
-	int         rv;
 
-	*skipped = 0;
-	if (fstat(lf->fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (lseek(lf->fd, (off_t) n, SEEK_CUR) < 0) {
-			return (errno);
-		}
-		*skipped = n;
-		return (0);
-	}
-	while (*skipped < n) {
-		size_t want = n - *skipped < sizeof(buf)
-		                  ? (size_t) (n - *skipped)
-		                  : sizeof(buf);
-		if ((rv = ovio__local_read(lf, buf, want, &got)) != 0) {
-			return (rv);
-		}
-		*skipped += got;
-		if (got < want) {
-			break;
-		}
-	}
-	return (0);
+	return (fstat(lf->fd, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+int
+ovio__local_seek(ovio__local *lf, uint64_t n)
+{
+	return (lseek(lf->fd, (off_t) n, SEEK_CUR) < 0 ? errno : 0);
 }
 
 void

@@ -471,36 +471,21 @@ ovio__local_open_append(const char *path, ovio__local **lf, uint64_t *size)
 	return (rv);
 }
 
+bool
+ovio__local_seekable(ovio__local *lf)
+{
+	return (GetFileType(lf->h) == FILE_TYPE_DISK);
+}
+
 int
-ovio__local_skip(ovio__local *lf, uint64_t n, uint64_t *skipped)
+ovio__local_seek(ovio__local *lf, uint64_t n)
 {
 	LARGE_INTEGER d;
-	char          buf[65536];
-	size_t        got;
-	int           rv;
 
-	*skipped = 0;
-	if (GetFileType(lf->h) == FILE_TYPE_DISK) {
-		d.QuadPart = (LONGLONG) n;
-		if (!SetFilePointerEx(lf->h, d, NULL, FILE_CURRENT)) {
-			return ((int) GetLastError());
-		}
-		*skipped = n;
-		return (0);
-	}
-	while (*skipped < n) {
-		size_t want = n - *skipped < sizeof(buf)
-		                  ? (size_t) (n - *skipped)
-		                  : sizeof(buf);
-		if ((rv = ovio__local_read(lf, buf, want, &got)) != 0) {
-			return (rv);
-		}
-		*skipped += got;
-		if (got < want) {
-			break;
-		}
-	}
-	return (0);
+	d.QuadPart = (LONGLONG) n;
+	return (SetFilePointerEx(lf->h, d, NULL, FILE_CURRENT)
+	            ? 0
+	            : (int) GetLastError());
 }
 
 void

@@ -3440,6 +3440,21 @@ START_TEST(cli_continue_after_sigkill)
 	ck_assert_int_eq(
 	    tu_sh("%s -e %s put --continue %s big", bin, d.url, src), 0);
 	ck_assert_int_eq(tu_sh("cmp %s %s", src, rfile), 0);
+	/* From standard input: what the remote holds is read and dropped. */
+	ck_assert_int_eq(truncate(rfile, 300001), 0);
+	ck_assert_int_eq(
+	    tu_sh("cat %s | %s -e %s put --continue - big", src, bin, d.url),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, rfile), 0);
+	ck_assert_int_eq(truncate(rfile, 300001), 0);
+	ck_assert_int_eq(tu_sh("head -c 1000 %s | %s -e %s put --continue - "
+	                       "big 2>&1 | grep -q 'shorter than big'",
+	                     src, bin, d.url),
+	    0);
+	ck_assert_int_eq(size_of(rfile), 300001);
+	ck_assert_int_eq(
+	    tu_sh("%s -e %s put --continue %s big", bin, d.url, src), 0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, rfile), 0);
 
 	/* get: half from a FIFO in the root, killed, then the rest. */
 	snprintf(fifo, sizeof(fifo), "%s/pipe", d.root);

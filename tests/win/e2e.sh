@@ -218,6 +218,11 @@ head -c 3000000 "$T/five.bin" >"$T/root/resumed.bin"
 check "ovio.exe put --continue sends what the remote file lacks" \
     wovio put --continue "$(winpath "$T/five.bin")" resumed.bin
 check "put --continue: the whole file" cmp "$T/five.bin" "$T/root/resumed.bin"
+head -c 3000001 "$T/five.bin" >"$T/root/resumed2.bin"
+put_stdin() { cat "$T/five.bin" | wovio put --continue - resumed2.bin; }
+check "ovio.exe put --continue from standard input reads past what is there" \
+    put_stdin
+check "put --continue -: the whole file" cmp "$T/five.bin" "$T/root/resumed2.bin"
 echo mine >"$T/kept.txt"
 wovio get --no-clobber five.bin "$(winpath "$T/kept.txt")" >"$T/nc.out" 2>&1
 check "ovio.exe get --no-clobber onto a local file: exit 8" rc_grep $? 8 \
