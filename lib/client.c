@@ -583,7 +583,11 @@ client_new(ovio_client **cp)
 	c->sock_open = true;
 	nng_socket_set_ms(
 	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 0); /* replies: any */
+	/*
+	 * A reply longer than any service may send (OVIO__REPLY_MAX) closes
+	 * the connection (OVIO_ECLOSED) before nng allocates for it.
+	 */
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, OVIO__REPLY_MAX);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);

@@ -28,6 +28,16 @@
 #define OVIO__REPLY_ROOM 128
 
 /*
+ * The largest read or write any service serves (oviod's --max-io is at most
+ * this), and the largest message a reply may be: such a read's payload and
+ * 16 MiB for everything else (a header, a listing page of at most 4096
+ * names, an admin page of at most 256 entries).  libovio drops a
+ * connection that announces a longer reply (NNG_OPT_RECVMAXSZ).
+ */
+#define OVIO__IO_MAX    (1u << 30)
+#define OVIO__REPLY_MAX ((size_t) OVIO__IO_MAX + (16u << 20))
+
+/*
  * ovio__wire_encode appends the frame for a header (hdr, packed by pack and
  * sized by size) followed by len bytes of payload to msg's body.  Returns 0,
  * OVIO_ETOOBIG if the header exceeds OVIO__MAX_HEADER, or OVIO_ENOMEM.

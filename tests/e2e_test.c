@@ -3540,6 +3540,116 @@ START_TEST(cli_timeout_and_refused_connection)
 }
 END_TEST
 
+/*
+ * A service faked on an AF_UNIX socket: nng's ipc handshake as a rep0 peer
+ * (0 'S' 'P' 0, the protocol, 0 0), the client's first request read, then
+ * a reply frame (type 1, a 64-bit big-endian length) announcing more than
+ * any service may send, and four bytes of it.
+ */
+typedef struct fake_service {
+	int      lfd;
+	uint64_t announce;
+	bool     answered;
+} fake_service;
+
+static bool
+read_full(int fd, void *buf, size_t n)
+{
+	size_t  got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		if ((r = read(fd, (char *) buf + got, n - got)) <= 0) {
+			return (false);
+		}
+		got += (size_t) r;
+	}
+	return (true);
+}
+
+static void *
+fake_service_main(void *arg)
+{
+	fake_service *f       = arg;
+	uint8_t       mine[8] = { 0, 'S', 'P', 0, 0, 0x31, 0, 0 }; /* rep0 */
+	uint8_t       hdr[9], drop[4096];
+	uint64_t      len = 0;
+	int           fd, i;
+
+	if ((fd = accept(f->lfd, NULL, NULL)) < 0) {
+		return (NULL);
+	}
+	if (read_full(fd, hdr, 8) && write(fd, mine, 8) == 8
+	    && read_full(fd, hdr, 9)) {
+		for (i = 1; i < 9; i++) {
+			len = (len << 8) | hdr[i];
+		}
+		while (len > 0
+		       && read_full(
+		           fd, drop, len < sizeof(drop) ? len : sizeof(drop))) {
+			len -= len < sizeof(drop) ? len : sizeof(drop);
+		}
+		hdr[0] = 1;
+		for (i = 8; i >= 1; i--) {
+			hdr[i] = (uint8_t) (f->announce >> (8 * (8 - i)));
+		}
+		f->answered
+		    = write(fd, hdr, 9) == 9 && write(fd, "abcd", 4) == 4;
+	}
+	while (read(fd, drop, sizeof(drop)) > 0) {
+		/* until the client lets the connection go */
+	}
+	close(fd);
+	return (NULL);
+}
+
+/*
+ * A reply announcing more than OVIO__REPLY_MAX drops the connection at
+ * once (OVIO_ECLOSED): nothing is allocated for it and nothing waits for
+ * the rest of it.
+ */
+START_TEST(oversized_reply_drops_the_connection)
+{
+	struct sockaddr_un  sa;
+	fake_service        f;
+	pthread_t           th;
+	ovio_client        *c = NULL;
+	ovio_service_status st;
+	char                url[512];
+	int64_t             t0, ms;
+	int                 rv;
+
+	memset(&f, 0, sizeof(f));
+	f.announce = OVIO__REPLY_MAX + 1; /* allocatable: nng would wait */
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(url, sizeof(url), "ipc://%s/fake.sock", d.dir);
+	ck_assert_uint_lt(strlen(url + 6), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, url + 6, strlen(url + 6));
+	ck_assert_int_ge(f.lfd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(f.lfd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(f.lfd, 4), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, fake_service_main, &f), 0);
+
+	t0 = tu_now_ms();
+	rv = ovio_connect(&c, url, 2000);
+	if (rv == 0) {
+		ck_assert_int_eq(ovio_set_timeout(c, 10000), 0);
+		rv = ovio_status(c, &st);
+	}
+	ms = tu_now_ms() - t0;
+	ck_assert_msg(rv == OVIO_ECLOSED, "got %s", ovio_errname(rv));
+	ck_assert(f.answered);
+	ck_assert_msg(ms < tu_ms(3000), "took %lld ms", (long long) ms);
+	if (c != NULL) {
+		ovio_disconnect(c);
+	}
+	shutdown(f.lfd, SHUT_RDWR);
+	close(f.lfd);
+	pthread_join(th, NULL);
+}
+END_TEST
+
 static Suite *
 e2e_suite(void)
 {
@@ -3611,6 +3721,7 @@ e2e_suite(void)
 	ECASE(cli_put_get_several_files, 30);
 	ECASE(cli_continue_after_sigkill, 60);
 	ECASE(cli_timeout_and_refused_connection, 30);
+	ECASE(oversized_reply_drops_the_connection, 30);
 	return (s);
 }
 

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "host.h"
 #include "number.h"
+#include "wire.h"
 
 #define MAX_LISTEN 16
 
@@ -174,7 +175,7 @@ static const num_opt num_opts[] = {
 	{ OPT_MAX_SESSIONS_PEER, "--max-sessions-per-peer", 0, 1, 1u << 20 },
 	{ OPT_IDLE_TIMEOUT, "--idle-timeout", 0, 0, 86400 },
 	{ OPT_MAX_BYTES, "--max-bytes", OVIO__NUM_SIZE, 1, 1ull << 40 },
-	{ OPT_MAX_IO, "--max-io", OVIO__NUM_SIZE, 1, 1u << 30 },
+	{ OPT_MAX_IO, "--max-io", OVIO__NUM_SIZE, 1, OVIO__IO_MAX },
 	{ OPT_DRAIN, "--drain-timeout", 0, 1, 3600000 },
 	{ 0, NULL, 0, 0, 0 },
 };
