@@ -61,7 +61,7 @@ static void
 adm_usage(FILE *f)
 {
 	const adm_sub *s;
-	const char    *nl;
+	const char    *nl, *line;
 
 	fprintf(f,
 	    "usage: ovio admin [--admin URL] [--json] SUBCOMMAND [ARGS]\n"
@@ -73,10 +73,15 @@ adm_usage(FILE *f)
 	    "\n"
 	    "subcommands:\n");
 	for (s = adm_subs; s->name != NULL; s++) {
-		nl = strchr(s->help, '\n');
-		fprintf(f, "  %-9s %-37s\n            %.*s\n", s->name, s->args,
-		    nl != NULL ? (int) (nl - s->help) : (int) strlen(s->help),
-		    s->help);
+		/* The name and its arguments, then every line of its help. */
+		fprintf(f, "  %s%s%s\n", s->name, s->args[0] != '\0' ? " " : "",
+		    s->args);
+		for (line = s->help; *line != '\0'; line = nl + (*nl != '\0')) {
+			if ((nl = strchr(line, '\n')) == NULL) {
+				nl = line + strlen(line);
+			}
+			fprintf(f, "      %.*s\n", (int) (nl - line), line);
+		}
 	}
 	fprintf(f,
 	    "\n"

@@ -738,6 +738,13 @@ START_TEST(help_and_usage)
 
 	ck_assert_int_eq(
 	    tu_sh("%s/ovio admin --help | grep -q 'usage: ovio admin'", b), 0);
+	/* Each subcommand's help whole (its last line too), no padding. */
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio admin --help | grep -q '^      connect "
+	          "time, handles, operations and bytes in flight$'",
+	        b),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio admin --help | grep -q ' $'", b), 1);
 	ck_assert_int_eq(tu_sh("%s/ovio --help | grep -q '^  admin '", b), 0);
 	ck_assert_int_eq(
 	    tu_sh("%s/oviod --help | grep -q -- '--admin-group'", b), 0);
