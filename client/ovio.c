@@ -66,7 +66,8 @@ typedef struct cli {
 typedef struct command {
 	const char *name;
 	const char *args;
-	const char *help;
+	const char *brief; /* a line of ovio --help */
+	const char *help;  /* ovio COMMAND --help */
 	int (*run)(cli *);
 	int         nargs;
 	bool        rest;    /* takes every argument after it, options too */
@@ -1802,6 +1803,7 @@ cmd_service(cli *c, int argc, char **argv)
 
 static const command commands[] = {
 	{ "put", "[-r] LOCAL... REMOTE",
+	    "copy local files to the service, atomically",
 	    "copy local files (- for standard input) to REMOTE (under the\n"
 	    "service's root; a leading / is the root), flushed to disk; into\n"
 	    "REMOTE when it is a folder or ends with /, as cp and scp do.\n"
@@ -1814,7 +1816,7 @@ static const command commands[] = {
 	    "from its size (not atomic). A failure does not stop the others;\n"
 	    "the first one gives the exit status",
 	    cmd_put, 2, false, -1, "r" },
-	{ "get", "[-r] REMOTE... LOCAL",
+	{ "get", "[-r] REMOTE... LOCAL", "copy remote files here",
 	    "copy remote files to LOCAL (- for standard output, one file);\n"
 	    "into LOCAL when it is a folder or ends with /; -r copies "
 	    "folders.\n"
@@ -1824,46 +1826,46 @@ static const command commands[] = {
 	    "an existing LOCAL (exit 8). A failure does not stop the others;\n"
 	    "the first one gives the exit status",
 	    cmd_get, 2, false, -1, "r" },
-	{ "cat", "REMOTE", "write REMOTE to standard output", cmd_cat, 1, false,
-	    0, NULL },
-	{ "stat", "REMOTE",
+	{ "cat", "REMOTE", "write REMOTE to standard output",
+	    "write REMOTE to standard output", cmd_cat, 1, false, 0, NULL },
+	{ "stat", "REMOTE", "show REMOTE's size, type, mode and time",
 	    "show REMOTE's size, type, mode and modification "
 	    "time",
 	    cmd_stat, 1, false, 0, NULL },
-	{ "status", "",
+	{ "status", "", "show the service's state and counters",
 	    "show the service's backend, sessions, handles, "
 	    "operations in flight and counters",
 	    cmd_status, 0, false, 0, NULL },
-	{ "ls", "[-l] [PATH]",
+	{ "ls", "[-l] [PATH]", "list a folder",
 	    "list a folder (default: the root), one name a line; -l adds\n"
 	    "type and mode, size and modification time; --json gives one\n"
 	    "object with an entries array",
 	    cmd_ls, 0, false, 1, "l" },
-	{ "mkdir", "[-p] PATH",
+	{ "mkdir", "[-p] PATH", "make a folder",
 	    "make a folder; -p makes missing parents too and is content\n"
 	    "with a folder already there",
 	    cmd_mkdir, 1, false, 0, "p" },
-	{ "rm", "[-r] PATH...",
+	{ "rm", "[-r] PATH...", "remove files and folders",
 	    "remove files and empty folders; -r removes folders with all\n"
 	    "they hold (links are removed, never followed)",
 	    cmd_rm, 1, false, -1, "r" },
-	{ "mv", "[-f] SRC DST",
+	{ "mv", "[-f] SRC DST", "rename or move",
 	    "rename SRC to DST, or move it into DST when DST is a folder or\n"
 	    "ends with /; an existing DST is kept (EEXIST) unless -f",
 	    cmd_mv, 2, false, 0, "f" },
-	{ "bench", "REMOTE",
+	{ "bench", "REMOTE", "measure the service's speed",
 	    "measure oviod's requests/s, MB/s and latency on REMOTE\n"
 	    "with random or sequential reads and writes (ovio bench --help)",
 	    NULL, 0, true, 0, NULL },
-	{ "service", "SUBCOMMAND",
+	{ "service", "SUBCOMMAND", "manage the Windows service",
 	    "install, uninstall, start, stop or show "
 	    "the Windows service (ovio service --help)",
 	    NULL, 0, true, 0, NULL },
-	{ "admin", "SUBCOMMAND",
+	{ "admin", "SUBCOMMAND", "list, cancel, close, kick; drain, shutdown",
 	    "list sessions, handles and operations; cancel, close, kick,\n"
 	    "drain, resume, shutdown, log-level (ovio admin --help)",
 	    NULL, 0, true, 0, NULL },
-	{ NULL, NULL, NULL, NULL, 0, false, 0, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, false, 0, NULL },
 };
 
 /* A command with its own parser: everything after its name is its own. */
@@ -1891,7 +1893,6 @@ static void
 usage(FILE *f)
 {
 	const command *k;
-	const char    *nl;
 
 	fprintf(f,
 	    "usage: ovio [OPTIONS] COMMAND [ARGS]\n"
@@ -1901,12 +1902,8 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n");
 	for (k = commands; k->name != NULL; k++) {
-		/* First line of the help only; ovio COMMAND --help has it all.
-		 */
-		nl = strchr(k->help, '\n');
-		fprintf(f, "  %-7s %-20s %.*s\n", k->name, k->args,
-		    nl != NULL ? (int) (nl - k->help) : (int) strlen(k->help),
-		    k->help);
+		/* The brief line; ovio COMMAND --help has it all. */
+		fprintf(f, "  %-7s %-21s %s\n", k->name, k->args, k->brief);
 	}
 	fprintf(f,
 	    "\n"

@@ -871,6 +871,18 @@ START_TEST(cli_errors_and_json)
 	    5);
 	ck_assert_int_eq(tu_sh("%s/ovio bogus 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(tu_sh("%s/ovio --help | grep -q put", tu_build()), 0);
+	/* The overview fits 80 columns: one whole line a command. */
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio --help | awk 'length > 80' | grep -q .", tu_build()),
+	    1);
+	ck_assert_int_eq(tu_sh("%s/ovio --help | grep -q '^  mv      \\[-f\\] SRC "
+	                       "DST  *rename or move$'",
+	                     tu_build()),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio put --help | grep -q 'the first one "
+	                       "gives the exit status'",
+	                     tu_build()),
+	    0);
 	ck_assert_int_eq(
 	    tu_sh("%s/ovio put --help | grep -q LOCAL", tu_build()), 0);
 	ck_assert_int_eq(
