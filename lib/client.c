@@ -150,6 +150,22 @@ cop_finish(cop *op, int status, nng_msg *reply)
 	cop_put(op);
 }
 
+/*
+ * The end of an nng_ctx_send or nng_ctx_recv call.  The request may have
+ * completed on another thread before the call returned, but nng 1.5.2 still
+ * holds the context inside it, and releases it on return: ovio_disconnect
+ * waits for every such call to return (arming 0) before it closes the
+ * socket, else that release would lock a mutex the close has freed.
+ */
+static void
+cop_armed(ovio_client *c)
+{
+	nng_mtx_lock(c->mtx);
+	c->arming--;
+	nng_cv_wake(c->cv);
+	nng_mtx_unlock(c->mtx);
+}
+
 static void
 cop_aio_cb(void *arg)
 {
@@ -174,9 +190,11 @@ cop_aio_cb(void *arg)
 			return;
 		}
 		op->sent = true;
+		op->c->arming++;
 		nng_mtx_unlock(op->c->mtx);
 		nng_aio_set_timeout(op->aio, cop_left(op));
 		nng_ctx_recv(op->ctx, op->aio);
+		cop_armed(op->c); /* op may be finished and reused by now */
 		return;
 	}
 	if (rv != 0) {
@@ -264,10 +282,12 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	nng_mtx_lock(c->mtx);
 	op->deadline
 	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
+	c->arming++;
 	nng_mtx_unlock(c->mtx);
 	nng_aio_set_timeout(op->aio, cop_left(op));
 	nng_aio_set_msg(op->aio, msg);
 	nng_ctx_send(op->ctx, op->aio);
+	cop_armed(c);
 	return (0);
 }
 
@@ -766,11 +786,13 @@ ovio_disconnect(ovio_client *c)
 	 * while a callback is arming one of its contexts (the context is then
 	 * released after the socket is freed, and locks a freed mutex).  A
 	 * callback that armed a receive just before it saw `closed` is caught
-	 * by the next round of aborts.
+	 * by the next round of aborts.  And every nng_ctx_send / nng_ctx_recv
+	 * call has returned (cop_armed): the request it armed may be over
+	 * while nng still holds the context in the call.
 	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
-	while (c->inflight > 0) {
+	while (c->inflight > 0 || c->arming > 0) {
 		for (op = c->busy; op != NULL; op = op->next) {
 			nng_aio_abort(op->aio, NNG_ECLOSED);
 		}

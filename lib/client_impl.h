@@ -51,6 +51,7 @@ struct ovio_client {
 	nng_cv    *cv;
 	bool       closed;
 	unsigned   inflight;
+	unsigned   arming; /* threads inside nng_ctx_send / nng_ctx_recv */
 	cop       *busy;
 	cop       *pool;
 	uint64_t   next_tag;        /* for the blocking calls; top bit set */
