@@ -18,13 +18,14 @@
  *
  * Lost, not cancelled.  A request whose reply can no longer come completes
  * with OVIO_ECLOSED: its connection went away (the service stopped or was
- * killed, the connection was cut) with resend off, or ovio_disconnect was
- * called while it was in flight.  It may or may not have run on the
- * service.  OVIO_ECANCELED is only ever the service's answer: the operation
- * was cancelled there (ovio_cancel, ovio_cancel_handle, ovio_cancel_session,
- * or a close of its handle, including the close of every handle of a
- * connection that ended, which a copy resent on the next connection may be
- * told).  The library never turns a lost request into OVIO_ECANCELED.
+ * killed, the connection was cut, or a reply announced more than any
+ * service may send: a 1 GiB read and 16 MiB) with resend off, or
+ * ovio_disconnect was called while it was in flight.  It may or may not have
+ * run on the service.  OVIO_ECANCELED is only ever the service's answer: the
+ * operation was cancelled there (ovio_cancel, ovio_cancel_handle,
+ * ovio_cancel_session, or a close of its handle, including the close of every
+ * handle of a connection that ended, which a copy resent on the next connection
+ * may be told).  The library never turns a lost request into OVIO_ECANCELED.
  *
  * Growing without breaking the ABI.  The five public structs (ovio_request,
  * ovio_result, ovio_stat, ovio_service_status, ovio_connect_options) end in
