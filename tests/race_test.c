@@ -1729,6 +1729,13 @@ START_TEST(cancel_of_a_blocked_fifo_write)
 			continue;
 		}
 		ck_assert_int_eq(ovio_cancel(c, tag, &what), 0);
+		/*
+		 * The service answers the cancel after the write's own reply,
+		 * but the two callbacks run on different threads here: wait
+		 * for the write's completion, then it must be the only one.
+		 */
+		ck_assert_int_eq(
+		    tu_coll_wait(col, (int) tag, (int) tu_ms(5000)), (int) tag);
 		r = tu_coll_find(col, tag, &count);
 		ck_assert_int_eq(count, 1);
 		if (what == OVIO_CANCEL_TOO_LATE) {

@@ -600,6 +600,14 @@ ovio__server_start(engine *e, const eng_options *o)
 	nng_mtx_unlock(e->mtx);
 	recv_top_up(e);
 
+	/*
+	 * The admin endpoint first, its mode and group set: once the data
+	 * endpoint answers, the admin endpoint is there to be reached.
+	 */
+	if (o->admin != NULL
+	    && (rv = server_listen_admin(e, o->admin, o->admin_group)) != 0) {
+		return (rv);
+	}
 	for (i = 0; urls[i] != NULL && i < ENG_MAX_LISTENERS - 1; i++) {
 		nng_listener l;
 		if ((rv = nng_listener_create(&l, e->srv.sock, urls[i])) != 0) {
@@ -622,7 +630,7 @@ ovio__server_start(engine *e, const eng_options *o)
 		ovio__log("listening on %s", urls[i]);
 	}
 	if (o->admin != NULL) {
-		return (server_listen_admin(e, o->admin, o->admin_group));
+		return (0);
 	}
 	ovio__logl(OVIO__LOG_WARN,
 	    "no admin endpoint (no ipc:// endpoint to put it beside; "
