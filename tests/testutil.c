@@ -155,6 +155,19 @@ tu_daemon_stop(tu_daemon *d, int sig)
 void
 tu_daemon_cleanup(tu_daemon *d)
 {
+	int status;
+
+	/* Gone while the test thought it ran: say how, and show its log's
+	 * end (a sanitizer's report is there), before the log is removed. */
+	if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		fprintf(stderr,
+		    "oviod (pid %d) had ended by itself (%s %d); the end of "
+		    "its log:\n",
+		    (int) d->pid, WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		(void) tu_sh("tail -n 60 %s >&2", d->log);
+		d->pid = 0;
+	}
 	if (d->pid > 0) {
 		tu_daemon_stop(d, SIGKILL);
 	}
