@@ -9,8 +9,12 @@
 #                   "Performance")
 #   make fuzz       build the libFuzzer harnesses (clang, ASan, UBSan) and
 #                   run each for FUZZ_TIME seconds (default 300)
-#   make deps       install the Debian packages the build needs
-#   make install    install under PREFIX (default /usr/local)
+#   make deps       install the Debian packages building and running need
+#   make test-deps  ... and those the tests, fuzzers and benchmark need
+#   make install    install under PREFIX (default /usr/local), the config
+#                   in SYSCONFDIR/ovio (default /etc), the systemd unit in
+#                   PREFIX/lib/systemd/system; DESTDIR=... stages it
+#   make uninstall  remove what install put (the config stays)
 #   make clean
 #
 #   V=1                          show the commands
@@ -68,7 +72,7 @@ LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c admin.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
-	oviod.c validate.c workers.c namespace.c alloc.c) \
+	oviod.c ini_options.c validate.c workers.c namespace.c alloc.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/os/posix/beneath.c service/os/posix/fs_temp.c \
@@ -92,8 +96,9 @@ TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
-.PHONY: all test run deps install clean check-san bench fuzz fuzz-build
-all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so $(TEST_BIN)
+.PHONY: all test run deps test-deps install uninstall clean check-san bench fuzz fuzz-build
+all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so \
+	$(B)/libovio-install.a $(B)/examples/hello $(TEST_BIN)
 
 $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
 	@mkdir -p $(B)/gen
@@ -116,6 +121,19 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c
 $(B)/libovio.a: $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# What make install installs as libovio.a: libovio and the patched nng in
+# one archive, so a static link needs nothing of Debian's nng.
+$(B)/libovio-install.a: $(B)/libovio.a $(NNG_LIB)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && printf 'CREATE %s\nADDLIB %s\nADDLIB %s\nSAVE\nEND\n' \
+		$@ $(B)/libovio.a $(NNG_LIB) | ar -M
+
+# The example (examples/hello.c), as a user builds it: ovio.h, libovio.
+$(B)/examples/hello: examples/hello.c $(B)/libovio.a $(NNG_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(B)/libovio.a $(LIBS)
 
 # The shared library exports the public API (ovio_*) and nothing else.
 $(B)/libovio.so: $(LIB_OBJ) lib/libovio.map $(NNG_LIB)
@@ -170,7 +188,7 @@ fuzz-build:
 		$(FUZZ_B)/fuzz/frame_fuzz $(FUZZ_B)/fuzz/live_fuzz \
 		$(FUZZ_B)/fuzz/make_seeds
 
-fuzz: deps
+fuzz: test-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)tests/fuzz.sh $(FUZZ_TIME)
 
@@ -187,8 +205,14 @@ $(B)/fuzz/make_seeds: $(B)/obj/fuzz/make_seeds.o $(B)/libovio.a $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# deps: what building and running needs; test-deps: and what the tests,
+# the fuzzers and the benchmark need (install/deps.sh says which).
 deps:
-	$(Q)install/deps.sh
+	$(Q)install/deps.sh run
+	$(Q)install/nng.sh $(NNG_DIR)
+
+test-deps:
+	$(Q)install/deps.sh test
 	$(Q)install/nng.sh $(NNG_DIR)
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
@@ -200,7 +224,7 @@ deps:
 # sub-make, and through the environment to the Windows build that
 # tests/win/run.sh makes.  (Objects already built are not rebuilt for a
 # flag change: make clean first to check a tree built without it.)
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=address,undefined all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=thread all
@@ -218,7 +242,8 @@ check-san:
 # The benchmark: fio, raw nng and ovio over ipc and tcp on both backends,
 # in one run (BENCH_TIME, BENCH_TRANSPORTS, ... in tests/bench/run.sh).
 # make test runs a short pass of it (tests/all.sh, "bench (smoke)").
-bench: all
+bench: test-deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/run.sh $(B)
 
 RUN_DIR  := $(CURDIR)/run
@@ -235,19 +260,49 @@ run: deps
 	@echo
 	$(Q)exec $(B)/oviod --root $(RUN_DIR)/data
 
+# make install puts the unit where systemd looks for local units
+# ($(PREFIX)/lib/systemd/system) and the config in $(SYSCONFDIR)/ovio,
+# keeping a config that is already there.  make uninstall removes what
+# install put, except that config.
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+OVIO_VERSION := $(shell sed -n 's/^\#define OVIO_VERSION "\(.*\)"/\1/p' lib/ovio.h)
+subst_dirs  = sed -e 's\#@PREFIX@\#$(PREFIX)\#g' -e 's\#@SYSCONFDIR@\#$(SYSCONFDIR)\#g'
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/ovio
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/ovio \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ovio
 	install -m 755 $(B)/oviod $(B)/ovio $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libovio.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(B)/libovio-install.a $(DESTDIR)$(PREFIX)/lib/libovio.a
 	install -m 755 $(B)/libovio.so $(DESTDIR)$(PREFIX)/lib/libovio.so.0
 	ln -sf libovio.so.0 $(DESTDIR)$(PREFIX)/lib/libovio.so
 	install -m 644 lib/ovio.h lib/ovio_err.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 README.md docs/reference.md \
 		$(DESTDIR)$(PREFIX)/share/doc/ovio/
-	install -d $(DESTDIR)/etc/systemd/system
-	sed 's#@PREFIX@#$(PREFIX)#g' install/oviod.service \
-		> $(DESTDIR)/etc/systemd/system/oviod.service
+	install -d $(DESTDIR)$(PREFIX)/share/doc/ovio/examples \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 examples/hello.c $(DESTDIR)$(PREFIX)/share/doc/ovio/examples/
+	$(subst_dirs) -e 's#@VERSION@#$(OVIO_VERSION)#g' install/libovio.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libovio.pc
+	$(subst_dirs) install/oviod.service > $(DESTDIR)$(UNITDIR)/oviod.service
+	$(subst_dirs) install/oviod.conf > $(DESTDIR)$(PREFIX)/share/doc/ovio/oviod.conf
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf (the new default: $(PREFIX)/share/doc/ovio/oviod.conf)"; \
+	else \
+		install -m 644 $(DESTDIR)$(PREFIX)/share/doc/ovio/oviod.conf \
+			$(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/oviod $(DESTDIR)$(PREFIX)/bin/ovio \
+		$(DESTDIR)$(PREFIX)/lib/libovio.a $(DESTDIR)$(PREFIX)/lib/libovio.so \
+		$(DESTDIR)$(PREFIX)/lib/libovio.so.0 \
+		$(DESTDIR)$(PREFIX)/include/ovio.h $(DESTDIR)$(PREFIX)/include/ovio_err.h \
+		$(DESTDIR)$(UNITDIR)/oviod.service \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libovio.pc
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ovio
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf, if any"
 
 clean:
 	rm -rf build run

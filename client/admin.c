@@ -52,6 +52,10 @@ static const adm_sub adm_subs[] = {
 	    "let what is in flight finish; status shows \"draining\"" },
 	{ "resume", "", "accept new work again after drain" },
 	{ "shutdown", "", "stop the service gracefully, as SIGTERM does" },
+	{ "reload", "",
+	    "read the service's config file again, as SIGHUP does: the log\n"
+	    "level and limits change at once, other changes wait for a\n"
+	    "restart (its log says which)" },
 	{ "log-level", "LEVEL",
 	    "set the service's log level: error, warn, info or debug" },
 	{ NULL, NULL, NULL },
@@ -394,6 +398,8 @@ adm_done(const char *what, int rv, uint32_t canceled, bool json, bool has_count)
 		printf("}\n");
 	} else if (has_count) {
 		printf("%s: %u cancel(s) started\n", what, canceled);
+	} else if (strcmp(what, "reload") == 0) {
+		printf("reload: asked (the service's log says what changed)\n");
 	} else {
 		printf("%s: done\n", what);
 	}
@@ -550,6 +556,8 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 	} else if (strcmp(s->name, "shutdown") == 0) {
 		rv = adm_done(
 		    "shutdown", ovio_admin_shutdown(cl), 0, json, false);
+	} else if (strcmp(s->name, "reload") == 0) {
+		rv = adm_done("reload", ovio_admin_reload(cl), 0, json, false);
 	} else {
 		rv = adm_done("log-level", ovio_admin_log_level(cl, level), 0,
 		    json, false);

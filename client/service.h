@@ -28,7 +28,8 @@ typedef struct ovio__svc_status {
 	uint32_t service_exit;   /* oviod's own exit status, when it failed */
 	uint32_t checkpoint;     /* while pending */
 	uint32_t wait_hint_ms;   /* while pending */
-	char     controls[48];   /* accepted now: "stop,shutdown,preshutdown" */
+	char     controls[48];   /* accepted now:
+	                            "stop,shutdown,preshutdown,paramchange" */
 	uint32_t preshutdown_ms; /* its preshutdown timeout; 0 unknown */
 	char     start_type[16]; /* auto, demand, disabled, ... */
 	char     command[4096];  /* its command line (UTF-8), truncated */

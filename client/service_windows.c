@@ -469,10 +469,12 @@ ovio__service_query(ovio__svc_status *st)
 	st->wait_hint_ms = ss.dwWaitHint;
 	snprintf(st->state, sizeof(st->state), "%s",
 	    ovio__win_service_state_name(ss.dwCurrentState));
-	snprintf(st->controls, sizeof(st->controls), "%s%s%s",
+	snprintf(st->controls, sizeof(st->controls), "%s%s%s%s",
 	    ss.dwControlsAccepted & SERVICE_ACCEPT_STOP ? ",stop" : "",
 	    ss.dwControlsAccepted & SERVICE_ACCEPT_SHUTDOWN ? ",shutdown" : "",
 	    ss.dwControlsAccepted & SERVICE_ACCEPT_PRESHUTDOWN ? ",preshutdown"
+	                                                       : "",
+	    ss.dwControlsAccepted & SERVICE_ACCEPT_PARAMCHANGE ? ",paramchange"
 	                                                       : "");
 	if (st->controls[0] == ',') {
 		memmove(st->controls, st->controls + 1, strlen(st->controls));

@@ -1,17 +1,32 @@
 #!/bin/bash
-# deps.sh - install the Debian packages ovio needs to build, run and test.
-# Idempotent: when everything is present it only checks (well under a second)
-# and touches nothing.  Needs root (or sudo) only when something is missing.
+# deps.sh [run|test] - install the Debian packages ovio needs.
+#   run (default)  to build and run oviod and ovio (make run, make deps)
+#   test           that, and what the tests and benchmark use (make test):
+#                  check, fio, valgrind, FUSE, clang's fuzzer runtime, ...
+# nng is not among them: install/nng.sh builds Debian's nng source with
+# ovio's patches.  Idempotent: when everything is present it only checks
+# (well under a second) and touches nothing.  Needs root (or sudo) only
+# when something is missing.
 set -euo pipefail
 
 PKGS=(
     build-essential pkg-config
-    libnng-dev libprotobuf-c-dev protobuf-c-compiler liburing-dev
-    libmbedtls-dev openssl
-    check
-    fio valgrind python3 python3-fusepy fuse3 procps
-    clang libclang-rt-14-dev
+    libprotobuf-c-dev protobuf-c-compiler liburing-dev libmbedtls-dev
 )
+case "${1:-run}" in
+run) ;;
+test)
+    PKGS+=(
+        openssl check
+        fio valgrind python3 python3-fusepy fuse3 procps
+        clang libclang-rt-14-dev
+    )
+    ;;
+*)
+    echo "usage: install/deps.sh [run|test]" >&2
+    exit 2
+    ;;
+esac
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

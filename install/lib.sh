@@ -64,7 +64,10 @@ ensure_deb_src() {
                 "$APT_LIST" "$APT_PARTS"; then
             say "adding ${APT_PARTS}ovio-deb-src.sources"
             cat >"${APT_PARTS}ovio-deb-src.sources" <<'EOF'
-# Added by ovio install/win-deps.sh (apt-get source for the Windows deps)
+# Added by ovio's install/lib.sh: Debian's source packages, so that
+# install/nng.sh and install/win-deps.sh can `apt-get source` nng (and, for
+# the Windows build, mbedtls, protobuf-c and check) and build them with
+# ovio's patches.  Nothing is installed from it; remove it when done.
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: bookworm

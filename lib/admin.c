@@ -391,6 +391,12 @@ ovio_admin_shutdown(ovio_client *c)
 }
 
 int
+ovio_admin_reload(ovio_client *c)
+{
+	return (admin_cmd(c, OVIO__ADMIN_CMD__ADMIN_RELOAD, 0, NULL, NULL));
+}
+
+int
 ovio_admin_log_level(ovio_client *c, const char *level)
 {
 	if (level == NULL || level[0] == '\0') {

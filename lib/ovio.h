@@ -562,6 +562,9 @@ void ovio_admin_free(void *list);
  *                            first).
  * ovio_admin_log_level       "error", "warn", "info" or "debug";
  *                            OVIO_EINVAL for anything else.
+ * ovio_admin_reload          asks the service to read its config file
+ *                            again, as SIGHUP does (answered first; the
+ *                            service's log says what changed).
  */
 int ovio_admin_cancel_op(ovio_client *c, uint64_t op_id, uint32_t *canceled);
 int ovio_admin_cancel_handle(
@@ -574,6 +577,7 @@ int ovio_admin_drain(ovio_client *c);
 int ovio_admin_resume(ovio_client *c);
 int ovio_admin_shutdown(ovio_client *c);
 int ovio_admin_log_level(ovio_client *c, const char *level);
+int ovio_admin_reload(ovio_client *c);
 
 /* The OS code of the calling thread's last failed blocking call, 0 if none. */
 int64_t ovio_last_os_error(void);

@@ -2,18 +2,22 @@
  * admin_test.c - administering a real oviod from the real CLI and library:
  * the admin endpoint and its access rules, the listings of sessions,
  * handles and operations, and the commands (cancel, close, kick, drain,
- * resume, shutdown, log-level), with clients holding reads on FIFOs so
- * that what is pending stays pending until the test says otherwise.
+ * resume, shutdown, log-level, reload), the config file and its reload,
+ * systemd's notify protocol and journal prefixes, with clients holding reads on
+ * FIFOs so that what is pending stays pending until the test says otherwise.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -675,13 +679,370 @@ START_TEST(sighup_keeps_serving)
 	ovio_disconnect(c);
 	/* The main thread logs it once it has taken the signal. */
 	deadline = tu_now_ms() + tu_ms(2000);
-	while (strstr(slurp(d.log, buf, sizeof(buf)), "reload (SIGHUP)") == NULL
+	while (strstr(slurp(d.log, buf, sizeof(buf)), "reload: nothing") == NULL
 	       && tu_now_ms() < deadline) {
 		usleep(10000);
 	}
-	ck_assert_msg(strstr(buf, "reload (SIGHUP)") != NULL, "log: %s", buf);
+	ck_assert_msg(
+	    strstr(buf, "reload: nothing to reload") != NULL, "log: %s", buf);
 	/* SIGTERM still stops it, cleanly. */
 	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/* ---- the config file, reloads, systemd ---- */
+
+static char cfg_dir[256];
+
+static void
+cfg_cleanup(void)
+{
+	tu_daemon_cleanup(&d);
+	if (cfg_dir[0] != '\0') {
+		tu_rmtree(cfg_dir);
+		cfg_dir[0] = '\0';
+	}
+}
+
+/* Writes text to path, whole (replacing it in place: same inode). */
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Waits up to 5 s for text in oviod's log; the log in buf. */
+static bool
+log_has(const char *text, char *buf, size_t len)
+{
+	int64_t deadline = tu_now_ms() + tu_ms(5000);
+
+	while (strstr(slurp(d.log, buf, len), text) == NULL) {
+		if (tu_now_ms() >= deadline) {
+			return (false);
+		}
+		usleep(10000);
+	}
+	return (true);
+}
+
+static int
+open_new(ovio_client *c, const char *name, uint64_t *h)
+{
+	return (ovio_open(c, name, OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0, h));
+}
+
+/*
+ * The file's options apply, the command line's win over them (a --listen
+ * replaces the file's listen), and the file's values are checked as the
+ * flags are.
+ */
+START_TEST(config_file_sets_options_and_flags_win)
+{
+	char         cfg[400], sock[400];
+	ovio_client *c;
+	uint64_t     h[3];
+	size_t       n;
+	struct stat  st;
+
+	tu_tmpdir(cfg_dir, sizeof(cfg_dir));
+	snprintf(cfg, sizeof(cfg), "%s/oviod.conf", cfg_dir);
+	snprintf(sock, sizeof(sock), "%s/file.sock", cfg_dir);
+	{
+		char text[1024];
+		snprintf(text, sizeof(text),
+		    "# oviod's options, one per line\n"
+		    "listen = ipc://%s   ; replaced by --listen\n"
+		    "max-handles = 1\n"
+		    "\n"
+		    "file-mode = 600\n"
+		    "log-level = warn\n",
+		    sock);
+		write_text(cfg, text);
+	}
+	tu_daemon_start(
+	    &d, backend(), "--config", cfg, "--max-handles", "2", NULL);
+	ck_assert_int_ne(stat(sock, &st), 0); /* the file's listen: replaced */
+	c = tu_connect(&d);
+	ck_assert_int_eq(open_new(c, "a", &h[0]), 0);
+	ck_assert_int_eq(open_new(c, "b", &h[1]), 0); /* 2: the flag won */
+	ck_assert_int_eq(open_new(c, "c", &h[2]), OVIO_EBUSY);
+	ck_assert_int_eq(ovio_pwrite(c, h[0], "x", 1, 0, &n), 0);
+	ck_assert_int_eq(ovio_close(c, h[0]), 0);
+	ck_assert_int_eq(ovio_close(c, h[1]), 0);
+	ovio_disconnect(c);
+	/* file-mode from the file: 0600 (the umask may only take bits). */
+	{
+		char path[400];
+		snprintf(path, sizeof(path), "%s/a", d.root);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	}
+	/* log-level warn from the file: no info line. */
+	{
+		char buf[16384];
+		ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+		ck_assert_msg(
+		    strstr(slurp(d.log, buf, sizeof(buf)), "starting") == NULL,
+		    "log: %s", buf);
+	}
+}
+END_TEST
+
+/* --check-config: ok, or FILE:LINE and why, exit 2; nothing starts. */
+START_TEST(check_config_names_the_bad_line)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{ "root = /srv\nmax-ops = lots\n",
+		    ":2: max-ops: lots is not a number" },
+		{ "# ok\nlisten\n", ":2: not a \"key = value\" line" },
+		{ "colour = blue\n", ":1: unknown key colour" },
+		{ "[oviod]\nroot = /srv\n", ":2: root is in section [oviod]" },
+		{ "read-only = maybe\n",
+		    ":1: read-only: maybe is not true or false" },
+		{ "backend = fast\n", ":1: backend: unknown backend fast" },
+		{ "file-mode = 4755\n",
+		    ":1: file-mode: 4755 is not an octal mode" },
+		{ "help = 1\n", ":1: unknown key help" },
+		{ "max-io = 2G\n", ":1: max-io: 2G is out of range" },
+		{ "listen = tcp://0.0.0.0:7070\n",
+		    "plain tcp is unauthenticated" },
+	};
+	char   cfg[400], out[400], buf[4096];
+	size_t i;
+
+	tu_tmpdir(cfg_dir, sizeof(cfg_dir));
+	snprintf(cfg, sizeof(cfg), "%s/oviod.conf", cfg_dir);
+	snprintf(out, sizeof(out), "%s/out.txt", cfg_dir);
+	write_text(cfg, "# a good one\nroot = /srv/ovio\n"
+	                "listen = ipc:///run/ovio/oviod.sock\n"
+	                "read-only = true\nmax-bytes = 64M # inline comment\n");
+	ck_assert_int_eq(tu_sh("%s/oviod --config %s --check-config >%s 2>&1",
+	                     tu_build(), cfg, out),
+	    0);
+	slurp(out, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, ": ok") != NULL, "out: %s", buf);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_text(cfg, bad[i].text);
+		ck_assert_int_eq(
+		    tu_sh("%s/oviod --config %s --check-config >%s 2>&1",
+		        tu_build(), cfg, out),
+		    2);
+		slurp(out, buf, sizeof(buf));
+		ck_assert_msg(strstr(buf, bad[i].says) != NULL
+		                  && strstr(buf, "oviod: ") == buf,
+		    "%s: %s", bad[i].text, buf);
+		/* Started with it: refused the same way, exit 2. */
+		ck_assert_int_eq(tu_sh("%s/oviod --config %s >/dev/null 2>&1",
+		                     tu_build(), cfg),
+		    2);
+	}
+	ck_assert_int_eq(
+	    tu_sh("%s/oviod --check-config 2>/dev/null", tu_build()), 2);
+	ck_assert_int_eq(tu_sh("%s/oviod --config %s/none.conf 2>%s",
+	                     tu_build(), cfg_dir, out),
+	    2);
+	ck_assert_msg(strstr(slurp(out, buf, sizeof(buf)),
+	                  "none.conf: cannot read it: No such file")
+	                  != NULL,
+	    "out: %s", buf);
+}
+END_TEST
+
+/*
+ * SIGHUP and ovio admin reload read the file again: the log level and the
+ * limits change while clients stay connected; a change that needs a
+ * restart is logged as such; a bad file changes nothing.
+ */
+START_TEST(reload_takes_the_config_files_changes)
+{
+	char         cfg[400], out[400], buf[32768], want[512];
+	ovio_client *c;
+	uint64_t     h1, h2;
+	size_t       n;
+
+	tu_tmpdir(cfg_dir, sizeof(cfg_dir));
+	snprintf(cfg, sizeof(cfg), "%s/oviod.conf", cfg_dir);
+	snprintf(out, sizeof(out), "%s/out.txt", cfg_dir);
+	write_text(cfg, "max-handles = 1024\nlog-level = info\n");
+	tu_daemon_start(&d, backend(), "--config", cfg, NULL);
+	admin_url_of();
+	c = tu_connect(&d);
+	ck_assert_int_eq(open_new(c, "one", &h1), 0);
+
+	write_text(cfg, "max-handles = 1\nlog-level = debug\nmax-io = 1M\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	snprintf(want, sizeof(want),
+	    "reload: %s read: 2 change(s) taken, 1 waiting for a restart", cfg);
+	ck_assert_msg(log_has(want, buf, sizeof(buf)), "log: %s", buf);
+	ck_assert(strstr(buf, "reload: max-handles 1 (was 1024)") != NULL);
+	ck_assert(strstr(buf, "reload: log-level debug (was info)") != NULL);
+	ck_assert(strstr(buf, "warn: reload: max-io changed: it takes effect "
+	                      "when oviod restarts")
+	          != NULL);
+	/* The new limit holds for the next open; the open handle works. */
+	ck_assert_int_eq(open_new(c, "two", &h2), OVIO_EBUSY);
+	ck_assert_int_eq(ovio_pwrite(c, h1, "abc", 3, 0, &n), 0);
+
+	/* A bad line: refused where it is, nothing changes. */
+	write_text(cfg, "max-handles = 5\nmax-ops = lots\n");
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin reload >%s 2>&1",
+	                     tu_build(), d.url, out),
+	    0);
+	ck_assert_msg(
+	    strstr(slurp(out, buf, sizeof(buf)), "reload: asked") != NULL,
+	    "out: %s", buf);
+	snprintf(want, sizeof(want),
+	    "error: reload: %s:2: max-ops: lots is not a number", cfg);
+	ck_assert_msg(log_has(want, buf, sizeof(buf)), "log: %s", buf);
+	ck_assert_msg(log_has("the running settings stay", buf, sizeof(buf)),
+	    "log: %s", buf);
+	ck_assert_int_eq(open_new(c, "two", &h2), OVIO_EBUSY);
+
+	/* Fixed: taken, and the service served throughout. */
+	write_text(cfg, "max-handles = 5\nlog-level = debug\nmax-io = 1M\n");
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s admin reload >/dev/null", tu_build(), d.url),
+	    0);
+	ck_assert_msg(
+	    log_has("reload: max-handles 5 (was 1)", buf, sizeof(buf)),
+	    "log: %s", buf);
+	ck_assert_int_eq(open_new(c, "two", &h2), 0);
+	ck_assert_int_eq(ovio_close(c, h2), 0);
+	ck_assert_int_eq(ovio_close(c, h1), 0);
+	ovio_disconnect(c);
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+/* Receives one datagram into buf within ms: its length, or -1. */
+static ssize_t
+recv_within(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t       n;
+
+	if (poll(&p, 1, ms) != 1) {
+		return (-1);
+	}
+	n = recv(fd, buf, len - 1, 0);
+	if (n >= 0) {
+		buf[n] = '\0';
+	}
+	return (n);
+}
+
+/* The next message that is not a watchdog ping; counts the pings. */
+static bool
+next_notify(int fd, char *buf, size_t len, int *pings)
+{
+	int64_t deadline = tu_now_ms() + tu_ms(5000);
+
+	while (tu_now_ms() < deadline) {
+		if (recv_within(fd, buf, len, 100) < 0) {
+			continue;
+		}
+		if (strcmp(buf, "WATCHDOG=1") == 0) {
+			(*pings)++;
+			continue;
+		}
+		return (true);
+	}
+	return (false);
+}
+
+/*
+ * Under systemd (Type=notify, WatchdogSec): READY with a status line once
+ * it serves, RELOADING then READY around a reload, watchdog pings, and
+ * STOPPING when it stops.
+ */
+START_TEST(systemd_notify_ready_reload_watchdog_stopping)
+{
+	struct sockaddr_un sa;
+	char               path[400], buf[512];
+	int                fd, pings = 0;
+	int64_t            deadline;
+
+	tu_tmpdir(cfg_dir, sizeof(cfg_dir));
+	snprintf(path, sizeof(path), "%s/notify", cfg_dir);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_DGRAM, 0), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1); /* a ping every 100 ms */
+	tu_daemon_start(&d, backend(), NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+
+	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
+	ck_assert_msg(strncmp(buf, "READY=1\nSTATUS=serving ",
+	                  strlen("READY=1\nSTATUS=serving "))
+	                  == 0,
+	    "got: %s", buf);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
+	ck_assert_msg(strncmp(buf, "RELOADING=1", 11) == 0, "got: %s", buf);
+	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
+	ck_assert_msg(strncmp(buf, "READY=1", 7) == 0, "got: %s", buf);
+	/* Pings keep coming while it serves. */
+	deadline = tu_now_ms() + tu_ms(5000);
+	while (pings < 3 && tu_now_ms() < deadline) {
+		if (recv_within(fd, buf, sizeof(buf), 100) > 0) {
+			ck_assert_str_eq(buf, "WATCHDOG=1");
+			pings++;
+		}
+	}
+	ck_assert_int_ge(pings, 3);
+	kill(d.pid, SIGTERM);
+	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
+	ck_assert_msg(strncmp(buf, "STOPPING=1", 10) == 0, "got: %s", buf);
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * With stderr the journal ($JOURNAL_STREAM names it), each line has its
+ * priority prefix and no timestamp; otherwise the timestamped form.
+ */
+START_TEST(journal_lines_carry_priorities)
+{
+	char log[400], buf[8192];
+
+	tu_tmpdir(cfg_dir, sizeof(cfg_dir));
+	snprintf(log, sizeof(log), "%s/journal", cfg_dir);
+	/* A start that fails: one info line, then one error line. */
+	ck_assert_int_eq(
+	    tu_sh("touch %s %s/file && JOURNAL_STREAM=$(stat -c %%d:%%i %s) "
+	          "%s/oviod --root %s/file/root --listen ipc://%s/s.sock "
+	          "2>>%s",
+	        log, cfg_dir, log, tu_build(), cfg_dir, cfg_dir, log),
+	    1);
+	slurp(log, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, "<6>oviod ", 9) == 0, "log: %s", buf);
+	ck_assert_msg(
+	    strstr(buf, "\n<3>error: cannot use root") != NULL, "log: %s", buf);
+	ck_assert_msg(strstr(buf, "Z oviod:") == NULL, "log: %s", buf);
+	/* Another file's dev:ino is not stderr: timestamps, no prefix. */
+	ck_assert_int_eq(
+	    tu_sh(": >%s && JOURNAL_STREAM=$(stat -c %%d:%%i %s/file) "
+	          "%s/oviod --root %s/file/root --listen ipc://%s/s.sock "
+	          "2>>%s",
+	        log, cfg_dir, tu_build(), cfg_dir, cfg_dir, log),
+	    1);
+	slurp(log, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "Z oviod: error: cannot use root") != NULL,
+	    "log: %s", buf);
+	ck_assert_msg(strchr(buf, '<') == NULL, "log: %s", buf);
 }
 END_TEST
 
@@ -730,11 +1091,11 @@ END_TEST
 
 START_TEST(help_and_usage)
 {
-	static const char *const subs[]
-	    = { "sessions", "handles", "ops", "cancel", "close", "kick",
-		      "drain", "resume", "shutdown", "log-level", NULL };
-	const char *const *s;
-	const char        *b = tu_build();
+	static const char *const subs[] = { "sessions", "handles", "ops",
+		"cancel", "close", "kick", "drain", "resume", "shutdown",
+		"log-level", "reload", NULL };
+	const char *const       *s;
+	const char              *b = tu_build();
 
 	ck_assert_int_eq(
 	    tu_sh("%s/ovio admin --help | grep -q 'usage: ovio admin'", b), 0);
@@ -802,6 +1163,15 @@ admin_suite(void)
 	ACASE(admin_socket_default_is_the_users_only, 20, true);
 	ACASE(sighup_keeps_serving, 30, true);
 	ACASE(log_level_changes_what_is_logged, 20, true);
+	tc = tcase_create("config");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, cfg_cleanup);
+	tcase_add_test(tc, config_file_sets_options_and_flags_win);
+	tcase_add_test(tc, check_config_names_the_bad_line);
+	tcase_add_test(tc, reload_takes_the_config_files_changes);
+	tcase_add_test(tc, systemd_notify_ready_reload_watchdog_stopping);
+	tcase_add_test(tc, journal_lines_carry_priorities);
+	suite_add_tcase(s, tc);
 	ACASE(help_and_usage, 20, false);
 	return (s);
 }

@@ -384,7 +384,7 @@ admin_cancel(engine *e, const Ovio__Request *rq, Ovio__Reply *rp)
 
 static const char *const admin_names[] = { "none", "sessions", "handles", "ops",
 	"cancel op", "cancel handle", "cancel session", "close handle",
-	"kick session", "drain", "resume", "shutdown", "log-level" };
+	"kick session", "drain", "resume", "shutdown", "log-level", "reload" };
 
 void
 ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
@@ -394,7 +394,7 @@ ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
 	eng_handle     *h  = NULL;
 	ovio__log_level level;
 	nng_pipe        kick    = NNG_PIPE_INITIALIZER;
-	bool            drained = false, stop = false;
+	bool            drained = false, stop = false, reload = false;
 	int             rv = 0;
 
 	switch (rq->flags) {
@@ -454,6 +454,9 @@ ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
 	case OVIO__ADMIN_CMD__ADMIN_SHUTDOWN:
 		stop = true;
 		break;
+	case OVIO__ADMIN_CMD__ADMIN_RELOAD:
+		reload = true; /* asked once answered, outside the lock */
+		break;
 	default:
 		break;
 	}
@@ -484,8 +487,10 @@ ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
-	ovio__op_reply(op);
+	ovio__op_reply(op); /* op may be gone from here on */
 	if (stop) {
 		ovio__host_request_stop(); /* the reply is on its way */
+	} else if (reload) {
+		ovio__host_request_reload(); /* on the main thread */
 	}
 }

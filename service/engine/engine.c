@@ -271,3 +271,23 @@ ovio__engine_status(engine *e, Ovio__ServiceStatus *st)
 	st->cancels_waiting   = e->cancels_waiting;
 	nng_mtx_unlock(e->mtx);
 }
+
+void
+ovio__engine_set_limits(engine *e, const eng_limits *l)
+{
+	nng_mtx_lock(e->mtx);
+	e->limits.handles_per_session = l->handles_per_session;
+	e->limits.ops_per_session     = l->ops_per_session;
+	e->limits.bytes_per_session   = l->bytes_per_session;
+	e->limits.sessions            = l->sessions;
+	e->limits.sessions_per_peer   = l->sessions_per_peer;
+	nng_mtx_unlock(e->mtx);
+}
+
+bool
+ovio__engine_alive(engine *e)
+{
+	nng_mtx_lock(e->mtx);
+	nng_mtx_unlock(e->mtx);
+	return (true);
+}

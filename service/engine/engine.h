@@ -313,6 +313,18 @@ bool ovio__engine_stop(engine *e, int drain_ms);
 void ovio__engine_status(engine *e, Ovio__ServiceStatus *st);
 
 /*
+ * A reload (oviod.c): takes l's per-client limits (handles_per_session,
+ * ops_per_session, bytes_per_session) and session limits (sessions,
+ * sessions_per_peer); the rest of l is ignored.  What is already open or
+ * in flight stays; the new limits apply to what comes next.
+ */
+void ovio__engine_set_limits(engine *e, const eng_limits *l);
+
+/* Whether the engine's lock can be taken (the systemd watchdog): it
+ * blocks, rather than returning false, while the lock is held. */
+bool ovio__engine_alive(engine *e);
+
+/*
  * workers.c: a pool for calls that may block (open, stat, OS close).
  * ovio__work_queue runs fn(w) on a thread of pool wp (any thread may queue;
  * w must live until fn runs; fn finds its engine from w's record).

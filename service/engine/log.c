@@ -1,4 +1,8 @@
-/* log.c - one line per significant event, to stderr (the journal). */
+/*
+ * log.c - one line per significant event, to stderr: "TIME oviod: LINE"
+ * (warnings and errors "TIME oviod: warn: LINE"), or, when stderr is
+ * systemd's journal, "<N>LINE" with the line's priority N.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +10,8 @@
 #include "engine.h"
 #include "host.h"
 
-static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const char *const log_names[]    = { "error", "warn", "info", "debug" };
+static const int         log_priority[] = { 3, 4, 6, 7 }; /* syslog's */
 
 /* Process-wide, as the log is; read and set atomically from any thread. */
 static int log_level = OVIO__LOG_INFO;
@@ -59,9 +64,18 @@ log_write(ovio__log_level level, const char *fmt, va_list ap)
 	if (!ovio__log_enabled(level)) {
 		return;
 	}
-	ovio__host_timestamp(ts, sizeof(ts));
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One fprintf: lines from different threads do not interleave. */
+	if (ovio__host_log_to_journal()) {
+		/* sd-daemon(3)'s prefixes: err, warning, info, debug; the
+		 * journal keeps the time and the program's name. */
+		fprintf(stderr, "<%d>%s%s%s\n", log_priority[level],
+		    level != OVIO__LOG_INFO ? log_names[level] : "",
+		    level != OVIO__LOG_INFO ? ": " : "", line);
+		ovio__host_log_event(line);
+		return;
+	}
+	ovio__host_timestamp(ts, sizeof(ts));
 	if (level == OVIO__LOG_INFO) {
 		fprintf(stderr, "%s oviod: %s\n", ts, line);
 	} else {

@@ -3,7 +3,9 @@
  * The host (os/posix/host.c, os/windows/host.c) owns main() and calls
  * ovio__oviod_main.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "engine.h"
 #include "host.h"
+#include "ini_options.h"
 #include "number.h"
 #include "wire.h"
 
@@ -29,6 +32,21 @@ static const char oviod_usage[]
       "reloads what can be reloaded and never stops it.\n"
       "\n"
       "options:\n"
+      "  --config FILE       read options from FILE first: one \"key = "
+      "value\"\n"
+      "                      per line, the keys being these long options\n"
+      "                      (listen = ipc:///run/ovio/oviod.sock,\n"
+      "                      read-only = true); # or ; starts a comment.\n"
+      "                      Options given here override it; a list\n"
+      "                      (listen, allow-uid, allow-group) given here\n"
+      "                      replaces the file's.  SIGHUP (or ovio admin\n"
+      "                      reload) reads it again and takes log-level,\n"
+      "                      max-handles, max-ops, max-bytes, max-sessions,\n"
+      "                      max-sessions-per-peer and drain-timeout; other\n"
+      "                      changes wait for a restart (logged)\n"
+      "  --check-config      check --config FILE and the options, print\n"
+      "                      \"oviod: FILE: ok\" and exit 0, or name the\n"
+      "                      bad line (FILE:LINE: ...) and exit 2\n"
       "  --root DIR          folder to serve (default: $OVIO_ROOT, else\n"
       "                      $XDG_DATA_HOME/ovio, else ~/.local/share/ovio)\n"
       "  --listen URL        endpoint, repeatable: ipc://PATH,\n"
@@ -124,6 +142,8 @@ enum {
 	OPT_ADMIN,
 	OPT_ADMIN_GROUP,
 	OPT_LOG_LEVEL,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -154,6 +174,8 @@ static const struct option oviod_options[] = {
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -168,21 +190,109 @@ typedef struct num_opt {
 } num_opt;
 
 static const num_opt num_opts[] = {
-	{ OPT_THREADS, "--threads", 0, 1, 1024 },
-	{ OPT_MAX_HANDLES, "--max-handles", 0, 1, 1u << 20 },
-	{ OPT_MAX_OPS, "--max-ops", 0, 1, 1u << 20 },
-	{ OPT_MAX_SESSIONS, "--max-sessions", 0, 1, 1u << 20 },
-	{ OPT_MAX_SESSIONS_PEER, "--max-sessions-per-peer", 0, 1, 1u << 20 },
-	{ OPT_IDLE_TIMEOUT, "--idle-timeout", 0, 0, 86400 },
-	{ OPT_MAX_BYTES, "--max-bytes", OVIO__NUM_SIZE, 1, 1ull << 40 },
-	{ OPT_MAX_IO, "--max-io", OVIO__NUM_SIZE, 1, OVIO__IO_MAX },
-	{ OPT_DRAIN, "--drain-timeout", 0, 1, 3600000 },
+	{ OPT_THREADS, "threads", 0, 1, 1024 },
+	{ OPT_MAX_HANDLES, "max-handles", 0, 1, 1u << 20 },
+	{ OPT_MAX_OPS, "max-ops", 0, 1, 1u << 20 },
+	{ OPT_MAX_SESSIONS, "max-sessions", 0, 1, 1u << 20 },
+	{ OPT_MAX_SESSIONS_PEER, "max-sessions-per-peer", 0, 1, 1u << 20 },
+	{ OPT_IDLE_TIMEOUT, "idle-timeout", 0, 0, 86400 },
+	{ OPT_MAX_BYTES, "max-bytes", OVIO__NUM_SIZE, 1, 1ull << 40 },
+	{ OPT_MAX_IO, "max-io", OVIO__NUM_SIZE, 1, OVIO__IO_MAX },
+	{ OPT_DRAIN, "drain-timeout", 0, 1, 3600000 },
 	{ 0, NULL, 0, 0, 0 },
 };
 
+/*
+ * What oviod runs with: the defaults, then the --config file's lines, then
+ * the command line's options (which win; a list option given there, such
+ * as --listen, replaces the file's list).  A reload builds a new one the
+ * same way and applies what may change while running (settings_reload).
+ */
+typedef struct settings {
+	eng_options     o;
+	const char     *listen[MAX_LISTEN + 1];
+	size_t          nlisten;
+	uint64_t        drain_ms;
+	bool            insecure_tcp;
+	ovio__log_level level;
+	char            allow_uids[1024], allow_groups[1024];
+	char            admin[512];
+	/* Which lists so far hold the file's values (the command line's
+	 * first one replaces them). */
+	bool file_listen, file_uids, file_groups;
+	/* The file's values, copied; freed with the settings. */
+	char  *strs[256];
+	size_t nstrs;
+	/* Where the option being applied comes from, for messages. */
+	const char *file; /* the config file, or NULL: the command line */
+	int         line;
+	bool        to_log; /* a reload: messages go to the log */
+	char        name[64];
+} settings;
+
+/* The command line's options, in order, kept for each reload. */
+typedef struct arg_opt {
+	int         id;
+	const char *value; /* NULL for an option without a value */
+} arg_opt;
+
+#define MAX_ARGS 256
+
+typedef struct oviod_run {
+	engine     *e;
+	settings   *cur;    /* what runs */
+	const char *config; /* --config FILE, or NULL */
+	arg_opt     args[MAX_ARGS];
+	size_t      nargs;
+} oviod_run;
+
+/* The option called id, as its source spells it: --name or name. */
+static const char *
+opt_name(settings *s, int id)
+{
+	const struct option *lo;
+
+	for (lo = oviod_options; lo->name != NULL && lo->val != id; lo++) { }
+	snprintf(s->name, sizeof(s->name), "%s%s", s->file != NULL ? "" : "--",
+	    lo->name != NULL ? lo->name : "?");
+	return (s->name);
+}
+
+/*
+ * Says why an option is refused: "oviod: MSG" on stderr at start-up
+ * ("oviod: FILE:LINE: MSG" for the config file's), an error line in the
+ * log on a reload.
+ */
+static void say(settings *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void
+say(settings *s, const char *fmt, ...)
+{
+	char    msg[768], where[512] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->file != NULL && s->line > 0) {
+		snprintf(where, sizeof(where), "%s:%d: ", s->file, s->line);
+	} else if (s->file != NULL) {
+		snprintf(where, sizeof(where), "%s: ", s->file);
+	}
+	if (s->to_log) {
+		ovio__logl(OVIO__LOG_ERROR, "reload: %s%s", where, msg);
+	} else {
+		fprintf(stderr, "oviod: %s%s\n", where, msg);
+	}
+}
+
 /* A number option's value; 0, or -1 after saying why not. */
 static int
-opt_number(int id, const char *v, uint64_t *out)
+opt_number(settings *s, int id, const char *v, uint64_t *out)
 {
 	const num_opt *n;
 	char           why[256];
@@ -190,8 +300,8 @@ opt_number(int id, const char *v, uint64_t *out)
 
 	for (n = num_opts; n->id != id; n++) { }
 	if ((e = ovio__parse_number(v, n->flags, n->min, n->max, out)) != 0) {
-		fprintf(stderr, "oviod: %s\n",
-		    ovio__number_error(why, sizeof(why), n->name, v, e,
+		say(s, "%s",
+		    ovio__number_error(why, sizeof(why), opt_name(s, id), v, e,
 		        n->flags, n->min, n->max));
 		return (-1);
 	}
@@ -200,7 +310,7 @@ opt_number(int id, const char *v, uint64_t *out)
 
 /* --file-mode: 1 to 4 octal digits, permission bits only, not 0. */
 static int
-opt_file_mode(const char *v, uint32_t *out)
+opt_file_mode(settings *s, const char *v, uint32_t *out)
 {
 	uint32_t m = 0;
 	size_t   i, n = strlen(v);
@@ -209,14 +319,314 @@ opt_file_mode(const char *v, uint32_t *out)
 		m = m * 8 + (uint32_t) (v[i] - '0');
 	}
 	if (n == 0 || i != n || m == 0 || m > 0777) {
-		fprintf(stderr,
-		    "oviod: --file-mode: %s is not an octal mode "
-		    "from 1 to 0777 (permission bits only)\n",
-		    v);
+		say(s,
+		    "%s: %s is not an octal mode from 1 to 0777 (permission "
+		    "bits only)",
+		    opt_name(s, OPT_FILE_MODE), v);
 		return (-1);
 	}
 	*out = m;
 	return (0);
+}
+
+/* A switch's value in the config file: true or false (yes, no, on, off,
+ * 1, 0 too); on the command line (v NULL) it is true. */
+static int
+opt_bool(settings *s, int id, const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[]  = { "false", "no", "off", "0" };
+	size_t                   i;
+
+	if (v == NULL) {
+		*out = true;
+		return (0);
+	}
+	for (i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+			*out = strcmp(v, yes[i]) == 0;
+			return (0);
+		}
+	}
+	say(s, "%s: %s is not true or false", opt_name(s, id), v);
+	return (-1);
+}
+
+/* Appends name to the comma-separated list in buf (len bytes). */
+static int
+list_append(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 + strlen(name) + 1 > len) {
+		return (-1);
+	}
+	snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", name);
+	return (0);
+}
+
+/*
+ * Applies option id with value v (NULL for a switch on the command line)
+ * to s.  Returns 0, or -1 after saying why not.
+ */
+static int
+apply_opt(settings *s, int id, const char *v)
+{
+	eng_limits *l = &s->o.limits;
+	uint64_t    n;
+	bool        b, from_file = s->file != NULL, *file_list;
+	char       *list;
+
+	switch (id) {
+	case OPT_ROOT:
+		s->o.root = v;
+		return (0);
+	case OPT_LISTEN:
+		if (!from_file && s->file_listen) {
+			s->nlisten = 0; /* the command line's replace them */
+			s->file_listen = false;
+		}
+		if (s->nlisten == MAX_LISTEN) {
+			say(s, "too many %s (at most %d)", opt_name(s, id),
+			    MAX_LISTEN);
+			return (-1);
+		}
+		s->listen[s->nlisten++] = v;
+		s->file_listen          = from_file;
+		return (0);
+	case OPT_BACKEND:
+		if (strcmp(v, "uring") != 0 && strcmp(v, "threads") != 0
+		    && strcmp(v, "iocp") != 0) {
+			say(s, "%s: unknown backend %s", opt_name(s, id), v);
+			return (-1);
+		}
+		s->o.backend = v;
+		return (0);
+	case OPT_ADMIN:
+		s->o.admin = v;
+		return (0);
+	case OPT_ADMIN_GROUP:
+		s->o.admin_group = v;
+		return (0);
+	case OPT_LOG_LEVEL:
+		if (!ovio__log_level_parse(v, &s->level)) {
+			say(s, "%s: %s is not error, warn, info or debug",
+			    opt_name(s, id), v);
+			return (-1);
+		}
+		return (0);
+	case OPT_READ_ONLY:
+	case OPT_ALLOW_DEVICES:
+	case OPT_INSECURE_TCP:
+		if (opt_bool(s, id, v, &b) != 0) {
+			return (-1);
+		}
+		if (id == OPT_READ_ONLY) {
+			l->read_only = b;
+		} else if (id == OPT_ALLOW_DEVICES) {
+			l->allow_devices = b;
+		} else {
+			s->insecure_tcp = b;
+		}
+		return (0);
+	case OPT_TLS_CERT:
+		s->o.tls.cert = v;
+		return (0);
+	case OPT_TLS_KEY:
+		s->o.tls.key = v;
+		return (0);
+	case OPT_TLS_CA:
+		s->o.tls.ca = v;
+		return (0);
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GROUP:
+		list = id == OPT_ALLOW_UID ? s->allow_uids : s->allow_groups;
+		file_list
+		    = id == OPT_ALLOW_UID ? &s->file_uids : &s->file_groups;
+		if (!from_file && *file_list) {
+			list[0] = '\0';
+		}
+		*file_list = from_file;
+		if (list_append(list, sizeof(s->allow_uids), v) != 0) {
+			say(s, "%s: the list is too long", opt_name(s, id));
+			return (-1);
+		}
+		return (0);
+	case OPT_FILE_MODE:
+		return (opt_file_mode(s, v, &l->file_mode));
+	case OPT_THREADS:
+	case OPT_MAX_HANDLES:
+	case OPT_MAX_OPS:
+	case OPT_MAX_SESSIONS:
+	case OPT_MAX_SESSIONS_PEER:
+	case OPT_IDLE_TIMEOUT:
+	case OPT_MAX_BYTES:
+	case OPT_MAX_IO:
+	case OPT_DRAIN:
+		if (opt_number(s, id, v, &n) != 0) {
+			return (-1);
+		}
+		if (id == OPT_THREADS) {
+			s->o.threads = (unsigned) n;
+		} else if (id == OPT_MAX_HANDLES) {
+			l->handles_per_session = (unsigned) n;
+		} else if (id == OPT_MAX_OPS) {
+			l->ops_per_session = (unsigned) n;
+		} else if (id == OPT_MAX_SESSIONS) {
+			l->sessions = (unsigned) n;
+		} else if (id == OPT_MAX_SESSIONS_PEER) {
+			l->sessions_per_peer = (unsigned) n;
+		} else if (id == OPT_IDLE_TIMEOUT) {
+			l->idle_ms = n * 1000;
+		} else if (id == OPT_MAX_BYTES) {
+			l->bytes_per_session = n;
+		} else if (id == OPT_MAX_IO) {
+			l->max_io = (uint32_t) n;
+		} else {
+			s->drain_ms = n;
+		}
+		return (0);
+	default:
+		say(s, "%s cannot be set here", opt_name(s, id));
+		return (-1);
+	}
+}
+
+/* One "key = value" line of the config file (inih's handler). */
+static int
+config_line(void *user, const char *section, const char *key, const char *value,
+    int line)
+{
+	settings            *s = user;
+	const struct option *lo;
+	char                *copy;
+
+	s->line = line;
+	if (section[0] != '\0') {
+		say(s, "%s is in section [%s]: the file has no sections", key,
+		    section);
+		return (0);
+	}
+	for (lo = oviod_options; lo->name != NULL; lo++) {
+		if (strcmp(lo->name, key) == 0) {
+			break;
+		}
+	}
+	if (lo->name == NULL || lo->val == OPT_HELP || lo->val == OPT_VERSION
+	    || lo->val == OPT_CONFIG || lo->val == OPT_CHECK_CONFIG) {
+		say(s,
+		    "unknown key %s (the keys are oviod's long options; "
+		    "see oviod --help)",
+		    key);
+		return (0);
+	}
+	if (value[0] == '\0' && lo->has_arg == required_argument) {
+		say(s, "%s needs a value", key);
+		return (0);
+	}
+	if (s->nstrs == sizeof(s->strs) / sizeof(s->strs[0])
+	    || (copy = strdup(value)) == NULL) {
+		say(s, "too many lines");
+		return (0);
+	}
+	s->strs[s->nstrs++] = copy;
+	return (apply_opt(s, lo->val, copy) == 0);
+}
+
+/*
+ * Builds s: the defaults, then the config file (when there is one), then
+ * the command line's options.  Returns 0, or -1 after saying why not.
+ */
+static int
+settings_load(settings *s, const oviod_run *r)
+{
+	size_t i;
+	int    rv;
+
+	s->level                        = OVIO__LOG_INFO;
+	s->drain_ms                     = 10000;
+	s->o.limits.handles_per_session = 1024;
+	s->o.limits.ops_per_session     = 4096;
+	s->o.limits.sessions            = 1000;
+	s->o.limits.sessions_per_peer   = 250;
+	s->o.limits.bytes_per_session   = 1ull << 30;
+	s->o.limits.max_io              = 16u << 20;
+	s->o.limits.file_mode           = 0640;
+	if (r->config != NULL) {
+		s->file = r->config;
+		rv      = ini_parse(r->config, config_line, s);
+		if (rv == -1) {
+			s->line = 0;
+			say(s, "cannot read it: %s", strerror(errno));
+			return (-1);
+		} else if (rv != 0) {
+			/* A line the handler took says why; inih's own
+			 * refusals (no "=", an unclosed [) do not. */
+			if (s->line != rv) {
+				s->line = rv;
+				say(s, "not a \"key = value\" line");
+			}
+			return (-1);
+		}
+		s->file = NULL;
+		s->line = 0;
+	}
+	for (i = 0; i < r->nargs; i++) {
+		if (apply_opt(s, r->args[i].id, r->args[i].value) != 0) {
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * The defaults that depend on the rest: the endpoint, the admin endpoint
+ * (--admin, else the environment's, else beside the first ipc:// one, as
+ * ovio admin finds it), the root.  Returns 0, or -1 after saying why not.
+ */
+static int
+settings_finish(settings *s)
+{
+	const char *v;
+	size_t      i;
+
+	if (s->nlisten == 0) {
+		s->listen[s->nlisten++] = ovio_default_endpoint();
+	}
+	s->listen[s->nlisten] = NULL;
+	s->o.listen           = s->listen;
+	if (s->o.admin == NULL && (v = getenv("OVIO_ADMIN_ENDPOINT")) != NULL
+	    && v[0] != '\0') {
+		s->o.admin = v;
+	}
+	for (i = 0; s->o.admin == NULL && i < s->nlisten; i++) {
+		if (ovio_admin_endpoint_for(
+		        s->listen[i], s->admin, sizeof(s->admin))
+		    == 0) {
+			s->o.admin = s->admin;
+		}
+	}
+	if (s->o.admin_group != NULL && s->o.admin == NULL) {
+		say(s, "--admin-group needs an admin endpoint (--admin URL)");
+		return (-1);
+	}
+	if (s->o.root == NULL) {
+		s->o.root = ovio__host_default_root();
+	}
+	/* A request is a header plus at most one write's payload. */
+	s->o.limits.max_request = (size_t) s->o.limits.max_io + 64 * 1024;
+	return (0);
+}
+
+static void
+settings_free(settings *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstrs; i++) {
+		free(s->strs[i]);
+	}
+	free(s);
 }
 
 /*
@@ -265,14 +675,15 @@ url_is_tcp(const char *url)
  * Checks one endpoint against the security options: tls+tcp:// needs the
  * three --tls files, a tcp:// host that is not loopback (or any tcp:// with
  * an allow-list, which cannot check tcp peers) needs --insecure-tcp (and
- * gets a warning in the log); an ipc:// path another user planted or could
- * replace is refused (os/host.h).  Returns 0, or 2 (usage) or 1 (the ipc
- * path) after one line on stderr.
+ * gets a warning in the log); with paths, an ipc:// path another user
+ * planted or could replace is refused (os/host.h).  Returns 0, or 2
+ * (usage) or 1 (the ipc path) after one line on stderr.
  */
 static int
-check_url(const char *url, const eng_options *o, bool insecure_tcp)
+check_url(settings *s, const char *url, bool paths)
 {
-	char why[512];
+	const eng_options *o = &s->o;
+	char               why[512];
 
 	/*
 	 * The transports whose peers these rules know: nng also has ws://,
@@ -281,9 +692,9 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 	 */
 	if (strncmp(url, "ipc://", 6) != 0 && !ovio__url_is_tls(url)
 	    && !url_is_tcp(url)) {
-		fprintf(stderr,
-		    "oviod: refusing %s: only ipc://, tls+tcp:// and tcp:// "
-		    "endpoints are served\n",
+		say(s,
+		    "refusing %s: only ipc://, tls+tcp:// and tcp:// "
+		    "endpoints are served",
 		    url);
 		return (2);
 	}
@@ -291,18 +702,18 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 	if (ovio__url_is_tls(url)
 	    && (o->tls.cert == NULL || o->tls.key == NULL
 	        || o->tls.ca == NULL)) {
-		fprintf(stderr,
-		    "oviod: %s needs --tls-cert, --tls-key and --tls-ca (see "
-		    "oviod --help)\n",
+		say(s,
+		    "%s needs --tls-cert, --tls-key and --tls-ca (see "
+		    "oviod --help)",
 		    url);
 		return (2);
 	}
 	if (url_is_tcp(url) && !tcp_host_is_loopback(url)) {
-		if (!insecure_tcp) {
-			fprintf(stderr,
-			    "oviod: refusing %s: plain tcp is unauthenticated; "
+		if (!s->insecure_tcp) {
+			say(s,
+			    "refusing %s: plain tcp is unauthenticated; "
 			    "listen on a loopback host, use tls+tcp://, or "
-			    "pass --insecure-tcp\n",
+			    "pass --insecure-tcp",
 			    url);
 			return (2);
 		}
@@ -312,11 +723,11 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 		    "write the root",
 		    url);
 	} else if (url_is_tcp(url) && ovio__host_peers_restricted()) {
-		if (!insecure_tcp) {
-			fprintf(stderr,
-			    "oviod: refusing %s: a tcp:// peer has no uid for "
+		if (!s->insecure_tcp) {
+			say(s,
+			    "refusing %s: a tcp:// peer has no uid for "
 			    "--allow-uid / --allow-group to check; use ipc:// "
-			    "or tls+tcp://, or pass --insecure-tcp\n",
+			    "or tls+tcp://, or pass --insecure-tcp",
 			    url);
 			return (2);
 		}
@@ -325,39 +736,26 @@ check_url(const char *url, const eng_options *o, bool insecure_tcp)
 		    "use it, whatever --allow-uid and --allow-group say",
 		    url);
 	}
-	if (ovio__host_ipc_check(url, why, sizeof(why)) != 0) {
-		fprintf(stderr, "oviod: refusing %s: %s\n", url, why);
+	if (paths && ovio__host_ipc_check(url, why, sizeof(why)) != 0) {
+		say(s, "refusing %s: %s", url, why);
 		return (1);
 	}
 	return (0);
 }
 
-/* Appends name to the comma-separated list in buf (len bytes). */
-static int
-list_append(char *buf, size_t len, const char *name)
-{
-	size_t n = strlen(buf);
-
-	if (n + 1 + strlen(name) + 1 > len) {
-		return (-1);
-	}
-	snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", name);
-	return (0);
-}
-
 /* check_url for each endpoint, the admin one too. */
 static int
-check_listen(const char **listen, const eng_options *o, bool insecure_tcp)
+check_listen(settings *s, bool paths)
 {
 	size_t i;
 	int    rv;
 
-	for (i = 0; listen[i] != NULL; i++) {
-		if ((rv = check_url(listen[i], o, insecure_tcp)) != 0) {
+	for (i = 0; s->listen[i] != NULL; i++) {
+		if ((rv = check_url(s, s->listen[i], paths)) != 0) {
 			return (rv);
 		}
 	}
-	return (o->admin != NULL ? check_url(o->admin, o, insecure_tcp) : 0);
+	return (s->o.admin != NULL ? check_url(s, s->o.admin, paths) : 0);
 }
 
 /*
@@ -401,32 +799,156 @@ bad_option(int opt, char **argv)
 	return (2);
 }
 
+static bool
+str_differs(const char *a, const char *b)
+{
+	return ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0));
+}
+
+/* Logs that key changed in the file but needs a restart; counts it. */
+static void
+needs_restart(bool changed, const char *key, int *n)
+{
+	if (changed) {
+		ovio__logl(OVIO__LOG_WARN,
+		    "reload: %s changed: it takes effect when oviod restarts",
+		    key);
+		(*n)++;
+	}
+}
+
+/* A reloadable number: logs the change and takes it; counts it. */
+static void
+take_number(const char *key, uint64_t *cur, uint64_t nw, int *n)
+{
+	if (*cur != nw) {
+		ovio__log("reload: %s %llu (was %llu)", key,
+		    (unsigned long long) nw, (unsigned long long) *cur);
+		*cur = nw;
+		(*n)++;
+	}
+}
+
+static void
+take_unsigned(const char *key, unsigned *cur, unsigned nw, int *n)
+{
+	uint64_t v = *cur;
+
+	take_number(key, &v, nw, n);
+	*cur = (unsigned) v;
+}
+
+/*
+ * A reload (SIGHUP, a service's PARAMCHANGE, ovio admin reload; on the
+ * main thread): reads the config file again, with the command line's
+ * options over it as at start, and takes what may change while running:
+ * the log level, the per-client limits (max-handles, max-ops, max-bytes),
+ * the session limits (max-sessions, max-sessions-per-peer) and the drain
+ * timeout.  Other changed keys are logged as needing a restart.  A file
+ * with a bad line changes nothing.
+ */
+static void
+oviod_reload(void *arg)
+{
+	oviod_run  *r   = arg;
+	settings   *cur = r->cur, *nw;
+	eng_limits *cl, *nl;
+	size_t      i;
+	int         taken = 0, later = 0;
+	bool        lists;
+
+	if (r->config == NULL) {
+		ovio__log("reload: nothing to reload (oviod was started "
+		          "without --config)");
+		return;
+	}
+	if ((nw = calloc(1, sizeof(*nw))) == NULL) {
+		ovio__logl(OVIO__LOG_ERROR, "reload: out of memory");
+		return;
+	}
+	nw->to_log = true;
+	if (settings_load(nw, r) != 0 || settings_finish(nw) != 0) {
+		ovio__logl(OVIO__LOG_ERROR,
+		    "reload: %s refused: the running settings stay", r->config);
+		settings_free(nw);
+		return;
+	}
+	cl = &cur->o.limits;
+	nl = &nw->o.limits;
+
+	lists = nw->nlisten != cur->nlisten;
+	for (i = 0; !lists && i < nw->nlisten; i++) {
+		lists = strcmp(nw->listen[i], cur->listen[i]) != 0;
+	}
+	needs_restart(lists, "listen", &later);
+	needs_restart(str_differs(nw->o.root, cur->o.root), "root", &later);
+	needs_restart(
+	    str_differs(nw->o.backend, cur->o.backend), "backend", &later);
+	needs_restart(nw->o.threads != cur->o.threads, "threads", &later);
+	needs_restart(str_differs(nw->o.admin, cur->o.admin), "admin", &later);
+	needs_restart(str_differs(nw->o.admin_group, cur->o.admin_group),
+	    "admin-group", &later);
+	needs_restart(str_differs(nw->o.tls.cert, cur->o.tls.cert)
+	                  || str_differs(nw->o.tls.key, cur->o.tls.key)
+	                  || str_differs(nw->o.tls.ca, cur->o.tls.ca),
+	    "tls-cert, tls-key or tls-ca", &later);
+	needs_restart(
+	    nw->insecure_tcp != cur->insecure_tcp, "insecure-tcp", &later);
+	needs_restart(strcmp(nw->allow_uids, cur->allow_uids) != 0
+	                  || strcmp(nw->allow_groups, cur->allow_groups) != 0,
+	    "allow-uid or allow-group", &later);
+	needs_restart(nl->idle_ms != cl->idle_ms, "idle-timeout", &later);
+	needs_restart(nl->max_io != cl->max_io, "max-io", &later);
+	needs_restart(nl->read_only != cl->read_only, "read-only", &later);
+	needs_restart(
+	    nl->allow_devices != cl->allow_devices, "allow-devices", &later);
+	needs_restart(nl->file_mode != cl->file_mode, "file-mode", &later);
+
+	if (nw->level != cur->level) {
+		ovio__log("reload: log-level %s (was %s)",
+		    ovio__log_level_name(nw->level),
+		    ovio__log_level_name(cur->level));
+		cur->level = nw->level;
+		ovio__log_set_level(nw->level);
+		taken++;
+	}
+	take_unsigned("max-handles", &cl->handles_per_session,
+	    nl->handles_per_session, &taken);
+	take_unsigned(
+	    "max-ops", &cl->ops_per_session, nl->ops_per_session, &taken);
+	take_number(
+	    "max-bytes", &cl->bytes_per_session, nl->bytes_per_session, &taken);
+	take_unsigned("max-sessions", &cl->sessions, nl->sessions, &taken);
+	take_unsigned("max-sessions-per-peer", &cl->sessions_per_peer,
+	    nl->sessions_per_peer, &taken);
+	take_number("drain-timeout", &cur->drain_ms, nw->drain_ms, &taken);
+	ovio__engine_set_limits(r->e, cl);
+	ovio__host_set_drain_ms((int) cur->drain_ms);
+	ovio__log("reload: %s read: %d change(s) taken, %d waiting for a "
+	          "restart",
+	    r->config, taken, later);
+	settings_free(nw);
+}
+
+/* The engine's lock can be taken: what the systemd watchdog is told. */
+static bool
+oviod_alive(void *arg)
+{
+	oviod_run *r = arg;
+
+	return (ovio__engine_alive(r->e));
+}
+
 int
 ovio__oviod_main(int argc, char **argv)
 {
-	engine         *e;
-	eng_options     o;
-	const char     *listen[MAX_LISTEN + 1];
-	size_t          nlisten = 0;
-	uint64_t        n, drain = 10000;
-	bool            insecure_tcp = false;
-	uint64_t        fds;
-	char            allow_uids[1024] = "", allow_groups[1024] = "";
-	char            why[512];
-	int             opt, rv;
-	char            admin[512];
-	const char     *v;
-	size_t          i;
-	ovio__log_level level;
-
-	memset(&o, 0, sizeof(o));
-	o.limits.handles_per_session = 1024;
-	o.limits.ops_per_session     = 4096;
-	o.limits.sessions            = 1000;
-	o.limits.sessions_per_peer   = 250;
-	o.limits.bytes_per_session   = 1ull << 30;
-	o.limits.max_io              = 16u << 20;
-	o.limits.file_mode           = 0640;
+	static oviod_run r;
+	settings        *s;
+	ovio__host_hooks hooks;
+	bool             check = false;
+	uint64_t         fds;
+	char             why[512], status[256];
+	int              opt, rv;
 
 	opterr = 0; /* our own one-line messages */
 	while (
@@ -440,104 +962,25 @@ ovio__oviod_main(int argc, char **argv)
 			printf(
 			    "oviod %s (nng %s)\n", OVIO_VERSION, nng_version());
 			return (0);
-		case OPT_ROOT:
-			o.root = optarg;
+		case OPT_CONFIG:
+			r.config = optarg;
 			break;
-		case OPT_LISTEN:
-			if (nlisten == MAX_LISTEN) {
-				fprintf(stderr, "oviod: too many --listen\n");
-				return (2);
-			}
-			listen[nlisten++] = optarg;
+		case OPT_CHECK_CONFIG:
+			check = true;
 			break;
-		case OPT_BACKEND:
-			o.backend = optarg;
-			break;
-		case OPT_ADMIN:
-			o.admin = optarg;
-			break;
-		case OPT_ADMIN_GROUP:
-			o.admin_group = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			if (!ovio__log_level_parse(optarg, &level)) {
-				fprintf(stderr,
-				    "oviod: --log-level: %s is not error, "
-				    "warn, info or debug\n",
-				    optarg);
-				return (2);
-			}
-			ovio__log_set_level(level);
-			break;
-		case OPT_READ_ONLY:
-			o.limits.read_only = true;
-			break;
-		case OPT_ALLOW_DEVICES:
-			o.limits.allow_devices = true;
-			break;
-		case OPT_TLS_CERT:
-			o.tls.cert = optarg;
-			break;
-		case OPT_TLS_KEY:
-			o.tls.key = optarg;
-			break;
-		case OPT_TLS_CA:
-			o.tls.ca = optarg;
-			break;
-		case OPT_INSECURE_TCP:
-			insecure_tcp = true;
-			break;
-		case OPT_ALLOW_UID:
-		case OPT_ALLOW_GROUP:
-			if (list_append(opt == OPT_ALLOW_UID ? allow_uids
-			                                     : allow_groups,
-			        sizeof(allow_uids), optarg)
-			    != 0) {
-				fprintf(stderr,
-				    "oviod: --allow-uid / --allow-group: the "
-				    "lists are too long\n");
-				return (2);
-			}
-			break;
-		case OPT_FILE_MODE:
-			if (opt_file_mode(optarg, &o.limits.file_mode) != 0) {
-				return (2);
-			}
-			break;
-		case OPT_THREADS:
-		case OPT_MAX_HANDLES:
-		case OPT_MAX_OPS:
-		case OPT_MAX_SESSIONS:
-		case OPT_MAX_SESSIONS_PEER:
-		case OPT_IDLE_TIMEOUT:
-		case OPT_MAX_BYTES:
-		case OPT_MAX_IO:
-		case OPT_DRAIN:
-			if (opt_number(opt, optarg, &n) != 0) {
-				return (2);
-			}
-			if (opt == OPT_THREADS) {
-				o.threads = (unsigned) n;
-			} else if (opt == OPT_MAX_HANDLES) {
-				o.limits.handles_per_session = (unsigned) n;
-			} else if (opt == OPT_MAX_OPS) {
-				o.limits.ops_per_session = (unsigned) n;
-			} else if (opt == OPT_MAX_SESSIONS) {
-				o.limits.sessions = (unsigned) n;
-			} else if (opt == OPT_MAX_SESSIONS_PEER) {
-				o.limits.sessions_per_peer = (unsigned) n;
-			} else if (opt == OPT_IDLE_TIMEOUT) {
-				o.limits.idle_ms = n * 1000;
-			} else if (opt == OPT_MAX_BYTES) {
-				o.limits.bytes_per_session = n;
-			} else if (opt == OPT_MAX_IO) {
-				o.limits.max_io = (uint32_t) n;
-			} else {
-				drain = n;
-			}
-			break;
-		default:
+		case '?':
+		case ':':
 			return (bad_option(opt, argv));
+		default:
+			/* Applied after the config file, which they override
+			 * (settings_load), and again at each reload. */
+			if (r.nargs == MAX_ARGS) {
+				fprintf(stderr, "oviod: too many options\n");
+				return (2);
+			}
+			r.args[r.nargs].id      = opt;
+			r.args[r.nargs++].value = optarg;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -547,57 +990,45 @@ ovio__oviod_main(int argc, char **argv)
 		    argv[optind]);
 		return (2);
 	}
-	if (o.backend != NULL && strcmp(o.backend, "uring") != 0
-	    && strcmp(o.backend, "threads") != 0
-	    && strcmp(o.backend, "iocp") != 0) {
-		fprintf(stderr, "oviod: --backend: unknown backend %s\n",
-		    o.backend);
+	if (check && r.config == NULL) {
+		fprintf(stderr, "oviod: --check-config needs --config FILE\n");
 		return (2);
 	}
-	if (nlisten == 0) {
-		listen[nlisten++] = ovio_default_endpoint();
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		fprintf(stderr, "oviod: out of memory\n");
+		return (1);
 	}
-	listen[nlisten] = NULL;
-	o.listen        = listen;
-	/* The admin endpoint: --admin, else the environment's, else beside
-	 * the first ipc:// endpoint (as ovio admin finds it). */
-	if (o.admin == NULL && (v = getenv("OVIO_ADMIN_ENDPOINT")) != NULL
-	    && v[0] != '\0') {
-		o.admin = v;
-	}
-	for (i = 0; o.admin == NULL && i < nlisten; i++) {
-		if (ovio_admin_endpoint_for(listen[i], admin, sizeof(admin))
-		    == 0) {
-			o.admin = admin;
-		}
-	}
-	if (o.admin_group != NULL && o.admin == NULL) {
-		fprintf(stderr,
-		    "oviod: --admin-group needs an admin endpoint (--admin "
-		    "URL)\n");
+	r.cur = s; /* kept until exit: the engine uses its strings */
+	if (settings_load(s, &r) != 0 || settings_finish(s) != 0) {
 		return (2);
 	}
-	if (ovio__host_peers_init(allow_uids[0] != '\0' ? allow_uids : NULL,
-	        allow_groups[0] != '\0' ? allow_groups : NULL, why, sizeof(why))
+	ovio__log_set_level(s->level);
+	if (ovio__host_peers_init(
+	        s->allow_uids[0] != '\0' ? s->allow_uids : NULL,
+	        s->allow_groups[0] != '\0' ? s->allow_groups : NULL, why,
+	        sizeof(why))
 	    != 0) {
-		fprintf(stderr, "oviod: %s\n", why);
+		say(s, "%s", why);
 		return (2);
 	}
-	if ((rv = check_listen(listen, &o, insecure_tcp)) != 0) {
-		return (rv);
+	/* --check-config checks what can be checked without starting:
+	 * not the ipc:// paths, which a running oviod holds. */
+	if ((rv = check_listen(s, !check)) != 0) {
+		return (check ? 2 : rv);
 	}
-	if (o.root == NULL) {
-		o.root = ovio__host_default_root();
+	if (check) {
+		printf("oviod: %s: ok\n", r.config);
+		return (0);
 	}
-	/* A request is a header plus at most one write's payload. */
-	o.limits.max_request = (size_t) o.limits.max_io + 64 * 1024;
+	ovio__host_set_drain_ms((int) s->drain_ms);
 
-	ovio__log("oviod %s starting (pid %ld)", OVIO_VERSION,
-	    (long) ovio__host_pid());
+	ovio__log("oviod %s starting (pid %ld)%s%s", OVIO_VERSION,
+	    (long) ovio__host_pid(), r.config != NULL ? ", config " : "",
+	    r.config != NULL ? r.config : "");
 	ovio__log("%s, new files %04o, device nodes and sockets %s",
-	    o.limits.read_only ? "read-only" : "read-write",
-	    (unsigned) o.limits.file_mode,
-	    o.limits.allow_devices ? "allowed" : "refused");
+	    s->o.limits.read_only ? "read-only" : "read-write",
+	    (unsigned) s->o.limits.file_mode,
+	    s->o.limits.allow_devices ? "allowed" : "refused");
 	fds = ovio__host_raise_fd_limit();
 	if (fds == 0) {
 		snprintf(why, sizeof(why), "no limit");
@@ -606,25 +1037,30 @@ ovio__oviod_main(int argc, char **argv)
 	}
 	ovio__log("at most %u sessions, %u per peer, idle ones %s; "
 	          "descriptors: %s",
-	    o.limits.sessions, o.limits.sessions_per_peer,
-	    o.limits.idle_ms != 0 ? "closed after --idle-timeout" : "kept",
+	    s->o.limits.sessions, s->o.limits.sessions_per_peer,
+	    s->o.limits.idle_ms != 0 ? "closed after --idle-timeout" : "kept",
 	    why);
 	/* Each session takes a descriptor, and its files more. */
-	if (fds != 0 && fds < (uint64_t) o.limits.sessions + 64) {
+	if (fds != 0 && fds < (uint64_t) s->o.limits.sessions + 64) {
 		ovio__logl(OVIO__LOG_WARN,
 		    "the descriptor limit (%llu) is below --max-sessions (%u): "
 		    "connections past it fail with EMFILE; raise LimitNOFILE "
 		    "or lower --max-sessions",
-		    (unsigned long long) fds, o.limits.sessions);
+		    (unsigned long long) fds, s->o.limits.sessions);
 	}
-	if ((rv = ovio__engine_start(&e, &o)) != 0) {
+	if ((rv = ovio__engine_start(&r.e, &s->o)) != 0) {
 		ovio__logl(
 		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));
 		return (1);
 	}
-	ovio__host_ready();
-	ovio__host_wait_stop();
-	if (!ovio__engine_stop(e, (int) drain)) {
+	snprintf(status, sizeof(status), "serving %s on %s%s", s->o.root,
+	    s->listen[0], s->nlisten > 1 ? " and more" : "");
+	ovio__host_ready(status);
+	hooks.reload = oviod_reload;
+	hooks.alive  = oviod_alive;
+	hooks.arg    = &r;
+	ovio__host_wait_stop(&hooks);
+	if (!ovio__engine_stop(r.e, (int) r.cur->drain_ms)) {
 		/*
 		 * Something is still in the kernel or a file system: its
 		 * threads and buffers stay as they are until the process

@@ -6,6 +6,7 @@
 #ifndef OVIO_HOST_H
 #define OVIO_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <nng/nng.h>
@@ -27,10 +28,31 @@ int ovio__oviod_main(int argc, char **argv);
 int ovio__host_main(int argc, char **argv);
 
 /*
- * Called by ovio__oviod_main once the engine listens: blocks the calling
- * (main) thread until the host asks to stop (signal, SCM stop).
+ * What the main thread does for oviod.c while it waits (all optional):
+ * reload on SIGHUP (POSIX), SERVICE_CONTROL_PARAMCHANGE (Windows) or
+ * ovio__host_request_reload; alive before each systemd watchdog ping
+ * (WATCHDOG_USEC; POSIX), which is not sent when it returns false.  Both
+ * run on the main thread.
  */
-void ovio__host_wait_stop(void);
+typedef struct ovio__host_hooks {
+	void (*reload)(void *arg);
+	bool (*alive)(void *arg);
+	void *arg;
+} ovio__host_hooks;
+
+/*
+ * Called by ovio__oviod_main once the engine listens: blocks the calling
+ * (main) thread until the host asks to stop (signal, SCM stop), running
+ * hooks (may be NULL) meanwhile.  Under systemd it says RELOADING=1 and
+ * READY=1 around a reload, and STOPPING=1 when it returns.
+ */
+void ovio__host_wait_stop(const ovio__host_hooks *hooks);
+
+/* Asks the main thread for a reload (ovio admin reload); any thread. */
+void ovio__host_request_reload(void);
+
+/* The drain timeout, for the host's own waits (Windows: the SCM's hints). */
+void ovio__host_set_drain_ms(unsigned long ms);
 
 /*
  * Gives the memory the process has freed back to the system, where the C
@@ -40,8 +62,11 @@ void ovio__host_wait_stop(void);
  */
 void ovio__host_memory_release(void);
 
-/* Tells the host's supervisor that start-up is done (systemd notify). */
-void ovio__host_ready(void);
+/*
+ * Tells the host's supervisor that start-up is done (systemd: READY=1 and
+ * STATUS=status; Windows: SERVICE_RUNNING).
+ */
+void ovio__host_ready(const char *status);
 
 /*
  * Releases what the libraries hold (nng_fini) just before a clean exit.
@@ -124,5 +149,12 @@ long ovio__host_pid(void);
 
 /* Also records a log line where the host keeps events (Event Log). */
 void ovio__host_log_event(const char *line);
+
+/*
+ * Whether stderr is systemd's journal ($JOURNAL_STREAM names it): log lines
+ * then carry a "<N>" priority prefix and no timestamp of their own.
+ * Always false on Windows.
+ */
+bool ovio__host_log_to_journal(void);
 
 #endif

@@ -47,9 +47,13 @@ head -c 5000000 /dev/urandom >"$T/five.bin"
 head -c 33554432 /dev/urandom >"$T/big.bin"
 sum() { md5sum <"$1" | cut -d' ' -f1; }
 
+# Its config file (reloaded below): one key here, the rest on the command line.
+printf '# oviod.exe under Wine\r\nmax-ops = 4096\r\n' >"$T/oviod.conf"
+
 # oviod.exe serving both endpoints; DPID is timeout's pid, which passes
 # SIGINT on to Wine.
 timeout 300 taskset -c 0 wine "$W/oviod.exe" --root "$ROOT_W" \
+    --config "$(winpath "$T/oviod.conf")" \
     --listen "ipc://$PIPE" --listen "tcp://127.0.0.1:$PORT" \
     --listen "tls+tcp://127.0.0.1:$TPORT" --tls-cert "$(winpath "$C/server.crt")" \
     --tls-key "$(winpath "$C/server.key")" --tls-ca "$(winpath "$C/ca.crt")" \
@@ -95,6 +99,16 @@ wine_run 60 "$W/ovio.exe" admin --admin "$EP" sessions >"$T/adm-data.out" 2>&1
 rc=$?
 check "the data pipe refuses admin requests (EPERM, exit 4)" \
     rc_grep "$rc" 4 "sessions: remote: EPERM" "$T/adm-data.out"
+# The config file (CRLF lines) read again on ovio admin reload.
+printf 'max-ops = 100\r\nmax-io = 1M\r\n' >"$T/oviod.conf"
+wine_run 60 "$W/ovio.exe" -e "ipc://$PIPE" admin reload >"$T/reload.out" 2>&1
+check "ovio.exe admin reload over the admin pipe" \
+    rc_grep $? 0 "reload: asked" "$T/reload.out"
+check "oviod.exe reloads its config file: max-ops taken" \
+    wait_for "$T/oviod.log" "reload: max-ops 100 (was 4096)" 30
+check "... and max-io logged as waiting for a restart" \
+    grep -q "reload: max-io changed: it takes effect when oviod restarts" \
+    "$T/oviod.log"
 
 # ---- 2. native Linux client over tcp -------------------------------------
 EP="tcp://127.0.0.1:$PORT"

@@ -59,7 +59,7 @@ static DWORD WINAPI
 wait_stop(void *arg)
 {
 	(void) arg;
-	ovio__host_wait_stop();
+	ovio__host_wait_stop(NULL);
 	return (0);
 }
 
@@ -122,7 +122,7 @@ START_TEST(ctrl_c_returns_at_once)
 	ck_assert_uint_eq(WaitForSingleObject(t, 2000), WAIT_OBJECT_0);
 	ck_assert_int_eq(c.rv, TRUE);
 	CloseHandle(t);
-	ovio__host_wait_stop(); /* signalled: returns */
+	ovio__host_wait_stop(NULL); /* signalled: returns */
 }
 END_TEST
 

@@ -145,8 +145,8 @@ for cycle in 1 2; do
             [ "$(svc_json state)" = RUNNING ]
         check "[$cycle] ovio.exe service status: its pid" \
             [ "$(svc_json pid)" -gt 0 ]
-        check "[$cycle] it accepts stop, shutdown and preshutdown" \
-            [ "$(svc_json controls_accepted)" = stop,shutdown,preshutdown ]
+        check "[$cycle] it accepts stop, shutdown, preshutdown and paramchange" \
+            [ "$(svc_json controls_accepted)" = stop,shutdown,preshutdown,paramchange ]
         ovio_svc start >"$T/start2.out"
         check "[$cycle] a second start: already running, exit 0" \
             rc_grep $? 0 "already running" "$T/start2.out"

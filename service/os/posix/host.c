@@ -2,9 +2,9 @@
  * os/posix/host.c - oviod as a POSIX daemon.
  *
  * Runs in the foreground (a terminal, or systemd Type=notify); SIGTERM and
- * SIGINT ask for a graceful stop.  The signal handler only sets a flag; the
- * main thread waits for it in sigsuspend with the signals blocked
- * everywhere else, so no wake-up is lost and no other thread sees them.
+ * SIGINT ask for a graceful stop, SIGHUP for a reload.  The signals are
+ * blocked in every thread and the main thread takes them with
+ * sigtimedwait, so no wake-up is lost and no other thread sees them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,48 +29,26 @@
 #include "log.h"
 #include "ovio_err.h"
 
-static volatile sig_atomic_t host_stop;
-static volatile sig_atomic_t host_reload;
-static sigset_t              host_waitmask;
+static sigset_t host_stopset; /* SIGTERM, SIGINT, SIGHUP */
 
+/*
+ * The handler never runs while the signals are blocked, which they are in
+ * every thread (ovio__host_setup_signals): the main thread takes them with
+ * sigtimedwait.  It is there so that a signal is never the default action
+ * (for SIGHUP: exit).
+ */
 static void
 host_on_signal(int sig)
 {
-	if (sig == SIGHUP) {
-		host_reload = 1;
-	} else {
-		host_stop = 1;
-	}
+	(void) sig;
 }
 
 /*
- * SIGHUP reloads what can be reloaded and never stops the service.  There
- * is no configuration file yet and the log is stderr (the journal), which
- * the service does not open itself: so a reload only says so in the log.
+ * Sends msg (newline-separated assignments) to systemd's $NOTIFY_SOCKET, if
+ * there is one (sd_notify(3)'s protocol: one datagram).
  */
-void
-ovio__host_wait_stop(void)
-{
-	while (!host_stop) {
-		sigsuspend(&host_waitmask);
-		if (host_reload) {
-			host_reload = 0;
-			ovio__log("reload (SIGHUP): nothing to reload: no "
-			          "configuration file, the log is stderr");
-		}
-	}
-}
-
-void
-ovio__host_request_stop(void)
-{
-	/* The main thread, in sigsuspend, is the one that takes it. */
-	(void) kill(getpid(), SIGTERM);
-}
-
-/* systemd Type=notify: send READY=1 to $NOTIFY_SOCKET if there is one. */
-void
-ovio__host_ready(void)
+static void
+host_notify(const char *msg)
 {
 	const char        *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa;
@@ -89,10 +67,102 @@ ovio__host_ready(void)
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
 		return;
 	}
-	(void) sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa,
+	(void) sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *) &sa,
 	    (socklen_t) (offsetof(struct sockaddr_un, sun_path)
 	                 + strlen(path)));
 	close(fd);
+}
+
+/*
+ * The watchdog's period: half of $WATCHDOG_USEC when it is meant for this
+ * process ($WATCHDOG_PID, if set, is our pid), else 0.
+ */
+static uint64_t
+host_watchdog_usec(void)
+{
+	const char        *v = getenv("WATCHDOG_USEC");
+	const char        *p = getenv("WATCHDOG_PID");
+	unsigned long long usec;
+	char              *end;
+
+	if (v == NULL || v[0] == '\0') {
+		return (0);
+	}
+	usec = strtoull(v, &end, 10);
+	if (*end != '\0' || usec == 0) {
+		return (0);
+	}
+	if (p != NULL && p[0] != '\0'
+	    && strtol(p, NULL, 10) != (long) getpid()) {
+		return (0);
+	}
+	return (usec / 2);
+}
+
+/*
+ * SIGHUP reloads (hooks->reload) and never stops the service; SIGTERM and
+ * SIGINT stop it.  The main thread takes them with sigtimedwait, waking for
+ * the watchdog too when systemd asks for one.
+ */
+void
+ovio__host_wait_stop(const ovio__host_hooks *hooks)
+{
+	uint64_t        wd = host_watchdog_usec();
+	struct timespec ts;
+	int             sig;
+
+	ts.tv_sec  = (time_t) (wd / 1000000);
+	ts.tv_nsec = (long) (wd % 1000000) * 1000;
+	for (;;) {
+		sig = sigtimedwait(&host_stopset, NULL, wd != 0 ? &ts : NULL);
+		if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		}
+		if (sig == SIGHUP) {
+			host_notify("RELOADING=1\nSTATUS=reloading");
+			if (hooks != NULL && hooks->reload != NULL) {
+				hooks->reload(hooks->arg);
+			} else {
+				ovio__log("reload (SIGHUP): nothing to reload");
+			}
+			host_notify("READY=1\nSTATUS=serving (reloaded)");
+		} else if (sig < 0 && errno == EAGAIN
+		           && (hooks == NULL || hooks->alive == NULL
+		               || hooks->alive(hooks->arg))) {
+			host_notify("WATCHDOG=1");
+		}
+	}
+	host_notify("STOPPING=1\nSTATUS=stopping: draining");
+}
+
+void
+ovio__host_request_stop(void)
+{
+	/* The main thread, in sigtimedwait, is the one that takes it. */
+	(void) kill(getpid(), SIGTERM);
+}
+
+void
+ovio__host_request_reload(void)
+{
+	(void) kill(getpid(), SIGHUP);
+}
+
+void
+ovio__host_set_drain_ms(unsigned long ms)
+{
+	(void) ms; /* systemd's own stop timeout is the unit's */
+}
+
+/* systemd Type=notify: READY=1 and a status line. */
+void
+ovio__host_ready(const char *status)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
+	host_notify(msg);
 }
 
 const char *
@@ -522,6 +592,24 @@ ovio__host_log_event(const char *line)
 	(void) line; /* stderr is the journal under systemd */
 }
 
+bool
+ovio__host_log_to_journal(void)
+{
+	static int         journal = -1; /* not looked at yet */
+	const char        *v;
+	struct stat        st;
+	unsigned long long dev, ino;
+
+	if (journal < 0) {
+		v       = getenv("JOURNAL_STREAM");
+		journal = v != NULL && sscanf(v, "%llu:%llu", &dev, &ino) == 2
+		          && fstat(STDERR_FILENO, &st) == 0
+		          && (unsigned long long) st.st_dev == dev
+		          && (unsigned long long) st.st_ino == ino;
+	}
+	return (journal == 1);
+}
+
 void
 ovio__host_setup_signals(void)
 {
@@ -533,10 +621,8 @@ ovio__host_setup_signals(void)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &host_waitmask);
-	sigdelset(&host_waitmask, SIGTERM);
-	sigdelset(&host_waitmask, SIGINT);
-	sigdelset(&host_waitmask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	host_stopset = block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = host_on_signal;

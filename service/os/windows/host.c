@@ -27,6 +27,9 @@
  * the next checkpoint: the service manager sees progress, not a hang.  It
  * is joined before STOPPED.
  *
+ * SERVICE_CONTROL_PARAMCHANGE (sc control oviod paramchange) reloads, as
+ * SIGHUP does on POSIX: the main thread runs the reload hook.
+ *
  * Stop, shutdown and preshutdown all stop it the same way.  The service
  * accepts SERVICE_CONTROL_PRESHUTDOWN, which comes before the system's
  * shutdown deadline starts, and its preshutdown timeout (set at install
@@ -76,6 +79,7 @@
 #define HOST_TICK_MS    1000  /* ms between STOP_PENDING checkpoints */
 
 static HANDLE                host_stop_ev;
+static HANDLE                host_reload_ev;  /* PARAMCHANGE, admin reload */
 static HANDLE                host_drained_ev; /* the drain is over */
 static HANDLE                host_ticker;     /* STOP_PENDING checkpoints */
 static int                   host_service;    /* started by the SCM */
@@ -99,6 +103,9 @@ host_event(void)
 	}
 	if (host_drained_ev == NULL) {
 		host_drained_ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+	}
+	if (host_reload_ev == NULL) { /* auto-reset: one reload per ask */
+		host_reload_ev = CreateEventW(NULL, FALSE, FALSE, NULL);
 	}
 	return (host_stop_ev);
 }
@@ -167,6 +174,7 @@ host_status(DWORD state, DWORD hint, int quiet)
 	                                 ? SERVICE_ACCEPT_STOP
 	                                       | SERVICE_ACCEPT_SHUTDOWN
 	                                       | SERVICE_ACCEPT_PRESHUTDOWN
+	                                       | SERVICE_ACCEPT_PARAMCHANGE
 	                                 : 0;
 	if (state == SERVICE_RUNNING || state == SERVICE_STOPPED) {
 		host_ss.dwCheckPoint = 0;
@@ -184,8 +192,9 @@ host_report(DWORD state, DWORD hint)
 }
 
 void
-ovio__host_ready(void)
+ovio__host_ready(const char *status)
 {
+	(void) status; /* the SCM has no status line; the log says it */
 	host_report(SERVICE_RUNNING, 0);
 }
 
@@ -202,10 +211,33 @@ host_tick(void *arg)
 	return (0);
 }
 
-void
-ovio__host_wait_stop(void)
+bool
+ovio__host_log_to_journal(void)
 {
-	WaitForSingleObject(host_event(), INFINITE);
+	return (false);
+}
+
+void
+ovio__host_request_reload(void)
+{
+	(void) host_event();
+	SetEvent(host_reload_ev);
+}
+
+/* Waits for the stop event, reloading each time the reload one fires. */
+void
+ovio__host_wait_stop(const ovio__host_hooks *hooks)
+{
+	HANDLE evs[2];
+
+	evs[0] = host_event();
+	evs[1] = host_reload_ev;
+	while (WaitForMultipleObjects(2, evs, FALSE, INFINITE)
+	       == WAIT_OBJECT_0 + 1) {
+		if (hooks != NULL && hooks->reload != NULL) {
+			hooks->reload(hooks->arg);
+		}
+	}
 	/* The engine now drains: tell the SCM how long that may take. */
 	host_report(SERVICE_STOP_PENDING, host_drain_ms + HOST_STOP_SLACK);
 	if (host_service) {
@@ -280,6 +312,9 @@ host_ctrl(DWORD ctrl, DWORD type, void *data, void *ctx)
 	case SERVICE_CONTROL_SHUTDOWN:
 	case SERVICE_CONTROL_PRESHUTDOWN:
 		SetEvent(host_stop_ev); /* only signals; main thread stops */
+		return (NO_ERROR);
+	case SERVICE_CONTROL_PARAMCHANGE: /* sc control oviod paramchange */
+		ovio__host_request_reload();
 		return (NO_ERROR);
 	case SERVICE_CONTROL_INTERROGATE:
 		return (NO_ERROR);

@@ -18,7 +18,4 @@
  */
 BOOL WINAPI ovio__host_console_ctrl(DWORD type);
 
-/* Sets the drain timeout the host's waits use (oviod's --drain-timeout). */
-void ovio__host_set_drain_ms(unsigned long ms);
-
 #endif

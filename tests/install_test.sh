@@ -1,0 +1,104 @@
+#!/bin/bash
+# install_test.sh - make install into a staging folder (DESTDIR) and what an
+# operator then has: the documented tree, a config file that checks, a
+# systemd unit whose command line is the installed one and whose sandbox
+# systemd-analyze rates OK (exposure <= 4.0), a second install that keeps
+# an edited config, and make uninstall.  Prints check's summary line, so
+# tests/run.sh counts it as a suite.
+set -u
+cd "$(dirname "$0")/.."
+T=$(mktemp -d /tmp/ovio-install-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+PREFIX=/usr/local
+D=$T/dest
+n=0
+failed=0
+
+check() {
+    local what=$1
+    shift
+    n=$((n + 1))
+    if "$@" >"$T/out" 2>&1; then
+        echo "ok: $what"
+    else
+        failed=$((failed + 1))
+        echo "tests/install_test.sh:${BASH_LINENO[0]}:F:install:$what: $(head -c 600 "$T/out")"
+    fi
+}
+
+check "make install DESTDIR=... succeeds" \
+    make -s --no-print-directory install DESTDIR="$D" PREFIX=$PREFIX
+for f in bin/oviod bin/ovio lib/libovio.so.0 lib/libovio.so lib/libovio.a \
+    include/ovio.h include/ovio_err.h lib/systemd/system/oviod.service \
+    lib/pkgconfig/libovio.pc share/doc/ovio/README.md \
+    share/doc/ovio/reference.md share/doc/ovio/oviod.conf \
+    share/doc/ovio/examples/hello.c; do
+    check "installed $PREFIX/$f" test -e "$D$PREFIX/$f"
+done
+check "installed /etc/ovio/oviod.conf" test -f "$D/etc/ovio/oviod.conf"
+unit=$D$PREFIX/lib/systemd/system/oviod.service
+check "the unit runs the installed oviod with the installed config" \
+    grep -qx "ExecStart=$PREFIX/bin/oviod --config /etc/ovio/oviod.conf" "$unit"
+check "no @...@ left in the unit or the config" \
+    bash -c "! grep -n '@[A-Z]*@' '$unit' '$D/etc/ovio/oviod.conf'"
+check "the installed config checks" \
+    "$D$PREFIX/bin/oviod" --config "$D/etc/ovio/oviod.conf" --check-config
+check "the installed oviod and ovio run" \
+    bash -c "'$D$PREFIX/bin/oviod' --version && '$D$PREFIX/bin/ovio' --version"
+
+# libovio as a user builds against it: pkg-config, the shared library
+# (which exports ovio_* only, its nng inside), and the static one.
+L=$D$PREFIX/lib
+export PKG_CONFIG_PATH=$L/pkgconfig
+check "pkg-config knows libovio and its version" \
+    bash -c "[ \"\$(pkg-config --modversion libovio)\" = \"\$(sed -n 's/^#define OVIO_VERSION \"\(.*\)\"/\1/p' lib/ovio.h)\" ]"
+check "libovio.so exports ovio_* and nothing else (nng is inside)" \
+    bash -c "nm -D --defined-only '$L/libovio.so.0' | awk '\$2 ~ /[TDB]/ { print \$3 }' | grep -v '^ovio_' | grep -v '^_' | grep -q . && exit 1 || exit 0"
+check "the example compiles with pkg-config --cflags --libs libovio" \
+    bash -c "cc '$D$PREFIX/share/doc/ovio/examples/hello.c' \$(pkg-config --define-prefix --cflags --libs libovio) -o '$T/hello'"
+check "... and statically, with libovio.a and pkg-config --static" \
+    bash -c "cc '$D$PREFIX/share/doc/ovio/examples/hello.c' \$(pkg-config --define-prefix --cflags libovio) '$L/libovio.a' \$(pkg-config --define-prefix --static --libs libovio | sed 's/-lovio//') -o '$T/hello-static'"
+check "the static one needs no libovio.so" \
+    bash -c "! ldd '$T/hello-static' | grep -q libovio"
+
+# Both run against the installed oviod.
+mkdir -p "$T/root"
+"$D$PREFIX/bin/oviod" --root "$T/root" --listen "ipc://$T/s.sock" \
+    2>"$T/oviod.log" &
+OPID=$!
+for ((i = 0; i < 100; i++)); do
+    "$D$PREFIX/bin/ovio" -e "ipc://$T/s.sock" status >/dev/null 2>&1 && break
+    sleep 0.05
+done
+check "the example (shared libovio) writes and reads through oviod" \
+    bash -c "LD_LIBRARY_PATH='$L' '$T/hello' 'ipc://$T/s.sock' a.txt | grep -qx 'a.txt: hello from libovio' && grep -qx 'hello from libovio' '$T/root/a.txt'"
+check "the example (static libovio) too" \
+    bash -c "'$T/hello-static' 'ipc://$T/s.sock' b.txt | grep -qx 'b.txt: hello from libovio' && grep -qx 'hello from libovio' '$T/root/b.txt'"
+check "the example fails with one line and exit 1 when no service listens" \
+    bash -c "LD_LIBRARY_PATH='$L' '$T/hello' 'ipc://$T/none.sock' 2>'$T/err'; [ \$? -eq 1 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'connection refused' '$T/err'"
+kill -TERM "$OPID"
+check "the installed oviod stops cleanly" wait "$OPID"
+
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze security --offline=true "$unit" >"$T/analyze" 2>&1
+    exposure=$(sed -nE 's/.*Overall exposure level for oviod.service: ([0-9.]+).*/\1/p' "$T/analyze")
+    echo "systemd-analyze security: exposure ${exposure:-?}"
+    check "systemd-analyze security --offline=true: exposure <= 4.0" \
+        python3 -c "import sys; sys.exit(0 if 0 < float('${exposure:-99}') <= 4.0 else 1)"
+    check "systemd reads every line of the unit (no unknown key or value)" \
+        bash -c "! grep -i 'ignoring\|unknown\|failed' '$T/analyze'"
+else
+    echo "SKIP: systemd-analyze is not installed: the unit's sandbox is not rated"
+fi
+
+echo "# an operator's edit" >>"$D/etc/ovio/oviod.conf"
+check "a second install keeps an edited config" \
+    bash -c "make -s --no-print-directory install DESTDIR='$D' PREFIX=$PREFIX | grep -q 'kept' && grep -q \"an operator's edit\" '$D/etc/ovio/oviod.conf'"
+check "make uninstall succeeds" \
+    make -s --no-print-directory uninstall DESTDIR="$D" PREFIX=$PREFIX
+check "uninstall removed every file but the config" \
+    bash -c "[ \"\$(find '$D' -type f -o -type l)\" = '$D/etc/ovio/oviod.conf' ]"
+
+pct=$(((n - failed) * 100 / n))
+echo "$pct%: Checks: $n, Failures: $failed, Errors: 0"
+[ $failed -eq 0 ]
