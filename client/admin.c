@@ -1,8 +1,9 @@
 /*
  * admin.c - `ovio admin`: lists the service's sessions, handles and
- * operations, and cancels, closes, kicks, drains, resumes, shuts down and
- * sets the log level, through libovio's ovio_admin_* calls on oviod's
- * admin endpoint.
+ * operations, shows its statistics (a table, JSON, or Prometheus' text
+ * format), and cancels, closes, kicks, drains, resumes, shuts down,
+ * reloads and sets the log level, through libovio's ovio_admin_* calls on
+ * oviod's admin endpoint.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,12 @@ static const adm_sub adm_subs[] = {
 	    "restart (its log says which)" },
 	{ "log-level", "LEVEL",
 	    "set the service's log level: error, warn, info or debug" },
+	{ "stats", "",
+	    "requests answered since the service started, by kind: count,\n"
+	    "errors, and latency (receipt to reply) p50 / p90 / p99 / max" },
+	{ "metrics", "",
+	    "the same and the status counters in Prometheus' text format\n"
+	    "(counters, gauges and a latency histogram per kind)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -136,23 +143,6 @@ adm_json_str(const char *s)
 		}
 	}
 	putchar('"');
-}
-
-static const char *
-adm_kind(ovio_op k)
-{
-	switch (k) {
-	case OVIO_OP_READ:
-		return ("read");
-	case OVIO_OP_WRITE:
-		return ("write");
-	case OVIO_OP_FLUSH:
-		return ("flush");
-	case OVIO_OP_SETSIZE:
-		return ("setsize");
-	default:
-		return ("other");
-	}
 }
 
 /* "read,write,create" from OVIO_OPEN_* flags. */
@@ -329,7 +319,7 @@ adm_ops(ovio_client *cl, bool json)
 			    i > 0 ? ", " : "", (unsigned long long) l[i].id,
 			    (unsigned long long) l[i].tag, l[i].session,
 			    (unsigned long long) l[i].handle,
-			    adm_kind(l[i].kind),
+			    ovio_op_name(l[i].kind),
 			    (unsigned long long) l[i].offset,
 			    (unsigned long long) l[i].length,
 			    (unsigned long long) l[i].age_ms, st);
@@ -338,7 +328,7 @@ adm_ops(ovio_client *cl, bool json)
 			       "%-10s %llu\n",
 			    (unsigned long long) l[i].id, l[i].session,
 			    (unsigned long long) l[i].handle,
-			    adm_kind(l[i].kind),
+			    ovio_op_name(l[i].kind),
 			    (unsigned long long) l[i].offset,
 			    (unsigned long long) l[i].length,
 			    (unsigned long long) l[i].age_ms, st,
@@ -347,6 +337,180 @@ adm_ops(ovio_client *cl, bool json)
 	}
 	if (json) {
 		printf("]}\n");
+	}
+	ovio_admin_free(l);
+	return (0);
+}
+
+/* A latency in microseconds, as "85us", "1.2ms" or "3.40s". */
+static const char *
+adm_us(uint64_t us, char *buf, size_t len)
+{
+	if (us < 1000) {
+		snprintf(buf, len, "%lluus", (unsigned long long) us);
+	} else if (us < 1000000) {
+		snprintf(buf, len, "%.1fms", (double) us / 1e3);
+	} else {
+		snprintf(buf, len, "%.2fs", (double) us / 1e6);
+	}
+	return (buf);
+}
+
+static int
+adm_stats(ovio_client *cl, bool json)
+{
+	ovio_admin_stats_entry *l;
+	size_t                  n, i;
+	char                    a[16], b[16], c[16], d[16];
+	int                     rv;
+
+	if ((rv = ovio_admin_stats(cl, &l, &n)) != 0) {
+		return (adm_fail("stats", rv));
+	}
+	if (json) {
+		printf("{\"stats\": [");
+	} else {
+		printf("%-8s %10s %8s %9s %9s %9s %9s\n", "KIND", "COUNT",
+		    "ERRORS", "P50", "P90", "P99", "MAX");
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t p50 = ovio_latency_quantile(&l[i], 0.5);
+		uint64_t p90 = ovio_latency_quantile(&l[i], 0.9);
+		uint64_t p99 = ovio_latency_quantile(&l[i], 0.99);
+		if (json) {
+			printf("%s{\"kind\": \"%s\", \"count\": %llu, "
+			       "\"errors\": %llu, \"sum_us\": %llu, "
+			       "\"p50_us\": %llu, \"p90_us\": %llu, "
+			       "\"p99_us\": %llu, \"max_us\": %llu}",
+			    i > 0 ? ", " : "", ovio_op_name(l[i].kind),
+			    (unsigned long long) l[i].count,
+			    (unsigned long long) l[i].errors,
+			    (unsigned long long) l[i].sum_us,
+			    (unsigned long long) p50, (unsigned long long) p90,
+			    (unsigned long long) p99,
+			    (unsigned long long) l[i].max_us);
+		} else {
+			printf("%-8s %10llu %8llu %9s %9s %9s %9s\n",
+			    ovio_op_name(l[i].kind),
+			    (unsigned long long) l[i].count,
+			    (unsigned long long) l[i].errors,
+			    adm_us(p50, a, sizeof(a)),
+			    adm_us(p90, b, sizeof(b)),
+			    adm_us(p99, c, sizeof(c)),
+			    adm_us(l[i].max_us, d, sizeof(d)));
+		}
+	}
+	if (json) {
+		printf("]}\n");
+	} else if (n == 0) {
+		printf("(no request answered yet)\n");
+	} else {
+		printf("(latency from receipt to reply; a percentile is its "
+		       "bucket's upper bound)\n");
+	}
+	ovio_admin_free(l);
+	return (0);
+}
+
+/* One Prometheus sample line. */
+static void
+adm_sample(const char *name, const char *labels, unsigned long long v)
+{
+	printf("%s%s%s%s %llu\n", name, labels[0] != '\0' ? "{" : "", labels,
+	    labels[0] != '\0' ? "}" : "", v);
+}
+
+static void
+adm_family(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/*
+ * Prometheus' text exposition format (version 0.0.4): the service's status
+ * counters and gauges, and per request kind a counter of requests, one of
+ * errors, and a latency histogram in seconds (cumulative buckets at
+ * 2^i microseconds).
+ */
+static int
+adm_metrics(ovio_client *cl)
+{
+	ovio_service_status     st;
+	ovio_admin_stats_entry *l;
+	size_t                  n, i, b;
+	char                    lab[96];
+	unsigned long long      cum;
+	int                     rv;
+
+	if ((rv = ovio_status(cl, &st)) != 0) {
+		return (adm_fail("metrics", rv));
+	}
+	if ((rv = ovio_admin_stats(cl, &l, &n)) != 0) {
+		return (adm_fail("metrics", rv));
+	}
+	adm_family("ovio_up", "gauge", "1 when oviod answered.");
+	adm_sample("ovio_up", "", 1);
+	adm_family(
+	    "ovio_uptime_seconds", "gauge", "Seconds since oviod started.");
+	adm_sample("ovio_uptime_seconds", "", st.uptime_ms / 1000);
+	adm_family("ovio_draining", "gauge",
+	    "1 while new work is refused (ovio admin drain, or stopping).");
+	adm_sample("ovio_draining", "", strcmp(st.state, "running") != 0);
+	adm_family("ovio_sessions", "gauge", "Client connections.");
+	adm_sample("ovio_sessions", "", st.sessions);
+	adm_family("ovio_handles", "gauge", "Open handles.");
+	adm_sample("ovio_handles", "", st.handles);
+	adm_family("ovio_ops_in_flight", "gauge", "I/O operations in flight.");
+	adm_sample("ovio_ops_in_flight", "", st.ops_in_flight);
+	adm_family("ovio_ops_submitted_total", "counter",
+	    "I/O operations submitted to the OS.");
+	adm_sample("ovio_ops_submitted_total", "", st.ops_submitted);
+	adm_family("ovio_ops_canceled_total", "counter",
+	    "I/O operations that completed as cancelled.");
+	adm_sample("ovio_ops_canceled_total", "", st.ops_canceled);
+	adm_family("ovio_read_bytes_total", "counter", "Bytes read.");
+	adm_sample("ovio_read_bytes_total", "", st.bytes_read);
+	adm_family("ovio_written_bytes_total", "counter", "Bytes written.");
+	adm_sample("ovio_written_bytes_total", "", st.bytes_written);
+	adm_family("ovio_requests_rejected_total", "counter",
+	    "Requests refused before they ran.");
+	adm_sample("ovio_requests_rejected_total", "", st.requests_rejected);
+	adm_family(
+	    "ovio_requests_total", "counter", "Requests answered, by kind.");
+	for (i = 0; i < n; i++) {
+		snprintf(
+		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
+		adm_sample("ovio_requests_total", lab, l[i].count);
+	}
+	adm_family("ovio_request_errors_total", "counter",
+	    "Requests answered with a status other than OK, by kind.");
+	for (i = 0; i < n; i++) {
+		snprintf(
+		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
+		adm_sample("ovio_request_errors_total", lab, l[i].errors);
+	}
+	adm_family("ovio_request_duration_seconds", "histogram",
+	    "Time from a request's receipt to its reply, by kind.");
+	for (i = 0; i < n; i++) {
+		cum = 0;
+		for (b = 0; b < OVIO_LATENCY_BUCKETS - 1; b++) {
+			cum += l[i].buckets[b];
+			snprintf(lab, sizeof(lab), "kind=\"%s\",le=\"%g\"",
+			    ovio_op_name(l[i].kind),
+			    (double) (1ull << b) / 1e6);
+			adm_sample(
+			    "ovio_request_duration_seconds_bucket", lab, cum);
+		}
+		snprintf(lab, sizeof(lab), "kind=\"%s\",le=\"+Inf\"",
+		    ovio_op_name(l[i].kind));
+		adm_sample(
+		    "ovio_request_duration_seconds_bucket", lab, l[i].count);
+		snprintf(
+		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
+		printf("ovio_request_duration_seconds_sum{%s} %.6f\n", lab,
+		    (double) l[i].sum_us / 1e6);
+		adm_sample(
+		    "ovio_request_duration_seconds_count", lab, l[i].count);
 	}
 	ovio_admin_free(l);
 	return (0);
@@ -533,6 +697,10 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 		rv = adm_handles(cl, json);
 	} else if (strcmp(s->name, "ops") == 0) {
 		rv = adm_ops(cl, json);
+	} else if (strcmp(s->name, "stats") == 0) {
+		rv = adm_stats(cl, json);
+	} else if (strcmp(s->name, "metrics") == 0) {
+		rv = adm_metrics(cl);
 	} else if (strcmp(s->name, "cancel") == 0) {
 		if (op != 0) {
 			rv = ovio_admin_cancel_op(cl, op, &canceled);

@@ -315,6 +315,76 @@ ovio_admin_ops(ovio_client *c, ovio_admin_op **list, size_t *n)
 	return (admin_list(c, &k, (void **) list, n));
 }
 
+static size_t
+stats_count(const Ovio__AdminPage *p)
+{
+	return (p->n_stats);
+}
+
+static void
+stats_fill(const Ovio__AdminPage *p, size_t i, void *dst, char **str)
+{
+	const Ovio__AdminKindStats *s = p->stats[i];
+	ovio_admin_stats_entry     *d = dst;
+	size_t                      b;
+
+	(void) str;
+	d->kind   = (ovio_op) s->kind;
+	d->count  = s->count;
+	d->errors = s->errors;
+	d->sum_us = s->sum_us;
+	d->max_us = s->max_us;
+	for (b = 0; b < s->n_buckets && b < OVIO_LATENCY_BUCKETS; b++) {
+		d->buckets[b] = s->buckets[b];
+	}
+}
+
+int
+ovio_admin_stats(ovio_client *c, ovio_admin_stats_entry **list, size_t *n)
+{
+	static const admin_kind k
+	    = { OVIO__ADMIN_CMD__ADMIN_STATS, sizeof(ovio_admin_stats_entry),
+		      stats_count, op_strings, stats_fill };
+
+	return (admin_list(c, &k, (void **) list, n));
+}
+
+uint64_t
+ovio_latency_quantile(const ovio_admin_stats_entry *e, double q)
+{
+	uint64_t total = 0, seen = 0, want, bound;
+	size_t   i;
+
+	for (i = 0; i < OVIO_LATENCY_BUCKETS; i++) {
+		total += e->buckets[i];
+	}
+	if (total == 0 || q <= 0) {
+		return (0);
+	}
+	/* The smallest latency with at least q of them at or below it. */
+	want = (uint64_t) (q * (double) total + 0.999999);
+	want = want == 0 ? 1 : want > total ? total : want;
+	for (i = 0; i < OVIO_LATENCY_BUCKETS; i++) {
+		seen += e->buckets[i];
+		if (seen >= want) {
+			break;
+		}
+	}
+	bound = i < OVIO_LATENCY_BUCKETS - 1 ? (1ull << i) : e->max_us;
+	return (bound < e->max_us ? bound : e->max_us);
+}
+
+const char *
+ovio_op_name(ovio_op kind)
+{
+	static const char *const names[] = { "invalid", "open", "read", "write",
+		"flush", "stat", "setsize", "cancel", "close", "status", "list",
+		"mkdir", "remove", "rename", "admin" };
+
+	return ((unsigned) kind < sizeof(names) / sizeof(names[0]) ? names[kind]
+	                                                           : "?");
+}
+
 void
 ovio_admin_free(void *list)
 {

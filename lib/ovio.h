@@ -526,6 +526,34 @@ typedef struct ovio_admin_op {
 } ovio_admin_op;
 
 /*
+ * The requests of one kind the service has answered since it started, as
+ * ovio_admin_stats lists them.  A request's latency runs from its receipt
+ * to its reply being handed to the transport (the service's own time).
+ */
+#define OVIO_LATENCY_BUCKETS 32
+typedef struct ovio_admin_stats_entry {
+	ovio_op  kind;   /* OVIO_OP_OPEN ... (0: requests that did not decode) */
+	uint64_t count;  /* answered */
+	uint64_t errors; /* ... with a status other than OVIO_OK */
+	uint64_t sum_us; /* their latencies' sum, microseconds */
+	uint64_t max_us;
+	/* buckets[i]: latencies below 2^i us (and, for i > 0, at least
+	 * 2^(i-1) us); the last one holds the rest. */
+	uint64_t buckets[OVIO_LATENCY_BUCKETS];
+	uint64_t reserved[4]; /* 0; room to grow */
+} ovio_admin_stats_entry;
+
+/*
+ * The q-quantile (0 < q <= 1; 0.5 is the median) of e's latencies in
+ * microseconds, from its buckets: the upper bound of the bucket it falls
+ * in, and never above max_us; 0 when count is 0.
+ */
+uint64_t ovio_latency_quantile(const ovio_admin_stats_entry *e, double q);
+
+/* The name of an operation kind: "read", "write", ...; "?" if unknown. */
+const char *ovio_op_name(ovio_op kind);
+
+/*
  * Listings: *list gets an array of *n entries in one allocation (strings
  * included), to free with ovio_admin_free; NULL when there are none.  Each
  * page of up to 256 entries is one snapshot of the service; entries that
@@ -534,6 +562,8 @@ typedef struct ovio_admin_op {
 int  ovio_admin_sessions(ovio_client *c, ovio_admin_session **list, size_t *n);
 int  ovio_admin_handles(ovio_client *c, ovio_admin_handle **list, size_t *n);
 int  ovio_admin_ops(ovio_client *c, ovio_admin_op **list, size_t *n);
+/* Every kind with a request answered (one snapshot). */
+int ovio_admin_stats(ovio_client *c, ovio_admin_stats_entry **list, size_t *n);
 void ovio_admin_free(void *list);
 
 /*

@@ -1046,6 +1046,154 @@ START_TEST(journal_lines_carry_priorities)
 }
 END_TEST
 
+/* The quantile of a histogram: its bucket's upper bound, capped by max. */
+START_TEST(latency_quantiles_from_buckets)
+{
+	ovio_admin_stats_entry e;
+
+	memset(&e, 0, sizeof(e));
+	ck_assert_uint_eq(ovio_latency_quantile(&e, 0.5), 0); /* empty */
+	e.buckets[3]  = 10;                                   /* 4 to 7 us */
+	e.buckets[10] = 1; /* 512 to 1023 us */
+	e.count       = 11;
+	e.max_us      = 900;
+	ck_assert_uint_eq(ovio_latency_quantile(&e, 0.5), 8);
+	ck_assert_uint_eq(ovio_latency_quantile(&e, 0.9), 8);    /* 10 of 11 */
+	ck_assert_uint_eq(ovio_latency_quantile(&e, 0.99), 900); /* max */
+	ck_assert_uint_eq(ovio_latency_quantile(&e, 1.0), 900);
+	ck_assert_str_eq(ovio_op_name(OVIO_OP_READ), "read");
+	ck_assert_str_eq(ovio_op_name((ovio_op) 99), "?");
+}
+END_TEST
+
+/*
+ * The statistics count what the clients did, by kind, with their errors,
+ * and the Prometheus text is well formed: cumulative buckets ending at the
+ * count.
+ */
+START_TEST(stats_and_metrics_count_what_clients_did)
+{
+	ovio_client            *c, *a;
+	ovio_admin_stats_entry *l;
+	uint64_t                h, x, sum;
+	char                    buf[4096], out[400];
+	size_t                  n, i, b, got;
+	int                     seen = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	c = tu_connect(&d);
+	ck_assert_int_eq(open_new(c, "s", &h), 0);
+	for (i = 0; i < 20; i++) {
+		ck_assert_int_eq(
+		    ovio_pwrite(c, h, buf, sizeof(buf), i * sizeof(buf), &got),
+		    0);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert_int_eq(ovio_open(c, "s", OVIO_OPEN_READ, 0, &h), 0);
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(
+		    ovio_pread(c, h, buf, sizeof(buf), i * sizeof(buf), &got),
+		    0);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "missing", OVIO_OPEN_READ, 0, &x), OVIO_ENOENT);
+	ovio_disconnect(c);
+
+	a = admin_connect();
+	ck_assert_int_eq(ovio_admin_stats(a, &l, &n), 0);
+	for (i = 0; i < n; i++) {
+		for (sum = 0, b = 0; b < OVIO_LATENCY_BUCKETS; b++) {
+			sum += l[i].buckets[b];
+		}
+		ck_assert_uint_eq(sum, l[i].count);
+		ck_assert_uint_le(ovio_latency_quantile(&l[i], 0.5),
+		    ovio_latency_quantile(&l[i], 0.99));
+		ck_assert_uint_le(
+		    ovio_latency_quantile(&l[i], 0.99), l[i].max_us);
+		if (l[i].kind == OVIO_OP_WRITE) {
+			ck_assert_uint_eq(l[i].count, 20);
+			ck_assert_uint_eq(l[i].errors, 0);
+			ck_assert_uint_gt(l[i].sum_us, 0);
+			seen++;
+		} else if (l[i].kind == OVIO_OP_READ) {
+			ck_assert_uint_eq(l[i].count, 10);
+			ck_assert_uint_eq(l[i].errors, 0);
+			seen++;
+		} else if (l[i].kind == OVIO_OP_OPEN) {
+			ck_assert_uint_eq(l[i].count, 3);
+			ck_assert_uint_eq(l[i].errors, 1); /* ENOENT */
+			seen++;
+		} else if (l[i].kind == OVIO_OP_CLOSE) {
+			ck_assert_uint_eq(l[i].count, 2);
+			seen++;
+		}
+	}
+	ck_assert_int_eq(seen, 4);
+	ovio_admin_free(l);
+	ovio_disconnect(a);
+
+	/* The CLI: JSON, and the Prometheus text checked line by line. */
+	snprintf(out, sizeof(out), "%s/stats.json", d.dir);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin stats --json >%s",
+	                     tu_build(), d.url, out),
+	    0);
+	ck_assert_msg(tu_sh("python3 -c 'import json,sys; "
+	                    "s={k[\"kind\"]: k for k in "
+	                    "json.load(open(sys.argv[1]))[\"stats\"]}; "
+	                    "w=s[\"write\"]; "
+	                    "assert w[\"count\"]==20 and w[\"errors\"]==0; "
+	                    "assert w[\"p50_us\"]<=w[\"p90_us\"]<="
+	                    "w[\"p99_us\"]<=w[\"max_us\"]; "
+	                    "assert s[\"open\"][\"errors\"]==1' %s",
+	                  out)
+	                  == 0,
+	    "%s", slurp(out, buf, sizeof(buf)));
+	snprintf(out, sizeof(out), "%s/metrics.txt", d.dir);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s admin metrics >%s", tu_build(), d.url, out),
+	    0);
+	ck_assert_msg(
+	    tu_sh(
+	        "python3 - %s <<'EOF'\n"
+	        "import re, sys\n"
+	        "line = re.compile(r'^([a-z_]+)(\\{([^}]*)\\})? "
+	        "([0-9.e+-]+)$')\n"
+	        "v, fam = {}, set()\n"
+	        "for l in open(sys.argv[1]):\n"
+	        "    l = l.rstrip('\\n')\n"
+	        "    if l.startswith('# TYPE '):\n"
+	        "        fam.add(l.split()[2]); continue\n"
+	        "    if l.startswith('# HELP '): continue\n"
+	        "    m = line.match(l); assert m, l\n"
+	        "    v[(m.group(1), m.group(3) or '')] = float(m.group(4))\n"
+	        "assert v[('ovio_requests_total', 'kind=\"write\"')] == 20\n"
+	        "assert v[('ovio_request_errors_total', "
+	        "'kind=\"open\"')] == 1\n"
+	        "assert v[('ovio_up', '')] == 1\n"
+	        "for k in ('write', 'read', 'open'):\n"
+	        "    bs = sorted(((float(lab.split('le=\"')[1][:-1]), n) "
+	        "for (name, lab), n in v.items() "
+	        "if name == 'ovio_request_duration_seconds_bucket' "
+	        "and lab.startswith('kind=\"%%s\",' %% k)), "
+	        "key=lambda t: t[0])\n"
+	        "    assert len(bs) == 32, (k, len(bs))\n"
+	        "    assert all(a[1] <= b[1] for a, b in zip(bs, bs[1:])), k\n"
+	        "    c = v[('ovio_request_duration_seconds_count', "
+	        "'kind=\"%%s\"' %% k)]\n"
+	        "    assert bs[-1] == (float('inf'), c), (k, bs[-1], c)\n"
+	        "    assert c == v[('ovio_requests_total', "
+	        "'kind=\"%%s\"' %% k)]\n"
+	        "for name, _ in v:\n"
+	        "    base = re.sub('_(bucket|sum|count)$', '', name)\n"
+	        "    assert name in fam or base in fam, name\n"
+	        "EOF",
+	        out)
+	        == 0,
+	    "%s", slurp(out, buf, sizeof(buf)));
+}
+END_TEST
+
 START_TEST(log_level_changes_what_is_logged)
 {
 	char buf[16384], err[512];
@@ -1093,7 +1241,7 @@ START_TEST(help_and_usage)
 {
 	static const char *const subs[] = { "sessions", "handles", "ops",
 		"cancel", "close", "kick", "drain", "resume", "shutdown",
-		"log-level", "reload", NULL };
+		"log-level", "reload", "stats", "metrics", NULL };
 	const char *const       *s;
 	const char              *b = tu_build();
 
@@ -1163,6 +1311,8 @@ admin_suite(void)
 	ACASE(admin_socket_default_is_the_users_only, 20, true);
 	ACASE(sighup_keeps_serving, 30, true);
 	ACASE(log_level_changes_what_is_logged, 20, true);
+	ACASE(latency_quantiles_from_buckets, 10, false);
+	ACASE(stats_and_metrics_count_what_clients_did, 30, true);
 	tc = tcase_create("config");
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, cfg_cleanup);

@@ -256,18 +256,85 @@ list_ops(engine *e, admin_page *p, uint64_t skip, size_t max)
 	return (0);
 }
 
+/*
+ * Sends page (n entries, more after them) as op's reply: the reply header,
+ * then the packed page as its payload.  Returns 0, or the status to answer
+ * with instead.
+ */
+static int
+admin_send_page(eng_op *op, const Ovio__Request *rq,
+    const Ovio__AdminPage *page, size_t n, bool more)
+{
+	Ovio__Reply rp  = OVIO__REPLY__INIT;
+	size_t      len = ovio__admin_page__get_packed_size(page);
+	int         rv;
+
+	rp.tag         = op->tag;
+	rp.more        = more;
+	rp.next_cookie = rq->offset + n;
+	rp.result      = n;
+	ovio__op_msg_shrink(op);
+	rv = ovio__wire_encode_reply(op->msg, &rp);
+	if (rv == 0
+	    && nng_msg_realloc(op->msg, nng_msg_len(op->msg) + len) != 0) {
+		rv = OVIO_ENOMEM;
+	}
+	if (rv == 0) {
+		ovio__admin_page__pack(page, (uint8_t *) nng_msg_body(op->msg)
+		                                 + nng_msg_len(op->msg) - len);
+	}
+	return (rv);
+}
+
+/*
+ * ADMIN_STATS: every kind with a request answered, in one page (there are
+ * at most ENG_STAT_KINDS).
+ */
+static void
+admin_stats(eng_op *op, const Ovio__Request *rq)
+{
+	eng_kind_stats       s[ENG_STAT_KINDS];
+	Ovio__AdminKindStats ks[ENG_STAT_KINDS], *ptrs[ENG_STAT_KINDS];
+	Ovio__AdminPage      page = OVIO__ADMIN_PAGE__INIT;
+	size_t               n    = 0, k;
+	int                  rv;
+
+	ovio__stats_snapshot(op->eng, s);
+	for (k = 0; k < ENG_STAT_KINDS; k++) {
+		if (s[k].count == 0) {
+			continue;
+		}
+		ovio__admin_kind_stats__init(&ks[n]);
+		ks[n].kind      = (Ovio__Op) k;
+		ks[n].count     = s[k].count;
+		ks[n].errors    = s[k].errors;
+		ks[n].sum_us    = s[k].sum_us;
+		ks[n].max_us    = s[k].max_us;
+		ks[n].n_buckets = ENG_LAT_BUCKETS;
+		ks[n].buckets   = s[k].buckets;
+		ptrs[n]         = &ks[n];
+		n++;
+	}
+	page.n_stats = n;
+	page.stats   = ptrs;
+	if ((rv = admin_send_page(op, rq, &page, n, false)) != 0) {
+		ovio__op_reply_status(op, rv, 0);
+		return;
+	}
+	ovio__logl(OVIO__LOG_DEBUG, "admin: stats of %u kind(s)", (unsigned) n);
+	ovio__op_reply(op);
+}
+
 /* A listing: one page from rq->offset, at most rq->length entries. */
 static void
 admin_list(eng_op *op, const Ovio__Request *rq)
 {
-	engine     *e   = op->eng;
-	Ovio__Reply rp  = OVIO__REPLY__INIT;
-	size_t      max = rq->length == 0 || rq->length > ADMIN_PAGE_MAX
-	                      ? ADMIN_PAGE_MAX
-	                      : (size_t) rq->length;
-	admin_page  p;
-	size_t      len;
-	int         rv = 0;
+	engine    *e   = op->eng;
+	size_t     max = rq->length == 0 || rq->length > ADMIN_PAGE_MAX
+	                     ? ADMIN_PAGE_MAX
+	                     : (size_t) rq->length;
+	admin_page p;
+	int        rv = 0;
 
 	memset(&p, 0, sizeof(p));
 	ovio__admin_page__init(&p.page);
@@ -315,22 +382,7 @@ admin_list(eng_op *op, const Ovio__Request *rq)
 		p.page.n_ops = p.n;
 		p.page.ops   = (Ovio__AdminOp **) p.ptrs;
 	}
-	rp.tag         = op->tag;
-	rp.more        = p.more;
-	rp.next_cookie = rq->offset + p.n;
-	rp.result      = p.n;
-	len            = ovio__admin_page__get_packed_size(&p.page);
-	ovio__op_msg_shrink(op);
-	rv = ovio__wire_encode_reply(op->msg, &rp);
-	if (rv == 0
-	    && nng_msg_realloc(op->msg, nng_msg_len(op->msg) + len) != 0) {
-		rv = OVIO_ENOMEM;
-	}
-	if (rv == 0) {
-		ovio__admin_page__pack(
-		    &p.page, (uint8_t *) nng_msg_body(op->msg)
-		                 + nng_msg_len(op->msg) - len);
-	}
+	rv = admin_send_page(op, rq, &p.page, p.n, p.more);
 	ovio__logl(OVIO__LOG_DEBUG, "admin: listed %u %s from %llu",
 	    (unsigned) p.n,
 	    p.sess != NULL   ? "session(s)"
@@ -382,9 +434,10 @@ admin_cancel(engine *e, const Ovio__Request *rq, Ovio__Reply *rp)
 	return (0);
 }
 
-static const char *const admin_names[] = { "none", "sessions", "handles", "ops",
-	"cancel op", "cancel handle", "cancel session", "close handle",
-	"kick session", "drain", "resume", "shutdown", "log-level", "reload" };
+static const char *const admin_names[]
+    = { "none", "sessions", "handles", "ops", "cancel op", "cancel handle",
+	      "cancel session", "close handle", "kick session", "drain",
+	      "resume", "shutdown", "log-level", "reload", "stats" };
 
 void
 ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
@@ -402,6 +455,9 @@ ovio__admin_dispatch(eng_op *op, const Ovio__Request *rq)
 	case OVIO__ADMIN_CMD__ADMIN_HANDLES:
 	case OVIO__ADMIN_CMD__ADMIN_OPS:
 		admin_list(op, rq);
+		return;
+	case OVIO__ADMIN_CMD__ADMIN_STATS:
+		admin_stats(op, rq);
 		return;
 	case OVIO__ADMIN_CMD__ADMIN_LOG_LEVEL:
 		if (!ovio__log_level_parse(rq->path, &level)) {

@@ -34,7 +34,8 @@ typedef struct req {
 static void
 reply(eng_op *op, Ovio__Reply *rp)
 {
-	rp->tag = op->tag;
+	rp->tag          = op->tag;
+	op->reply_status = (int) rp->status;
 	nng_msg_clear(op->msg);
 	if (ovio__wire_encode_reply(op->msg, rp) != 0) {
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);

@@ -118,6 +118,11 @@ struct eng_op {
 	/* What the admin listings show of a port op (op.c sets them). */
 	uint64_t admin_id; /* service-wide, never reused */
 	nng_time started;  /* when it was submitted */
+
+	/* For the statistics (stats.c): when the request came in, and the
+	 * status its reply carries. */
+	uint64_t recv_us;
+	int      reply_status;
 };
 
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
@@ -210,6 +215,18 @@ typedef struct eng_limits {
 	                   * closed (0: never) */
 } eng_limits;
 
+/*
+ * The requests of one kind answered since start (stats.c): counted when the
+ * reply is handed to nng, with the time since the request came in.  Updated
+ * with atomic adds, without the engine's lock.
+ */
+#define ENG_STAT_KINDS  15 /* Ovio__Op 0 (undecodable) to 14 */
+#define ENG_LAT_BUCKETS 32 /* bucket i: below 2^i us; the last: the rest */
+typedef struct eng_kind_stats {
+	uint64_t count, errors, sum_us, max_us;
+	uint64_t buckets[ENG_LAT_BUCKETS];
+} eng_kind_stats;
+
 typedef struct eng_counters {
 	uint64_t submitted, completed, canceled, rejected;
 	uint64_t bytes_read, bytes_written;
@@ -276,6 +293,7 @@ struct engine {
 	uint64_t     ops_in_flight;
 	uint64_t cancels_waiting; /* op.c: tag cancels waiting on a target */
 	eng_counters ctr;
+	eng_kind_stats stats[ENG_STAT_KINDS]; /* stats.c */
 
 	eng_server  srv; /* server.c */
 	eng_rcache  rc;  /* reply_cache.c */
@@ -319,6 +337,15 @@ void ovio__engine_status(engine *e, Ovio__ServiceStatus *st);
  * in flight stays; the new limits apply to what comes next.
  */
 void ovio__engine_set_limits(engine *e, const eng_limits *l);
+
+/*
+ * stats.c.  ovio__stats_record counts a reply of kind (an Ovio__Op; out of
+ * range counts as 0) with status, us microseconds after its request came
+ * in; any thread, no lock.  ovio__stats_snapshot copies every kind's
+ * figures to out.
+ */
+void ovio__stats_record(engine *e, int kind, int status, uint64_t us);
+void ovio__stats_snapshot(engine *e, eng_kind_stats out[ENG_STAT_KINDS]);
 
 /* Whether the engine's lock can be taken (the systemd watchdog): it
  * blocks, rather than returning false, while the lock is held. */

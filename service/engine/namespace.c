@@ -93,7 +93,8 @@ ns_listing_free(ns_listing *l)
 static void
 ns_reply(eng_op *op, Ovio__Reply *rp, const void *payload, size_t plen)
 {
-	rp->tag = op->tag;
+	rp->tag          = op->tag;
+	op->reply_status = (int) rp->status;
 	ovio__op_msg_shrink(op);
 	if (ovio__wire_encode_reply(op->msg, rp) != 0
 	    || (plen > 0 && nng_msg_append(op->msg, payload, plen) != 0)) {

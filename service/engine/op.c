@@ -303,10 +303,11 @@ ovio__op_complete(eng_op *op)
 	if (op->deadline_hit && po->status == OVIO_ECANCELED) {
 		po->status = OVIO_ETIMEDOUT; /* cancelled by its deadline */
 	}
-	rp.tag      = op->tag;
-	rp.status   = (Ovio__Status) po->status;
-	rp.os_error = po->os_error;
-	rp.result   = po->result;
+	rp.tag           = op->tag;
+	rp.status        = (Ovio__Status) po->status;
+	rp.os_error      = po->os_error;
+	rp.result        = po->result;
+	op->reply_status = po->status;
 	if (po->kind == OVIO__PORT_READ && po->status == OVIO_OK) {
 		/* The data is already in place behind the header room. */
 		nng_msg_chop(op->msg, po->len - (size_t) po->result);

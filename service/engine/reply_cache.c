@@ -190,7 +190,8 @@ rc_answer(eng_op *op, const uint8_t *body, size_t len)
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
-	rp->tag = op->tag;
+	rp->tag          = op->tag;
+	op->reply_status = (int) rp->status;
 	nng_msg_clear(op->msg);
 	rv = ovio__wire_encode_reply(op->msg, rp);
 	ovio__reply__free_unpacked(rp, NULL);
@@ -345,7 +346,8 @@ rc_answer_parked(eng_op *w, nng_msg *reply)
 		ovio__op_reply_status(w, rv, 0);
 		return;
 	}
-	rp->tag = w->tag;
+	rp->tag         = w->tag;
+	w->reply_status = (int) rp->status;
 	nng_msg_clear(w->msg);
 	if ((rv = ovio__wire_encode_reply(w->msg, rp)) == 0 && plen > 0
 	    && nng_msg_append(w->msg, payload, plen) != 0) {

@@ -187,6 +187,8 @@ op_aio_cb(void *arg)
 	if (rv == 0) {
 		op->msg = nng_aio_get_msg(op->aio);
 		nng_aio_set_msg(op->aio, NULL);
+		op->recv_us      = ovio__host_clock_us();
+		op->reply_status = 0;
 	}
 	nng_mtx_lock(e->mtx);
 	e->srv.recv_posted--;
@@ -219,6 +221,8 @@ op_aio_cb(void *arg)
 void
 ovio__op_reply(eng_op *op)
 {
+	ovio__stats_record(op->eng, op->kind, op->reply_status,
+	    ovio__host_clock_us() - op->recv_us);
 	if (op->rc != NULL) {
 		ovio__rc_finish(op); /* at-most-once: keep the answer */
 	}
@@ -253,9 +257,10 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 {
 	Ovio__Reply rp = OVIO__REPLY__INIT;
 
-	rp.tag      = op->tag;
-	rp.status   = (Ovio__Status) status;
-	rp.os_error = oserr;
+	rp.tag           = op->tag;
+	rp.status        = (Ovio__Status) status;
+	rp.os_error      = oserr;
+	op->reply_status = status;
 	ovio__op_msg_shrink(op);
 	if (ovio__wire_encode_reply(op->msg, &rp) != 0) {
 		/* Cannot even say why: let the request go unanswered. */

@@ -189,7 +189,7 @@ ovio__validate_request(
 	case OVIO__OP__OP_ADMIN:
 		/* flags is the command; a path only for the log level. */
 		if (rq->flags == OVIO__ADMIN_CMD__ADMIN_NONE
-		    || rq->flags > OVIO__ADMIN_CMD__ADMIN_RELOAD
+		    || rq->flags > OVIO__ADMIN_CMD__ADMIN_STATS
 		    || (rq->path[0] != '\0'
 		        && rq->flags != OVIO__ADMIN_CMD__ADMIN_LOG_LEVEL)) {
 			rv = OVIO_EINVAL;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nng/nng.h>
 
@@ -78,6 +79,9 @@ void ovio__host_fini(void);
 
 /* The default root folder when --root is not given. */
 const char *ovio__host_default_root(void);
+
+/* A monotonic clock in microseconds (request latencies, stats.c). */
+uint64_t ovio__host_clock_us(void);
 
 /* UTC timestamp for log lines, e.g. 2026-11-21T23:59:59.123Z. */
 void ovio__host_timestamp(char *buf, size_t len);

@@ -191,6 +191,16 @@ ovio__host_default_root(void)
 	return ("ovio-data");
 }
 
+uint64_t
+ovio__host_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t) ts.tv_sec * 1000000u
+	        + (uint64_t) ts.tv_nsec / 1000u);
+}
+
 void
 ovio__host_timestamp(char *buf, size_t len)
 {

@@ -383,6 +383,21 @@ ovio__host_default_root(void)
 	return (buf[0] != '\0' ? buf : "ovio-data");
 }
 
+uint64_t
+ovio__host_clock_us(void)
+{
+	static LARGE_INTEGER freq; /* counts a second; fixed at boot */
+	LARGE_INTEGER        now;
+
+	if (freq.QuadPart == 0) {
+		QueryPerformanceFrequency(&freq);
+	}
+	QueryPerformanceCounter(&now);
+	return ((uint64_t) (now.QuadPart / freq.QuadPart) * 1000000u
+	        + (uint64_t) (now.QuadPart % freq.QuadPart) * 1000000u
+	              / (uint64_t) freq.QuadPart);
+}
+
 void
 ovio__host_timestamp(char *buf, size_t len)
 {
