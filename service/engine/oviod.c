@@ -943,6 +943,7 @@ int
 ovio__oviod_main(int argc, char **argv)
 {
 	static oviod_run r;
+	static settings  scratch; /* the command line's options, checked */
 	settings        *s;
 	ovio__host_hooks hooks;
 	bool             check = false;
@@ -972,8 +973,12 @@ ovio__oviod_main(int argc, char **argv)
 		case ':':
 			return (bad_option(opt, argv));
 		default:
-			/* Applied after the config file, which they override
-			 * (settings_load), and again at each reload. */
+			/* Checked now, as given (a bad one fails even before
+			 * --help); applied after the config file, which they
+			 * override (settings_load), and again at each reload. */
+			if (apply_opt(&scratch, opt, optarg) != 0) {
+				return (2);
+			}
 			if (r.nargs == MAX_ARGS) {
 				fprintf(stderr, "oviod: too many options\n");
 				return (2);
