@@ -99,7 +99,7 @@ TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 
 .PHONY: all test run deps test-deps install uninstall clean check-san bench fuzz fuzz-build
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so \
-	$(B)/libovio-install.a $(B)/examples/hello $(TEST_BIN)
+	$(B)/libovio-install.a $(B)/examples/hello $(B)/man/oviod.8 $(TEST_BIN)
 
 $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h: proto/ovio.proto
 	@mkdir -p $(B)/gen
@@ -129,6 +129,12 @@ $(B)/libovio-install.a: $(B)/libovio.a $(NNG_LIB)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && printf 'CREATE %s\nADDLIB %s\nADDLIB %s\nSAVE\nEND\n' \
 		$@ $(B)/libovio.a $(NNG_LIB) | ar -M
+
+# The man pages (docs/man/*.in), with the programs' own help texts in them.
+MAN_PAGES := oviod.8 oviod.conf.5 ovio.1 libovio.3
+$(B)/man/oviod.8: $(wildcard docs/man/*.in) docs/man/build.sh $(B)/oviod $(B)/ovio
+	@echo "  MAN     $(B)/man"
+	$(Q)docs/man/build.sh $(B) $(B)/man $(PREFIX)/share/doc/ovio
 
 # The example (examples/hello.c), as a user builds it: ovio.h, libovio.
 $(B)/examples/hello: examples/hello.c $(B)/libovio.a $(NNG_LIB)
@@ -286,6 +292,10 @@ install: all
 	install -m 644 examples/hello.c $(DESTDIR)$(PREFIX)/share/doc/ovio/examples/
 	$(subst_dirs) -e 's#@VERSION@#$(OVIO_VERSION)#g' install/libovio.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libovio.pc
+	for p in $(MAN_PAGES); do \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}; \
+		install -m 644 $(B)/man/$$p $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/; \
+	done
 	$(subst_dirs) install/oviod.service > $(DESTDIR)$(UNITDIR)/oviod.service
 	$(subst_dirs) install/oviod.conf > $(DESTDIR)$(PREFIX)/share/doc/ovio/oviod.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf ]; then \
@@ -302,6 +312,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/include/ovio.h $(DESTDIR)$(PREFIX)/include/ovio_err.h \
 		$(DESTDIR)$(UNITDIR)/oviod.service \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libovio.pc
+	for p in $(MAN_PAGES); do \
+		rm -f $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$$p; \
+	done
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ovio
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf, if any"
 

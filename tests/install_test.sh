@@ -32,7 +32,9 @@ for f in bin/oviod bin/ovio lib/libovio.so.0 lib/libovio.so lib/libovio.a \
     include/ovio.h include/ovio_err.h lib/systemd/system/oviod.service \
     lib/pkgconfig/libovio.pc share/doc/ovio/README.md \
     share/doc/ovio/reference.md share/doc/ovio/oviod.conf \
-    share/doc/ovio/examples/hello.c; do
+    share/doc/ovio/examples/hello.c share/man/man8/oviod.8 \
+    share/man/man5/oviod.conf.5 share/man/man1/ovio.1 \
+    share/man/man3/libovio.3; do
     check "installed $PREFIX/$f" test -e "$D$PREFIX/$f"
 done
 check "installed /etc/ovio/oviod.conf" test -f "$D/etc/ovio/oviod.conf"
@@ -43,6 +45,14 @@ check "no @...@ left in the unit or the config" \
     bash -c "! grep -n '@[A-Z]*@' '$unit' '$D/etc/ovio/oviod.conf'"
 check "the installed config checks" \
     "$D$PREFIX/bin/oviod" --config "$D/etc/ovio/oviod.conf" --check-config
+for m in man8/oviod.8 man5/oviod.conf.5 man1/ovio.1 man3/libovio.3; do
+    check "man $m renders without a warning" \
+        bash -c "MANWIDTH=80 man --warnings -l '$D$PREFIX/share/man/$m' 2>'$T/manerr' >'$T/man.txt' && [ ! -s '$T/manerr' ] && [ \$(wc -l <'$T/man.txt') -gt 20 ]"
+done
+check "man oviod holds oviod --help's option list, and --config" \
+    bash -c "MANWIDTH=80 man -l '$D$PREFIX/share/man/man8/oviod.8' | grep -q -- '--max-sessions-per-peer N' && MANWIDTH=80 man -l '$D$PREFIX/share/man/man8/oviod.8' | grep -q -- '--check-config'"
+check "man ovio holds ovio admin --help's subcommands" \
+    bash -c "MANWIDTH=80 man -l '$D$PREFIX/share/man/man1/ovio.1' | grep -q 'requests answered since the service started'"
 check "the installed oviod and ovio run" \
     bash -c "'$D$PREFIX/bin/oviod' --version && '$D$PREFIX/bin/ovio' --version"
 
