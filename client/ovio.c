@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
@@ -56,6 +57,7 @@ typedef struct cli {
 	bool                 resume;     /* --continue (put, get) */
 	bool                 no_clobber; /* --no-clobber (put, get) */
 	unsigned             timeout_ms; /* --timeout; 0: none given */
+	unsigned             watch_ms;   /* status --watch; 0: once */
 	int                  first; /* the exit status of the first failure */
 	uint64_t             files; /* put / get: files transferred, */
 	uint64_t             bytes; /* their bytes */
@@ -1467,21 +1469,12 @@ cmd_cat(cli *c)
 	return (rv);
 }
 
-static int
-cmd_status(cli *c)
+/* One status: a JSON line, or the lines a person reads. */
+static void
+status_print(const cli *c, const ovio_service_status *s)
 {
-	ovio_client        *cl;
-	ovio_service_status st;
-	int                 rv;
+	ovio_service_status st = *s;
 
-	if ((rv = connect_or_fail(c, &cl)) != 0) {
-		return (rv);
-	}
-	rv = ovio_status(cl, &st);
-	ovio_disconnect(cl);
-	if (rv != 0) {
-		return (fail_remote("status", rv));
-	}
 	if (c->json) {
 		printf("{\"version\": ");
 		json_str(stdout, st.version);
@@ -1507,7 +1500,7 @@ cmd_status(cli *c)
 		    (unsigned long long) st.requests_rejected,
 		    (unsigned long long) st.duplicates,
 		    (unsigned long long) st.uptime_ms);
-		return (0);
+		return;
 	}
 	printf("oviod %s, up %llu s\n", st.version,
 	    (unsigned long long) (st.uptime_ms / 1000));
@@ -1528,6 +1521,42 @@ cmd_status(cli *c)
 	    (unsigned long long) st.requests_rejected);
 	printf("duplicates:     %llu (answered from the reply cache)\n",
 	    (unsigned long long) st.duplicates);
+}
+
+/*
+ * status: once, or with --watch every watch_ms until interrupted (or the
+ * service goes), redrawn in place on a terminal.
+ */
+static int
+cmd_status(cli *c)
+{
+	ovio_client        *cl;
+	ovio_service_status st;
+	bool                tty = !c->json && isatty(fileno(stdout)) != 0;
+	int                 rv;
+
+	if ((rv = connect_or_fail(c, &cl)) != 0) {
+		return (rv);
+	}
+	for (;;) {
+		if ((rv = ovio_status(cl, &st)) != 0) {
+			ovio_disconnect(cl);
+			return (fail_remote("status", rv));
+		}
+		if (tty && c->watch_ms != 0) {
+			fputs("\033[H\033[2J", stdout); /* home, clear */
+		}
+		status_print(c, &st);
+		if (c->watch_ms == 0) {
+			break;
+		}
+		if (!tty && !c->json) {
+			putchar('\n');
+		}
+		fflush(stdout);
+		nng_msleep((nng_duration) c->watch_ms);
+	}
+	ovio_disconnect(cl);
 	return (0);
 }
 
@@ -1832,9 +1861,10 @@ static const command commands[] = {
 	    "show REMOTE's size, type, mode and modification "
 	    "time",
 	    cmd_stat, 1, false, 0, NULL },
-	{ "status", "", "show the service's state and counters",
-	    "show the service's backend, sessions, handles, "
-	    "operations in flight and counters",
+	{ "status", "[--watch T]", "show the service's state and counters",
+	    "show the service's backend, sessions, handles, operations in\n"
+	    "flight and counters; --watch T shows them again every T until\n"
+	    "interrupted (redrawn in place on a terminal)",
 	    cmd_status, 0, false, 0, NULL },
 	{ "ls", "[-l] [PATH]", "list a folder",
 	    "list a folder (default: the root), one name a line; -l adds\n"
@@ -1935,6 +1965,9 @@ usage(FILE *f)
 	    "                      reply, after T seconds (or Tms; default:\n"
 	    "                      3 s to connect, replies without bound);\n"
 	    "                      exit 5. Nothing listening fails at once\n"
+	    "  --watch T           status: show it again every T (seconds, or\n"
+	    "                      Tms) until interrupted; on a terminal in\n"
+	    "                      place, else one after another\n"
 	    "  -q, --quiet         no progress line, no notices (errors stay)\n"
 	    "  --continue          put, get: resume from the size already "
 	    "there\n"
@@ -1968,6 +2001,7 @@ enum {
 	OPT_CHUNK,
 	OPT_WINDOW,
 	OPT_TIMEOUT,
+	OPT_WATCH,
 	OPT_CONTINUE,
 	OPT_NOCLOBBER,
 	OPT_TLS_CA,
@@ -1982,6 +2016,7 @@ static const struct option long_options[] = {
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "watch", required_argument, NULL, OPT_WATCH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "continue", no_argument, NULL, OPT_CONTINUE },
 	{ "no-clobber", no_argument, NULL, OPT_NOCLOBBER },
@@ -2012,11 +2047,11 @@ opt_number(const char *name, const char *v, int flags, uint64_t min,
 }
 
 /*
- * --timeout T: T seconds, or T followed by "s" or "ms"; 1 ms to a day.
- * 0, or prints why not.
+ * --timeout T, --watch T: T seconds, or T followed by "s" or "ms"; 1 ms to
+ * a day.  0, or prints why not (naming the option, name).
  */
 static int
-opt_timeout(const char *v, unsigned *ms)
+opt_duration(const char *name, const char *v, unsigned *ms)
 {
 	char     num[32];
 	size_t   n    = strlen(v);
@@ -2034,9 +2069,9 @@ opt_timeout(const char *v, unsigned *ms)
 	}
 	if (e != OVIO__NUM_OK) {
 		reportf(EXIT_USAGE, NULL,
-		    "--timeout: %s is not a duration (seconds, or a number "
+		    "%s: %s is not a duration (seconds, or a number "
 		    "with s or ms; 1 ms to 86400 s)",
-		    v);
+		    name, v);
 		return (-1);
 	}
 	*ms = (unsigned) (x * mult);
@@ -2172,7 +2207,13 @@ cli_main(int argc, char **argv, char **args)
 			c.no_clobber = true;
 			break;
 		case OPT_TIMEOUT:
-			if (opt_timeout(optarg, &c.timeout_ms) != 0) {
+			if (opt_duration("--timeout", optarg, &c.timeout_ms)
+			    != 0) {
+				return (EXIT_USAGE);
+			}
+			break;
+		case OPT_WATCH:
+			if (opt_duration("--watch", optarg, &c.watch_ms) != 0) {
 				return (EXIT_USAGE);
 			}
 			break;

@@ -1194,6 +1194,43 @@ START_TEST(stats_and_metrics_count_what_clients_did)
 }
 END_TEST
 
+/* status --watch: again and again until stopped, one after another when
+ * not on a terminal (no screen codes); --json gives a line each. */
+START_TEST(status_watch_repeats_until_stopped)
+{
+	char out[400], buf[16384];
+
+	snprintf(out, sizeof(out), "%s/watch.txt", d.dir);
+	/* 1 s (more under the sanitizers): 4 snapshots at least. */
+	ck_assert_int_eq(
+	    tu_sh("timeout %.2f %s/ovio -e %s --json status "
+	          "--watch 100ms >%s",
+	        (double) tu_ms(1000) / 1000, tu_build(), d.url, out),
+	    124);
+	ck_assert_msg(tu_sh("python3 -c 'import json,sys; "
+	                    "l=[json.loads(x) for x in open(sys.argv[1])]; "
+	                    "assert len(l)>=4, len(l); "
+	                    "u=[x[\"uptime_ms\"] for x in l]; "
+	                    "assert u==sorted(u) and u[-1]-u[0]>=200, u' %s",
+	                  out)
+	                  == 0,
+	    "%s", slurp(out, buf, sizeof(buf)));
+	ck_assert_int_eq(
+	    tu_sh("timeout %.2f %s/ovio -e %s status --watch "
+	          "200ms >%s",
+	        (double) tu_ms(1000) / 1000, tu_build(), d.url, out),
+	    124);
+	slurp(out, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "\033") == NULL, "%s", buf);
+	ck_assert_msg(
+	    tu_sh("[ $(grep -c '^oviod .*, up' %s) -ge 3 ]", out) == 0, "%s",
+	    buf);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s status --watch 0 2>/dev/null",
+	                     tu_build(), d.url),
+	    2);
+}
+END_TEST
+
 START_TEST(log_level_changes_what_is_logged)
 {
 	char buf[16384], err[512];
@@ -1312,6 +1349,7 @@ admin_suite(void)
 	ACASE(sighup_keeps_serving, 30, true);
 	ACASE(log_level_changes_what_is_logged, 20, true);
 	ACASE(latency_quantiles_from_buckets, 10, false);
+	ACASE(status_watch_repeats_until_stopped, 20, true);
 	ACASE(stats_and_metrics_count_what_clients_did, 30, true);
 	tc = tcase_create("config");
 	tcase_set_timeout(tc, 60);
