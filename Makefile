@@ -67,13 +67,13 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 GEN      := $(B)/gen/ovio.pb-c.c $(B)/gen/ovio.pb-c.h
 LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls.c \
-	lib/admin.c \
+	lib/admin.c lib/metrics.c \
 	lib/number.c lib/platform_posix.c $(B)/gen/ovio.pb-c.c
 # The engine is the same on every OS; the rest is per OS.
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c admin.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
 	oviod.c ini_options.c validate.c workers.c namespace.c alloc.c \
-	stats.c) \
+	stats.c metrics.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/os/posix/beneath.c service/os/posix/fs_temp.c \
@@ -346,7 +346,7 @@ WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
 WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
 	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c lib/tls.c \
-	lib/admin.c \
+	lib/admin.c lib/metrics.c \
 	$(WIN_B)/gen/ovio.pb-c.c
 WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/os/windows/fs_ns.c service/os/windows/fs_temp.c \

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "metrics.h"
 #include "number.h"
 #include "ovio.h"
 
@@ -412,34 +413,14 @@ adm_stats(ovio_client *cl, bool json)
 	return (0);
 }
 
-/* One Prometheus sample line. */
-static void
-adm_sample(const char *name, const char *labels, unsigned long long v)
-{
-	printf("%s%s%s%s %llu\n", name, labels[0] != '\0' ? "{" : "", labels,
-	    labels[0] != '\0' ? "}" : "", v);
-}
-
-static void
-adm_family(const char *name, const char *type, const char *help)
-{
-	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/*
- * Prometheus' text exposition format (version 0.0.4): the service's status
- * counters and gauges, and per request kind a counter of requests, one of
- * errors, and a latency histogram in seconds (cumulative buckets at
- * 2^i microseconds).
- */
+/* Prometheus' text format (lib/metrics.h), as oviod --metrics serves it. */
 static int
 adm_metrics(ovio_client *cl)
 {
 	ovio_service_status     st;
 	ovio_admin_stats_entry *l;
-	size_t                  n, i, b;
-	char                    lab[96];
-	unsigned long long      cum;
+	size_t                  n, len;
+	char                   *text;
 	int                     rv;
 
 	if ((rv = ovio_status(cl, &st)) != 0) {
@@ -448,71 +429,13 @@ adm_metrics(ovio_client *cl)
 	if ((rv = ovio_admin_stats(cl, &l, &n)) != 0) {
 		return (adm_fail("metrics", rv));
 	}
-	adm_family("ovio_up", "gauge", "1 when oviod answered.");
-	adm_sample("ovio_up", "", 1);
-	adm_family(
-	    "ovio_uptime_seconds", "gauge", "Seconds since oviod started.");
-	adm_sample("ovio_uptime_seconds", "", st.uptime_ms / 1000);
-	adm_family("ovio_draining", "gauge",
-	    "1 while new work is refused (ovio admin drain, or stopping).");
-	adm_sample("ovio_draining", "", strcmp(st.state, "running") != 0);
-	adm_family("ovio_sessions", "gauge", "Client connections.");
-	adm_sample("ovio_sessions", "", st.sessions);
-	adm_family("ovio_handles", "gauge", "Open handles.");
-	adm_sample("ovio_handles", "", st.handles);
-	adm_family("ovio_ops_in_flight", "gauge", "I/O operations in flight.");
-	adm_sample("ovio_ops_in_flight", "", st.ops_in_flight);
-	adm_family("ovio_ops_submitted_total", "counter",
-	    "I/O operations submitted to the OS.");
-	adm_sample("ovio_ops_submitted_total", "", st.ops_submitted);
-	adm_family("ovio_ops_canceled_total", "counter",
-	    "I/O operations that completed as cancelled.");
-	adm_sample("ovio_ops_canceled_total", "", st.ops_canceled);
-	adm_family("ovio_read_bytes_total", "counter", "Bytes read.");
-	adm_sample("ovio_read_bytes_total", "", st.bytes_read);
-	adm_family("ovio_written_bytes_total", "counter", "Bytes written.");
-	adm_sample("ovio_written_bytes_total", "", st.bytes_written);
-	adm_family("ovio_requests_rejected_total", "counter",
-	    "Requests refused before they ran.");
-	adm_sample("ovio_requests_rejected_total", "", st.requests_rejected);
-	adm_family(
-	    "ovio_requests_total", "counter", "Requests answered, by kind.");
-	for (i = 0; i < n; i++) {
-		snprintf(
-		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
-		adm_sample("ovio_requests_total", lab, l[i].count);
-	}
-	adm_family("ovio_request_errors_total", "counter",
-	    "Requests answered with a status other than OK, by kind.");
-	for (i = 0; i < n; i++) {
-		snprintf(
-		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
-		adm_sample("ovio_request_errors_total", lab, l[i].errors);
-	}
-	adm_family("ovio_request_duration_seconds", "histogram",
-	    "Time from a request's receipt to its reply, by kind.");
-	for (i = 0; i < n; i++) {
-		cum = 0;
-		for (b = 0; b < OVIO_LATENCY_BUCKETS - 1; b++) {
-			cum += l[i].buckets[b];
-			snprintf(lab, sizeof(lab), "kind=\"%s\",le=\"%g\"",
-			    ovio_op_name(l[i].kind),
-			    (double) (1ull << b) / 1e6);
-			adm_sample(
-			    "ovio_request_duration_seconds_bucket", lab, cum);
-		}
-		snprintf(lab, sizeof(lab), "kind=\"%s\",le=\"+Inf\"",
-		    ovio_op_name(l[i].kind));
-		adm_sample(
-		    "ovio_request_duration_seconds_bucket", lab, l[i].count);
-		snprintf(
-		    lab, sizeof(lab), "kind=\"%s\"", ovio_op_name(l[i].kind));
-		printf("ovio_request_duration_seconds_sum{%s} %.6f\n", lab,
-		    (double) l[i].sum_us / 1e6);
-		adm_sample(
-		    "ovio_request_duration_seconds_count", lab, l[i].count);
-	}
+	rv = ovio__metrics_text(&st, l, n, &text, &len);
 	ovio_admin_free(l);
+	if (rv != 0) {
+		return (adm_fail("metrics", rv));
+	}
+	fwrite(text, 1, len, stdout);
+	free(text);
 	return (0);
 }
 

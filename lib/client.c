@@ -414,25 +414,7 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 		res->stat.mtime_ns = rp->stat->mtime_ns;
 	}
 	if (rp->service != NULL) {
-		const Ovio__ServiceStatus *s = rp->service;
-		memset(svc, 0, sizeof(*svc));
-		snprintf(svc->version, sizeof(svc->version), "%s", s->version);
-		snprintf(svc->backend, sizeof(svc->backend), "%s", s->backend);
-		snprintf(svc->root, sizeof(svc->root), "%s", s->root);
-		svc->sessions          = s->sessions;
-		svc->handles           = s->handles;
-		svc->ops_in_flight     = s->ops_in_flight;
-		svc->ops_submitted     = s->ops_submitted;
-		svc->ops_completed     = s->ops_completed;
-		svc->ops_canceled      = s->ops_canceled;
-		svc->bytes_read        = s->bytes_read;
-		svc->bytes_written     = s->bytes_written;
-		svc->requests_rejected = s->requests_rejected;
-		svc->duplicates        = s->duplicates;
-		svc->uptime_ms         = s->uptime_ms;
-		svc->cancels_waiting   = s->cancels_waiting;
-		snprintf(svc->state, sizeof(svc->state), "%s",
-		    s->state != NULL ? s->state : "");
+		ovio__wire_status_to_api(rp->service, svc);
 		res->service = svc;
 	}
 }

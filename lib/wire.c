@@ -1,5 +1,6 @@
 /* wire.c - framing of ovio messages; see wire.h. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ovio.h"
@@ -198,4 +199,28 @@ ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp)
 	ovio__reply__pack(rp, room + skip + 4);
 	nng_msg_trim(msg, skip);
 	return (0);
+}
+
+void
+ovio__wire_status_to_api(
+    const Ovio__ServiceStatus *s, struct ovio_service_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->version, sizeof(out->version), "%s", s->version);
+	snprintf(out->backend, sizeof(out->backend), "%s", s->backend);
+	snprintf(out->root, sizeof(out->root), "%s", s->root);
+	out->sessions          = s->sessions;
+	out->handles           = s->handles;
+	out->ops_in_flight     = s->ops_in_flight;
+	out->ops_submitted     = s->ops_submitted;
+	out->ops_completed     = s->ops_completed;
+	out->ops_canceled      = s->ops_canceled;
+	out->bytes_read        = s->bytes_read;
+	out->bytes_written     = s->bytes_written;
+	out->requests_rejected = s->requests_rejected;
+	out->duplicates        = s->duplicates;
+	out->uptime_ms         = s->uptime_ms;
+	out->cancels_waiting   = s->cancels_waiting;
+	snprintf(out->state, sizeof(out->state), "%s",
+	    s->state != NULL ? s->state : "");
 }

@@ -77,4 +77,10 @@ int ovio__wire_field_len(nng_msg *msg, uint32_t field, size_t *len);
  */
 int ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp);
 
+/* The wire's status as the API's (ovio.h): the client's reply, and the
+ * service's own metrics (service/engine/metrics.c). */
+struct ovio_service_status;
+void ovio__wire_status_to_api(
+    const Ovio__ServiceStatus *s, struct ovio_service_status *out);
+
 #endif

@@ -1231,6 +1231,79 @@ START_TEST(status_watch_repeats_until_stopped)
 }
 END_TEST
 
+/*
+ * --metrics URL serves the same Prometheus text over HTTP (GET, its path
+ * only); a URL that is not http:// is refused, a port in use fails the
+ * start.
+ */
+START_TEST(metrics_served_over_http)
+{
+	char         buf[16384], out[400], *p;
+	ovio_client *c;
+	uint64_t     h;
+	size_t       got;
+	int          i, port = 0;
+
+	tu_daemon_start(
+	    &d, backend(), "--metrics", "http://127.0.0.1:0/metrics", NULL);
+	ck_assert_msg(log_has("metrics on http://127.0.0.1:", buf, sizeof(buf)),
+	    "log: %s", buf);
+	p = strstr(buf, "metrics on http://127.0.0.1:");
+	ck_assert_int_eq(sscanf(p, "metrics on http://127.0.0.1:%d", &port), 1);
+	c = tu_connect(&d);
+	ck_assert_int_eq(open_new(c, "m", &h), 0);
+	for (i = 0; i < 7; i++) {
+		ck_assert_int_eq(ovio_pwrite(c, h, "abc", 3, 0, &got), 0);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	snprintf(out, sizeof(out), "%s/http.txt", d.dir);
+	ck_assert_msg(
+	    tu_sh("python3 - %d %s <<'EOF'\n"
+	          "import sys, urllib.request, urllib.error\n"
+	          "base = 'http://127.0.0.1:%%s' %% sys.argv[1]\n"
+	          "r = urllib.request.urlopen(base + '/metrics', timeout=10)\n"
+	          "assert r.status == 200\n"
+	          "assert r.headers['Content-Type'].startswith("
+	          "'text/plain; version=0.0.4'), r.headers['Content-Type']\n"
+	          "t = r.read().decode()\n"
+	          "open(sys.argv[2], 'w').write(t)\n"
+	          "assert 'ovio_requests_total{kind=\"write\"} 7\\n' in t\n"
+	          "assert 'ovio_sessions 0\\n' in t\n"
+	          "try:\n"
+	          "    urllib.request.urlopen(base + '/other', timeout=10)\n"
+	          "    sys.exit('/other answered')\n"
+	          "except urllib.error.HTTPError as e:\n"
+	          "    assert e.code == 404, e.code\n"
+	          "EOF",
+	        port, out)
+	        == 0,
+	    "%s", slurp(out, buf, sizeof(buf)));
+	/* The same families as ovio admin metrics prints. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin metrics | grep '^# TYPE' "
+	                       ">%s.cli && grep '^# TYPE' %s | cmp -s - %s.cli",
+	                     tu_build(), d.url, out, out, out),
+	    0);
+	/* Not http://: refused at start; a port in use: fails to start. */
+	snprintf(out, sizeof(out), "%s/err.txt", d.dir);
+	ck_assert_int_eq(tu_sh("%s/oviod --metrics ftp://127.0.0.1:1/ 2>%s",
+	                     tu_build(), out),
+	    2);
+	ck_assert_msg(strstr(slurp(out, buf, sizeof(buf)),
+	                  "--metrics: ftp://127.0.0.1:1/ is not an http://")
+	                  != NULL,
+	    "%s", buf);
+	ck_assert_int_eq(tu_sh("%s/oviod --root %s/r2 --listen ipc://%s/2.sock "
+	                       "--metrics http://127.0.0.1:%d/metrics 2>%s",
+	                     tu_build(), d.dir, d.dir, port, out),
+	    1);
+	ck_assert_msg(
+	    strstr(slurp(out, buf, sizeof(buf)), "--metrics http://") != NULL,
+	    "%s", buf);
+	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(log_level_changes_what_is_logged)
 {
 	char buf[16384], err[512];
@@ -1350,6 +1423,7 @@ admin_suite(void)
 	ACASE(log_level_changes_what_is_logged, 20, true);
 	ACASE(latency_quantiles_from_buckets, 10, false);
 	ACASE(status_watch_repeats_until_stopped, 20, true);
+	ACASE(metrics_served_over_http, 30, false);
 	ACASE(stats_and_metrics_count_what_clients_did, 30, true);
 	tc = tcase_create("config");
 	tcase_set_timeout(tc, 60);

@@ -294,6 +294,7 @@ struct engine {
 	uint64_t cancels_waiting; /* op.c: tag cancels waiting on a target */
 	eng_counters ctr;
 	eng_kind_stats stats[ENG_STAT_KINDS]; /* stats.c */
+	struct nng_http_server *metrics;      /* metrics.c, or NULL */
 
 	eng_server  srv; /* server.c */
 	eng_rcache  rc;  /* reply_cache.c */
@@ -346,6 +347,15 @@ void ovio__engine_set_limits(engine *e, const eng_limits *l);
  */
 void ovio__stats_record(engine *e, int kind, int status, uint64_t us);
 void ovio__stats_snapshot(engine *e, eng_kind_stats out[ENG_STAT_KINDS]);
+
+/*
+ * metrics.c: --metrics URL.  ovio__metrics_start serves Prometheus' text at
+ * url (http://HOST:PORT/PATH) until ovio__metrics_stop, which is called
+ * before ovio__engine_stop.  Returns 0, OVIO_EINVAL (not such a URL) or
+ * OVIO_EADDRINUSE (cannot listen), after logging why.
+ */
+int  ovio__metrics_start(engine *e, const char *url);
+void ovio__metrics_stop(engine *e);
 
 /* Whether the engine's lock can be taken (the systemd watchdog): it
  * blocks, rather than returning false, while the lock is held. */

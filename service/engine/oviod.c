@@ -78,6 +78,11 @@ static const char oviod_usage[]
       "                      only).  Windows: SYSTEM and Administrators\n"
       "  --log-level LEVEL   error, warn, info or debug (default info;\n"
       "                      ovio admin log-level changes it while running)\n"
+      "  --metrics URL       serve ovio admin metrics' Prometheus text over\n"
+      "                      HTTP at URL (http://127.0.0.1:9464/metrics;\n"
+      "                      port 0: any free one, logged); no access\n"
+      "                      control: a host that is not loopback is\n"
+      "                      logged as a warning\n"
       "  --backend NAME      Linux: uring or threads (default: uring if it\n"
       "                      works here, else threads; OVIO_DISABLE_URING=1\n"
       "                      rules uring out); Windows: iocp\n"
@@ -142,6 +147,7 @@ enum {
 	OPT_ADMIN,
 	OPT_ADMIN_GROUP,
 	OPT_LOG_LEVEL,
+	OPT_METRICS,
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_HELP,
@@ -174,6 +180,7 @@ static const struct option oviod_options[] = {
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -215,6 +222,7 @@ typedef struct settings {
 	uint64_t        drain_ms;
 	bool            insecure_tcp;
 	ovio__log_level level;
+	const char     *metrics; /* --metrics URL, or NULL */
 	char            allow_uids[1024], allow_groups[1024];
 	char            admin[512];
 	/* Which lists so far hold the file's values (the command line's
@@ -407,6 +415,14 @@ apply_opt(settings *s, int id, const char *v)
 		return (0);
 	case OPT_ADMIN_GROUP:
 		s->o.admin_group = v;
+		return (0);
+	case OPT_METRICS:
+		if (strncmp(v, "http://", 7) != 0) {
+			say(s, "%s: %s is not an http://HOST:PORT/PATH URL",
+			    opt_name(s, id), v);
+			return (-1);
+		}
+		s->metrics = v;
 		return (0);
 	case OPT_LOG_LEVEL:
 		if (!ovio__log_level_parse(v, &s->level)) {
@@ -886,6 +902,8 @@ oviod_reload(void *arg)
 	    str_differs(nw->o.backend, cur->o.backend), "backend", &later);
 	needs_restart(nw->o.threads != cur->o.threads, "threads", &later);
 	needs_restart(str_differs(nw->o.admin, cur->o.admin), "admin", &later);
+	needs_restart(
+	    str_differs(nw->metrics, cur->metrics), "metrics", &later);
 	needs_restart(str_differs(nw->o.admin_group, cur->o.admin_group),
 	    "admin-group", &later);
 	needs_restart(str_differs(nw->o.tls.cert, cur->o.tls.cert)
@@ -975,7 +993,8 @@ ovio__oviod_main(int argc, char **argv)
 		default:
 			/* Checked now, as given (a bad one fails even before
 			 * --help); applied after the config file, which they
-			 * override (settings_load), and again at each reload. */
+			 * override (settings_load), and again at each reload.
+			 */
 			if (apply_opt(&scratch, opt, optarg) != 0) {
 				return (2);
 			}
@@ -1058,6 +1077,18 @@ ovio__oviod_main(int argc, char **argv)
 		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));
 		return (1);
 	}
+	if (s->metrics != NULL) {
+		if (!tcp_host_is_loopback(s->metrics)) {
+			ovio__logl(OVIO__LOG_WARN,
+			    "--metrics %s is not on a loopback host: anyone "
+			    "who can reach it can read the service's figures",
+			    s->metrics);
+		}
+		if (ovio__metrics_start(r.e, s->metrics) != 0) {
+			(void) ovio__engine_stop(r.e, 0);
+			return (1);
+		}
+	}
 	snprintf(status, sizeof(status), "serving %s on %s%s", s->o.root,
 	    s->listen[0], s->nlisten > 1 ? " and more" : "");
 	ovio__host_ready(status);
@@ -1065,6 +1096,7 @@ ovio__oviod_main(int argc, char **argv)
 	hooks.alive  = oviod_alive;
 	hooks.arg    = &r;
 	ovio__host_wait_stop(&hooks);
+	ovio__metrics_stop(r.e);
 	if (!ovio__engine_stop(r.e, (int) r.cur->drain_ms)) {
 		/*
 		 * Something is still in the kernel or a file system: its
