@@ -168,6 +168,17 @@ tu_daemon_cleanup(tu_daemon *d)
 		(void) tu_sh("tail -n 60 %s >&2", d->log);
 		d->pid = 0;
 	}
+	/* Still running, but stopping on its own or its socket gone: what a
+	 * client would see as "connection refused".  Say so, with the log. */
+	if (d->pid > 0
+	    && (tu_sh("grep -q 'stopping:' %s", d->log) == 0
+	        || access(d->url + strlen("ipc://"), F_OK) != 0)) {
+		fprintf(stderr,
+		    "oviod (pid %d) was still running but stopping, or its "
+		    "socket was gone; its folder and the end of its log:\n",
+		    (int) d->pid);
+		(void) tu_sh("ls -la %s >&2; tail -n 60 %s >&2", d->dir, d->log);
+	}
 	if (d->pid > 0) {
 		tu_daemon_stop(d, SIGKILL);
 	}
