@@ -109,6 +109,10 @@ check "oviod.exe reloads its config file: max-ops taken" \
 check "... and max-io logged as waiting for a restart" \
     grep -q "reload: max-io changed: it takes effect when oviod restarts" \
     "$T/oviod.log"
+# Statistics: the put above was counted, its latency measured.
+wine_run 60 "$W/ovio.exe" -e "ipc://$PIPE" admin stats --json >"$T/stats.json" 2>&1
+check "ovio.exe admin stats: writes counted, with a latency" \
+    grep -q '"kind": "write", "count": [1-9][0-9]*, "errors": 0, "sum_us": [1-9]' "$T/stats.json"
 
 # ---- 2. native Linux client over tcp -------------------------------------
 EP="tcp://127.0.0.1:$PORT"
