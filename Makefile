@@ -277,6 +277,10 @@ OVIO_VERSION := $(shell sed -n 's/^\#define OVIO_VERSION "\(.*\)"/\1/p' lib/ovio
 subst_dirs  = sed -e 's\#@PREFIX@\#$(PREFIX)\#g' -e 's\#@SYSCONFDIR@\#$(SYSCONFDIR)\#g'
 
 install: all
+	@if [ -f $(DESTDIR)/etc/systemd/system/oviod.service ]; then \
+		echo "warning: $(DESTDIR)/etc/systemd/system/oviod.service (an older install's) overrides $(UNITDIR)/oviod.service: remove it"; \
+	fi
+	$(Q)docs/man/build.sh $(B) $(B)/man $(PREFIX)/share/doc/ovio
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/ovio \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ovio
@@ -316,6 +320,10 @@ uninstall:
 		rm -f $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$$p; \
 	done
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ovio
+	@if grep -qs 'ovio - overlapped file I/O as a service' \
+		$(DESTDIR)/etc/systemd/system/oviod.service; then \
+		rm -f $(DESTDIR)/etc/systemd/system/oviod.service; \
+	fi
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf, if any"
 
 clean:

@@ -2297,6 +2297,11 @@ cli_main(int argc, char **argv, char **args)
 		    c.resume ? "--continue" : "--no-clobber",
 		    cmd_current->name));
 	}
+	if (c.watch_ms != 0 && cmd_current->run != cmd_status) {
+		return (reportf(EXIT_USAGE, NULL,
+		    "--watch is not an option of %s (see ovio --help)",
+		    cmd_current->name));
+	}
 	if (c.resume && c.no_clobber) {
 		return (reportf(EXIT_USAGE, NULL,
 		    "--continue and --no-clobber do not go together"));

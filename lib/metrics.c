@@ -119,13 +119,17 @@ ovio__metrics_text(const ovio_service_status *st,
 	for (i = 0; i < n; i++) {
 		k   = ovio_op_name(l[i].kind);
 		cum = 0;
-		/* The buckets never add up to more than count (stats.c). */
+		/*
+		 * The buckets never add up to more than count (stats.c).
+		 * Latencies are whole microseconds, so bucket b (below 2^b
+		 * us) is exactly "le (2^b - 1) us", printed in full.
+		 */
 		for (b = 0; b < OVIO_LATENCY_BUCKETS - 1; b++) {
 			cum += l[i].buckets[b];
 			mt_printf(&m,
 			    "ovio_request_duration_seconds_bucket{kind=\"%s\","
-			    "le=\"%g\"} %llu\n",
-			    k, (double) (1ull << b) / 1e6, cum);
+			    "le=\"%.6f\"} %llu\n",
+			    k, (double) ((1ull << b) - 1) / 1e6, cum);
 		}
 		mt_printf(&m,
 		    "ovio_request_duration_seconds_bucket{kind=\"%s\","

@@ -18,8 +18,8 @@
  * ovio_ops_submitted_total, ovio_ops_canceled_total, ovio_read_bytes_total,
  * ovio_written_bytes_total, ovio_requests_rejected_total, and by kind
  * ovio_requests_total and ovio_request_errors_total; and by kind the
- * histogram ovio_request_duration_seconds (cumulative buckets at 2^i
- * microseconds, +Inf, _sum, _count).  *text is malloc'd and NUL-terminated,
+ * histogram ovio_request_duration_seconds (cumulative buckets at
+ * le = 2^i - 1 microseconds, exactly, +Inf, _sum, _count).  *text is malloc'd and NUL-terminated,
  * *len its length.  Returns 0 or OVIO_ENOMEM.
  */
 int ovio__metrics_text(const ovio_service_status *st,

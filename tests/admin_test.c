@@ -813,6 +813,10 @@ START_TEST(check_config_names_the_bad_line)
 		{ "max-io = 2G\n", ":1: max-io: 2G is out of range" },
 		{ "listen = tcp://0.0.0.0:7070\n",
 		    "plain tcp is unauthenticated" },
+		{ "root = /srv\n    read-only = maybe\n",
+		    ":2: read-only: maybe is not true or false" },
+		{ "metrics = http://127.0.0.1:x/m\n",
+		    ":1: metrics: http://127.0.0.1:x/m is not an http://" },
 	};
 	char   cfg[400], out[400], buf[4096];
 	size_t i;
@@ -843,6 +847,16 @@ START_TEST(check_config_names_the_bad_line)
 		                     tu_build(), cfg),
 		    2);
 	}
+	/* A line longer than the parser takes: named, not half taken. */
+	ck_assert_int_eq(tu_sh("printf 'root = %%05000d\\n' 0 >%s && "
+	                       "%s/oviod --config %s --check-config >%s 2>&1",
+	                     cfg, tu_build(), cfg, out),
+	    2);
+	ck_assert_msg(strstr(slurp(out, buf, sizeof(buf)),
+	                  ":1: not a \"key = value\" line of at most 4095 "
+	                  "bytes")
+	                  != NULL,
+	    "%s", buf);
 	ck_assert_int_eq(
 	    tu_sh("%s/oviod --check-config 2>/dev/null", tu_build()), 2);
 	ck_assert_int_eq(tu_sh("%s/oviod --config %s/none.conf 2>%s",
@@ -993,7 +1007,8 @@ START_TEST(systemd_notify_ready_reload_watchdog_stopping)
 	ck_assert_msg(strncmp(buf, "RELOADING=1", 11) == 0, "got: %s", buf);
 	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
 	ck_assert_msg(strncmp(buf, "READY=1", 7) == 0, "got: %s", buf);
-	/* Pings keep coming while it serves. */
+	/* Pings keep coming while it serves, after the reload too. */
+	pings    = 0;
 	deadline = tu_now_ms() + tu_ms(5000);
 	while (pings < 3 && tu_now_ms() < deadline) {
 		if (recv_within(fd, buf, sizeof(buf), 100) > 0) {
@@ -1002,9 +1017,30 @@ START_TEST(systemd_notify_ready_reload_watchdog_stopping)
 		}
 	}
 	ck_assert_int_ge(pings, 3);
+	/* Reloads more often than the watchdog's period put no ping off:
+	 * a SIGHUP every 40 ms for 1.2 s, pings every 100 ms. */
+	pings = 0;
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+		deadline = tu_now_ms() + 40;
+		while (tu_now_ms() < deadline) {
+			if (recv_within(fd, buf, sizeof(buf), 10) > 0
+			    && strcmp(buf, "WATCHDOG=1") == 0) {
+				pings++;
+			}
+		}
+	}
+	ck_assert_msg(pings >= 3, "%d pings in 1.2 s of reloads", pings);
 	kill(d.pid, SIGTERM);
-	ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
-	ck_assert_msg(strncmp(buf, "STOPPING=1", 10) == 0, "got: %s", buf);
+	/* What the reloads said comes first; then the stop's message. */
+	do {
+		ck_assert(next_notify(fd, buf, sizeof(buf), &pings));
+	} while (strncmp(buf, "RELOADING=1", 11) == 0
+	         || strncmp(buf, "READY=1", 7) == 0);
+	ck_assert_msg(strncmp(buf, "STOPPING=1\nEXTEND_TIMEOUT_USEC=15000000\n",
+	                  strlen("STOPPING=1\nEXTEND_TIMEOUT_USEC=15000000\n"))
+	                  == 0,
+	    "got: %s", buf); /* the default drain, 10 s, + 5 s */
 	ck_assert_int_eq(tu_daemon_stop(&d, SIGTERM), 0);
 	close(fd);
 }
@@ -1217,7 +1253,7 @@ START_TEST(status_watch_repeats_until_stopped)
 	    "%s", slurp(out, buf, sizeof(buf)));
 	ck_assert_int_eq(
 	    tu_sh("timeout %.2f %s/ovio -e %s status --watch "
-	          "200ms >%s",
+	          "100ms >%s",
 	        (double) tu_ms(1000) / 1000, tu_build(), d.url, out),
 	    124);
 	slurp(out, buf, sizeof(buf));
@@ -1225,6 +1261,9 @@ START_TEST(status_watch_repeats_until_stopped)
 	ck_assert_msg(
 	    tu_sh("[ $(grep -c '^oviod .*, up' %s) -ge 3 ]", out) == 0, "%s",
 	    buf);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s stat x --watch 1 2>/dev/null",
+	                     tu_build(), d.url),
+	    2); /* status only */
 	ck_assert_int_eq(tu_sh("%s/ovio -e %s status --watch 0 2>/dev/null",
 	                     tu_build(), d.url),
 	    2);
@@ -1269,7 +1308,7 @@ START_TEST(metrics_served_over_http)
 	          "t = r.read().decode()\n"
 	          "open(sys.argv[2], 'w').write(t)\n"
 	          "assert 'ovio_requests_total{kind=\"write\"} 7\\n' in t\n"
-	          "assert 'ovio_sessions 0\\n' in t\n"
+	          "assert 'ovio_up 1\\n' in t\n"
 	          "try:\n"
 	          "    urllib.request.urlopen(base + '/other', timeout=10)\n"
 	          "    sys.exit('/other answered')\n"

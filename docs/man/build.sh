@@ -1,10 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # build.sh BINDIR OUTDIR DOCDIR - the man pages, from docs/man/*.in: the
 # version, the date of the last commit (or today's), DOCDIR, and the help
 # texts of BINDIR/oviod and BINDIR/ovio as they print them (so the pages'
 # option lists cannot drift from the programs).  make builds them into
 # OUTDIR; make install installs them.
-set -eu
+set -euo pipefail
 BIN=$1
 OUT=$2
 DOCDIR=$3

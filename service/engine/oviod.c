@@ -235,6 +235,7 @@ typedef struct settings {
 	const char *file; /* the config file, or NULL: the command line */
 	int         line;
 	bool        to_log; /* a reload: messages go to the log */
+	bool        said;   /* say() has reported something */
 	char        name[64];
 } settings;
 
@@ -291,6 +292,7 @@ say(settings *s, const char *fmt, ...)
 	} else if (s->file != NULL) {
 		snprintf(where, sizeof(where), "%s: ", s->file);
 	}
+	s->said = true;
 	if (s->to_log) {
 		ovio__logl(OVIO__LOG_ERROR, "reload: %s%s", where, msg);
 	} else {
@@ -373,6 +375,8 @@ list_append(char *buf, size_t len, const char *name)
 	return (0);
 }
 
+static int opt_metrics(settings *s, const char *v, bool *loopback);
+
 /*
  * Applies option id with value v (NULL for a switch on the command line)
  * to s.  Returns 0, or -1 after saying why not.
@@ -417,9 +421,7 @@ apply_opt(settings *s, int id, const char *v)
 		s->o.admin_group = v;
 		return (0);
 	case OPT_METRICS:
-		if (strncmp(v, "http://", 7) != 0) {
-			say(s, "%s: %s is not an http://HOST:PORT/PATH URL",
-			    opt_name(s, id), v);
+		if (opt_metrics(s, v, NULL) != 0) {
 			return (-1);
 		}
 		s->metrics = v;
@@ -575,12 +577,20 @@ settings_load(settings *s, const oviod_run *r)
 			s->line = 0;
 			say(s, "cannot read it: %s", strerror(errno));
 			return (-1);
+		} else if (rv == -2) {
+			s->line = 0;
+			say(s, "out of memory reading it");
+			return (-1);
 		} else if (rv != 0) {
-			/* A line the handler took says why; inih's own
-			 * refusals (no "=", an unclosed [) do not. */
-			if (s->line != rv) {
+			/* A line the handler refused has said why; inih's own
+			 * refusals (no "=", an unclosed [, a line too long,
+			 * whose first part the handler may have taken) not. */
+			if (!s->said) {
 				s->line = rv;
-				say(s, "not a \"key = value\" line");
+				say(s,
+				    "not a \"key = value\" line of at most %d "
+				    "bytes",
+				    INI_MAX_LINE - 1);
 			}
 			return (-1);
 		}
@@ -645,17 +655,30 @@ settings_free(settings *s)
 	free(s);
 }
 
+/* A host name or address is loopback: 127.0.0.0/8, ::1 or localhost. */
+static bool
+host_is_loopback(const char *host)
+{
+	unsigned b, c, d;
+	char     extra;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0) {
+		return (true);
+	}
+	return (sscanf(host, "127.%u.%u.%u%c", &b, &c, &d, &extra) == 3
+	        && b < 256 && c < 256 && d < 256);
+}
+
 /*
- * The host of a tcp:// URL (tcp4://, tcp6:// too) is loopback: 127.0.0.0/8,
- * ::1 or localhost.  No host ("tcp://:7070") means every interface.
+ * The host of a tcp:// URL (tcp4://, tcp6:// too) is loopback.  No host
+ * ("tcp://:7070") means every interface.
  */
 static bool
 tcp_host_is_loopback(const char *url)
 {
 	const char *h = strstr(url, "://") + 3;
 	const char *end;
-	char        host[64], extra;
-	unsigned    b, c, d;
+	char        host[64];
 	size_t      n;
 
 	if (*h == '[') { /* [IPv6]:PORT */
@@ -672,11 +695,36 @@ tcp_host_is_loopback(const char *url)
 	}
 	memcpy(host, h, n);
 	host[n] = '\0';
-	if (strcmp(host, "localhost") == 0) {
-		return (true);
+	return (host_is_loopback(host));
+}
+
+/*
+ * --metrics: an http://HOST:PORT/PATH URL that parses, with a numeric
+ * port; *loopback says whether HOST is loopback.  0, or -1 after saying
+ * why not.
+ */
+static int
+opt_metrics(settings *s, const char *v, bool *loopback)
+{
+	nng_url *u = NULL;
+	bool     ok;
+	size_t   i;
+
+	ok = strncmp(v, "http://", 7) == 0 && nng_url_parse(&u, v) == 0
+	     && u->u_port[0] != '\0';
+	for (i = 0; ok && u->u_port[i] != '\0'; i++) {
+		ok = u->u_port[i] >= '0' && u->u_port[i] <= '9' && i < 5;
 	}
-	return (sscanf(host, "127.%u.%u.%u%c", &b, &c, &d, &extra) == 3
-	        && b < 256 && c < 256 && d < 256);
+	if (ok && loopback != NULL) {
+		*loopback = host_is_loopback(u->u_hostname);
+	}
+	nng_url_free(u);
+	if (!ok) {
+		say(s, "%s: %s is not an http://HOST:PORT/PATH URL",
+		    opt_name(s, OPT_METRICS), v);
+		return (-1);
+	}
+	return (0);
 }
 
 static bool
@@ -922,10 +970,11 @@ oviod_reload(void *arg)
 	    nl->allow_devices != cl->allow_devices, "allow-devices", &later);
 	needs_restart(nl->file_mode != cl->file_mode, "file-mode", &later);
 
-	if (nw->level != cur->level) {
+	/* Against the level in force: ovio admin log-level may have set it. */
+	if (nw->level != ovio__log_get_level()) {
 		ovio__log("reload: log-level %s (was %s)",
 		    ovio__log_level_name(nw->level),
-		    ovio__log_level_name(cur->level));
+		    ovio__log_level_name(ovio__log_get_level()));
 		cur->level = nw->level;
 		ovio__log_set_level(nw->level);
 		taken++;
@@ -1078,7 +1127,9 @@ ovio__oviod_main(int argc, char **argv)
 		return (1);
 	}
 	if (s->metrics != NULL) {
-		if (!tcp_host_is_loopback(s->metrics)) {
+		bool loopback = false;
+		(void) opt_metrics(s, s->metrics, &loopback); /* checked */
+		if (!loopback) {
 			ovio__logl(OVIO__LOG_WARN,
 			    "--metrics %s is not on a loopback host: anyone "
 			    "who can reach it can read the service's figures",

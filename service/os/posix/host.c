@@ -100,22 +100,38 @@ host_watchdog_usec(void)
 	return (usec / 2);
 }
 
+/* The drain timeout (ovio__host_set_drain_ms), for EXTEND_TIMEOUT_USEC. */
+static unsigned long host_drain_ms = 10000;
+
 /*
  * SIGHUP reloads (hooks->reload) and never stops the service; SIGTERM and
- * SIGINT stop it.  The main thread takes them with sigtimedwait, waking for
- * the watchdog too when systemd asks for one.
+ * SIGINT stop it.  The main thread takes them with sigtimedwait.  When
+ * systemd asks for a watchdog, a ping is due every period on a monotonic
+ * clock, whatever else wakes the loop (reloads cannot put it off).
  */
 void
 ovio__host_wait_stop(const ovio__host_hooks *hooks)
 {
-	uint64_t        wd = host_watchdog_usec();
-	struct timespec ts;
+	uint64_t        wd  = host_watchdog_usec();
+	uint64_t        due = wd != 0 ? ovio__host_clock_us() + wd : 0, now;
+	struct timespec left;
+	char            msg[128];
 	int             sig;
 
-	ts.tv_sec  = (time_t) (wd / 1000000);
-	ts.tv_nsec = (long) (wd % 1000000) * 1000;
 	for (;;) {
-		sig = sigtimedwait(&host_stopset, NULL, wd != 0 ? &ts : NULL);
+		if (wd != 0) {
+			if ((now = ovio__host_clock_us()) >= due) {
+				if (hooks == NULL || hooks->alive == NULL
+				    || hooks->alive(hooks->arg)) {
+					host_notify("WATCHDOG=1");
+				}
+				now = ovio__host_clock_us();
+				due = now + wd;
+			}
+			left.tv_sec  = (time_t) ((due - now) / 1000000);
+			left.tv_nsec = (long) ((due - now) % 1000000) * 1000;
+		}
+		sig = sigtimedwait(&host_stopset, NULL, wd != 0 ? &left : NULL);
 		if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		}
@@ -127,13 +143,13 @@ ovio__host_wait_stop(const ovio__host_hooks *hooks)
 				ovio__log("reload (SIGHUP): nothing to reload");
 			}
 			host_notify("READY=1\nSTATUS=serving (reloaded)");
-		} else if (sig < 0 && errno == EAGAIN
-		           && (hooks == NULL || hooks->alive == NULL
-		               || hooks->alive(hooks->arg))) {
-			host_notify("WATCHDOG=1");
 		}
 	}
-	host_notify("STOPPING=1\nSTATUS=stopping: draining");
+	/* The unit's stop timeout is extended to the drain's own, plus 5 s. */
+	snprintf(msg, sizeof(msg),
+	    "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu\nSTATUS=stopping: draining",
+	    (unsigned long long) (host_drain_ms + 5000) * 1000u);
+	host_notify(msg);
 }
 
 void
@@ -152,7 +168,7 @@ ovio__host_request_reload(void)
 void
 ovio__host_set_drain_ms(unsigned long ms)
 {
-	(void) ms; /* systemd's own stop timeout is the unit's */
+	host_drain_ms = ms; /* the main thread's: set and read there */
 }
 
 /* systemd Type=notify: READY=1 and a status line. */
@@ -197,8 +213,8 @@ ovio__host_clock_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t) ts.tv_sec * 1000000u
-	        + (uint64_t) ts.tv_nsec / 1000u);
+	return (
+	    (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u);
 }
 
 void

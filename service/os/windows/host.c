@@ -221,7 +221,9 @@ void
 ovio__host_request_reload(void)
 {
 	(void) host_event();
-	SetEvent(host_reload_ev);
+	if (host_reload_ev != NULL) {
+		SetEvent(host_reload_ev);
+	}
 }
 
 /* Waits for the stop event, reloading each time the reload one fires. */
@@ -232,8 +234,10 @@ ovio__host_wait_stop(const ovio__host_hooks *hooks)
 
 	evs[0] = host_event();
 	evs[1] = host_reload_ev;
-	while (WaitForMultipleObjects(2, evs, FALSE, INFINITE)
-	       == WAIT_OBJECT_0 + 1) {
+	/* Without a reload event (CreateEvent failed) only the stop. */
+	while (
+	    WaitForMultipleObjects(evs[1] != NULL ? 2 : 1, evs, FALSE, INFINITE)
+	    == WAIT_OBJECT_0 + 1) {
 		if (hooks != NULL && hooks->reload != NULL) {
 			hooks->reload(hooks->arg);
 		}
