@@ -222,7 +222,8 @@ typedef struct settings {
 	uint64_t        drain_ms;
 	bool            insecure_tcp;
 	ovio__log_level level;
-	const char     *metrics; /* --metrics URL, or NULL */
+	const char     *metrics;          /* --metrics URL, or NULL */
+	bool            metrics_loopback; /* ... its host is loopback */
 	char            allow_uids[1024], allow_groups[1024];
 	char            admin[512];
 	/* Which lists so far hold the file's values (the command line's
@@ -421,7 +422,7 @@ apply_opt(settings *s, int id, const char *v)
 		s->o.admin_group = v;
 		return (0);
 	case OPT_METRICS:
-		if (opt_metrics(s, v, NULL) != 0) {
+		if (opt_metrics(s, v, &s->metrics_loopback) != 0) {
 			return (-1);
 		}
 		s->metrics = v;
@@ -715,7 +716,7 @@ opt_metrics(settings *s, const char *v, bool *loopback)
 	for (i = 0; ok && u->u_port[i] != '\0'; i++) {
 		ok = u->u_port[i] >= '0' && u->u_port[i] <= '9' && i < 5;
 	}
-	if (ok && loopback != NULL) {
+	if (ok) {
 		*loopback = host_is_loopback(u->u_hostname);
 	}
 	nng_url_free(u);
@@ -1127,9 +1128,7 @@ ovio__oviod_main(int argc, char **argv)
 		return (1);
 	}
 	if (s->metrics != NULL) {
-		bool loopback = false;
-		(void) opt_metrics(s, s->metrics, &loopback); /* checked */
-		if (!loopback) {
+		if (!s->metrics_loopback) {
 			ovio__logl(OVIO__LOG_WARN,
 			    "--metrics %s is not on a loopback host: anyone "
 			    "who can reach it can read the service's figures",

@@ -88,6 +88,7 @@ static SERVICE_STATUS        host_ss;
 static CRITICAL_SECTION      host_ss_mtx;
 static HANDLE                host_evlog;
 static DWORD                 host_drain_ms = 10000;
+static int                   host_preshutdown_set; /* for host_drain_ms */
 static int                   host_argc;
 static char                **host_argv;
 static int                   host_rv;
@@ -136,10 +137,24 @@ ovio__host_console_ctrl(DWORD type)
 	return (FALSE);
 }
 
+static void host_update_preshutdown(void);
+
+/*
+ * oviod.c's drain timeout, from the command line or the config file, at
+ * start and at each reload.  A service's preshutdown timeout follows it,
+ * so that the service manager waits for the whole drain at shutdown.
+ */
 void
 ovio__host_set_drain_ms(unsigned long ms)
 {
+	if (host_drain_ms == (DWORD) ms && host_preshutdown_set) {
+		return;
+	}
 	host_drain_ms = (DWORD) ms;
+	if (host_service) {
+		host_update_preshutdown();
+		host_preshutdown_set = 1;
+	}
 }
 
 /* On Windows: the stop event and the console's Ctrl-C handler. */
@@ -277,7 +292,7 @@ host_set_preshutdown(SC_HANDLE svc)
 	    ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &pi));
 }
 
-/* At start: the drain timeout on this command line may have changed. */
+/* At start and reload: the drain timeout may have changed. */
 static void
 host_update_preshutdown(void)
 {
@@ -338,8 +353,9 @@ host_service_main(DWORD ac, LPWSTR *av)
 	}
 	host_evlog = RegisterEventSourceW(NULL, HOST_SERVICE);
 	host_report(SERVICE_START_PENDING, HOST_START_HINT);
-	host_update_preshutdown();
 
+	/* Its preshutdown timeout is set once the options are read
+	 * (ovio__host_set_drain_ms). */
 	host_rv = ovio__oviod_main(host_argc, host_argv);
 	host_drained(); /* the ticker ends before STOPPED */
 
