@@ -273,6 +273,7 @@ run: deps
 # install put, except that config.
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 OVIO_VERSION := $(shell sed -n 's/^\#define OVIO_VERSION "\(.*\)"/\1/p' lib/ovio.h)
 subst_dirs  = sed -e 's\#@PREFIX@\#$(PREFIX)\#g' -e 's\#@SYSCONFDIR@\#$(SYSCONFDIR)\#g'
 
@@ -301,6 +302,17 @@ install: all
 		install -m 644 $(B)/man/$$p $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/; \
 	done
 	$(subst_dirs) install/oviod.service > $(DESTDIR)$(UNITDIR)/oviod.service
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	$(subst_dirs) install/ovio.sysusers > $(DESTDIR)$(SYSUSERSDIR)/ovio.conf
+	@if [ -n "$(DESTDIR)" ]; then \
+		echo "the service's user: run systemd-sysusers $(SYSUSERSDIR)/ovio.conf on the target"; \
+	elif command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/ovio.conf; \
+	else \
+		getent passwd ovio >/dev/null || useradd --system --user-group \
+			--home-dir /var/lib/ovio --no-create-home \
+			--shell /usr/sbin/nologin ovio; \
+	fi
 	$(subst_dirs) install/oviod.conf > $(DESTDIR)$(PREFIX)/share/doc/ovio/oviod.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf ]; then \
 		echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf (the new default: $(PREFIX)/share/doc/ovio/oviod.conf)"; \
@@ -315,6 +327,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/libovio.so.0 \
 		$(DESTDIR)$(PREFIX)/include/ovio.h $(DESTDIR)$(PREFIX)/include/ovio_err.h \
 		$(DESTDIR)$(UNITDIR)/oviod.service \
+		$(DESTDIR)$(SYSUSERSDIR)/ovio.conf \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libovio.pc
 	for p in $(MAN_PAGES); do \
 		rm -f $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$$p; \
@@ -324,7 +337,7 @@ uninstall:
 		$(DESTDIR)/etc/systemd/system/oviod.service; then \
 		rm -f $(DESTDIR)/etc/systemd/system/oviod.service; \
 	fi
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf, if any"
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/ovio/oviod.conf, if any, and the user ovio"
 
 clean:
 	rm -rf build run

@@ -332,8 +332,8 @@ connect_or_fail(cli *c, ovio_client **cl)
 		if (rv == OVIO_EAUTH && strncmp(url, "ipc://", 6) == 0) {
 			fprintf(stderr,
 			    "ovio: the service there runs as another user, "
-			    "not you or root; if that is the service's user, "
-			    "set OVIO_SERVICE_USER to its name\n");
+			    "not you, root or ovio; if that is the service's "
+			    "user, set OVIO_SERVICE_USER to its name\n");
 		}
 		return (EXIT_CONNECT);
 	}
@@ -1941,9 +1941,12 @@ usage(FILE *f)
 	    "VALUE;\n"
 	    "-- ends them, for names that start with -):\n"
 	    "  -e, --endpoint URL  service endpoint (default: $OVIO_ENDPOINT,\n"
-	    "                      else %s);\n"
-	    "                      on ipc:// only a service run by you, root\n"
-	    "                      or $OVIO_SERVICE_USER is trusted\n"
+	    "                      else your own oviod's socket if it is\n"
+	    "                      there, else the system service's if it\n"
+	    "                      is there: %s; see\n"
+	    "                      man ovio); on ipc:// only a service run by\n"
+	    "                      you, root, the user ovio or\n"
+	    "                      $OVIO_SERVICE_USER is trusted\n"
 	    "  --tls-ca FILE       tls+tcp://: CA certificate(s) (PEM) the\n"
 	    "                      service's certificate must chain to\n"
 	    "                      (default: $OVIO_TLS_CA)\n"
@@ -1982,7 +1985,7 @@ usage(FILE *f)
 	    "the service failed, \"ovio: NAME: local: ...\" when this machine "
 	    "did.\n"
 	    "\n%s",
-	    ovio_default_endpoint(), exit_help);
+	    ovio_system_endpoint(), exit_help);
 }
 
 static void

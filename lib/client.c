@@ -441,7 +441,7 @@ client_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		 * dial_bounded).  Runs before the dial returns.
 		 */
 		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0
-		    && !ovio__service_uid_ok(uid, c->service_uid)) {
+		    && !ovio__service_uid_ok(uid, c->service_uids)) {
 			nng_mtx_lock(c->mtx);
 			c->untrusted = true;
 			nng_mtx_unlock(c->mtx);
@@ -593,7 +593,7 @@ client_new(ovio_client **cp)
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
-	c->service_uid = ovio__service_user(); /* before the first pipe */
+	ovio__service_users(c->service_uids); /* before the first pipe */
 	/* A random identity, so the service can tell our retries apart. */
 	c->client_id = ((uint64_t) nng_random() << 32) | nng_random();
 	if (c->client_id == 0) {

@@ -61,18 +61,20 @@ struct ovio_client {
 	int        timeout_ms;      /* bound of each reply; 0: none */
 	nng_pipe   pipe;            /* the current connection (tests) */
 	bool       untrusted;   /* a connection to a service of the wrong uid */
-	uint64_t   service_uid; /* ovio__service_user(), at connect */
+	uint64_t   service_uids[2]; /* ovio__service_users(), at connect */
 };
 
 /*
  * ipc peers, where the OS says who is at the other end (platform_*.c).
- * ovio__service_user is the uid $OVIO_SERVICE_USER names (a name or a
- * number), or UINT64_MAX (unset, or no such user); it is resolved once, at
- * connect, not on nng's threads.  ovio__service_uid_ok says whether this
- * process trusts a service run by uid: its own user, root, or that one.
+ * ovio__service_users fills uids with the uid $OVIO_SERVICE_USER names (a
+ * name or a number) and the uid of the system service's user
+ * (OVIO_SYSTEM_USER), each UINT64_MAX when unset or unknown; it is called
+ * once, at connect, not on nng's threads.  ovio__service_uid_ok says
+ * whether this process trusts a service run by uid: its own user, root, or
+ * one of those two.
  */
-uint64_t ovio__service_user(void);
-bool     ovio__service_uid_ok(uint64_t uid, uint64_t service_uid);
+void ovio__service_users(uint64_t uids[2]);
+bool ovio__service_uid_ok(uint64_t uid, const uint64_t uids[2]);
 
 /*
  * Sends rq; for a write with fill set, the rq->length bytes of data are

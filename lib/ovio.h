@@ -237,10 +237,29 @@ typedef void (*ovio_cb)(void *arg, const ovio_result *res);
 typedef struct ovio_client ovio_client;
 
 /*
- * ovio_default_endpoint returns the endpoint oviod listens on and ovio
- * connects to when none is given: $OVIO_ENDPOINT if set, else
- * ipc:///tmp/ovio-<uid>.sock (a named pipe on Windows).
+ * The endpoints used when none is given.
+ *
+ * ovio_system_endpoint returns the system service's endpoint (the
+ * installed systemd unit's, the Windows service's):
+ * ipc:///run/ovio/oviod.sock, or ipc://ovio (the named pipe \\.\pipe\ovio)
+ * on Windows.  OVIO_SYSTEM_USER is the user it runs as on POSIX (made
+ * by make install); a client trusts a service run by that user too.
+ *
+ * ovio_user_endpoint returns where oviod listens when it is given no
+ * endpoint: ovio_system_endpoint() when run by root (and on Windows), else
+ * ipc://$XDG_RUNTIME_DIR/ovio/oviod.sock, else (no $XDG_RUNTIME_DIR)
+ * ipc:///tmp/ovio-<uid>/oviod.sock.  oviod makes the folder (only its user
+ * may use it) and refuses one another user made.
+ *
+ * ovio_default_endpoint returns the endpoint a client connects to when none
+ * is given: $OVIO_ENDPOINT if set; else ovio_user_endpoint() if its socket
+ * is there (the user's own oviod); else ovio_system_endpoint() if its
+ * socket is there; else ovio_user_endpoint().  The strings stay valid until
+ * the next call.
  */
+#define OVIO_SYSTEM_USER "ovio"
+const char *ovio_system_endpoint(void);
+const char *ovio_user_endpoint(void);
 const char *ovio_default_endpoint(void);
 
 /*

@@ -2,29 +2,71 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client_impl.h"
 #include "ovio.h"
 
+/* The system service's socket: /run/ovio is made by its unit (or by it). */
+#define SYSTEM_ENDPOINT "ipc:///run/ovio/oviod.sock"
+
+const char *
+ovio_system_endpoint(void)
+{
+	return (SYSTEM_ENDPOINT);
+}
+
+/* The socket at ipc:// url exists (something may listen there). */
+static bool
+ipc_socket_exists(const char *url)
+{
+	struct stat st;
+
+	return (strncmp(url, "ipc://", 6) == 0 && lstat(url + 6, &st) == 0
+	        && S_ISSOCK(st.st_mode));
+}
+
+const char *
+ovio_user_endpoint(void)
+{
+	static char buf[600];
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0) {
+		return (SYSTEM_ENDPOINT);
+	}
+	/* Only an absolute path that fits; else the /tmp folder. */
+	if (rt != NULL && rt[0] == '/' && strlen(rt) < 400) {
+		snprintf(buf, sizeof(buf), "ipc://%s/ovio/oviod.sock", rt);
+	} else {
+		snprintf(buf, sizeof(buf), "ipc:///tmp/ovio-%lu/oviod.sock",
+		    (unsigned long) geteuid());
+	}
+	return (buf);
+}
+
 const char *
 ovio_default_endpoint(void)
 {
-	static char buf[128];
 	const char *v = getenv("OVIO_ENDPOINT");
+	const char *mine;
 
 	if (v != NULL && v[0] != '\0') {
 		return (v);
 	}
-	snprintf(buf, sizeof(buf), "ipc:///tmp/ovio-%lu.sock",
-	    (unsigned long) getuid());
-	return (buf);
+	mine = ovio_user_endpoint();
+	if (!ipc_socket_exists(mine) && ipc_socket_exists(SYSTEM_ENDPOINT)) {
+		return (SYSTEM_ENDPOINT);
+	}
+	return (mine);
 }
 
-uint64_t
-ovio__service_user(void)
+/* The uid of user name (a name or a number), or UINT64_MAX. */
+static uint64_t
+user_uid(const char *v)
 {
-	const char   *v = getenv("OVIO_SERVICE_USER");
 	struct passwd pw, *found = NULL;
 	char          buf[4096], *end;
 	unsigned long n;
@@ -43,9 +85,17 @@ ovio__service_user(void)
 	return ((uint64_t) found->pw_uid);
 }
 
+void
+ovio__service_users(uint64_t uids[2])
+{
+	uids[0] = user_uid(getenv("OVIO_SERVICE_USER"));
+	uids[1] = user_uid(OVIO_SYSTEM_USER);
+}
+
 bool
-ovio__service_uid_ok(uint64_t uid, uint64_t service_uid)
+ovio__service_uid_ok(uint64_t uid, const uint64_t uids[2])
 {
 	return (uid == 0 || uid == (uint64_t) getuid()
-	        || uid == (uint64_t) geteuid() || uid == service_uid);
+	        || uid == (uint64_t) geteuid() || uid == uids[0]
+	        || uid == uids[1]);
 }

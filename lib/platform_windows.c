@@ -14,6 +14,20 @@
  * for every user, and the pipe's security descriptor decides who may use it
  * (see os/windows/host.c).
  */
+#define SYSTEM_ENDPOINT "ipc://ovio"
+
+const char *
+ovio_system_endpoint(void)
+{
+	return (SYSTEM_ENDPOINT);
+}
+
+const char *
+ovio_user_endpoint(void)
+{
+	return (SYSTEM_ENDPOINT);
+}
+
 const char *
 ovio_default_endpoint(void)
 {
@@ -22,7 +36,7 @@ ovio_default_endpoint(void)
 	if (v != NULL && v[0] != '\0') {
 		return (v);
 	}
-	return ("ipc://ovio");
+	return (SYSTEM_ENDPOINT);
 }
 
 /*
@@ -119,16 +133,17 @@ ovio__win_widen(const char *s)
  * there), so these are never asked: a Windows client does not check who
  * serves the pipe (see the README, "Security").
  */
-uint64_t
-ovio__service_user(void)
+void
+ovio__service_users(uint64_t uids[2])
 {
-	return (UINT64_MAX);
+	uids[0] = UINT64_MAX;
+	uids[1] = UINT64_MAX;
 }
 
 bool
-ovio__service_uid_ok(uint64_t uid, uint64_t service_uid)
+ovio__service_uid_ok(uint64_t uid, const uint64_t uids[2])
 {
 	(void) uid;
-	(void) service_uid;
+	(void) uids;
 	return (true);
 }

@@ -43,6 +43,14 @@ check "the unit runs the installed oviod with the installed config" \
     grep -qx "ExecStart=$PREFIX/bin/oviod --config /etc/ovio/oviod.conf" "$unit"
 check "no @...@ left in the unit or the config" \
     bash -c "! grep -n '@[A-Z]*@' '$unit' '$D/etc/ovio/oviod.conf'"
+# The service's user and group, made as make install makes them on the
+# target (the config's allow-group names the group, so it checks after).
+check "installed $PREFIX/lib/sysusers.d/ovio.conf" \
+    test -f "$D$PREFIX/lib/sysusers.d/ovio.conf"
+check "systemd-sysusers makes the user ovio and its group from it" \
+    bash -c "systemd-sysusers '$D$PREFIX/lib/sysusers.d/ovio.conf' && getent passwd ovio && getent group ovio"
+check "the unit runs as ovio, with no capabilities" \
+    bash -c "grep -qx 'User=ovio' '$unit' && grep -qx 'CapabilityBoundingSet=' '$unit' && ! grep -q '^User=root' '$unit'"
 check "the installed config checks" \
     "$D$PREFIX/bin/oviod" --config "$D/etc/ovio/oviod.conf" --check-config
 for m in man8/oviod.8 man5/oviod.conf.5 man1/ovio.1 man3/libovio.3; do
@@ -89,6 +97,75 @@ check "the example fails with one line and exit 1 when no service listens" \
 kill -TERM "$OPID"
 check "the installed oviod stops cleanly" wait "$OPID"
 
+# The service as its unit runs it, in a mount namespace of its own whose
+# /run is fresh (so the machine's /run/ovio is not touched): as the user
+# ovio, on the installed config, /run/ovio made as RuntimeDirectory= makes
+# it.  A member of the group ovio then reaches it with no endpoint given
+# (ovio looks in /run/ovio when it has no socket of its own) and trusts it
+# (run by the user ovio); another user is refused; so is the admin
+# endpoint but for root.
+for u in ovioacc_in ovioacc_out; do userdel "$u" >/dev/null 2>&1; done
+trap '[ -n "${SPID:-}" ] && kill -TERM "$SPID" 2>/dev/null; for u in ovioacc_in ovioacc_out; do userdel "$u" >/dev/null 2>&1; done; rm -rf "$T"' EXIT
+useradd -M -N -s /usr/sbin/nologin -G ovio ovioacc_in
+useradd -M -N -s /usr/sbin/nologin ovioacc_out
+chmod 755 "$T"
+install -d -o ovio -g ovio -m 750 "$T/srv"
+unshare -m --propagation private bash -c "
+    mount -t tmpfs -o mode=0755 ovio-test-run /run &&
+    install -d -o ovio -g ovio -m 0711 /run/ovio &&
+    exec setpriv --reuid=ovio --regid=ovio --init-groups \
+        env -i PATH=/usr/bin:/bin \
+        '$D$PREFIX/bin/oviod' --config '$D/etc/ovio/oviod.conf' \
+        --root '$T/srv'" >/dev/null 2>"$T/svc.log" &
+SPID=$!
+as() {
+    local u=$1
+    shift
+    nsenter -t "$SPID" -m setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/ "$@"
+}
+for ((i = 0; i < 100; i++)); do
+    grep -q "listening on ipc:///run/ovio/oviod.sock" "$T/svc.log" && break
+    sleep 0.05
+done
+check "the service runs as ovio and listens on /run/ovio/oviod.sock" \
+    bash -c "[ \"\$(stat -c %U /proc/$SPID)\" = ovio ] && nsenter -t $SPID -m stat -c '%U %a' /run/ovio/oviod.sock | grep -qx 'ovio 666'"
+echo "ovio from the group" >"$T/in.txt"
+chmod 644 "$T/in.txt"
+check "a member of the group ovio puts and gets a file with no -e" \
+    bash -c "$(declare -f as); SPID=$SPID; as ovioacc_in '$D$PREFIX/bin/ovio' put '$T/in.txt' in.txt && as ovioacc_in '$D$PREFIX/bin/ovio' cat in.txt | grep -qx 'ovio from the group' && [ \"\$(stat -c %U '$T/srv/in.txt')\" = ovio ]"
+check "a user outside the group is refused, and the service says so" \
+    bash -c "$(declare -f as); SPID=$SPID; ! as ovioacc_out '$D$PREFIX/bin/ovio' status && grep -q 'refused: uid '\$(id -u ovioacc_out) '$T/svc.log'"
+check "the group's member cannot reach the admin endpoint" \
+    bash -c "$(declare -f as); SPID=$SPID; ! as ovioacc_in '$D$PREFIX/bin/ovio' admin sessions"
+check "root reaches it, admin endpoint too, with no -e" \
+    bash -c "nsenter -t $SPID -m env -i PATH=/usr/bin:/bin '$D$PREFIX/bin/ovio' admin sessions | grep -q '^SESSION'"
+# The member's own oviod, when there is one, comes first.
+OWN=/tmp/ovio-$(id -u ovioacc_in)
+rm -rf "$OWN"
+install -d -o ovioacc_in -m 700 "$T/own"
+echo mine >"$T/own/own.txt"
+chown ovioacc_in "$T/own/own.txt"
+# (nsenter execs setpriv, which execs env, which execs oviod: $! is it)
+nsenter -t "$SPID" -m setpriv --reuid=ovioacc_in \
+    --regid="$(id -g ovioacc_in)" --init-groups env -i PATH=/usr/bin:/bin \
+    "$D$PREFIX/bin/oviod" --root "$T/own" >/dev/null 2>"$T/own.log" &
+OWNPID=$!
+for ((i = 0; i < 100; i++)); do
+    grep -qs "listening on ipc://$OWN/oviod.sock" "$T/own.log" && break
+    sleep 0.05
+done
+check "the member's own oviod, when running, is used instead" \
+    bash -c "$(declare -f as); SPID=$SPID; as ovioacc_in '$D$PREFIX/bin/ovio' cat own.txt | grep -qx mine"
+kill -TERM "$OWNPID"
+wait "$OWNPID"
+check "... and the system service again once it is gone" \
+    bash -c "$(declare -f as); SPID=$SPID; as ovioacc_in '$D$PREFIX/bin/ovio' cat in.txt | grep -qx 'ovio from the group'"
+rm -rf "$OWN"
+kill -TERM "$SPID"
+check "the service stops cleanly" wait "$SPID"
+SPID=
+
 if command -v systemd-analyze >/dev/null; then
     systemd-analyze security --offline=true "$unit" >"$T/analyze" 2>&1
     exposure=$(sed -nE 's/.*Overall exposure level for oviod.service: ([0-9.]+).*/\1/p' "$T/analyze")
@@ -107,7 +184,7 @@ check "a second install keeps an edited config" \
 check "make uninstall succeeds" \
     make -s --no-print-directory uninstall DESTDIR="$D" PREFIX=$PREFIX
 check "uninstall removed every file but the config" \
-    bash -c "[ \"\$(find '$D' -type f -o -type l)\" = '$D/etc/ovio/oviod.conf' ]"
+    bash -c "left=\$(find '$D' -type f -o -type l); [ \"\$left\" = '$D/etc/ovio/oviod.conf' ] || { echo left: \$left; exit 1; }"
 
 pct=$(((n - failed) * 100 / n))
 echo "$pct%: Checks: $n, Failures: $failed, Errors: 0"

@@ -340,6 +340,117 @@ START_TEST(client_refuses_a_service_of_another_user)
 }
 END_TEST
 
+/*
+ * oviod as ovioprobe_out, given no endpoint, with the environment env
+ * ("" or "XDG_RUNTIME_DIR=..."), its log in log; the user's own copy of
+ * oviod, so that pkill finds it.  Returns once it listens (or failed).
+ */
+static void
+start_theirs(const char *f, const char *env, const char *log)
+{
+	int i;
+
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- env -i "
+	                       "PATH=/usr/bin:/bin %s %s/ovio-peer-test "
+	                       "--root %s/r 2>%s &",
+	                     env, f, f, log),
+	    0);
+	for (i = 0; i < 500 && !file_has(log, "listening on ipc://")
+	            && !file_has(log, "refusing");
+	     i++) {
+		usleep(10000);
+	}
+}
+
+static void
+stop_theirs(void)
+{
+	int i;
+
+	tu_sh("pkill -INT -u ovioprobe_out -f ovio-peer-test");
+	for (i = 0; i < 500
+	            && tu_sh("pgrep -u ovioprobe_out -f ovio-peer-test "
+	                     ">/dev/null")
+	                   == 0;
+	     i++) {
+		usleep(10000);
+	}
+}
+
+/*
+ * With no endpoint, a user's oviod listens in a folder of that user's only
+ * ($XDG_RUNTIME_DIR/ovio, else /tmp/ovio-UID, made mode 0700), where the
+ * user's ovio finds it; a /tmp/ovio-UID another user made first is refused
+ * with one line, not used.
+ */
+START_TEST(default_endpoint_is_in_a_folder_of_the_users_own)
+{
+	char        f[512], log[600], tmpd[64], buf[1100], xdg[600];
+	struct stat st;
+	uid_t       u;
+
+	if (!make_users()) {
+		return;
+	}
+	u = uid_of("ovioprobe_out");
+	snprintf(tmpd, sizeof(tmpd), "/tmp/ovio-%lu", (unsigned long) u);
+	tu_sh("rm -rf %s", tmpd);
+	snprintf(f, sizeof(f), "%s/theirs", dir);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(tu_sh("cp %s/oviod %s/ovio-peer-test && chown -R "
+	                       "ovioprobe_out %s",
+	                     tu_build(), f, f),
+	    0);
+	snprintf(log, sizeof(log), "%s/log.txt", dir);
+
+	/* No $XDG_RUNTIME_DIR: /tmp/ovio-UID, made for the user only. */
+	start_theirs(f, "", log);
+	snprintf(buf, sizeof(buf), "listening on ipc://%s/oviod.sock", tmpd);
+	ck_assert_msg(file_has(log, buf), "no \"%s\" in the log", buf);
+	ck_assert_int_eq(stat(tmpd, &st), 0);
+	ck_assert_int_eq(st.st_uid, u);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- env -i "
+	                       "PATH=/usr/bin:/bin %s/ovio status >/dev/null",
+	                     tu_build()),
+	    0);
+	stop_theirs();
+
+	/* $XDG_RUNTIME_DIR (the user's, 0700): its folder ovio. */
+	snprintf(xdg, sizeof(xdg), "%s/xdg", f);
+	ck_assert_int_eq(mkdir(xdg, 0700), 0);
+	ck_assert_int_eq(chown(xdg, u, (gid_t) -1), 0);
+	snprintf(buf, sizeof(buf), "XDG_RUNTIME_DIR=%s", xdg);
+	ck_assert_int_eq(unlink(log), 0);
+	start_theirs(f, buf, log);
+	snprintf(buf, sizeof(buf), "listening on ipc://%s/ovio/oviod.sock", xdg);
+	ck_assert_msg(file_has(log, buf), "no \"%s\" in the log", buf);
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- env -i "
+	                       "PATH=/usr/bin:/bin XDG_RUNTIME_DIR=%s "
+	                       "%s/ovio status >/dev/null",
+	                     xdg, tu_build()),
+	    0);
+	stop_theirs();
+
+	/* Another user made /tmp/ovio-UID first: refused, one line, exit 1. */
+	tu_sh("rm -rf %s", tmpd);
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_in -- mkdir -m 777 %s",
+	                     tmpd),
+	    0);
+	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- env -i "
+	                       "PATH=/usr/bin:/bin %s/ovio-peer-test --root "
+	                       "%s/r 2>%s",
+	                     f, f, log),
+	    1);
+	snprintf(buf, sizeof(buf), "the folder %s belongs to uid %lu", tmpd,
+	    (unsigned long) uid_of("ovioprobe_in"));
+	ck_assert_msg(file_has(log, buf), "no \"%s\" in the log", buf);
+	ck_assert_int_eq(tu_sh("[ $(wc -l <%s) -eq 1 ]", log), 0);
+	tu_sh("rm -rf %s", tmpd);
+}
+END_TEST
+
 /* Connects to d and asks its status: the status (ECLOSED when refused). */
 static int
 connect_and_ask(ovio_client **c)
@@ -571,6 +682,7 @@ peer_suite(void)
 	PCASE(allow_list_options_are_checked, 20);
 	PCASE(planted_socket_paths_are_refused, 40);
 	PCASE(client_refuses_a_service_of_another_user, 30);
+	PCASE(default_endpoint_is_in_a_folder_of_the_users_own, 40);
 	PCASE(session_limits_refuse_the_one_too_many, 40);
 	PCASE(idle_sessions_are_closed_busy_ones_kept, 30);
 	PCASE(reply_cache_ids_belong_to_their_sender, 30);

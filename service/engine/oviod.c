@@ -54,7 +54,11 @@ static const char oviod_usage[]
       "                      three --tls options), tcp://HOST:PORT (no\n"
       "                      authentication: loopback hosts only, unless\n"
       "                      --insecure-tcp) (default: $OVIO_ENDPOINT,\n"
-      "                      else %s)\n"
+      "                      else ipc:///run/ovio/oviod.sock for root,\n"
+      "                      else ipc://$XDG_RUNTIME_DIR/ovio/oviod.sock,\n"
+      "                      else ipc:///tmp/ovio-UID/oviod.sock, the\n"
+      "                      folder made for you only; Windows:\n"
+      "                      ipc://ovio, the pipe \\\\.\\pipe\\ovio)\n"
       "  --tls-cert FILE     the service's certificate (PEM), for tls+tcp\n"
       "  --tls-key FILE      its private key (PEM, not encrypted)\n"
       "  --tls-ca FILE       CA certificate(s) (PEM): a client must present\n"
@@ -229,6 +233,7 @@ typedef struct settings {
 	/* Which lists so far hold the file's values (the command line's
 	 * first one replaces them). */
 	bool file_listen, file_uids, file_groups;
+	bool listen_defaulted; /* no endpoint given: ovio_user_endpoint() */
 	/* The file's values, copied; freed with the settings. */
 	char  *strs[256];
 	size_t nstrs;
@@ -618,7 +623,11 @@ settings_finish(settings *s)
 	size_t      i;
 
 	if (s->nlisten == 0) {
-		s->listen[s->nlisten++] = ovio_default_endpoint();
+		v = getenv("OVIO_ENDPOINT");
+		s->listen_defaulted   = v == NULL || v[0] == '\0';
+		s->listen[s->nlisten++] = s->listen_defaulted
+		                            ? ovio_user_endpoint()
+		                            : v;
 	}
 	s->listen[s->nlisten] = NULL;
 	s->o.listen           = s->listen;
@@ -1025,7 +1034,7 @@ ovio__oviod_main(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 		case OPT_HELP:
-			printf(oviod_usage, ovio_default_endpoint());
+			fputs(oviod_usage, stdout);
 			return (0);
 		case OPT_VERSION:
 			printf(
@@ -1084,6 +1093,19 @@ ovio__oviod_main(int argc, char **argv)
 	    != 0) {
 		say(s, "%s", why);
 		return (2);
+	}
+	/*
+	 * The default endpoint's folder is made here (only this user may use
+	 * it, or only search it with an allow-list or admin group): the
+	 * checks below then refuse one another user made first.
+	 */
+	if (!check && s->listen_defaulted
+	    && ovio__host_ipc_folder(s->listen[0],
+	           ovio__host_peers_restricted() || s->o.admin_group != NULL,
+	           why, sizeof(why))
+	           != 0) {
+		say(s, "refusing %s: %s", s->listen[0], why);
+		return (1);
 	}
 	/* --check-config checks what can be checked without starting:
 	 * not the ipc:// paths, which a running oviod holds. */

@@ -123,6 +123,17 @@ bool ovio__host_peer_allowed(uint64_t uid, uint64_t gid);
 int ovio__host_ipc_check(const char *url, char *why, size_t len);
 
 /*
+ * Makes the folder of the ipc:// socket at url if it is missing (POSIX; one
+ * level, as ovio_user_endpoint's folders are: /run/ovio,
+ * $XDG_RUNTIME_DIR/ovio, /tmp/ovio-UID), mode 0700, or 0711 when shared
+ * (other users may then reach a socket in it that lets them, not list it).
+ * One that exists is left as it is: ovio__host_ipc_check judges it.
+ * Returns 0 (also for other transports and on Windows), or an ovio_err with
+ * the one-line cause in why.
+ */
+int ovio__host_ipc_folder(const char *url, bool shared, char *why, size_t len);
+
+/*
  * The admin endpoint's access rules (server.c).  Before it starts,
  * ovio__host_admin_listener_setup restricts listener l of url: on POSIX an
  * ipc socket only the service's user may use (0600); on Windows a named

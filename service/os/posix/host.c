@@ -501,6 +501,39 @@ ovio__host_ipc_check(const char *url, char *why, size_t len)
 	return (0);
 }
 
+int
+ovio__host_ipc_folder(const char *url, bool shared, char *why, size_t len)
+{
+	char   dir[PATH_MAX], *slash;
+	mode_t mode = shared ? 0711 : 0700;
+
+	if (strncmp(url, "ipc://", 6) != 0) {
+		return (0);
+	}
+	snprintf(dir, sizeof(dir), "%s", url + 6);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir) {
+		return (0);
+	}
+	*slash = '\0';
+	/* mkdir applies the umask: chmod says exactly what is meant. */
+	if (mkdir(dir, mode) == 0) {
+		if (chmod(dir, mode) != 0) {
+			snprintf(why, len, "cannot set the mode of %s: %s", dir,
+			    strerror(errno));
+			return (OVIO_EACCES);
+		}
+		ovio__log("made the socket folder %s (mode %04o)", dir,
+		    (unsigned) mode);
+		return (0);
+	}
+	if (errno == EEXIST) {
+		return (0);
+	}
+	snprintf(why, len, "cannot make the folder %s: %s", dir,
+	    strerror(errno));
+	return (errno == EACCES || errno == EPERM ? OVIO_EACCES : OVIO_ENOENT);
+}
+
 /* The socket file of an ipc:// URL, or NULL for another transport. */
 static const char *
 host_ipc_path(const char *url)

@@ -534,6 +534,17 @@ ovio__host_ipc_check(const char *url, char *why, size_t len)
 	return (0);
 }
 
+/* Named pipes live in no folder. */
+int
+ovio__host_ipc_folder(const char *url, bool shared, char *why, size_t len)
+{
+	(void) url;
+	(void) shared;
+	(void) why;
+	(void) len;
+	return (0);
+}
+
 /* The admin pipe: SYSTEM and Administrators only, protected. */
 static const WCHAR host_admin_sddl[] = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)";
 
