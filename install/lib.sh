@@ -116,7 +116,9 @@ nng_patch_id() {
 # fix nng 1.5.2 bugs that break a service: a client closing during the
 # handshake made the listener stop accepting (upstream issue #1518), and a
 # connection closed while a message was half received hung the process's
-# pipe teardown for ever (upstream issue #616).
+# pipe teardown for ever (upstream issue #616); and a peer that declared a
+# large frame had all of it allocated before a byte of it came (0006: the
+# body is received into a message that grows as it arrives).
 fetch_nng() {
     local id stamp patch
     fetch_source nng

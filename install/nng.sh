@@ -8,6 +8,9 @@
 #
 #   install/nng.sh [PREFIX]
 set -euo pipefail
+# Built for this tree, never staged: `make install DESTDIR=...` that has
+# to rebuild nng (its patches changed) must not send it to the stage.
+unset DESTDIR
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PREFIX=${1:-$TOP/build/nng}

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -663,6 +665,134 @@ START_TEST(reply_cache_ids_belong_to_their_sender)
 }
 END_TEST
 
+/*
+ * A raw ipc connection to url that has done nng's SP handshake as a REQ
+ * peer (the service's REP header read back): a stranger's, speaking the
+ * framing by hand.  Returns the socket.
+ */
+static int
+sp_connect(const char *url)
+{
+	static const uint8_t hello[8] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0 };
+	struct sockaddr_un   sa;
+	uint8_t              back[8];
+	size_t               got = 0;
+	ssize_t              n;
+	int                  fd;
+
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(url + 6), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, url + 6, strlen(url + 6) + 1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(fd, hello, 8, MSG_NOSIGNAL), 8);
+	while (got < 8 && (n = recv(fd, back + got, 8 - got, 0)) > 0) {
+		got += (size_t) n;
+	}
+	ck_assert_int_eq(got, 8);
+	ck_assert_int_eq(back[5], 0x31); /* REP */
+	return (fd);
+}
+
+/* The worst of n status round trips on c, in microseconds. */
+static int64_t
+worst_status_us(ovio_client *c, int n)
+{
+	ovio_service_status st;
+	int64_t             worst = 0, t0, us;
+	struct timespec     ts;
+	int                 i;
+
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		ck_assert_int_eq(ovio_status(c, &st), 0);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		us = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - t0;
+		if (us > worst) {
+			worst = us;
+		}
+	}
+	return (worst);
+}
+
+/*
+ * A frame's declared length is not memory until its bytes arrive: 20
+ * strangers each declare a 16 MiB frame, send 1 KiB of it and stall.  Once
+ * the service has seen 16 MiB writes (so that glibc serves such sizes from
+ * its heaps, where nng's zeroed allocation is resident at once), nng 1.5.2
+ * allocated each whole frame at its header: about 320 MiB.  With
+ * nni_msg_rx_next (install/nng-patches/0006) each holds 64 KiB until more
+ * comes.  Meanwhile a connected client and a new one are served.
+ */
+START_TEST(declared_frames_are_not_memory_until_they_arrive)
+{
+	enum { N = 20, BODY = 1024 };
+	ovio_client *c, *other;
+	uint8_t     *big, head[9], junk[BODY];
+	uint64_t     h, len = 16u << 20;
+	size_t       put;
+	long         rss0, rss1 = 0;
+	int64_t      idle_us, loaded_us, t0;
+	int          fds[N], i;
+
+	tu_daemon_start(&d, NULL, NULL);
+	c = tu_connect(&d);
+	other = tu_connect(&d);
+	/* Warm up: two 16 MiB writes, received and freed. */
+	ck_assert_ptr_nonnull(big = calloc(1, 16u << 20));
+	ck_assert_int_eq(ovio_open(c, "big", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE,
+	                     0600, &h),
+	    0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ovio_pwrite(c, h, big, 16u << 20, 0, &put), 0);
+		ck_assert_uint_eq(put, 16u << 20);
+	}
+	free(big);
+	idle_us = worst_status_us(other, 200);
+	rss0    = tu_status_kib(d.pid, "VmRSS");
+
+	head[0] = 1;
+	for (i = 0; i < 8; i++) {
+		head[1 + i] = (uint8_t) (len >> (56 - 8 * i));
+	}
+	memset(junk, 0x5a, sizeof(junk));
+	for (i = 0; i < N; i++) {
+		fds[i] = sp_connect(d.url);
+		ck_assert_int_eq(send(fds[i], head, 9, MSG_NOSIGNAL), 9);
+		ck_assert_int_eq(send(fds[i], junk, BODY, MSG_NOSIGNAL), BODY);
+	}
+	/* Served meanwhile: the client connected before, and a new one. */
+	loaded_us = worst_status_us(other, 200);
+	ovio_disconnect(tu_connect(&d));
+	/* The largest resident size over the next half second. */
+	t0 = tu_now_ms();
+	do {
+		long r = tu_status_kib(d.pid, "VmRSS");
+		rss1   = r > rss1 ? r : rss1;
+		usleep(20000);
+	} while (tu_now_ms() - t0 < 500);
+	printf("peers: %d stalled 16 MiB frames: oviod resident %ld -> %ld "
+	       "KiB; another client's worst round trip %lld us idle, %lld "
+	       "us meanwhile\n",
+	    N, rss0, rss1, (long long) idle_us, (long long) loaded_us);
+	if (tu_sanitized()) {
+		tu_skip("the memory bound is not checked in a sanitizer build");
+	} else {
+		ck_assert_int_lt(rss1 - rss0, 16 * 1024);
+	}
+	/* 2x, plus 20 ms for this noisy 2-core machine. */
+	ck_assert_int_le(loaded_us, 2 * idle_us + tu_ms(20) * 1000);
+	for (i = 0; i < N; i++) {
+		close(fds[i]);
+	}
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	ovio_disconnect(other);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -686,6 +816,7 @@ peer_suite(void)
 	PCASE(session_limits_refuse_the_one_too_many, 40);
 	PCASE(idle_sessions_are_closed_busy_ones_kept, 30);
 	PCASE(reply_cache_ids_belong_to_their_sender, 30);
+	PCASE(declared_frames_are_not_memory_until_they_arrive, 30);
 	return (s);
 }
 
