@@ -793,6 +793,57 @@ START_TEST(declared_frames_are_not_memory_until_they_arrive)
 }
 END_TEST
 
+/*
+ * Under a descriptor limit of 300, oviod lowers --max-sessions (1000) to
+ * 150 and says so, keeping the rest for files and the admin endpoint: 290
+ * connections from a stranger then take 149 places, and a session still
+ * opens 100 files and the admin endpoint still answers.  (Without the
+ * reserve the connections took nearly every descriptor and the opens
+ * failed with EMFILE.)
+ */
+START_TEST(descriptors_are_kept_for_files_and_the_admin_endpoint)
+{
+	enum { N = 290, FILES = 100 };
+	ovio_client *c;
+	uint64_t     h[FILES];
+	uint64_t     want = 150;
+	char         name[32];
+	int          fds[N], i;
+
+	tu_daemon_wrapper[0] = "/usr/bin/prlimit";
+	tu_daemon_wrapper[1] = "--nofile=300:300";
+	tu_daemon_wrapper[2] = NULL;
+	tu_daemon_start(&d, NULL, NULL);
+	tu_daemon_wrapper[0] = NULL;
+	tu_daemon_wrapper[1] = NULL;
+	ck_assert(file_has(d.log, "--max-sessions lowered from 1000 to 150"));
+	c = tu_connect(&d);
+	for (i = 0; i < N; i++) {
+		fds[i] = sp_connect(d.url);
+	}
+	ck_assert_msg(tu_wait_status(c, tu_ms(10000), sessions_are, &want),
+	    "not 150 sessions");
+	ck_assert(file_has(d.log, "refused"));
+	for (i = 0; i < FILES; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ck_assert_int_eq(ovio_open(c, name,
+		                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0600,
+		                     &h[i]),
+		    0);
+	}
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin sessions >/dev/null",
+	                     tu_build(), d.url),
+	    0);
+	for (i = 0; i < FILES; i++) {
+		ck_assert_int_eq(ovio_close(c, h[i]), 0);
+	}
+	for (i = 0; i < N; i++) {
+		close(fds[i]);
+	}
+	ovio_disconnect(c);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -817,6 +868,7 @@ peer_suite(void)
 	PCASE(idle_sessions_are_closed_busy_ones_kept, 30);
 	PCASE(reply_cache_ids_belong_to_their_sender, 30);
 	PCASE(declared_frames_are_not_memory_until_they_arrive, 30);
+	PCASE(descriptors_are_kept_for_files_and_the_admin_endpoint, 40);
 	return (s);
 }
 

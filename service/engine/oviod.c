@@ -259,7 +259,47 @@ typedef struct oviod_run {
 	const char *config; /* --config FILE, or NULL */
 	arg_opt     args[MAX_ARGS];
 	size_t      nargs;
+	uint64_t    fds; /* the descriptor limit (0: none) */
 } oviod_run;
+
+/*
+ * Descriptors kept from sessions: for the files they open, the admin
+ * endpoint's connections, the listeners, logs and the backend's own.
+ */
+#define FD_RESERVE 256
+
+/*
+ * Each session takes a descriptor: --max-sessions is lowered where the
+ * descriptor limit fds would otherwise run out before it, so that files
+ * can still be opened and the admin endpoint reached when every session is
+ * taken.  At most half the limit is kept in reserve.  Returns whether l
+ * was lowered; say_fit says so in the log.
+ */
+static bool
+fit_sessions(eng_limits *l, uint64_t fds)
+{
+	uint64_t keep = fds / 2 < FD_RESERVE ? fds / 2 : FD_RESERVE;
+
+	if (fds == 0 || (uint64_t) l->sessions + keep <= fds) {
+		return (false);
+	}
+	l->sessions = (unsigned) (fds - keep);
+	if (l->sessions_per_peer > l->sessions) {
+		l->sessions_per_peer = l->sessions;
+	}
+	return (true);
+}
+
+static void
+say_fit(const eng_limits *l, unsigned asked, uint64_t fds)
+{
+	ovio__logl(OVIO__LOG_WARN,
+	    "the descriptor limit (%llu) keeps %llu for files and the admin "
+	    "endpoint: --max-sessions lowered from %u to %u (raise "
+	    "LimitNOFILE, or ulimit -n, for more)",
+	    (unsigned long long) fds, (unsigned long long) (fds - l->sessions),
+	    asked, l->sessions);
+}
 
 /* The option called id, as its source spells it: --name or name. */
 static const char *
@@ -927,6 +967,7 @@ oviod_reload(void *arg)
 	oviod_run  *r   = arg;
 	settings   *cur = r->cur, *nw;
 	eng_limits *cl, *nl;
+	unsigned    asked;
 	size_t      i;
 	int         taken = 0, later = 0;
 	bool        lists;
@@ -947,8 +988,12 @@ oviod_reload(void *arg)
 		settings_free(nw);
 		return;
 	}
-	cl = &cur->o.limits;
-	nl = &nw->o.limits;
+	cl    = &cur->o.limits;
+	nl    = &nw->o.limits;
+	asked = nl->sessions;
+	if (fit_sessions(nl, r->fds) && nl->sessions != cl->sessions) {
+		say_fit(nl, asked, r->fds);
+	}
 
 	lists = nw->nlisten != cur->nlisten;
 	for (i = 0; !lists && i < nw->nlisten; i++) {
@@ -1025,6 +1070,7 @@ ovio__oviod_main(int argc, char **argv)
 	ovio__host_hooks hooks;
 	bool             check = false;
 	uint64_t         fds;
+	unsigned         asked;
 	char             why[512], status[256];
 	int              opt, rv;
 
@@ -1131,19 +1177,16 @@ ovio__oviod_main(int argc, char **argv)
 	} else {
 		snprintf(why, sizeof(why), "%llu", (unsigned long long) fds);
 	}
+	r.fds  = fds == UINT64_MAX ? 0 : fds;
+	asked  = s->o.limits.sessions;
+	if (fit_sessions(&s->o.limits, r.fds)) {
+		say_fit(&s->o.limits, asked, r.fds);
+	}
 	ovio__log("at most %u sessions, %u per peer, idle ones %s; "
 	          "descriptors: %s",
 	    s->o.limits.sessions, s->o.limits.sessions_per_peer,
 	    s->o.limits.idle_ms != 0 ? "closed after --idle-timeout" : "kept",
 	    why);
-	/* Each session takes a descriptor, and its files more. */
-	if (fds != 0 && fds < (uint64_t) s->o.limits.sessions + 64) {
-		ovio__logl(OVIO__LOG_WARN,
-		    "the descriptor limit (%llu) is below --max-sessions (%u): "
-		    "connections past it fail with EMFILE; raise LimitNOFILE "
-		    "or lower --max-sessions",
-		    (unsigned long long) fds, s->o.limits.sessions);
-	}
 	if ((rv = ovio__engine_start(&r.e, &s->o)) != 0) {
 		ovio__logl(
 		    OVIO__LOG_ERROR, "start failed: %s", ovio_strerror(rv));
