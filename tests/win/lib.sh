@@ -34,11 +34,12 @@ skip() {
     echo "SKIP: $1: $2"
 }
 
-# check NAME CMD... : one check, passing when CMD succeeds.
+# check NAME CMD... : one check, passing when CMD succeeds; returns 1 when
+# it fails, for a caller that then shows more.
 check() {
     local name=$1
     shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
+    if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 
 # rc_grep RC WANT PATTERN FILE : passes when exit status RC is WANT and FILE

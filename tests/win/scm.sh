@@ -92,8 +92,10 @@ check "ovio.exe service --help exits 0 and lists the subcommands" \
     grep -q "install.*uninstall" <(tr '\n' ' ' <"$T/help.out")
 for sub in install uninstall start stop status; do
     ovio_svc "$sub" --help >"$T/help-$sub.out"
+    rc=$?
     check "ovio.exe service $sub --help" \
-        grep -q "usage: ovio service $sub" "$T/help-$sub.out"
+        rc_grep "$rc" 0 "usage: ovio service $sub" "$T/help-$sub.out" ||
+        { echo "   exit $rc; it printed:"; head -5 "$T/help-$sub.out" | sed 's/^/   | /'; }
 done
 ovio_svc bogus >/dev/null
 check "ovio.exe service bogus exits 2" [ $? -eq 2 ]
