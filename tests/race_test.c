@@ -387,6 +387,36 @@ START_TEST(cancel_while_completion_is_delayed)
 }
 END_TEST
 
+/*
+ * Waits (bounded) until the service lists handle h as CLOSING: its close
+ * has been received, not only sent.  Returns whether it did.
+ */
+static bool
+wait_closing(uint64_t h)
+{
+	ovio_client       *a;
+	ovio_admin_handle *hs;
+	char               url[600];
+	size_t             n, i;
+	bool               closing = false;
+	int64_t            until   = tu_now_ms() + tu_ms(10000);
+
+	ck_assert_int_eq(ovio_admin_endpoint_for(d.url, url, sizeof(url)), 0);
+	ck_assert_int_eq(ovio_connect(&a, url, 5000), 0);
+	while (!closing && tu_now_ms() < until) {
+		ck_assert_int_eq(ovio_admin_handles(a, &hs, &n), 0);
+		for (i = 0; i < n; i++) {
+			closing = closing || (hs[i].id == h && hs[i].closing);
+		}
+		ovio_admin_free(hs);
+		if (!closing) {
+			usleep(1000);
+		}
+	}
+	ovio_disconnect(a);
+	return (closing);
+}
+
 /* ---- 2. close with N operations pending in the gate ---- */
 
 START_TEST(close_with_pending_gate_io)
@@ -425,7 +455,7 @@ START_TEST(close_with_pending_gate_io)
 
 	ovio_request cl = { .op = OVIO_OP_CLOSE, .tag = 100, .handle = h };
 	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
-	usleep(50000);
+	ck_assert_msg(wait_closing(h), "the close never arrived");
 	/* Closing: new operations fail at once; the handle is still open. */
 	ovio_request late
 	    = { .op = OVIO_OP_READ, .tag = 200, .handle = h, .length = 1 };
@@ -514,6 +544,8 @@ START_TEST(commit_with_io_in_flight_is_abandoned)
 		.handle         = h,
 		.flags          = OVIO_CLOSE_COMMIT };
 	ck_assert_int_eq(ovio_submit(c, &cl, tu_coll_cb, col), 0);
+	/* Received, not only sent: else the write may finish first. */
+	ck_assert_msg(wait_closing(h), "the close never arrived");
 	gate_set(false);
 	ck_assert_int_eq(tu_coll_wait(col, 2, 10000), 2);
 	r = tu_coll_find(col, 2, &count);

@@ -11,8 +11,11 @@
  */
 #include <windows.h>
 
+#include <aclapi.h>
+#include <sddl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <check.h>
 
@@ -126,6 +129,164 @@ START_TEST(ctrl_c_returns_at_once)
 }
 END_TEST
 
+/* ---- the service's folder ------------------------------------------ */
+
+/* A fresh folder to stand for %ProgramData%, set as it. */
+static void
+fake_program_data(char *pd, size_t len)
+{
+	static int n;
+	char       tmp[MAX_PATH];
+
+	ck_assert_uint_gt(GetTempPathA(sizeof(tmp), tmp), 0);
+	snprintf(pd, len, "%sovio-pd-%lu-%lu-%d", tmp,
+	    (unsigned long) GetCurrentProcessId(),
+	    (unsigned long) GetTickCount(), ++n);
+	ck_assert(CreateDirectoryA(pd, NULL));
+	ck_assert_int_eq(_putenv_s("ProgramData", pd), 0);
+}
+
+/* Whether sid is this process's account. */
+static int
+is_me(PSID sid)
+{
+	HANDLE      tok;
+	BYTE        buf[256];
+	TOKEN_USER *tu = (TOKEN_USER *) buf;
+	DWORD       n;
+	int         me;
+
+	ck_assert(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok));
+	me = GetTokenInformation(tok, TokenUser, tu, sizeof(buf), &n)
+	     && EqualSid(sid, tu->User.Sid);
+	CloseHandle(tok);
+	return (me);
+}
+
+/*
+ * The folder's DACL: full control for SYSTEM, inherited by what is made
+ * in it, and no entry for anyone but SYSTEM, Administrators and this
+ * process's account (with only, none that lets another account write in
+ * the folder or change it).  (Windows keeps the DACL given, SYSTEM and
+ * Administrators, protected from inherited entries; Wine keeps a Unix mode
+ * and shows it as SYSTEM, the owner and Everyone, and drops the
+ * protection bit, so only this much holds on both.)
+ */
+static void
+check_service_dacl(const char *dir, int only)
+{
+	const DWORD write = FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY
+	    | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_DELETE_CHILD | DELETE
+	    | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
+	PSECURITY_DESCRIPTOR sd   = NULL;
+	PACL                 dacl = NULL;
+	ACCESS_ALLOWED_ACE  *ace;
+	DWORD                i;
+	int                  sy = 0;
+
+	ck_assert_int_eq(GetNamedSecurityInfoA(dir, SE_FILE_OBJECT,
+	                     DACL_SECURITY_INFORMATION, NULL, NULL, &dacl,
+	                     NULL, &sd),
+	    ERROR_SUCCESS);
+	ck_assert_ptr_nonnull(dacl);
+	for (i = 0; i < dacl->AceCount; i++) {
+		PSID sid;
+		ck_assert(GetAce(dacl, i, (void **) &ace));
+		sid = (PSID) &ace->SidStart;
+		ck_assert_msg(IsWellKnownSid(sid, WinLocalSystemSid)
+		                  || IsWellKnownSid(
+		                      sid, WinBuiltinAdministratorsSid)
+		                  || is_me(sid)
+		                  || (!only && (ace->Mask & write) == 0),
+		    "entry %lu (mask 0x%lx) is for another account",
+		    (unsigned long) i, (unsigned long) ace->Mask);
+		if (IsWellKnownSid(sid, WinLocalSystemSid)) {
+			ck_assert_uint_eq(
+			    ace->Header.AceType, ACCESS_ALLOWED_ACE_TYPE);
+			ck_assert_uint_eq(ace->Mask, FILE_ALL_ACCESS);
+			ck_assert_uint_eq(ace->Header.AceFlags
+			                      & (OBJECT_INHERIT_ACE
+			                          | CONTAINER_INHERIT_ACE),
+			    OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE);
+			sy++;
+		}
+	}
+	ck_assert_int_eq(sy, 1);
+	LocalFree(sd);
+}
+
+START_TEST(service_folder_is_made_for_system_and_administrators)
+{
+	char pd[MAX_PATH], dir[1024], why[1200], want[1100];
+
+	fake_program_data(pd, sizeof(pd));
+	ck_assert_int_eq(
+	    ovio__host_service_dir(dir, sizeof(dir), why, sizeof(why)), 0);
+	snprintf(want, sizeof(want), "%s\\ovio", pd);
+	ck_assert_str_eq(dir, want);
+	check_service_dacl(dir, 1);
+}
+END_TEST
+
+/*
+ * One made before with a DACL that lets everyone write in it (as one
+ * inherited from %ProgramData% lets every user): either its DACL no longer
+ * lets anyone else write (Windows sets it; Wine made the folder with its
+ * umask, which already took the write bits from others), or it is refused
+ * with the cause and the fix.  Never used as it was.
+ */
+START_TEST(service_folder_others_may_write_is_made_safe_or_refused)
+{
+	PSECURITY_DESCRIPTOR sd;
+	SECURITY_ATTRIBUTES  sa;
+	char                 pd[MAX_PATH], dir[1024], why[1200];
+	int                  rv;
+
+	fake_program_data(pd, sizeof(pd));
+	snprintf(dir, sizeof(dir), "%s\\ovio", pd);
+	ck_assert(ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	    L"D:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;WD)",
+	    SDDL_REVISION_1, &sd, NULL));
+	sa.nLength              = sizeof(sa);
+	sa.lpSecurityDescriptor = sd;
+	sa.bInheritHandle       = FALSE;
+	ck_assert(CreateDirectoryA(dir, &sa));
+	LocalFree(sd);
+	rv = ovio__host_service_dir(dir, sizeof(dir), why, sizeof(why));
+	if (rv == 0) {
+		check_service_dacl(dir, 0);
+	} else {
+		ck_assert_int_eq(rv, -1);
+		ck_assert_msg(strstr(why, "may be written by others") != NULL
+		                  && strstr(why, "icacls") != NULL,
+		    "%s", why);
+	}
+}
+END_TEST
+
+/*
+ * A file planted where the folder goes: refused, said why.  (A planted
+ * link is tested with the service, tests/win/scm.sh: Wine makes links from
+ * Unix symlinks, not from CreateSymbolicLinkW.)
+ */
+START_TEST(service_folder_planted_is_refused)
+{
+	char   pd[MAX_PATH], dir[1024], why[1200];
+	HANDLE h;
+
+	fake_program_data(pd, sizeof(pd));
+	snprintf(dir, sizeof(dir), "%s\\ovio", pd);
+	h = CreateFileA(dir, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+	    FILE_ATTRIBUTE_NORMAL, NULL);
+	ck_assert(h != INVALID_HANDLE_VALUE);
+	CloseHandle(h);
+	ck_assert_int_eq(
+	    ovio__host_service_dir(dir, sizeof(dir), why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "is not a folder") != NULL, "%s", why);
+	ck_assert(DeleteFileA(dir));
+}
+END_TEST
+
 static Suite *
 host_win_suite(void)
 {
@@ -136,6 +297,12 @@ host_win_suite(void)
 	tcase_add_test(tc, logoff_wait_is_bounded);
 	tcase_add_test(tc, close_waits_for_the_drain);
 	tcase_add_test(tc, ctrl_c_returns_at_once);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("service_folder");
+	tcase_add_test(tc, service_folder_is_made_for_system_and_administrators);
+	tcase_add_test(
+	    tc, service_folder_others_may_write_is_made_safe_or_refused);
+	tcase_add_test(tc, service_folder_planted_is_refused);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -206,6 +206,39 @@ for cycle in 1 2; do
 done
 exec 3>&-
 
+# ---- a planted service folder ----------------------------------------------
+# %ProgramData%\ovio holds the service's log (and by default its root);
+# every user may create in %ProgramData% (which Wine gives services as
+# C:\users\Public: the log names the folder).  A link planted there (Wine
+# shows a Unix symlink as one) makes the service refuse to start, writing
+# nothing through it.
+SVCDIR=$(sed -n 's/.*service folder \(.*\) (SYSTEM and Administrators only).*/\1/p' "$LOG" | head -1)
+check "the service's log names its folder, %ProgramData%\\ovio" \
+    bash -c "[[ '$SVCDIR' == [Cc]:* ]]"
+PD=$WINEPREFIX/drive_c/$(printf '%s' "${SVCDIR#[Cc]:\\}" | tr '\\' /)
+lines=$(wc -l <"$LOG")
+mkdir -p "$T/elsewhere"
+mv "$PD" "$PD.kept"
+ln -s "$T/elsewhere" "$PD"
+check "a link planted as the service folder: sc start fails" \
+    bash -c "! timeout 60 taskset -c 0 wine sc start oviod >/dev/null 2>&1"
+check "... it is STOPPED" wait_state STOPPED 30
+check "... and wrote nothing, there or to its log" \
+    bash -c "[ -z \"\$(ls -A '$T/elsewhere')\" ] && [ \$(wc -l <'$LOG') -eq $lines ]"
+# One others may write in is made safe first (Wine shows the write bits
+# of others as Everyone's, and takes them away as the new DACL asks).
+rm "$PD"
+mkdir -m 777 "$PD"
+check "a service folder others may write in: the service starts" \
+    quiet wine_run 60 sc start oviod
+check "... RUNNING" wait_state RUNNING 60
+check "... and others may no longer write in it" \
+    bash -c "[ \$(( 0\$(stat -c %a '$PD') & 2 )) -eq 0 ]"
+quiet wine_run 60 sc stop oviod
+check "... STOPPED again" wait_state STOPPED 30
+rm -rf "$PD"
+mv "$PD.kept" "$PD"
+
 # ---- STOP_PENDING checkpoints during a long drain ----------------------------
 # A drain that lasts: the engine's cancels fail (OVIO_TEST_FAIL_CANCELS, the
 # port's fault seam, set in the system environment the service manager

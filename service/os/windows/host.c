@@ -54,6 +54,9 @@
 #include <winsock2.h>
 #include <windows.h>
 
+#include <aclapi.h>
+#include <fcntl.h>
+#include <io.h>
 #include <sddl.h>
 #include <shellapi.h>
 
@@ -376,10 +379,231 @@ host_service_main(DWORD ac, LPWSTR *av)
 
 /* ---- host.h ------------------------------------------------------------ */
 
-static void
-host_mkdir_env(char *buf, size_t len, const char *var, const char *sub)
+/*
+ * The service's folder's DACL: full control for SYSTEM and Administrators,
+ * inherited by what is made in it ("OICI"), nothing inherited from above
+ * ("P"): %ProgramData% lets every user create folders and files, which
+ * would then be theirs.
+ */
+static const WCHAR host_dir_sddl[] = L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
+
+/* Whether sid is SYSTEM, Administrators or the account this process is. */
+static int
+host_trusted_owner(PSID sid)
 {
-	const char *v = getenv(var);
+	HANDLE       tok;
+	BYTE         buf[256];
+	TOKEN_USER  *tu = (TOKEN_USER *) buf;
+	DWORD        n;
+	int          me = 0;
+
+	if (IsWellKnownSid(sid, WinLocalSystemSid)
+	    || IsWellKnownSid(sid, WinBuiltinAdministratorsSid)) {
+		return (1);
+	}
+	if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
+		me = GetTokenInformation(tok, TokenUser, tu, sizeof(buf), &n)
+		     && EqualSid(sid, tu->User.Sid);
+		CloseHandle(tok);
+	}
+	return (me);
+}
+
+/* The final path (links resolved) of the file or folder at w, or 0. */
+static DWORD
+host_final_path(const WCHAR *w, WCHAR *out, DWORD cap)
+{
+	HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES,
+	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+	    OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	DWORD  n;
+
+	if (h == INVALID_HANDLE_VALUE) {
+		return (0);
+	}
+	n = GetFinalPathNameByHandleW(
+	    h, out, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+	CloseHandle(h);
+	if (n == 0 || n >= cap) {
+		return (0);
+	}
+	while (n > 0 && out[n - 1] == L'\\') {
+		out[--n] = L'\0';
+	}
+	return (n);
+}
+
+/*
+ * Whether folder w is itself, not a link (a reparse point) to somewhere
+ * else: Windows marks it; Wine does not, but both resolve it in its final
+ * path, which must be its parent's plus its own name.
+ */
+static int
+host_is_link(const WCHAR *w, DWORD attrs)
+{
+	WCHAR        parent[MAX_PATH + 8], fin[MAX_PATH + 8],
+	    pfin[MAX_PATH + 8];
+	const WCHAR *name;
+	size_t       n;
+
+	if ((attrs & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
+		return (1);
+	}
+	if ((name = wcsrchr(w, L'\\')) == NULL
+	    || (size_t) (name - w) >= MAX_PATH) {
+		return (1);
+	}
+	n = (size_t) (name - w);
+	wmemcpy(parent, w, n);
+	parent[n] = L'\0';
+	if (host_final_path(w, fin, MAX_PATH) == 0
+	    || (n = host_final_path(parent, pfin, MAX_PATH)) == 0) {
+		return (1); /* cannot tell: taken as one */
+	}
+	return (_wcsnicmp(fin, pfin, n) != 0 || _wcsicmp(fin + n, name) != 0);
+}
+
+/*
+ * Whether dacl lets anyone but SYSTEM, Administrators and this process's
+ * account write in the folder, or change it: who could plant a file or a
+ * link there.  A NULL DACL lets everyone.
+ */
+static int
+host_others_may_write(PACL dacl)
+{
+	const DWORD          w = FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY
+	              | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_DELETE_CHILD
+	              | DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE
+	              | GENERIC_ALL;
+	ACCESS_ALLOWED_ACE *ace;
+	DWORD               i;
+
+	if (dacl == NULL) {
+		return (1);
+	}
+	for (i = 0; i < dacl->AceCount; i++) {
+		if (!GetAce(dacl, i, (void **) &ace)) {
+			return (1);
+		}
+		if (ace->Header.AceType == ACCESS_ALLOWED_ACE_TYPE
+		    && (ace->Mask & w) != 0
+		    && !host_trusted_owner((PSID) &ace->SidStart)) {
+			return (1);
+		}
+	}
+	return (0);
+}
+
+int
+ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen)
+{
+	const char          *pd = getenv("ProgramData");
+	PSECURITY_DESCRIPTOR sd = NULL, osd = NULL;
+	SECURITY_ATTRIBUTES  sa;
+	PSID                 owner = NULL;
+	PACL                 dacl  = NULL;
+	BOOL                 present, defaulted;
+	WCHAR               *w;
+	DWORD                attrs, err;
+	int                  rv = -1;
+
+	if (pd == NULL || pd[0] == '\0') {
+		snprintf(why, wlen, "%%ProgramData%% is not set");
+		return (-1);
+	}
+	snprintf(buf, len, "%s\\ovio", pd);
+	if ((w = ovio__win_widen(buf)) == NULL
+	    || !ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	        host_dir_sddl, SDDL_REVISION_1, &sd, NULL)
+	    || !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) {
+		snprintf(why, wlen, "%s: cannot build its security (error %lu)",
+		    buf, (unsigned long) GetLastError());
+		goto out;
+	}
+	sa.nLength              = sizeof(sa);
+	sa.lpSecurityDescriptor = sd;
+	sa.bInheritHandle       = FALSE;
+	if (CreateDirectoryW(w, &sa)) {
+		rv = 0;
+		goto out;
+	}
+	if ((err = GetLastError()) != ERROR_ALREADY_EXISTS) {
+		snprintf(why, wlen, "cannot make the folder %s (error %lu)", buf,
+		    (unsigned long) err);
+		goto out;
+	}
+	/* There already: a real folder of a trusted owner, made safe again. */
+	attrs = GetFileAttributesW(w);
+	if (attrs == INVALID_FILE_ATTRIBUTES
+	    || (attrs & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+		snprintf(why, wlen, "%s exists and is not a folder", buf);
+		goto out;
+	}
+	if (host_is_link(w, attrs)) {
+		snprintf(why, wlen,
+		    "%s is a link (a reparse point): someone may have planted "
+		    "it",
+		    buf);
+		goto out;
+	}
+	if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+	        OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &osd)
+	        != ERROR_SUCCESS
+	    || owner == NULL) {
+		snprintf(why, wlen, "%s: cannot read its owner", buf);
+		goto out;
+	}
+	if (!host_trusted_owner(owner)) {
+		snprintf(why, wlen,
+		    "the folder %s belongs to another account, who could "
+		    "replace what is in it",
+		    buf);
+		goto out;
+	}
+	if ((err = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+	         DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+	         NULL, NULL, dacl, NULL))
+	    != ERROR_SUCCESS) {
+		snprintf(why, wlen,
+		    "%s: cannot limit it to SYSTEM and Administrators (error "
+		    "%lu)",
+		    buf, (unsigned long) err);
+		goto out;
+	}
+	/* What it is now (Wine, for one, keeps a DACL only from creation). */
+	LocalFree(osd);
+	osd  = NULL;
+	dacl = NULL;
+	if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+	        NULL, NULL, &dacl, NULL, &osd)
+	        != ERROR_SUCCESS
+	    || host_others_may_write(dacl)) {
+		snprintf(why, wlen,
+		    "the folder %s may be written by others, who could plant "
+		    "files or links in it, and its DACL could not be limited "
+		    "to SYSTEM and Administrators: remove the folder, or reset "
+		    "it (icacls %s /inheritance:r /grant:r SYSTEM:(OI)(CI)F "
+		    "Administrators:(OI)(CI)F)",
+		    buf, buf);
+		goto out;
+	}
+	rv = 0;
+out:
+	if (osd != NULL) {
+		LocalFree(osd);
+	}
+	if (sd != NULL) {
+		LocalFree(sd);
+	}
+	free(w);
+	return (rv);
+}
+
+/* A user's own folder, %LOCALAPPDATA%\ovio (made if missing), plus sub. */
+static void
+host_user_dir(char *buf, size_t len, const char *sub)
+{
+	const char *v = getenv("LOCALAPPDATA");
 
 	buf[0] = '\0';
 	if (v != NULL && v[0] != '\0') {
@@ -398,8 +622,13 @@ ovio__host_default_root(void)
 	if ((v = getenv("OVIO_ROOT")) != NULL && v[0] != '\0') {
 		return (v);
 	}
-	host_mkdir_env(buf, sizeof(buf),
-	    host_service ? "ProgramData" : "LOCALAPPDATA", "\\data");
+	if (host_service) {
+		/* Made safe by host_open_log, before the service started. */
+		snprintf(buf, sizeof(buf), "%s\\ovio\\data",
+		    getenv("ProgramData") != NULL ? getenv("ProgramData") : ".");
+		return (buf);
+	}
+	host_user_dir(buf, sizeof(buf), "\\data");
 	return (buf[0] != '\0' ? buf : "ovio-data");
 }
 
@@ -940,29 +1169,79 @@ host_wants_help(int argc, char **argv)
 	return (0);
 }
 
-/* Opens the log file (appending): a service's console goes nowhere. */
-static void
+/*
+ * Opens the log file (appending): a service's console goes nowhere.  The
+ * file is opened as itself, never through a link (a reparse point planted
+ * there would have SYSTEM append wherever it leads).  A service's folder
+ * is made safe first (ovio__host_service_dir).  Returns 0, or -1 after
+ * saying why on stderr and to the Event Log.
+ */
+static int
 host_open_log(const char *path)
 {
-	char   def[1024];
-	WCHAR *w;
+	BY_HANDLE_FILE_INFORMATION fi;
+	char                       def[1024], why[1200];
+	WCHAR                     *w;
+	HANDLE                     h;
+	int                        fd;
 
+	if (host_service
+	    && ovio__host_service_dir(def, sizeof(def), why, sizeof(why))
+	           != 0) {
+		fprintf(stderr, "oviod: refusing to start: %s\n", why);
+		ovio__host_log_event(why);
+		return (-1);
+	}
 	if (path == NULL) {
-		host_mkdir_env(def, sizeof(def), "ProgramData", "\\oviod.log");
-		if (def[0] == '\0') {
-			return;
+		if (!host_service) {
+			return (0);
 		}
+		snprintf(def + strlen(def), sizeof(def) - strlen(def),
+		    "\\oviod.log");
 		path = def;
 	}
 	if ((w = ovio__win_widen(path)) == NULL) {
-		return;
+		return (-1);
 	}
-	if ((host_logf = _wfopen(w, L"a")) != NULL) {
-		setvbuf(host_logf, NULL, _IONBF, 0);
-	} else {
-		fprintf(stderr, "oviod: cannot open the log %s\n", path);
-	}
+	h = CreateFileW(w, FILE_APPEND_DATA | SYNCHRONIZE,
+	    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+	    OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
+	    NULL);
 	free(w);
+	if (h == INVALID_HANDLE_VALUE) {
+		snprintf(why, sizeof(why), "cannot open the log %s (error %lu)",
+		    path, (unsigned long) GetLastError());
+	} else if (!GetFileInformationByHandle(h, &fi)
+	           || (fi.dwFileAttributes
+	                  & (FILE_ATTRIBUTE_REPARSE_POINT
+	                      | FILE_ATTRIBUTE_DIRECTORY))
+	                  != 0) {
+		CloseHandle(h);
+		snprintf(why, sizeof(why),
+		    "the log %s is a link or a folder, not a file", path);
+	} else if ((fd = _open_osfhandle((intptr_t) h, _O_APPEND | _O_TEXT))
+	               < 0
+	           || (host_logf = _fdopen(fd, "a")) == NULL) {
+		if (fd >= 0) {
+			_close(fd);
+		} else {
+			CloseHandle(h);
+		}
+		snprintf(why, sizeof(why), "cannot open the log %s", path);
+	} else {
+		setvbuf(host_logf, NULL, _IONBF, 0);
+		if (host_service) {
+			snprintf(why, sizeof(why),
+			    "service folder %s (SYSTEM and Administrators "
+			    "only)",
+			    def);
+			ovio__host_log_event(why);
+		}
+		return (0);
+	}
+	fprintf(stderr, "oviod: %s\n", why);
+	ovio__host_log_event(why);
+	return (-1);
 }
 
 int
@@ -1041,7 +1320,9 @@ ovio__host_main(int argc, char **argv)
 	(void) host_event();
 	if (run) {
 		host_service = 1;
-		host_open_log(log);
+		if (host_open_log(log) != 0) {
+			return (1);
+		}
 		if (StartServiceCtrlDispatcherW(table)) {
 			return (host_rv);
 		}
@@ -1053,8 +1334,8 @@ ovio__host_main(int argc, char **argv)
 			return (1);
 		}
 		host_service = 0; /* run by hand: a console run */
-	} else if (log != NULL) {
-		host_open_log(log);
+	} else if (log != NULL && host_open_log(log) != 0) {
+		return (1);
 	}
 	ovio__host_setup_signals();
 	rv = ovio__oviod_main(host_argc, host_argv);

@@ -18,4 +18,18 @@
  */
 BOOL WINAPI ovio__host_console_ctrl(DWORD type);
 
+/*
+ * The service's folder, %ProgramData%\ovio, which holds its log and by
+ * default its root.  Every user may create in %ProgramData%, so it is made
+ * with a protected DACL of its own: full control for SYSTEM and
+ * Administrators, inherited by what is made in it.  One already there is
+ * used only if it is a folder, not a link (a reparse point, or a final
+ * path elsewhere), owned by SYSTEM, Administrators or this process's
+ * account; its DACL is then set to that again (an older oviod made it with
+ * the one inherited from %ProgramData%), and refused if it still lets
+ * anyone else write in it.  buf gets the folder's path.  Returns 0, or -1 with the one-line cause in
+ * why.
+ */
+int ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen);
+
 #endif
