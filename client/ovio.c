@@ -1601,14 +1601,16 @@ static const svc_sub svc_subs[] = {
 	{ "status", "[--json]",
 	    "show the service's state (RUNNING, STOPPED, START_PENDING, "
 	    "STOP_PENDING,\n"
-	    "NOT_INSTALLED, ...), process id, start type and command line; "
-	    "exit\n"
-	    "status 0 when it is installed, 1 when not (--json keys: service, "
-	    "installed,\n"
-	    "state, pid, start_type, exit_code, service_exit_code, checkpoint,"
-	    "\n"
-	    "wait_hint_ms, controls_accepted, preshutdown_timeout_ms, "
-	    "command)" },
+	    "NOT_INSTALLED, ...), process id, start type, command line, its "
+	    "log\n"
+	    "file and the log's last 10 lines; exit status 0 when it is\n"
+	    "installed, 1 when not (--json keys: service, installed, state, "
+	    "pid,\n"
+	    "start_type, exit_code, service_exit_code, checkpoint, "
+	    "wait_hint_ms,\n"
+	    "controls_accepted, preshutdown_timeout_ms, command, log, and\n"
+	    "log_tail, an array of lines, or log_error when it cannot be "
+	    "read)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -1638,6 +1640,31 @@ service_sub_usage(FILE *f, const svc_sub *s)
 	    f, "usage: ovio service %s %s\n\n%s.\n", s->name, s->args, s->help);
 }
 
+/* ", "log": ..., "log_tail": [lines] or "log_error": ... */
+static void
+service_print_log_json(const ovio__svc_status *st)
+{
+	const char *l = st->log_tail, *nl;
+	char        line[1024];
+	bool        first = true;
+
+	printf(", \"log\": ");
+	json_str(stdout, st->log);
+	if (st->log_error[0] != '\0') {
+		printf(", \"log_error\": ");
+		json_str(stdout, st->log_error);
+		return;
+	}
+	printf(", \"log_tail\": [");
+	for (; (nl = strchr(l, '\n')) != NULL; l = nl + 1) {
+		snprintf(line, sizeof(line), "%.*s", (int) (nl - l), l);
+		printf("%s", first ? "" : ", ");
+		json_str(stdout, line);
+		first = false;
+	}
+	printf("]");
+}
+
 static void
 service_print(const ovio__svc_status *st, bool json)
 {
@@ -1659,6 +1686,9 @@ service_print(const ovio__svc_status *st, bool json)
 		printf(", \"preshutdown_timeout_ms\": %lu, \"command\": ",
 		    (unsigned long) st->preshutdown_ms);
 		json_str(stdout, st->command);
+		if (st->installed) {
+			service_print_log_json(st);
+		}
 		printf("}\n");
 		return;
 	}
@@ -1684,6 +1714,16 @@ service_print(const ovio__svc_status *st, bool json)
 		    (unsigned long) st->preshutdown_ms);
 	}
 	printf("command:     %s\n", st->command);
+	printf("log:         %s\n", st->log);
+	if (st->log_error[0] != '\0') {
+		printf("             (%s)\n", st->log_error);
+	} else {
+		const char *l = st->log_tail, *nl;
+		printf("last lines:\n");
+		for (; (nl = strchr(l, '\n')) != NULL; l = nl + 1) {
+			printf("  %.*s\n", (int) (nl - l), l);
+		}
+	}
 }
 
 /*

@@ -33,7 +33,13 @@ typedef struct ovio__svc_status {
 	uint32_t preshutdown_ms; /* its preshutdown timeout; 0 unknown */
 	char     start_type[16]; /* auto, demand, disabled, ... */
 	char     command[4096];  /* its command line (UTF-8), truncated */
+	char     log[1024];      /* its log file: --log, else the default */
+	char     log_tail[4096]; /* the log's last lines ("\n" after each) */
+	char     log_error[256]; /* why log_tail is empty, or "" */
 } ovio__svc_status;
+
+/* How many of the log's last lines ovio__service_query reads. */
+#define OVIO_SERVICE_LOG_LINES 10
 
 /*
  * Registers the service by running "OVIOD install ARGS..." (oviod knows how
@@ -64,8 +70,10 @@ int ovio__service_start(unsigned timeout_ms);
 int ovio__service_stop(unsigned timeout_ms);
 
 /*
- * Fills *st.  A service that is not installed is success with
- * st->installed false (and state "NOT_INSTALLED").
+ * Fills *st, with the last OVIO_SERVICE_LOG_LINES lines of the service's
+ * log (a log that cannot be read is not a failure: log_error says why).  A
+ * service that is not installed is success with st->installed false (and
+ * state "NOT_INSTALLED").
  */
 int ovio__service_query(ovio__svc_status *st);
 

@@ -18,6 +18,9 @@
  */
 #include <windows.h>
 
+#include <shellapi.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +440,77 @@ ovio__service_uninstall(unsigned timeout_ms)
 /* ---- status ---------------------------------------------------------------
  */
 
+/*
+ * The log the service writes: its command line's --log FILE, else the
+ * default, %ProgramData%\ovio\oviod.log.
+ */
+static void
+svc_log_path(const WCHAR *cmdline, char *buf, size_t len)
+{
+	WCHAR     **av;
+	const char *pd = getenv("ProgramData");
+	int         ac, i;
+
+	snprintf(buf, len, "%s\\ovio\\oviod.log", pd != NULL ? pd : "C:");
+	if (cmdline == NULL || (av = CommandLineToArgvW(cmdline, &ac)) == NULL) {
+		return;
+	}
+	for (i = 1; i < ac; i++) {
+		if (wcscmp(av[i], L"--log") == 0 && i + 1 < ac) {
+			svc_narrow(av[i + 1], buf, len);
+		} else if (wcsncmp(av[i], L"--log=", 6) == 0) {
+			svc_narrow(av[i] + 6, buf, len);
+		}
+	}
+	LocalFree(av);
+}
+
+/* The last OVIO_SERVICE_LOG_LINES lines of st->log, into st->log_tail. */
+static void
+svc_log_tail(ovio__svc_status *st)
+{
+	char   buf[16384], *p, *start;
+	WCHAR *w;
+	FILE  *f;
+	long   size;
+	size_t n;
+	int    lines = 0;
+
+	if ((w = ovio__win_widen(st->log)) == NULL
+	    || (f = _wfopen(w, L"rb")) == NULL) {
+		snprintf(st->log_error, sizeof(st->log_error),
+		    "cannot read it: %s", strerror(errno));
+		free(w);
+		return;
+	}
+	free(w);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size > (long) sizeof(buf) - 1 ? size - (long) sizeof(buf) + 1
+	                                        : 0,
+	    SEEK_SET);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Back from the end over OVIO_SERVICE_LOG_LINES line ends. */
+	for (p = buf + n; p > buf; p--) {
+		if (p[-1] == '\n' && p != buf + n
+		    && ++lines == OVIO_SERVICE_LOG_LINES) {
+			break;
+		}
+	}
+	start = p;
+	for (n = 0; *start != '\0' && n + 2 < sizeof(st->log_tail); start++) {
+		if (*start != '\r') {
+			st->log_tail[n++] = *start;
+		}
+	}
+	if (n > 0 && st->log_tail[n - 1] != '\n') {
+		st->log_tail[n++] = '\n';
+	}
+	st->log_tail[n] = '\0';
+}
+
 int
 ovio__service_query(ovio__svc_status *st)
 {
@@ -492,7 +566,11 @@ ovio__service_query(ovio__svc_status *st)
 	if (!QueryServiceConfigW(svc, NULL, 0, &need)
 	    && GetLastError() == ERROR_INSUFFICIENT_BUFFER
 	    && (qc = malloc(need)) != NULL
-	    && QueryServiceConfigW(svc, qc, need, &need)) {
+	    && !QueryServiceConfigW(svc, qc, need, &need)) {
+		free(qc);
+		qc = NULL;
+	}
+	if (qc != NULL) {
 		snprintf(st->start_type, sizeof(st->start_type), "%s",
 		    svc_start_name(qc->dwStartType));
 		if (qc->lpBinaryPathName != NULL) {
@@ -500,6 +578,9 @@ ovio__service_query(ovio__svc_status *st)
 			    sizeof(st->command));
 		}
 	}
+	svc_log_path(qc != NULL ? qc->lpBinaryPathName : NULL, st->log,
+	    sizeof(st->log));
+	svc_log_tail(st);
 	free(qc);
 done:
 	svc_close(scm, svc);

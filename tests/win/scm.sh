@@ -206,6 +206,14 @@ for cycle in 1 2; do
 done
 exec 3>&-
 
+# ---- the log in ovio service status ------------------------------------------
+ovio_svc status >"$T/st-log.out"
+check "ovio.exe service status: its log and the last 10 lines, STOPPED last" \
+    bash -c "grep -q '^log: .*oviod.log\$' '$T/st-log.out' && grep -q '^last lines:\$' '$T/st-log.out' && [ \$(grep -c '^  ' '$T/st-log.out') -eq 10 ] && tail -n 1 '$T/st-log.out' | grep -q 'service: STOPPED\$'"
+ovio_svc status --json >"$T/st-log.json"
+check "... and with --json: log, log_tail" \
+    python3 -c "import json, sys; d = json.load(open('$T/st-log.json')); t = d['log_tail']; sys.exit(0 if len(t) == 10 and t[-1].endswith('service: STOPPED') and d['log'].endswith('oviod.log') else 1)"
+
 # ---- a planted service folder ----------------------------------------------
 # %ProgramData%\ovio holds the service's log (and by default its root);
 # every user may create in %ProgramData% (which Wine gives services as
