@@ -1574,13 +1574,16 @@ static const svc_sub svc_subs[] = {
 	    "\" by running\n"
 	    "\"oviod.exe install OVIOD OPTIONS\" (the oviod.exe next to "
 	    "ovio.exe, or\n"
-	    "--oviod PATH). The options are stored as the service's command "
-	    "line:\n"
-	    "--root DIR, --listen URL, --log FILE, --start auto|demand and "
-	    "the rest of\n"
-	    "oviod --help. Every argument except --oviod and --help goes to "
-	    "oviod;\n"
-	    "after -- even those do. Needs an administrator" },
+	    "--oviod PATH). --start auto|demand and --log FILE are the\n"
+	    "service's own; the other options (--root DIR, --listen URL and "
+	    "the rest\n"
+	    "of oviod --help) are checked and written to its config file,\n"
+	    "%ProgramData%\\ovio\\oviod.conf (the one before kept as "
+	    "oviod.conf.old;\n"
+	    "given none, the file there is kept), which its command line "
+	    "names.\n"
+	    "Every argument except --oviod and --help goes to oviod; after --\n"
+	    "even those do. Needs an administrator" },
 	{ "uninstall", "[--timeout MS]",
 	    "stop the service if it runs (waiting for the drain), then delete "
 	    "it" },
@@ -1591,6 +1594,13 @@ static const svc_sub svc_subs[] = {
 	    "(default\n"
 	    "60000 ms); a service that stops instead fails with its exit "
 	    "code" },
+	{ "reload", "",
+	    "have the running service read its config file again (as\n"
+	    "SERVICE_CONTROL_PARAMCHANGE, sc control oviod paramchange): the "
+	    "log\n"
+	    "level and the limits change at once, the rest at the next start"
+	    " (its\n"
+	    "log says which)" },
 	{ "stop", "[--timeout MS]",
 	    "ask the service to stop and wait until it reports STOPPED: it "
 	    "stops\n"
@@ -1773,7 +1783,7 @@ cmd_service(cli *c, int argc, char **argv)
 	if (s->name == NULL) {
 		fprintf(stderr,
 		    "ovio service: unknown subcommand %s (install, "
-		    "uninstall, start, stop or status)\n",
+		    "uninstall, start, stop, reload or status)\n",
 		    argv[i]);
 		return (EXIT_USAGE);
 	}
@@ -1826,6 +1836,7 @@ cmd_service(cli *c, int argc, char **argv)
 		    && strcmp(s->name, "status") == 0) {
 			json = true;
 		} else if (strcmp(s->name, "status") != 0
+		           && strcmp(s->name, "reload") != 0
 		           && (strcmp(argv[i], "--timeout") == 0
 		               || strncmp(argv[i], "--timeout=", 10) == 0)) {
 			const char *v = NULL;
@@ -1862,6 +1873,9 @@ cmd_service(cli *c, int argc, char **argv)
 	}
 	if (strcmp(s->name, "stop") == 0) {
 		return (ovio__service_stop((unsigned) timeout));
+	}
+	if (strcmp(s->name, "reload") == 0) {
+		return (ovio__service_reload());
 	}
 	if ((rv = ovio__service_query(&st)) != 0) {
 		return (rv);

@@ -70,6 +70,12 @@ int ovio__service_start(unsigned timeout_ms);
 int ovio__service_stop(unsigned timeout_ms);
 
 /*
+ * Asks the running service to read its config file again
+ * (SERVICE_CONTROL_PARAMCHANGE).  Not running fails.
+ */
+int ovio__service_reload(void);
+
+/*
  * Fills *st, with the last OVIO_SERVICE_LOG_LINES lines of the service's
  * log (a log that cannot be read is not a failure: log_error says why).  A
  * service that is not installed is success with st->installed false (and

@@ -48,6 +48,12 @@ ovio__service_stop(unsigned timeout_ms)
 }
 
 int
+ovio__service_reload(void)
+{
+	return (svc_none());
+}
+
+int
 ovio__service_query(ovio__svc_status *st)
 {
 	(void) st;

@@ -365,6 +365,29 @@ ovio__service_stop(unsigned timeout_ms)
 }
 
 int
+ovio__service_reload(void)
+{
+	SERVICE_STATUS ss;
+	SC_HANDLE      scm, svc;
+	int            rv;
+
+	if ((rv = svc_open(SERVICE_PAUSE_CONTINUE, &scm, &svc)) != 0) {
+		return (rv < 0 ? svc_not_installed() : rv);
+	}
+	if (!ControlService(svc, SERVICE_CONTROL_PARAMCHANGE, &ss)) {
+		rv = svc_fail("cannot reload service " OVIO_SERVICE_NAME
+		              " (is it running?)",
+		    GetLastError());
+	} else {
+		printf("ovio service: " OVIO_SERVICE_NAME
+		       " is reading its config file again (its log says what "
+		       "changed)\n");
+	}
+	svc_close(scm, svc);
+	return (rv);
+}
+
+int
 ovio__service_start(unsigned timeout_ms)
 {
 	SERVICE_STATUS_PROCESS ss;

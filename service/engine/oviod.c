@@ -1062,6 +1062,63 @@ oviod_alive(void *arg)
 }
 
 int
+ovio__oviod_config_from_args(int argc, char **argv, FILE *f)
+{
+	static settings      check; /* the values, checked */
+	const struct option *lo;
+	const char          *v;
+	size_t               n;
+	int                  opt, rv = 0;
+
+	opterr = 0;
+	optind = 0; /* a fresh scan (glibc and mingw-w64 alike) */
+	while (rv == 0
+	       && (opt = getopt_long(argc, argv, ":", oviod_options, NULL))
+	              != -1) {
+		if (opt == '?' || opt == ':') {
+			rv = bad_option(opt, argv);
+			break;
+		}
+		for (lo = oviod_options; lo->name != NULL && lo->val != opt;
+		     lo++) {
+		}
+		if (opt == OPT_CONFIG || opt == OPT_CHECK_CONFIG
+		    || opt == OPT_HELP || opt == OPT_VERSION) {
+			fprintf(stderr,
+			    "oviod: --%s has no place in a config file\n",
+			    lo->name);
+			rv = 2;
+			break;
+		}
+		if (apply_opt(&check, opt, optarg) != 0) {
+			rv = 2;
+			break;
+		}
+		v = optarg != NULL ? optarg : "true";
+		n = strlen(v);
+		if (strpbrk(v, "\r\n") != NULL || strstr(v, " ;") != NULL
+		    || strstr(v, " #") != NULL || strstr(v, "\t;") != NULL
+		    || strstr(v, "\t#") != NULL
+		    || (n > 0 && (v[0] == ' ' || v[n - 1] == ' '))) {
+			fprintf(stderr,
+			    "oviod: --%s %s: a config file cannot hold this "
+			    "value (a line break, a comment's \" ;\" or \" #\", "
+			    "or spaces at an end)\n",
+			    lo->name, v);
+			rv = 2;
+			break;
+		}
+		fprintf(f, "%s = %s\n", lo->name, v);
+	}
+	if (rv == 0 && optind < argc) {
+		fprintf(stderr, "oviod: unexpected argument: %s\n", argv[optind]);
+		rv = 2;
+	}
+	optind = 0; /* the next scan starts afresh too */
+	return (rv);
+}
+
+int
 ovio__oviod_main(int argc, char **argv)
 {
 	static oviod_run r;

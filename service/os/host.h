@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <nng/nng.h>
 
@@ -20,6 +21,18 @@ void ovio__host_setup_signals(void);
 
 /* The portable body of oviod (oviod.c); the host's main calls it. */
 int ovio__oviod_main(int argc, char **argv);
+
+/*
+ * Writes oviod's options in argv[1..argc) (as on its command line) to f as
+ * config-file lines, "name = value" ("name = true" for a switch), each
+ * checked as on the command line: for an installer that keeps the
+ * service's options in its config file (os/windows/host.c).  --config,
+ * --check-config, --help and --version have no line there; a value the
+ * file cannot hold (a line break, " ;" or " #" that would start a comment,
+ * spaces at either end) is refused.  Returns 0, or 2 after one line on
+ * stderr.
+ */
+int ovio__oviod_config_from_args(int argc, char **argv, FILE *f);
 
 /*
  * The Windows host's entry point (os/windows/host.c): runs as a service when

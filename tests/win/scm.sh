@@ -90,7 +90,7 @@ check "oviod.exe --bogus exits 2" [ $? -eq 2 ]
 ovio_svc --help >"$T/help.out"
 check "ovio.exe service --help exits 0 and lists the subcommands" \
     grep -q "install.*uninstall" <(tr '\n' ' ' <"$T/help.out")
-for sub in install uninstall start stop status; do
+for sub in install uninstall start stop reload status; do
     ovio_svc "$sub" --help >"$T/help-$sub.out"
     rc=$?
     check "ovio.exe service $sub --help" \
@@ -109,6 +109,14 @@ check "ovio.exe service status before install: NOT_INSTALLED, exit 1" \
     rc_grep $? 1 "NOT_INSTALLED" "$T/st0.out"
 
 # ---- install -----------------------------------------------------------------
+# The options go to the service's config file, checked first.
+CONF=$WINEPREFIX/drive_c/ProgramData/ovio/oviod.conf
+rm -f "$CONF" "$CONF.old"
+ovio_svc install --max-ops lots >"$T/bad-install.out"
+check "an install with a bad option: exit 2, the option named" \
+    rc_grep $? 2 "max-ops: lots is not a number" "$T/bad-install.out"
+check "... nothing installed, no config written" \
+    bash -c "[ ! -e '$CONF' ] && ! timeout 30 taskset -c 0 wine sc query oviod >/dev/null 2>&1"
 check "ovio.exe service install (runs oviod.exe install)" \
     quiet ovio_svc install --start demand --log "$(winpath "$LOG")" \
     --root "$(winpath "$T/root")" --listen "$EP" --drain-timeout 5000
@@ -117,9 +125,18 @@ check "a second install is refused" grep -q "already installed" "$T/twice.err"
 # (Wine's sc has no qc: the registry shows the configuration.)
 wine_run 30 reg query 'HKLM\System\CurrentControlSet\Services\oviod' \
     2>/dev/null | tr -d '\r' >"$T/qc.out"
-check "the service's command line holds the options (quoted path)" \
-    grep -q "ImagePath.*\"Z:.*oviod.exe\" run --log .* --root .* --listen $EP" \
+check "the service's command line: the config file and the log (quoted path)" \
+    grep -q "ImagePath.*\"Z:.*oviod.exe\" run --config C:.*oviod.conf --log Z:" \
     "$T/qc.out"
+# conf_has LINE... : the config file holds each LINE (CRLF or not).
+conf_has() {
+    local l
+    for l in "$@"; do
+        tr -d '\r' <"$CONF" | grep -qxF -- "$l" || return 1
+    done
+}
+check "the config file holds the options" \
+    conf_has "root = $(winpath "$T/root")" "listen = $EP" "drain-timeout = 5000"
 check "demand start" grep -q "Start.*0x3" "$T/qc.out"
 check "sc query: STOPPED before start" wait_state STOPPED 10
 ovio_svc status --json >"$T/st1.json"
@@ -129,7 +146,7 @@ check "ovio.exe service status --json: installed, STOPPED, demand" \
 check "preshutdown timeout set at install: drain timeout + 5 s" \
     [ "$(svc_json preshutdown_timeout_ms)" = 10000 ]
 check "ovio.exe service status --json: the command line, JSON-escaped" \
-    grep -q "\"command\": \"\\\\\"Z:\\\\\\\\.*oviod.exe\\\\\" run .*--listen $EP" \
+    grep -q "\"command\": \"\\\\\"Z:\\\\\\\\.*oviod.exe\\\\\" run --config C:\\\\\\\\.*oviod.conf --log" \
     "$T/st1.json"
 
 # ---- two start / stop cycles -------------------------------------------------
@@ -149,6 +166,13 @@ for cycle in 1 2; do
             [ "$(svc_json pid)" -gt 0 ]
         check "[$cycle] it accepts stop, shutdown, preshutdown and paramchange" \
             [ "$(svc_json controls_accepted)" = stop,shutdown,preshutdown,paramchange ]
+        # The options live in the config file: an edit, then paramchange.
+        printf 'max-ops = 77\r\n' >>"$CONF"
+        ovio_svc reload >"$T/reload.out"
+        check "[$cycle] ovio.exe service reload (PARAMCHANGE)" \
+            rc_grep $? 0 "reading its config file again" "$T/reload.out"
+        check "[$cycle] ... takes the config file's edit" \
+            wait_for "$LOG" "reload: max-ops 77 (was 4096)" 20
         ovio_svc start >"$T/start2.out"
         check "[$cycle] a second start: already running, exit 0" \
             rc_grep $? 0 "already running" "$T/start2.out"

@@ -944,6 +944,91 @@ host_utf8_args(int *argc, char **argv)
 
 /* ---- install / uninstall ------------------------------------------------ */
 
+/*
+ * The service's options go to its config file, conf (the options given,
+ * checked; the file before them kept as conf.old), or, given none, the
+ * file there is kept (made, with only its header, if missing).  Returns
+ * 0, or 2 (a bad option: conf untouched) or 1 after saying why.
+ */
+static int
+host_write_config(const char *conf, int argc, char **argv)
+{
+	char   fresh[1100], old[1100];
+	char  *cv[5];
+	WCHAR *wc = NULL, *wf = NULL, *wo = NULL;
+	FILE  *f;
+	int    rv = 1, had;
+
+	snprintf(fresh, sizeof(fresh), "%s.new", conf);
+	snprintf(old, sizeof(old), "%s.old", conf);
+	if ((wc = ovio__win_widen(conf)) == NULL
+	    || (wf = ovio__win_widen(fresh)) == NULL
+	    || (wo = ovio__win_widen(old)) == NULL) {
+		goto out;
+	}
+	had = GetFileAttributesW(wc) != INVALID_FILE_ATTRIBUTES;
+	if (argc == 0 && had) {
+		printf("oviod: install: kept %s\n", conf);
+		rv = 0;
+		goto out;
+	}
+	if ((f = _wfopen(wf, L"w")) == NULL) {
+		fprintf(stderr, "oviod: install: cannot write %s: %s\n", fresh,
+		    strerror(errno));
+		goto out;
+	}
+	fprintf(f,
+	    "# oviod's options, written by oviod install (one \"key = "
+	    "value\" per\n"
+	    "# line: its long options; see oviod --help).  After an edit:\n"
+	    "#     oviod --config %s --check-config\n"
+	    "# then sc control oviod paramchange (or ovio admin reload) "
+	    "takes the\n"
+	    "# log level and the limits at once; the rest waits for a "
+	    "restart.\n",
+	    conf);
+	rv = ovio__oviod_config_from_args(argc + 1, argv - 1, f);
+	if (fclose(f) != 0 && rv == 0) {
+		rv = 1;
+	}
+	if (rv == 0) {
+		/* Checked as a whole, as the service will read it. */
+		cv[0] = "oviod";
+		cv[1] = "--config";
+		cv[2] = fresh;
+		cv[3] = "--check-config";
+		cv[4] = NULL;
+		host_service = 1; /* the service's defaults, made nowhere */
+		rv           = ovio__oviod_main(4, cv) == 0 ? 0 : 2;
+		host_service = 0;
+	}
+	if (rv != 0) {
+		DeleteFileW(wf);
+		goto out;
+	}
+	if (had && !MoveFileExW(wc, wo, MOVEFILE_REPLACE_EXISTING)) {
+		fprintf(stderr, "oviod: install: cannot keep %s as %s (error "
+		                "%lu)\n",
+		    conf, old, (unsigned long) GetLastError());
+		DeleteFileW(wf);
+		rv = 1;
+		goto out;
+	}
+	if (!MoveFileExW(wf, wc, MOVEFILE_REPLACE_EXISTING)) {
+		fprintf(stderr, "oviod: install: cannot write %s (error %lu)\n",
+		    conf, (unsigned long) GetLastError());
+		rv = 1;
+		goto out;
+	}
+	printf("oviod: install: wrote %s%s%s\n", conf,
+	    had ? "; the one before is " : "", had ? old : "");
+out:
+	free(wc);
+	free(wf);
+	free(wo);
+	return (rv);
+}
+
 static int
 host_install(int argc, char **argv)
 {
@@ -958,7 +1043,9 @@ host_install(int argc, char **argv)
 	uint64_t                     ms;
 	size_t                       len;
 	WCHAR                       *w;
-	int                          i, rv = 1;
+	char                       **opts = NULL, conf[1024], why[1200];
+	const char                  *log   = NULL;
+	int                          i, nopts = 0, rv = 1;
 
 	n = GetModuleFileNameW(NULL, exe, MAX_PATH * 4);
 	if (n == 0 || n >= MAX_PATH * 4) {
@@ -966,13 +1053,15 @@ host_install(int argc, char **argv)
 		return (1);
 	}
 	/*
-	 * "C:\path\oviod.exe" run OPTIONS...: the path always quoted (an
-	 * unquoted path with spaces is a classic hole; a path holds no '"'),
-	 * each option quoted as needed.
+	 * "C:\path\oviod.exe" run --config CONF [--log FILE]: the path
+	 * always quoted (an unquoted path with spaces is a classic hole; a
+	 * path holds no '"'), each argument quoted as needed.  The options
+	 * but --start and --log go to CONF, which sc control oviod
+	 * paramchange reads again.
 	 */
-	_snwprintf(cmd, 32767, L"\"%ls\" run", exe);
-	cmd[32767] = L'\0';
-	len        = wcslen(cmd);
+	if ((opts = calloc((size_t) argc + 1, sizeof(char *))) == NULL) {
+		return (1);
+	}
 	for (i = 0; i < argc; i++) {
 		if ((strcmp(argv[i], "--start") == 0 && i + 1 < argc)
 		    || strncmp(argv[i], "--start=", 8) == 0) {
@@ -983,8 +1072,17 @@ host_install(int argc, char **argv)
 			} else if (strcmp(v, "auto") != 0) {
 				fprintf(stderr, "oviod: install: --start auto "
 				                "or demand\n");
-				return (2);
+				rv = 2;
+				goto done;
 			}
+			continue;
+		}
+		if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			log = argv[++i];
+			continue;
+		}
+		if (strncmp(argv[i], "--log=", 6) == 0) {
+			log = argv[i] + 6;
 			continue;
 		}
 		/* Peeks for the preshutdown timeout; oviod checks the value. */
@@ -998,7 +1096,27 @@ host_install(int argc, char **argv)
 		                  == 0) {
 			host_drain_ms = (DWORD) ms;
 		}
-		if ((w = ovio__win_widen(argv[i])) == NULL) {
+		opts[nopts++] = argv[i];
+	}
+	if (ovio__host_service_dir(conf, sizeof(conf), why, sizeof(why))
+	    != 0) {
+		fprintf(stderr, "oviod: install: %s\n", why);
+		goto done;
+	}
+	snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+	    "\\oviod.conf");
+	_snwprintf(cmd, 32767, L"\"%ls\" run", exe);
+	cmd[32767] = L'\0';
+	len        = wcslen(cmd);
+	for (i = 0; i < 4; i++) {
+		const char *arg = i == 0 ? "--config"
+		                  : i == 1 ? conf
+		                  : i == 2 ? (log != NULL ? "--log" : NULL)
+		                           : log;
+		if (arg == NULL) {
+			break;
+		}
+		if ((w = ovio__win_widen(arg)) == NULL) {
 			goto toolong;
 		}
 		if (ovio__win_quote_arg(
@@ -1031,6 +1149,12 @@ host_install(int argc, char **argv)
 		        : "");
 		goto done;
 	}
+	/* Created: the config is written (a refused install leaves it be). */
+	if ((rv = host_write_config(conf, nopts, opts)) != 0) {
+		(void) DeleteService(svc);
+		goto done;
+	}
+	rv                 = 1;
 	desc.lpDescription = (LPWSTR) HOST_DESCRIPTION;
 	(void) ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc);
 
@@ -1071,9 +1195,11 @@ done:
 	if (scm != NULL) {
 		CloseServiceHandle(scm);
 	}
+	free(opts);
 	return (rv);
 toolong:
 	fprintf(stderr, "oviod: install: command line too long\n");
+	free(opts);
 	return (2);
 }
 
@@ -1132,7 +1258,9 @@ static const char host_usage[]
       "       oviod install [--start auto|demand] [--log FILE] [options]\n"
       "                                  register the service \"oviod\"\n"
       "                                  (LocalSystem, restarted on failure);\n"
-      "                                  the options become its command line\n"
+      "                                  the options are checked and written\n"
+      "                                  to %ProgramData%\\ovio\\oviod.conf,\n"
+      "                                  which its command line names\n"
       "       oviod uninstall            stop the service (it drains), delete "
       "it\n"
       "       oviod run [--log FILE] [options]\n"
@@ -1151,7 +1279,8 @@ static const char host_usage[]
       "open\n"
       "to SYSTEM, Administrators and the service's own account only.  The\n"
       "service also logs to the Event Log (source oviod).  ovio service\n"
-      "install|uninstall|start|stop|status manages it from the ovio CLI.\n"
+      "install|uninstall|start|stop|reload|status manages it from the ovio\n"
+      "CLI.\n"
       "\n";
 
 /* --help or -h among the arguments? */
