@@ -352,6 +352,8 @@ clean:
 # ---------------------------------------------------------------------------
 WIN_CC     ?= x86_64-w64-mingw32-gcc
 WIN_AR     ?= x86_64-w64-mingw32-ar
+WIN_WINDMC ?= x86_64-w64-mingw32-windmc
+WIN_WINDRES ?= x86_64-w64-mingw32-windres
 WIN_B      := build/win
 WIN_DEPS   := build/win-deps
 WIN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -Ilib -Iservice/engine -Iservice/port -Iservice/os \
@@ -364,7 +366,8 @@ WIN_LIBS   := -L$(WIN_DEPS)/lib -lnng -lmbedtls -lmbedx509 -lmbedcrypto \
 	-lshell32 -lntdll -static -pthread
 WIN_CHECK_LIBS := -L$(WIN_DEPS)/lib -lcheck
 
-WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h
+WIN_GEN      := $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h \
+	$(WIN_B)/gen/oviod_msg.h
 WIN_LIB_SRC  := lib/abi.c lib/error.c lib/error_windows.c lib/wire.c \
 	lib/client.c lib/blocking.c lib/number.c lib/platform_windows.c lib/tls.c \
 	lib/admin.c lib/metrics.c \
@@ -404,6 +407,17 @@ $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h: proto/ovio.proto
 	@echo "  PROTOC  $< (win)"
 	$(Q)$(PROTOC_C) --c_out=$(WIN_B)/gen -Iproto $<
 
+# The Event Log's message table (one message per severity), in oviod.exe.
+$(WIN_B)/gen/oviod_msg.h $(WIN_B)/gen/oviod_msg.rc: service/os/windows/oviod_msg.mc
+	@mkdir -p $(WIN_B)/gen
+	@echo "  WINDMC  $<"
+	$(Q)$(WIN_WINDMC) -h $(WIN_B)/gen -r $(WIN_B)/gen $<
+
+$(WIN_B)/obj/oviod_msg.o: $(WIN_B)/gen/oviod_msg.rc
+	@mkdir -p $(dir $@)
+	@echo "  WINRES  $<"
+	$(Q)cd $(WIN_B)/gen && $(WIN_WINDRES) oviod_msg.rc -o $(CURDIR)/$@
+
 $(WIN_B)/obj/%.o: %.c | $(WIN_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  WINCC   $<"
@@ -419,7 +433,7 @@ $(WIN_B)/libovio.a: $(WIN_LIB_OBJ)
 	$(Q)rm -f $@ && $(WIN_AR) rcs $@ $^
 
 $(WIN_B)/oviod.exe: $(WIN_MAIN_OBJ) $(WIN_SVC_OBJ) $(WIN_HOST_OBJ) \
-		$(WIN_B)/libovio.a
+		$(WIN_B)/obj/oviod_msg.o $(WIN_B)/libovio.a
 	@echo "  WINLD   $@"
 	$(Q)$(WIN_CC) -o $@ $^ $(WIN_LIBS)
 

@@ -454,6 +454,9 @@ ovio__service_uninstall(unsigned timeout_ms)
 		} else {
 			printf("ovio service: uninstalled " OVIO_SERVICE_NAME
 			       "\n");
+			/* Its Event Log source too (the events stay). */
+			(void) RegDeleteKeyW(
+			    HKEY_LOCAL_MACHINE, OVIO__WIN_EVENTLOG_KEY);
 		}
 	}
 	svc_close(scm, svc);

@@ -72,7 +72,7 @@ log_write(ovio__log_level level, const char *fmt, va_list ap)
 		fprintf(stderr, "<%d>%s%s%s\n", log_priority[level],
 		    level != OVIO__LOG_INFO ? log_names[level] : "",
 		    level != OVIO__LOG_INFO ? ": " : "", line);
-		ovio__host_log_event(line);
+		ovio__host_log_event(level, line);
 		return;
 	}
 	ovio__host_timestamp(ts, sizeof(ts));
@@ -82,7 +82,7 @@ log_write(ovio__log_level level, const char *fmt, va_list ap)
 		fprintf(
 		    stderr, "%s oviod: %s: %s\n", ts, log_names[level], line);
 	}
-	ovio__host_log_event(line);
+	ovio__host_log_event(level, line);
 }
 
 void

@@ -175,8 +175,12 @@ uint64_t ovio__host_raise_fd_limit(void);
 /* The process id, for the log. */
 long ovio__host_pid(void);
 
-/* Also records a log line where the host keeps events (Event Log). */
-void ovio__host_log_event(const char *line);
+/*
+ * Also records a log line, of level (an OVIO__LOG_* value, log.h), where
+ * the host keeps events: on Windows the service's log file and the Event
+ * Log, as an event of that severity (os/windows/oviod_msg.mc).
+ */
+void ovio__host_log_event(int level, const char *line);
 
 /*
  * Whether stderr is systemd's journal ($JOURNAL_STREAM names it): log lines

@@ -21,6 +21,7 @@
 
 #include "host.h"
 #include "host_windows.h"
+#include "oviod_msg.h"
 
 static LONG WINAPI
 crash_filter(EXCEPTION_POINTERS *ep)
@@ -287,6 +288,53 @@ START_TEST(service_folder_planted_is_refused)
 }
 END_TEST
 
+/* ---- the Event Log's message table ----------------------------------- */
+
+/*
+ * oviod.exe (beside tests/) carries a message table with one message per
+ * severity, each the log line itself: what the Event Viewer shows for the
+ * source "oviod" once install registers the file.
+ */
+START_TEST(message_table_in_oviod_exe)
+{
+	static const struct {
+		DWORD id;
+		DWORD severity;
+	} msgs[] = {
+		{ OVIO_MSG_INFO, STATUS_SEVERITY_INFORMATIONAL },
+		{ OVIO_MSG_WARN, STATUS_SEVERITY_WARNING },
+		{ OVIO_MSG_ERROR, STATUS_SEVERITY_ERROR },
+	};
+	WCHAR     path[MAX_PATH], out[256], *slash;
+	DWORD_PTR args[1] = { (DWORD_PTR) L"a log line" };
+	HMODULE   m;
+	size_t    i;
+
+	ck_assert_uint_gt(GetModuleFileNameW(NULL, path, MAX_PATH), 0);
+	ck_assert_ptr_nonnull(slash = wcsrchr(path, L'\\'));
+	*slash = L'\0';
+	ck_assert_ptr_nonnull(slash = wcsrchr(path, L'\\'));
+	wcscpy(slash, L"\\oviod.exe"); /* tests\..\oviod.exe */
+	m = LoadLibraryExW(path, NULL, LOAD_LIBRARY_AS_DATAFILE);
+	ck_assert_msg(m != NULL, "cannot load %ls (error %lu)", path,
+	    (unsigned long) GetLastError());
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		ck_assert_uint_eq(msgs[i].id >> 30, msgs[i].severity);
+		ck_assert_msg(FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE
+		                      | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+		                  m, msgs[i].id, 0x409, out, 256,
+		                  (va_list *) args)
+		                  > 0,
+		    "message 0x%08lx: error %lu", (unsigned long) msgs[i].id,
+		    (unsigned long) GetLastError());
+		ck_assert_msg(wcscmp(out, L"a log line\r\n") == 0,
+		    "message 0x%08lx is \"%ls\"", (unsigned long) msgs[i].id,
+		    out);
+	}
+	FreeLibrary(m);
+}
+END_TEST
+
 static Suite *
 host_win_suite(void)
 {
@@ -303,6 +351,9 @@ host_win_suite(void)
 	tcase_add_test(
 	    tc, service_folder_others_may_write_is_made_safe_or_refused);
 	tcase_add_test(tc, service_folder_planted_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("event_log");
+	tcase_add_test(tc, message_table_in_oviod_exe);
 	suite_add_tcase(s, tc);
 	return (s);
 }

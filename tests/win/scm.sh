@@ -138,6 +138,10 @@ conf_has() {
 check "the config file holds the options" \
     conf_has "root = $(winpath "$T/root")" "listen = $EP" "drain-timeout = 5000"
 check "demand start" grep -q "Start.*0x3" "$T/qc.out"
+EVKEY='HKLM\System\CurrentControlSet\Services\EventLog\Application\oviod'
+wine_run 30 reg query "$EVKEY" 2>/dev/null | tr -d '\r' >"$T/ev.out"
+check "the Event Log source oviod: oviod.exe's message table, 3 severities" \
+    bash -c "grep -q 'EventMessageFile.*REG_EXPAND_SZ.*oviod.exe' '$T/ev.out' && grep -q 'TypesSupported.*0x7' '$T/ev.out'"
 check "sc query: STOPPED before start" wait_state STOPPED 10
 ovio_svc status --json >"$T/st1.json"
 check "ovio.exe service status --json: installed, STOPPED, demand" \
@@ -210,8 +214,10 @@ for cycle in 1 2; do
             grep -q '"handles": 1, "ops_in_flight": 4, .*"ops_completed": [0-9]*, "ops_canceled": 0' \
             "$T/pending.json"
         ovio_svc stop >"$T/stop.out"
+        rc=$?
         check "[$cycle] ovio.exe service stop with reads pending waits for STOPPED" \
-            rc_grep $? 0 "oviod stopped" "$T/stop.out"
+            rc_grep $rc 0 "oviod stopped" "$T/stop.out" ||
+            { echo "   exit $rc; it printed:"; sed 's/^/   | /' "$T/stop.out"; }
         check "[$cycle] ovio.exe service status: STOPPED" \
             [ "$(svc_json state)" = STOPPED ]
         check "[$cycle] the stop found the pending reads and drained them" \
@@ -325,6 +331,8 @@ quiet wine_run 30 reg delete "$ENVKEY" /v OVIO_TEST_FAIL_CANCELS /f
 
 check "ovio.exe service uninstall" quiet ovio_svc uninstall
 check "sc query: the service is gone" [ -z "$(state)" ]
+check "... and its Event Log source" \
+    bash -c "! timeout 30 taskset -c 0 wine reg query '$EVKEY' >/dev/null 2>&1"
 check "ovio.exe service status: NOT_INSTALLED" \
     [ "$(svc_json state)" = NOT_INSTALLED ]
 

@@ -646,9 +646,10 @@ ovio__host_pid(void)
 }
 
 void
-ovio__host_log_event(const char *line)
+ovio__host_log_event(int level, const char *line)
 {
-	(void) line; /* stderr is the journal under systemd */
+	(void) level; /* stderr is the journal under systemd */
+	(void) line;
 }
 
 bool

@@ -68,8 +68,10 @@
 
 #include "host.h"
 #include "host_windows.h"
+#include "log.h"
 #include "number.h"
 #include "ovio_err.h"
+#include "oviod_msg.h" /* the Event Log's message ids (oviod_msg.mc) */
 #include "platform_windows.h"
 
 #define HOST_SERVICE L"oviod"
@@ -182,7 +184,7 @@ host_status(DWORD state, DWORD hint, int quiet)
 	if (!quiet) {
 		snprintf(line, sizeof(line), "service: %s",
 		    ovio__win_service_state_name(state));
-		ovio__host_log_event(line);
+		ovio__host_log_event(OVIO__LOG_INFO, line);
 	}
 	EnterCriticalSection(&host_ss_mtx);
 	host_ss.dwServiceType      = SERVICE_WIN32_OWN_PROCESS;
@@ -311,9 +313,9 @@ host_update_preshutdown(void)
 	}
 	if (e != 0) {
 		snprintf(line, sizeof(line),
-		    "warning: cannot set the preshutdown timeout (error %lu)",
+		    "cannot set the preshutdown timeout (error %lu)",
 		    (unsigned long) e);
-		ovio__host_log_event(line);
+		ovio__host_log_event(OVIO__LOG_WARN, line);
 	}
 	if (svc != NULL) {
 		CloseServiceHandle(svc);
@@ -671,13 +673,9 @@ static const WCHAR host_pipe_sddl[]
 
 /* A log line from the host itself: stderr, log file, Event Log. */
 static void
-host_warn(const char *line)
+host_say(int level, const char *line)
 {
-	char ts[40];
-
-	ovio__host_timestamp(ts, sizeof(ts));
-	fprintf(stderr, "%s oviod: %s\n", ts, line);
-	ovio__host_log_event(line);
+	ovio__logl(level, "%s", line);
 }
 
 void
@@ -698,7 +696,7 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 		    "%s: cannot build the pipe's security descriptor (error "
 		    "%lu); using the default",
 		    url, (unsigned long) GetLastError());
-		host_warn(line);
+		host_say(OVIO__LOG_ERROR, line);
 		sd = NULL;
 		return;
 	}
@@ -707,7 +705,7 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 		snprintf(line, sizeof(line),
 		    "%s: cannot set the pipe's security descriptor: %s", url,
 		    nng_strerror(rv));
-		host_warn(line);
+		host_say(OVIO__LOG_ERROR, line);
 	}
 }
 
@@ -790,7 +788,7 @@ ovio__host_admin_listener_setup(nng_listener l, const char *url)
 		    "admin endpoint %s: not ipc://, so anyone who can reach "
 		    "it may administer the service",
 		    url);
-		host_warn(line);
+		host_say(OVIO__LOG_WARN, line);
 		return (0);
 	}
 	if (sd == NULL
@@ -800,7 +798,7 @@ ovio__host_admin_listener_setup(nng_listener l, const char *url)
 		    "admin endpoint %s: cannot build its security descriptor "
 		    "(error %lu)",
 		    url, (unsigned long) GetLastError());
-		host_warn(line);
+		host_say(OVIO__LOG_ERROR, line);
 		sd = NULL;
 		return (OVIO_EACCES);
 	}
@@ -809,7 +807,7 @@ ovio__host_admin_listener_setup(nng_listener l, const char *url)
 		snprintf(line, sizeof(line),
 		    "admin endpoint %s: cannot set its security descriptor: %s",
 		    url, nng_strerror(rv));
-		host_warn(line);
+		host_say(OVIO__LOG_ERROR, line);
 		return (OVIO_EACCES);
 	}
 	return (0);
@@ -820,8 +818,9 @@ ovio__host_admin_listener_ready(const char *url, const char *group)
 {
 	(void) url;
 	if (group != NULL) {
-		host_warn("--admin-group: not on Windows (the admin pipe is "
-		          "for SYSTEM and Administrators)");
+		host_say(OVIO__LOG_ERROR,
+		    "--admin-group: not on Windows (the admin pipe is for "
+		    "SYSTEM and Administrators)");
 		return (OVIO_ENOTSUP);
 	}
 	return (0);
@@ -872,29 +871,40 @@ ovio__host_pid(void)
 	return ((long) GetCurrentProcessId());
 }
 
+/*
+ * The log file gets every line, with its level as stderr has it; the Event
+ * Log gets info and above, as an event of the same severity (the message
+ * table in oviod_msg.mc: a source without one shows "the description for
+ * event ID ... cannot be found").
+ */
 void
-ovio__host_log_event(const char *line)
+ovio__host_log_event(int level, const char *line)
 {
 	WCHAR        w[1024];
 	const WCHAR *strs[1] = { w };
 	WORD         type    = EVENTLOG_INFORMATION_TYPE;
+	DWORD        id      = OVIO_MSG_INFO;
 	char         ts[40];
 
 	if (host_logf != NULL) {
 		/* One call per line: the C runtime locks the stream. */
 		ovio__host_timestamp(ts, sizeof(ts));
-		fprintf(host_logf, "%s oviod: %s\n", ts, line);
+		fprintf(host_logf, "%s oviod: %s%s%s\n", ts,
+		    level != OVIO__LOG_INFO ? ovio__log_level_name(level) : "",
+		    level != OVIO__LOG_INFO ? ": " : "", line);
 	}
-	if (host_evlog == NULL
+	if (host_evlog == NULL || level == OVIO__LOG_DEBUG
 	    || MultiByteToWideChar(CP_UTF8, 0, line, -1, w, 1024) == 0) {
 		return;
 	}
-	if (strstr(line, "cannot") != NULL || strstr(line, "failed") != NULL) {
+	if (level == OVIO__LOG_ERROR) {
 		type = EVENTLOG_ERROR_TYPE;
-	} else if (strstr(line, "abandoned") != NULL) {
+		id   = OVIO_MSG_ERROR;
+	} else if (level == OVIO__LOG_WARN) {
 		type = EVENTLOG_WARNING_TYPE;
+		id   = OVIO_MSG_WARN;
 	}
-	(void) ReportEventW(host_evlog, type, 0, 0, NULL, 1, 0, strs, NULL);
+	(void) ReportEventW(host_evlog, type, 0, id, NULL, 1, 0, strs, NULL);
 }
 
 /* ---- command line ------------------------------------------------------ */
@@ -1027,6 +1037,34 @@ out:
 	free(wf);
 	free(wo);
 	return (rv);
+}
+
+/*
+ * Registers the Event Log source, with exe's message table
+ * (oviod_msg.mc) as its EventMessageFile, so that the Event Viewer shows
+ * each event's text and severity.  Returns 0 or a Win32 error.
+ */
+static LSTATUS
+host_register_events(const WCHAR *exe)
+{
+	DWORD   types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE
+	              | EVENTLOG_INFORMATION_TYPE;
+	HKEY    k;
+	LSTATUS e;
+
+	e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, OVIO__WIN_EVENTLOG_KEY, 0, NULL, 0,
+	    KEY_SET_VALUE, NULL, &k, NULL);
+	if (e != ERROR_SUCCESS) {
+		return (e);
+	}
+	e = RegSetValueExW(k, L"EventMessageFile", 0, REG_EXPAND_SZ,
+	    (const BYTE *) exe, (DWORD) ((wcslen(exe) + 1) * sizeof(WCHAR)));
+	if (e == ERROR_SUCCESS) {
+		e = RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD,
+		    (const BYTE *) &types, sizeof(types));
+	}
+	RegCloseKey(k);
+	return (e);
 }
 
 static int
@@ -1185,6 +1223,12 @@ host_install(int argc, char **argv)
 		    "preshutdown timeout (error %lu)\n",
 		    (unsigned long) GetLastError());
 	}
+	if ((n = (DWORD) host_register_events(exe)) != ERROR_SUCCESS) {
+		fprintf(stderr,
+		    "oviod: install: warning: cannot register the Event Log "
+		    "source %ls (error %lu): its events will show no text\n",
+		    HOST_SERVICE, (unsigned long) n);
+	}
 
 	printf("oviod: installed service %ls: %ls\n", HOST_SERVICE, cmd);
 	rv = 0;
@@ -1244,6 +1288,8 @@ host_uninstall(void)
 	} else {
 		printf("oviod: uninstalled service %ls\n", HOST_SERVICE);
 		rv = 0;
+		/* Its Event Log source too (the events stay in the log). */
+		(void) RegDeleteKeyW(HKEY_LOCAL_MACHINE, OVIO__WIN_EVENTLOG_KEY);
 	}
 	CloseServiceHandle(svc);
 	CloseServiceHandle(scm);
@@ -1318,7 +1364,7 @@ host_open_log(const char *path)
 	    && ovio__host_service_dir(def, sizeof(def), why, sizeof(why))
 	           != 0) {
 		fprintf(stderr, "oviod: refusing to start: %s\n", why);
-		ovio__host_log_event(why);
+		ovio__host_log_event(OVIO__LOG_ERROR, why);
 		return (-1);
 	}
 	if (path == NULL) {
@@ -1364,12 +1410,12 @@ host_open_log(const char *path)
 			    "service folder %s (SYSTEM and Administrators "
 			    "only)",
 			    def);
-			ovio__host_log_event(why);
+			ovio__host_log_event(OVIO__LOG_INFO, why);
 		}
 		return (0);
 	}
 	fprintf(stderr, "oviod: %s\n", why);
-	ovio__host_log_event(why);
+	ovio__host_log_event(OVIO__LOG_ERROR, why);
 	return (-1);
 }
 
