@@ -1345,7 +1345,11 @@ END_TEST
 
 START_TEST(log_level_changes_what_is_logged)
 {
-	char buf[16384], err[512];
+	char          buf[16384], err[512], want[160], *line;
+	ovio_client  *c;
+	tu_collector *col;
+	uint64_t      h;
+	unsigned      sid;
 
 	/* At info (the default) a listing logs nothing. */
 	ck_assert_int_eq(
@@ -1362,6 +1366,45 @@ START_TEST(log_level_changes_what_is_logged)
 	                  "debug: admin: listed 0 handle(s)")
 	                  != NULL,
 	    "log: %s", buf);
+
+	/*
+	 * At debug each reply is a line with its session, tag and handle,
+	 * so one operation can be followed: a failed open, then a write.
+	 */
+	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c, "missing", OVIO_OPEN_READ, 0, &h),
+	    OVIO_ENOENT);
+	ck_assert_int_eq(open_new(c, "logged", &h), 0);
+	ck_assert_ptr_nonnull(col = malloc(sizeof(*col)));
+	tu_coll_init(col);
+	ovio_request wr = { .op = OVIO_OP_WRITE,
+		.tag            = 4242,
+		.handle         = h,
+		.offset         = 7,
+		.data           = "hello",
+		.length         = 5 };
+	ck_assert_int_eq(ovio_submit(c, &wr, tu_coll_cb, col), 0);
+	ck_assert_int_eq(tu_coll_wait(col, 1, 5000), 1);
+	snprintf(want, sizeof(want),
+	    ": write tag 4242 handle %llu offset 7 length 5: OK in ",
+	    (unsigned long long) h);
+	ck_assert_msg(log_has(want, buf, sizeof(buf)), "log: %s", buf);
+	line = strstr(buf, want);
+	while (line > buf && line[-1] != '\n') {
+		line--;
+	}
+	ck_assert_msg(sscanf(line, "%*s oviod: debug: session %u:", &sid) == 1,
+	    "line: %.200s", line);
+	ck_assert_msg(tu_sh("grep -qE 'debug: session %u: open tag [0-9]+: "
+	                    "ENOENT in [0-9]+ us$' %s",
+	                  sid, d.log)
+	                  == 0,
+	    "log: %s", buf);
+	snprintf(want, sizeof(want), "session %u connected: uid", sid);
+	ck_assert_msg(strstr(buf, want) != NULL, "log: %s", buf);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ovio_disconnect(c);
+	free(col);
 	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
 	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin log-level loud 2>%s",
 	                     tu_build(), d.url, err),

@@ -399,6 +399,10 @@ ovio__dispatch(eng_op *op)
 	r.pipe   = nng_pipe_id(nng_msg_get_pipe(op->msg));
 	op->tag  = 0;
 	op->kind = 0;
+	op->log_pipe   = r.pipe;
+	op->log_handle = 0;
+	op->log_offset = 0;
+	op->log_length = 0;
 	op->h    = NULL;
 	op->sess = NULL;
 	op->rc   = NULL;
@@ -417,8 +421,12 @@ ovio__dispatch(eng_op *op)
 		ovio__op_reply_status(op, OVIO_EPROTO, 0);
 		return;
 	}
-	op->tag  = r.rq->tag;
-	op->kind = r.rq->op;
+	op->tag        = r.rq->tag;
+	op->kind       = r.rq->op;
+	op->log_handle = r.rq->handle;
+	op->log_offset = r.rq->offset;
+	op->log_length = r.rq->op == OVIO__OP__OP_WRITE ? r.plen
+	                                                : r.rq->length;
 	if ((rv = ovio__validate_request(
 	         r.rq, op->msg, r.plen, &op->eng->limits))
 	    != 0) {

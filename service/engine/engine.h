@@ -123,6 +123,13 @@ struct eng_op {
 	 * status its reply carries. */
 	uint64_t recv_us;
 	int      reply_status;
+
+	/* For the debug log line of its reply (server.c): who sent it, and
+	 * what it named (dispatch.c sets them). */
+	uint32_t log_pipe;
+	uint64_t log_handle;
+	uint64_t log_offset;
+	uint64_t log_length;
 };
 
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;

@@ -218,11 +218,41 @@ op_aio_cb(void *arg)
 	ovio__dispatch(op);
 }
 
+/*
+ * One debug line per reply, so that an operation can be followed by its
+ * session, tag and handle (with --log-level debug; off by default):
+ * "session 7: read tag 12 handle 3 offset 0 length 4096: OK in 85 us".
+ */
+static void
+op_log_reply(const eng_op *op, uint64_t us)
+{
+	char h[32] = "", io[64] = "";
+
+	if (op->log_handle != 0) {
+		snprintf(h, sizeof(h), " handle %llu",
+		    (unsigned long long) op->log_handle);
+	}
+	if (op->kind == OVIO__OP__OP_READ || op->kind == OVIO__OP__OP_WRITE) {
+		snprintf(io, sizeof(io), " offset %llu length %llu",
+		    (unsigned long long) op->log_offset,
+		    (unsigned long long) op->log_length);
+	}
+	ovio__logl(OVIO__LOG_DEBUG, "session %u: %s tag %llu%s%s: %s in %llu us",
+	    (unsigned) op->log_pipe, ovio_op_name(op->kind),
+	    (unsigned long long) op->tag, h, io,
+	    op->reply_status == 0 ? "OK" : ovio_errname(op->reply_status),
+	    (unsigned long long) us);
+}
+
 void
 ovio__op_reply(eng_op *op)
 {
-	ovio__stats_record(op->eng, op->kind, op->reply_status,
-	    ovio__host_clock_us() - op->recv_us);
+	uint64_t us = ovio__host_clock_us() - op->recv_us;
+
+	ovio__stats_record(op->eng, op->kind, op->reply_status, us);
+	if (ovio__log_enabled(OVIO__LOG_DEBUG)) {
+		op_log_reply(op, us);
+	}
 	if (op->rc != NULL) {
 		ovio__rc_finish(op); /* at-most-once: keep the answer */
 	}
