@@ -304,8 +304,8 @@ install: all
 	$(subst_dirs) install/oviod.service > $(DESTDIR)$(UNITDIR)/oviod.service
 	install -d $(DESTDIR)$(SYSUSERSDIR)
 	$(subst_dirs) install/ovio.sysusers > $(DESTDIR)$(SYSUSERSDIR)/ovio.conf
-	@if [ -n "$(DESTDIR)" ]; then \
-		echo "the service's user: run systemd-sysusers $(SYSUSERSDIR)/ovio.conf on the target"; \
+	@if [ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ]; then \
+		echo "the service's user: run systemd-sysusers $(SYSUSERSDIR)/ovio.conf on the target, as root"; \
 	elif command -v systemd-sysusers >/dev/null; then \
 		systemd-sysusers $(SYSUSERSDIR)/ovio.conf; \
 	else \
@@ -408,7 +408,7 @@ $(WIN_B)/gen/ovio.pb-c.c $(WIN_B)/gen/ovio.pb-c.h: proto/ovio.proto
 	$(Q)$(PROTOC_C) --c_out=$(WIN_B)/gen -Iproto $<
 
 # The Event Log's message table (one message per severity), in oviod.exe.
-$(WIN_B)/gen/oviod_msg.h $(WIN_B)/gen/oviod_msg.rc: service/os/windows/oviod_msg.mc
+$(WIN_B)/gen/oviod_msg.h $(WIN_B)/gen/oviod_msg.rc &: service/os/windows/oviod_msg.mc
 	@mkdir -p $(WIN_B)/gen
 	@echo "  WINDMC  $<"
 	$(Q)$(WIN_WINDMC) -h $(WIN_B)/gen -r $(WIN_B)/gen $<

@@ -495,12 +495,12 @@ svc_log_path(const WCHAR *cmdline, char *buf, size_t len)
 static void
 svc_log_tail(ovio__svc_status *st)
 {
-	char   buf[16384], *p, *start;
-	WCHAR *w;
-	FILE  *f;
-	long   size;
-	size_t n;
-	int    lines = 0;
+	char      buf[16384], *p, *start;
+	WCHAR    *w;
+	FILE     *f;
+	long long size;
+	size_t    n, keep;
+	int       lines = 0;
 
 	if ((w = ovio__win_widen(st->log)) == NULL
 	    || (f = _wfopen(w, L"rb")) == NULL) {
@@ -510,10 +510,13 @@ svc_log_tail(ovio__svc_status *st)
 		return;
 	}
 	free(w);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, size > (long) sizeof(buf) - 1 ? size - (long) sizeof(buf) + 1
-	                                        : 0,
+	/* 64-bit offsets: a log past 2 GiB still shows its end. */
+	_fseeki64(f, 0, SEEK_END);
+	size = _ftelli64(f);
+	_fseeki64(f,
+	    size > (long long) sizeof(buf) - 1
+	        ? size - (long long) sizeof(buf) + 1
+	        : 0,
 	    SEEK_SET);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
@@ -526,6 +529,14 @@ svc_log_tail(ovio__svc_status *st)
 		}
 	}
 	start = p;
+	/* More than fits: the newest lines, from a line's start. */
+	keep = sizeof(st->log_tail) - 2;
+	if (strlen(start) > keep) {
+		start += strlen(start) - keep;
+		while (*start != '\0' && start[-1] != '\n') {
+			start++;
+		}
+	}
 	for (n = 0; *start != '\0' && n + 2 < sizeof(st->log_tail); start++) {
 		if (*start != '\r') {
 			st->log_tail[n++] = *start;

@@ -562,11 +562,12 @@ dial_bounded(
 }
 
 /*
- * The socket and state of a client, not yet connected.  Returns 0 or an
- * ovio status (nothing is left to free).
+ * The socket and state of a client, not yet connected, to url (who is
+ * trusted to serve there depends on it).  Returns 0 or an ovio status
+ * (nothing is left to free).
  */
 static int
-client_new(ovio_client **cp)
+client_new(ovio_client **cp, const char *url)
 {
 	ovio_client *c;
 	int          rv;
@@ -593,7 +594,7 @@ client_new(ovio_client **cp)
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, client_pipe_cb, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
-	ovio__service_users(c->service_uids); /* before the first pipe */
+	ovio__service_users(url, c->service_uids); /* before the first pipe */
 	/* A random identity, so the service can tell our retries apart. */
 	c->client_id = ((uint64_t) nng_random() << 32) | nng_random();
 	if (c->client_id == 0) {
@@ -673,7 +674,7 @@ ovio_connect_opts(
 			return (rv);
 		}
 	}
-	if ((rv = client_new(&c)) != 0) {
+	if ((rv = client_new(&c, url)) != 0) {
 		goto done;
 	}
 	deadline = nng_clock() + (nng_time) timeout_ms;

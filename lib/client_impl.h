@@ -67,13 +67,15 @@ struct ovio_client {
 /*
  * ipc peers, where the OS says who is at the other end (platform_*.c).
  * ovio__service_users fills uids with the uid $OVIO_SERVICE_USER names (a
- * name or a number) and the uid of the system service's user
- * (OVIO_SYSTEM_USER), each UINT64_MAX when unset or unknown; it is called
- * once, at connect, not on nng's threads.  ovio__service_uid_ok says
- * whether this process trusts a service run by uid: its own user, root, or
- * one of those two.
+ * name or a number) and, when url is one of the system service's sockets
+ * (in /run/ovio), the
+ * uid of the system service's user (OVIO_SYSTEM_USER, if a system
+ * account), each UINT64_MAX when unset or unknown; it is called once, at
+ * connect, not on nng's threads.  ovio__service_uid_ok says whether this
+ * process trusts a service run by uid: its own user, root, or one of
+ * those two.
  */
-void ovio__service_users(uint64_t uids[2]);
+void ovio__service_users(const char *url, uint64_t uids[2]);
 bool ovio__service_uid_ok(uint64_t uid, const uint64_t uids[2]);
 
 /*

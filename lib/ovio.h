@@ -243,7 +243,8 @@ typedef struct ovio_client ovio_client;
  * installed systemd unit's, the Windows service's):
  * ipc:///run/ovio/oviod.sock, or ipc://ovio (the named pipe \\.\pipe\ovio)
  * on Windows.  OVIO_SYSTEM_USER is the user it runs as on POSIX (made
- * by make install); a client trusts a service run by that user too.
+ * by make install, a system account); a client trusts a service run by
+ * that user too, at the sockets in /run/ovio only.
  *
  * ovio_user_endpoint returns where oviod listens when it is given no
  * endpoint: ovio_system_endpoint() when run by root (and on Windows), else

@@ -9,8 +9,12 @@
 #include "client_impl.h"
 #include "ovio.h"
 
-/* The system service's socket: /run/ovio is made by its unit (or by it). */
-#define SYSTEM_ENDPOINT "ipc:///run/ovio/oviod.sock"
+/*
+ * The system service's socket: /run/ovio is made by its unit (or by it),
+ * and holds its admin socket too.
+ */
+#define SYSTEM_FOLDER   "ipc:///run/ovio/"
+#define SYSTEM_ENDPOINT SYSTEM_FOLDER "oviod.sock"
 
 const char *
 ovio_system_endpoint(void)
@@ -26,6 +30,29 @@ ipc_socket_exists(const char *url)
 
 	return (strncmp(url, "ipc://", 6) == 0 && lstat(url + 6, &st) == 0
 	        && S_ISSOCK(st.st_mode));
+}
+
+/*
+ * The user's own socket is there, in a folder of the user's that nobody
+ * else may write: one another user made (/tmp/ovio-UID, squatted) is
+ * passed over for the system service's.
+ */
+static bool
+own_socket_exists(const char *url)
+{
+	char        dir[600], *slash;
+	struct stat st;
+
+	if (!ipc_socket_exists(url)) {
+		return (false);
+	}
+	snprintf(dir, sizeof(dir), "%s", url + 6);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		return (false);
+	}
+	*slash = '\0';
+	return (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+	        && st.st_uid == geteuid() && (st.st_mode & 022) == 0);
 }
 
 const char *
@@ -57,7 +84,7 @@ ovio_default_endpoint(void)
 		return (v);
 	}
 	mine = ovio_user_endpoint();
-	if (!ipc_socket_exists(mine) && ipc_socket_exists(SYSTEM_ENDPOINT)) {
+	if (!own_socket_exists(mine) && ipc_socket_exists(SYSTEM_ENDPOINT)) {
 		return (SYSTEM_ENDPOINT);
 	}
 	return (mine);
@@ -85,11 +112,25 @@ user_uid(const char *v)
 	return ((uint64_t) found->pw_uid);
 }
 
+/*
+ * A system account's uids are below this (Debian's SYS_UID_MAX is 999):
+ * a person's account that happens to be called "ovio" is not trusted.
+ */
+#define SYSTEM_UID_END 1000
+
 void
-ovio__service_users(uint64_t uids[2])
+ovio__service_users(const char *url, uint64_t uids[2])
 {
 	uids[0] = user_uid(getenv("OVIO_SERVICE_USER"));
-	uids[1] = user_uid(OVIO_SYSTEM_USER);
+	uids[1] = UINT64_MAX;
+	/* The system service's user, at the system service's sockets only. */
+	if (url != NULL && strncmp(url, SYSTEM_FOLDER, strlen(SYSTEM_FOLDER)) == 0
+	    && strchr(url + strlen(SYSTEM_FOLDER), '/') == NULL) {
+		uint64_t u = user_uid(OVIO_SYSTEM_USER);
+		if (u < SYSTEM_UID_END) {
+			uids[1] = u;
+		}
+	}
 }
 
 bool

@@ -134,8 +134,9 @@ ovio__win_widen(const char *s)
  * serves the pipe (see the README, "Security").
  */
 void
-ovio__service_users(uint64_t uids[2])
+ovio__service_users(const char *url, uint64_t uids[2])
 {
+	(void) url;
 	uids[0] = UINT64_MAX;
 	uids[1] = UINT64_MAX;
 }

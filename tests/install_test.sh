@@ -8,7 +8,21 @@
 set -u
 cd "$(dirname "$0")/.."
 T=$(mktemp -d /tmp/ovio-install-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# The user ovio is made below as make install makes it; one this test made
+# goes with the test users at the end.
+had_ovio=
+getent passwd ovio >/dev/null && had_ovio=1
+SPID=
+cleanup() {
+    [ -n "$SPID" ] && kill -TERM "$SPID" 2>/dev/null
+    for u in ovioacc_in ovioacc_out; do userdel "$u" >/dev/null 2>&1; done
+    if [ -z "$had_ovio" ]; then
+        userdel ovio >/dev/null 2>&1
+        groupdel ovio >/dev/null 2>&1
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
 PREFIX=/usr/local
 D=$T/dest
 n=0
@@ -105,7 +119,6 @@ check "the installed oviod stops cleanly" wait "$OPID"
 # (run by the user ovio); another user is refused; so is the admin
 # endpoint but for root.
 for u in ovioacc_in ovioacc_out; do userdel "$u" >/dev/null 2>&1; done
-trap '[ -n "${SPID:-}" ] && kill -TERM "$SPID" 2>/dev/null; for u in ovioacc_in ovioacc_out; do userdel "$u" >/dev/null 2>&1; done; rm -rf "$T"' EXIT
 useradd -M -N -s /usr/sbin/nologin -G ovio ovioacc_in
 useradd -M -N -s /usr/sbin/nologin ovioacc_out
 chmod 755 "$T"

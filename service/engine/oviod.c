@@ -3,6 +3,7 @@
  * The host (os/posix/host.c, os/windows/host.c) owns main() and calls
  * ovio__oviod_main.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -1061,13 +1062,40 @@ oviod_alive(void *arg)
 	return (ovio__engine_alive(r->e));
 }
 
+/*
+ * Whether v reads back from a config line "name = v" as itself (inih,
+ * third_party/inih, as ini_options.c sets it up): no line break, no white
+ * space at either end (trimmed), no ';' or '#' first or after white space
+ * (a comment).
+ */
+static bool
+config_value_ok(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0) {
+		return (true);
+	}
+	if (isspace((unsigned char) v[0]) || isspace((unsigned char) v[n - 1])
+	    || v[0] == ';' || v[0] == '#') {
+		return (false);
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\r' || v[i] == '\n'
+		    || ((v[i] == ';' || v[i] == '#')
+		        && isspace((unsigned char) v[i - 1]))) {
+			return (false);
+		}
+	}
+	return (true);
+}
+
 int
 ovio__oviod_config_from_args(int argc, char **argv, FILE *f)
 {
 	static settings      check; /* the values, checked */
 	const struct option *lo;
 	const char          *v;
-	size_t               n;
 	int                  opt, rv = 0;
 
 	opterr = 0;
@@ -1095,11 +1123,7 @@ ovio__oviod_config_from_args(int argc, char **argv, FILE *f)
 			break;
 		}
 		v = optarg != NULL ? optarg : "true";
-		n = strlen(v);
-		if (strpbrk(v, "\r\n") != NULL || strstr(v, " ;") != NULL
-		    || strstr(v, " #") != NULL || strstr(v, "\t;") != NULL
-		    || strstr(v, "\t#") != NULL
-		    || (n > 0 && (v[0] == ' ' || v[n - 1] == ' '))) {
+		if (!config_value_ok(v)) {
 			fprintf(stderr,
 			    "oviod: --%s %s: a config file cannot hold this "
 			    "value (a line break, a comment's \" ;\" or \" #\", "

@@ -140,7 +140,8 @@ int ovio__host_ipc_check(const char *url, char *why, size_t len);
  * level, as ovio_user_endpoint's folders are: /run/ovio,
  * $XDG_RUNTIME_DIR/ovio, /tmp/ovio-UID), mode 0700, or 0711 when shared
  * (other users may then reach a socket in it that lets them, not list it).
- * One that exists is left as it is: ovio__host_ipc_check judges it.
+ * One that exists must be a folder, not a link, of the service's user,
+ * that others may not write in; its mode is left as it is.
  * Returns 0 (also for other transports and on Windows), or an ovio_err with
  * the one-line cause in why.
  */

@@ -115,6 +115,9 @@ rm -f "$CONF" "$CONF.old"
 ovio_svc install --max-ops lots >"$T/bad-install.out"
 check "an install with a bad option: exit 2, the option named" \
     rc_grep $? 2 "max-ops: lots is not a number" "$T/bad-install.out"
+ovio_svc install --root 'C:\a ;b' >"$T/bad-install2.out"
+check "... or a value the config file cannot hold (a comment's ;): exit 2" \
+    rc_grep $? 2 "a config file cannot hold this value" "$T/bad-install2.out"
 check "... nothing installed, no config written" \
     bash -c "[ ! -e '$CONF' ] && ! timeout 30 taskset -c 0 wine sc query oviod >/dev/null 2>&1"
 check "ovio.exe service install (runs oviod.exe install)" \
@@ -258,9 +261,10 @@ lines=$(wc -l <"$LOG")
 mkdir -p "$T/elsewhere"
 mv "$PD" "$PD.kept"
 ln -s "$T/elsewhere" "$PD"
-check "a link planted as the service folder: sc start fails" \
-    bash -c "! timeout 60 taskset -c 0 wine sc start oviod >/dev/null 2>&1"
-check "... it is STOPPED" wait_state STOPPED 30
+quiet wine_run 60 sc start oviod
+check "a link planted as the service folder: the service stops at once" \
+    wait_state STOPPED 30
+check "... with an error exit code" [ "$(svc_json service_exit_code)" = 1 ]
 check "... and wrote nothing, there or to its log" \
     bash -c "[ -z \"\$(ls -A '$T/elsewhere')\" ] && [ \$(wc -l <'$LOG') -eq $lines ]"
 # One others may write in is made safe first (Wine shows the write bits

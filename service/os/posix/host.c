@@ -504,8 +504,10 @@ ovio__host_ipc_check(const char *url, char *why, size_t len)
 int
 ovio__host_ipc_folder(const char *url, bool shared, char *why, size_t len)
 {
-	char   dir[PATH_MAX], *slash;
-	mode_t mode = shared ? 0711 : 0700;
+	char        dir[PATH_MAX], *slash;
+	mode_t      mode = shared ? 0711 : 0700;
+	struct stat st;
+	int         err;
 
 	if (strncmp(url, "ipc://", 6) != 0) {
 		return (0);
@@ -526,12 +528,34 @@ ovio__host_ipc_folder(const char *url, bool shared, char *why, size_t len)
 		    (unsigned) mode);
 		return (0);
 	}
-	if (errno == EEXIST) {
-		return (0);
+	if ((err = errno) != EEXIST) {
+		snprintf(why, len, "cannot make the folder %s: %s", dir,
+		    strerror(err));
+		return (err == EACCES || err == EPERM ? OVIO_EACCES
+		                                      : OVIO_ENOENT);
 	}
-	snprintf(why, len, "cannot make the folder %s: %s", dir,
-	    strerror(errno));
-	return (errno == EACCES || errno == EPERM ? OVIO_EACCES : OVIO_ENOENT);
+	/* There already: a folder itself (not a link), ours, closed. */
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len,
+		    "%s is there and is not a folder (a link?): someone may "
+		    "have planted it",
+		    dir);
+		return (OVIO_EACCES);
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, len,
+		    "the folder %s belongs to uid %lu, another user, who could "
+		    "replace what is in it",
+		    dir, (unsigned long) st.st_uid);
+		return (OVIO_EACCES);
+	}
+	if ((st.st_mode & 022) != 0) {
+		snprintf(why, len,
+		    "the folder %s may be written by others (mode %04o)", dir,
+		    (unsigned) (st.st_mode & 07777));
+		return (OVIO_EACCES);
+	}
+	return (0);
 }
 
 /* The socket file of an ipc:// URL, or NULL for another transport. */

@@ -98,6 +98,9 @@ static int                   host_argc;
 static char                **host_argv;
 static int                   host_rv;
 static FILE                 *host_logf; /* --log, or the service's log */
+static const char           *host_log_path; /* --log FILE, or NULL */
+
+static int host_open_log(const char *path);
 
 /* ---- stop event and console ------------------------------------------- */
 
@@ -359,9 +362,17 @@ host_service_main(DWORD ac, LPWSTR *av)
 	host_evlog = RegisterEventSourceW(NULL, HOST_SERVICE);
 	host_report(SERVICE_START_PENDING, HOST_START_HINT);
 
-	/* Its preshutdown timeout is set once the options are read
-	 * (ovio__host_set_drain_ms). */
-	host_rv = ovio__oviod_main(host_argc, host_argv);
+	/*
+	 * Started by the service manager (not a console "run"): its folder
+	 * is made safe and its log opened, or it stops with the cause in
+	 * the Event Log.  Its preshutdown timeout is set once the options
+	 * are read (ovio__host_set_drain_ms).
+	 */
+	if (host_open_log(host_log_path) != 0) {
+		host_rv = 1;
+	} else {
+		host_rv = ovio__oviod_main(host_argc, host_argv);
+	}
 	host_drained(); /* the ticker ends before STOPPED */
 
 	fflush(stderr);
@@ -503,7 +514,7 @@ ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen)
 	PSECURITY_DESCRIPTOR sd = NULL, osd = NULL;
 	SECURITY_ATTRIBUTES  sa;
 	PSID                 owner = NULL;
-	PACL                 dacl  = NULL;
+	PACL                 dacl = NULL, cur = NULL;
 	BOOL                 present, defaulted;
 	WCHAR               *w;
 	DWORD                attrs, err;
@@ -562,6 +573,20 @@ ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen)
 		    buf);
 		goto out;
 	}
+	/*
+	 * Set only when unsafe (an older oviod's, made with the DACL of
+	 * %ProgramData%): setting it passes its inherited entries down to
+	 * everything in the folder, the default root among them.
+	 */
+	LocalFree(osd);
+	osd = NULL;
+	if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+	        NULL, NULL, &cur, NULL, &osd)
+	        == ERROR_SUCCESS
+	    && !host_others_may_write(cur)) {
+		rv = 0;
+		goto out;
+	}
 	if ((err = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
 	         DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
 	         NULL, NULL, dacl, NULL))
@@ -574,12 +599,12 @@ ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen)
 	}
 	/* What it is now (Wine, for one, keeps a DACL only from creation). */
 	LocalFree(osd);
-	osd  = NULL;
-	dacl = NULL;
+	osd = NULL;
+	cur = NULL;
 	if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
-	        NULL, NULL, &dacl, NULL, &osd)
+	        NULL, NULL, &cur, NULL, &osd)
 	        != ERROR_SUCCESS
-	    || host_others_may_write(dacl)) {
+	    || host_others_may_write(cur)) {
 		snprintf(why, wlen,
 		    "the folder %s may be written by others, who could plant "
 		    "files or links in it, and its DACL could not be limited "
@@ -954,11 +979,30 @@ host_utf8_args(int *argc, char **argv)
 
 /* ---- install / uninstall ------------------------------------------------ */
 
+/* Whether the file at w is owned by SYSTEM, Administrators or us. */
+static int
+host_file_trusted(const WCHAR *w)
+{
+	PSECURITY_DESCRIPTOR sd    = NULL;
+	PSID                 owner = NULL;
+	int                  ok;
+
+	ok = GetNamedSecurityInfoW((WCHAR *) w, SE_FILE_OBJECT,
+	         OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd)
+	         == ERROR_SUCCESS
+	     && owner != NULL && host_trusted_owner(owner);
+	if (sd != NULL) {
+		LocalFree(sd);
+	}
+	return (ok);
+}
+
 /*
  * The service's options go to its config file, conf (the options given,
- * checked; the file before them kept as conf.old), or, given none, the
- * file there is kept (made, with only its header, if missing).  Returns
- * 0, or 2 (a bad option: conf untouched) or 1 after saying why.
+ * argv[1..argc), checked; the file before them kept as conf.old), or,
+ * given none, the file there is kept if an administrator's (made, with
+ * only its header, if missing).  Returns 0, or 2 (a bad option: conf
+ * untouched) or 1 after saying why.
  */
 static int
 host_write_config(const char *conf, int argc, char **argv)
@@ -966,8 +1010,9 @@ host_write_config(const char *conf, int argc, char **argv)
 	char   fresh[1100], old[1100];
 	char  *cv[5];
 	WCHAR *wc = NULL, *wf = NULL, *wo = NULL;
-	FILE  *f;
-	int    rv = 1, had;
+	FILE  *f  = NULL;
+	HANDLE h;
+	int    rv = 1, had, fd;
 
 	snprintf(fresh, sizeof(fresh), "%s.new", conf);
 	snprintf(old, sizeof(old), "%s.old", conf);
@@ -977,14 +1022,32 @@ host_write_config(const char *conf, int argc, char **argv)
 		goto out;
 	}
 	had = GetFileAttributesW(wc) != INVALID_FILE_ATTRIBUTES;
-	if (argc == 0 && had) {
+	if (argc <= 1 && had) {
+		/* One an ordinary user planted (an older folder let anyone
+		 * write) would configure a LocalSystem service. */
+		if (!host_file_trusted(wc)) {
+			fprintf(stderr,
+			    "oviod: install: %s is not an administrator's: "
+			    "remove it, or give the options to install\n",
+			    conf);
+			goto out;
+		}
 		printf("oviod: install: kept %s\n", conf);
 		rv = 0;
 		goto out;
 	}
-	if ((f = _wfopen(wf, L"w")) == NULL) {
-		fprintf(stderr, "oviod: install: cannot write %s: %s\n", fresh,
-		    strerror(errno));
+	/* A file of our own, new: none left there is truncated and used. */
+	(void) DeleteFileW(wf);
+	h = CreateFileW(wf, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+	    FILE_ATTRIBUTE_NORMAL, NULL);
+	if (h == INVALID_HANDLE_VALUE
+	    || (fd = _open_osfhandle((intptr_t) h, _O_WRONLY | _O_TEXT)) < 0
+	    || (f = _fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "oviod: install: cannot write %s (error %lu)\n",
+		    fresh, (unsigned long) GetLastError());
+		if (h != INVALID_HANDLE_VALUE) {
+			CloseHandle(h);
+		}
 		goto out;
 	}
 	fprintf(f,
@@ -997,7 +1060,7 @@ host_write_config(const char *conf, int argc, char **argv)
 	    "# log level and the limits at once; the rest waits for a "
 	    "restart.\n",
 	    conf);
-	rv = ovio__oviod_config_from_args(argc + 1, argv - 1, f);
+	rv = ovio__oviod_config_from_args(argc, argv, f);
 	if (fclose(f) != 0 && rv == 0) {
 		rv = 1;
 	}
@@ -1027,6 +1090,10 @@ host_write_config(const char *conf, int argc, char **argv)
 	if (!MoveFileExW(wf, wc, MOVEFILE_REPLACE_EXISTING)) {
 		fprintf(stderr, "oviod: install: cannot write %s (error %lu)\n",
 		    conf, (unsigned long) GetLastError());
+		if (had) {
+			(void) MoveFileExW(wo, wc, 0); /* the old one back */
+		}
+		DeleteFileW(wf);
 		rv = 1;
 		goto out;
 	}
@@ -1097,9 +1164,11 @@ host_install(int argc, char **argv)
 	 * but --start and --log go to CONF, which sc control oviod
 	 * paramchange reads again.
 	 */
-	if ((opts = calloc((size_t) argc + 1, sizeof(char *))) == NULL) {
+	/* opts[0] stands for the program, as getopt wants. */
+	if ((opts = calloc((size_t) argc + 2, sizeof(char *))) == NULL) {
 		return (1);
 	}
+	opts[nopts++] = "oviod";
 	for (i = 0; i < argc; i++) {
 		if ((strcmp(argv[i], "--start") == 0 && i + 1 < argc)
 		    || strncmp(argv[i], "--start=", 8) == 0) {
@@ -1390,10 +1459,13 @@ host_open_log(const char *path)
 	           || (fi.dwFileAttributes
 	                  & (FILE_ATTRIBUTE_REPARSE_POINT
 	                      | FILE_ATTRIBUTE_DIRECTORY))
-	                  != 0) {
+	                  != 0
+	           || fi.nNumberOfLinks != 1) {
 		CloseHandle(h);
 		snprintf(why, sizeof(why),
-		    "the log %s is a link or a folder, not a file", path);
+		    "the log %s is a link (or a second name of another file) or "
+		    "a folder, not a file of its own",
+		    path);
 	} else if ((fd = _open_osfhandle((intptr_t) h, _O_APPEND | _O_TEXT))
 	               < 0
 	           || (host_logf = _fdopen(fd, "a")) == NULL) {
@@ -1494,10 +1566,8 @@ ovio__host_main(int argc, char **argv)
 
 	(void) host_event();
 	if (run) {
-		host_service = 1;
-		if (host_open_log(log) != 0) {
-			return (1);
-		}
+		host_service  = 1;
+		host_log_path = log; /* opened by host_service_main */
 		if (StartServiceCtrlDispatcherW(table)) {
 			return (host_rv);
 		}
@@ -1509,7 +1579,8 @@ ovio__host_main(int argc, char **argv)
 			return (1);
 		}
 		host_service = 0; /* run by hand: a console run */
-	} else if (log != NULL && host_open_log(log) != 0) {
+	}
+	if (log != NULL && host_open_log(log) != 0) {
 		return (1);
 	}
 	ovio__host_setup_signals();
