@@ -281,6 +281,23 @@ START_TEST(planted_socket_paths_are_refused)
 }
 END_TEST
 
+/*
+ * f: a folder of ovioprobe_out's in the test's (0755, so that user gets
+ * there) holding that user's copy of oviod, ovio-peer-test (so that pkill
+ * finds it and nothing else).
+ */
+static void
+theirs_folder(char *f, size_t len)
+{
+	snprintf(f, len, "%s/theirs", dir);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(tu_sh("cp %s/oviod %s/ovio-peer-test && chown -R "
+	                       "ovioprobe_out %s",
+	                     tu_build(), f, f),
+	    0);
+}
+
 START_TEST(client_refuses_a_service_of_another_user)
 {
 	ovio_client *c;
@@ -292,13 +309,7 @@ START_TEST(client_refuses_a_service_of_another_user)
 		return;
 	}
 	/* oviod run by ovioprobe_out in a folder of its own. */
-	snprintf(f, sizeof(f), "%s/theirs", dir);
-	ck_assert_int_eq(mkdir(f, 0700), 0);
-	ck_assert_int_eq(chmod(dir, 0755), 0);
-	ck_assert_int_eq(tu_sh("cp %s/oviod %s/ovio-peer-test && chown -R "
-	                       "ovioprobe_out %s",
-	                     tu_build(), f, f),
-	    0);
+	theirs_folder(f, sizeof(f));
 	snprintf(url, sizeof(url), "ipc://%s/s.sock", f);
 	snprintf(log, sizeof(log), "%s/log.txt", dir);
 	ck_assert_int_eq(tu_sh("runuser -u ovioprobe_out -- %s/ovio-peer-test "
@@ -397,13 +408,7 @@ START_TEST(default_endpoint_is_in_a_folder_of_the_users_own)
 	u = uid_of("ovioprobe_out");
 	snprintf(tmpd, sizeof(tmpd), "/tmp/ovio-%lu", (unsigned long) u);
 	tu_sh("rm -rf %s", tmpd);
-	snprintf(f, sizeof(f), "%s/theirs", dir);
-	ck_assert_int_eq(mkdir(f, 0700), 0);
-	ck_assert_int_eq(chmod(dir, 0755), 0);
-	ck_assert_int_eq(tu_sh("cp %s/oviod %s/ovio-peer-test && chown -R "
-	                       "ovioprobe_out %s",
-	                     tu_build(), f, f),
-	    0);
+	theirs_folder(f, sizeof(f));
 	snprintf(log, sizeof(log), "%s/log.txt", dir);
 
 	/* No $XDG_RUNTIME_DIR: /tmp/ovio-UID, made for the user only. */
