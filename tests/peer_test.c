@@ -820,7 +820,7 @@ START_TEST(descriptors_are_kept_for_files_and_the_admin_endpoint)
 	enum { N = 290, FILES = 100 };
 	ovio_client *c;
 	uint64_t     h[FILES];
-	uint64_t     want = 150;
+	uint64_t     want = 150, one = 1;
 	char         name[32];
 	int          fds[N], i;
 
@@ -832,6 +832,8 @@ START_TEST(descriptors_are_kept_for_files_and_the_admin_endpoint)
 	tu_daemon_wrapper[1] = NULL;
 	ck_assert(file_has(d.log, "--max-sessions lowered from 1000 to 150"));
 	c = tu_connect(&d);
+	/* tu_daemon_start's probe gone: c is the only session. */
+	ck_assert(tu_wait_status(c, tu_ms(5000), sessions_are, &one));
 	for (i = 0; i < N; i++) {
 		fds[i] = sp_connect(d.url);
 	}
