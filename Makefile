@@ -8,7 +8,8 @@
 #                   run and print the table (tests/bench/run.sh; README.md,
 #                   "Performance")
 #   make fuzz       build the libFuzzer harnesses (clang, ASan, UBSan) and
-#                   run each for FUZZ_TIME seconds (default 300)
+#                   run each for FUZZ_TIME seconds (default 300), or for
+#                   FUZZ_RUNS new inputs each
 #   make deps       install the Debian packages building and running need
 #   make test-deps  ... and those the tests, fuzzers and benchmark need
 #   make install    install under PREFIX (default /usr/local), the config
@@ -93,7 +94,7 @@ MAIN_OBJ := $(call obj,$(MAIN_SRC))
 CLI_OBJ  := $(call obj,$(CLI_SRC))
 
 TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
-	stress_test confine_test tls_test peer_test
+	stress_test confine_test tls_test peer_test fault_test
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
@@ -186,7 +187,8 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ
 # (fuzz/frame_fuzz.c) and a live engine in-process (fuzz/live_fuzz.c),
 # built with ASan and UBSan into build/fuzz; fuzz/make_seeds writes their
 # seed corpus.  tests/fuzz.sh runs them: make fuzz for FUZZ_TIME seconds
-# each (default 300), make test a short pass (tests/all.sh).
+# each (default 300), or for FUZZ_RUNS new inputs each when that is set;
+# make test a short pass (tests/all.sh).
 FUZZ_B    := build/fuzz
 FUZZ_TIME ?= 300
 fuzz-build:
@@ -197,7 +199,7 @@ fuzz-build:
 
 fuzz: test-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
-	$(Q)tests/fuzz.sh $(FUZZ_TIME)
+	$(Q)tests/fuzz.sh $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),$(FUZZ_TIME))
 
 $(B)/fuzz/%_fuzz: $(B)/obj/fuzz/%_fuzz.o $(SVC_OBJ) $(HOST_OBJ) \
 		$(B)/libovio.a $(NNG_LIB)

@@ -10,6 +10,8 @@
 #   --smoke   the short pass of make test: the regressions and seeds, then
 #             FUZZ_SMOKE_RUNS (default 20000) new inputs each
 #   SECONDS   make fuzz: that long each (default 300)
+#   --runs N  make fuzz FUZZ_RUNS=N: N new inputs each, however long
+#             that takes (the closing notes' 10 million)
 #
 # Prints each harness's executions and ends with "N passed, N failed, N
 # skipped" (a harness that crashed, leaked or hung is a failure; its input
@@ -18,6 +20,10 @@ set -u
 cd "$(dirname "$0")/.."
 F=build/fuzz
 mode=${1:-300}
+runs=
+if [ "$mode" = --runs ]; then
+    runs=${2:?--runs needs a count}
+fi
 pass=0
 fail=0
 
@@ -37,10 +43,13 @@ export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 for name in frame live; do
     if [ "$mode" = --smoke ]; then
         limit=(-runs="${FUZZ_SMOKE_RUNS:-20000}")
+    elif [ -n "$runs" ]; then
+        limit=(-runs="$runs")
     else
         limit=(-max_total_time="$mode")
     fi
     log=$F/fuzz-$name.log
+    start=$SECONDS
     # -timeout: one input may take 30 s at most (a live request waits 2 s
     # for its reply, the status check 10 s); a hang is a failure.
     "$F/fuzz/$name"_fuzz "${limit[@]}" -timeout=30 -rss_limit_mb=4096 \
@@ -51,7 +60,8 @@ for name in frame live; do
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     if [ $rc -eq 0 ]; then
-        echo "fuzz $name: ${execs:-?} inputs, no crash, leak or hang"
+        echo "fuzz $name: ${execs:-?} inputs in $((SECONDS - start)) s," \
+            "no crash, leak or hang"
         pass=$((pass + 1))
     else
         echo "fuzz $name: FAILED after ${execs:-?} inputs (log $log):"

@@ -76,6 +76,8 @@ suite "confine (uring)" OVIO_TEST_BACKEND=uring "$B/tests/confine_test"
 suite "confine (threads)" OVIO_TEST_BACKEND=threads "$B/tests/confine_test"
 suite tls "$B/tests/tls_test"
 suite peers "$B/tests/peer_test"
+suite "faults (uring)" OVIO_TEST_BACKEND=uring "$B/tests/fault_test"
+suite "faults (threads)" OVIO_TEST_BACKEND=threads "$B/tests/fault_test"
 # make install into a staging folder: once, for the plain build.
 if [ "$B" = build ]; then
     suite install tests/install_test.sh
