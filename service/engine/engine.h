@@ -185,6 +185,7 @@ struct eng_session {
 	unsigned   serving;     /* received, record not back (idle timeout) */
 	uint64_t   rc_owner;    /* its peer's identity, for the reply cache */
 	nng_time   active_at;   /* last request, reply or connect (ditto) */
+	bool       idle_closed; /* its close for idleness is under way */
 	ovio__list handles;     /* eng_handle.s_node */
 	eng_op    *tags[ENG_TAG_BUCKETS];
 	ovio__list_node node;  /* e->sessions */
@@ -460,7 +461,9 @@ void         ovio__session_init(eng_session *s, uint32_t pipe_id);
 int ovio__session_add(engine *e, uint32_t pipe_id, const eng_peer *peer);
 /*
  * The data sessions idle for limits.idle_ms (no handle, nothing in flight,
- * no request): up to max of their pipe ids in ids.  Takes the lock.
+ * no request): up to max of their pipe ids in ids, each marked as being
+ * closed (idle_closed) so that the next call returns others.  Takes the
+ * lock.
  */
 size_t  ovio__session_idle(engine *e, uint32_t *ids, size_t max);
 void    ovio__session_gone(engine *e, uint32_t pipe_id);     /* takes lock */

@@ -129,8 +129,10 @@ recv_top_up(engine *e)
 
 /*
  * Closes the data sessions idle for limits.idle_ms (--idle-timeout), once
- * a second at most: each goes the disconnect path (session.c).  Completion
- * thread only, so idle_check_at needs no lock.
+ * a second at most: each goes the disconnect path (session.c).  Every one
+ * due is closed in this pass, 64 at a time (ovio__session_idle marks the
+ * ones it returns, so none comes twice while its close is under way).
+ * Completion thread only, so idle_check_at needs no lock.
  */
 static void
 server_close_idle(engine *e)
@@ -143,15 +145,19 @@ server_close_idle(engine *e)
 		return;
 	}
 	e->srv.idle_check_at = now + 1000;
-	n = ovio__session_idle(e, ids, sizeof(ids) / sizeof(ids[0]));
-	for (i = 0; i < n; i++) {
-		nng_pipe p = NNG_PIPE_INITIALIZER;
+	do {
+		n = ovio__session_idle(e, ids, sizeof(ids) / sizeof(ids[0]));
+		for (i = 0; i < n; i++) {
+			nng_pipe p = NNG_PIPE_INITIALIZER;
 
-		p.id = ids[i];
-		ovio__log("session %u idle for %llu s (--idle-timeout): closed",
-		    ids[i], (unsigned long long) (e->limits.idle_ms / 1000));
-		(void) nng_pipe_close(p);
-	}
+			p.id = ids[i];
+			ovio__log("session %u idle for %llu s (--idle-timeout): "
+			          "closed",
+			    ids[i],
+			    (unsigned long long) (e->limits.idle_ms / 1000));
+			(void) nng_pipe_close(p);
+		}
+	} while (n == sizeof(ids) / sizeof(ids[0]));
 }
 
 void

@@ -185,10 +185,12 @@ ovio__session_idle(engine *e, uint32_t *ids, size_t max)
 	now = nng_clock();
 	for (s = ovio__list_first(&e->sessions); s != NULL && n < max;
 	     s = ovio__list_next(&e->sessions, s)) {
-		if (!s->dead && !s->peer.admin && s->nhandles == 0
-		    && s->opening == 0 && s->ops_in_flight == 0
-		    && s->replies_out == 0 && s->serving == 0
+		if (!s->dead && !s->idle_closed && !s->peer.admin
+		    && s->nhandles == 0 && s->opening == 0
+		    && s->ops_in_flight == 0 && s->replies_out == 0
+		    && s->serving == 0
 		    && s->active_at + (nng_time) e->limits.idle_ms <= now) {
+			s->idle_closed = true;
 			ids[n++] = s->pipe_id;
 		}
 	}
