@@ -165,7 +165,9 @@ typedef struct eng_peer {
 	bool     has_uid; /* ipc: uid and pid are the peer's */
 	uint64_t uid;
 	uint64_t gid; /* ... and its (primary) group; UINT64_MAX: unknown */
+	bool     has_pid; /* ipc: pid is the peer's (Windows: without uid) */
 	uint64_t pid;
+	char     account[96]; /* Windows ipc with an allow-list: its SID */
 	char     addr[64];     /* tcp: "address:port"; else "" */
 	bool     tls;          /* tls+tcp://: the certificate was verified, */
 	char     subject[192]; /* ... and names this subject */

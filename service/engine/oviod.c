@@ -68,12 +68,15 @@ static const char oviod_usage[]
       "                      (127.0.0.0/8, ::1, localhost): anyone who can\n"
       "                      reach it gets the root, unauthenticated and\n"
       "                      unencrypted; logged as a warning\n"
-      "  --allow-uid LIST    POSIX: users (names or uids, comma-separated,\n"
-      "                      repeatable) who may connect over ipc:// besides\n"
-      "                      the service's user and root; the socket becomes\n"
-      "                      0666 and each peer is checked by its kernel-\n"
-      "                      given uid; a refused one is logged and dropped\n"
-      "  --allow-group LIST  POSIX: the same for the members of groups\n"
+      "  --allow-uid LIST    users (names or uids; on Windows account names\n"
+      "                      or SIDs; comma-separated, repeatable) who may\n"
+      "                      connect over ipc:// besides the service's user\n"
+      "                      and root (SYSTEM, Administrators); the socket\n"
+      "                      becomes 0666 (the pipe open to authenticated\n"
+      "                      users) and each peer is checked by its kernel-\n"
+      "                      given uid (its process's token); a refused one\n"
+      "                      is logged and dropped\n"
+      "  --allow-group LIST  the same for the members of groups\n"
       "  --admin URL         the admin endpoint (ovio admin): default\n"
       "                      $OVIO_ADMIN_ENDPOINT, else beside the first\n"
       "                      ipc:// endpoint (PATH.sock -> PATH.admin.sock,\n"
@@ -653,6 +656,39 @@ settings_load(settings *s, const oviod_run *r)
 }
 
 /*
+ * Each comma-separated name of list (--allow-uid when group is false,
+ * --allow-group when true; "" adds nothing) into the host's allow-list.
+ * Returns 0, or an OVIO_E* status after one line in why.
+ */
+static int
+allow_each(const char *list, bool group, char *why, size_t len)
+{
+	char        name[256];
+	const char *p = list, *end;
+	int         rv;
+
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		if (end == NULL) {
+			end = p + strlen(p);
+		}
+		if (end == p || (size_t) (end - p) >= sizeof(name)) {
+			snprintf(why, len,
+			    "--allow-%s: an empty or overlong name in \"%s\"",
+			    group ? "group" : "uid", list);
+			return (OVIO_EINVAL);
+		}
+		memcpy(name, p, (size_t) (end - p));
+		name[end - p] = '\0';
+		if ((rv = ovio__host_peer_allow(name, group, why, len)) != 0) {
+			return (rv);
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return (0);
+}
+
+/*
  * The defaults that depend on the rest: the endpoint, the admin endpoint
  * (--admin, else the environment's, else beside the first ipc:// one, as
  * ovio admin finds it), the root.  Returns 0, or -1 after saying why not.
@@ -1213,11 +1249,8 @@ ovio__oviod_main(int argc, char **argv)
 		return (2);
 	}
 	ovio__log_set_level(s->level);
-	if (ovio__host_peers_init(
-	        s->allow_uids[0] != '\0' ? s->allow_uids : NULL,
-	        s->allow_groups[0] != '\0' ? s->allow_groups : NULL, why,
-	        sizeof(why))
-	    != 0) {
+	if (allow_each(s->allow_uids, false, why, sizeof(why)) != 0
+	    || allow_each(s->allow_groups, true, why, sizeof(why)) != 0) {
 		say(s, "%s", why);
 		return (2);
 	}

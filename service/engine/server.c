@@ -379,9 +379,10 @@ server_peer(engine *e, nng_pipe p, eng_peer *peer)
 	peer->admin = e->srv.admin_lid != 0
 	              && (uint32_t) nng_listener_id(l) == e->srv.admin_lid;
 	peer->connected_ms = (int64_t) time(NULL) * 1000;
+	peer->has_pid
+	    = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid) == 0;
 	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &peer->uid) == 0) {
 		peer->has_uid = true;
-		(void) nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer->pid);
 		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_GID, &peer->gid)
 		    != 0) {
 			peer->gid = UINT64_MAX; /* unknown: in no group */
@@ -440,24 +441,32 @@ server_log_busy(engine *e, uint32_t id, const eng_peer *peer)
 
 /*
  * Whether a data endpoint's peer may have a session: with an allow-list
- * (--allow-uid, --allow-group), an ipc peer by its uid and gid and one
- * whose credentials the OS did not give not at all; a tls+tcp:// peer was
- * authenticated by its certificate.  Plain tcp:// is not started with an
- * allow-list without --insecure-tcp (oviod.c): such a peer is let in.
+ * (--allow-uid, --allow-group), an ipc peer by its uid and gid (POSIX), or
+ * by its process's token (Windows, which gives only the pid; its SID goes
+ * to peer->account for the log), and one the OS said nothing of not at
+ * all; a tls+tcp:// peer was authenticated by its certificate.  Plain
+ * tcp:// is not started with an allow-list without --insecure-tcp
+ * (oviod.c): such a peer is let in.
  */
 static bool
-server_peer_allowed(const eng_peer *peer)
+server_peer_allowed(eng_peer *peer)
 {
 	if (!ovio__host_peers_restricted() || peer->tls
 	    || peer->addr[0] != '\0') {
 		return (true);
 	}
-	return (peer->has_uid && ovio__host_peer_allowed(peer->uid, peer->gid));
+	if (peer->has_uid) {
+		return (ovio__host_peer_allowed(peer->uid, peer->gid));
+	}
+	return (peer->has_pid
+	        && ovio__host_process_allowed(
+	            peer->pid, peer->account, sizeof(peer->account)));
 }
 
 /*
  * "session N connected[ to the admin endpoint]: WHO", WHO being
- * "tls ADDR, certificate \"SUBJECT\"", "tcp ADDR", "uid U, pid P" or "ipc".
+ * "tls ADDR, certificate \"SUBJECT\"", "tcp ADDR", "uid U, pid P", "pid P"
+ * (Windows; ", account SID" with an allow-list) or "ipc".
  */
 static void
 server_log_connected(uint32_t id, const eng_peer *peer)
@@ -473,6 +482,10 @@ server_log_connected(uint32_t id, const eng_peer *peer)
 		ovio__log("session %u connected%s: uid %llu, pid %llu", id, to,
 		    (unsigned long long) peer->uid,
 		    (unsigned long long) peer->pid);
+	} else if (peer->has_pid) {
+		ovio__log("session %u connected%s: pid %llu%s%s", id, to,
+		    (unsigned long long) peer->pid,
+		    peer->account[0] != '\0' ? ", account " : "", peer->account);
 	} else {
 		ovio__log("session %u connected%s: ipc", id, to);
 	}
@@ -505,6 +518,12 @@ server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 				    "not allowed (--allow-uid, --allow-group)",
 				    id, (unsigned long long) peer.uid,
 				    (unsigned long long) peer.pid);
+			} else if (peer.has_pid) {
+				ovio__logl(OVIO__LOG_WARN,
+				    "session %u refused: pid %llu, account %s "
+				    "is not allowed (--allow-uid, --allow-group)",
+				    id, (unsigned long long) peer.pid,
+				    peer.account);
 			} else {
 				ovio__logl(OVIO__LOG_WARN,
 				    "session %u refused: the OS gave no "

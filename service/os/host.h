@@ -109,22 +109,32 @@ void ovio__host_timestamp(char *buf, size_t len);
 void ovio__host_listener_setup(nng_listener l, const char *url);
 
 /*
- * Who may use the data endpoints.  ovio__host_peers_init takes the
- * --allow-uid and --allow-group lists (comma-separated names or numbers;
- * NULL: no list) and resolves them once, at start: a group's members are
- * its supplementary members and the users whose primary group it is
- * (checked by the peer's gid).  Returns 0, or OVIO_EINVAL (an unknown
- * user or group) or OVIO_ENOTSUP (Windows) after one line in why.
- * ovio__host_peers_restricted says whether a list was given.
+ * Who may use the data endpoints: the allow-list of --allow-uid and
+ * --allow-group, resolved once, at start.  ovio__host_peer_allow adds one
+ * entry (group false: a user, true: a group): on POSIX a name or number,
+ * a group's members being its supplementary members and the users whose
+ * primary group it is (checked by the peer's gid); on Windows an account
+ * name or a SID string ("S-1-5-..."), a user for --allow-uid and a group
+ * or alias for --allow-group.  Returns 0, or OVIO_EINVAL (no such user or
+ * group) or OVIO_ENOMEM after one line in why.  ovio__host_peers_restricted
+ * says whether anything was added.
+ *
  * ovio__host_peer_allowed says whether the ipc peer with uid and gid (the
- * credentials the kernel gave nng) may connect: anyone without a list;
- * with one, the service's own user, root, a listed uid or a member of a
- * listed group.  No lookups: safe on nng's threads.
+ * credentials the kernel gave nng, POSIX) may connect: anyone without a
+ * list; with one, the service's own user, root, a listed uid or a member
+ * of a listed group.  ovio__host_process_allowed says the same of an ipc
+ * peer known only by its process id (Windows: GetNamedPipeClientProcessId)
+ * by that process's token: the service's own account, SYSTEM, an enabled
+ * Administrators group, a listed user or an enabled listed group (a
+ * deny-only SID counts for nothing); who gets the account's SID for the
+ * log (or why it could not be read).  On POSIX a process id alone is no
+ * identity: false.  No name lookups: safe on nng's threads.
  */
-int ovio__host_peers_init(
-    const char *uids, const char *groups, char *why, size_t len);
+int  ovio__host_peer_allow(const char *name, bool group, char *why,
+     size_t len);
 bool ovio__host_peers_restricted(void);
 bool ovio__host_peer_allowed(uint64_t uid, uint64_t gid);
+bool ovio__host_process_allowed(uint64_t pid, char *who, size_t len);
 
 /*
  * Refuses an ipc:// endpoint another user could have planted or could

@@ -26,7 +26,8 @@ wine_init || exit 1
 T=$(mktemp -d /tmp/ovio-wine-e2e.XXXXXX)
 HPID=
 KPID=
-trap 'kill $DPID $HPID $KPID 2>/dev/null; exec 3>&-; rm -rf "$T"' EXIT
+LPID=
+trap 'kill $DPID $HPID $KPID $LPID 2>/dev/null; exec 3>&-; rm -rf "$T"' EXIT
 HOLD=${HOLD_CLIENT:-$TOP/build/tests/hold_client}
 mkdir -p "$T/root/dir" "$T/outside"
 # Links (Wine shows Unix symlinks to Windows programs): two leaving the
@@ -173,6 +174,29 @@ check "ovio.exe with another CA's certificate is refused (EAUTH, exit 5)" rc_gre
 wine_run 60 "$W/oviod.exe" --root "$ROOT_W" --listen "tcp://0.0.0.0:$(free_port)" \
     >"$T/any.out" 2>&1
 check "oviod.exe refuses tcp://0.0.0.0 without --insecure-tcp (exit 2)" rc_grep $? 2 insecure-tcp "$T/any.out"
+
+# ---- 2a. the allow-list of accounts and SIDs (named pipe) ----------------
+# Wine runs every process as one account: ovio.exe is admitted as the
+# service's own account (tests/win/host_win_test.c judges other tokens).
+wine_run 60 "$W/oviod.exe" --root "$ROOT_W" --listen "ipc://$PIPE-bad" \
+    --allow-group no_such_group_ovio >"$T/badgroup.out" 2>&1
+check "oviod.exe --allow-group of no such group: exit 2, one line" \
+    rc_grep $? 2 "allow-group no_such_group_ovio: no such group" "$T/badgroup.out"
+timeout 120 taskset -c 0 wine "$W/oviod.exe" --root "$ROOT_W" \
+    --listen "ipc://$PIPE-listed" --allow-uid "S-1-5-21-1-2-3-4242,$(whoami)" \
+    --allow-group Users >"$T/listed.out" 2>"$T/listed.log" &
+LPID=$!
+if wait_for "$T/listed.log" "listening on ipc://$PIPE-listed" 60; then
+    check "allow-list: ovio.exe (the service's account) gets in" \
+        wine_run 60 "$W/ovio.exe" -e "ipc://$PIPE-listed" stat five.bin
+    check "allow-list: the session logged with its pid and account SID" \
+        grep -Eq "connected: pid [0-9]+, account S-1-5-" "$T/listed.log"
+else
+    not_ok "oviod.exe with an allow-list starts (log below)"
+    cat "$T/listed.log"
+fi
+kill -INT $LPID 2>/dev/null
+wait $LPID 2>/dev/null
 
 # ---- 2b. the namespace through ovio.exe (named pipe) ----------------------
 EP="ipc://$PIPE"

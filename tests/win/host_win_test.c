@@ -21,6 +21,7 @@
 
 #include "host.h"
 #include "host_windows.h"
+#include "ovio_err.h"
 #include "oviod_msg.h"
 
 static LONG WINAPI
@@ -335,6 +336,104 @@ START_TEST(message_table_in_oviod_exe)
 }
 END_TEST
 
+/* A LocalAlloc'd SID from its string (fails the test if it is not one). */
+static PSID
+sid_of(const char *str)
+{
+	PSID sid = NULL;
+
+	ck_assert_msg(ConvertStringSidToSidA(str, &sid), "SID %s", str);
+	return (sid);
+}
+
+/*
+ * --allow-uid and --allow-group on Windows: account names and SID strings
+ * resolved at start (unknown ones refused with one line), and a peer's
+ * token judged by its user and its enabled groups, never by a deny-only
+ * SID.  Wine runs every process as one account, so a second account's
+ * token is made here by hand; the real token path is asked of this
+ * process (its own account: admitted) and of a process that is not there.
+ */
+START_TEST(allow_list_of_accounts_and_sids)
+{
+	char  why[256], who[128], me[256];
+	DWORD n = sizeof(me);
+	PSID  other, listed, users, adm, sys;
+	union {
+		TOKEN_GROUPS g;
+		BYTE         b[sizeof(TOKEN_GROUPS) + sizeof(SID_AND_ATTRIBUTES)];
+	} tg;
+	TOKEN_GROUPS *g = &tg.g;
+
+	ck_assert(!ovio__host_peers_restricted());
+	ck_assert(ovio__host_sids_allowed(sid_of("S-1-5-21-1-2-3-1001"), 0,
+	    NULL));
+	/* Refused entries, each with its line. */
+	ck_assert_int_eq(
+	    ovio__host_peer_allow("S-1-x", false, why, sizeof(why)),
+	    OVIO_EINVAL);
+	ck_assert_str_eq(why, "--allow-uid S-1-x: not a SID");
+	ck_assert_int_eq(ovio__host_peer_allow("no_such_account_ovio", false,
+	                     why, sizeof(why)),
+	    OVIO_EINVAL);
+	ck_assert_msg(strstr(why, "--allow-uid no_such_account_ovio: no such "
+	                          "account")
+	                  == why,
+	    "%s", why);
+	ck_assert_int_eq(
+	    ovio__host_peer_allow("Users", false, why, sizeof(why)),
+	    OVIO_EINVAL);
+	ck_assert_str_eq(why, "--allow-uid Users: not a user account");
+	/* Accepted: a SID, this account by name, a group by name. */
+	ck_assert(GetUserNameA(me, &n));
+	ck_assert_int_eq(ovio__host_peer_allow("S-1-5-21-1-2-3-4242", false,
+	                     why, sizeof(why)),
+	    0);
+	ck_assert_int_eq(ovio__host_peer_allow(me, false, why, sizeof(why)), 0);
+	ck_assert_int_eq(ovio__host_peer_allow("Users", true, why, sizeof(why)),
+	    0);
+	ck_assert(ovio__host_peers_restricted());
+
+	other  = sid_of("S-1-5-21-1-2-3-1001");
+	listed = sid_of("S-1-5-21-1-2-3-4242");
+	users  = sid_of("S-1-5-32-545");
+	adm    = sid_of("S-1-5-32-544");
+	sys    = sid_of("S-1-5-18");
+	/* By the user: listed, SYSTEM; not another, not deny-only. */
+	ck_assert(ovio__host_sids_allowed(listed, 0, NULL));
+	ck_assert(ovio__host_sids_allowed(sys, 0, NULL));
+	ck_assert(!ovio__host_sids_allowed(other, 0, NULL));
+	ck_assert(
+	    !ovio__host_sids_allowed(listed, SE_GROUP_USE_FOR_DENY_ONLY, NULL));
+	/* By a group: enabled, not deny-only. */
+	g->GroupCount           = 1;
+	g->Groups[0].Sid        = users;
+	g->Groups[0].Attributes = SE_GROUP_ENABLED;
+	ck_assert(ovio__host_sids_allowed(other, 0, g));
+	g->Groups[0].Attributes = SE_GROUP_ENABLED | SE_GROUP_USE_FOR_DENY_ONLY;
+	ck_assert(!ovio__host_sids_allowed(other, 0, g));
+	g->Groups[0].Attributes = 0;
+	ck_assert(!ovio__host_sids_allowed(other, 0, g));
+	g->Groups[0].Sid        = adm;
+	g->Groups[0].Attributes = SE_GROUP_ENABLED;
+	ck_assert(ovio__host_sids_allowed(other, 0, g));
+	g->Groups[0].Attributes = SE_GROUP_USE_FOR_DENY_ONLY;
+	ck_assert(!ovio__host_sids_allowed(other, 0, g));
+
+	/* A real token: this process (its own account); one not there. */
+	ck_assert(ovio__host_process_allowed(
+	    GetCurrentProcessId(), who, sizeof(who)));
+	ck_assert_msg(strncmp(who, "S-1-5-", 6) == 0, "%s", who);
+	ck_assert(!ovio__host_process_allowed(0x7ffffff0u, who, sizeof(who)));
+	ck_assert_msg(strstr(who, "cannot be read") != NULL, "%s", who);
+	LocalFree(other);
+	LocalFree(listed);
+	LocalFree(users);
+	LocalFree(adm);
+	LocalFree(sys);
+}
+END_TEST
+
 static Suite *
 host_win_suite(void)
 {
@@ -354,6 +453,10 @@ host_win_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("event_log");
 	tcase_add_test(tc, message_table_in_oviod_exe);
+	suite_add_tcase(s, tc);
+	/* Last: the allow-list it makes stays for the rest of the process. */
+	tc = tcase_create("allow_list");
+	tcase_add_test(tc, allow_list_of_accounts_and_sids);
 	suite_add_tcase(s, tc);
 	return (s);
 }

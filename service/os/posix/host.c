@@ -230,7 +230,7 @@ ovio__host_timestamp(char *buf, size_t len)
 	    tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
-/* The allow-list (ovio__host_peers_init); read-only once the service runs. */
+/* The allow-list (ovio__host_peer_allow); read-only once the service runs. */
 static struct {
 	bool   restricted;
 	uid_t *uids;
@@ -336,56 +336,18 @@ host_allow_group(const char *name, char *why, size_t len)
 	return (0);
 }
 
-/* Each comma-separated name of list, through add. */
-static int
-host_allow_each(const char *list, int (*add)(const char *, char *, size_t),
-    char *why, size_t len)
-{
-	char        name[256];
-	const char *p = list, *end;
-	int         rv;
-
-	while (*p != '\0') {
-		end = strchr(p, ',');
-		if (end == NULL) {
-			end = p + strlen(p);
-		}
-		if (end == p || (size_t) (end - p) >= sizeof(name)) {
-			snprintf(why, len,
-			    "an empty or overlong name in \"%s\"", list);
-			return (OVIO_EINVAL);
-		}
-		memcpy(name, p, (size_t) (end - p));
-		name[end - p] = '\0';
-		if ((rv = add(name, why, len)) != 0) {
-			if (rv == OVIO_ENOMEM) {
-				snprintf(why, len, "out of memory");
-			}
-			return (rv);
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	return (0);
-}
-
 int
-ovio__host_peers_init(
-    const char *uids, const char *groups, char *why, size_t len)
+ovio__host_peer_allow(const char *name, bool group, char *why, size_t len)
 {
 	int rv;
 
-	if (uids == NULL && groups == NULL) {
-		return (0);
-	}
 	host_peers.restricted = true;
-	if ((uids != NULL
-	        && (rv = host_allow_each(uids, host_allow_user, why, len)) != 0)
-	    || (groups != NULL
-	        && (rv = host_allow_each(groups, host_allow_group, why, len))
-	               != 0)) {
-		return (rv);
+	rv = group ? host_allow_group(name, why, len)
+	           : host_allow_user(name, why, len);
+	if (rv == OVIO_ENOMEM) {
+		snprintf(why, len, "out of memory");
 	}
-	return (0);
+	return (rv);
 }
 
 bool
@@ -412,6 +374,15 @@ ovio__host_peer_allowed(uint64_t uid, uint64_t gid)
 			return (true);
 		}
 	}
+	return (false);
+}
+
+/* The kernel gives uid and gid with the pid here (server.c asks those). */
+bool
+ovio__host_process_allowed(uint64_t pid, char *who, size_t len)
+{
+	(void) pid;
+	snprintf(who, len, "no credentials");
 	return (false);
 }
 

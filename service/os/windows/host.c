@@ -687,6 +687,22 @@ ovio__host_timestamp(char *buf, size_t len)
 }
 
 /*
+ * The allow-list (ovio__host_peer_allow): SIDs, each LocalAlloc'd by
+ * ConvertStringSidToSidA or host_sid_copy.  Read-only once the service
+ * runs.
+ */
+#define HOST_MAX_ALLOW 64
+static struct {
+	bool   restricted;
+	PSID   users[HOST_MAX_ALLOW];
+	size_t nusers;
+	PSID   groups[HOST_MAX_ALLOW];
+	size_t ngroups;
+	BYTE   own[SECURITY_MAX_SID_SIZE]; /* this process's account */
+	bool   has_own;
+} host_peers;
+
+/*
  * Who may open the service's named pipes: SYSTEM, Administrators and the
  * account oviod runs as (OWNER RIGHTS), nobody from the network and no
  * anonymous logon (deny ACEs first, as the canonical order wants; nng also
@@ -695,6 +711,15 @@ ovio__host_timestamp(char *buf, size_t len)
  */
 static const WCHAR host_pipe_sddl[]
     = L"D:P(D;;GA;;;NU)(D;;GA;;;AN)(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
+
+/*
+ * With an allow-list (--allow-uid, --allow-group), every authenticated
+ * local user may open the pipe, and each peer is then checked by its
+ * process's token (ovio__host_process_allowed), refused ones logged.
+ */
+static const WCHAR host_pipe_sddl_listed[] = L"D:P(D;;GA;;;NU)(D;;GA;;;AN)"
+                                             L"(A;;GA;;;SY)(A;;GA;;;BA)"
+                                             L"(A;;GA;;;OW)(A;;GA;;;AU)";
 
 /* A log line from the host itself: stderr, log file, Event Log. */
 static void
@@ -716,7 +741,8 @@ ovio__host_listener_setup(nng_listener l, const char *url)
 	}
 	if (sd == NULL
 	    && !ConvertStringSecurityDescriptorToSecurityDescriptorW(
-	        host_pipe_sddl, SDDL_REVISION_1, &sd, NULL)) {
+	        host_peers.restricted ? host_pipe_sddl_listed : host_pipe_sddl,
+	        SDDL_REVISION_1, &sd, NULL)) {
 		snprintf(line, sizeof(line),
 		    "%s: cannot build the pipe's security descriptor (error "
 		    "%lu); using the default",
@@ -741,35 +767,201 @@ ovio__host_raise_fd_limit(void)
 	return (0);
 }
 
-/*
- * Allow-lists of uids and groups are POSIX's; on Windows the named pipe's
- * security descriptor says who may connect (see ovio__host_listener_setup).
- */
-int
-ovio__host_peers_init(
-    const char *uids, const char *groups, char *why, size_t len)
+/* A LocalAlloc'd copy of sid, or NULL. */
+static PSID
+host_sid_copy(PSID sid)
 {
-	if (uids == NULL && groups == NULL) {
-		return (0);
+	DWORD n = GetLengthSid(sid);
+	PSID  c = LocalAlloc(LMEM_FIXED, n);
+
+	if (c != NULL && !CopySid(n, c, sid)) {
+		LocalFree(c);
+		c = NULL;
 	}
-	snprintf(why, len,
-	    "--allow-uid and --allow-group are not supported on Windows (the "
-	    "pipe's security descriptor decides who may connect)");
-	return (OVIO_ENOTSUP);
+	return (c);
+}
+
+/* The user SID of token into buf (SECURITY_MAX_SID_SIZE), and its
+ * attributes; false if it cannot be read. */
+static bool
+host_token_user(HANDLE token, BYTE *buf, DWORD *attrs)
+{
+	union {
+		TOKEN_USER u;
+		BYTE       b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+	} tu;
+	DWORD n;
+
+	if (!GetTokenInformation(token, TokenUser, &tu, sizeof(tu), &n)
+	    || !CopySid(SECURITY_MAX_SID_SIZE, buf, tu.u.User.Sid)) {
+		return (false);
+	}
+	*attrs = tu.u.User.Attributes;
+	return (true);
+}
+
+int
+ovio__host_peer_allow(const char *name, bool group, char *why, size_t len)
+{
+	const char  *opt = group ? "--allow-group" : "--allow-uid";
+	BYTE         buf[SECURITY_MAX_SID_SIZE];
+	char         dom[256];
+	DWORD        n = sizeof(buf), dn = sizeof(dom), attrs;
+	SID_NAME_USE use;
+	PSID         sid = NULL;
+	HANDLE       t;
+
+	host_peers.restricted = true;
+	if (!host_peers.has_own
+	    && OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t)) {
+		host_peers.has_own = host_token_user(t, host_peers.own, &attrs);
+		CloseHandle(t);
+	}
+	if ((group ? host_peers.ngroups : host_peers.nusers)
+	    >= HOST_MAX_ALLOW) {
+		snprintf(why, len, "%s: more than %d entries", opt,
+		    HOST_MAX_ALLOW);
+		return (OVIO_EINVAL);
+	}
+	if ((name[0] == 'S' || name[0] == 's') && name[1] == '-') {
+		if (!ConvertStringSidToSidA(name, &sid)) {
+			snprintf(why, len, "%s %s: not a SID", opt, name);
+			return (OVIO_EINVAL);
+		}
+	} else {
+		if (!LookupAccountNameA(NULL, name, buf, &n, dom, &dn, &use)) {
+			snprintf(why, len, "%s %s: no such %s (error %lu)", opt,
+			    name, group ? "group" : "account",
+			    (unsigned long) GetLastError());
+			return (OVIO_EINVAL);
+		}
+		if (group
+		    && use != SidTypeGroup && use != SidTypeAlias
+		    && use != SidTypeWellKnownGroup) {
+			snprintf(why, len, "%s %s: not a group", opt, name);
+			return (OVIO_EINVAL);
+		}
+		if (!group && use != SidTypeUser) {
+			snprintf(why, len, "%s %s: not a user account", opt,
+			    name);
+			return (OVIO_EINVAL);
+		}
+		if ((sid = host_sid_copy(buf)) == NULL) {
+			snprintf(why, len, "out of memory");
+			return (OVIO_ENOMEM);
+		}
+	}
+	if (group) {
+		host_peers.groups[host_peers.ngroups++] = sid;
+	} else {
+		host_peers.users[host_peers.nusers++] = sid;
+	}
+	return (0);
 }
 
 bool
 ovio__host_peers_restricted(void)
 {
-	return (false);
+	return (host_peers.restricted);
 }
 
+/* Windows gives no uid (server.c asks ovio__host_process_allowed). */
 bool
 ovio__host_peer_allowed(uint64_t uid, uint64_t gid)
 {
 	(void) uid;
 	(void) gid;
-	return (true);
+	return (!host_peers.restricted);
+}
+
+static bool
+host_sid_in(PSID sid, PSID *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (EqualSid(sid, list[i])) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+bool
+ovio__host_sids_allowed(PSID user, DWORD user_attrs, const TOKEN_GROUPS *g)
+{
+	BYTE  sys[SECURITY_MAX_SID_SIZE], adm[SECURITY_MAX_SID_SIZE];
+	DWORD ns = sizeof(sys), na = sizeof(adm), i;
+
+	if (!host_peers.restricted) {
+		return (true);
+	}
+	if (!CreateWellKnownSid(WinLocalSystemSid, NULL, sys, &ns)
+	    || !CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, adm, &na)) {
+		return (false);
+	}
+	if ((user_attrs & SE_GROUP_USE_FOR_DENY_ONLY) == 0
+	    && (EqualSid(user, sys)
+	        || (host_peers.has_own && EqualSid(user, host_peers.own))
+	        || host_sid_in(user, host_peers.users, host_peers.nusers))) {
+		return (true);
+	}
+	for (i = 0; g != NULL && i < g->GroupCount; i++) {
+		DWORD a = g->Groups[i].Attributes;
+
+		if ((a & SE_GROUP_ENABLED) == 0
+		    || (a & SE_GROUP_USE_FOR_DENY_ONLY) != 0) {
+			continue;
+		}
+		if (EqualSid(g->Groups[i].Sid, adm)
+		    || host_sid_in(g->Groups[i].Sid, host_peers.groups,
+		        host_peers.ngroups)) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+bool
+ovio__host_process_allowed(uint64_t pid, char *who, size_t len)
+{
+	BYTE          user[SECURITY_MAX_SID_SIZE];
+	TOKEN_GROUPS *g = NULL;
+	DWORD         attrs, n = 0;
+	HANDLE        p, t = NULL;
+	char         *str;
+	bool          ok = false;
+
+	snprintf(who, len, "(unknown)");
+	p = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD) pid);
+	if (p == NULL || !OpenProcessToken(p, TOKEN_QUERY, &t)) {
+		snprintf(who, len, "(its token cannot be read: error %lu)",
+		    (unsigned long) GetLastError());
+		goto done;
+	}
+	if (!host_token_user(t, user, &attrs)) {
+		snprintf(who, len, "(its user cannot be read: error %lu)",
+		    (unsigned long) GetLastError());
+		goto done;
+	}
+	if (ConvertSidToStringSidA(user, &str)) {
+		snprintf(who, len, "%s", str);
+		LocalFree(str);
+	}
+	(void) GetTokenInformation(t, TokenGroups, NULL, 0, &n);
+	if (n == 0 || (g = malloc(n)) == NULL
+	    || !GetTokenInformation(t, TokenGroups, g, n, &n)) {
+		free(g);
+		g = NULL; /* judged by its user alone */
+	}
+	ok = ovio__host_sids_allowed(user, attrs, g);
+done:
+	free(g);
+	if (t != NULL) {
+		CloseHandle(t);
+	}
+	if (p != NULL) {
+		CloseHandle(p);
+	}
+	return (ok);
 }
 
 /*

@@ -7,6 +7,8 @@
 
 #include <windows.h>
 
+#include <stdbool.h>
+
 /*
  * The console control handler a console run installs.  CTRL_C_EVENT and
  * CTRL_BREAK_EVENT: signals the stop (ovio__host_wait_stop returns) and
@@ -31,5 +33,16 @@ BOOL WINAPI ovio__host_console_ctrl(DWORD type);
  * why.
  */
 int ovio__host_service_dir(char *buf, size_t len, char *why, size_t wlen);
+
+/*
+ * Whether a token with this user SID (and its attributes) and these
+ * groups (NULL: none) may connect under the allow-list that
+ * ovio__host_peer_allow made: always without one; else the service's own
+ * account, SYSTEM, an enabled Administrators group, a listed user or an
+ * enabled listed group, never by a deny-only SID.  ovio__host_process_allowed
+ * asks it of a process's token.
+ */
+bool ovio__host_sids_allowed(
+    PSID user, DWORD user_attrs, const TOKEN_GROUPS *groups);
 
 #endif
