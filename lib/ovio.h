@@ -254,9 +254,11 @@ typedef struct ovio_client ovio_client;
  *
  * ovio_default_endpoint returns the endpoint a client connects to when none
  * is given: $OVIO_ENDPOINT if set; else ovio_user_endpoint() if its socket
- * is there (the user's own oviod); else ovio_system_endpoint() if its
- * socket is there; else ovio_user_endpoint().  The strings stay valid until
- * the next call.
+ * is there and something listens on it (the user's own oviod; one a killed
+ * oviod left is passed over), in a folder of the user's that others cannot
+ * write; else ovio_system_endpoint() if its socket is there; else
+ * ovio_user_endpoint().  The strings stay valid while the program runs
+ * ($XDG_RUNTIME_DIR is read once).
  */
 #define OVIO_SYSTEM_USER "ovio"
 const char *ovio_system_endpoint(void);

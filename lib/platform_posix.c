@@ -1,9 +1,13 @@
 /* platform_posix.c - libovio's OS-specific defaults, POSIX. */
+#include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "client_impl.h"
@@ -55,23 +59,57 @@ own_socket_exists(const char *url)
 	        && st.st_uid == geteuid() && (st.st_mode & 022) == 0);
 }
 
+/* The user's endpoint, worked out once (ovio_user_endpoint). */
+static char           user_endpoint[600];
+static pthread_once_t user_endpoint_once = PTHREAD_ONCE_INIT;
+
+static void
+user_endpoint_init(void)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+
+	/* Only an absolute path that fits; else the /tmp folder. */
+	if (rt != NULL && rt[0] == '/' && strlen(rt) < 400) {
+		snprintf(user_endpoint, sizeof(user_endpoint),
+		    "ipc://%s/ovio/oviod.sock", rt);
+	} else {
+		snprintf(user_endpoint, sizeof(user_endpoint),
+		    "ipc:///tmp/ovio-%lu/oviod.sock", (unsigned long) geteuid());
+	}
+}
+
 const char *
 ovio_user_endpoint(void)
 {
-	static char buf[600];
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-
 	if (geteuid() == 0) {
 		return (SYSTEM_ENDPOINT);
 	}
-	/* Only an absolute path that fits; else the /tmp folder. */
-	if (rt != NULL && rt[0] == '/' && strlen(rt) < 400) {
-		snprintf(buf, sizeof(buf), "ipc://%s/ovio/oviod.sock", rt);
-	} else {
-		snprintf(buf, sizeof(buf), "ipc:///tmp/ovio-%lu/oviod.sock",
-		    (unsigned long) geteuid());
+	(void) pthread_once(&user_endpoint_once, user_endpoint_init);
+	return (user_endpoint);
+}
+
+/*
+ * Something listens at the Unix socket of ipc:// url: a connect that is
+ * not refused (one left by an oviod that was killed is).  The connection
+ * is closed at once, before nng's handshake: the service sees no session.
+ */
+static bool
+ipc_socket_listens(const char *url)
+{
+	struct sockaddr_un sa;
+	size_t             n = strlen(url + 6);
+	int                fd, rv;
+
+	if (n >= sizeof(sa.sun_path)
+	    || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		return (true); /* cannot tell: as before, it is there */
 	}
-	return (buf);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, url + 6, n + 1);
+	rv = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+	close(fd);
+	return (rv == 0 || errno != ECONNREFUSED);
 }
 
 const char *
@@ -84,7 +122,11 @@ ovio_default_endpoint(void)
 		return (v);
 	}
 	mine = ovio_user_endpoint();
-	if (!own_socket_exists(mine) && ipc_socket_exists(SYSTEM_ENDPOINT)) {
+	/* The system service's, unless the user's own one is there and
+	 * alive (a socket a killed oviod left does not hide it). */
+	if (strcmp(mine, SYSTEM_ENDPOINT) != 0
+	    && ipc_socket_exists(SYSTEM_ENDPOINT)
+	    && (!own_socket_exists(mine) || !ipc_socket_listens(mine))) {
 		return (SYSTEM_ENDPOINT);
 	}
 	return (mine);

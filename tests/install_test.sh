@@ -170,8 +170,10 @@ for ((i = 0; i < 100; i++)); do
 done
 check "the member's own oviod, when running, is used instead" \
     bash -c "$(declare -f as); SPID=$SPID; as ovioacc_in '$D$PREFIX/bin/ovio' cat own.txt | grep -qx mine"
-kill -TERM "$OWNPID"
+# Killed: its socket stays behind, refusing connections.
+kill -KILL "$OWNPID"
 wait "$OWNPID"
+check "the killed oviod left its socket" [ -S "$OWN/oviod.sock" ]
 check "... and the system service again once it is gone" \
     bash -c "$(declare -f as); SPID=$SPID; as ovioacc_in '$D$PREFIX/bin/ovio' cat in.txt | grep -qx 'ovio from the group'"
 rm -rf "$OWN"
