@@ -1190,6 +1190,26 @@ host_file_trusted(const WCHAR *w)
 }
 
 /*
+ * A stdio stream on the file handle h (flags for _open_osfhandle, mode for
+ * _fdopen), or NULL with h closed: whatever fails, h is closed once.
+ */
+static FILE *
+host_fdopen(HANDLE h, int flags, const char *mode)
+{
+	FILE *f;
+	int   fd = _open_osfhandle((intptr_t) h, flags);
+
+	if (fd < 0) {
+		CloseHandle(h);
+		return (NULL);
+	}
+	if ((f = _fdopen(fd, mode)) == NULL) {
+		_close(fd); /* closes h too */
+	}
+	return (f);
+}
+
+/*
  * The service's options go to its config file, conf (the options given,
  * argv[1..argc), checked; the file before them kept as conf.old), or,
  * given none, the file there is kept if an administrator's (made, with
@@ -1204,7 +1224,7 @@ host_write_config(const char *conf, int argc, char **argv)
 	WCHAR *wc = NULL, *wf = NULL, *wo = NULL;
 	FILE  *f  = NULL;
 	HANDLE h;
-	int    rv = 1, had, fd;
+	int    rv = 1, had;
 
 	snprintf(fresh, sizeof(fresh), "%s.new", conf);
 	snprintf(old, sizeof(old), "%s.old", conf);
@@ -1233,13 +1253,9 @@ host_write_config(const char *conf, int argc, char **argv)
 	h = CreateFileW(wf, GENERIC_WRITE, 0, NULL, CREATE_NEW,
 	    FILE_ATTRIBUTE_NORMAL, NULL);
 	if (h == INVALID_HANDLE_VALUE
-	    || (fd = _open_osfhandle((intptr_t) h, _O_WRONLY | _O_TEXT)) < 0
-	    || (f = _fdopen(fd, "w")) == NULL) {
+	    || (f = host_fdopen(h, _O_WRONLY | _O_TEXT, "w")) == NULL) {
 		fprintf(stderr, "oviod: install: cannot write %s (error %lu)\n",
 		    fresh, (unsigned long) GetLastError());
-		if (h != INVALID_HANDLE_VALUE) {
-			CloseHandle(h);
-		}
 		goto out;
 	}
 	fprintf(f,
@@ -1619,7 +1635,6 @@ host_open_log(const char *path)
 	char                       def[1024], why[1200];
 	WCHAR                     *w;
 	HANDLE                     h;
-	int                        fd;
 
 	if (host_service
 	    && ovio__host_service_dir(def, sizeof(def), why, sizeof(why))
@@ -1658,14 +1673,8 @@ host_open_log(const char *path)
 		    "the log %s is a link (or a second name of another file) or "
 		    "a folder, not a file of its own",
 		    path);
-	} else if ((fd = _open_osfhandle((intptr_t) h, _O_APPEND | _O_TEXT))
-	               < 0
-	           || (host_logf = _fdopen(fd, "a")) == NULL) {
-		if (fd >= 0) {
-			_close(fd);
-		} else {
-			CloseHandle(h);
-		}
+	} else if ((host_logf = host_fdopen(h, _O_APPEND | _O_TEXT, "a"))
+	           == NULL) {
 		snprintf(why, sizeof(why), "cannot open the log %s", path);
 	} else {
 		setvbuf(host_logf, NULL, _IONBF, 0);
