@@ -1,10 +1,18 @@
 /*
  * port/uring.c - the io_uring completion port (liburing).
  *
- * The op pointer is the SQE's user_data and comes back in its CQE.  Every
- * I/O SQE carries IOSQE_ASYNC, so io_uring_submit never performs the read or
- * write in the submitting thread: a slow file cannot block the thread that
- * receives requests and answers cancels.  Submission is serialised by a
+ * The op pointer is the SQE's user_data and comes back in its CQE.  I/O
+ * on a regular file of a local file system that honours non-blocking
+ * attempts (op->nowait: ext4, xfs, btrfs, tmpfs; fs.h) goes without
+ * IOSQE_ASYNC: the kernel first tries it with IOCB_NOWAIT, so a read from
+ * the page cache completes inside io_uring_submit, with no io-wq thread
+ * and no wake-up between them, and what would block (a page not in the
+ * cache, a write that must wait, fsync, truncate) the kernel hands to
+ * io-wq itself.  Everything else (streams, FUSE, network file systems,
+ * devices) carries IOSQE_ASYNC and goes to io-wq at once: on those an
+ * inline attempt can wait (a FUSE read waited on its daemon inside
+ * io_uring_submit, blocking the thread that receives requests and answers
+ * cancels).  Submission is serialised by a
  * mutex (the SQ ring has one producer at a time); the completion side has a
  * single consumer, the engine's completion thread.
  *
@@ -246,7 +254,9 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	default:
 		break;
 	}
-	sqe->flags |= IOSQE_ASYNC;
+	if (!op->nowait) {
+		sqe->flags |= IOSQE_ASYNC;
+	}
 	URING_HANDOFF(op);
 	op->state = ++p->gen; /* port-wide: a new record never repeats one */
 	io_uring_sqe_set_data64(sqe, uring_data(op));
