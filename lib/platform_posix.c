@@ -101,15 +101,18 @@ ipc_socket_listens(const char *url)
 	int                fd, rv;
 
 	if (n >= sizeof(sa.sun_path)
-	    || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	    || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	            0))
+	           < 0) {
 		return (true); /* cannot tell: as before, it is there */
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, url + 6, n + 1);
-	rv = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+	/* Never waits: a full backlog (EAGAIN) is a live listener. */
+	rv = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 ? 0 : errno;
 	close(fd);
-	return (rv == 0 || errno != ECONNREFUSED);
+	return (rv != ECONNREFUSED && rv != ENOENT);
 }
 
 const char *

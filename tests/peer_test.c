@@ -916,10 +916,11 @@ dropped_within(int fd, int64_t ms)
  * declared a 16 MiB frame and stalled after 1 KiB.  oviod's resident size
  * stays within 24 MiB of where it was; a client that holds a handle is
  * served meanwhile (its p99 round trip within 2x of the larger of the
- * unloaded ones measured before and after), and so is a new client now
- * and then while the strangers connect; and every stranger is dropped at
- * --idle-timeout, all within a second of the sweep that finds it (the
- * sweep closed only 64 a second before).
+ * unloaded ones measured before and after, plus 500 us for this noisy
+ * 2-core VM's scheduling; the figures are printed), and so is a new
+ * client now and then while the strangers connect; and every stranger is
+ * dropped at --idle-timeout, all within a second of the sweep that finds
+ * it (the sweep closed only 64 a second before).
  */
 START_TEST(a_thousand_idle_strangers_are_held_and_dropped)
 {
@@ -944,7 +945,8 @@ START_TEST(a_thousand_idle_strangers_are_held_and_dropped)
 	}
 	rl.rlim_cur = 4096;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	idle_ms = tu_ms(3000);
+	/* Long enough that all connect before the first is due. */
+	idle_ms = tu_ms(6000);
 	snprintf(idle_s, sizeof(idle_s), "%lld", (long long) (idle_ms / 1000));
 	/* The strangers are this test's uid: the per-peer limit raised. */
 	tu_daemon_start(&d, NULL, "--idle-timeout", idle_s, "--max-sessions",
@@ -986,6 +988,7 @@ START_TEST(a_thousand_idle_strangers_are_held_and_dropped)
 	ck_assert_msg(tu_wait_status(c, tu_ms(5000), sessions_are, &want),
 	    "not %llu sessions", (unsigned long long) want);
 	t_held = tu_now_ms() - t0;
+	rss1      = tu_status_kib(d.pid, "VmRSS");
 	loaded_us = status_us(c, 2000, 0.99);
 	r         = tu_status_kib(d.pid, "VmRSS");
 	rss1      = r > rss1 ? r : rss1;
@@ -1031,7 +1034,7 @@ START_TEST(a_thousand_idle_strangers_are_held_and_dropped)
 	} else {
 		ck_assert_int_lt(rss1 - rss0, 24 * 1024);
 		ck_assert_int_le(loaded_us,
-		    2 * (before_us > after_us ? before_us : after_us));
+		    2 * (before_us > after_us ? before_us : after_us) + 500);
 	}
 	for (i = 0; i < N; i++) {
 		close(fds[i]);
@@ -1098,13 +1101,14 @@ junk_round(ovio_client *c, uint32_t *x)
 
 /*
  * Item 5's last part: rounds of 50 connections sending junk frames leave
- * oviod's resident size within 1 MiB of where it was after ten rounds of
+ * oviod's resident size within 1 MiB above where it was after 20 rounds of
  * warm-up (the heap settles in about 15 rounds, after 900 KiB; nothing is
- * kept per junk connection or frame), and the service answers throughout.
+ * kept per junk connection or frame; less is fine), and the service
+ * answers throughout.
  */
 START_TEST(junk_frames_leave_no_memory_behind)
 {
-	enum { WARM = 10, ROUNDS = 20 };
+	enum { WARM = 20, ROUNDS = 20 };
 	ovio_service_status st;
 	ovio_client        *c;
 	uint32_t            x = 2463534242u;
@@ -1133,7 +1137,7 @@ START_TEST(junk_frames_leave_no_memory_behind)
 	if (tu_sanitized()) {
 		tu_skip("the memory bound is not checked in a sanitizer build");
 	} else {
-		ck_assert_int_le(labs(rss1 - rss0), 1024);
+		ck_assert_int_le(rss1 - rss0, 1024);
 	}
 	ovio_disconnect(c);
 }

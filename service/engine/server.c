@@ -130,14 +130,14 @@ recv_top_up(engine *e)
 /*
  * Closes the data sessions idle for limits.idle_ms (--idle-timeout), once
  * a second at most: each goes the disconnect path (session.c).  Every one
- * due is closed in this pass, 64 at a time (ovio__session_idle marks the
- * ones it returns, so none comes twice while its close is under way).
+ * due is closed in this pass, 1 024 at a time (ovio__session_idle marks
+ * the ones it returns, so none comes twice while its close is under way).
  * Completion thread only, so idle_check_at needs no lock.
  */
 static void
 server_close_idle(engine *e)
 {
-	uint32_t ids[64];
+	uint32_t ids[1024];
 	nng_time now = nng_clock();
 	size_t   n, i;
 

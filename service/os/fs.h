@@ -69,7 +69,8 @@ int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
  * file with offsets on a local file system known to honour the kernel's
  * non-blocking attempts (Linux: ext2/3/4, xfs, btrfs, tmpfs), whose I/O the
  * io_uring port may let the kernel try inline (port.h, nowait).
- * OVIO__FS_FILE: any other file with offsets.
+ * OVIO__FS_FILE: any other file with offsets (and every temporary file of
+ * ovio__fs_open_temp, which says nothing of its kind).
  */
 #define OVIO__FS_FILE   0
 #define OVIO__FS_STREAM 1

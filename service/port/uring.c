@@ -1,18 +1,21 @@
 /*
  * port/uring.c - the io_uring completion port (liburing).
  *
- * The op pointer is the SQE's user_data and comes back in its CQE.  I/O
- * on a regular file of a local file system that honours non-blocking
- * attempts (op->nowait: ext4, xfs, btrfs, tmpfs; fs.h) goes without
- * IOSQE_ASYNC: the kernel first tries it with IOCB_NOWAIT, so a read from
- * the page cache completes inside io_uring_submit, with no io-wq thread
- * and no wake-up between them, and what would block (a page not in the
- * cache, a write that must wait, fsync, truncate) the kernel hands to
- * io-wq itself.  Everything else (streams, FUSE, network file systems,
- * devices) carries IOSQE_ASYNC and goes to io-wq at once: on those an
- * inline attempt can wait (a FUSE read waited on its daemon inside
- * io_uring_submit, blocking the thread that receives requests and answers
- * cancels).  Submission is serialised by a
+ * The op pointer is the SQE's user_data and comes back in its CQE.  A
+ * read or write of at most URING_INLINE_MAX bytes on a regular file of a
+ * local file system that honours non-blocking attempts (op->nowait: ext4,
+ * xfs, btrfs, tmpfs; fs.h) goes without IOSQE_ASYNC: the kernel first
+ * tries it with IOCB_NOWAIT, so a read from the page cache completes
+ * inside io_uring_submit, with no io-wq thread and no wake-up between
+ * them; what cannot go on without blocking (a page to read from the disk,
+ * a write that must wait) the kernel finishes later, through io-wq or as
+ * task work, and its CQE comes as any other.  The submit may still start
+ * readahead, and copies up to URING_INLINE_MAX bytes, under sq_mtx.  fsync
+ * and truncate, larger transfers and everything else (streams, FUSE,
+ * network file systems, devices) carry IOSQE_ASYNC and go to io-wq at
+ * once: on those an inline attempt can wait (a FUSE read waited on its
+ * daemon inside io_uring_submit, blocking the thread that receives
+ * requests and answers cancels).  Submission is serialised by a
  * mutex (the SQ ring has one producer at a time); the completion side has a
  * single consumer, the engine's completion thread.
  *
@@ -54,6 +57,9 @@
 
 #include "ovio.h"
 #include "port_impl.h"
+
+/* The largest transfer the kernel may try inside the submit (see above). */
+#define URING_INLINE_MAX (64u * 1024u)
 #include "error_impl.h"
 
 /*
@@ -254,7 +260,8 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	default:
 		break;
 	}
-	if (!op->nowait) {
+	if (!op->nowait || op->len > URING_INLINE_MAX
+	    || (op->kind != OVIO__PORT_READ && op->kind != OVIO__PORT_WRITE)) {
 		sqe->flags |= IOSQE_ASYNC;
 	}
 	URING_HANDOFF(op);

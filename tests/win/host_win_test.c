@@ -366,8 +366,8 @@ START_TEST(allow_list_of_accounts_and_sids)
 	TOKEN_GROUPS *g = &tg.g;
 
 	ck_assert(!ovio__host_peers_restricted());
-	ck_assert(ovio__host_sids_allowed(sid_of("S-1-5-21-1-2-3-1001"), 0,
-	    NULL));
+	other = sid_of("S-1-5-21-1-2-3-1001");
+	ck_assert(ovio__host_sids_allowed(other, 0, NULL));
 	/* Refused entries, each with its line. */
 	ck_assert_int_eq(
 	    ovio__host_peer_allow("S-1-x", false, why, sizeof(why)),
@@ -394,7 +394,6 @@ START_TEST(allow_list_of_accounts_and_sids)
 	    0);
 	ck_assert(ovio__host_peers_restricted());
 
-	other  = sid_of("S-1-5-21-1-2-3-1001");
 	listed = sid_of("S-1-5-21-1-2-3-4242");
 	users  = sid_of("S-1-5-32-545");
 	adm    = sid_of("S-1-5-32-544");

@@ -1191,7 +1191,8 @@ host_file_trusted(const WCHAR *w)
 
 /*
  * A stdio stream on the file handle h (flags for _open_osfhandle, mode for
- * _fdopen), or NULL with h closed: whatever fails, h is closed once.
+ * _fdopen), or NULL with h closed (whatever fails, h is closed once) and
+ * GetLastError saying why.
  */
 static FILE *
 host_fdopen(HANDLE h, int flags, const char *mode)
@@ -1201,10 +1202,12 @@ host_fdopen(HANDLE h, int flags, const char *mode)
 
 	if (fd < 0) {
 		CloseHandle(h);
+		SetLastError(ERROR_TOO_MANY_OPEN_FILES);
 		return (NULL);
 	}
 	if ((f = _fdopen(fd, mode)) == NULL) {
 		_close(fd); /* closes h too */
+		SetLastError(ERROR_NOT_ENOUGH_MEMORY);
 	}
 	return (f);
 }
