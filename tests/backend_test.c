@@ -2,9 +2,7 @@
  * backend_test.c - the completion-port contract (service/port/port.h), run on
  * every Linux backend against real files and FIFOs.  Each case loops over
  * the backends; io_uring skips with a message where the kernel or container
- * refuses it.  io_uring runs twice: as for any file, and with nowait set
- * on regular files' ops (as the engine sets it on ext4, xfs, btrfs and
- * tmpfs: the kernel may then complete them inside the submit).
+ * refuses it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,13 +16,11 @@
 #include "port.h"
 #include "testutil.h"
 
-static const char *backends[] = { "uring", "threads", "uring" };
-static const int   nowaits[]  = { 0, 0, 1 };
-#define NBACKENDS 3
+static const char *backends[] = { "uring", "threads" };
+#define NBACKENDS 2
 
 static char        dir[256];
 static ovio__port *port;
-static int         nowait; /* this loop's: set on regular files' ops */
 
 /* Opens the backend of loop index i, or returns false to skip. */
 static bool
@@ -37,8 +33,7 @@ open_port(int i)
 		tu_skip("backend uring: io_uring is unavailable here");
 		return (false);
 	}
-	nowait = nowaits[i];
-	rv     = ovio__port_open(&port, backends[i], 4, &why);
+	rv = ovio__port_open(&port, backends[i], 4, &why);
 	ck_assert_msg(rv == 0, "%s: %s", backends[i], why);
 	ck_assert_str_eq(ovio__port_name(port), backends[i]);
 	return (true);
@@ -85,15 +80,12 @@ static void
 prep(ovio__port_op *op, ovio__port_kind kind, int fd, void *buf, size_t len,
     uint64_t off)
 {
-	struct stat st;
-
 	memset(op, 0, sizeof(*op));
 	op->kind   = kind;
 	op->fd     = fd;
 	op->buf    = buf;
 	op->len    = len;
 	op->offset = off;
-	op->nowait = nowait && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Dequeues exactly one completion within ms and returns it. */

@@ -54,8 +54,6 @@ typedef struct ovio__port_op {
 	size_t          len;
 	uint64_t        offset;
 	int             stream; /* 1: not seekable (FIFO, pipe): no offset */
-	int             nowait; /* 1: the kernel may try it inline without
-	                         * blocking (uring; fs.h OVIO__FS_NOWAIT) */
 
 	/* outputs */
 	int      status;   /* OVIO_OK or an ovio_err */
