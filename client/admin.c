@@ -151,12 +151,13 @@ static void
 adm_flags(uint32_t f, char *buf, size_t len)
 {
 	static const char *const names[]
-	    = { "read", "write", "create", "excl", "trunc", "temp" };
+	    = { "read", "write", "create", "excl", "trunc", "temp", "direct",
+		  "write-through" };
 	size_t n = 0;
 	int    i;
 
 	buf[0] = '\0';
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 8; i++) {
 		if ((f & (1u << i)) != 0 && n < len) {
 			n += (size_t) snprintf(buf + n, len - n, "%s%s",
 			    n > 0 ? "," : "", names[i]);

@@ -63,6 +63,10 @@ static const char bench_help[]
       "                  when it is smaller than 2 requests)\n"
       "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
       "  --ops N         stop after N requests instead (0: no bound)\n"
+      "  --direct        unbuffered I/O (O_DIRECT, FILE_FLAG_NO_BUFFERING):\n"
+      "                  --bs must be a multiple of the file's alignment\n"
+      "  --write-through each write answered once it is on the device\n"
+      "                  (O_DSYNC, FILE_FLAG_WRITE_THROUGH)\n"
       "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
       "                  endpoint, seconds, ops, bytes, ops_per_s, mb_per_s,\n"
       "                  p50_us, p99_us, p999_us, max_us, errors\n"
@@ -146,26 +150,40 @@ opt_num(const char *name, const char *v, int flags, uint64_t min, uint64_t max,
 	return (0);
 }
 
-/* Extends the file to size with a pattern, 1 MiB at a time, 8 in flight. */
+/*
+ * Extends remote to size with a pattern, 1 MiB at a time, 8 in flight,
+ * through a buffered handle of its own (a --direct one could not write the
+ * unaligned tail).
+ */
 static int
-bench_prefill(bench_conn *c, uint64_t from, uint64_t size)
+bench_prefill(ovio_client *cl, const char *remote, uint64_t from, uint64_t size)
 {
 	size_t   chunk = 1u << 20;
 	uint8_t *buf;
-	int      rv = 0;
+	uint64_t h;
+	int      rv;
 
+	if ((rv = ovio_open(cl, remote, OVIO_OPEN_WRITE, 0, &h)) != 0) {
+		return (rv);
+	}
 	if ((buf = malloc(chunk)) == NULL) {
+		(void) ovio_close(cl, h);
 		return (OVIO_ENOMEM);
 	}
 	memset(buf, 0xA5, chunk);
 	while (rv == 0 && from < size) {
 		size_t n = size - from < chunk ? (size_t) (size - from) : chunk;
-		rv       = ovio_pwrite_all(c->cl, c->h, buf, n, from, 0, 0);
+		rv       = ovio_pwrite_all(cl, h, buf, n, from, 0, 0);
 		from += n;
 	}
 	free(buf);
 	if (rv == 0) {
-		rv = ovio_flush(c->cl, c->h);
+		rv = ovio_flush(cl, h);
+	}
+	if (rv == 0) {
+		rv = ovio_close(cl, h);
+	} else {
+		(void) ovio_close(cl, h);
 	}
 	return (rv);
 }
@@ -177,6 +195,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	bench_cfg   cfg;
 	const char *remote = NULL, *v = NULL, *url;
 	uint64_t bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
+	uint32_t oflags   = OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
 	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
 	ovio_stat      st;
 	unsigned       i, n;
@@ -191,6 +210,10 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			return (0);
 		} else if (strcmp(argv[k], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[k], "--direct") == 0) {
+			oflags |= OVIO_OPEN_DIRECT;
+		} else if (strcmp(argv[k], "--write-through") == 0) {
+			oflags |= OVIO_OPEN_WRITE_THROUGH;
 		} else if (strcmp(argv[k], "-e") == 0
 		           || (v = opt_value(
 		                   argc, argv, &k, "--endpoint", &missing))
@@ -301,9 +324,8 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			status = EXIT_CONNECT;
 			goto out;
 		}
-		rv = ovio_open(cfg.conns[n].cl, remote,
-		    OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644,
-		    &cfg.conns[n].h);
+		rv = ovio_open(
+		    cfg.conns[n].cl, remote, oflags, 0644, &cfg.conns[n].h);
 		if (rv != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
 			    remote, ovio_errname(rv), ovio_strerror(rv));
@@ -328,6 +350,14 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (st.direct_align != 0 && bs % st.direct_align != 0) {
+		fprintf(stderr,
+		    "ovio bench: --direct: --bs must be a multiple of %u, "
+		    "%s's direct I/O alignment\n",
+		    st.direct_align, remote);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	cfg.b.size = size;
 	if (st.size < size) {
 		if (!json) {
@@ -335,7 +365,8 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			    "ovio bench: extending %s to %llu bytes\n", remote,
 			    (unsigned long long) size);
 		}
-		if ((rv = bench_prefill(&cfg.conns[0], st.size, size)) != 0) {
+		if ((rv = bench_prefill(cfg.conns[0].cl, remote, st.size, size))
+		    != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
 			    remote, ovio_errname(rv), ovio_strerror(rv));
 			status = EXIT_OTHER;

@@ -408,10 +408,11 @@ ovio__result_from_reply(ovio_result *res, const Ovio__Reply *rp,
 	res->more        = rp->more;
 	res->next_cookie = rp->next_cookie;
 	if (rp->stat != NULL) {
-		res->stat.size     = rp->stat->size;
-		res->stat.mode     = rp->stat->mode;
-		res->stat.type     = rp->stat->type;
-		res->stat.mtime_ns = rp->stat->mtime_ns;
+		res->stat.size         = rp->stat->size;
+		res->stat.mode         = rp->stat->mode;
+		res->stat.type         = rp->stat->type;
+		res->stat.mtime_ns     = rp->stat->mtime_ns;
+		res->stat.direct_align = rp->stat->direct_align;
 	}
 	if (rp->service != NULL) {
 		ovio__wire_status_to_api(rp->service, svc);

@@ -78,6 +78,21 @@
  * (ovio_close, a disconnect, a service stop) the file vanishes.
  */
 #define OVIO_OPEN_TEMP 32u
+/*
+ * Unbuffered I/O, past the OS's cache (Linux O_DIRECT, Windows
+ * FILE_FLAG_NO_BUFFERING), for regular files only: every read and write on
+ * the handle must have an offset and a length that are multiples of the
+ * file's direct-I/O alignment (a power of two, 512 or 4096 on common
+ * disks; ovio_fstat on the handle tells it: direct_align), else OVIO_EINVAL.
+ * The caller's buffers need no alignment: the service aligns its own.  A read
+ * may still end short at the end of the file.
+ */
+#define OVIO_OPEN_DIRECT 64u
+/*
+ * Write-through (Linux O_DSYNC, Windows FILE_FLAG_WRITE_THROUGH): a write
+ * is answered only once its data is on the device.
+ */
+#define OVIO_OPEN_WRITE_THROUGH 128u
 
 /* Close flags, as on the wire (proto/ovio.proto, CloseFlag). */
 #define OVIO_CLOSE_COMMIT 1u /* CLOSE of an OVIO_OPEN_TEMP handle: commit */
@@ -129,7 +144,13 @@ typedef struct ovio_stat {
 	uint32_t mode; /* permission bits */
 	uint32_t type; /* OVIO_TYPE_* */
 	int64_t  mtime_ns;
-	uint64_t reserved[5]; /* 0; room to grow (see the top of this file) */
+	/*
+	 * ovio_fstat of a handle opened OVIO_OPEN_DIRECT: the alignment its
+	 * reads and writes need (offset and length); else 0.
+	 */
+	uint32_t direct_align;
+	uint32_t reserved32;  /* 0 */
+	uint64_t reserved[4]; /* 0; room to grow (see the top of this file) */
 } ovio_stat;
 
 /*

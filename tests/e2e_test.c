@@ -1468,8 +1468,8 @@ START_TEST(open_mode_flags_and_ops_are_checked)
 	disk_write(&d, "keep", "precious", 8);
 	ck_assert_int_eq(ovio_open(c, "keep", 0xffffffffu, 0, &h), OVIO_EINVAL);
 	ck_assert_int_eq(ovio_open(c, "new", 0xffffffffu, 0, &h), OVIO_EINVAL);
-	ck_assert_int_eq(
-	    ovio_open(c, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | 64, 0, &h),
+	ck_assert_int_eq(ovio_open(c, "new",
+	                     OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | 256, 0, &h),
 	    OVIO_EINVAL);
 	/* Truncation asks for write access. */
 	ck_assert_int_eq(
@@ -1490,6 +1490,171 @@ START_TEST(open_mode_flags_and_ops_are_checked)
 	ck_assert_int_eq(wire_status(s, &rq, "xx", 2, NULL, 0), OVIO_EINVAL);
 	ck_assert_int_eq(wire_status(s, &rq, NULL, 0, NULL, 0), OVIO_OK);
 	nng_close(s);
+	ovio_disconnect(c);
+}
+END_TEST
+
+/* Reads in flight, each checked against the file's bytes as it completes. */
+typedef struct read_check {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	const uint8_t  *disk;
+	uint64_t        off[64], len[64]; /* by tag */
+	int             done, bad;
+} read_check;
+
+static void
+read_check_cb(void *arg, const ovio_result *r)
+{
+	read_check *k = arg;
+
+	pthread_mutex_lock(&k->mtx);
+	if (r->tag >= 64 || r->status != OVIO_OK || r->bytes != k->len[r->tag]
+	    || memcmp(r->data, k->disk + k->off[r->tag], r->bytes) != 0) {
+		k->bad++;
+	}
+	k->done++;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mtx);
+}
+
+/*
+ * OVIO_OPEN_DIRECT and OVIO_OPEN_WRITE_THROUGH reach the OS (the service's
+ * descriptor has O_DIRECT, O_DSYNC), aligned I/O works whatever address
+ * the service's message has, and unaligned I/O is a clear EINVAL.
+ */
+START_TEST(direct_and_write_through_io)
+{
+	ovio_client *c = tu_connect(&d);
+	uint64_t     h, hw, tag = 1;
+	ovio_stat    st;
+	char         path[600], fifo[600];
+	uint8_t     *disk, *buf;
+	size_t       n, size = 256 * 1024 + 100, align, len, off;
+	ovio_request rq;
+	read_check   k;
+	unsigned     i, seed = 7;
+	int          wr;
+
+	snprintf(path, sizeof(path), "%s/d", d.root);
+	tu_write_random(path, size, 3);
+	disk = malloc(size + 8192);
+	buf  = malloc(size + 8192);
+	ck_assert_int_eq(disk_read(&d, "d", disk, size + 1), (ssize_t) size);
+
+	ck_assert_int_eq(
+	    ovio_open(c, "d",
+	        OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_DIRECT, 0, &h),
+	    0);
+	ck_assert_int_ne(tu_fd_flags(d.pid, path) & O_DIRECT, 0);
+	ck_assert_int_eq(tu_fd_flags(d.pid, path) & O_DSYNC, 0);
+	ck_assert_int_eq(ovio_fstat(c, h, &st), 0);
+	align = st.direct_align;
+	ck_assert_uint_ge(align, 512);
+	ck_assert_uint_le(align, 65536);
+	ck_assert_uint_eq(align & (align - 1), 0);
+	printf("direct I/O alignment on the test root: %zu\n", align);
+
+	/* Aligned reads of many sizes, 32 at a time: the file's bytes. */
+	memset(&k, 0, sizeof(k));
+	pthread_mutex_init(&k.mtx, NULL);
+	pthread_cond_init(&k.cv, NULL);
+	k.disk = disk;
+	for (i = 0; i < 32; i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op     = OVIO_OP_READ;
+		rq.tag    = tag++;
+		rq.handle = h;
+		rq.length = k.len[rq.tag] = align * (1 + rand_r(&seed) % 16);
+		rq.offset                 = k.off[rq.tag]
+		    = align * (rand_r(&seed) % ((size - rq.length) / align));
+		ck_assert_int_eq(ovio_submit(c, &rq, read_check_cb, &k), 0);
+	}
+	pthread_mutex_lock(&k.mtx);
+	while (k.done < 32) {
+		pthread_cond_wait(&k.cv, &k.mtx);
+	}
+	pthread_mutex_unlock(&k.mtx);
+	ck_assert_int_eq(k.bad, 0);
+	for (i = 0; i < 20; i++) {
+		len = align * (1 + rand_r(&seed) % 16);
+		off = align * (rand_r(&seed) % ((size - len) / align));
+		ck_assert_int_eq(ovio_pread(c, h, buf, len, off, &n), 0);
+		ck_assert_uint_eq(n, len);
+		ck_assert_mem_eq(buf, disk + off, len);
+	}
+	/* A read across the end ends short there, with the last bytes. */
+	off = size / align * align;
+	ck_assert_int_eq(ovio_pread(c, h, buf, align * 2, off, &n), 0);
+	ck_assert_uint_eq(n, size - off);
+	ck_assert_mem_eq(buf, disk + off, n);
+
+	/* Aligned writes land; the data is read back from the disk. */
+	for (i = 0; i < 8; i++) {
+		len = align * (1 + i);
+		off = align * (rand_r(&seed) % ((size - len) / align));
+		memset(disk + off, 'a' + (int) i, len);
+		ck_assert_int_eq(
+		    ovio_pwrite(c, h, disk + off, len, off, &n), 0);
+		ck_assert_uint_eq(n, len);
+	}
+	ck_assert_int_eq(disk_read(&d, "d", buf, size + 1), (ssize_t) size);
+	ck_assert_mem_eq(buf, disk, size);
+
+	/* Unaligned: EINVAL, and the file is as it was. */
+	ck_assert_int_eq(ovio_pread(c, h, buf, align, 1, &n), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_pread(c, h, buf, align + 1, 0, &n), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_pread(c, h, buf, 100, 0, &n), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_pwrite(c, h, "xyz", 3, align, &n), OVIO_EINVAL);
+	ck_assert_int_eq(
+	    ovio_pwrite(c, h, buf, align, align / 2, &n), OVIO_EINVAL);
+	ck_assert_int_eq(disk_read(&d, "d", buf, size + 1), (ssize_t) size);
+	ck_assert_mem_eq(buf, disk, size);
+	/* Flush and set-size have no alignment. */
+	ck_assert_int_eq(ovio_flush(c, h), 0);
+	ck_assert_int_eq(ovio_setsize(c, h, size - 1), 0);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+
+	/* Write-through: O_DSYNC, any alignment, no direct_align. */
+	ck_assert_int_eq(
+	    ovio_open(c, "w",
+	        OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_WRITE_THROUGH, 0,
+	        &hw),
+	    0);
+	snprintf(path, sizeof(path), "%s/w", d.root);
+	ck_assert_int_ne(tu_fd_flags(d.pid, path) & O_DSYNC, 0);
+	ck_assert_int_eq(tu_fd_flags(d.pid, path) & O_DIRECT, 0);
+	ck_assert_int_eq(ovio_fstat(c, hw, &st), 0);
+	ck_assert_uint_eq(st.direct_align, 0);
+	ck_assert_int_eq(ovio_pwrite(c, hw, "written", 7, 3, &n), 0);
+	ck_assert_int_eq(disk_read(&d, "w", buf, 64), 10);
+	ck_assert_mem_eq(buf + 3, "written", 7);
+	ck_assert_int_eq(ovio_close(c, hw), 0);
+
+	/* A temporary file may be direct too; the commit puts it in place. */
+	ck_assert_int_eq(
+	    ovio_open(c, "t",
+	        OVIO_OPEN_WRITE | OVIO_OPEN_TEMP | OVIO_OPEN_DIRECT, 0, &h),
+	    0);
+	memset(buf, 't', align * 2);
+	ck_assert_int_eq(ovio_pwrite(c, h, buf, align * 2, 0, &n), 0);
+	ck_assert_int_eq(ovio_pwrite(c, h, buf, 10, 0, &n), OVIO_EINVAL);
+	ck_assert_int_eq(ovio_close_commit(c, h), 0);
+	ck_assert_int_eq(disk_read(&d, "t", disk, size), (ssize_t) align * 2);
+	ck_assert_mem_eq(disk, buf, align * 2);
+
+	/* Not a regular file: EINVAL, and nothing stays open. */
+	wr = make_fifo("p");
+	snprintf(fifo, sizeof(fifo), "%s/p", d.root);
+	ck_assert_int_eq(
+	    ovio_open(c, "p", OVIO_OPEN_READ | OVIO_OPEN_DIRECT, 0, &h),
+	    OVIO_EINVAL);
+	ck_assert(!tu_fd_open_to(d.pid, fifo));
+	close(wr);
+	pthread_mutex_destroy(&k.mtx);
+	pthread_cond_destroy(&k.cv);
+	free(disk);
+	free(buf);
 	ovio_disconnect(c);
 }
 END_TEST
@@ -3762,6 +3927,7 @@ e2e_suite(void)
 	ECASE(per_client_limit_is_busy_not_crash, 30);
 	ECASE(offsets_and_sizes_past_int64_are_refused, 20);
 	ECASE(open_mode_flags_and_ops_are_checked, 20);
+	ECASE(direct_and_write_through_io, 30);
 	ECASE(write_length_must_match_its_payload, 20);
 	ECASE(path_holding_a_nul_is_refused, 20);
 	ECASE(huge_deadline_does_not_expire_at_once, 20);

@@ -177,7 +177,8 @@ tu_daemon_cleanup(tu_daemon *d)
 		    "oviod (pid %d) was still running but stopping, or its "
 		    "socket was gone; its folder and the end of its log:\n",
 		    (int) d->pid);
-		(void) tu_sh("ls -la %s >&2; tail -n 60 %s >&2", d->dir, d->log);
+		(void) tu_sh(
+		    "ls -la %s >&2; tail -n 60 %s >&2", d->dir, d->log);
 	}
 	if (d->pid > 0) {
 		tu_daemon_stop(d, SIGKILL);
@@ -262,25 +263,47 @@ tu_sanitized(void)
 bool
 tu_fd_open_to(pid_t pid, const char *target)
 {
+	return (tu_fd_flags(pid, target) >= 0);
+}
+
+long
+tu_fd_flags(pid_t pid, const char *target)
+{
 	char           path[64], link[PATH_MAX + 64], dest[PATH_MAX];
 	DIR           *dir;
 	struct dirent *e;
-	bool           found = false;
+	int            fd = -1;
 	ssize_t        n;
+	FILE          *f;
+	long           flags = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
 	if ((dir = opendir(path)) == NULL) {
-		return (false);
+		return (-1);
 	}
-	while (!found && (e = readdir(dir)) != NULL) {
+	while (fd < 0 && (e = readdir(dir)) != NULL) {
 		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
 		if ((n = readlink(link, dest, sizeof(dest) - 1)) > 0) {
 			dest[n] = '\0';
-			found   = strcmp(dest, target) == 0;
+			fd = strcmp(dest, target) == 0 ? atoi(e->d_name) : -1;
 		}
 	}
 	closedir(dir);
-	return (found);
+	if (fd < 0) {
+		return (-1);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+	if ((f = fopen(path, "r")) == NULL) {
+		return (-1);
+	}
+	while (fgets(dest, sizeof(dest), f) != NULL) {
+		if (strncmp(dest, "flags:", 6) == 0) {
+			flags = strtol(dest + 6, NULL, 8); /* octal */
+			break;
+		}
+	}
+	fclose(f);
+	return (flags);
 }
 
 int

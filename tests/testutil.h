@@ -63,6 +63,8 @@ ovio_client *tu_connect(tu_daemon *d);
 /* Number of open descriptors of pid, and whether one refers to path. */
 int  tu_fd_count(pid_t pid);
 bool tu_fd_open_to(pid_t pid, const char *path);
+/* The open(2) flags (fdinfo) of pid's descriptor open to path; -1: none. */
+long tu_fd_flags(pid_t pid, const char *path);
 
 /*
  * A size line of /proc/PID/status in KiB (field "VmRSS": resident now,

@@ -52,6 +52,52 @@ req_session(const req *r)
 	return (s != NULL && !s->dead ? s : NULL);
 }
 
+/* p rounded up to a multiple of align (a power of two). */
+static uint8_t *
+align_up(uint8_t *p, uint32_t align)
+{
+	return (p + ((align - ((uintptr_t) p & (align - 1))) & (align - 1)));
+}
+
+/*
+ * A read or write on a handle opened OVIO_OPEN_DIRECT: its offset and
+ * length must be multiples of the handle's alignment, and so must its
+ * buffer's address.  The buffer is the message itself (DESIGN.md 3), at
+ * whatever address nng gave it: it grows by align - 1 bytes so that an
+ * aligned place fits in it, and a write's payload moves there; a read's
+ * data is moved back behind the reply's room when it completes (op.c).
+ * *buf is the buffer the port gets, len bytes long.
+ */
+static int
+direct_buffer(req *r, uint32_t align, void **buf, size_t len)
+{
+	nng_msg *msg = r->op->msg;
+	size_t   off, mlen;
+	uint8_t *p;
+
+	if (r->rq->offset % align != 0 || len % align != 0) {
+		return (OVIO_EINVAL);
+	}
+	if (r->rq->op == OVIO__OP__OP_READ) {
+		mlen = OVIO__REPLY_ROOM + len + align - 1;
+		if (nng_msg_realloc(msg, mlen) != 0) {
+			return (OVIO_ENOMEM);
+		}
+		*buf = align_up(
+		    (uint8_t *) nng_msg_body(msg) + OVIO__REPLY_ROOM, align);
+		return (0);
+	}
+	off = (size_t) (r->payload - (uint8_t *) nng_msg_body(msg));
+	if (nng_msg_realloc(msg, nng_msg_len(msg) + align - 1) != 0) {
+		return (OVIO_ENOMEM);
+	}
+	p          = (uint8_t *) nng_msg_body(msg) + off;
+	r->payload = align_up(p, align);
+	memmove(r->payload, p, len);
+	*buf = r->payload;
+	return (0);
+}
+
 static void
 do_io(req *r)
 {
@@ -62,7 +108,8 @@ do_io(req *r)
 	eng_handle    *h;
 	int            rv = 0;
 	size_t         len;
-	void          *buf = NULL;
+	void          *buf   = NULL;
+	uint32_t       align = 0; /* what buf is aligned for (0: nothing) */
 
 	/* ovio__validate_request bounded offsets and lengths (max_io). */
 	switch (rq->op) {
@@ -91,6 +138,7 @@ do_io(req *r)
 		break;
 	}
 
+again:
 	nng_mtx_lock(e->mtx);
 	if ((s = req_session(r)) == NULL) {
 		rv = OVIO_ECLOSED;
@@ -98,6 +146,20 @@ do_io(req *r)
 		rv = OVIO_ESHUTDOWN;
 	} else if ((h = ovio__handle_get(e, s, rq->handle, &rv)) == NULL) {
 		/* rv set */
+	} else if (h->direct_align != align
+	           && (op->port.kind == OVIO__PORT_READ
+	               || op->port.kind == OVIO__PORT_WRITE)) {
+		/*
+		 * Unbuffered I/O: the buffer is made aligned without the lock
+		 * (a handle's alignment never changes; its id is never
+		 * another handle's), then the handle is looked up again.
+		 */
+		align = h->direct_align;
+		nng_mtx_unlock(e->mtx);
+		if ((rv = direct_buffer(r, align, &buf, len)) == 0) {
+			goto again;
+		}
+		nng_mtx_lock(e->mtx);
 	} else {
 		rv = ovio__op_start(op, s, h,
 		    op->port.kind == OVIO__PORT_SETSIZE ? rq->length
@@ -134,6 +196,7 @@ do_open(req *r)
 	int            stream = 0, rv = 0;
 	int64_t        oserr  = 0;
 	bool           opened = false;
+	uint32_t       align  = 0;
 	char          *path;
 
 	/* The admin listings show the path; a handle without it still works. */
@@ -167,6 +230,9 @@ do_open(req *r)
 	if (rv == 0) {
 		opened     = true;
 		r->op->ran = true; /* a create took effect, whatever follows */
+		if (rq->flags & OVIO_OPEN_DIRECT) {
+			align = ovio__fs_direct_align(fd);
+		}
 	}
 	nng_mtx_lock(e->mtx);
 	/* A session that went away has no reservation left to give back. */
@@ -180,9 +246,10 @@ do_open(req *r)
 	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
 	} else if ((rv = ovio__handle_new(e, s, fd, stream, &h)) == 0) {
-		h->path  = path;
-		h->flags = rq->flags & 0x1fu; /* OVIO_OPEN_* bits */
-		path     = NULL;
+		h->path         = path;
+		h->flags        = rq->flags & 0xffu; /* OVIO_OPEN_* bits */
+		h->direct_align = align;
+		path            = NULL;
 		if ((rv = ovio__port_associate(e->port, fd)) != 0) {
 			ovio__handle_free(h);
 		} else {
@@ -241,7 +308,8 @@ do_stat(req *r)
 			ovio__op_reply_status(r->op, rv, 0);
 			return;
 		}
-		rv = ovio__fs_fstat(h->fd, &st, &oserr);
+		rv              = ovio__fs_fstat(h->fd, &st, &oserr);
+		st.direct_align = h->direct_align; /* set once, at the open */
 		nng_mtx_lock(e->mtx);
 		drained = ovio__handle_unhold(h);
 		nng_mtx_unlock(e->mtx);
@@ -253,11 +321,12 @@ do_stat(req *r)
 		ovio__op_reply_status(r->op, rv, oserr);
 		return;
 	}
-	fst.size     = st.size;
-	fst.mode     = st.mode;
-	fst.type     = st.type;
-	fst.mtime_ns = st.mtime_ns;
-	rp.stat      = &fst;
+	fst.size         = st.size;
+	fst.mode         = st.mode;
+	fst.type         = st.type;
+	fst.mtime_ns     = st.mtime_ns;
+	fst.direct_align = st.direct_align;
+	rp.stat          = &fst;
 	reply(r->op, &rp);
 }
 
@@ -394,19 +463,19 @@ ovio__dispatch(eng_op *op)
 	int rv;
 
 	memset(&r, 0, sizeof(r));
-	r.e      = op->eng;
-	r.op     = op;
-	r.pipe   = nng_pipe_id(nng_msg_get_pipe(op->msg));
-	op->tag  = 0;
-	op->kind = 0;
+	r.e            = op->eng;
+	r.op           = op;
+	r.pipe         = nng_pipe_id(nng_msg_get_pipe(op->msg));
+	op->tag        = 0;
+	op->kind       = 0;
 	op->log_pipe   = r.pipe;
 	op->log_handle = 0;
 	op->log_offset = 0;
 	op->log_length = 0;
-	op->h    = NULL;
-	op->sess = NULL;
-	op->rc   = NULL;
-	op->ran  = false;
+	op->h          = NULL;
+	op->sess       = NULL;
+	op->rc         = NULL;
+	op->ran        = false;
 	/* The record is pooled: nothing of its last request may answer this
 	 * one (a rejection carries no other client's os_error). */
 	op->port.status   = 0;
@@ -425,8 +494,7 @@ ovio__dispatch(eng_op *op)
 	op->kind       = r.rq->op;
 	op->log_handle = r.rq->handle;
 	op->log_offset = r.rq->offset;
-	op->log_length = r.rq->op == OVIO__OP__OP_WRITE ? r.plen
-	                                                : r.rq->length;
+	op->log_length = r.rq->op == OVIO__OP__OP_WRITE ? r.plen : r.rq->length;
 	if ((rv = ovio__validate_request(
 	         r.rq, op->msg, r.plen, &op->eng->limits))
 	    != 0) {

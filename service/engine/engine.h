@@ -154,6 +154,11 @@ struct eng_handle {
 	eng_work        close_work; /* the OS close, on the worker pool */
 	char           *path;  /* as opened (admin listings); may be NULL */
 	uint32_t        flags; /* the open's OVIO_OPEN_* flags */
+	/*
+	 * OVIO_OPEN_DIRECT: the alignment (a power of two) every read and
+	 * write needs of its offset, length and buffer; 0 for buffered I/O.
+	 */
+	uint32_t direct_align;
 };
 
 /*

@@ -72,6 +72,7 @@ ovio__handle_new(
 	h->inflight        = 0;
 	h->close_op        = NULL;
 	h->temp            = NULL; /* the open sets it for OVIO_OPEN_TEMP */
+	h->direct_align    = 0;    /* ... and this for OVIO_OPEN_DIRECT */
 	h->commit          = false;
 	h->commit_canceled = false;
 	ovio__list_prepend(&s->handles, h); /* walked newest first */

@@ -20,6 +20,8 @@
  *    answer is DONE when the target completed ECANCELED and TOO_LATE when it
  *    completed with its real result.
  */
+#include <string.h>
+
 #include "engine.h"
 #include "wire.h"
 
@@ -309,8 +311,18 @@ ovio__op_complete(eng_op *op)
 	rp.result        = po->result;
 	op->reply_status = po->status;
 	if (po->kind == OVIO__PORT_READ && po->status == OVIO_OK) {
-		/* The data is already in place behind the header room. */
-		nng_msg_chop(op->msg, po->len - (size_t) po->result);
+		/*
+		 * The data is in place behind the header room, or, for
+		 * unbuffered I/O, a little past it, at the aligned address
+		 * (dispatch.c, direct_buffer): it moves back first.
+		 */
+		uint8_t *room
+		    = (uint8_t *) nng_msg_body(op->msg) + OVIO__REPLY_ROOM;
+		if (po->buf != room) {
+			memmove(room, po->buf, (size_t) po->result);
+		}
+		nng_msg_chop(op->msg, nng_msg_len(op->msg) - OVIO__REPLY_ROOM
+		                          - (size_t) po->result);
 		if (ovio__wire_prepend_reply(op->msg, &rp) == 0) {
 			ovio__op_reply(op);
 		} else {

@@ -17,7 +17,8 @@
 
 #define VALIDATE_OPEN_FLAGS                                                   \
 	(OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL \
-	    | OVIO_OPEN_TRUNC | OVIO_OPEN_TEMP)
+	    | OVIO_OPEN_TRUNC | OVIO_OPEN_TEMP | OVIO_OPEN_DIRECT             \
+	    | OVIO_OPEN_WRITE_THROUGH)
 
 /* The paths' field numbers in ovio.Request (proto/ovio.proto). */
 #define VALIDATE_PATH_FIELD     6

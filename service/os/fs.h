@@ -59,11 +59,24 @@ const char *ovio__fs_resolution(void);
  * bits of a created file (0: OVIO__FS_FILE_MODE); bits outside 0777 are
  * ignored.  OVIO_OPEN_TRUNC truncates a regular file (and nothing else) only
  * after every check that can refuse the open has passed.
+ * OVIO_OPEN_DIRECT opens for unbuffered I/O (O_DIRECT,
+ * FILE_FLAG_NO_BUFFERING) and is refused with OVIO_EINVAL on anything but
+ * a regular file (or where the file system has no direct I/O);
+ * OVIO_OPEN_WRITE_THROUGH opens with O_DSYNC (FILE_FLAG_WRITE_THROUGH).
  */
 int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
     uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr);
 
 int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
+
+/*
+ * The alignment, a power of two, that unbuffered I/O on fd (opened
+ * OVIO_OPEN_DIRECT) needs of a read or write's offset, length and memory
+ * buffer: what the OS reports for the file (Linux statx STATX_DIOALIGN,
+ * Windows FileStorageInfo's sector sizes), at least 512, and 4096 when it
+ * reports nothing.  Any thread; may block in the file system.
+ */
+uint32_t ovio__fs_direct_align(ovio__fd fd);
 /*
  * Stats path under the root without opening the file itself (a device node
  * or socket is described, type OVIO_TYPE_OTHER, never opened); resolution

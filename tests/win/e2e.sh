@@ -82,6 +82,22 @@ check "named pipe: checksums match (served file)" \
     [ "$(sum "$T/five.bin")" = "$(sum "$T/root/five.bin" 2>/dev/null)" ]
 wine_run 60 "$W/ovio.exe" -e "$EP" stat five.bin >"$T/stat.out" 2>&1
 check "ovio.exe stat over a named pipe" grep -q "size:  5000000" "$T/stat.out"
+# Unbuffered and write-through handles (FILE_FLAG_NO_BUFFERING,
+# FILE_FLAG_WRITE_THROUGH): the service aligns its buffers; --bs must be a
+# multiple of the handle's alignment (ovio_fstat's direct_align).
+wine_run 120 "$W/ovio.exe" -e "$EP" bench --direct --write-through \
+    --rw randwrite --bs 4K --qd 8 --ops 400 --size 1M direct.bin \
+    >"$T/direct-w.out" 2>&1
+check "ovio.exe bench --direct --write-through: 400 writes, 0 errors" \
+    rc_grep $? 0 "(400 ops, 0 errors)" "$T/direct-w.out"
+wine_run 120 "$W/ovio.exe" -e "$EP" bench --direct --rw randread --bs 8K \
+    --qd 8 --ops 400 direct.bin >"$T/direct-r.out" 2>&1
+check "ovio.exe bench --direct: 400 reads, 0 errors" \
+    rc_grep $? 0 "(400 ops, 0 errors)" "$T/direct-r.out"
+wine_run 60 "$W/ovio.exe" -e "$EP" bench --direct --bs 1000 --ops 10 \
+    direct.bin >"$T/direct-bad.out" 2>&1
+check "ovio.exe bench --direct --bs 1000: refused, exit 2" \
+    rc_grep $? 2 "must be a multiple of" "$T/direct-bad.out"
 wine_run 60 "$W/ovio.exe" -e "$EP" get nothing.bin "$(winpath "$T/x")" \
     >"$T/missing.out" 2>&1
 check "missing file: ENOENT" grep -q ENOENT "$T/missing.out"

@@ -34,6 +34,12 @@ int ovio__beneath_open(int dirfd, const char *path, int oflags, mode_t mode);
 int ovio__fs_open_beneath(int dirfd, const char *path, int oflags, mode_t mode);
 
 /*
+ * The open(2) flags of OVIO_OPEN_DIRECT (O_DIRECT) and
+ * OVIO_OPEN_WRITE_THROUGH (O_DSYNC) in flags.  os/posix/fs.c.
+ */
+int ovio__fs_io_oflags(uint32_t flags);
+
+/*
  * A target of a namespace operation or a temporary file: its folder,
  * resolved beneath the root, and its last name, acted on with the *at()
  * calls relative to that folder (so a link in the last place is itself

@@ -157,6 +157,7 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 	if (flags & OVIO_OPEN_EXCL) {
 		oflags |= O_EXCL;
 	}
+	oflags |= ovio__fs_io_oflags(flags);
 	/* No O_TRUNC: the file is truncated below, once it passed every check.
 	 */
 	mode &= 0777; /* permission bits only: never a setuid file */
@@ -199,6 +200,12 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 		close(f);
 		return (fs_fail(oserr, e));
 	}
+	/* Unbuffered I/O is for regular files (a FIFO would take the flag). */
+	if ((flags & OVIO_OPEN_DIRECT) && !S_ISREG(st.st_mode)) {
+		close(f);
+		*oserr = 0;
+		return (OVIO_EINVAL);
+	}
 	/* As with O_TRUNC, truncation applies to regular files only. */
 	if ((flags & OVIO_OPEN_TRUNC) && S_ISREG(st.st_mode)
 	    && ftruncate(f, 0) != 0) {
@@ -210,6 +217,35 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 	          || S_ISCHR(st.st_mode);
 	*fd = f;
 	return (0);
+}
+
+int
+ovio__fs_io_oflags(uint32_t flags)
+{
+	return (((flags & OVIO_OPEN_DIRECT) ? O_DIRECT : 0)
+	        | ((flags & OVIO_OPEN_WRITE_THROUGH) ? O_DSYNC : 0));
+}
+
+uint32_t
+ovio__fs_direct_align(ovio__fd fd)
+{
+	uint32_t align = 0;
+#ifdef STATX_DIOALIGN
+	struct statx sx;
+
+	if (statx((int) fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0
+	    && (sx.stx_mask & STATX_DIOALIGN)) {
+		align = sx.stx_dio_offset_align > sx.stx_dio_mem_align
+		            ? sx.stx_dio_offset_align
+		            : sx.stx_dio_mem_align;
+	}
+#else
+	(void) fd;
+#endif
+	if (align == 0 || (align & (align - 1)) != 0) {
+		return (4096); /* not reported: what nearly every disk takes */
+	}
+	return (align < 512 ? 512 : align);
 }
 
 static void

@@ -107,7 +107,8 @@ ovio__fs_open_temp(ovio__fd rootfd, const char *path, uint32_t flags,
 	if (!(flags & OVIO_OPEN_WRITE)) {
 		return (OVIO_EINVAL);
 	}
-	oflags = O_CLOEXEC | ((flags & OVIO_OPEN_READ) ? O_RDWR : O_WRONLY);
+	oflags = O_CLOEXEC | ((flags & OVIO_OPEN_READ) ? O_RDWR : O_WRONLY)
+	         | ovio__fs_io_oflags(flags);
 	mode &= 0777;
 	if (mode == 0) {
 		mode = OVIO__FS_FILE_MODE;

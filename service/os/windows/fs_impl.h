@@ -60,4 +60,10 @@ int ovio__winfs_check_opened(
 /* A FILETIME as nanoseconds since 1970. */
 int64_t ovio__winfs_filetime_ns(FILETIME ft);
 
+/*
+ * The CreateFile flags of OVIO_OPEN_DIRECT (FILE_FLAG_NO_BUFFERING) and
+ * OVIO_OPEN_WRITE_THROUGH (FILE_FLAG_WRITE_THROUGH) in flags.
+ */
+DWORD ovio__winfs_io_flags(uint32_t flags);
+
 #endif

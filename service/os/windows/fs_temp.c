@@ -122,7 +122,8 @@ ovio__fs_open_temp(ovio__fd rootfd, const char *path, uint32_t flags,
 		                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
 		                  NULL, CREATE_NEW,
 		                  FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED
-		                      | FILE_FLAG_OPEN_REPARSE_POINT,
+		                      | FILE_FLAG_OPEN_REPARSE_POINT
+		                      | ovio__winfs_io_flags(flags),
 		                  NULL);
 		if (f != INVALID_HANDLE_VALUE
 		    || ((e = GetLastError()) != ERROR_FILE_EXISTS
