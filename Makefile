@@ -74,7 +74,7 @@ LIB_SRC  := lib/abi.c lib/error.c lib/wire.c lib/client.c lib/blocking.c lib/tls
 ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c admin.c \
 	session.c handle.c deferred_close.c op.c timer.c reply_cache.c log.c \
 	oviod.c ini_options.c validate.c workers.c namespace.c alloc.c \
-	stats.c metrics.c) \
+	stats.c metrics.c batch.c) \
 	service/port/port.c service/os/fs_path.c service/os/fs_ns_path.c
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/os/posix/beneath.c service/os/posix/fs_temp.c \

@@ -8,6 +8,10 @@
  * a hand-off to a thread of ours.  The file is opened once per connection
  * (handles belong to their connection); if it is smaller than --size it is
  * first extended with written data, so reads never hit its end.
+ *
+ * With --batch N the slots go in groups of N on one connection: a group's
+ * operations are sent in one message (ovio_submitv), and once all N have
+ * completed the group's next N go, in one message again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +36,29 @@ typedef struct bench_conn {
 	bool         open;
 } bench_conn;
 
-typedef struct bench_op {
+typedef struct bench_op bench_op;
+
+/* --batch: slots sent together; the last completion sends the next batch. */
+typedef struct bench_group {
+	bench_op *first; /* n slots from here on */
+	unsigned  n;
+	unsigned  done; /* completions of the batch in flight */
+	unsigned  sent; /* operations in it */
+} bench_group;
+
+struct bench_op {
 	ovio__bench_slot slot;
 	bench_conn      *conn;
-} bench_op;
+	bench_group     *group; /* --batch only */
+	bool             going; /* --batch: in its group's batches */
+};
 
 typedef struct bench_cfg {
-	ovio__bench b;
-	bench_conn *conns;
-	bench_op   *ops;
-	uint8_t    *data; /* what writes write */
+	ovio__bench  b;
+	bench_conn  *conns;
+	bench_op    *ops;
+	bench_group *groups; /* --batch only */
+	uint8_t     *data;   /* what writes write */
 } bench_cfg;
 
 static const char bench_help[]
@@ -59,6 +76,8 @@ static const char bench_help[]
       "  --qd N          requests in flight per connection, 1 to 4096\n"
       "                  (default 1)\n"
       "  --clients N     connections, 1 to 256 (default 1)\n"
+      "  --batch N       send requests N to a message (ovio_submitv), 1\n"
+      "                  to 256; --qd must be a multiple of it (default 1)\n"
       "  --size SIZE     bytes of REMOTE used (default: its size, or 256M\n"
       "                  when it is smaller than 2 requests)\n"
       "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
@@ -68,8 +87,8 @@ static const char bench_help[]
       "  --write-through each write answered once it is on the device\n"
       "                  (O_DSYNC, FILE_FLAG_WRITE_THROUGH)\n"
       "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
-      "                  endpoint, seconds, ops, bytes, ops_per_s, mb_per_s,\n"
-      "                  p50_us, p99_us, p999_us, max_us, errors\n"
+      "                  batch, endpoint, seconds, ops, bytes, ops_per_s,\n"
+      "                  mb_per_s, p50_us, p99_us, p999_us, max_us, errors\n"
       "  -e, --endpoint URL  as for every ovio command\n"
       "\n"
       "Exit status: 0, 1 when a request failed, 2 for bad usage, 5 when\n"
@@ -77,6 +96,7 @@ static const char bench_help[]
       "the figures with raw nng and fio in the same run.\n";
 
 static void bench_issue(bench_op *op);
+static void bench_issue_group(bench_group *g, bool first);
 
 static void
 bench_cb(void *arg, const ovio_result *res)
@@ -91,24 +111,92 @@ bench_cb(void *arg, const ovio_result *res)
 	ovio__bench_idle(op->slot.b);
 }
 
+/* --batch: a batch's completions come together, on one thread. */
+static void
+bench_batch_cb(void *arg, const ovio_result *res)
+{
+	bench_cfg   *cfg = arg;
+	bench_op    *op  = &cfg->ops[res->tag];
+	bench_group *g   = op->group;
+
+	ovio__bench_done(&op->slot, res->status, res->bytes);
+	if (++g->done == g->sent) {
+		bench_issue_group(g, false);
+	}
+}
+
+/* The request of op's current operation. */
+static void
+bench_request(bench_op *op, ovio_request *rq)
+{
+	bench_cfg *cfg = (bench_cfg *) (void *) op->slot.b; /* b is first */
+
+	memset(rq, 0, sizeof(*rq));
+	rq->op     = op->slot.write ? OVIO_OP_WRITE : OVIO_OP_READ;
+	rq->tag    = op->slot.index;
+	rq->handle = op->conn->h;
+	rq->offset = op->slot.offset;
+	rq->length = cfg->b.bs;
+	rq->data   = op->slot.write ? cfg->data : NULL;
+}
+
 /* Submits op's current operation; a refused submit finishes its slot. */
 static void
 bench_issue(bench_op *op)
 {
-	bench_cfg   *cfg = (bench_cfg *) (void *) op->slot.b; /* b is first */
 	ovio_request rq;
 	int          rv;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.op     = op->slot.write ? OVIO_OP_WRITE : OVIO_OP_READ;
-	rq.tag    = op->slot.index;
-	rq.handle = op->conn->h;
-	rq.offset = op->slot.offset;
-	rq.length = cfg->b.bs;
-	rq.data   = op->slot.write ? cfg->data : NULL;
+	bench_request(op, &rq);
 	if ((rv = ovio_submit(op->conn->cl, &rq, bench_cb, op)) != 0) {
 		ovio__bench_done(&op->slot, rv, 0);
 		ovio__bench_idle(op->slot.b);
+	}
+}
+
+/*
+ * Sends the group's next batch: each of its slots still going whose run
+ * goes on (the first time, their operations are already picked); a slot
+ * whose run is over, and every slot of a batch that cannot be sent, goes
+ * idle.
+ */
+static void
+bench_issue_group(bench_group *g, bool first)
+{
+	bench_cfg   *cfg = (bench_cfg *) (void *) g->first[0].slot.b;
+	ovio_request rq[OVIO_BATCH_MAX];
+	bench_op    *op;
+	unsigned     i, k = 0;
+	int          rv;
+
+	for (i = 0; i < g->n; i++) {
+		op = &g->first[i];
+		if (!op->going) {
+			continue;
+		}
+		if (!first && !ovio__bench_next(&op->slot)) {
+			op->going = false;
+			ovio__bench_idle(op->slot.b);
+			continue;
+		}
+		bench_request(op, &rq[k++]);
+	}
+	g->sent = k;
+	g->done = 0;
+	if (k == 0) {
+		return;
+	}
+	if ((rv = ovio_submitv(
+	         g->first[0].conn->cl, rq, k, bench_batch_cb, cfg))
+	    != 0) {
+		for (i = 0; i < g->n; i++) {
+			op = &g->first[i];
+			if (op->going) {
+				op->going = false;
+				ovio__bench_done(&op->slot, rv, 0);
+				ovio__bench_idle(op->slot.b);
+			}
+		}
 	}
 }
 
@@ -195,6 +283,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	bench_cfg   cfg;
 	const char *remote = NULL, *v = NULL, *url;
 	uint64_t bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
+	uint64_t batch    = 1;
 	uint32_t oflags   = OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
 	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
 	ovio_stat      st;
@@ -247,6 +336,12 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			if (opt_num("--qd", v, 0, 1, MAX_QD, &qd) != 0) {
 				return (EXIT_USAGE);
 			}
+		} else if ((v = opt_value(argc, argv, &k, "--batch", &missing))
+		           != NULL) {
+			if (opt_num("--batch", v, 0, 1, OVIO_BATCH_MAX, &batch)
+			    != 0) {
+				return (EXIT_USAGE);
+			}
 		} else if ((v = opt_value(
 		                argc, argv, &k, "--clients", &missing))
 		           != NULL) {
@@ -293,6 +388,12 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	if (remote == NULL) {
 		goto usage;
 	}
+	if (qd % batch != 0) {
+		fprintf(stderr,
+		    "ovio bench: --qd %llu is not a multiple of --batch %llu\n",
+		    (unsigned long long) qd, (unsigned long long) batch);
+		return (EXIT_USAGE);
+	}
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.b.rw      = rw;
@@ -300,9 +401,12 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	cfg.b.qd      = (unsigned) (qd * clients);
 	cfg.b.time_ns = ops != 0 ? 0 : secs * 1000000000u;
 	cfg.b.max_ops = ops;
+	cfg.b.batch   = (unsigned) batch;
 	url           = endpoint != NULL ? endpoint : ovio_default_endpoint();
 	if ((cfg.conns = calloc(clients, sizeof(*cfg.conns))) == NULL
 	    || (cfg.ops = calloc(cfg.b.qd, sizeof(*cfg.ops))) == NULL
+	    || (cfg.groups = calloc(cfg.b.qd / batch, sizeof(*cfg.groups)))
+	           == NULL
 	    || (cfg.data = malloc(cfg.b.bs)) == NULL) {
 		fprintf(stderr, "ovio bench: out of memory\n");
 		status = EXIT_OTHER;
@@ -382,15 +486,29 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	inited = true;
 	for (i = 0; i < cfg.b.qd; i++) {
 		ovio__bench_slot_init(&cfg.b, &cfg.ops[i].slot, i);
-		cfg.ops[i].conn = &cfg.conns[i % clients];
+		/* A batch's slots share its connection. */
+		cfg.ops[i].conn = &cfg.conns[(i / batch) % clients];
+		if (batch > 1) {
+			cfg.ops[i].group = &cfg.groups[i / batch];
+			cfg.groups[i / batch].first
+			    = &cfg.ops[i / batch * batch];
+			cfg.groups[i / batch].n = (unsigned) batch;
+		}
 	}
 	ovio__bench_start(&cfg.b);
 	for (i = 0; i < cfg.b.qd; i++) {
 		if (ovio__bench_next(&cfg.ops[i].slot)) {
-			bench_issue(&cfg.ops[i]);
+			if (batch > 1) {
+				cfg.ops[i].going = true;
+			} else {
+				bench_issue(&cfg.ops[i]);
+			}
 		} else {
 			ovio__bench_idle(&cfg.b);
 		}
+	}
+	for (i = 0; batch > 1 && i < cfg.b.qd / batch; i++) {
+		bench_issue_group(&cfg.groups[i], true);
 	}
 	ovio__bench_wait(&cfg.b);
 	ovio__bench_report(
@@ -420,6 +538,7 @@ out:
 	}
 	free(cfg.conns);
 	free(cfg.ops);
+	free(cfg.groups);
 	free(cfg.data);
 	return (status);
 

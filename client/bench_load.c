@@ -262,27 +262,31 @@ void
 ovio__bench_report(FILE *f, const ovio__bench *b, const char *tool,
     const char *endpoint, unsigned clients, bool json)
 {
-	double secs  = b->end_ns > b->start_ns
-	                   ? (double) (b->end_ns - b->start_ns) / 1e9
-	                   : 0;
-	double ops_s = secs > 0 ? (double) b->ops / secs : 0;
-	double mb_s  = secs > 0 ? (double) b->bytes / 1e6 / secs : 0;
-	double p50   = ovio__bench_quantile_us(b, 0.50);
-	double p99   = ovio__bench_quantile_us(b, 0.99);
-	double p999  = ovio__bench_quantile_us(b, 0.999);
-	double max   = (double) b->max_ns / 1000.0;
+	double secs      = b->end_ns > b->start_ns
+	                       ? (double) (b->end_ns - b->start_ns) / 1e9
+	                       : 0;
+	double ops_s     = secs > 0 ? (double) b->ops / secs : 0;
+	double mb_s      = secs > 0 ? (double) b->bytes / 1e6 / secs : 0;
+	double p50       = ovio__bench_quantile_us(b, 0.50);
+	double p99       = ovio__bench_quantile_us(b, 0.99);
+	double p999      = ovio__bench_quantile_us(b, 0.999);
+	double max       = (double) b->max_ns / 1000.0;
+	char   batch[32] = "";
 
 	if (clients == 0) {
 		clients = 1;
+	}
+	if (b->batch > 1) {
+		snprintf(batch, sizeof(batch), ", batches of %u", b->batch);
 	}
 	if (json) {
 		fprintf(f, "{\"tool\": ");
 		json_str(f, tool);
 		fprintf(f,
 		    ", \"rw\": \"%s\", \"bs\": %zu, \"qd\": %u, "
-		    "\"clients\": %u, \"endpoint\": ",
-		    ovio__bench_rw_name(b->rw), b->bs, b->qd / clients,
-		    clients);
+		    "\"clients\": %u, \"batch\": %u, \"endpoint\": ",
+		    ovio__bench_rw_name(b->rw), b->bs, b->qd / clients, clients,
+		    b->batch > 1 ? b->batch : 1);
 		json_str(f, endpoint);
 		fprintf(f,
 		    ", \"seconds\": %.3f, \"ops\": %llu, \"bytes\": %llu, "
@@ -295,11 +299,11 @@ ovio__bench_report(FILE *f, const ovio__bench *b, const char *tool,
 		return;
 	}
 	fprintf(f,
-	    "%s %s, %zu bytes, %u in flight x %u client%s, %s, %.2f s\n"
+	    "%s %s, %zu bytes, %u in flight x %u client%s%s, %s, %.2f s\n"
 	    "  %.0f ops/s  %.1f MB/s  latency us: p50 %.1f  p99 %.1f  "
 	    "p99.9 %.1f  max %.1f  (%llu ops, %llu errors)\n",
 	    tool, ovio__bench_rw_name(b->rw), b->bs, b->qd / clients, clients,
-	    clients == 1 ? "" : "s", endpoint, secs, ops_s, mb_s, p50, p99,
-	    p999, max, (unsigned long long) b->ops,
+	    clients == 1 ? "" : "s", batch, endpoint, secs, ops_s, mb_s, p50,
+	    p99, p999, max, (unsigned long long) b->ops,
 	    (unsigned long long) b->errors);
 }

@@ -45,6 +45,7 @@ typedef struct ovio__bench {
 	uint64_t       size;    /* offsets fall in [0, size - bs] */
 	uint64_t       time_ns; /* stop issuing after this long (0: no bound) */
 	uint64_t       max_ops; /* stop after this many (0: no bound) */
+	unsigned       batch;   /* requests per message (0 or 1: one) */
 
 	/* Run state. */
 	uint64_t start_ns;

@@ -111,6 +111,42 @@ main(int argc, char **argv)
 		rq.deadline_ms = i % 3 == 0 ? 5000 : 0;
 		req(argv[1], argv[2], &rq, t[i].data);
 	}
+	/* A batch: a write, a read and a flush in one message (OP_BATCH). */
+	ovio__request__init(&rq);
+	rq.tag    = 100;
+	rq.op     = OVIO__OP__OP_BATCH;
+	rq.length = 3;
+	if (nng_msg_alloc(&m, 0) != 0
+	    || ovio__wire_encode_request(m, &rq, NULL, 0) != 0) {
+		return (1);
+	}
+	for (i = 0; i < 3; i++) {
+		static const int kinds[3] = { OVIO__OP__OP_WRITE,
+			OVIO__OP__OP_READ, OVIO__OP__OP_FLUSH };
+		Ovio__Request    k        = OVIO__REQUEST__INIT;
+		nng_msg         *f;
+		uint8_t          len[4];
+
+		k.tag    = 101 + i;
+		k.op     = (Ovio__Op) kinds[i];
+		k.handle = 1ull << 32;
+		k.length = i == 1 ? 4096 : 0;
+		if (nng_msg_alloc(&f, 0) != 0
+		    || ovio__wire_encode_request(
+		           f, &k, i == 0 ? "hello" : NULL, i == 0 ? 5 : 0)
+		           != 0) {
+			return (1);
+		}
+		ovio__wire_put_le32(len, (uint32_t) nng_msg_len(f));
+		if (nng_msg_append(m, len, 4) != 0
+		    || nng_msg_append(m, nng_msg_body(f), nng_msg_len(f))
+		           != 0) {
+			return (1);
+		}
+		nng_msg_free(f);
+	}
+	put(argv[1], argv[2], m);
+	nng_msg_free(m);
 	/* A reply, for the frame harness's reply side. */
 	rp.tag    = 7;
 	rp.status = OVIO__STATUS__OK;

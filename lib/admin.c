@@ -379,7 +379,7 @@ ovio_op_name(ovio_op kind)
 {
 	static const char *const names[] = { "invalid", "open", "read", "write",
 		"flush", "stat", "setsize", "cancel", "close", "status", "list",
-		"mkdir", "remove", "rename", "admin" };
+		"mkdir", "remove", "rename", "admin", "batch" };
 
 	return ((unsigned) kind < sizeof(names) / sizeof(names[0]) ? names[kind]
 	                                                           : "?");

@@ -208,33 +208,71 @@ cop_aio_cb(void *arg)
 	}
 }
 
+/* The wire header of rq (without a request id). */
+static void
+client_header(ovio_client *c, const ovio_request *rq, Ovio__Request *hdr)
+{
+	hdr->tag         = rq->tag;
+	hdr->op          = (Ovio__Op) rq->op;
+	hdr->handle      = rq->handle;
+	hdr->offset      = rq->offset;
+	hdr->length      = rq->length;
+	hdr->path        = (char *) (rq->path != NULL ? rq->path : "");
+	hdr->flags       = rq->flags;
+	hdr->mode        = rq->mode;
+	hdr->cancel_tag  = rq->cancel_tag;
+	hdr->all         = rq->all;
+	hdr->session     = rq->session;
+	hdr->deadline_ms = rq->deadline_ms;
+	hdr->client_id   = c->client_id;
+	hdr->new_path    = (char *) (rq->new_path != NULL ? rq->new_path : "");
+}
+
+/*
+ * Sends msg, a request tagged tag of kind kind; done is called exactly once
+ * when 0 is returned.  msg is consumed either way.
+ */
+static int
+client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
+    ovio__done_fn done, void *arg)
+{
+	cop *op;
+
+	if ((op = cop_get(c)) == NULL) {
+		nng_msg_free(msg);
+		return (c->closed ? OVIO_ECLOSED : OVIO_ENOMEM);
+	}
+	op->tag      = tag;
+	op->kind     = kind;
+	op->done     = done;
+	op->arg      = arg;
+	op->sent     = false;
+	op->keep_msg = false;
+	nng_mtx_lock(c->mtx);
+	op->deadline
+	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
+	c->arming++;
+	nng_mtx_unlock(c->mtx);
+	nng_aio_set_timeout(op->aio, cop_left(op));
+	nng_aio_set_msg(op->aio, msg);
+	nng_ctx_send(op->ctx, op->aio);
+	cop_armed(c);
+	return (0);
+}
+
 int
 ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
     void *fill_arg, ovio__done_fn done, void *arg)
 {
 	Ovio__Request hdr = OVIO__REQUEST__INIT;
 	nng_msg      *msg;
-	cop          *op;
 	int           rv;
 
 	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN
 	    || rq->op > OVIO_OP_ADMIN) {
 		return (OVIO_EINVAL);
 	}
-	hdr.tag         = rq->tag;
-	hdr.op          = (Ovio__Op) rq->op;
-	hdr.handle      = rq->handle;
-	hdr.offset      = rq->offset;
-	hdr.length      = rq->length;
-	hdr.path        = (char *) (rq->path != NULL ? rq->path : "");
-	hdr.flags       = rq->flags;
-	hdr.mode        = rq->mode;
-	hdr.cancel_tag  = rq->cancel_tag;
-	hdr.all         = rq->all;
-	hdr.session     = rq->session;
-	hdr.deadline_ms = rq->deadline_ms;
-	hdr.client_id   = c->client_id;
-	hdr.new_path    = (char *) (rq->new_path != NULL ? rq->new_path : "");
+	client_header(c, rq, &hdr);
 	nng_mtx_lock(c->mtx);
 	hdr.request_id = ++c->next_request_id;
 	nng_mtx_unlock(c->mtx);
@@ -269,26 +307,7 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		nng_msg_free(msg);
 		return (rv);
 	}
-	if ((op = cop_get(c)) == NULL) {
-		nng_msg_free(msg);
-		return (c->closed ? OVIO_ECLOSED : OVIO_ENOMEM);
-	}
-	op->tag      = rq->tag;
-	op->kind     = rq->op;
-	op->done     = done;
-	op->arg      = arg;
-	op->sent     = false;
-	op->keep_msg = false;
-	nng_mtx_lock(c->mtx);
-	op->deadline
-	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
-	c->arming++;
-	nng_mtx_unlock(c->mtx);
-	nng_aio_set_timeout(op->aio, cop_left(op));
-	nng_aio_set_msg(op->aio, msg);
-	nng_ctx_send(op->ctx, op->aio);
-	cop_armed(c);
-	return (0);
+	return (client_send_msg(c, msg, rq->tag, rq->op, done, arg));
 }
 
 /* The public, callback-per-request layer over ovio__client_send. */
@@ -389,6 +408,158 @@ ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 	pa->arg = arg;
 	if ((rv = ovio__client_send(c, rq, NULL, NULL, pub_done, pa)) != 0) {
 		free(pa);
+	}
+	return (rv);
+}
+
+/* A batch (ovio_submitv): each request's tag and kind, in order. */
+typedef struct batch_arg {
+	ovio_cb cb;
+	void   *arg;
+	size_t  n;
+	struct {
+		uint64_t tag;
+		ovio_op  kind;
+	} ops[];
+} batch_arg;
+
+/* The batch's reply: each request's completion, in order, exactly once. */
+static void
+batch_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
+    const uint8_t *payload, size_t plen, nng_msg *msg)
+{
+	batch_arg          *ba   = arg;
+	uint8_t            *p    = (uint8_t *) payload;
+	size_t              left = plen, i;
+	ovio_result         res;
+	ovio_service_status svc;
+
+	(void) op;
+	(void) msg;
+	if (status == 0 && rp->status == OVIO__STATUS__OK
+	    && rp->result != ba->n) {
+		status = OVIO_EPROTO; /* not this batch's reply */
+	}
+	for (i = 0; i < ba->n; i++) {
+		Ovio__Reply *kr = NULL;
+		uint8_t     *kp;
+		size_t       kl;
+		uint32_t     flen;
+
+		memset(&res, 0, sizeof(res));
+		res.tag = ba->ops[i].tag;
+		res.op  = ba->ops[i].kind;
+		if (status != 0) {
+			res.status = status;
+		} else if (rp->status != OVIO__STATUS__OK) {
+			res.status   = (int) rp->status; /* refused whole */
+			res.os_error = rp->os_error;
+		} else if (left < 4
+		           || (flen = ovio__wire_get_le32(p)) > left - 4
+		           || ovio__wire_decode_reply_buf(
+		                  p + 4, flen, &kr, &kp, &kl)
+		                  != 0
+		           || kr->tag != res.tag) {
+			res.status = status = OVIO_EPROTO; /* and the rest */
+		} else {
+			ovio__result_from_reply(&res, kr, kp, &svc);
+			p += 4 + (size_t) flen;
+			left -= 4 + (size_t) flen;
+		}
+		ba->cb(ba->arg, &res);
+		if (kr != NULL) {
+			ovio__reply__free_unpacked(kr, NULL);
+		}
+	}
+	free(ba);
+}
+
+int
+ovio_submitv(
+    ovio_client *c, const ovio_request *rqs, size_t n, ovio_cb cb, void *arg)
+{
+	Ovio__Request hdr = OVIO__REQUEST__INIT;
+	batch_arg    *ba;
+	nng_msg      *msg;
+	uint64_t      tag;
+	bool          resend;
+	size_t        i, j, at;
+	int           rv = 0;
+
+	if (c == NULL || rqs == NULL || cb == NULL || n == 0
+	    || n > OVIO_BATCH_MAX) {
+		return (OVIO_EINVAL);
+	}
+	for (i = 0; i < n; i++) {
+		if (rqs[i].op != OVIO_OP_READ && rqs[i].op != OVIO_OP_WRITE
+		    && rqs[i].op != OVIO_OP_FLUSH
+		    && rqs[i].op != OVIO_OP_SETSIZE) {
+			return (OVIO_EINVAL);
+		}
+		if (rqs[i].op == OVIO_OP_WRITE && rqs[i].length > 0
+		    && rqs[i].data == NULL) {
+			return (OVIO_EINVAL);
+		}
+		for (j = 0; j < sizeof(rqs[i].reserved) / sizeof(uint64_t);
+		     j++) {
+			if (rqs[i].reserved[j] != 0) {
+				return (OVIO_EINVAL);
+			}
+		}
+	}
+	nng_mtx_lock(c->mtx);
+	resend = c->resend_ms > 0;
+	tag    = (1ull << 63) | ++c->next_tag;
+	nng_mtx_unlock(c->mtx);
+	if (resend) {
+		return (OVIO_ENOTSUP); /* a resent batch would run twice */
+	}
+	if ((ba = malloc(sizeof(*ba) + n * sizeof(ba->ops[0]))) == NULL) {
+		return (OVIO_ENOMEM);
+	}
+	if (nng_msg_alloc(&msg, 0) != 0) {
+		free(ba);
+		return (OVIO_ENOMEM);
+	}
+	ba->cb        = cb;
+	ba->arg       = arg;
+	ba->n         = n;
+	hdr.tag       = tag;
+	hdr.op        = OVIO__OP__OP_BATCH;
+	hdr.length    = n;
+	hdr.client_id = c->client_id;
+	rv            = ovio__wire_encode_request(msg, &hdr, NULL, 0);
+	/* Each request's frame, after its length (patched in once known). */
+	for (i = 0; i < n && rv == 0; i++) {
+		Ovio__Request kh      = OVIO__REQUEST__INIT;
+		uint8_t       zero[4] = { 0 };
+		bool          write   = rqs[i].op == OVIO_OP_WRITE;
+
+		ba->ops[i].tag  = rqs[i].tag;
+		ba->ops[i].kind = rqs[i].op;
+		client_header(c, &rqs[i], &kh);
+		if (write) {
+			kh.length = 0; /* the payload's length is the write's */
+		}
+		at = nng_msg_len(msg);
+		if (nng_msg_append(msg, zero, 4) != 0) {
+			rv = OVIO_ENOMEM;
+		} else if ((rv = ovio__wire_encode_request(msg, &kh,
+		                write ? rqs[i].data : NULL,
+		                write ? (size_t) rqs[i].length : 0))
+		           == 0) {
+			ovio__wire_put_le32((uint8_t *) nng_msg_body(msg) + at,
+			    (uint32_t) (nng_msg_len(msg) - at - 4));
+		}
+	}
+	if (rv != 0) {
+		nng_msg_free(msg);
+		free(ba);
+		return (rv);
+	}
+	if ((rv = client_send_msg(c, msg, tag, OVIO_OP_BATCH, batch_done, ba))
+	    != 0) {
+		free(ba);
 	}
 	return (rv);
 }

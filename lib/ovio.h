@@ -113,6 +113,7 @@ typedef enum ovio_op {
 	OVIO_OP_REMOVE  = 12,
 	OVIO_OP_RENAME  = 13,
 	OVIO_OP_ADMIN   = 14, /* the ovio_admin_* calls; not ovio_submit */
+	OVIO_OP_BATCH   = 15, /* ovio_submitv's message; not ovio_submit */
 } ovio_op;
 
 /* Namespace flags, as on the wire (proto/ovio.proto, NsFlag). */
@@ -389,6 +390,27 @@ void ovio_disconnect(ovio_client *c);
  * for the blocking calls below.
  */
 int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
+
+/*
+ * ovio_submitv sends the n requests of rqs (1 to OVIO_BATCH_MAX) in one
+ * message: fewer round trips through the transport for many small
+ * operations.  Each is an OVIO_OP_READ, WRITE, FLUSH or SETSIZE; each
+ * completes exactly once, through cb, with its own status, and is
+ * cancellable by its own tag (ovio_cancel) as if sent alone; it runs as
+ * soon as the service has the message, in no order among the others.
+ * The completions are delivered together, in rqs's order, once the last of
+ * them has completed: so batch operations that finish together (a pending
+ * FIFO read holds back the rest's callbacks).  Returns 0, after which cb
+ * is called exactly n times; or an error, after which it is never called:
+ * OVIO_EINVAL (n out of range, no cb, another kind of request, reserved not
+ * zero), OVIO_ENOTSUP (resend is on, ovio_set_resend: a batch is not
+ * at-most-once), OVIO_ENOMEM, OVIO_ECLOSED.  A batch the service refuses
+ * whole (an old service: EINVAL; ENOMEM) completes each of its requests
+ * with that status, and none of them ran.
+ */
+#define OVIO_BATCH_MAX 256
+int ovio_submitv(ovio_client *c, const ovio_request *rqs, size_t n,
+    ovio_cb cb, void *arg);
 
 /*
  * Blocking calls.  Each sends one request, waits for its completion and

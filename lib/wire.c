@@ -6,8 +6,8 @@
 #include "ovio.h"
 #include "wire.h"
 
-static void
-put_le32(uint8_t *p, uint32_t v)
+void
+ovio__wire_put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t) (v);
 	p[1] = (uint8_t) (v >> 8);
@@ -15,8 +15,8 @@ put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t) (v >> 24);
 }
 
-static uint32_t
-get_le32(const uint8_t *p)
+uint32_t
+ovio__wire_get_le32(const uint8_t *p)
 {
 	return ((uint32_t) p[0] | ((uint32_t) p[1] << 8)
 	        | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24));
@@ -37,7 +37,7 @@ wire_append_header(nng_msg *msg, const ProtobufCMessage *hdr)
 		return (OVIO_ENOMEM);
 	}
 	p = (uint8_t *) nng_msg_body(msg) + old;
-	put_le32(p, (uint32_t) hlen);
+	ovio__wire_put_le32(p, (uint32_t) hlen);
 	protobuf_c_message_pack(hdr, p + 4);
 	return (0);
 }
@@ -64,17 +64,16 @@ ovio__wire_encode_reply(nng_msg *msg, const Ovio__Reply *rp)
 }
 
 static int
-wire_decode(nng_msg *msg, const ProtobufCMessageDescriptor *desc,
-    ProtobufCMessage **hdr, uint8_t **payload, size_t *plen)
+wire_decode_buf(uint8_t *body, size_t len,
+    const ProtobufCMessageDescriptor *desc, ProtobufCMessage **hdr,
+    uint8_t **payload, size_t *plen)
 {
-	uint8_t *body = nng_msg_body(msg);
-	size_t   len  = nng_msg_len(msg);
 	uint32_t hlen;
 
 	if (len < 4) {
 		return (OVIO_EPROTO);
 	}
-	hlen = get_le32(body);
+	hlen = ovio__wire_get_le32(body);
 	if (hlen > OVIO__MAX_HEADER || hlen > len - 4) {
 		return (OVIO_EPROTO);
 	}
@@ -85,6 +84,22 @@ wire_decode(nng_msg *msg, const ProtobufCMessageDescriptor *desc,
 	*payload = body + 4 + hlen;
 	*plen    = len - 4 - hlen;
 	return (0);
+}
+
+static int
+wire_decode(nng_msg *msg, const ProtobufCMessageDescriptor *desc,
+    ProtobufCMessage **hdr, uint8_t **payload, size_t *plen)
+{
+	return (wire_decode_buf(
+	    nng_msg_body(msg), nng_msg_len(msg), desc, hdr, payload, plen));
+}
+
+int
+ovio__wire_decode_reply_buf(uint8_t *frame, size_t len, Ovio__Reply **hdr,
+    uint8_t **payload, size_t *plen)
+{
+	return (wire_decode_buf(frame, len, &ovio__reply__descriptor,
+	    (ProtobufCMessage **) hdr, payload, plen));
 }
 
 int
@@ -137,7 +152,7 @@ ovio__wire_field_len(nng_msg *msg, uint32_t field, size_t *len)
 	if (mlen < 4) {
 		return (OVIO_EPROTO);
 	}
-	hlen = get_le32(body);
+	hlen = ovio__wire_get_le32(body);
 	if (hlen > OVIO__MAX_HEADER || hlen > mlen - 4) {
 		return (OVIO_EPROTO);
 	}
@@ -195,7 +210,7 @@ ovio__wire_prepend_reply(nng_msg *msg, const Ovio__Reply *rp)
 		return (OVIO_ETOOBIG);
 	}
 	skip = OVIO__REPLY_ROOM - 4 - hlen;
-	put_le32(room + skip, (uint32_t) hlen);
+	ovio__wire_put_le32(room + skip, (uint32_t) hlen);
 	ovio__reply__pack(rp, room + skip + 4);
 	nng_msg_trim(msg, skip);
 	return (0);

@@ -57,6 +57,13 @@ int ovio__wire_decode_request(
     nng_msg *msg, Ovio__Request **hdr, uint8_t **payload, size_t *plen);
 int ovio__wire_decode_reply(
     nng_msg *msg, Ovio__Reply **hdr, uint8_t **payload, size_t *plen);
+/* Little-endian u32s: the frames' header lengths, a batch's frame lengths. */
+void     ovio__wire_put_le32(uint8_t *p, uint32_t v);
+uint32_t ovio__wire_get_le32(const uint8_t *p);
+
+/* The same for a reply frame of len bytes at frame (a batch's part). */
+int ovio__wire_decode_reply_buf(uint8_t *frame, size_t len, Ovio__Reply **hdr,
+    uint8_t **payload, size_t *plen);
 
 /*
  * ovio__wire_field_len walks the protobuf header of the frame in msg's body

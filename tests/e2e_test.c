@@ -1659,6 +1659,310 @@ START_TEST(direct_and_write_through_io)
 }
 END_TEST
 
+/* Completions of batched requests: each tag's count, status and bytes. */
+typedef struct batch_seen {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	const uint8_t  *disk;      /* reads: the bytes expected at offset */
+	uint64_t        off[64];   /* by tag */
+	int             count[64]; /* by tag: how many completions */
+	int             status[64];
+	uint64_t        bytes[64];
+	int             bad_data, done;
+} batch_seen;
+
+static void
+batch_seen_init(batch_seen *b, const uint8_t *disk)
+{
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->mtx, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	b->disk = disk;
+}
+
+static void
+batch_seen_cb(void *arg, const ovio_result *r)
+{
+	batch_seen *b = arg;
+
+	pthread_mutex_lock(&b->mtx);
+	if (r->tag < 64) {
+		b->count[r->tag]++;
+		b->status[r->tag] = r->status;
+		b->bytes[r->tag]  = r->bytes;
+		if (r->op == OVIO_OP_READ && r->status == OVIO_OK
+		    && b->disk != NULL
+		    && memcmp(r->data, b->disk + b->off[r->tag], r->bytes)
+		           != 0) {
+			b->bad_data++;
+		}
+	}
+	b->done++;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mtx);
+}
+
+/* Waits up to ms for n completions in all; returns how many came. */
+static int
+batch_seen_wait(batch_seen *b, int n, int ms)
+{
+	int64_t end = tu_now_ms() + tu_ms(ms);
+	int     done;
+
+	pthread_mutex_lock(&b->mtx);
+	while (b->done < n && tu_now_ms() < end) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&b->cv, &b->mtx, &ts);
+	}
+	done = b->done;
+	pthread_mutex_unlock(&b->mtx);
+	return (done);
+}
+
+/*
+ * Sends a batch of the n requests kids over the raw wire (length says how
+ * many it claims to hold) and returns the batch's status; kid_status gets
+ * each part's status from the reply's frames (-1: none came).
+ */
+static int
+batch_raw(nng_socket s, uint64_t length, Ovio__Request **kids, size_t n,
+    int *kid_status)
+{
+	Ovio__Request hdr = OVIO__REQUEST__INIT;
+	Ovio__Reply  *rp, *kr;
+	nng_msg      *m, *f;
+	uint8_t      *p, *kp;
+	size_t        plen, kl, i;
+	uint8_t       len[4];
+	int           st;
+
+	hdr.tag    = 900;
+	hdr.op     = OVIO__OP__OP_BATCH;
+	hdr.length = length;
+	ck_assert_int_eq(nng_msg_alloc(&m, 0), 0);
+	ck_assert_int_eq(ovio__wire_encode_request(m, &hdr, NULL, 0), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(nng_msg_alloc(&f, 0), 0);
+		ck_assert_int_eq(
+		    ovio__wire_encode_request(f, kids[i], NULL, 0), 0);
+		ovio__wire_put_le32(len, (uint32_t) nng_msg_len(f));
+		ck_assert_int_eq(nng_msg_append(m, len, 4), 0);
+		ck_assert_int_eq(
+		    nng_msg_append(m, nng_msg_body(f), nng_msg_len(f)), 0);
+		nng_msg_free(f);
+		kid_status[i] = -1;
+	}
+	ck_assert_int_eq(nng_sendmsg(s, m, 0), 0);
+	ck_assert_int_eq(nng_recvmsg(s, &m, 0), 0);
+	ck_assert_int_eq(ovio__wire_decode_reply(m, &rp, &p, &plen), 0);
+	ck_assert_uint_eq(rp->tag, 900);
+	st = (int) rp->status;
+	for (i = 0; i < n && plen >= 4; i++) {
+		uint32_t fl = ovio__wire_get_le32(p);
+		ck_assert_uint_le(fl, plen - 4);
+		ck_assert_int_eq(
+		    ovio__wire_decode_reply_buf(p + 4, fl, &kr, &kp, &kl), 0);
+		ck_assert_uint_eq(kr->tag, kids[i]->tag);
+		kid_status[i] = (int) kr->status;
+		ovio__reply__free_unpacked(kr, NULL);
+		p += 4 + fl;
+		plen -= 4 + fl;
+	}
+	ck_assert_uint_eq(plen, 0);
+	ovio__reply__free_unpacked(rp, NULL);
+	nng_msg_free(m);
+	return (st);
+}
+
+/*
+ * ovio_submitv: several operations in one message, each completing exactly
+ * once with its own status, cancellable by its own tag; a batch refused
+ * whole runs nothing.
+ */
+START_TEST(batch_of_operations_completes_each_once)
+{
+	ovio_client       *c = tu_connect(&d), *c2;
+	uint64_t           h, hf, bad;
+	size_t             size = 64 * 1024, i, n;
+	uint8_t           *disk, *buf;
+	ovio_request       rq[24];
+	batch_seen         b;
+	nng_socket         s;
+	Ovio__Request      k1 = OVIO__REQUEST__INIT, k2 = OVIO__REQUEST__INIT;
+	Ovio__Request     *kids[2] = { &k1, &k2 };
+	int                ks[2], wr;
+	ovio_cancel_result what;
+	char               path[600];
+
+	snprintf(path, sizeof(path), "%s/b", d.root);
+	tu_write_random(path, size, 11);
+	disk = malloc(size);
+	buf  = malloc(size);
+	ck_assert_int_eq(disk_read(&d, "b", disk, size), (ssize_t) size);
+	ck_assert_int_eq(
+	    ovio_open(c, "b", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h), 0);
+
+	/*
+	 * 16 reads in the first half, 4 writes in the second, a flush, and a
+	 * read on a handle that is not one: each its own completion.
+	 */
+	batch_seen_init(&b, disk);
+	memset(rq, 0, sizeof(rq));
+	for (i = 0; i < 16; i++) {
+		rq[i].op     = OVIO_OP_READ;
+		rq[i].tag    = i;
+		rq[i].handle = h;
+		rq[i].offset = b.off[i] = i * 1000;
+		rq[i].length            = 100 + i * 50;
+	}
+	for (; i < 20; i++) {
+		rq[i].op     = OVIO_OP_WRITE;
+		rq[i].tag    = i;
+		rq[i].handle = h;
+		rq[i].offset = size / 2 + (i - 16) * 4096;
+		rq[i].length = 4096;
+		memset(buf + (i - 16) * 4096, (int) i, 4096);
+		rq[i].data = buf + (i - 16) * 4096;
+	}
+	rq[20].op     = OVIO_OP_FLUSH;
+	rq[20].tag    = 20;
+	rq[20].handle = h;
+	rq[21].op     = OVIO_OP_READ;
+	rq[21].tag    = 21;
+	rq[21].handle = h + 12345;
+	rq[21].length = 10;
+	ck_assert_int_eq(ovio_submitv(c, rq, 22, batch_seen_cb, &b), 0);
+	ck_assert_int_eq(batch_seen_wait(&b, 22, 10000), 22);
+	for (i = 0; i < 22; i++) {
+		ck_assert_int_eq(b.count[i], 1);
+	}
+	for (i = 0; i < 16; i++) {
+		ck_assert_int_eq(b.status[i], OVIO_OK);
+		ck_assert_uint_eq(b.bytes[i], rq[i].length);
+	}
+	ck_assert_int_eq(b.bad_data, 0);
+	for (; i < 20; i++) {
+		ck_assert_int_eq(b.status[i], OVIO_OK);
+		ck_assert_uint_eq(b.bytes[i], 4096);
+	}
+	ck_assert_int_eq(b.status[20], OVIO_OK);
+	ck_assert_int_eq(b.status[21], OVIO_EBADF);
+	ck_assert_int_eq(disk_read(&d, "b", disk, size), (ssize_t) size);
+	ck_assert_mem_eq(disk + size / 2, buf, 4 * 4096);
+	/* Still exactly once each, a moment later. */
+	ck_assert_int_eq(batch_seen_wait(&b, 23, 200), 22);
+
+	/*
+	 * A read pending on a FIFO holds back its batch's reply; cancelled by
+	 * its own tag, it completes ECANCELED and the file read beside it OK.
+	 */
+	wr = make_fifo("bp");
+	ck_assert_int_eq(ovio_open(c, "bp", OVIO_OPEN_READ, 0, &hf), 0);
+	batch_seen_init(&b, disk);
+	memset(rq, 0, 2 * sizeof(rq[0]));
+	rq[0].op     = OVIO_OP_READ;
+	rq[0].tag    = 40;
+	rq[0].handle = hf;
+	rq[0].length = 10;
+	rq[1].op     = OVIO_OP_READ;
+	rq[1].tag    = 41;
+	rq[1].handle = h;
+	rq[1].offset = b.off[41] = 0;
+	rq[1].length             = 512;
+	ck_assert_int_eq(ovio_submitv(c, rq, 2, batch_seen_cb, &b), 0);
+	{
+		uint64_t two = 1; /* the FIFO read; the file read is done */
+		ck_assert(tu_wait_status(c, 5000, ops_at_least, &two));
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 1, 100), 0);
+	ck_assert_int_eq(ovio_cancel(c, 40, &what), 0);
+	ck_assert_int_eq(what, OVIO_CANCEL_DONE);
+	ck_assert_int_eq(batch_seen_wait(&b, 2, 5000), 2);
+	ck_assert_int_eq(b.count[40], 1);
+	ck_assert_int_eq(b.status[40], OVIO_ECANCELED);
+	ck_assert_int_eq(b.count[41], 1);
+	ck_assert_int_eq(b.status[41], OVIO_OK);
+	ck_assert_uint_eq(b.bytes[41], 512);
+	ck_assert_int_eq(b.bad_data, 0);
+
+	/* Refused by the library: nothing sent, no callback. */
+	ck_assert_int_eq(
+	    ovio_submitv(c, rq, 0, batch_seen_cb, &b), OVIO_EINVAL);
+	ck_assert_int_eq(
+	    ovio_submitv(c, rq, OVIO_BATCH_MAX + 1, batch_seen_cb, &b),
+	    OVIO_EINVAL);
+	rq[0].op = OVIO_OP_OPEN;
+	ck_assert_int_eq(
+	    ovio_submitv(c, rq, 2, batch_seen_cb, &b), OVIO_EINVAL);
+	ck_assert_int_eq(batch_seen_wait(&b, 3, 100), 2);
+
+	/* A connection lost with a batch pending: each part ECLOSED, once. */
+	c2 = tu_connect(&d);
+	ck_assert_int_eq(ovio_open(c2, "bp", OVIO_OPEN_READ, 0, &bad), 0);
+	batch_seen_init(&b, NULL);
+	rq[0].op     = OVIO_OP_READ;
+	rq[0].tag    = 50;
+	rq[0].handle = bad;
+	rq[1].tag    = 51;
+	rq[1].handle = bad;
+	ck_assert_int_eq(ovio_submitv(c2, rq, 2, batch_seen_cb, &b), 0);
+	{
+		uint64_t two = 2;
+		ck_assert(tu_wait_status(c, 5000, ops_at_least, &two));
+	}
+	ovio_disconnect(c2);
+	ck_assert_int_eq(batch_seen_wait(&b, 2, 5000), 2);
+	ck_assert_int_eq(b.count[50], 1);
+	ck_assert_int_eq(b.count[51], 1);
+	ck_assert_int_eq(b.status[50], OVIO_ECLOSED);
+	ck_assert_int_eq(b.status[51], OVIO_ECLOSED);
+	ck_assert_int_eq(batch_seen_wait(&b, 3, 100), 2);
+
+	/* The service's own checks, on the raw wire. */
+	s         = wire_socket(&d);
+	k1.tag    = 1;
+	k1.op     = OVIO__OP__OP_STAT;
+	k1.path   = "b";
+	k2.tag    = 2;
+	k2.op     = OVIO__OP__OP_BATCH;
+	k2.length = 1;
+	/* Only data operations, and no batch in a batch. */
+	ck_assert_int_eq(batch_raw(s, 2, kids, 2, ks), OVIO_OK);
+	ck_assert_int_eq(ks[0], OVIO_EINVAL);
+	ck_assert_int_eq(ks[1], OVIO_EINVAL);
+	/* No at-most-once id on a part. */
+	k1.op         = OVIO__OP__OP_FLUSH;
+	k1.path       = "";
+	k1.client_id  = 77;
+	k1.request_id = 1;
+	ck_assert_int_eq(batch_raw(s, 1, kids, 1, ks), OVIO_OK);
+	ck_assert_int_eq(ks[0], OVIO_EINVAL);
+	/* A count that is not the frames': refused whole, nothing ran. */
+	k1.request_id = 0;
+	ck_assert_int_eq(batch_raw(s, 2, kids, 1, ks), OVIO_EINVAL);
+	ck_assert_int_eq(ks[0], -1);
+	ck_assert_int_eq(batch_raw(s, 0, kids, 0, ks), OVIO_EINVAL);
+	ck_assert_int_eq(
+	    batch_raw(s, OVIO_BATCH_MAX + 1, kids, 1, ks), OVIO_EINVAL);
+	nng_close(s);
+
+	n = 0;
+	ck_assert_int_eq(ovio_close(c, hf), 0);
+	ck_assert_int_eq(ovio_close(c, h), 0);
+	ck_assert(tu_wait_status(c, 5000, idle_alone, &n));
+	close(wr);
+	free(disk);
+	free(buf);
+	ovio_disconnect(c);
+}
+END_TEST
+
 START_TEST(write_length_must_match_its_payload)
 {
 	nng_socket    s  = wire_socket(&d);
@@ -3928,6 +4232,7 @@ e2e_suite(void)
 	ECASE(offsets_and_sizes_past_int64_are_refused, 20);
 	ECASE(open_mode_flags_and_ops_are_checked, 20);
 	ECASE(direct_and_write_through_io, 30);
+	ECASE(batch_of_operations_completes_each_once, 30);
 	ECASE(write_length_must_match_its_payload, 20);
 	ECASE(path_holding_a_nul_is_refused, 20);
 	ECASE(huge_deadline_does_not_expire_at_once, 20);

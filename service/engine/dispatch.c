@@ -495,6 +495,15 @@ ovio__dispatch(eng_op *op)
 	op->log_handle = r.rq->handle;
 	op->log_offset = r.rq->offset;
 	op->log_length = r.rq->op == OVIO__OP__OP_WRITE ? r.plen : r.rq->length;
+	/* A batch's operation: data operations only, without an id. */
+	if (op->batch_parent != NULL && !ovio__batch_kid_ok(r.rq)) {
+		nng_mtx_lock(op->eng->mtx);
+		op->eng->ctr.rejected++;
+		nng_mtx_unlock(op->eng->mtx);
+		ovio__request__free_unpacked(r.rq, NULL);
+		ovio__op_reply_status(op, OVIO_EINVAL, 0);
+		return;
+	}
 	if ((rv = ovio__validate_request(
 	         r.rq, op->msg, r.plen, &op->eng->limits))
 	    != 0) {
@@ -548,6 +557,9 @@ ovio__dispatch(eng_op *op)
 		break;
 	case OVIO__OP__OP_ADMIN:
 		ovio__admin_dispatch(op, r.rq);
+		break;
+	case OVIO__OP__OP_BATCH:
+		ovio__batch_dispatch(op, r.rq, r.payload, r.plen);
 		break;
 	default:
 		ovio__op_reply_status(op, OVIO_EINVAL, 0);

@@ -130,6 +130,18 @@ struct eng_op {
 	uint64_t log_handle;
 	uint64_t log_offset;
 	uint64_t log_length;
+
+	/*
+	 * A batch (OP_BATCH, batch.c): the request that came in holds its
+	 * operations' records in batch_kids until the last has completed
+	 * (batch_left counts those still to come, atomically); each of them
+	 * points back at it with batch_parent.  All NULL / 0 otherwise.
+	 */
+	eng_op  *batch_parent;
+	uint32_t batch_idx;
+	eng_op **batch_kids;
+	uint32_t batch_n;
+	uint32_t batch_left;
 };
 
 typedef enum { H_FREE, H_OPEN, H_CLOSING } eng_handle_state;
@@ -235,7 +247,7 @@ typedef struct eng_limits {
  * reply is handed to nng, with the time since the request came in.  Updated
  * with atomic adds, without the engine's lock.
  */
-#define ENG_STAT_KINDS  15 /* Ovio__Op 0 (undecodable) to 14 */
+#define ENG_STAT_KINDS  16 /* Ovio__Op 0 (undecodable) to 15 */
 #define ENG_LAT_BUCKETS 32 /* bucket i: below 2^i us; the last: the rest */
 typedef struct eng_kind_stats {
 	uint64_t count, errors, sum_us, max_us;
@@ -402,6 +414,26 @@ void ovio__op_reply(eng_op *op);    /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
 void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */
 void ovio__op_drop(eng_op *op);       /* releases op unanswered */
+/* A record from the pool (or a new one), and back; any thread, no lock. */
+eng_op *ovio__op_new(engine *e);
+void    ovio__op_free(eng_op *op);
+
+/*
+ * batch.c: several operations in one message (OP_BATCH; proto/ovio.proto).
+ * ovio__batch_dispatch runs a validated batch request rq, whose payload
+ * holds the operations' frames: each becomes a record of its own, with a
+ * message of its own, dispatched as if it had come alone; or the batch is
+ * refused whole (EINVAL, ENOMEM) and none of them runs.  A batch's
+ * operation replies through ovio__op_reply as any other, and that hands its
+ * reply to ovio__batch_kid_done (with op->msg NULL when no reply could be
+ * made: its frame then says ENOMEM); the last one sends the batch's reply.
+ * ovio__batch_kid_ok says whether rq may be a batch's operation.
+ */
+#define ENG_BATCH_MAX 256
+void ovio__batch_dispatch(
+    eng_op *op, const Ovio__Request *rq, const uint8_t *payload, size_t plen);
+void ovio__batch_kid_done(eng_op *kid);
+bool ovio__batch_kid_ok(const Ovio__Request *rq);
 void ovio__op_pool_fini(engine *e);
 
 /* dispatch.c: runs one received request (nng callback thread). */

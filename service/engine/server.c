@@ -88,8 +88,10 @@ op_put(eng_op *op)
 		}
 		op->in_counted = false;
 	}
-	op->phase = OP_IDLE;
-	drop      = e->srv.npooled >= SERVER_POOL_KEEP && !e->srv.closing;
+	op->phase        = OP_IDLE;
+	op->batch_parent = NULL;
+	op->batch_kids   = NULL;
+	drop = e->srv.npooled >= SERVER_POOL_KEEP && !e->srv.closing;
 	if (drop) {
 		e->srv.nops--;
 	} else {
@@ -103,6 +105,25 @@ op_put(eng_op *op)
 		nng_aio_reap(op->aio);
 		free(op);
 	}
+}
+
+eng_op *
+ovio__op_new(engine *e)
+{
+	eng_op *op;
+
+	nng_mtx_lock(e->mtx);
+	if ((op = op_get(e)) != NULL) {
+		op->phase = OP_WORK;
+	}
+	nng_mtx_unlock(e->mtx);
+	return (op);
+}
+
+void
+ovio__op_free(eng_op *op)
+{
+	op_put(op);
 }
 
 /*
@@ -259,6 +280,10 @@ ovio__op_reply(eng_op *op)
 	if (ovio__log_enabled(OVIO__LOG_DEBUG)) {
 		op_log_reply(op, us);
 	}
+	if (op->batch_parent != NULL) {
+		ovio__batch_kid_done(op); /* its batch's reply carries it */
+		return;
+	}
 	if (op->rc != NULL) {
 		ovio__rc_finish(op); /* at-most-once: keep the answer */
 	}
@@ -302,6 +327,10 @@ ovio__op_reply_status(eng_op *op, int status, int64_t oserr)
 		/* Cannot even say why: let the request go unanswered. */
 		nng_msg_free(op->msg);
 		op->msg = NULL;
+		if (op->batch_parent != NULL) {
+			ovio__batch_kid_done(op); /* its frame says ENOMEM */
+			return;
+		}
 		if (op->rc != NULL) {
 			ovio__rc_finish(op); /* copies waiting get ENOMEM */
 		}
@@ -321,6 +350,10 @@ ovio__op_drop(eng_op *op)
 {
 	nng_msg_free(op->msg);
 	op->msg = NULL;
+	if (op->batch_parent != NULL) {
+		ovio__batch_kid_done(op); /* never: a batch's ops have no ids */
+		return;
+	}
 	op_put(op);
 }
 

@@ -74,6 +74,7 @@ ovio__validate_request(
 	case OVIO__OP__OP_REMOVE:
 	case OVIO__OP__OP_RENAME:
 	case OVIO__OP__OP_ADMIN:
+	case OVIO__OP__OP_BATCH:
 		break;
 	default:
 		rv = OVIO_EINVAL; /* OP_NONE, or an op this service does not
@@ -93,8 +94,9 @@ ovio__validate_request(
 		goto fail;
 	}
 
-	/* Only a write carries a payload. */
-	if (plen != 0 && rq->op != OVIO__OP__OP_WRITE) {
+	/* Only a write carries a payload, and a batch (its operations). */
+	if (plen != 0 && rq->op != OVIO__OP__OP_WRITE
+	    && rq->op != OVIO__OP__OP_BATCH) {
 		rv = OVIO_EINVAL;
 		goto fail;
 	}
@@ -186,6 +188,17 @@ ovio__validate_request(
 			goto fail;
 		}
 		rv = lim->read_only ? OVIO_EROFS : 0;
+		break;
+	case OVIO__OP__OP_BATCH:
+		/* How many, and nothing else: each operation has its own. */
+		if (rq->length == 0 || rq->length > ENG_BATCH_MAX
+		    || rq->handle != 0 || rq->offset != 0 || rq->flags != 0
+		    || rq->mode != 0 || rq->path[0] != '\0'
+		    || rq->cancel_tag != 0 || rq->all || rq->session
+		    || rq->request_id != 0 || rq->deadline_ms != 0) {
+			rv = OVIO_EINVAL;
+			goto fail;
+		}
 		break;
 	case OVIO__OP__OP_ADMIN:
 		/* flags is the command; a path only for the log level. */
