@@ -98,6 +98,12 @@ wine_run 60 "$W/ovio.exe" -e "$EP" bench --direct --bs 1000 --ops 10 \
     direct.bin >"$T/direct-bad.out" 2>&1
 check "ovio.exe bench --direct --bs 1000: refused, exit 2" \
     rc_grep $? 2 "must be a multiple of" "$T/direct-bad.out"
+# Batches (ovio_submitv): 8 requests a message, reads and writes.
+wine_run 120 "$W/ovio.exe" -e "$EP" bench --batch 8 --qd 16 --rw mixed \
+    --ops 800 direct.bin >"$T/batch.out" 2>&1
+check "ovio.exe bench --batch 8: 800 reads and writes in batches, 0 errors" \
+    rc_grep $? 0 "batches of 8.*" "$T/batch.out"
+check "... each completed once" grep -q "(800 ops, 0 errors)" "$T/batch.out"
 wine_run 60 "$W/ovio.exe" -e "$EP" get nothing.bin "$(winpath "$T/x")" \
     >"$T/missing.out" 2>&1
 check "missing file: ENOENT" grep -q ENOENT "$T/missing.out"
