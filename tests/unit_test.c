@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -254,9 +255,53 @@ START_TEST(symlink_out_of_the_root_is_refused)
 	    ovio__fs_open(rootfd, "new", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0,
 	        &fd, &stream, &oserr),
 	    0);
-	ck_assert_int_eq(stream, 0);
+	/* A regular file: with offsets (here ext4 or tmpfs: nowait). */
+	ck_assert_int_ne(stream, OVIO__FS_STREAM);
 	ovio__fs_close(fd);
 	ovio__fs_close_root(rootfd);
+	tu_rmtree(dir);
+}
+END_TEST
+
+/*
+ * What ovio__fs_open says of a file decides whether the io_uring port may
+ * let the kernel try its I/O inline: a FIFO is a stream; a regular file
+ * is OVIO__FS_NOWAIT on a tmpfs (and ext4, xfs, btrfs) and OVIO__FS_FILE
+ * elsewhere (a FUSE file system, whose inline attempt can wait on its
+ * daemon, is covered by the race suite's gate).
+ */
+START_TEST(open_tells_streams_and_nowait_files)
+{
+	char     dir[256], root[300], path[340];
+	ovio__fd rootfd, fd;
+	int64_t  oserr = 0;
+	int      kind = -1;
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/root", dir);
+	ck_assert_int_eq(mkdir(root, 0750), 0);
+	if (tu_sh("mount -t tmpfs -o size=1m tmpfs %s 2>/dev/null", root)
+	    != 0) {
+		tu_rmtree(dir);
+		tu_skip("cannot mount a tmpfs here");
+		return;
+	}
+	ck_assert_int_eq(ovio__fs_open_root(root, &rootfd, &oserr), 0);
+	snprintf(path, sizeof(path), "%s/fifo", root);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(ovio__fs_open(rootfd, "fifo", OVIO_OPEN_READ, 0, &fd,
+	                     &kind, &oserr),
+	    0);
+	ck_assert_int_eq(kind, OVIO__FS_STREAM);
+	ovio__fs_close(fd);
+	ck_assert_int_eq(
+	    ovio__fs_open(rootfd, "file", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0,
+	        &fd, &kind, &oserr),
+	    0);
+	ck_assert_int_eq(kind, OVIO__FS_NOWAIT);
+	ovio__fs_close(fd);
+	ovio__fs_close_root(rootfd);
+	ck_assert_int_eq(tu_sh("umount %s", root), 0);
 	tu_rmtree(dir);
 }
 END_TEST
@@ -401,6 +446,7 @@ unit_suite(void)
 	UCASE(read_reply_is_built_in_place);
 	UCASE(paths_outside_the_root_are_refused);
 	UCASE(symlink_out_of_the_root_is_refused);
+	UCASE(open_tells_streams_and_nowait_files);
 	UCASE(list_keeps_order_and_unlinks);
 	UCASE(stale_and_forged_handles_are_refused);
 	UCASE(handle_limit_per_session);

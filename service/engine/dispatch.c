@@ -192,8 +192,8 @@ do_open(req *r)
 	eng_session   *s;
 	eng_handle    *h;
 	ovio__fd       fd;
-	ovio__fs_temp *temp   = NULL;
-	int            stream = 0, rv = 0;
+	ovio__fs_temp *temp = NULL;
+	int            kind = OVIO__FS_FILE, rv = 0;
 	int64_t        oserr  = 0;
 	bool           opened = false;
 	uint32_t       align  = 0;
@@ -225,7 +225,7 @@ do_open(req *r)
 		    rq->mode, &fd, &temp, &oserr);
 	} else {
 		rv = ovio__fs_open(e->rootfd, rq->path, rq->flags, rq->mode,
-		    &fd, &stream, &oserr);
+		    &fd, &kind, &oserr);
 	}
 	if (rv == 0) {
 		opened     = true;
@@ -245,7 +245,7 @@ do_open(req *r)
 		rv = OVIO_ECLOSED;
 	} else if (e->stopping) {
 		rv = OVIO_ESHUTDOWN;
-	} else if ((rv = ovio__handle_new(e, s, fd, stream, &h)) == 0) {
+	} else if ((rv = ovio__handle_new(e, s, fd, kind, &h)) == 0) {
 		h->path         = path;
 		h->flags        = rq->flags & 0xffu; /* OVIO_OPEN_* bits */
 		h->direct_align = align;

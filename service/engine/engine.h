@@ -152,7 +152,8 @@ struct eng_handle {
 	uint32_t         gen;
 	eng_handle_state state;
 	ovio__fd         fd;
-	int              stream;
+	int              stream; /* no offsets (OVIO__FS_STREAM) */
+	int              nowait; /* OVIO__FS_NOWAIT: port.h's nowait */
 	eng_session     *sess;
 	unsigned         inflight; /* port ops plus synchronous holds */
 	ovio__list       ops;      /* port ops in flight (eng_op.h_node) */
@@ -514,7 +515,7 @@ eng_op *ovio__tag_find(eng_session *s, uint64_t tag);        /* lock held */
 
 /* handle.c: the generation-checked handle table (lock held for all). */
 int ovio__handle_new(
-    engine *e, eng_session *s, ovio__fd fd, int stream, eng_handle **hp);
+    engine *e, eng_session *s, ovio__fd fd, int kind, eng_handle **hp);
 eng_handle *ovio__handle_get(engine *e, eng_session *s, uint64_t id, int *err);
 uint64_t    ovio__handle_id(const eng_handle *h);
 void        ovio__handle_free(eng_handle *h);

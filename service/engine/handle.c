@@ -52,7 +52,7 @@ handle_grow(engine *e)
 
 int
 ovio__handle_new(
-    engine *e, eng_session *s, ovio__fd fd, int stream, eng_handle **hp)
+    engine *e, eng_session *s, ovio__fd fd, int kind, eng_handle **hp)
 {
 	eng_handle *h;
 	int         rv;
@@ -67,7 +67,8 @@ ovio__handle_new(
 	e->hfree           = h->free_next;
 	h->state           = H_OPEN;
 	h->fd              = fd;
-	h->stream          = stream;
+	h->stream          = kind == OVIO__FS_STREAM;
+	h->nowait          = kind == OVIO__FS_NOWAIT;
 	h->sess            = s;
 	h->inflight        = 0;
 	h->close_op        = NULL;

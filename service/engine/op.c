@@ -181,6 +181,7 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	op->port.len       = len;
 	op->port.offset    = offset;
 	op->port.stream    = h->stream;
+	op->port.nowait    = h->nowait;
 	op->sess           = s;
 	op->h              = h;
 	op->cancel_wanted  = false;

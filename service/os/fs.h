@@ -54,8 +54,8 @@ const char *ovio__fs_resolution(void);
  * OVIO__FS_OPEN_DEVICES).  Resolution never leaves the root: symlinks that
  * point outside are refused with OVIO_EOUTSIDE, a symlink loop is
  * OVIO_ELOOP.  Opening a FIFO does not wait for its peer (for writing with
- * no reader: OVIO_ENXIO).  *stream is set to 1 for files without offsets
- * (FIFOs, pipes, sockets, character devices).  mode gives the permission
+ * no reader: OVIO_ENXIO).  *kind says what the file is (OVIO__FS_FILE,
+ * OVIO__FS_STREAM or OVIO__FS_NOWAIT, below).  mode gives the permission
  * bits of a created file (0: OVIO__FS_FILE_MODE); bits outside 0777 are
  * ignored.  OVIO_OPEN_TRUNC truncates a regular file (and nothing else) only
  * after every check that can refuse the open has passed.
@@ -65,7 +65,19 @@ const char *ovio__fs_resolution(void);
  * OVIO_OPEN_WRITE_THROUGH opens with O_DSYNC (FILE_FLAG_WRITE_THROUGH).
  */
 int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
-    uint32_t mode, ovio__fd *fd, int *stream, int64_t *oserr);
+    uint32_t mode, ovio__fd *fd, int *kind, int64_t *oserr);
+
+/*
+ * What ovio__fs_open tells of the file it opened.  OVIO__FS_STREAM: no
+ * offsets (FIFOs, pipes, sockets, character devices).  OVIO__FS_NOWAIT: a
+ * regular file, opened buffered, on a local file system known to honour
+ * the kernel's non-blocking attempts (Linux: ext2/3/4, xfs, btrfs, tmpfs),
+ * whose small reads and writes the io_uring port may let the kernel try
+ * inline (port.h, nowait).  OVIO__FS_FILE: any other file with offsets.
+ */
+#define OVIO__FS_FILE   0
+#define OVIO__FS_STREAM 1
+#define OVIO__FS_NOWAIT 2
 
 int ovio__fs_fstat(ovio__fd fd, ovio_stat *st, int64_t *oserr);
 

@@ -54,6 +54,8 @@ typedef struct ovio__port_op {
 	size_t          len;
 	uint64_t        offset;
 	int             stream; /* 1: not seekable (FIFO, pipe): no offset */
+	int             nowait; /* 1: the kernel may try it inline without
+	                         * blocking (uring; fs.h OVIO__FS_NOWAIT) */
 
 	/* outputs */
 	int      status;   /* OVIO_OK or an ovio_err */
@@ -64,6 +66,7 @@ typedef struct ovio__port_op {
 	struct ovio__port_op *next;
 	int                   state;
 	int                   cancel;
+	uint64_t              done; /* uring: bytes of a short first try */
 	void                 *priv[4];
 	/*
 	 * OS bookkeeping the backend embeds in the op, kept opaque so this

@@ -1,18 +1,36 @@
 /*
  * port/uring.c - the io_uring completion port (liburing).
  *
- * The op pointer is the SQE's user_data and comes back in its CQE.  Every
- * I/O SQE carries IOSQE_ASYNC, so io_uring_submit never performs the read or
- * write in the submitting thread: a slow file cannot block the thread that
- * receives requests and answers cancels.  (Tried and taken back: leaving
- * it off for small reads of files on ext4 was 15-40 % faster at 4 KiB, but
- * the kernel's non-blocking attempt answered a read short, at a page
- * boundary short of the end of the file, with other operations on the
- * file in flight (a page locked by an fsync's writeback, most likely),
- * and the stress suite caught it.  Dropping the flag needs a port
- * that resubmits the rest of a short regular-file read first.)  Submission is serialised by a
- * mutex (the SQ ring has one producer at a time); the completion side has a
- * single consumer, the engine's completion thread.
+ * The op pointer is the SQE's user_data and comes back in its CQE.  A
+ * read or write of at most URING_INLINE_MAX bytes on a regular file of a
+ * local file system that honours non-blocking attempts (op->nowait: ext4,
+ * xfs, btrfs, tmpfs, opened buffered; fs.h) goes without IOSQE_ASYNC: the
+ * kernel first tries it with IOCB_NOWAIT, so a read from the page cache
+ * completes inside io_uring_submit, with no io-wq thread and no wake-up
+ * between them; what cannot go on without blocking the kernel finishes
+ * later, through io-wq or as task work, and its CQE comes as any other.
+ * fsync and truncate, larger transfers and everything else (streams, FUSE,
+ * network file systems, devices, unbuffered I/O) carry IOSQE_ASYNC and go
+ * to io-wq at once: on those an inline attempt can wait (a FUSE read
+ * waited on its daemon inside io_uring_submit, blocking the thread that
+ * receives requests and answers cancels).
+ *
+ * The non-blocking attempt may also end short of what was asked without
+ * being at the end of the file: it stops at a page it cannot take without
+ * waiting (one locked for an fsync's writeback: a 3 468-byte read got 2 564
+ * bytes, ending on a page boundary, in the stress suite).  A short read of
+ * a regular file reads as its end to every client, so such a CQE is never
+ * the op's answer: the rest is submitted again, with IOSQE_ASYNC, as the
+ * same op (op->done counts what came first), and the op completes with
+ * the sum once the rest has come (a rest of 0 bytes: the end of the file;
+ * a failed rest: a write's bytes before it, as write(2) answers, a read's
+ * error).  A cancel asked meanwhile named the first try; the engine asks
+ * again while the op is in flight (op.c), and the rest, in io-wq, is
+ * cancellable as any op.
+ *
+ * Submission is serialised by a mutex (the SQ ring has one producer at a
+ * time); the completion side has a single consumer, the engine's
+ * completion thread.
  *
  * user_data is the op's address with a generation in its top 16 bits
  * (uring_data): every submit of a record bumps it, so a cancel SQE that
@@ -90,7 +108,8 @@ void __tsan_release(void *addr);
 #endif
 
 #define URING_DEFAULT_ENTRIES 256
-#define URING_OP_FTRUNCATE    55 /* IORING_OP_FTRUNCATE, Linux 6.9 */
+#define URING_INLINE_MAX      (64u * 1024u) /* see the top of this file */
+#define URING_OP_FTRUNCATE    55            /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
 
@@ -216,6 +235,15 @@ uring_associate(ovio__port *port, ovio__fd fd)
 	return (0);
 }
 
+/* Whether op goes without IOSQE_ASYNC (see the top of this file). */
+static bool
+uring_inline(const ovio__port_op *op)
+{
+	return (
+	    op->nowait && !op->stream && op->len <= URING_INLINE_MAX
+	    && (op->kind == OVIO__PORT_READ || op->kind == OVIO__PORT_WRITE));
+}
+
 static int
 uring_submit(ovio__port *port, ovio__port_op *op)
 {
@@ -227,6 +255,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 		op->status = OVIO_ENOTSUP;
 		return (OVIO_ENOTSUP);
 	}
+	op->done = 0;
 	pthread_mutex_lock(&p->sq_mtx);
 	if ((sqe = uring_sqe(p)) == NULL) {
 		pthread_mutex_unlock(&p->sq_mtx);
@@ -252,13 +281,48 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	default:
 		break;
 	}
-	sqe->flags |= IOSQE_ASYNC;
+	if (!uring_inline(op)) {
+		sqe->flags |= IOSQE_ASYNC;
+	}
 	URING_HANDOFF(op);
 	op->state = ++p->gen; /* port-wide: a new record never repeats one */
 	io_uring_sqe_set_data64(sqe, uring_data(op));
 	uring_flush(p);
 	pthread_mutex_unlock(&p->sq_mtx);
 	return (0);
+}
+
+/*
+ * Submits the rest of op, whose inline attempt ended short at op->done
+ * bytes, with IOSQE_ASYNC.  Completion thread; false when no SQE can be
+ * had (the op is then answered with what it has).
+ */
+static bool
+uring_resubmit(uring_port *p, ovio__port_op *op)
+{
+	struct io_uring_sqe *sqe;
+	uint8_t             *buf = (uint8_t *) op->buf + op->done;
+	unsigned             len = (unsigned) (op->len - op->done);
+
+	pthread_mutex_lock(&p->sq_mtx);
+	if ((sqe = uring_sqe(p)) == NULL) {
+		pthread_mutex_unlock(&p->sq_mtx);
+		return (false);
+	}
+	if (op->kind == OVIO__PORT_READ) {
+		io_uring_prep_read(
+		    sqe, (int) op->fd, buf, len, op->offset + op->done);
+	} else {
+		io_uring_prep_write(
+		    sqe, (int) op->fd, buf, len, op->offset + op->done);
+	}
+	sqe->flags |= IOSQE_ASYNC;
+	URING_HANDOFF(op);
+	op->state = ++p->gen; /* a cancel of the first try finds nothing */
+	io_uring_sqe_set_data64(sqe, uring_data(op));
+	uring_flush(p);
+	pthread_mutex_unlock(&p->sq_mtx);
+	return (true);
 }
 
 static int
@@ -293,7 +357,8 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	struct io_uring_cqe     *cqe;
 	struct __kernel_timespec ts;
 	unsigned                 head, seen = 0;
-	int                      n = 0, rv;
+	int                      n = 0, rv, i, nrest = 0;
+	ovio__port_op           *rest[64]; /* short first tries to go on */
 
 	/*
 	 * An SQE a failed flush left in the ring is not submitted by the
@@ -321,7 +386,9 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		                                   & URING_PTR_MASK);
 		ovio__port_op *op = data;
 
-		if (n == max) {
+		/* Room in ops for each rest too, should it not go. */
+		if (n + nrest == max
+		    || nrest == (int) (sizeof(rest) / sizeof(rest[0]))) {
 			break;
 		}
 		seen++;
@@ -335,6 +402,15 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 			             : cqe->res == -EALREADY
 			                 ? OVIO_CANCEL_REQUESTED
 			                 : OVIO_CANCEL_TOO_LATE;
+		} else if (cqe->res < 0 && op->done > 0
+		           && op->kind == OVIO__PORT_WRITE) {
+			/*
+			 * The rest of a write failed (ENOSPC): the bytes it
+			 * wrote before are its answer, as write(2) gives.  A
+			 * read's failed rest is its failure (a short read
+			 * would read as the end of the file).
+			 */
+			op->result = op->done;
 		} else if (cqe->res == -EINTR
 		           && __atomic_load_n(&op->cancel, __ATOMIC_RELAXED)) {
 			/* Interrupted by its cancel. */
@@ -343,8 +419,18 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		} else if (cqe->res < 0) {
 			op->status   = ovio__err_from_errno(-cqe->res);
 			op->os_error = -cqe->res;
+		} else if (uring_inline(op) && cqe->res > 0
+		           && op->done + (uint64_t) cqe->res < op->len) {
+			/*
+			 * A short try, not necessarily the end: the rest goes
+			 * on, even with a cancel asked (asked again of the
+			 * rest, op.c), so the answer is the real one.
+			 */
+			op->done += (uint64_t) cqe->res;
+			rest[nrest++] = op;
+			continue;
 		} else {
-			op->result = (uint64_t) cqe->res;
+			op->result = op->done + (uint64_t) cqe->res;
 			if (op->kind == OVIO__PORT_READ) {
 				VALGRIND_MAKE_MEM_DEFINED(op->buf, op->result);
 			}
@@ -352,6 +438,19 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		ops[n++] = op;
 	}
 	io_uring_cq_advance(&p->ring, seen);
+
+	/* The rests of short tries; one that cannot go is answered now. */
+	for (i = 0; i < nrest; i++) {
+		if (!uring_resubmit(p, rest[i])) {
+			ovio__port_op *op = rest[i];
+			if (op->kind == OVIO__PORT_READ) {
+				op->status = OVIO_EBUSY; /* not its end */
+			} else {
+				op->result = op->done;
+			}
+			ops[n++] = op;
+		}
+	}
 
 	/*
 	 * Anything left in the SQ by a failed flush goes in now.  This used to

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -131,9 +132,34 @@ fs_is_device(mode_t m)
 	return (S_ISCHR(m) || S_ISBLK(m) || S_ISSOCK(m));
 }
 
+/*
+ * Whether fd is on a local file system whose regular-file I/O the kernel
+ * can try without blocking (IOCB_NOWAIT) and hand to a worker when it
+ * would block.  Known ones only: FUSE and network file systems may run a
+ * request inline where it can wait on something outside this machine.
+ */
+static bool
+fs_honours_nowait(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) != 0) {
+		return (false);
+	}
+	switch ((unsigned long) sf.f_type) {
+	case 0xEF53UL:     /* ext2, ext3, ext4 */
+	case 0x58465342UL: /* xfs */
+	case 0x9123683EUL: /* btrfs */
+	case 0x01021994UL: /* tmpfs */
+		return (true);
+	default:
+		return (false);
+	}
+}
+
 int
 ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
-    ovio__fd *fd, int *stream, int64_t *oserr)
+    ovio__fd *fd, int *kind, int64_t *oserr)
 {
 	int         oflags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	int         f, rv;
@@ -213,8 +239,17 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 		close(f);
 		return (fs_fail(oserr, e));
 	}
-	*stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)
-	          || S_ISCHR(st.st_mode);
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)
+	    || S_ISCHR(st.st_mode)) {
+		*kind = OVIO__FS_STREAM;
+	} else {
+		/* Unbuffered I/O keeps to io-wq: a short part of it would
+		 * leave an unaligned rest. */
+		*kind = S_ISREG(st.st_mode) && !(flags & OVIO_OPEN_DIRECT)
+		                && fs_honours_nowait(f)
+		            ? OVIO__FS_NOWAIT
+		            : OVIO__FS_FILE;
+	}
 	*fd = f;
 	return (0);
 }

@@ -276,7 +276,7 @@ ovio__fs_close_root(ovio__fd rootfd)
 
 int
 ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
-    ovio__fd *fd, int *stream, int64_t *oserr)
+    ovio__fd *fd, int *kind, int64_t *oserr)
 {
 	DWORD                 access = 0, disp, e, attr;
 	HANDLE                f      = INVALID_HANDLE_VALUE;
@@ -343,8 +343,9 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 			goto fail;
 		}
 	}
-	*stream = GetFileType(f) != FILE_TYPE_DISK;
-	*fd     = (ovio__fd) f;
+	*kind = GetFileType(f) != FILE_TYPE_DISK ? OVIO__FS_STREAM
+	                                         : OVIO__FS_FILE;
+	*fd   = (ovio__fd) f;
 	ovio__winfs_path_free(&p);
 	return (0);
 
