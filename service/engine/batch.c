@@ -89,16 +89,20 @@ ovio__batch_dispatch(
 		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 		return;
 	}
+	if (ovio__op_new_n(e, kids, n) != 0) {
+		free(kids);
+		ovio__op_reply_status(op, OVIO_ENOMEM, 0);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		kids[i]->msg = NULL;
+	}
 	pipe = nng_msg_get_pipe(op->msg);
 	for (i = 0; i < n; i++) {
 		flen = ovio__wire_get_le32(p);
-		if ((kids[i] = ovio__op_new(e)) == NULL
-		    || nng_msg_alloc(&kids[i]->msg, flen) != 0) {
-			if (kids[i] != NULL) {
-				kids[i]->msg = NULL;
-				i++;
-			}
-			batch_release(kids, i);
+		if (nng_msg_alloc(&kids[i]->msg, flen) != 0) {
+			kids[i]->msg = NULL;
+			batch_release(kids, n);
 			ovio__op_reply_status(op, OVIO_ENOMEM, 0);
 			return;
 		}
@@ -111,6 +115,8 @@ ovio__batch_dispatch(
 	op->batch_kids = kids;
 	op->batch_n    = n;
 	__atomic_store_n(&op->batch_left, n + 1, __ATOMIC_RELEASE);
+	/* Their submits go to the OS together (port.h). */
+	ovio__port_hold(e->port);
 	for (i = 0; i < n; i++) {
 		kids[i]->batch_parent = op;
 		kids[i]->batch_idx    = i;
@@ -118,6 +124,7 @@ ovio__batch_dispatch(
 		kids[i]->in_counted   = false;
 		ovio__dispatch(kids[i]);
 	}
+	ovio__port_release(e->port);
 	batch_one_less(op); /* the dispatching thread's own: see the top */
 }
 

@@ -514,8 +514,12 @@ ovio__dispatch(eng_op *op)
 		ovio__op_reply_status(op, rv, 0);
 		return;
 	}
-	/* Admin requests on the admin endpoint only, and nothing else there. */
-	if ((rv = ovio__admin_gate(op->eng, r.pipe, r.rq->op)) != 0) {
+	/*
+	 * Admin requests on the admin endpoint only, and nothing else there
+	 * (a batch's operations were let in with their batch).
+	 */
+	if (op->batch_parent == NULL
+	    && (rv = ovio__admin_gate(op->eng, r.pipe, r.rq->op)) != 0) {
 		nng_mtx_lock(op->eng->mtx);
 		op->eng->ctr.rejected++;
 		nng_mtx_unlock(op->eng->mtx);

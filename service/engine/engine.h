@@ -415,9 +415,12 @@ void ovio__op_reply(eng_op *op);    /* sends op->msg */
 void ovio__op_reply_status(eng_op *op, int status, int64_t oserr);
 void ovio__op_msg_shrink(eng_op *op); /* an empty message of its own */
 void ovio__op_drop(eng_op *op);       /* releases op unanswered */
-/* A record from the pool (or a new one), and back; any thread, no lock. */
-eng_op *ovio__op_new(engine *e);
-void    ovio__op_free(eng_op *op);
+/*
+ * n records from the pool (or new ones), 0 or OVIO_ENOMEM (then none), and
+ * one back; any thread, no lock held.
+ */
+int  ovio__op_new_n(engine *e, eng_op **ops, unsigned n);
+void ovio__op_free(eng_op *op);
 
 /*
  * batch.c: several operations in one message (OP_BATCH; proto/ovio.proto).

@@ -107,17 +107,23 @@ op_put(eng_op *op)
 	}
 }
 
-eng_op *
-ovio__op_new(engine *e)
+int
+ovio__op_new_n(engine *e, eng_op **ops, unsigned n)
 {
-	eng_op *op;
+	unsigned i;
 
 	nng_mtx_lock(e->mtx);
-	if ((op = op_get(e)) != NULL) {
-		op->phase = OP_WORK;
+	for (i = 0; i < n && (ops[i] = op_get(e)) != NULL; i++) {
+		ops[i]->phase = OP_WORK;
 	}
 	nng_mtx_unlock(e->mtx);
-	return (op);
+	if (i < n) {
+		while (i > 0) {
+			op_put(ops[--i]);
+		}
+		return (OVIO_ENOMEM);
+	}
+	return (0);
 }
 
 void

@@ -89,6 +89,22 @@ ovio__port_submit(ovio__port *p, ovio__port_op *op)
 	return (p->be->submit(p, op));
 }
 
+void
+ovio__port_hold(ovio__port *p)
+{
+	if (p->be->hold != NULL) {
+		p->be->hold(p);
+	}
+}
+
+void
+ovio__port_release(ovio__port *p)
+{
+	if (p->be->release != NULL) {
+		p->be->release(p);
+	}
+}
+
 int
 ovio__port_cancel(ovio__port *p, ovio__port_op *op, ovio__port_op *report)
 {

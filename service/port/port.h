@@ -107,6 +107,17 @@ int ovio__port_associate(ovio__port *p, ovio__fd fd);
 int ovio__port_submit(ovio__port *p, ovio__port_op *op);
 
 /*
+ * ovio__port_hold and ovio__port_release bracket several submits from one
+ * thread (a batch's operations): between them a backend may queue what is
+ * submitted and hand it all to the OS at the release, in one call (uring:
+ * one io_uring_enter).  Every submit still returns as the contract above
+ * says, and every op submitted is handed over by the release at the
+ * latest.  Calls nest; the others are free to submit meanwhile.
+ */
+void ovio__port_hold(ovio__port *p);
+void ovio__port_release(ovio__port *p);
+
+/*
  * ovio__port_cancel asks the OS to cancel op, which must have been submitted
  * and not yet dequeued (the engine guarantees this under its lock).
  * Thread-safe, non-blocking.  The op still completes exactly once.

@@ -15,6 +15,9 @@ typedef struct ovio__port_backend {
 	int (*open)(ovio__port **pp, unsigned threads, const char **why);
 	int (*associate)(ovio__port *p, ovio__fd fd);
 	int (*submit)(ovio__port *p, ovio__port_op *op);
+	/* As ovio__port_hold / release; NULL where submits are not queued. */
+	void (*hold)(ovio__port *p);
+	void (*release)(ovio__port *p);
 	int (*cancel)(ovio__port *p, ovio__port_op *op, ovio__port_op *report);
 	int (*dequeue)(ovio__port *p, ovio__port_op **ops, int max, int ms);
 	void (*wake)(ovio__port *p);

@@ -130,7 +130,14 @@ uring_data(const ovio__port_op *op)
 	        | ((uint64_t) (uint16_t) op->state << URING_GEN_SHIFT));
 }
 static char uring_why[96];
-static char uring_wake_mark; /* user_data of wake-up NOPs */
+
+/*
+ * ovio__port_hold's depth on this thread (one port per process): while
+ * above 0, this thread's submits stay queued in the SQ ring, and the
+ * release flushes them (and anything else queued) in one io_uring_enter.
+ */
+static _Thread_local unsigned uring_held;
+static char                   uring_wake_mark; /* user_data of wake-up NOPs */
 
 typedef struct uring_port {
 	ovio__port      base;
@@ -287,9 +294,30 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	URING_HANDOFF(op);
 	op->state = ++p->gen; /* port-wide: a new record never repeats one */
 	io_uring_sqe_set_data64(sqe, uring_data(op));
-	uring_flush(p);
+	if (uring_held == 0) {
+		uring_flush(p);
+	}
 	pthread_mutex_unlock(&p->sq_mtx);
 	return (0);
+}
+
+static void
+uring_hold(ovio__port *port)
+{
+	(void) port;
+	uring_held++;
+}
+
+static void
+uring_release(ovio__port *port)
+{
+	uring_port *p = (uring_port *) port;
+
+	if (--uring_held == 0) {
+		pthread_mutex_lock(&p->sq_mtx);
+		uring_flush(p);
+		pthread_mutex_unlock(&p->sq_mtx);
+	}
 }
 
 /*
@@ -496,6 +524,8 @@ const ovio__port_backend ovio__port_uring = {
 	.open      = uring_open,
 	.associate = uring_associate,
 	.submit    = uring_submit,
+	.hold      = uring_hold,
+	.release   = uring_release,
 	.cancel    = uring_cancel,
 	.dequeue   = uring_dequeue,
 	.wake      = uring_wake,
