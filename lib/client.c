@@ -61,8 +61,9 @@ cop_left(cop *op)
 	return (op->deadline > now ? (nng_duration) (op->deadline - now) : 1);
 }
 
+/* A record for a request; never_resend: a batch's (not at-most-once). */
 static cop *
-cop_get(ovio_client *c)
+cop_get(ovio_client *c, bool never_resend)
 {
 	cop *op;
 
@@ -88,7 +89,8 @@ cop_get(ovio_client *c)
 	}
 	nng_mtx_lock(c->mtx);
 	nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
-	    c->resend_ms > 0 ? c->resend_ms : NNG_DURATION_INFINITE);
+	    c->resend_ms > 0 && !never_resend ? c->resend_ms
+	                                      : NNG_DURATION_INFINITE);
 	/* Track it so a lost connection can fail it. */
 	op->prev = NULL;
 	op->next = c->busy;
@@ -238,7 +240,7 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 {
 	cop *op;
 
-	if ((op = cop_get(c)) == NULL) {
+	if ((op = cop_get(c, kind == OVIO_OP_BATCH)) == NULL) {
 		nng_msg_free(msg);
 		return (c->closed ? OVIO_ECLOSED : OVIO_ENOMEM);
 	}
@@ -484,10 +486,27 @@ ovio_submitv(
 	uint64_t      tag;
 	bool          resend;
 	size_t        i, j, at;
+	uint64_t      wbytes = 0, rbytes = 0;
 	int           rv = 0;
 
 	if (c == NULL || rqs == NULL || cb == NULL || n == 0
 	    || n > OVIO_BATCH_MAX) {
+		return (OVIO_EINVAL);
+	}
+	/* What one message may carry each way (ovio.h). */
+	for (i = 0; i < n; i++) {
+		uint64_t len = rqs[i].length;
+		if (rqs[i].op == OVIO_OP_WRITE) {
+			wbytes += len < OVIO_BATCH_MAX_WRITE
+			              ? len
+			              : OVIO_BATCH_MAX_WRITE;
+		} else if (rqs[i].op == OVIO_OP_READ) {
+			rbytes += len < OVIO_BATCH_MAX_READ
+			              ? len
+			              : OVIO_BATCH_MAX_READ;
+		}
+	}
+	if (wbytes > OVIO_BATCH_MAX_WRITE || rbytes > OVIO_BATCH_MAX_READ) {
 		return (OVIO_EINVAL);
 	}
 	for (i = 0; i < n; i++) {

@@ -403,12 +403,21 @@ int ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg);
  * FIFO read holds back the rest's callbacks).  Returns 0, after which cb
  * is called exactly n times; or an error, after which it is never called:
  * OVIO_EINVAL (n out of range, no cb, another kind of request, reserved not
- * zero), OVIO_ENOTSUP (resend is on, ovio_set_resend: a batch is not
- * at-most-once), OVIO_ENOMEM, OVIO_ECLOSED.  A batch the service refuses
- * whole (an old service: EINVAL; ENOMEM) completes each of its requests
- * with that status, and none of them ran.
+ * zero, writes of more than OVIO_BATCH_MAX_WRITE bytes in all, reads of
+ * more than OVIO_BATCH_MAX_READ), OVIO_ENOTSUP (resend is on,
+ * ovio_set_resend: a batch is not at-most-once), OVIO_ENOMEM,
+ * OVIO_ECLOSED.  A batch the service refuses whole (an old service:
+ * EINVAL) completes each of its requests with that status, and none of
+ * them ran.  OVIO_ENOMEM from the service: out of memory for the batch
+ * (none ran) or, rarely, for its reply after they ran; a read may also get
+ * OVIO_ENOMEM alone when its batch's reply did not fit, the others keeping
+ * their real status.  A batch's writes must also fit the service's
+ * --max-io (16 MiB by default) in all: a longer message ends the
+ * connection.
  */
-#define OVIO_BATCH_MAX 256
+#define OVIO_BATCH_MAX       256
+#define OVIO_BATCH_MAX_WRITE (16u << 20) /* bytes written by one batch */
+#define OVIO_BATCH_MAX_READ  (1u << 30)  /* bytes read by one batch */
 int ovio_submitv(ovio_client *c, const ovio_request *rqs, size_t n,
     ovio_cb cb, void *arg);
 

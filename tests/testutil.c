@@ -436,6 +436,20 @@ tu_coll_cb(void *arg, const ovio_result *r)
 	pthread_mutex_unlock(&c->mtx);
 }
 
+void
+tu_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mtx, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long) ms * 1000000;
+	while (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cv, mtx, &ts);
+}
+
 int
 tu_coll_wait(tu_collector *c, int n, int ms)
 {
@@ -444,14 +458,7 @@ tu_coll_wait(tu_collector *c, int n, int ms)
 
 	pthread_mutex_lock(&c->mtx);
 	while (c->n < n && tu_now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&c->cv, &c->mtx, &ts);
+		tu_cond_wait_ms(&c->cv, &c->mtx, 5);
 	}
 	got = c->n;
 	pthread_mutex_unlock(&c->mtx);

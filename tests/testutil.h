@@ -133,6 +133,9 @@ typedef struct tu_collector {
 	uint8_t         data[8];
 } tu_collector;
 
+/* Waits on cv (mtx held) for at most ms: one slice of a bounded wait. */
+void tu_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mtx, int ms);
+
 void tu_coll_init(tu_collector *c);
 /* Forgets every completion collected (none may still be coming). */
 void tu_coll_reset(tu_collector *c);

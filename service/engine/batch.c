@@ -129,11 +129,11 @@ ovio__batch_dispatch(
 }
 
 /*
- * Appends a reply frame saying only status, for an operation whose own
- * reply could not be made.  0 or OVIO_ENOMEM.
+ * Appends a reply frame of tag saying only status and result.  0 or
+ * OVIO_ENOMEM.
  */
 static int
-batch_status_frame(nng_msg *msg, uint64_t tag, int status)
+batch_status_frame(nng_msg *msg, uint64_t tag, int status, uint64_t result)
 {
 	Ovio__Reply rp = OVIO__REPLY__INIT;
 	nng_msg    *f;
@@ -141,6 +141,7 @@ batch_status_frame(nng_msg *msg, uint64_t tag, int status)
 
 	rp.tag    = tag;
 	rp.status = (Ovio__Status) status;
+	rp.result = result;
 	if (nng_msg_alloc(&f, 0) != 0) {
 		return (OVIO_ENOMEM);
 	}
@@ -157,48 +158,114 @@ batch_status_frame(nng_msg *msg, uint64_t tag, int status)
 	return (rv);
 }
 
-/* The last operation of op's batch has replied: the batch replies. */
+/*
+ * The parts' replies counted against their session from their completion
+ * (op.c: replies_out, reply_bytes); the counts move to the batch's record,
+ * which gives them back once nng has taken its reply (server.c, op_put),
+ * so a client that never reads its replies is held to its limits with
+ * batches as without.  Lock not held.
+ */
 static void
-batch_send(eng_op *op)
+batch_take_counts(eng_op *op)
 {
-	Ovio__Reply rp = OVIO__REPLY__INIT;
-	eng_op     *kid;
-	size_t      total = 0, at;
-	uint32_t    i;
-	int         rv;
+	engine      *e = op->eng;
+	eng_session *s;
+	eng_op      *kid;
+	uint64_t     bytes = 0;
+	uint32_t     i, k = 0, pipe = 0;
 
-	rp.tag    = op->tag;
-	rp.status = OVIO__STATUS__OK;
-	rp.result = op->batch_n;
+	nng_mtx_lock(e->mtx);
 	for (i = 0; i < op->batch_n; i++) {
 		kid = op->batch_kids[i];
-		total += 4 + (kid->msg != NULL ? nng_msg_len(kid->msg) : 0);
+		if (kid->out_counted) {
+			kid->out_counted = false;
+			bytes += kid->out_bytes;
+			pipe = kid->out_pipe;
+			k++;
+		}
 	}
-	nng_msg_clear(op->msg);
-	rv = ovio__wire_encode_reply(op->msg, &rp);
-	at = nng_msg_len(op->msg);
-	if (rv == 0 && nng_msg_realloc(op->msg, at + total) != 0) {
-		rv = OVIO_ENOMEM;
+	if (k > 0 && (s = ovio__session_find(e, pipe)) != NULL) {
+		s->replies_out -= k - 1; /* one stays, for the batch's */
+		op->out_counted = true;
+		op->out_pipe    = pipe;
+		op->out_bytes   = bytes;
 	}
-	if (rv == 0) {
-		/* Each operation's frame, as it would have gone alone. */
-		nng_msg_chop(op->msg, total);
-		for (i = 0; i < op->batch_n && rv == 0; i++) {
-			uint8_t len[4];
-			kid = op->batch_kids[i];
-			if (kid->msg == NULL) {
-				rv = batch_status_frame(
-				    op->msg, kid->tag, OVIO_ENOMEM);
-				continue;
+	nng_mtx_unlock(e->mtx);
+}
+
+/*
+ * Appends each part's frame to op->msg (behind the batch's header), as it
+ * would have gone alone.  With status_only, a
+ * frame of each part's status and result instead, for when the whole will
+ * not fit in memory: a read that succeeded then says OVIO_ENOMEM (its data
+ * is lost), a write keeps its count.  0 or OVIO_ENOMEM.
+ */
+static int
+batch_frames(eng_op *op, bool status_only)
+{
+	eng_op  *kid;
+	uint32_t i;
+	uint8_t  len[4];
+	int      rv = 0, st;
+
+	for (i = 0; i < op->batch_n && rv == 0; i++) {
+		kid = op->batch_kids[i];
+		if (kid->msg == NULL) {
+			/* Its own reply could not be made. */
+			rv = batch_status_frame(
+			    op->msg, kid->tag, OVIO_ENOMEM, 0);
+		} else if (status_only) {
+			st = kid->reply_status;
+			if (kid->kind == OVIO__OP__OP_READ && st == OVIO_OK) {
+				st = OVIO_ENOMEM;
 			}
+			rv = batch_status_frame(op->msg, kid->tag, st,
+			    kid->kind == OVIO__OP__OP_READ ? 0
+			                                   : kid->port.result);
+		} else {
 			ovio__wire_put_le32(
 			    len, (uint32_t) nng_msg_len(kid->msg));
 			if (nng_msg_append(op->msg, len, 4) != 0
 			    || nng_msg_append(op->msg, nng_msg_body(kid->msg),
 			           nng_msg_len(kid->msg))
 			           != 0) {
-				rv = OVIO_ENOMEM;
+				return (OVIO_ENOMEM);
 			}
+		}
+	}
+	return (rv);
+}
+
+/* The last part of op's batch has replied: the batch replies. */
+static void
+batch_send(eng_op *op)
+{
+	Ovio__Reply rp = OVIO__REPLY__INIT;
+	eng_op     *kid;
+	size_t      total = 0, at = 0;
+	uint32_t    i;
+	int         rv;
+
+	batch_take_counts(op);
+	rp.tag    = op->tag;
+	rp.status = OVIO__STATUS__OK;
+	rp.result = op->batch_n;
+	for (i = 0; i < op->batch_n; i++) {
+		kid = op->batch_kids[i];
+		total += 4 + (kid->msg != NULL ? nng_msg_len(kid->msg) : 64);
+	}
+	nng_msg_clear(op->msg);
+	if ((rv = ovio__wire_encode_reply(op->msg, &rp)) == 0) {
+		at = nng_msg_len(op->msg);
+		if (nng_msg_realloc(op->msg, at + total) == 0) {
+			nng_msg_chop(op->msg, total); /* room to append into */
+			rv = batch_frames(op, false);
+		} else {
+			rv = OVIO_ENOMEM;
+		}
+		if (rv != 0) {
+			nng_msg_chop(op->msg, nng_msg_len(op->msg) - at);
+			rv = batch_frames(op, true);
 		}
 	}
 	for (i = 0; i < op->batch_n; i++) {
@@ -207,13 +274,17 @@ batch_send(eng_op *op)
 			nng_msg_free(kid->msg);
 			kid->msg = NULL;
 		}
-		ovio__op_free(kid); /* its reply is no longer counted */
+		ovio__op_free(kid);
 	}
 	free(op->batch_kids);
 	op->batch_kids = NULL;
 	op->batch_n    = 0;
 	if (rv != 0) {
-		/* The operations ran; only their answer could not be sent. */
+		/*
+		 * Not even the parts' statuses fit: the batch says ENOMEM
+		 * with no frames, and its parts' outcomes are lost (they
+		 * ran).
+		 */
 		ovio__op_reply_status(op, rv, 0);
 		return;
 	}

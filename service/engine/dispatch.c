@@ -456,6 +456,19 @@ dispatch_job(eng_work *w)
 	ovio__request__free_unpacked(r.rq, NULL);
 }
 
+/* Answers a request refused before it ran (counted), and frees rq. */
+static void
+dispatch_refuse(eng_op *op, Ovio__Request *rq, int status)
+{
+	nng_mtx_lock(op->eng->mtx);
+	op->eng->ctr.rejected++;
+	nng_mtx_unlock(op->eng->mtx);
+	if (rq != NULL) {
+		ovio__request__free_unpacked(rq, NULL);
+	}
+	ovio__op_reply_status(op, status, 0);
+}
+
 void
 ovio__dispatch(eng_op *op)
 {
@@ -484,10 +497,7 @@ ovio__dispatch(eng_op *op)
 	if ((rv = ovio__wire_decode_request(
 	         op->msg, &r.rq, &r.payload, &r.plen))
 	    != 0) {
-		nng_mtx_lock(op->eng->mtx);
-		op->eng->ctr.rejected++;
-		nng_mtx_unlock(op->eng->mtx);
-		ovio__op_reply_status(op, OVIO_EPROTO, 0);
+		dispatch_refuse(op, NULL, OVIO_EPROTO);
 		return;
 	}
 	op->tag        = r.rq->tag;
@@ -497,21 +507,13 @@ ovio__dispatch(eng_op *op)
 	op->log_length = r.rq->op == OVIO__OP__OP_WRITE ? r.plen : r.rq->length;
 	/* A batch's operation: data operations only, without an id. */
 	if (op->batch_parent != NULL && !ovio__batch_kid_ok(r.rq)) {
-		nng_mtx_lock(op->eng->mtx);
-		op->eng->ctr.rejected++;
-		nng_mtx_unlock(op->eng->mtx);
-		ovio__request__free_unpacked(r.rq, NULL);
-		ovio__op_reply_status(op, OVIO_EINVAL, 0);
+		dispatch_refuse(op, r.rq, OVIO_EINVAL);
 		return;
 	}
 	if ((rv = ovio__validate_request(
 	         r.rq, op->msg, r.plen, &op->eng->limits))
 	    != 0) {
-		nng_mtx_lock(op->eng->mtx);
-		op->eng->ctr.rejected++;
-		nng_mtx_unlock(op->eng->mtx);
-		ovio__request__free_unpacked(r.rq, NULL);
-		ovio__op_reply_status(op, rv, 0);
+		dispatch_refuse(op, r.rq, rv);
 		return;
 	}
 	/*
@@ -520,11 +522,7 @@ ovio__dispatch(eng_op *op)
 	 */
 	if (op->batch_parent == NULL
 	    && (rv = ovio__admin_gate(op->eng, r.pipe, r.rq->op)) != 0) {
-		nng_mtx_lock(op->eng->mtx);
-		op->eng->ctr.rejected++;
-		nng_mtx_unlock(op->eng->mtx);
-		ovio__request__free_unpacked(r.rq, NULL);
-		ovio__op_reply_status(op, rv, 0);
+		dispatch_refuse(op, r.rq, rv);
 		return;
 	}
 	if (ovio__rc_applies(r.rq) && ovio__rc_begin(op, r.rq, r.plen)) {

@@ -70,7 +70,8 @@ int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
 /*
  * What ovio__fs_open tells of the file it opened.  OVIO__FS_STREAM: no
  * offsets (FIFOs, pipes, sockets, character devices).  OVIO__FS_NOWAIT: a
- * regular file, opened buffered, on a local file system known to honour
+ * regular file, opened buffered and not write-through, on a local file
+ * system known to honour
  * the kernel's non-blocking attempts (Linux: ext2/3/4, xfs, btrfs, tmpfs),
  * whose small reads and writes the io_uring port may let the kernel try
  * inline (port.h, nowait).  OVIO__FS_FILE: any other file with offsets.

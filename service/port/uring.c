@@ -323,7 +323,8 @@ uring_release(ovio__port *port)
 /*
  * Submits the rest of op, whose inline attempt ended short at op->done
  * bytes, with IOSQE_ASYNC.  Completion thread; false when no SQE can be
- * had (the op is then answered with what it has).
+ * had (the op is then answered at once: a write with the bytes it wrote,
+ * a read with OVIO_EBUSY, never short).
  */
 static bool
 uring_resubmit(uring_port *p, ovio__port_op *op)
@@ -447,12 +448,14 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		} else if (cqe->res < 0) {
 			op->status   = ovio__err_from_errno(-cqe->res);
 			op->os_error = -cqe->res;
-		} else if (uring_inline(op) && cqe->res > 0
-		           && op->done + (uint64_t) cqe->res < op->len) {
+		} else if (uring_inline(op) && op->done == 0 && cqe->res > 0
+		           && (uint64_t) cqe->res < op->len) {
 			/*
-			 * A short try, not necessarily the end: the rest goes
-			 * on, even with a cancel asked (asked again of the
-			 * rest, op.c), so the answer is the real one.
+			 * A short first try, not necessarily the end: the
+			 * rest goes on, even with a cancel asked (asked again
+			 * of the rest, op.c), so the answer is the real one.
+			 * The rest runs in io-wq, where a regular file's read
+			 * ends short only at its end: its answer is final.
 			 */
 			op->done += (uint64_t) cqe->res;
 			rest[nrest++] = op;

@@ -243,9 +243,15 @@ ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags, uint32_t mode,
 	    || S_ISCHR(st.st_mode)) {
 		*kind = OVIO__FS_STREAM;
 	} else {
-		/* Unbuffered I/O keeps to io-wq: a short part of it would
-		 * leave an unaligned rest. */
-		*kind = S_ISREG(st.st_mode) && !(flags & OVIO_OPEN_DIRECT)
+		/*
+		 * Unbuffered I/O keeps to io-wq (a short part of it would
+		 * leave an unaligned rest), and so does write-through (its
+		 * sync could run inside the submit).
+		 */
+		*kind = S_ISREG(st.st_mode)
+		                && !(flags
+		                     & (OVIO_OPEN_DIRECT
+		                         | OVIO_OPEN_WRITE_THROUGH))
 		                && fs_honours_nowait(f)
 		            ? OVIO__FS_NOWAIT
 		            : OVIO__FS_FILE;
