@@ -160,8 +160,24 @@ cop_finish(cop *op, int status, nng_msg *reply)
  * socket, else that release would lock a mutex the close has freed.
  */
 static void
-cop_armed(ovio_client *c)
+cop_armed(ovio_client *c, nng_aio *aio)
 {
+	bool lost;
+
+	/*
+	 * A connection lost while the call was being made (client_pipe_cb)
+	 * may have aborted aio before nng had started it, and such an abort
+	 * is lost: the request would wait for a connection that never comes.
+	 * Now that aio is started, it is aborted again if the connection has
+	 * gone.  (aio may be another request's by now, of this client: with
+	 * closed set, every request of the client fails ECLOSED anyway.)
+	 */
+	nng_mtx_lock(c->mtx);
+	lost = c->closed;
+	nng_mtx_unlock(c->mtx);
+	if (lost) {
+		nng_aio_abort(aio, NNG_ECLOSED);
+	}
 	nng_mtx_lock(c->mtx);
 	c->arming--;
 	nng_cv_wake(c->cv);
@@ -196,7 +212,8 @@ cop_aio_cb(void *arg)
 		nng_mtx_unlock(op->c->mtx);
 		nng_aio_set_timeout(op->aio, cop_left(op));
 		nng_ctx_recv(op->ctx, op->aio);
-		cop_armed(op->c); /* op may be finished and reused by now */
+		/* op may be finished and reused by now; c and aio stay. */
+		cop_armed(op->c, op->aio);
 		return;
 	}
 	if (rv != 0) {
@@ -258,7 +275,7 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 	nng_aio_set_timeout(op->aio, cop_left(op));
 	nng_aio_set_msg(op->aio, msg);
 	nng_ctx_send(op->ctx, op->aio);
-	cop_armed(c);
+	cop_armed(c, op->aio);
 	return (0);
 }
 
