@@ -79,7 +79,7 @@ ENGINE_SRC := $(addprefix service/engine/,engine.c dispatch.c server.c admin.c \
 SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/os/posix/beneath.c service/os/posix/fs_temp.c \
 	service/port/list_linux.c \
-	service/port/uring.c service/port/threads.c
+	service/port/uring.c service/port/threads.c service/port/nowait_linux.c
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
 CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_posix.c \

@@ -166,12 +166,14 @@ again:
 		                                        : rq->offset,
 		    buf, len, rq->deadline_ms);
 	}
-	if (rv != 0) {
+	if (rv != 0 && rv != OVIO__PORT_DONE) {
 		e->ctr.rejected++;
 	}
 	nng_mtx_unlock(e->mtx);
 
-	if (rv != 0) {
+	if (rv == OVIO__PORT_DONE) {
+		ovio__op_complete(op); /* answered here, no completion thread */
+	} else if (rv != 0) {
 		ovio__op_reply_status(op, rv, op->port.os_error);
 	}
 }

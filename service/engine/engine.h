@@ -555,13 +555,15 @@ void ovio__rc_fini(engine *e);
  * engine is op->eng.
  * ovio__op_start registers and submits (lock held on entry and on return,
  * released while the OS is asked; 0: op belongs to the port and may
- * already have completed, so the caller no longer touches it; an ovio_err:
+ * already have completed, so the caller no longer touches it;
+ * OVIO__PORT_DONE: the OS did it at once (port.h), and the caller, having
+ * dropped the lock, finishes it with ovio__op_complete; an ovio_err:
  * nothing stays registered and the caller answers op).  ovio__op_cancel makes a
  * cancel wanted and asks the OS (lock held; report, if not NULL, becomes the
  * port's cancel report: true when the port took it).  ovio__op_cancel_wait
  * makes creq (a cancel request) wait for target's outcome (lock held).
- * ovio__op_complete finishes a dequeued op (completion thread, lock not
- * held).
+ * ovio__op_complete finishes a dequeued op (completion thread) or one done
+ * at once (its submitter); lock not held.
  */
 int  ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
      void *buf, size_t len, uint64_t deadline_ms);

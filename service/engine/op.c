@@ -176,20 +176,21 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	if ((rv = ovio__tag_add(s, op)) != 0) {
 		return (rv);
 	}
-	op->port.fd        = h->fd;
-	op->port.buf       = buf;
-	op->port.len       = len;
-	op->port.offset    = offset;
-	op->port.stream    = h->stream;
-	op->port.nowait    = h->nowait;
-	op->sess           = s;
-	op->h              = h;
-	op->cancel_wanted  = false;
-	op->deadline_hit   = false;
-	op->cancel_waiters = NULL;
-	op->in_flight      = true;
-	op->admin_id       = ++e->next_op_id;
-	op->started        = nng_clock();
+	op->port.fd            = h->fd;
+	op->port.buf           = buf;
+	op->port.len           = len;
+	op->port.offset        = offset;
+	op->port.stream        = h->stream;
+	op->port.nowait        = h->nowait;
+	op->port.finish_now_ok = true; /* the caller completes it (engine.h) */
+	op->sess               = s;
+	op->h                  = h;
+	op->cancel_wanted      = false;
+	op->deadline_hit       = false;
+	op->cancel_waiters     = NULL;
+	op->in_flight          = true;
+	op->admin_id           = ++e->next_op_id;
+	op->started            = nng_clock();
 	if (deadline_ms > 0) {
 		ovio__timer_set(op, nng_clock() + (nng_time) deadline_ms);
 	}
@@ -211,7 +212,7 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	nng_mtx_unlock(e->mtx);
 	rv = ovio__port_submit(e->port, &op->port);
 	nng_mtx_lock(e->mtx);
-	if (rv != 0) {
+	if (rv != 0 && rv != OVIO__PORT_DONE) {
 		op_submit_failed(op, rv);
 	}
 	return (rv);

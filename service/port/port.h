@@ -16,9 +16,13 @@
  * The three rules every backend keeps:
  *  1. ovio__port_submit returning 0 means exactly one completion of that op
  *     will be returned by ovio__port_dequeue; returning an error means none
- *     will, and the op was never seen by the OS.
+ *     will, and the op was never seen by the OS.  Returning OVIO__PORT_DONE
+ *     (only where the caller set op->finish_now_ok) means the op completed
+ *     inside the submit: its outputs are set, none will be dequeued, and
+ *     the caller completes it as if it had been.
  *  2. The op (and the buffer it points at) belongs to the port from a
- *     successful submit until ovio__port_dequeue returns it.
+ *     successful submit until ovio__port_dequeue returns it (or until the
+ *     submit returns OVIO__PORT_DONE).
  *  3. Cancel is a request: a cancelled op still completes exactly once, with
  *     OVIO_ECANCELED or with its real result if the I/O won the race.
  */
@@ -56,6 +60,7 @@ typedef struct ovio__port_op {
 	int             stream; /* 1: not seekable (FIFO, pipe): no offset */
 	int             nowait; /* 1: the kernel may try it inline without
 	                         * blocking (uring; fs.h OVIO__FS_NOWAIT) */
+	int finish_now_ok; /* 1: the caller takes OVIO__PORT_DONE (submit) */
 
 	/* outputs */
 	int      status;   /* OVIO_OK or an ovio_err */
@@ -66,7 +71,7 @@ typedef struct ovio__port_op {
 	struct ovio__port_op *next;
 	int                   state;
 	int                   cancel;
-	uint64_t              done; /* uring: bytes of a short first try */
+	uint64_t              done; /* bytes of a short first try */
 	void                 *priv[4];
 	/*
 	 * OS bookkeeping the backend embeds in the op, kept opaque so this
@@ -102,8 +107,15 @@ int ovio__port_associate(ovio__port *p, ovio__fd fd);
 /*
  * ovio__port_submit starts op.  Thread-safe; never blocks on the I/O itself.
  * Returns 0 (one completion will follow) or an ovio_err (none will; the op's
- * outputs are also set, so the caller may complete it itself).
+ * outputs are also set, so the caller may complete it itself).  When
+ * op->finish_now_ok is set it may also return OVIO__PORT_DONE: the op was
+ * done at once (a small read or write of a file in the page cache, tried
+ * without blocking on the calling thread; Linux backends), its outputs are
+ * set and no completion will follow: the caller completes it.  A backend
+ * holding submits (ovio__port_hold) does not: the held batch goes to the
+ * OS in one call instead.
  */
+#define OVIO__PORT_DONE (-1)
 int ovio__port_submit(ovio__port *p, ovio__port_op *op);
 
 /*

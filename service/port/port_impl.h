@@ -7,6 +7,8 @@
 #ifndef OVIO_PORT_IMPL_H
 #define OVIO_PORT_IMPL_H
 
+#include <stdbool.h>
+
 #include "port.h"
 
 typedef struct ovio__port_backend {
@@ -31,6 +33,17 @@ struct ovio__port {
 	int                       fail_cancels;
 	int                       fail_dequeues; /* honoured by IOCP only */
 };
+
+/*
+ * ovio__port_try_nowait tries op at once without blocking (port/
+ * nowait_linux.c): true when that answered it (op->result set: every byte,
+ * or a read's end of file); false when it must go to the OS as usual, the
+ * first op->done bytes already moved (0 when nothing was, or the op is not
+ * one to try: op->finish_now_ok and op->nowait unset, a stream, neither a
+ * read nor a write, or more than OVIO__PORT_NOWAIT_MAX bytes).
+ */
+#define OVIO__PORT_NOWAIT_MAX (64u * 1024u)
+bool ovio__port_try_nowait(ovio__port_op *op);
 
 /* NULL-terminated, best first; defined by the per-OS list file. */
 extern const ovio__port_backend *const ovio__port_backends[];

@@ -4,7 +4,8 @@
  *
  * Submitted ops wait on a work queue; worker threads run them with
  * pread/pwrite/fsync and put them on a done queue, which ovio__port_dequeue
- * drains.
+ * drains.  A small read or write of a file in the page cache is first tried
+ * on the submitting thread (port/nowait_linux.c) and needs neither.
  *
  * Streams (FIFOs, pipes, sockets, character devices) never hold a worker
  * while they wait: their descriptors are made non-blocking when associated,
@@ -131,7 +132,10 @@ tp_fail(ovio__port_op *op, int e)
 static int
 tp_run(ovio__port_op *op)
 {
-	ssize_t n = 0;
+	ssize_t  n = 0;
+	uint8_t *buf;
+	size_t   len;
+	off_t    off;
 
 	if (op->kind == OVIO__PORT_FLUSH) {
 		if (fsync((int) op->fd) != 0) {
@@ -145,25 +149,31 @@ tp_run(ovio__port_op *op)
 		}
 		return (0);
 	}
+	/* After a short try on the submitting thread, the rest (tp_submit). */
+	buf = (uint8_t *) op->buf + op->done;
+	len = op->len - op->done;
+	off = (off_t) (op->offset + op->done);
 	do {
 		if (op->kind == OVIO__PORT_READ) {
-			n = op->stream ? read((int) op->fd, op->buf, op->len)
-			               : pread((int) op->fd, op->buf, op->len,
-			                   (off_t) op->offset);
+			n = op->stream ? read((int) op->fd, buf, len)
+			               : pread((int) op->fd, buf, len, off);
 		} else {
-			n = op->stream ? write((int) op->fd, op->buf, op->len)
-			               : pwrite((int) op->fd, op->buf, op->len,
-			                   (off_t) op->offset);
+			n = op->stream ? write((int) op->fd, buf, len)
+			               : pwrite((int) op->fd, buf, len, off);
 		}
 	} while (n < 0 && errno == EINTR);
 	if (n < 0 && op->stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		return (1);
 	}
+	if (n < 0 && op->done > 0 && op->kind == OVIO__PORT_WRITE) {
+		op->result = op->done; /* as write(2): the bytes before */
+		return (0);
+	}
 	if (n < 0) {
 		tp_fail(op, errno);
 		return (0);
 	}
-	op->result = (uint64_t) n;
+	op->result = op->done + (uint64_t) n;
 	return (0);
 }
 
@@ -366,6 +376,14 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 {
 	tp_port *p = (tp_port *) port;
 
+	/*
+	 * Tried at once on this thread first: done, it needs no worker and
+	 * no completion thread.  The rest of a short try goes to a worker
+	 * (tp_run starts at op->done).
+	 */
+	if (ovio__port_try_nowait(op)) {
+		return (OVIO__PORT_DONE);
+	}
 	pthread_mutex_lock(&p->mtx);
 	if (p->stopping) {
 		pthread_mutex_unlock(&p->mtx);

@@ -2,7 +2,10 @@
  * port/uring.c - the io_uring completion port (liburing).
  *
  * The op pointer is the SQE's user_data and comes back in its CQE.  A
- * read or write of at most URING_INLINE_MAX bytes on a regular file of a
+ * small read or write that the engine lets finish in its submit is first
+ * tried on the submitting thread (port/nowait_linux.c): from the page
+ * cache it is done there, and needs no SQE, CQE or completion thread.
+ * Otherwise a read or write of at most OVIO__PORT_NOWAIT_MAX bytes on a regular file of a
  * local file system that honours non-blocking attempts (op->nowait: ext4,
  * xfs, btrfs, tmpfs, opened buffered; fs.h) goes without IOSQE_ASYNC: the
  * kernel first tries it with IOCB_NOWAIT, so a read from the page cache
@@ -108,7 +111,6 @@ void __tsan_release(void *addr);
 #endif
 
 #define URING_DEFAULT_ENTRIES 256
-#define URING_INLINE_MAX      (64u * 1024u) /* see the top of this file */
 #define URING_OP_FTRUNCATE    55            /* IORING_OP_FTRUNCATE, Linux 6.9 */
 
 static char uring_cancel_mark; /* user_data of cancel SQEs */
@@ -247,7 +249,7 @@ static bool
 uring_inline(const ovio__port_op *op)
 {
 	return (
-	    op->nowait && !op->stream && op->len <= URING_INLINE_MAX
+	    op->nowait && !op->stream && op->len <= OVIO__PORT_NOWAIT_MAX
 	    && (op->kind == OVIO__PORT_READ || op->kind == OVIO__PORT_WRITE));
 }
 
@@ -262,21 +264,38 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 		op->status = OVIO_ENOTSUP;
 		return (OVIO_ENOTSUP);
 	}
-	op->done = 0;
+	/*
+	 * Tried at once on this thread first, unless a batch is held (its
+	 * submits go to the kernel in one io_uring_enter instead): done, it
+	 * needs no SQE, no CQE and no completion thread.  What a short try
+	 * left (op->done bytes came) goes below, as a rest: IOSQE_ASYNC.
+	 */
+	if (uring_held == 0 && ovio__port_try_nowait(op)) {
+		return (OVIO__PORT_DONE);
+	}
+	if (uring_held > 0) {
+		op->done = 0;
+	}
 	pthread_mutex_lock(&p->sq_mtx);
 	if ((sqe = uring_sqe(p)) == NULL) {
 		pthread_mutex_unlock(&p->sq_mtx);
+		if (op->done > 0 && op->kind == OVIO__PORT_WRITE) {
+			op->result = op->done; /* as write(2): what it wrote */
+			return (OVIO__PORT_DONE);
+		}
 		op->status = OVIO_EBUSY;
 		return (OVIO_EBUSY);
 	}
 	switch (op->kind) {
 	case OVIO__PORT_READ:
-		io_uring_prep_read(
-		    sqe, (int) op->fd, op->buf, (unsigned) op->len, off);
+		io_uring_prep_read(sqe, (int) op->fd,
+		    (uint8_t *) op->buf + op->done,
+		    (unsigned) (op->len - op->done), off + op->done);
 		break;
 	case OVIO__PORT_WRITE:
-		io_uring_prep_write(
-		    sqe, (int) op->fd, op->buf, (unsigned) op->len, off);
+		io_uring_prep_write(sqe, (int) op->fd,
+		    (uint8_t *) op->buf + op->done,
+		    (unsigned) (op->len - op->done), off + op->done);
 		break;
 	case OVIO__PORT_FLUSH:
 		io_uring_prep_fsync(sqe, (int) op->fd, 0);
@@ -288,7 +307,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	default:
 		break;
 	}
-	if (!uring_inline(op)) {
+	if (!uring_inline(op) || op->done > 0) {
 		sqe->flags |= IOSQE_ASYNC;
 	}
 	URING_HANDOFF(op);
