@@ -86,6 +86,8 @@ static const char bench_help[]
       "                  --bs must be a multiple of the file's alignment\n"
       "  --write-through each write answered once it is on the device\n"
       "                  (O_DSYNC, FILE_FLAG_WRITE_THROUGH)\n"
+      "  --threads N     threads for the completions (ovio_set_threads),\n"
+      "                  0 to 256 (default 0: half the CPUs, at least 1)\n"
       "  --json          one line of JSON: tool, rw, bs, qd, clients,\n"
       "                  batch, endpoint, seconds, ops, bytes, ops_per_s,\n"
       "                  mb_per_s, p50_us, p99_us, p999_us, max_us, errors\n"
@@ -284,6 +286,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	const char *remote = NULL, *v = NULL, *url;
 	uint64_t bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
 	uint64_t batch    = 1;
+	uint64_t threads  = 0;
 	uint32_t oflags   = OVIO_OPEN_READ | OVIO_OPEN_WRITE | OVIO_OPEN_CREATE;
 	ovio__bench_rw rw = OVIO__BENCH_RANDREAD;
 	ovio_stat      st;
@@ -336,6 +339,14 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			if (opt_num("--qd", v, 0, 1, MAX_QD, &qd) != 0) {
 				return (EXIT_USAGE);
 			}
+		} else if ((v = opt_value(
+		                argc, argv, &k, "--threads", &missing))
+		           != NULL) {
+			if (opt_num("--threads", v, 0, 0, 256, &threads) != 0) {
+				return (EXIT_USAGE);
+			}
+			/* Before the first connect (below). */
+			(void) ovio_set_threads((unsigned) threads);
 		} else if ((v = opt_value(argc, argv, &k, "--batch", &missing))
 		           != NULL) {
 			if (opt_num("--batch", v, 0, 1, OVIO_BATCH_MAX, &batch)

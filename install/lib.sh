@@ -118,7 +118,9 @@ nng_patch_id() {
 # connection closed while a message was half received hung the process's
 # pipe teardown for ever (upstream issue #616); and a peer that declared a
 # large frame had all of it allocated before a byte of it came (0006: the
-# body is received into a message that grows as it arrives).
+# body is received into a message that grows as it arrives).  0007 adds
+# upstream 1.8's nng_init_set_parameter for the task-thread count
+# (ovio_set_threads, oviod --msg-threads).
 fetch_nng() {
     local id stamp patch
     fetch_source nng

@@ -774,6 +774,46 @@ dial_bounded(
  * trusted to serve there depends on it).  Returns 0 or an ovio status
  * (nothing is left to free).
  */
+/*
+ * nng's task threads (ovio_set_threads): set once, before nng starts (it
+ * reads the count when it starts; nng_init_set_parameter does nothing
+ * after).  The first of ovio_set_threads and the first connect sets it;
+ * threads_state is 0 (not yet), 1 (being set) or 2 (set), so that a
+ * thread that loses the race waits the few instructions it takes, and
+ * nng never starts while the count is being written.
+ */
+static int threads_state;
+
+static void
+threads_set(unsigned n)
+{
+	int st = 0;
+
+	if (!__atomic_compare_exchange_n(&threads_state, &st, 1, false,
+	        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&threads_state, __ATOMIC_ACQUIRE) != 2) {
+			/* another thread is writing it: a few instructions */
+		}
+		return;
+	}
+	if (n == 0) {
+		n = ovio__cpu_count() / 2;
+		n = n > 0 ? n : 1;
+	}
+	nng_init_set_parameter(NNG_INIT_NUM_TASK_THREADS, n);
+	__atomic_store_n(&threads_state, 2, __ATOMIC_RELEASE);
+}
+
+int
+ovio_set_threads(unsigned n)
+{
+	if (n > 256) {
+		return (OVIO_EINVAL);
+	}
+	threads_set(n);
+	return (0);
+}
+
 static int
 client_new(ovio_client **cp, const char *url)
 {
@@ -783,6 +823,7 @@ client_new(ovio_client **cp, const char *url)
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		return (OVIO_ENOMEM);
 	}
+	threads_set(0); /* the default, unless set before */
 	if (nng_mtx_alloc(&c->mtx) != 0 || nng_cv_alloc(&c->cv, c->mtx) != 0) {
 		rv = OVIO_ENOMEM;
 		goto fail;

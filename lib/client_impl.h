@@ -76,6 +76,8 @@ struct ovio_client {
  * those two.
  */
 void ovio__service_users(const char *url, uint64_t uids[2]);
+/* ovio__cpu_count: the CPUs this process may run on (at least 1). */
+unsigned ovio__cpu_count(void);
 bool ovio__service_uid_ok(uint64_t uid, const uint64_t uids[2]);
 
 /*

@@ -336,6 +336,20 @@ int ovio_connect_opts(
     ovio_client **cp, const char *url, const ovio_connect_options *o);
 
 /*
+ * ovio_set_threads sets how many threads run this process's messages and
+ * completions (nng's task threads, on which every ovio_cb runs).  It takes
+ * effect only if called before the process's first connect (or other use
+ * of nng), and only the first call counts; later it changes nothing.  0,
+ * and the default when it is never called: half the CPUs, at least 1.  (nng's own default, twice the CPUs,
+ * costs more in lock contention and wake-ups than it gains for small
+ * requests: make bench.)  With few threads a callback that blocks holds
+ * up every completion of the process: callbacks must not wait for other
+ * requests (the blocking calls are for other threads).  Returns 0, or
+ * OVIO_EINVAL for more than 256.
+ */
+int ovio_set_threads(unsigned n);
+
+/*
  * ovio_connect_once is ovio_connect without the retries, for programs a
  * person or a script waits on: a refused connection or a missing ipc path
  * fails at once with OVIO_ECONNREFUSED instead of being tried again until

@@ -20,6 +20,14 @@
 #define SYSTEM_FOLDER   "ipc:///run/ovio/"
 #define SYSTEM_ENDPOINT SYSTEM_FOLDER "oviod.sock"
 
+unsigned
+ovio__cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return (n > 0 ? (unsigned) n : 1u);
+}
+
 const char *
 ovio_system_endpoint(void)
 {

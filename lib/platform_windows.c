@@ -16,6 +16,16 @@
  */
 #define SYSTEM_ENDPOINT "ipc://ovio"
 
+unsigned
+ovio__cpu_count(void)
+{
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	return (si.dwNumberOfProcessors > 0 ? (unsigned) si.dwNumberOfProcessors
+	                                    : 1u);
+}
+
 const char *
 ovio_system_endpoint(void)
 {

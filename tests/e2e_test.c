@@ -4296,6 +4296,113 @@ START_TEST(oversized_reply_drops_the_connection)
 }
 END_TEST
 
+/* How many of nng's task threads pid runs, once it has named them all. */
+static int
+task_threads(pid_t pid, int want)
+{
+	int64_t deadline = tu_now_ms() + tu_ms(3000);
+	char    path[320], comm[64];
+	int     n;
+
+	do {
+		struct dirent *de;
+		DIR           *dir;
+		n = 0;
+		snprintf(path, sizeof(path), "/proc/%ld/task", (long) pid);
+		if ((dir = opendir(path)) == NULL) {
+			return (-1); /* no ck_assert: threads_child uses it too */
+		}
+		while ((de = readdir(dir)) != NULL) {
+			FILE *f;
+			snprintf(path, sizeof(path), "/proc/%ld/task/%s/comm",
+			    (long) pid, de->d_name);
+			if (de->d_name[0] == '.' || (f = fopen(path, "r")) == NULL) {
+				continue;
+			}
+			if (fgets(comm, sizeof(comm), f) != NULL
+			    && strcmp(comm, "nng:task\n") == 0) {
+				n++;
+			}
+			fclose(f);
+		}
+		closedir(dir);
+		if (n != want) {
+			usleep(20000); /* a thread names itself as it starts */
+		}
+	} while (n != want && tu_now_ms() < deadline);
+	return (n);
+}
+
+/*
+ * The threads that carry messages: oviod runs as many of nng's task
+ * threads as --msg-threads says, by default half the CPUs (at least 1);
+ * a client process as many as ovio_set_threads said before its first
+ * connect (later calls change nothing), and the service serves it.
+ */
+/* The client process of message_threads_as_set (main: threads-child). */
+static const char *self_exe;
+
+static int
+threads_child(const char *url)
+{
+	ovio_client *cl;
+	uint64_t     h;
+
+	if (ovio_set_threads(3) != 0
+	    || ovio_connect(&cl, url, (int) tu_ms(5000)) != 0
+	    || ovio_set_threads(7) != 0
+	    || ovio_open(cl, "t", OVIO_OPEN_CREATE | OVIO_OPEN_READ, 0600, &h)
+	           != 0
+	    || ovio_close(cl, h) != 0) {
+		printf("failed\n");
+		return (1);
+	}
+	printf("nng:task %d\n", task_threads(getpid(), 3));
+	ovio_disconnect(cl);
+	return (0);
+}
+
+START_TEST(message_threads_as_set)
+{
+	long         cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int          def  = cpus / 2 > 0 ? (int) (cpus / 2) : 1;
+	tu_daemon    d2;
+	ovio_client *cl;
+	uint64_t     h;
+	char        *argv[] = { (char *) self_exe, (char *) "threads-child",
+                d.url, NULL };
+	FILE        *out;
+	char         line[64] = "";
+	pid_t        pid;
+	int          status;
+
+	ck_assert_int_eq(ovio_set_threads(257), OVIO_EINVAL);
+	ck_assert_int_eq(task_threads(d.pid, def), def);
+	/*
+	 * A client process of its own (this one started nng already, for the
+	 * fixture): it asks for 3, connects, asks for 7 (too late), is
+	 * served, and says how many it runs.
+	 */
+	pid = tu_spawn(argv, &out);
+	ck_assert(fgets(line, sizeof(line), out) != NULL);
+	fclose(out);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child: %s", line);
+	ck_assert_str_eq(line, "nng:task 3\n");
+
+	tu_daemon_start(&d2, backend(), "--msg-threads", "5", NULL);
+	ck_assert_int_eq(task_threads(d2.pid, 5), 5);
+	cl = tu_connect(&d2);
+	ck_assert_int_eq(ovio_open(cl, "t", OVIO_OPEN_CREATE | OVIO_OPEN_READ | OVIO_OPEN_WRITE,
+	                     0600, &h),
+	    0);
+	ck_assert_int_eq(ovio_close(cl, h), 0);
+	ovio_disconnect(cl);
+	tu_daemon_cleanup(&d2);
+}
+END_TEST
+
 static Suite *
 e2e_suite(void)
 {
@@ -4312,6 +4419,7 @@ e2e_suite(void)
 	suite_add_tcase(s, tc)
 
 	ECASE(open_write_read_stat_close, 20);
+	ECASE(message_threads_as_set, 30);
 	ECASE(errors_are_clear_and_service_keeps_serving, 20);
 	ECASE(malformed_messages_get_an_error_reply, 20);
 	ECASE(status_reports_the_service, 20);
@@ -4376,9 +4484,14 @@ e2e_suite(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const char *b = backend();
+
+	self_exe = argv[0];
+	if (argc == 3 && strcmp(argv[1], "threads-child") == 0) {
+		return (threads_child(argv[2])); /* message_threads_as_set */
+	}
 
 	if (b != NULL && strcmp(b, "uring") == 0 && !tu_have_uring()) {
 		tu_skip_all("backend uring: io_uring is unavailable here");

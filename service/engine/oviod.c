@@ -96,6 +96,9 @@ static const char oviod_usage[]
       "                      rules uring out); Windows: iocp\n"
       "  --threads N         worker threads of the threads backend (default "
       "8)\n"
+      "  --msg-threads N     threads that receive requests and send replies\n"
+      "                      (nng's task threads; default 0: half the\n"
+      "                      CPUs, at least 1; nothing on them blocks)\n"
       "  --max-handles N     open handles per client (default 1024)\n"
       "  --max-ops N         operations in flight per client (default 4096)\n"
       "  --max-bytes SIZE    bytes in flight per client (default 1G)\n"
@@ -121,9 +124,9 @@ static const char oviod_usage[]
       "  --version           print the version\n"
       "\n"
       "--opt=VALUE works as --opt VALUE.  SIZEs take K, M or G (powers of\n"
-      "1024); --threads is 1 to 1024, --max-handles and --max-ops 1 to\n"
-      "1048576.  Exit status: 0 after a clean stop, 1 when start-up fails,\n"
-      "2 for bad arguments.\n"
+      "1024); --threads is 1 to 1024, --msg-threads 0 to 256,\n"
+      "--max-handles and --max-ops 1 to 1048576.  Exit status: 0 after a\n"
+      "clean stop, 1 when start-up fails, 2 for bad arguments.\n"
       "\n"
       "Confinement: no request names anything outside the root: absolute\n"
       "paths and \"..\" are refused, and symbolic links are followed only\n"
@@ -135,6 +138,7 @@ enum {
 	OPT_LISTEN,
 	OPT_BACKEND,
 	OPT_THREADS,
+	OPT_MSG_THREADS,
 	OPT_MAX_HANDLES,
 	OPT_MAX_OPS,
 	OPT_MAX_SESSIONS,
@@ -167,6 +171,7 @@ static const struct option oviod_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "msg-threads", required_argument, NULL, OPT_MSG_THREADS },
 	{ "max-handles", required_argument, NULL, OPT_MAX_HANDLES },
 	{ "max-ops", required_argument, NULL, OPT_MAX_OPS },
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
@@ -206,6 +211,7 @@ typedef struct num_opt {
 
 static const num_opt num_opts[] = {
 	{ OPT_THREADS, "threads", 0, 1, 1024 },
+	{ OPT_MSG_THREADS, "msg-threads", 0, 0, 256 },
 	{ OPT_MAX_HANDLES, "max-handles", 0, 1, 1u << 20 },
 	{ OPT_MAX_OPS, "max-ops", 0, 1, 1u << 20 },
 	{ OPT_MAX_SESSIONS, "max-sessions", 0, 1, 1u << 20 },
@@ -228,6 +234,7 @@ typedef struct settings {
 	const char     *listen[MAX_LISTEN + 1];
 	size_t          nlisten;
 	uint64_t        drain_ms;
+	unsigned        msg_threads; /* --msg-threads (0: ovio_set_threads') */
 	bool            insecure_tcp;
 	ovio__log_level level;
 	const char     *metrics;          /* --metrics URL, or NULL */
@@ -523,6 +530,7 @@ apply_opt(settings *s, int id, const char *v)
 	case OPT_FILE_MODE:
 		return (opt_file_mode(s, v, &l->file_mode));
 	case OPT_THREADS:
+	case OPT_MSG_THREADS:
 	case OPT_MAX_HANDLES:
 	case OPT_MAX_OPS:
 	case OPT_MAX_SESSIONS:
@@ -536,6 +544,8 @@ apply_opt(settings *s, int id, const char *v)
 		}
 		if (id == OPT_THREADS) {
 			s->o.threads = (unsigned) n;
+		} else if (id == OPT_MSG_THREADS) {
+			s->msg_threads = (unsigned) n;
 		} else if (id == OPT_MAX_HANDLES) {
 			l->handles_per_session = (unsigned) n;
 		} else if (id == OPT_MAX_OPS) {
@@ -1041,6 +1051,8 @@ oviod_reload(void *arg)
 	needs_restart(
 	    str_differs(nw->o.backend, cur->o.backend), "backend", &later);
 	needs_restart(nw->o.threads != cur->o.threads, "threads", &later);
+	needs_restart(
+	    nw->msg_threads != cur->msg_threads, "msg-threads", &later);
 	needs_restart(str_differs(nw->o.admin, cur->o.admin), "admin", &later);
 	needs_restart(
 	    str_differs(nw->metrics, cur->metrics), "metrics", &later);
@@ -1248,6 +1260,8 @@ ovio__oviod_main(int argc, char **argv)
 	if (settings_load(s, &r) != 0 || settings_finish(s) != 0) {
 		return (2);
 	}
+	/* Before nng starts (it reads the count once). */
+	(void) ovio_set_threads(s->msg_threads);
 	ovio__log_set_level(s->level);
 	if (allow_each(s->allow_uids, false, why, sizeof(why)) != 0
 	    || allow_each(s->allow_groups, true, why, sizeof(why)) != 0) {
@@ -1281,6 +1295,11 @@ ovio__oviod_main(int argc, char **argv)
 	ovio__log("oviod %s starting (pid %ld)%s%s", OVIO_VERSION,
 	    (long) ovio__host_pid(), r.config != NULL ? ", config " : "",
 	    r.config != NULL ? r.config : "");
+	if (s->msg_threads > 0) {
+		ovio__log("message threads: %u", s->msg_threads);
+	} else {
+		ovio__log("message threads: half the CPUs, at least 1");
+	}
 	ovio__log("%s, new files %04o, device nodes and sockets %s",
 	    s->o.limits.read_only ? "read-only" : "read-write",
 	    (unsigned) s->o.limits.file_mode,

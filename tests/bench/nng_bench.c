@@ -5,9 +5,15 @@
  * as ovio (build/nng) and measured by the same load loop
  * (client/bench_load.c), so ovio / nng is what ovio's layers cost.
  *
- *   nng_bench serve URL... answer requests until SIGTERM or SIGINT
- *   nng_bench run URL [--rw KIND] [--bs SIZE] [--qd N] [--clients N]
- *                     [--time SECONDS] [--ops N] [--json]
+ *   nng_bench [--threads N] serve URL...
+ *                     answer requests until SIGTERM or SIGINT
+ *   nng_bench [--threads N] run URL [--rw KIND] [--bs SIZE] [--qd N]
+ *                     [--clients N] [--time SECONDS] [--ops N] [--json]
+ *
+ * --threads: nng's task threads (nng_init_set_parameter).  The default is
+ * libovio's (ovio_set_threads): half the CPUs, at least 1, so that ovio
+ * and its baseline run on the same nng settings; 0 is nng's own default,
+ * twice the CPUs.
  *
  * Each request carries a header of about ovio's size (REQ_HDR bytes, the
  * first four of which say how long the reply must be), plus the payload
@@ -18,6 +24,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,9 +256,9 @@ dial(nng_socket *s, const char *url)
 }
 
 static const char usage_text[]
-    = "usage: nng_bench serve URL...\n"
-      "       nng_bench run URL [--rw KIND] [--bs BYTES] [--qd N] "
-      "[--clients N]\n"
+    = "usage: nng_bench [--threads N] serve URL...\n"
+      "       nng_bench [--threads N] run URL [--rw KIND] [--bs BYTES] "
+      "[--qd N] [--clients N]\n"
       "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
 
 static int
@@ -381,6 +388,17 @@ usage:
 int
 main(int argc, char **argv)
 {
+	long threads = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+
+	if (argc >= 3 && strcmp(argv[1], "--threads") == 0) {
+		threads = strtol(argv[2], NULL, 0);
+		argc -= 2;
+		argv += 2;
+	} else if (threads < 1) {
+		threads = 1;
+	}
+	/* Before nng's first use; 0: nng's own default. */
+	nng_init_set_parameter(NNG_INIT_NUM_TASK_THREADS, (uint64_t) threads);
 	if (argc >= 3 && strcmp(argv[1], "serve") == 0) {
 		return (serve(argc - 2, argv + 2));
 	}
