@@ -7,6 +7,9 @@
 #   make bench      build, then measure ovio against raw nng and fio in one
 #                   run and print the table (tests/bench/run.sh; README.md,
 #                   "Performance")
+#   make fio-engine build/ovio_fio.so, an external fio ioengine that does
+#                   its I/O through oviod (client/fio/ovio_fio.c):
+#                   fio --ioengine=external:build/ovio_fio.so ...
 #   make fuzz       build the libFuzzer harnesses (clang, ASan, UBSan) and
 #                   run each for FUZZ_TIME seconds (default 300), or for
 #                   FUZZ_RUNS new inputs each
@@ -98,7 +101,8 @@ TESTS    := unit_test engine_test backend_test e2e_test admin_test race_test \
 TEST_BIN := $(addprefix $(B)/tests/,$(TESTS)) $(B)/tests/hold_client \
 	$(B)/tests/nng_bench $(B)/tests/noopenat2
 
-.PHONY: all test run deps test-deps install uninstall clean check-san bench fuzz fuzz-build
+.PHONY: all test run deps test-deps install uninstall clean check-san bench fuzz fuzz-build \
+	fio-engine
 all: $(B)/oviod $(B)/ovio $(B)/libovio.a $(B)/libovio.so \
 	$(B)/libovio-install.a $(B)/examples/hello $(B)/man/oviod.8 $(TEST_BIN)
 
@@ -183,6 +187,40 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/testutil.o $(SVC_OBJ) $(HOST_OBJ
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -luring $(CHECK_LIBS)
 
+# The fio engine (client/fio/ovio_fio.c), for the installed fio only: an
+# external engine reads fio's own structures, so it is compiled against
+# the headers of that fio's Debian source, which install/fio-src.sh
+# unpacks into build/fio-src and configures (config-host.h), checking
+# that its version is the installed fio's.  One shared object: libovio,
+# nng and mbedTLS are linked in statically (their objects are -fPIC) and
+# kept local (--exclude-libs), so that only `ioengine` is exported and no
+# symbol of theirs meets one of fio's.  Not with SANITIZER: fio is not
+# built with one.  fio-src.sh runs first every time (it only checks when
+# the source is there and fio has not changed): the .SECONDARY below
+# would let a missing header pass for up to date.
+FIO_SRC_DIR := build/fio-src
+FIO_SRC     := $(FIO_SRC_DIR)/current
+
+fio-engine:
+ifneq ($(SANITIZER),)
+	@echo "make fio-engine: not with SANITIZER= (fio is not built with it)" >&2; exit 2
+else
+	$(Q)install/fio-src.sh $(FIO_SRC_DIR)
+	$(Q)$(MAKE) --no-print-directory $(B)/ovio_fio.so
+endif
+
+$(FIO_SRC)/config-host.h: install/fio-src.sh install/lib.sh
+	$(Q)install/fio-src.sh $(FIO_SRC_DIR) && touch $@
+
+$(B)/obj/client/fio/ovio_fio.o: ALL_CFLAGS += -D_GNU_SOURCE \
+	-include $(FIO_SRC)/config-host.h -I$(FIO_SRC)
+$(B)/obj/client/fio/ovio_fio.o: $(FIO_SRC)/config-host.h
+
+$(B)/ovio_fio.so: $(B)/obj/client/fio/ovio_fio.o $(B)/libovio.a $(NNG_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--exclude-libs,ALL -o $@ $< \
+		$(B)/libovio.a $(LIBS)
+
 # Fuzzing: libFuzzer harnesses (clang) over the wire decode and validation
 # (fuzz/frame_fuzz.c) and a live engine in-process (fuzz/live_fuzz.c),
 # built with ASan and UBSan into build/fuzz; fuzz/make_seeds writes their
@@ -223,18 +261,20 @@ deps:
 test-deps:
 	$(Q)install/deps.sh test
 	$(Q)install/nng.sh $(NNG_DIR)
+	$(Q)install/fio-src.sh $(FIO_SRC_DIR)
 
 # Every test: Linux suites on both backends, the same under ASan+UBSan, e2e
 # and a small stress run under ThreadSanitizer (tests/tsan.sh), and the
-# Windows build under Wine, a short pass of the fuzzers and a
-# 1-second-a-run pass of the benchmark (tests/all.sh; it ends with the
-# total).  Every
+# Windows build under Wine, a short pass of the fuzzers, a
+# 1-second-a-run pass of the benchmark and fio through the fio engine
+# (tests/all.sh; it ends with the total).  Every
 # build here has warnings as errors, as in CI: WERROR=1 goes to each
 # sub-make, and through the environment to the Windows build that
 # tests/win/run.sh makes.  (Objects already built are not rebuilt for a
 # flag change: make clean first to check a tree built without it.)
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 fio-engine
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=address,undefined all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SANITIZER=thread all
 	$(Q)$(MAKE) --no-print-directory WERROR=1 fuzz-build

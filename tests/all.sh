@@ -8,13 +8,16 @@
 #                                                (tests/fuzz.sh --smoke)
 #   6. the benchmark, 1 s a run, runs end to end (tests/bench/run.sh --smoke;
 #      it checks that it completes, never a speed)
+#   7. fio through the fio engine against a real oviod: writes verified
+#      with crc32c, a corruption caught, reads (tests/fio_engine.sh; no fio
+#      is a skip)
 # Each part prints its own "N passed, N failed, N skipped"; the last line is
 # the total, "total: N passed, N failed, N skipped".  A skipped case (a
 # missing kernel or system feature, tu_skip) is never counted as passed.
 # The binaries must be built (make all, make SANITIZER=address,undefined all,
-# make SANITIZER=thread all, make fuzz-build); part 4 builds its own.
-# SKIP_SAN=1, SKIP_TSAN=1, SKIP_WIN=1, SKIP_FUZZ=1 or SKIP_BENCH=1 leave a
-# part out.
+# make SANITIZER=thread all, make fuzz-build, make fio-engine); part 4
+# builds its own.  SKIP_SAN=1, SKIP_TSAN=1, SKIP_WIN=1, SKIP_FUZZ=1,
+# SKIP_BENCH=1 or SKIP_FIO=1 leave a part out.
 set -u
 cd "$(dirname "$0")/.."
 pass=0
@@ -77,6 +80,9 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 fi
 if [ -z "${SKIP_BENCH:-}" ]; then
     part "bench (smoke)" tests/bench/run.sh --smoke build
+fi
+if [ -z "${SKIP_FIO:-}" ]; then
+    part "fio engine" tests/fio_engine.sh build
 fi
 
 echo
