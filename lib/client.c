@@ -61,37 +61,40 @@ cop_left(cop *op)
 	return (op->deadline > now ? (nng_duration) (op->deadline - now) : 1);
 }
 
-/* A record for a request; never_resend: a batch's (not at-most-once). */
+/*
+ * A record for a request about to be sent (never_resend: a batch's, not
+ * at-most-once), tracked on the busy list so that a lost connection can
+ * fail it, its deadline set, and counted as being armed (cop_armed): one
+ * lock round trip, unless the pool is empty (a new record and context).
+ */
 static cop *
 cop_get(ovio_client *c, bool never_resend)
 {
-	cop *op;
+	cop         *op;
+	nng_duration resend;
 
 	nng_mtx_lock(c->mtx);
-	if (c->closed) {
+	while ((op = c->pool) == NULL && !c->closed) {
 		nng_mtx_unlock(c->mtx);
-		return (NULL);
-	}
-	if ((op = c->pool) != NULL) {
-		c->pool = op->next;
-	}
-	nng_mtx_unlock(c->mtx);
-	if (op == NULL) {
 		if ((op = calloc(1, sizeof(*op))) == NULL) {
 			return (NULL);
 		}
-		op->c = c;
+		op->c         = c;
+		op->resend_ms = NNG_DURATION_DEFAULT; /* not set yet */
 		if (nng_ctx_open(&op->ctx, c->sock) != 0
 		    || nng_aio_alloc(&op->aio, cop_aio_cb, op) != 0) {
 			free(op);
 			return (NULL);
 		}
+		nng_mtx_lock(c->mtx);
+		op->next = c->pool; /* and taken at once, unless closed */
+		c->pool  = op;
 	}
-	nng_mtx_lock(c->mtx);
-	nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
-	    c->resend_ms > 0 && !never_resend ? c->resend_ms
-	                                      : NNG_DURATION_INFINITE);
-	/* Track it so a lost connection can fail it. */
+	if (c->closed) {
+		nng_mtx_unlock(c->mtx);
+		return (NULL);
+	}
+	c->pool  = op->next;
 	op->prev = NULL;
 	op->next = c->busy;
 	if (c->busy != NULL) {
@@ -99,7 +102,16 @@ cop_get(ovio_client *c, bool never_resend)
 	}
 	c->busy = op;
 	c->inflight++;
+	c->arming++;
+	resend = c->resend_ms > 0 && !never_resend ? c->resend_ms
+	                                           : NNG_DURATION_INFINITE;
+	op->deadline
+	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
 	nng_mtx_unlock(c->mtx);
+	if (op->resend_ms != resend) { /* the context keeps its setting */
+		nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME, resend);
+		op->resend_ms = resend;
+	}
 	return (op);
 }
 
@@ -119,8 +131,9 @@ cop_put(cop *op)
 	}
 	op->next = c->pool;
 	c->pool  = op;
-	c->inflight--;
-	nng_cv_wake(c->cv);
+	if (--c->inflight == 0) {
+		nng_cv_wake(c->cv); /* ovio_disconnect waits for none */
+	}
 	nng_mtx_unlock(c->mtx);
 }
 
@@ -162,25 +175,24 @@ cop_finish(cop *op, int status, nng_msg *reply)
 static void
 cop_armed(ovio_client *c, nng_aio *aio)
 {
-	bool lost;
-
 	/*
 	 * A connection lost while the call was being made (client_pipe_cb)
 	 * may have aborted aio before nng had started it, and such an abort
 	 * is lost: the request would wait for a connection that never comes.
 	 * Now that aio is started, it is aborted again if the connection has
-	 * gone.  (aio may be another request's by now, of this client: with
-	 * closed set, every request of the client fails ECLOSED anyway.)
+	 * gone, before arming drops (ovio_disconnect frees aio after that).
+	 * (aio may be another request's by now, of this client: with closed
+	 * set, every request of the client fails ECLOSED anyway.)
 	 */
 	nng_mtx_lock(c->mtx);
-	lost = c->closed;
-	nng_mtx_unlock(c->mtx);
-	if (lost) {
+	if (c->closed) {
+		nng_mtx_unlock(c->mtx);
 		nng_aio_abort(aio, NNG_ECLOSED);
+		nng_mtx_lock(c->mtx);
 	}
-	nng_mtx_lock(c->mtx);
-	c->arming--;
-	nng_cv_wake(c->cv);
+	if (--c->arming == 0) {
+		nng_cv_wake(c->cv);
+	}
 	nng_mtx_unlock(c->mtx);
 }
 
@@ -249,11 +261,12 @@ client_header(ovio_client *c, const ovio_request *rq, Ovio__Request *hdr)
 
 /*
  * Sends msg, a request tagged tag of kind kind; done is called exactly once
- * when 0 is returned.  msg is consumed either way.
+ * when 0 is returned (cb: ovio_submit's, for pub_done).  msg is consumed
+ * either way.
  */
 static int
 client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
-    ovio__done_fn done, void *arg)
+    ovio__done_fn done, void *arg, ovio_cb cb)
 {
 	cop *op;
 
@@ -265,13 +278,9 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 	op->kind     = kind;
 	op->done     = done;
 	op->arg      = arg;
+	op->cb       = cb;
 	op->sent     = false;
 	op->keep_msg = false;
-	nng_mtx_lock(c->mtx);
-	op->deadline
-	    = c->timeout_ms > 0 ? nng_clock() + (nng_time) c->timeout_ms : 0;
-	c->arming++;
-	nng_mtx_unlock(c->mtx);
 	nng_aio_set_timeout(op->aio, cop_left(op));
 	nng_aio_set_msg(op->aio, msg);
 	nng_ctx_send(op->ctx, op->aio);
@@ -279,9 +288,9 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 	return (0);
 }
 
-int
-ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
-    void *fill_arg, ovio__done_fn done, void *arg)
+static int
+client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
+    void *fill_arg, ovio__done_fn done, void *arg, ovio_cb cb)
 {
 	Ovio__Request hdr = OVIO__REQUEST__INIT;
 	nng_msg      *msg;
@@ -292,9 +301,8 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		return (OVIO_EINVAL);
 	}
 	client_header(c, rq, &hdr);
-	nng_mtx_lock(c->mtx);
-	hdr.request_id = ++c->next_request_id;
-	nng_mtx_unlock(c->mtx);
+	hdr.request_id
+	    = __atomic_add_fetch(&c->next_request_id, 1, __ATOMIC_RELAXED);
 
 	if (nng_msg_alloc(&msg, 0) != 0) {
 		return (OVIO_ENOMEM);
@@ -326,26 +334,29 @@ ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		nng_msg_free(msg);
 		return (rv);
 	}
-	return (client_send_msg(c, msg, rq->tag, rq->op, done, arg));
+	return (client_send_msg(c, msg, rq->tag, rq->op, done, arg, cb));
 }
 
-/* The public, callback-per-request layer over ovio__client_send. */
-typedef struct pub_arg {
-	ovio_cb cb;
-	void   *arg;
-} pub_arg;
+int
+ovio__client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
+    void *fill_arg, ovio__done_fn done, void *arg)
+{
+	return (client_send(c, rq, fill, fill_arg, done, arg, NULL));
+}
 
+/*
+ * The public, callback-per-request layer over client_send: the caller's
+ * callback rides in the record (op->cb), its argument is arg.
+ */
 static void
 pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
     const uint8_t *payload, size_t plen, nng_msg *msg)
 {
-	pub_arg             pa = *(pub_arg *) arg;
 	ovio_result         res;
 	ovio_service_status svc;
 	ovio__list          list = { 0 };
 
 	(void) msg;
-	free(arg);
 	memset(&res, 0, sizeof(res));
 	res.tag    = op->tag;
 	res.op     = op->kind;
@@ -362,7 +373,7 @@ pub_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 			res.data = NULL;
 		}
 	}
-	pa.cb(pa.arg, &res);
+	op->cb(arg, &res);
 	ovio__list_free(&list);
 }
 
@@ -407,9 +418,7 @@ ovio__list_free(ovio__list *l)
 int
 ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 {
-	pub_arg *pa;
-	int      rv;
-	size_t   i;
+	size_t i;
 
 	if (cb == NULL || rq == NULL || rq->op == OVIO_OP_ADMIN) {
 		return (OVIO_EINVAL); /* admin: the ovio_admin_* calls */
@@ -420,15 +429,7 @@ ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 			return (OVIO_EINVAL);
 		}
 	}
-	if ((pa = malloc(sizeof(*pa))) == NULL) {
-		return (OVIO_ENOMEM);
-	}
-	pa->cb  = cb;
-	pa->arg = arg;
-	if ((rv = ovio__client_send(c, rq, NULL, NULL, pub_done, pa)) != 0) {
-		free(pa);
-	}
-	return (rv);
+	return (client_send(c, rq, NULL, NULL, pub_done, arg, cb));
 }
 
 /* A batch (ovio_submitv): each request's tag and kind, in order. */
@@ -593,7 +594,8 @@ ovio_submitv(
 		free(ba);
 		return (rv);
 	}
-	if ((rv = client_send_msg(c, msg, tag, OVIO_OP_BATCH, batch_done, ba))
+	if ((rv = client_send_msg(
+	         c, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL))
 	    != 0) {
 		free(ba);
 	}

@@ -39,6 +39,8 @@ struct cop {
 	ovio_op       kind;
 	ovio__done_fn done;
 	void         *arg;
+	ovio_cb       cb;        /* ovio_submit's callback (pub_done), or NULL */
+	nng_duration  resend_ms; /* what ctx's REQ resend time is set to */
 	nng_time      deadline; /* of the reply; 0: none (ovio_set_timeout) */
 	cop          *prev, *next;
 };
