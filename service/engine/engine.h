@@ -154,6 +154,7 @@ struct eng_handle {
 	ovio__fd         fd;
 	int              stream; /* no offsets (OVIO__FS_STREAM) */
 	int              nowait; /* OVIO__FS_NOWAIT: port.h's nowait */
+	int nowait_write; /* ... for writes too, until the OS refuses one */
 	eng_session     *sess;
 	unsigned         inflight; /* port ops plus synchronous holds */
 	ovio__list       ops;      /* port ops in flight (eng_op.h_node) */
@@ -282,7 +283,8 @@ typedef struct eng_server {
 } eng_server;
 
 /* The reply cache (reply_cache.c); entries are private to it. */
-#define ENG_RC_BUCKETS 1024
+#define ENG_RC_BUCKETS_LOG2 14 /* 16384: RC_MAX (8192) kept, chains short */
+#define ENG_RC_BUCKETS      (1u << ENG_RC_BUCKETS_LOG2)
 typedef struct eng_rcache {
 	rc_entry  *table[ENG_RC_BUCKETS];
 	ovio__list done; /* finished entries, oldest first */

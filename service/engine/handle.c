@@ -69,6 +69,7 @@ ovio__handle_new(
 	h->fd              = fd;
 	h->stream          = kind == OVIO__FS_STREAM;
 	h->nowait          = kind == OVIO__FS_NOWAIT;
+	h->nowait_write    = h->nowait;
 	h->sess            = s;
 	h->inflight        = 0;
 	h->close_op        = NULL;

@@ -181,7 +181,9 @@ ovio__op_start(eng_op *op, eng_session *s, eng_handle *h, uint64_t offset,
 	op->port.len           = len;
 	op->port.offset        = offset;
 	op->port.stream        = h->stream;
-	op->port.nowait        = h->nowait;
+	op->port.nowait        = op->port.kind == OVIO__PORT_WRITE
+	                             ? h->nowait_write
+	                             : h->nowait;
 	op->port.finish_now_ok = true; /* the caller completes it (engine.h) */
 	op->sess               = s;
 	op->h                  = h;
@@ -283,6 +285,9 @@ ovio__op_complete(eng_op *op)
 		return;
 	}
 	nng_mtx_lock(e->mtx);
+	if (po->nowait_refused) {
+		h->nowait_write = 0; /* this file system has no such writes */
+	}
 	drained = ovio__op_unregister(op);
 	/* Its reply counts against the session until nng has taken it. */
 	op->out_counted = true;

@@ -80,7 +80,7 @@ rc_bucket(uint64_t cid, uint64_t rid)
 {
 	return ((unsigned) (((cid ^ (rid * 0x9E3779B97F4A7C15ull))
 	                        * 0xC2B2AE3D27D4EB4Full)
-	                    >> 54));
+	                    >> (64 - ENG_RC_BUCKETS_LOG2)));
 }
 
 static uint64_t

@@ -16,7 +16,10 @@
  * usual (op->done counts what came first) and the op completes once, with
  * the sum.  A failed attempt says nothing either (RWF_NOWAIT may be
  * refused, or a write's space reservation may need to wait): the op goes
- * as usual, from the start.
+ * as usual, from the start.  A file system that refuses non-blocking
+ * buffered writes outright (EOPNOTSUPP) is told to the engine
+ * (op->nowait_refused), which then submits that file's writes without
+ * the try, straight to a worker (io_uring: IOSQE_ASYNC).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,7 +48,14 @@ ovio__port_try_nowait(ovio__port_op *op)
 		    (int) op->fd, &iov, 1, (off_t) op->offset, RWF_NOWAIT);
 	}
 	if (n < 0) {
-		return (false); /* EAGAIN, EOPNOTSUPP, ...: it goes as usual */
+		/*
+		 * EAGAIN, EOPNOTSUPP, ...: it goes as usual.  EOPNOTSUPP comes
+		 * for every buffered write on a file system that cannot do
+		 * them without blocking (ext4 and tmpfs on Linux 6.x): the
+		 * engine stops trying them on this file (op->nowait_refused).
+		 */
+		op->nowait_refused = errno == EOPNOTSUPP;
+		return (false);
 	}
 	if ((size_t) n == op->len || (n == 0 && op->kind == OVIO__PORT_READ)) {
 		op->result = (uint64_t) n;

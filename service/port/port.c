@@ -74,9 +74,10 @@ ovio__port_submit(ovio__port *p, ovio__port_op *op)
 	 * this op on another thread; the engine clears it before it hands
 	 * the op over (a fresh op is zeroed).
 	 */
-	op->status   = OVIO_OK;
-	op->os_error = 0;
-	op->result   = 0;
+	op->status         = OVIO_OK;
+	op->os_error       = 0;
+	op->result         = 0;
+	op->nowait_refused = 0;
 	/* Submits run on many threads at once: the seam counts atomically. */
 	int n = __atomic_load_n(&p->fail_submits, __ATOMIC_RELAXED);
 	while (n > 0

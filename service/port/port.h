@@ -66,6 +66,9 @@ typedef struct ovio__port_op {
 	int      status;   /* OVIO_OK or an ovio_err */
 	int64_t  os_error; /* the OS's own code when status != OVIO_OK */
 	uint64_t result; /* bytes transferred; CANCEL: an ovio_cancel_result */
+	int nowait_refused; /* 1: the OS refused the try at once (a file system
+	                     * without non-blocking buffered writes): the
+	                     * caller stops asking for it on this file */
 
 	/* backend private */
 	struct ovio__port_op *next;
