@@ -120,7 +120,9 @@ nng_patch_id() {
 # large frame had all of it allocated before a byte of it came (0006: the
 # body is received into a message that grows as it arrives).  0007 adds
 # upstream 1.8's nng_init_set_parameter for the task-thread count
-# (ovio_set_threads, oviod --msg-threads).
+# (ovio_set_threads, oviod --msg-threads).  0008: a TCP peer's last bytes
+# before its reset (a TLS alert saying why a handshake was refused) are
+# read before the error is reported, not dropped with it.
 fetch_nng() {
     local id stamp patch
     fetch_source nng
