@@ -343,13 +343,13 @@ END_TEST
 /*
  * Submits between ovio__port_hold and ovio__port_release: each completes
  * once after the release; io_uring queues them until then (one
- * io_uring_enter for all, none done at once on the holding thread), the
- * others need not.
+ * io_uring_enter for all), the others need not.  A submit the caller lets
+ * finish at once is still done at once (no completion follows).
  */
 START_TEST(held_submits_go_at_release)
 {
-	ovio__port_op op[8], *got[8];
-	char          buf[8][16];
+	ovio__port_op op[8], *got[8], now;
+	char          buf[8][16], nbuf[16];
 	int           fd, i, n = 0, k, seen[8] = { 0 };
 	int64_t       deadline;
 
@@ -360,10 +360,15 @@ START_TEST(held_submits_go_at_release)
 	ovio__port_hold(port);
 	for (i = 0; i < 8; i++) {
 		prep(&op[i], OVIO__PORT_READ, fd, buf[i], 4, (uint64_t) i);
-		/* io_uring does not try held submits at once (port.h). */
-		op[i].finish_now_ok = strcmp(backends[_i], "uring") == 0;
 		ck_assert_int_eq(ovio__port_submit(port, &op[i]), 0);
 	}
+	/* One the caller lets finish at once is done now, held or not. */
+	prep(&now, OVIO__PORT_READ, fd, nbuf, 4, 8);
+	now.nowait        = 1;
+	now.finish_now_ok = 1;
+	ck_assert_int_eq(ovio__port_submit(port, &now), OVIO__PORT_DONE);
+	ck_assert_uint_eq(now.result, 4);
+	ck_assert_mem_eq(nbuf, "89ab", 4);
 	if (strcmp(backends[_i], "uring") == 0) {
 		none(100); /* queued, not handed to the kernel yet */
 	}

@@ -114,9 +114,9 @@ int ovio__port_associate(ovio__port *p, ovio__fd fd);
  * op->finish_now_ok is set it may also return OVIO__PORT_DONE: the op was
  * done at once (a small read or write of a file in the page cache, tried
  * without blocking on the calling thread; Linux backends), its outputs are
- * set and no completion will follow: the caller completes it.  A backend
- * holding submits (ovio__port_hold) does not: the held batch goes to the
- * OS in one call instead.
+ * set and no completion will follow: the caller completes it (also
+ * between ovio__port_hold and ovio__port_release: what is not done at
+ * once is what the release hands over together).
  */
 #define OVIO__PORT_DONE (-1)
 int ovio__port_submit(ovio__port *p, ovio__port_op *op);

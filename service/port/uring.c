@@ -265,16 +265,13 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 		return (OVIO_ENOTSUP);
 	}
 	/*
-	 * Tried at once on this thread first, unless a batch is held (its
-	 * submits go to the kernel in one io_uring_enter instead): done, it
-	 * needs no SQE, no CQE and no completion thread.  What a short try
-	 * left (op->done bytes came) goes below, as a rest: IOSQE_ASYNC.
+	 * Tried at once on this thread first, held or not: done, it needs
+	 * no SQE, no CQE and no completion thread.  What a short try left
+	 * (op->done bytes came) goes below, as a rest: IOSQE_ASYNC; held
+	 * submits' SQEs still reach the kernel together at the release.
 	 */
-	if (uring_held == 0 && ovio__port_try_nowait(op)) {
+	if (ovio__port_try_nowait(op)) {
 		return (OVIO__PORT_DONE);
-	}
-	if (uring_held > 0) {
-		op->done = 0;
 	}
 	pthread_mutex_lock(&p->sq_mtx);
 	if ((sqe = uring_sqe(p)) == NULL) {
