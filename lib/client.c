@@ -772,11 +772,6 @@ dial_bounded(
 }
 
 /*
- * The socket and state of a client, not yet connected, to url (who is
- * trusted to serve there depends on it).  Returns 0 or an ovio status
- * (nothing is left to free).
- */
-/*
  * nng's task threads (ovio_set_threads): set once, before nng starts (it
  * reads the count when it starts; nng_init_set_parameter does nothing
  * after).  The first of ovio_set_threads and the first connect sets it;
@@ -816,6 +811,11 @@ ovio_set_threads(unsigned n)
 	return (0);
 }
 
+/*
+ * The socket and state of a client, not yet connected, to url (who is
+ * trusted to serve there depends on it).  Returns 0 or an ovio status
+ * (nothing is left to free).
+ */
 static int
 client_new(ovio_client **cp, const char *url)
 {
