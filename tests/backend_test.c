@@ -196,8 +196,8 @@ END_TEST
 /*
  * Reads whose first pages are in the page cache and the rest not: each
  * comes back whole (a short read of a regular file is its end to every
- * client).  With nowait the kernel's inline attempt may stop at the first
- * page it does not have; the port must get the rest before it answers.
+ * client).  The try at once (nowait_linux.c) may stop at the first page
+ * it does not have; the port must get the rest before it answers.
  */
 START_TEST(read_across_uncached_pages_is_whole)
 {

@@ -58,8 +58,8 @@ typedef struct ovio__port_op {
 	size_t          len;
 	uint64_t        offset;
 	int             stream; /* 1: not seekable (FIFO, pipe): no offset */
-	int             nowait; /* 1: the kernel may try it inline without
-	                         * blocking (uring; fs.h OVIO__FS_NOWAIT) */
+	int             nowait; /* 1: it may be tried at once without
+	                         * blocking (fs.h OVIO__FS_NOWAIT) */
 	int finish_now_ok; /* 1: the caller takes OVIO__PORT_DONE (submit) */
 
 	/* outputs */

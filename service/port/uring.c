@@ -5,31 +5,17 @@
  * small read or write that the engine lets finish in its submit is first
  * tried on the submitting thread (port/nowait_linux.c): from the page
  * cache it is done there, and needs no SQE, CQE or completion thread.
- * Otherwise a read or write of at most OVIO__PORT_NOWAIT_MAX bytes on a regular file of a
- * local file system that honours non-blocking attempts (op->nowait: ext4,
- * xfs, btrfs, tmpfs, opened buffered; fs.h) goes without IOSQE_ASYNC: the
- * kernel first tries it with IOCB_NOWAIT, so a read from the page cache
- * completes inside io_uring_submit, with no io-wq thread and no wake-up
- * between them; what cannot go on without blocking the kernel finishes
- * later, through io-wq or as task work, and its CQE comes as any other.
- * fsync and truncate, larger transfers and everything else (streams, FUSE,
- * network file systems, devices, unbuffered I/O) carry IOSQE_ASYNC and go
- * to io-wq at once: on those an inline attempt can wait (a FUSE read
- * waited on its daemon inside io_uring_submit, blocking the thread that
- * receives requests and answers cancels).
- *
- * The non-blocking attempt may also end short of what was asked without
- * being at the end of the file: it stops at a page it cannot take without
- * waiting (one locked for an fsync's writeback: a 3 468-byte read got 2 564
- * bytes, ending on a page boundary, in the stress suite).  A short read of
- * a regular file reads as its end to every client, so such a CQE is never
- * the op's answer: the rest is submitted again, with IOSQE_ASYNC, as the
- * same op (op->done counts what came first), and the op completes with
- * the sum once the rest has come (a rest of 0 bytes: the end of the file;
- * a failed rest: a write's bytes before it, as write(2) answers, a read's
- * error).  A cancel asked meanwhile named the first try; the engine asks
- * again while the op is in flight (op.c), and the rest, in io-wq, is
- * cancellable as any op.
+ * Everything else, including the rest of a try that ended short, carries
+ * IOSQE_ASYNC and goes to io-wq at once.  Without it the kernel would
+ * first try the op inline with IOCB_NOWAIT: after our own try that is the
+ * same attempt twice, and on a FUSE file, a network file system or a
+ * device an inline attempt can wait (a FUSE read waited on its daemon
+ * inside io_uring_submit, blocking the thread that receives requests and
+ * answers cancels).  In io-wq a regular file's read ends short only at
+ * its end, so every CQE is the op's answer: its bytes plus the op->done
+ * that a short try moved first (a failed rest: a write's bytes before it,
+ * as write(2) answers; a read's error, never a short read, which would
+ * read as the end of the file to every client).
  *
  * Submission is serialised by a mutex (the SQ ring has one producer at a
  * time); the completion side has a single consumer, the engine's
@@ -244,15 +230,6 @@ uring_associate(ovio__port *port, ovio__fd fd)
 	return (0);
 }
 
-/* Whether op goes without IOSQE_ASYNC (see the top of this file). */
-static bool
-uring_inline(const ovio__port_op *op)
-{
-	return (
-	    op->nowait && !op->stream && op->len <= OVIO__PORT_NOWAIT_MAX
-	    && (op->kind == OVIO__PORT_READ || op->kind == OVIO__PORT_WRITE));
-}
-
 static int
 uring_submit(ovio__port *port, ovio__port_op *op)
 {
@@ -267,8 +244,8 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	/*
 	 * Tried at once on this thread first, held or not: done, it needs
 	 * no SQE, no CQE and no completion thread.  What a short try left
-	 * (op->done bytes came) goes below, as a rest: IOSQE_ASYNC; held
-	 * submits' SQEs still reach the kernel together at the release.
+	 * (op->done bytes came) goes below, as the rest; held submits' SQEs
+	 * still reach the kernel together at the release.
 	 */
 	if (ovio__port_try_nowait(op)) {
 		return (OVIO__PORT_DONE);
@@ -304,9 +281,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	default:
 		break;
 	}
-	if (!uring_inline(op) || op->done > 0) {
-		sqe->flags |= IOSQE_ASYNC;
-	}
+	sqe->flags |= IOSQE_ASYNC;
 	URING_HANDOFF(op);
 	op->state = ++p->gen; /* port-wide: a new record never repeats one */
 	io_uring_sqe_set_data64(sqe, uring_data(op));
@@ -334,40 +309,6 @@ uring_release(ovio__port *port)
 		uring_flush(p);
 		pthread_mutex_unlock(&p->sq_mtx);
 	}
-}
-
-/*
- * Submits the rest of op, whose inline attempt ended short at op->done
- * bytes, with IOSQE_ASYNC.  Completion thread; false when no SQE can be
- * had (the op is then answered at once: a write with the bytes it wrote,
- * a read with OVIO_EBUSY, never short).
- */
-static bool
-uring_resubmit(uring_port *p, ovio__port_op *op)
-{
-	struct io_uring_sqe *sqe;
-	uint8_t             *buf = (uint8_t *) op->buf + op->done;
-	unsigned             len = (unsigned) (op->len - op->done);
-
-	pthread_mutex_lock(&p->sq_mtx);
-	if ((sqe = uring_sqe(p)) == NULL) {
-		pthread_mutex_unlock(&p->sq_mtx);
-		return (false);
-	}
-	if (op->kind == OVIO__PORT_READ) {
-		io_uring_prep_read(
-		    sqe, (int) op->fd, buf, len, op->offset + op->done);
-	} else {
-		io_uring_prep_write(
-		    sqe, (int) op->fd, buf, len, op->offset + op->done);
-	}
-	sqe->flags |= IOSQE_ASYNC;
-	URING_HANDOFF(op);
-	op->state = ++p->gen; /* a cancel of the first try finds nothing */
-	io_uring_sqe_set_data64(sqe, uring_data(op));
-	uring_flush(p);
-	pthread_mutex_unlock(&p->sq_mtx);
-	return (true);
 }
 
 static int
@@ -402,8 +343,7 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 	struct io_uring_cqe     *cqe;
 	struct __kernel_timespec ts;
 	unsigned                 head, seen = 0;
-	int                      n = 0, rv, i, nrest = 0;
-	ovio__port_op           *rest[64]; /* short first tries to go on */
+	int                      n = 0, rv;
 
 	/*
 	 * An SQE a failed flush left in the ring is not submitted by the
@@ -431,9 +371,7 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		                                   & URING_PTR_MASK);
 		ovio__port_op *op = data;
 
-		/* Room in ops for each rest too, should it not go. */
-		if (n + nrest == max
-		    || nrest == (int) (sizeof(rest) / sizeof(rest[0]))) {
+		if (n == max) {
 			break;
 		}
 		seen++;
@@ -464,18 +402,6 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		} else if (cqe->res < 0) {
 			op->status   = ovio__err_from_errno(-cqe->res);
 			op->os_error = -cqe->res;
-		} else if (uring_inline(op) && op->done == 0 && cqe->res > 0
-		           && (uint64_t) cqe->res < op->len) {
-			/*
-			 * A short first try, not necessarily the end: the
-			 * rest goes on, even with a cancel asked (asked again
-			 * of the rest, op.c), so the answer is the real one.
-			 * The rest runs in io-wq, where a regular file's read
-			 * ends short only at its end: its answer is final.
-			 */
-			op->done += (uint64_t) cqe->res;
-			rest[nrest++] = op;
-			continue;
 		} else {
 			op->result = op->done + (uint64_t) cqe->res;
 			if (op->kind == OVIO__PORT_READ) {
@@ -485,19 +411,6 @@ uring_dequeue(ovio__port *port, ovio__port_op **ops, int max, int ms)
 		ops[n++] = op;
 	}
 	io_uring_cq_advance(&p->ring, seen);
-
-	/* The rests of short tries; one that cannot go is answered now. */
-	for (i = 0; i < nrest; i++) {
-		if (!uring_resubmit(p, rest[i])) {
-			ovio__port_op *op = rest[i];
-			if (op->kind == OVIO__PORT_READ) {
-				op->status = OVIO_EBUSY; /* not its end */
-			} else {
-				op->result = op->done;
-			}
-			ops[n++] = op;
-		}
-	}
 
 	/*
 	 * Anything left in the SQ by a failed flush goes in now.  This used to
