@@ -53,6 +53,19 @@ int ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got);
 int ovio__local_write(ovio__local *lf, const void *buf, size_t len);
 
 /*
+ * Writes all len bytes at offset, for `get --streams`: only on the
+ * temporary file of ovio__local_create made for a regular file (never on
+ * a special file or an append), and then only with this (not mixed with
+ * ovio__local_write).  Threads may call it at once for different ranges.
+ * Returns 0 or an error code.
+ */
+int ovio__local_pwrite(
+    ovio__local *lf, const void *buf, size_t len, uint64_t offset);
+
+/* Whether lf is ovio__local_create's temporary file (replaces a target). */
+bool ovio__local_is_temporary(ovio__local *lf);
+
+/*
  * Finishes and frees lf.  For ovio__local_create's temporary file: flushed
  * to disk, then renamed over the target (keeping the mode of the file it
  * replaces); if that fails, the temporary file is removed and the target

@@ -207,6 +207,33 @@ ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 	return (0);
 }
 
+int
+ovio__local_pwrite(
+    ovio__local *lf, const void *buf, size_t len, uint64_t offset)
+{
+	size_t  done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(lf->fd, (const char *) buf + done, len - done,
+		    (off_t) (offset + done));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return (errno);
+		}
+		done += (size_t) n;
+	}
+	return (0);
+}
+
+bool
+ovio__local_is_temporary(ovio__local *lf)
+{
+	return (lf->tmp != NULL);
+}
+
 /* The folder's entry is durable too once the folder is flushed. */
 static void
 lf_sync_dir(const char *target)

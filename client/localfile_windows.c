@@ -202,6 +202,40 @@ ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 	return (0);
 }
 
+/*
+ * Each write names its offset in an OVERLAPPED; on this synchronous
+ * handle it waits, and threads writing different ranges do not meet.
+ */
+int
+ovio__local_pwrite(
+    ovio__local *lf, const void *buf, size_t len, uint64_t offset)
+{
+	size_t done = 0;
+	DWORD  n;
+
+	while (done < len) {
+		OVERLAPPED ov;
+		uint64_t   at   = offset + done;
+		DWORD      want = len - done > 0x40000000 ? 0x40000000
+		                                          : (DWORD) (len - done);
+
+		memset(&ov, 0, sizeof(ov));
+		ov.Offset     = (DWORD) at;
+		ov.OffsetHigh = (DWORD) (at >> 32);
+		if (!WriteFile(lf->h, (const char *) buf + done, want, &n, &ov)) {
+			return ((int) GetLastError());
+		}
+		done += n;
+	}
+	return (0);
+}
+
+bool
+ovio__local_is_temporary(ovio__local *lf)
+{
+	return (lf->tmp != NULL);
+}
+
 int
 ovio__local_finish(ovio__local *lf)
 {

@@ -42,6 +42,7 @@
 #define MAX_DEPTH          64          /* folders in folders, put/get -r */
 #define MAX_CHUNK          (16u << 20) /* oviod's default --max-io */
 #define MAX_WINDOW         256u
+#define MAX_STREAMS        16u /* get --streams */
 
 typedef struct cli {
 	const char          *endpoint;
@@ -49,6 +50,7 @@ typedef struct cli {
 	bool                 json;
 	size_t               chunk;
 	unsigned             window;
+	unsigned             streams;    /* get --streams; 0: 1 */
 	bool                 long_list;  /* ls -l */
 	bool                 parents;    /* mkdir -p */
 	bool                 recursive;  /* rm -r */
@@ -353,6 +355,7 @@ typedef struct xfer {
 	uint64_t     base;
 	int          lerr;   /* local error code, or 0 */
 	bool         shrank; /* the local file ended before its size */
+	bool remote_shrank;  /* get --streams: the remote file shrank */
 } xfer;
 
 static int
@@ -576,6 +579,192 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 }
 
 /*
+ * get --streams: one remote file read over several connections at once,
+ * for when one connection's transport is the limit.  The range [from,
+ * size) is cut into one contiguous part per stream, each at least
+ * STREAM_MIN_PART bytes; part 0 runs on the caller's connection and thread,
+ * the others each on a connection and a thread of their own, with the file
+ * opened there again.  Each part's data goes to the local temporary file
+ * at its own offset (ovio__local_pwrite).  The last part reads to the end
+ * of the file, as a one-stream get does; an earlier part that ends short
+ * means the remote file shrank while being read (x->remote_shrank, which
+ * get_file reports; the local file is not kept).  A part that fails stops
+ * the others at their next chunk.  Returns 0 or the first failing status.
+ */
+#define STREAM_MIN_PART (8u << 20)
+
+typedef struct part {
+	cli         *c;
+	xfer        *x;
+	ovio_client *cl;
+	uint64_t     h;
+	uint64_t     offset;
+	uint64_t     len;     /* UINT64_MAX: to the end of the file */
+	uint64_t     done;    /* bytes so far (progress; under *mtx) */
+	uint64_t     total;   /* bytes read, once finished */
+	int          rv;      /* its ovio status */
+	int          lerr;    /* its local error */
+	nng_thread  *thr;
+	nng_mtx     *mtx;     /* shared by every part: done, stop */
+	struct part *all;
+	unsigned     n;
+	bool        *stop;
+} part;
+
+static int
+part_sink(void *arg, uint64_t offset, const void *data, size_t len)
+{
+	part *pt = arg;
+	bool  stop;
+	int   rv;
+
+	nng_mtx_lock(pt->mtx);
+	stop = *pt->stop;
+	nng_mtx_unlock(pt->mtx);
+	if (stop) {
+		return (OVIO_ECANCELED); /* another part failed */
+	}
+	if ((rv = ovio__local_pwrite(pt->x->lf, data, len, offset)) != 0) {
+		pt->lerr = rv;
+		return (OVIO_EIO);
+	}
+	return (0);
+}
+
+static void
+part_progress(void *arg, uint64_t done)
+{
+	part    *pt  = arg;
+	uint64_t sum = 0;
+	unsigned i;
+
+	nng_mtx_lock(pt->mtx);
+	pt->done = done;
+	for (i = 0; i < pt->n; i++) {
+		sum += pt->all[i].done;
+	}
+	ovio__progress_update(&pt->x->p, pt->x->base + sum);
+	nng_mtx_unlock(pt->mtx);
+}
+
+static void
+part_run(void *arg)
+{
+	part *pt = arg;
+
+	pt->rv = ovio_read_stream(pt->cl, pt->h, pt->offset, pt->len,
+	    pt->c->chunk, pt->c->window, part_sink, part_progress, pt,
+	    &pt->total);
+	if (pt->rv != 0) {
+		nng_mtx_lock(pt->mtx);
+		*pt->stop = true;
+		nng_mtx_unlock(pt->mtx);
+	}
+}
+
+/*
+ * Opens the parts' connections and handles: as many as can be had, at
+ * least part 0 (the caller's).  A connection the service refuses (its
+ * limit of sessions per peer, say) only means fewer streams.
+ */
+static unsigned
+parts_open(cli *c, const char *remote, part *pt, unsigned n)
+{
+	unsigned i;
+
+	for (i = 1; i < n; i++) {
+		if (ovio_connect_opts(&pt[i].cl, c->endpoint, &c->conn) != 0) {
+			break;
+		}
+		if ((c->timeout_ms != 0
+		        && ovio_set_timeout(pt[i].cl, (int) c->timeout_ms) != 0)
+		    || ovio_open(pt[i].cl, remote, OVIO_OPEN_READ, 0, &pt[i].h)
+		           != 0) {
+			ovio_disconnect(pt[i].cl);
+			break;
+		}
+	}
+	return (i);
+}
+
+static int
+get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
+    uint64_t from, uint64_t size, uint64_t *total)
+{
+	part     pt[MAX_STREAMS];
+	nng_mtx *mtx;
+	bool     stop = false, shrank = false;
+	uint64_t span = size - from, each;
+	unsigned n = c->streams, i;
+	int      rv = 0;
+
+	if (span / STREAM_MIN_PART < n) {
+		n = (unsigned) (span / STREAM_MIN_PART);
+	}
+	if ((rv = nng_mtx_alloc(&mtx)) != 0) {
+		return (OVIO_ENOMEM);
+	}
+	memset(pt, 0, sizeof(pt));
+	pt[0].cl = cl;
+	pt[0].h  = h;
+	n        = parts_open(c, remote, pt, n < 1 ? 1 : n);
+	if (n < c->streams && !c->quiet && span >= (uint64_t) STREAM_MIN_PART * c->streams) {
+		fprintf(stderr, "ovio: %s: %u of %u streams (the service "
+		                "refused more connections)\n",
+		    remote, n, c->streams);
+	}
+	/* Parts of whole chunks, the last to the end of the file. */
+	each = span / n;
+	each -= each % (c->chunk != 0 ? c->chunk : (1u << 20));
+	for (i = 0; i < n; i++) {
+		pt[i].c      = c;
+		pt[i].x      = x;
+		pt[i].offset = from + each * i;
+		pt[i].len    = i + 1 < n ? each : UINT64_MAX;
+		pt[i].mtx    = mtx;
+		pt[i].all    = pt;
+		pt[i].n      = n;
+		pt[i].stop   = &stop;
+	}
+	for (i = 1; i < n; i++) {
+		if (nng_thread_create(&pt[i].thr, part_run, &pt[i]) != 0) {
+			pt[i].thr = NULL;
+			part_run(&pt[i]); /* no thread: in turn, here */
+		}
+	}
+	part_run(&pt[0]);
+	*total = 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			if (pt[i].thr != NULL) {
+				nng_thread_destroy(pt[i].thr); /* joins it */
+			}
+			(void) ovio_close(pt[i].cl, pt[i].h);
+			ovio_disconnect(pt[i].cl);
+		}
+		if (x->lerr == 0 && pt[i].lerr != 0) {
+			x->lerr = pt[i].lerr;
+		}
+		if (rv == 0 && pt[i].rv != 0 && pt[i].rv != OVIO_ECANCELED) {
+			rv = pt[i].rv;
+		}
+		if (pt[i].rv == 0 && i + 1 < n && pt[i].total < pt[i].len) {
+			shrank = true;
+		}
+		*total += pt[i].total;
+	}
+	nng_mtx_free(mtx);
+	if (rv == 0 && stop) {
+		rv = OVIO_ECANCELED; /* only a local failure stopped them */
+	}
+	if (rv == 0 && shrank) {
+		x->remote_shrank = true;
+		rv               = OVIO_EIO;
+	}
+	return (rv);
+}
+
+/*
  * REMOTE to local over cl, where local "-" is standard output.  The remote
  * file is opened first; only then is the local side touched: through
  * ovio__local_create (a temporary file renamed into place on success, or a
@@ -636,6 +825,9 @@ get_file(cli *c, ovio_client *cl, const char *remote, const char *local,
 	x.p.quiet = c->quiet;
 	if (stream) {
 		rv = get_stream(c, cl, h, &x, &total);
+	} else if (c->streams > 1 && ovio__local_is_temporary(x.lf)
+	           && st.size - from >= 2 * (uint64_t) STREAM_MIN_PART) {
+		rv = get_streams(c, cl, h, remote, &x, from, st.size, &total);
 	} else {
 		rv = ovio_read_stream(cl, h, from, UINT64_MAX, c->chunk,
 		    c->window, local_sink, on_progress, &x, &total);
@@ -646,6 +838,12 @@ get_file(cli *c, ovio_client *cl, const char *remote, const char *local,
 		ovio__local_abort(x.lf);
 		if (x.lerr != 0) {
 			return (fail_local(local, x.lerr));
+		}
+		if (x.remote_shrank) {
+			return (reportf(EXIT_REMOTE, remote,
+			    "%s: remote: the file shrank while being read; "
+			    "%s not written",
+			    remote, local));
 		}
 		return (fail_remote(remote, rv != 0 ? rv : rv2));
 	}
@@ -2018,6 +2216,11 @@ usage(FILE *f)
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
+	    "  --streams N         get: read a file of 16M or more over N\n"
+	    "                      connections at once, 1 to 16 (default 1),\n"
+	    "                      each with its own --window; for when one\n"
+	    "                      connection is the limit. Not with\n"
+	    "                      --continue or to standard output\n"
 	    "  --timeout T         give up connecting, and waiting for each\n"
 	    "                      reply, after T seconds (or Tms; default:\n"
 	    "                      3 s to connect, replies without bound);\n"
@@ -2057,6 +2260,7 @@ enum {
 	OPT_JSON,
 	OPT_CHUNK,
 	OPT_WINDOW,
+	OPT_STREAMS,
 	OPT_TIMEOUT,
 	OPT_WATCH,
 	OPT_CONTINUE,
@@ -2072,6 +2276,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "streams", required_argument, NULL, OPT_STREAMS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "watch", required_argument, NULL, OPT_WATCH },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -2322,6 +2527,13 @@ cli_main(int argc, char **argv, char **args)
 				return (EXIT_USAGE);
 			}
 			c.window = (unsigned) v;
+			break;
+		case OPT_STREAMS:
+			if (opt_number("--streams", optarg, 0, 1, MAX_STREAMS, &v)
+			    != 0) {
+				return (EXIT_USAGE);
+			}
+			c.streams = (unsigned) v;
 			break;
 		default:
 			return (bad_option(o, argv));

@@ -1011,6 +1011,128 @@ START_TEST(cli_get_replaces_a_file_only_when_complete)
 }
 END_TEST
 
+/* How many sessions the log of dm says connected so far. */
+static int
+sessions_logged(tu_daemon *dm)
+{
+	char  line[512];
+	FILE *f = fopen(dm->log, "r");
+	int   n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n += strstr(line, " connected: ") != NULL;
+	}
+	fclose(f);
+	return (n);
+}
+
+/*
+ * get --streams N: a file of at least 16 MiB is read over N connections
+ * at once, in parts of at least 8 MiB (so fewer for a smaller file), each
+ * written at its offset into the temporary file, which replaces the
+ * target once complete.  Fewer connections than asked (the service's
+ * limit) only mean fewer streams; a local failure in any part leaves the
+ * target as it was and no temporary file.
+ */
+START_TEST(cli_get_streams)
+{
+	char      src[512], dst[512], err[512], small[512];
+	tu_daemon lim;
+	int       before;
+
+	snprintf(src, sizeof(src), "%s/f.bin", d.root);
+	snprintf(dst, sizeof(dst), "%s/out.bin", d.dir);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	/* 40 MiB and 123 bytes: parts of whole chunks, the last with more. */
+	tu_write_random(src, (40u << 20) + 123, 21);
+
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 get f.bin %s",
+	                     tu_build(), d.url, dst),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 4);
+	ck_assert(!temp_left_in(d.dir));
+
+	/* 16 asked, 40 MiB: 5 parts of at least 8 MiB, 5 connections. */
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 16 --chunk 256K "
+	                       "--window 2 get f.bin %s",
+	                     tu_build(), d.url, dst),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 5);
+
+	/* Below 16 MiB, to standard output, or --continue: one stream. */
+	tu_write_random(src, (16u << 20) - 1, 22);
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 get f.bin %s",
+	                     tu_build(), d.url, dst),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	tu_write_random(src, 20u << 20, 23);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 get f.bin - | "
+	                       "cmp - %s",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("head -c 5000000 %s > %s", src, dst), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 --continue get "
+	                       "f.bin %s",
+	                     tu_build(), d.url, dst),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 3);
+
+	/* Out of range: a usage error, nothing connected. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 0 get f.bin %s "
+	                       "2>/dev/null",
+	                     tu_build(), d.url, dst),
+	    2);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 17 get f.bin %s "
+	                       "2>%s",
+	                     tu_build(), d.url, dst, err),
+	    2);
+	ck_assert_int_eq(tu_sh("grep -q -- --streams %s", err), 0);
+
+	/* A service that takes 2 sessions per peer: 2 streams, a notice. */
+	tu_daemon_start(&lim, NULL, "--max-sessions-per-peer", "2", NULL);
+	snprintf(src, sizeof(src), "%s/f.bin", lim.root);
+	tu_write_random(src, 40u << 20, 24);
+	before = sessions_logged(&lim);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 4 get f.bin %s 2>%s",
+	                     tu_build(), lim.url, dst, err),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'f.bin: 2 of 4 streams' %s", err), 0);
+	ck_assert_int_eq(sessions_logged(&lim) - before, 2);
+
+	/*
+	 * The local disk fills up in some part: exit 7, the others stop, the
+	 * target as it was, no temporary file.
+	 */
+	snprintf(small, sizeof(small), "%s/small", d.dir);
+	ck_assert_int_eq(mkdir(small, 0755), 0);
+	ck_assert_int_eq(
+	    tu_sh("mount -t tmpfs -o size=24m tmpfs %s", small), 0);
+	ck_assert_int_eq(tu_sh("echo keep > %s/out.bin", small), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 4 get f.bin "
+	                       "%s/out.bin 2>%s",
+	                     tu_build(), lim.url, small, err),
+	    7);
+	ck_assert_int_eq(tu_sh("grep -q 'out.bin: local: No space left on "
+	                       "device' %s",
+	                     err),
+	    0);
+	ck_assert_int_eq(
+	    tu_sh("[ \"$(cat %s/out.bin)\" = keep ]", small), 0);
+	ck_assert(!temp_left_in(small));
+	ck_assert_int_eq(tu_sh("umount %s", small), 0);
+	ck_assert_int_eq(tu_daemon_stop(&lim, SIGTERM), 0);
+	tu_daemon_cleanup(&lim);
+}
+END_TEST
+
 /*
  * Special files as targets: character devices made here with mknod (1,3 is
  * null, 1,7 is full), so that a regression cannot remove the machine's own
@@ -4437,6 +4559,7 @@ e2e_suite(void)
 	ECASE(cli_errors_and_json, 30);
 	ECASE(cli_failed_get_keeps_the_local_file, 30);
 	ECASE(cli_get_replaces_a_file_only_when_complete, 20);
+	ECASE(cli_get_streams, 60);
 	ECASE(cli_get_to_devices_fifos_and_standard_streams, 30);
 	ECASE(cli_option_table, 30);
 	ECASE(cli_stat_shows_mtime, 20);

@@ -278,6 +278,12 @@ head -c 2000000 "$T/five.bin" >"$T/part.bin"
 check "ovio.exe get --continue appends what the local file lacks" \
     wovio get --continue five.bin "$(winpath "$T/part.bin")"
 check "get --continue: the whole file" cmp "$T/five.bin" "$T/part.bin"
+# --streams: parts written at their offsets (ovio__local_pwrite, WriteFile
+# with an OVERLAPPED offset on a synchronous handle) from nng's threads.
+head -c 25000000 /dev/urandom >"$T/root/streams.bin"
+check "ovio.exe get --streams 3" \
+    wovio --streams 3 get streams.bin "$(winpath "$T/streams.back")"
+check "get --streams: the whole file" cmp "$T/root/streams.bin" "$T/streams.back"
 head -c 3000000 "$T/five.bin" >"$T/root/resumed.bin"
 check "ovio.exe put --continue sends what the remote file lacks" \
     wovio put --continue "$(winpath "$T/five.bin")" resumed.bin
