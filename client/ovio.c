@@ -695,23 +695,24 @@ get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	nng_mtx *mtx;
 	bool     stop = false, shrank = false;
 	uint64_t span = size - from, each;
-	unsigned n = c->streams, i;
+	unsigned n = c->streams, want, i;
 	int      rv = 0;
 
 	if (span / STREAM_MIN_PART < n) {
 		n = (unsigned) (span / STREAM_MIN_PART);
 	}
+	want = n < 1 ? 1 : n;
 	if ((rv = nng_mtx_alloc(&mtx)) != 0) {
 		return (OVIO_ENOMEM);
 	}
 	memset(pt, 0, sizeof(pt));
 	pt[0].cl = cl;
 	pt[0].h  = h;
-	n        = parts_open(c, remote, pt, n < 1 ? 1 : n);
-	if (n < c->streams && !c->quiet && span >= (uint64_t) STREAM_MIN_PART * c->streams) {
+	n        = parts_open(c, remote, pt, want);
+	if (n < want && !c->quiet) {
 		fprintf(stderr, "ovio: %s: %u of %u streams (the service "
 		                "refused more connections)\n",
-		    remote, n, c->streams);
+		    remote, n, want);
 	}
 	/* Parts of whole chunks, the last to the end of the file. */
 	each = span / n;
