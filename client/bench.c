@@ -78,6 +78,9 @@ static const char bench_help[]
       "  --clients N     connections, 1 to 256 (default 1)\n"
       "  --batch N       send requests N to a message (ovio_submitv), 1\n"
       "                  to 256; --qd must be a multiple of it (default 1)\n"
+      "  --no-auto-batch one message per request: without it, libovio\n"
+      "                  batches small requests on its own once 8 are in\n"
+      "                  flight (ovio_set_batching)\n"
       "  --size SIZE     bytes of REMOTE used (default: its size, or 256M\n"
       "                  when it is smaller than 2 requests)\n"
       "  --time SECONDS  how long to issue requests, 1 to 3600 (default 10)\n"
@@ -292,7 +295,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	ovio_stat      st;
 	unsigned       i, n;
 	int            rv, status = 0;
-	bool           missing = false, inited = false;
+	bool           missing = false, inited = false, no_auto = false;
 
 	for (i = 0; i < (unsigned) argc; i++) {
 		int k = (int) i;
@@ -302,6 +305,8 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			return (0);
 		} else if (strcmp(argv[k], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[k], "--no-auto-batch") == 0) {
+			no_auto = true;
 		} else if (strcmp(argv[k], "--direct") == 0) {
 			oflags |= OVIO_OPEN_DIRECT;
 		} else if (strcmp(argv[k], "--write-through") == 0) {
@@ -438,6 +443,9 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			    url, ovio_errname(rv), ovio_strerror(rv));
 			status = EXIT_CONNECT;
 			goto out;
+		}
+		if (no_auto) {
+			(void) ovio_set_batching(cfg.conns[n].cl, false);
 		}
 		rv = ovio_open(
 		    cfg.conns[n].cl, remote, oflags, 0644, &cfg.conns[n].h);

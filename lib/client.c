@@ -11,6 +11,25 @@
  * and new requests fail with OVIO_ECLOSED.  A request whose reply is lost
  * completes OVIO_ECLOSED whatever nng said (cop_lost); OVIO_ECANCELED only
  * ever comes from the service.
+ *
+ * Batches of its own.  A small read or write submitted (ovio_submit) on a
+ * handle the service said has offsets (seekable, at its open), while at
+ * least OVIO__AUTO_HOLD requests of the client are in flight, is not sent
+ * alone: it is queued, and the queue goes as one OVIO_OP_BATCH message (as
+ * ovio_submitv would send it) when it is full, when the requests in
+ * flight drop below OVIO__AUTO_HOLD (a completion, cop_finish), or
+ * OVIO__AUTO_WAIT_MS after it began (aq_timer).  So one request or a few in
+ * flight never wait, and a deep queue of small requests costs the
+ * transport a message per batch, not per request.  Only seekable handles,
+ * because a batch's completions are delivered together: a FIFO read
+ * waiting for its writer would hold back the others.  Any other request
+ * sends the queue first, so requests keep their order on the wire.  The
+ * timer is armed whenever something is queued (timer_on), and its callback
+ * owns the queue: a flush elsewhere that cannot get a record leaves the
+ * queue to it, and only it completes queued requests that cannot be sent
+ * (OVIO_ECLOSED), on an nng thread: no completion runs on a caller's
+ * thread.  Off with ovio_set_batching, and never with resend on (a resent
+ * batch would run twice).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +45,24 @@
 
 static void cop_aio_cb(void *arg);
 static void client_free(ovio_client *c);
+static void auto_flush(ovio_client *c);
+static void auto_timer_cb(void *arg);
+static void batch_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
+    const uint8_t *payload, size_t plen, nng_msg *msg);
+
+/*
+ * A batch's requests: tag, kind and callback of each, in frame order
+ * (ovio_submitv's, all with the caller's callback, or the client's own).
+ */
+struct ovio__batch {
+	size_t n;
+	struct {
+		uint64_t tag;
+		ovio_op  kind;
+		ovio_cb  cb;
+		void    *arg;
+	} ops[];
+};
 
 /*
  * The status of a request whose reply can no longer come.  nng fails its
@@ -64,11 +101,12 @@ cop_left(cop *op)
 /*
  * A record for a request about to be sent (never_resend: a batch's, not
  * at-most-once), tracked on the busy list so that a lost connection can
- * fail it, its deadline set, and counted as being armed (cop_armed): one
- * lock round trip, unless the pool is empty (a new record and context).
+ * fail it, its deadline set, counted as being armed (cop_armed) and its
+ * nparts requests as in flight: one lock round trip, unless the pool is
+ * empty (a new record and context).
  */
 static cop *
-cop_get(ovio_client *c, bool never_resend)
+cop_get(ovio_client *c, bool never_resend, unsigned nparts)
 {
 	cop         *op;
 	nng_duration resend;
@@ -103,6 +141,8 @@ cop_get(ovio_client *c, bool never_resend)
 	c->busy = op;
 	c->inflight++;
 	c->arming++;
+	__atomic_add_fetch(&c->ops_out, nparts, __ATOMIC_RELAXED);
+	op->nparts = nparts;
 	resend = c->resend_ms > 0 && !never_resend ? c->resend_ms
 	                                           : NNG_DURATION_INFINITE;
 	op->deadline
@@ -115,12 +155,22 @@ cop_get(ovio_client *c, bool never_resend)
 	return (op);
 }
 
-static void
+/*
+ * Recycles op; true when requests are queued for a batch and those in
+ * flight have dropped below OVIO__AUTO_HOLD: the caller sends them.
+ */
+static bool
 cop_put(cop *op)
 {
 	ovio_client *c = op->c;
+	bool         flush;
 
 	nng_mtx_lock(c->mtx);
+	__atomic_sub_fetch(&c->ops_out, op->nparts, __ATOMIC_RELAXED);
+	op->nparts = 0;
+	flush      = c->aq != NULL
+	        && __atomic_load_n(&c->ops_out, __ATOMIC_RELAXED)
+	               < OVIO__AUTO_HOLD;
 	if (op->prev != NULL) {
 		op->prev->next = op->next;
 	} else {
@@ -135,12 +185,123 @@ cop_put(cop *op)
 		nng_cv_wake(c->cv); /* ovio_disconnect waits for none */
 	}
 	nng_mtx_unlock(c->mtx);
+	return (flush);
 }
 
-/* Delivers the completion (no lock held), then recycles the record. */
+/* Gives back a record cop_get gave that was never sent. */
+static void
+cop_unget(cop *op)
+{
+	ovio_client *c = op->c;
+
+	nng_mtx_lock(c->mtx);
+	if (--c->arming == 0) {
+		nng_cv_wake(c->cv);
+	}
+	nng_mtx_unlock(c->mtx);
+	(void) cop_put(op);
+}
+
+/*
+ * The seekable handles (see the top of this file): an open-addressed set,
+ * linear probing, 0 for an empty slot (no handle is 0).  Under c->mtx.
+ * Without memory to grow, a handle is simply not added: its requests go
+ * one by one.
+ */
+static size_t
+seek_slot(const ovio_client *c, uint64_t h)
+{
+	return ((size_t) ((h * UINT64_C(0x9E3779B97F4A7C15)) >> 32)
+	        & (c->cap_seekable - 1));
+}
+
+static bool
+seek_has(const ovio_client *c, uint64_t h)
+{
+	size_t i;
+
+	if (c->nseekable == 0 || h == 0) {
+		return (false);
+	}
+	for (i = seek_slot(c, h); c->seekable[i] != 0;
+	     i = (i + 1) & (c->cap_seekable - 1)) {
+		if (c->seekable[i] == h) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+static void
+seek_add(ovio_client *c, uint64_t h)
+{
+	size_t i;
+
+	if (h == 0 || seek_has(c, h)) {
+		return;
+	}
+	if ((c->nseekable + 1) * 2 > c->cap_seekable) {
+		size_t    cap = c->cap_seekable == 0 ? 16 : c->cap_seekable * 2;
+		uint64_t *old = c->seekable, *tab;
+		size_t    ocap = c->cap_seekable, j;
+
+		if ((tab = calloc(cap, sizeof(*tab))) == NULL) {
+			return;
+		}
+		c->seekable     = tab;
+		c->cap_seekable = cap;
+		for (j = 0; j < ocap; j++) {
+			if (old[j] != 0) {
+				for (i = seek_slot(c, old[j]); tab[i] != 0;
+				     i = (i + 1) & (cap - 1)) {
+				}
+				tab[i] = old[j];
+			}
+		}
+		free(old);
+	}
+	for (i = seek_slot(c, h); c->seekable[i] != 0;
+	     i = (i + 1) & (c->cap_seekable - 1)) {
+	}
+	c->seekable[i] = h;
+	c->nseekable++;
+}
+
+/* Removes h, moving back the entries its slot kept from their own. */
+static void
+seek_del(ovio_client *c, uint64_t h)
+{
+	size_t i, j, k, mask = c->cap_seekable - 1;
+
+	if (c->nseekable == 0 || h == 0) {
+		return;
+	}
+	for (i = seek_slot(c, h); c->seekable[i] != h; i = (i + 1) & mask) {
+		if (c->seekable[i] == 0) {
+			return;
+		}
+	}
+	c->seekable[i] = 0;
+	c->nseekable--;
+	for (j = (i + 1) & mask; c->seekable[j] != 0; j = (j + 1) & mask) {
+		k = seek_slot(c, c->seekable[j]);
+		/* j's entry may move to i unless its home is in (i, j]. */
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			c->seekable[i] = c->seekable[j];
+			c->seekable[j] = 0;
+			i              = j;
+		}
+	}
+}
+
+/*
+ * Delivers the completion (no lock held), then recycles the record, and
+ * sends what is queued for a batch if fewer requests are in flight now.
+ */
 static void
 cop_finish(cop *op, int status, nng_msg *reply)
 {
+	ovio_client *c       = op->c;
 	Ovio__Reply *rp      = NULL;
 	uint8_t     *payload = NULL;
 	size_t       plen    = 0;
@@ -154,6 +315,19 @@ cop_finish(cop *op, int status, nng_msg *reply)
 	if (status == 0 && rp->tag != op->tag) {
 		status = OVIO_EPROTO; /* not the reply to this request */
 	}
+	/*
+	 * Its requests are no longer in flight for those its callbacks
+	 * submit: a completion that submits the next request at 8 in flight
+	 * does not make it wait.
+	 */
+	__atomic_sub_fetch(&c->ops_out, op->nparts, __ATOMIC_RELAXED);
+	op->nparts = 0;
+	if (status == 0 && op->kind == OVIO_OP_OPEN && rp->seekable
+	    && rp->status == OVIO__STATUS__OK) {
+		nng_mtx_lock(c->mtx);
+		seek_add(c, rp->handle);
+		nng_mtx_unlock(c->mtx);
+	}
 	op->done(op->arg, op, status, rp, payload, plen, reply);
 	if (rp != NULL) {
 		ovio__reply__free_unpacked(rp, NULL);
@@ -162,7 +336,9 @@ cop_finish(cop *op, int status, nng_msg *reply)
 		nng_msg_free(reply);
 	}
 	op->keep_msg = false;
-	cop_put(op);
+	if (cop_put(op)) {
+		auto_flush(c);
+	}
 }
 
 /*
@@ -259,21 +435,11 @@ client_header(ovio_client *c, const ovio_request *rq, Ovio__Request *hdr)
 	hdr->new_path    = (char *) (rq->new_path != NULL ? rq->new_path : "");
 }
 
-/*
- * Sends msg, a request tagged tag of kind kind; done is called exactly once
- * when 0 is returned (cb: ovio_submit's, for pub_done).  msg is consumed
- * either way.
- */
-static int
-client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
+/* Sends msg on op, a record from cop_get: see client_send_msg. */
+static void
+client_arm(ovio_client *c, cop *op, nng_msg *msg, uint64_t tag, ovio_op kind,
     ovio__done_fn done, void *arg, ovio_cb cb)
 {
-	cop *op;
-
-	if ((op = cop_get(c, kind == OVIO_OP_BATCH)) == NULL) {
-		nng_msg_free(msg);
-		return (c->closed ? OVIO_ECLOSED : OVIO_ENOMEM);
-	}
 	op->tag      = tag;
 	op->kind     = kind;
 	op->done     = done;
@@ -285,7 +451,252 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 	nng_aio_set_msg(op->aio, msg);
 	nng_ctx_send(op->ctx, op->aio);
 	cop_armed(c, op->aio);
+}
+
+/*
+ * Sends msg, a request tagged tag of kind kind carrying nparts requests (a
+ * batch's n, else 1); done is called exactly once when 0 is returned (cb:
+ * ovio_submit's, for pub_done).  msg is consumed either way.  Requests
+ * queued for a batch of the client's own go first.
+ */
+static int
+client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
+    unsigned nparts, ovio__done_fn done, void *arg, ovio_cb cb)
+{
+	cop *op;
+	bool closed;
+
+	if (__atomic_load_n(&c->naq, __ATOMIC_RELAXED) > 0) {
+		auto_flush(c);
+	}
+	if ((op = cop_get(c, kind == OVIO_OP_BATCH, nparts)) == NULL) {
+		nng_msg_free(msg);
+		nng_mtx_lock(c->mtx);
+		closed = c->closed;
+		nng_mtx_unlock(c->mtx);
+		return (closed ? OVIO_ECLOSED : OVIO_ENOMEM);
+	}
+	client_arm(c, op, msg, tag, kind, done, arg, cb);
 	return (0);
+}
+
+/*
+ * Takes what is queued for a batch of the client's own (under c->mtx):
+ * *msg its frames after OVIO__AUTO_ROOM bytes of room, the batch's own
+ * header written into the room's end.  NULL when nothing is queued.
+ */
+static ovio__batch *
+auto_take(ovio_client *c, nng_msg **msg, uint64_t *tag)
+{
+	Ovio__Request hdr = OVIO__REQUEST__INIT;
+	ovio__batch  *ba  = c->aq;
+	uint8_t      *room;
+	size_t        hlen, skip;
+
+	if (ba == NULL) {
+		return (NULL);
+	}
+	*msg          = c->aq_msg;
+	*tag          = (1ull << 63) | ++c->next_tag;
+	c->aq         = NULL;
+	c->aq_msg     = NULL;
+	c->aq_wbytes  = 0;
+	__atomic_store_n(&c->naq, 0, __ATOMIC_RELAXED);
+	hdr.tag       = *tag;
+	hdr.op        = OVIO__OP__OP_BATCH;
+	hdr.length    = ba->n;
+	hdr.client_id = c->client_id;
+	hlen          = ovio__request__get_packed_size(&hdr); /* < 40 */
+	room          = nng_msg_body(*msg);
+	skip          = OVIO__AUTO_ROOM - 4 - hlen;
+	ovio__wire_put_le32(room + skip, (uint32_t) hlen);
+	ovio__request__pack(&hdr, room + skip + 4);
+	nng_msg_trim(*msg, skip);
+	return (ba);
+}
+
+/* Completes each request of ba with status (never sent), and frees it. */
+static void
+auto_fail(ovio__batch *ba, nng_msg *msg, int status)
+{
+	ovio_result res;
+	size_t      i;
+
+	nng_msg_free(msg);
+	for (i = 0; i < ba->n; i++) {
+		memset(&res, 0, sizeof(res));
+		res.tag    = ba->ops[i].tag;
+		res.op     = ba->ops[i].kind;
+		res.status = status;
+		ba->ops[i].cb(ba->ops[i].arg, &res);
+	}
+	free(ba);
+}
+
+/*
+ * Sends what is queued as one batch, if a record can be had; if not, the
+ * queue is left to aq_timer's callback (auto_timer_cb).
+ */
+static void
+auto_flush(ovio_client *c)
+{
+	ovio__batch *ba  = NULL;
+	nng_msg     *msg = NULL;
+	uint64_t     tag = 0;
+	cop         *op;
+
+	if ((op = cop_get(c, true, 0)) == NULL) {
+		return;
+	}
+	nng_mtx_lock(c->mtx);
+	if ((ba = auto_take(c, &msg, &tag)) != NULL) {
+		op->nparts = (unsigned) ba->n;
+		__atomic_add_fetch(&c->ops_out, op->nparts, __ATOMIC_RELAXED);
+	}
+	nng_mtx_unlock(c->mtx);
+	if (ba == NULL) {
+		cop_unget(op);
+		return;
+	}
+	client_arm(c, op, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL);
+}
+
+/*
+ * aq_timer's end: what is queued goes now, or, when no record can be had
+ * (the connection is gone, or no memory), completes with that status.
+ * Called on an nng thread.  timer_on stays set until the callback is all
+ * but done (ovio_disconnect aborts the timer and waits for that), and a
+ * queue begun meanwhile arms the timer again.
+ */
+static void
+auto_timer_cb(void *arg)
+{
+	ovio_client *c   = arg;
+	ovio__batch *ba  = NULL;
+	nng_msg     *msg = NULL;
+	uint64_t     tag = 0;
+	cop         *op  = cop_get(c, true, 0);
+	bool         closed, again;
+
+	nng_mtx_lock(c->mtx);
+	if ((ba = auto_take(c, &msg, &tag)) != NULL && op != NULL) {
+		op->nparts = (unsigned) ba->n;
+		__atomic_add_fetch(&c->ops_out, op->nparts, __ATOMIC_RELAXED);
+	}
+	closed = c->closed;
+	nng_mtx_unlock(c->mtx);
+	if (ba == NULL) {
+		if (op != NULL) {
+			cop_unget(op);
+		}
+	} else if (op == NULL) {
+		auto_fail(ba, msg, closed ? OVIO_ECLOSED : OVIO_ENOMEM);
+	} else {
+		client_arm(c, op, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL);
+	}
+	nng_mtx_lock(c->mtx);
+	again       = c->aq != NULL;
+	c->timer_on = again;
+	if (!again) {
+		nng_cv_wake(c->cv);
+	}
+	nng_mtx_unlock(c->mtx);
+	if (again) {
+		nng_sleep_aio(OVIO__AUTO_WAIT_MS, c->aq_timer);
+	}
+}
+
+/*
+ * Queues rq for a batch of the client's own, if it is one to hold (see the
+ * top of this file); false: it goes alone, as usual.  A full queue is sent
+ * at once.
+ */
+static bool
+auto_queue(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
+{
+	Ovio__Request kh    = OVIO__REQUEST__INIT;
+	bool          write = rq->op == OVIO_OP_WRITE, full, arm = false;
+	uint8_t       zero[4] = { 0 };
+	size_t        at;
+	ovio__batch  *ba;
+	int           rv;
+
+	if ((rq->op != OVIO_OP_READ && !write)
+	    || rq->length > OVIO__AUTO_MAX_LEN
+	    || (write && rq->length > 0 && rq->data == NULL)) {
+		return (false);
+	}
+	nng_mtx_lock(c->mtx);
+	if (c->auto_off || c->resend_ms > 0 || c->closed
+	    || (c->aq == NULL
+	        && __atomic_load_n(&c->ops_out, __ATOMIC_RELAXED)
+	               < OVIO__AUTO_HOLD)
+	    || (c->aq != NULL && c->aq->n == OVIO__AUTO_MAX)
+	    || (write
+	        && c->aq_wbytes + rq->length > OVIO__AUTO_MAX_WRITE)
+	    || !seek_has(c, rq->handle)) {
+		nng_mtx_unlock(c->mtx);
+		return (false);
+	}
+	if (c->aq == NULL) {
+		c->aq = malloc(
+		    sizeof(*c->aq) + OVIO__AUTO_MAX * sizeof(c->aq->ops[0]));
+		if (c->aq == NULL
+		    || nng_msg_alloc(&c->aq_msg, OVIO__AUTO_ROOM) != 0) {
+			free(c->aq);
+			c->aq     = NULL;
+			c->aq_msg = NULL;
+			nng_mtx_unlock(c->mtx);
+			return (false);
+		}
+		c->aq->n = 0;
+		if (!c->timer_on) {
+			c->timer_on = true;
+			arm         = true;
+		}
+	}
+	ba = c->aq;
+	client_header(c, rq, &kh);
+	if (write) {
+		kh.length = 0; /* the payload's length is the write's */
+	}
+	at = nng_msg_len(c->aq_msg);
+	rv = nng_msg_append(c->aq_msg, zero, 4) != 0
+	         ? OVIO_ENOMEM
+	         : ovio__wire_encode_request(c->aq_msg, &kh,
+	               write ? rq->data : NULL,
+	               write ? (size_t) rq->length : 0);
+	if (rv != 0) {
+		nng_msg_chop(c->aq_msg, nng_msg_len(c->aq_msg) - at);
+		if (ba->n == 0) { /* never an empty batch */
+			nng_msg_free(c->aq_msg);
+			free(ba);
+			c->aq     = NULL;
+			c->aq_msg = NULL;
+		}
+		nng_mtx_unlock(c->mtx);
+		return (false);
+	}
+	ovio__wire_put_le32((uint8_t *) nng_msg_body(c->aq_msg) + at,
+	    (uint32_t) (nng_msg_len(c->aq_msg) - at - 4));
+	ba->ops[ba->n].tag  = rq->tag;
+	ba->ops[ba->n].kind = rq->op;
+	ba->ops[ba->n].cb   = cb;
+	ba->ops[ba->n].arg  = arg;
+	ba->n++;
+	if (write) {
+		c->aq_wbytes += (size_t) rq->length;
+	}
+	__atomic_store_n(&c->naq, (unsigned) ba->n, __ATOMIC_RELAXED);
+	full = ba->n == OVIO__AUTO_MAX;
+	nng_mtx_unlock(c->mtx);
+	if (arm) {
+		nng_sleep_aio(OVIO__AUTO_WAIT_MS, c->aq_timer);
+	}
+	if (full) {
+		auto_flush(c);
+	}
+	return (true);
 }
 
 static int
@@ -303,6 +714,11 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	client_header(c, rq, &hdr);
 	hdr.request_id
 	    = __atomic_add_fetch(&c->next_request_id, 1, __ATOMIC_RELAXED);
+	if (rq->op == OVIO_OP_CLOSE) {
+		nng_mtx_lock(c->mtx); /* its later requests go one by one */
+		seek_del(c, rq->handle);
+		nng_mtx_unlock(c->mtx);
+	}
 
 	if (nng_msg_alloc(&msg, 0) != 0) {
 		return (OVIO_ENOMEM);
@@ -334,7 +750,7 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		nng_msg_free(msg);
 		return (rv);
 	}
-	return (client_send_msg(c, msg, rq->tag, rq->op, done, arg, cb));
+	return (client_send_msg(c, msg, rq->tag, rq->op, 1, done, arg, cb));
 }
 
 int
@@ -429,26 +845,30 @@ ovio_submit(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 			return (OVIO_EINVAL);
 		}
 	}
+	if (c != NULL && auto_queue(c, rq, cb, arg)) {
+		return (0);
+	}
 	return (client_send(c, rq, NULL, NULL, pub_done, arg, cb));
 }
 
-/* A batch (ovio_submitv): each request's tag and kind, in order. */
-typedef struct batch_arg {
-	ovio_cb cb;
-	void   *arg;
-	size_t  n;
-	struct {
-		uint64_t tag;
-		ovio_op  kind;
-	} ops[];
-} batch_arg;
+int
+ovio_set_batching(ovio_client *c, bool on)
+{
+	if (c == NULL) {
+		return (OVIO_EINVAL);
+	}
+	nng_mtx_lock(c->mtx);
+	c->auto_off = !on;
+	nng_mtx_unlock(c->mtx);
+	return (0);
+}
 
 /* The batch's reply: each request's completion, in order, exactly once. */
 static void
 batch_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
     const uint8_t *payload, size_t plen, nng_msg *msg)
 {
-	batch_arg          *ba   = arg;
+	ovio__batch        *ba   = arg;
 	uint8_t            *p    = (uint8_t *) payload;
 	size_t              left = plen, i;
 	ovio_result         res;
@@ -486,7 +906,7 @@ batch_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
 			p += 4 + (size_t) flen;
 			left -= 4 + (size_t) flen;
 		}
-		ba->cb(ba->arg, &res);
+		ba->ops[i].cb(ba->ops[i].arg, &res);
 		if (kr != NULL) {
 			ovio__reply__free_unpacked(kr, NULL);
 		}
@@ -499,7 +919,7 @@ ovio_submitv(
     ovio_client *c, const ovio_request *rqs, size_t n, ovio_cb cb, void *arg)
 {
 	Ovio__Request hdr = OVIO__REQUEST__INIT;
-	batch_arg    *ba;
+	ovio__batch  *ba;
 	nng_msg      *msg;
 	uint64_t      tag;
 	bool          resend;
@@ -558,8 +978,6 @@ ovio_submitv(
 		free(ba);
 		return (OVIO_ENOMEM);
 	}
-	ba->cb        = cb;
-	ba->arg       = arg;
 	ba->n         = n;
 	hdr.tag       = tag;
 	hdr.op        = OVIO__OP__OP_BATCH;
@@ -574,6 +992,8 @@ ovio_submitv(
 
 		ba->ops[i].tag  = rqs[i].tag;
 		ba->ops[i].kind = rqs[i].op;
+		ba->ops[i].cb   = cb;
+		ba->ops[i].arg  = arg;
 		client_header(c, &rqs[i], &kh);
 		if (write) {
 			kh.length = 0; /* the payload's length is the write's */
@@ -594,8 +1014,8 @@ ovio_submitv(
 		free(ba);
 		return (rv);
 	}
-	if ((rv = client_send_msg(
-	         c, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL))
+	if ((rv = client_send_msg(c, msg, tag, OVIO_OP_BATCH, (unsigned) n,
+	         batch_done, ba, NULL))
 	    != 0) {
 		free(ba);
 	}
@@ -826,7 +1246,8 @@ client_new(ovio_client **cp, const char *url)
 		return (OVIO_ENOMEM);
 	}
 	threads_set(0); /* the default, unless set before */
-	if (nng_mtx_alloc(&c->mtx) != 0 || nng_cv_alloc(&c->cv, c->mtx) != 0) {
+	if (nng_mtx_alloc(&c->mtx) != 0 || nng_cv_alloc(&c->cv, c->mtx) != 0
+	    || nng_aio_alloc(&c->aq_timer, auto_timer_cb, c) != 0) {
 		rv = OVIO_ENOMEM;
 		goto fail;
 	}
@@ -864,6 +1285,9 @@ client_free(ovio_client *c)
 {
 	if (c->sock_open) {
 		nng_close(c->sock);
+	}
+	if (c->aq_timer != NULL) {
+		nng_aio_free(c->aq_timer);
 	}
 	if (c->cv != NULL) {
 		nng_cv_free(c->cv);
@@ -1016,7 +1440,8 @@ ovio_disconnect(ovio_client *c)
 	}
 	/*
 	 * Every request still waiting fails (ECLOSED), and its callback has
-	 * run, before the socket is closed: nng 1.5.2 must not close a socket
+	 * run, before the socket is closed (those queued for a batch of the
+	 * client's own fail in aq_timer's callback, which is waited for too): nng 1.5.2 must not close a socket
 	 * while a callback is arming one of its contexts (the context is then
 	 * released after the socket is freed, and locks a freed mutex).  A
 	 * callback that armed a receive just before it saw `closed` is caught
@@ -1026,13 +1451,17 @@ ovio_disconnect(ovio_client *c)
 	 */
 	nng_mtx_lock(c->mtx);
 	c->closed = true;
-	while (c->inflight > 0 || c->arming > 0) {
+	while (c->inflight > 0 || c->arming > 0 || c->timer_on) {
 		for (op = c->busy; op != NULL; op = op->next) {
 			nng_aio_abort(op->aio, NNG_ECLOSED);
+		}
+		if (c->timer_on) { /* its callback fails what is queued */
+			nng_aio_abort(c->aq_timer, NNG_ECLOSED);
 		}
 		(void) nng_cv_until(c->cv, nng_clock() + 10);
 	}
 	nng_mtx_unlock(c->mtx);
+	nng_aio_free(c->aq_timer);
 	nng_close(c->sock);
 	while ((op = c->pool) != NULL) {
 		c->pool = op->next;
@@ -1041,5 +1470,6 @@ ovio_disconnect(ovio_client *c)
 	}
 	nng_cv_free(c->cv);
 	nng_mtx_free(c->mtx);
+	free(c->seekable);
 	free(c);
 }

@@ -42,8 +42,24 @@ struct cop {
 	ovio_cb       cb;        /* ovio_submit's callback (pub_done), or NULL */
 	nng_duration  resend_ms; /* what ctx's REQ resend time is set to */
 	nng_time      deadline; /* of the reply; 0: none (ovio_set_timeout) */
+	unsigned      nparts;   /* requests it carries (a batch: n; else 1) */
 	cop          *prev, *next;
 };
+
+/*
+ * libovio's own batches (client.c, "Batches of its own"): at most
+ * OVIO__AUTO_MAX requests, each a read or write of at most
+ * OVIO__AUTO_MAX_LEN bytes, their writes OVIO__AUTO_MAX_WRITE in all (so
+ * that the message fits any service: oviod takes --max-io plus 64 KiB).
+ */
+#define OVIO__AUTO_MAX       16
+#define OVIO__AUTO_MAX_LEN   (16u << 10)
+#define OVIO__AUTO_MAX_WRITE (48u << 10)
+#define OVIO__AUTO_ROOM      64 /* room for the batch's own header */
+#define OVIO__AUTO_HOLD      8  /* requests in flight before any waits */
+#define OVIO__AUTO_WAIT_MS   1  /* the longest a request waits */
+
+typedef struct ovio__batch ovio__batch;
 
 struct ovio_client {
 	nng_socket sock;
@@ -64,6 +80,19 @@ struct ovio_client {
 	nng_pipe   pipe;            /* the current connection (tests) */
 	bool       untrusted;   /* a connection to a service of the wrong uid */
 	uint64_t   service_uids[2]; /* ovio__service_users(), at connect */
+
+	/* Batches of its own (client.c), all under mtx. */
+	unsigned     ops_out;   /* requests sent, not answered (atomic) */
+	nng_aio     *aq_timer;  /* bounds the wait of what is queued */
+	bool         timer_on;  /* aq_timer armed, its callback due */
+	bool         auto_off;  /* ovio_set_batching(c, false) */
+	unsigned     naq;       /* requests queued (atomic store) */
+	size_t       aq_wbytes; /* their write bytes */
+	nng_msg     *aq_msg;    /* their frames, after OVIO__AUTO_ROOM */
+	ovio__batch *aq;        /* their tags and callbacks */
+	uint64_t    *seekable;  /* handles with offsets: an open-addressed */
+	size_t       nseekable; /* set (0: empty), of cap_seekable slots, */
+	size_t       cap_seekable; /* a power of two */
 };
 
 /*

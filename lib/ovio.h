@@ -436,6 +436,26 @@ int ovio_submitv(ovio_client *c, const ovio_request *rqs, size_t n,
     ovio_cb cb, void *arg);
 
 /*
+ * Batches of the library's own.  A read or write of at most 16 KiB given
+ * to ovio_submit, on a handle with offsets (a regular file or a block
+ * device, as the service said at its open: never a FIFO, pipe or
+ * character device), while another request of the client is still being
+ * sent, waits for that send to finish and goes with the others that came
+ * meanwhile in one message, as ovio_submitv would send them (at most 16,
+ * 48 KiB of writes).  Nothing waits for a timer or for the service: a
+ * request waits at most until a send already under way is done, so
+ * batches form only when requests come faster than one message at a time
+ * carries them (many in flight, small).  Each still completes exactly
+ * once, with its own status, and is cancellable by its own tag; the
+ * completions of such a batch are delivered together, once its last one
+ * is done.  Any other request sends what waits first, so requests keep
+ * their order on the wire.  Never with resend on (ovio_set_resend).
+ * ovio_set_batching(c, false) turns it off (on by default); returns 0, or
+ * OVIO_EINVAL for a NULL client.
+ */
+int ovio_set_batching(ovio_client *c, bool on);
+
+/*
  * Blocking calls.  Each sends one request, waits for its completion and
  * returns 0 or its status; when the status came from the OS,
  * ovio_last_os_error() gives the OS's own code.  Besides the statuses

@@ -1895,6 +1895,213 @@ batch_raw(nng_socket s, uint64_t length, Ovio__Request **kids, size_t n,
 	return (st);
 }
 
+/* How many batches oviod has answered (its admin statistics). */
+static uint64_t
+batches_answered(tu_daemon *dm)
+{
+	ovio_admin_stats_entry *l;
+	ovio_client            *a;
+	char                    url[400];
+	size_t                  n, i;
+	uint64_t                count = 0;
+
+	ck_assert_int_eq(ovio_admin_endpoint_for(dm->url, url, sizeof(url)), 0);
+	ck_assert_int_eq(ovio_connect(&a, url, 5000), 0);
+	ck_assert_int_eq(ovio_admin_stats(a, &l, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (l[i].kind == OVIO_OP_BATCH) {
+			count = l[i].count;
+		}
+	}
+	ovio_admin_free(l);
+	ovio_disconnect(a);
+	return (count);
+}
+
+/* Submits a 4 KiB read of handle h at off, tagged tag, into b. */
+static void
+submit_read(ovio_client *c, uint64_t h, uint64_t tag, uint64_t off,
+    batch_seen *b)
+{
+	ovio_request rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op        = OVIO_OP_READ;
+	rq.tag       = tag;
+	rq.handle    = h;
+	rq.offset    = off;
+	rq.length    = 4096;
+	b->off[tag]  = off;
+	ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, b), 0);
+}
+
+/*
+ * libovio batches on its own: small reads and writes submitted one by one
+ * while at least 8 requests are in flight go in messages of up to 16
+ * (ovio.h, ovio_set_batching), each still completing exactly once with
+ * its own data.  The requests held in flight here are reads of a FIFO with
+ * no data, which are never batched (their handle has no offsets): the file
+ * reads complete while they wait.  A few queued requests go after a
+ * millisecond; with batching off, or resend on, nothing is batched; a
+ * disconnect completes what is queued, once.
+ */
+START_TEST(library_batches_small_requests_on_its_own)
+{
+	ovio_client *c = tu_connect(&d), *c2;
+	size_t       size = 1u << 20, i;
+	uint64_t     h, hf, before, after, now;
+	uint8_t     *disk = malloc(size), wbuf[4096];
+	batch_seen   b, f;
+	ovio_request rq;
+	char         path[600];
+	int          wr;
+
+	snprintf(path, sizeof(path), "%s/ab", d.root);
+	tu_write_random(path, size, 31);
+	ck_assert_int_eq(disk_read(&d, "ab", disk, size), (ssize_t) size);
+	ck_assert_int_eq(
+	    ovio_open(c, "ab", OVIO_OPEN_READ | OVIO_OPEN_WRITE, 0, &h), 0);
+	wr = make_fifo("af");
+	ck_assert_int_eq(ovio_open(c, "af", OVIO_OPEN_READ, 0, &hf), 0);
+
+	/* 8 FIFO reads in flight, each alone. */
+	batch_seen_init(&f, NULL);
+	before = batches_answered(&d);
+	for (i = 0; i < 8; i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op     = OVIO_OP_READ;
+		rq.tag    = 56 + i; /* not the file reads' tags */
+		rq.handle = hf;
+		rq.length = 1;
+		ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, &f), 0);
+	}
+	{
+		uint64_t eight = 8;
+		ck_assert(tu_wait_status(c, 5000, ops_at_least, &eight));
+	}
+	ck_assert_uint_eq(batches_answered(&d), before);
+
+	/* 32 file reads: two messages of 16, each read once, its data. */
+	batch_seen_init(&b, disk);
+	for (i = 0; i < 32; i++) {
+		submit_read(c, h, i, (i * 7919 * 4096) % (size - 4096), &b);
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 32, 10000), 32);
+	for (i = 0; i < 32; i++) {
+		ck_assert_int_eq(b.count[i], 1);
+		ck_assert_int_eq(b.status[i], OVIO_OK);
+		ck_assert_uint_eq(b.bytes[i], 4096);
+	}
+	ck_assert_int_eq(b.bad_data, 0);
+	/*
+	 * Two messages; more only if submitting 16 took longer than the
+	 * millisecond a request may wait (sanitizers), never one per read.
+	 */
+	now = batches_answered(&d);
+	ck_assert_uint_ge(now, before + 2);
+	ck_assert_uint_le(now, before + 16);
+	ck_assert_int_eq(batch_seen_wait(&f, 1, 50), 0); /* still waiting */
+
+	/* 3 more: not a full batch, and nothing completes: the timer. */
+	batch_seen_init(&b, disk);
+	for (i = 0; i < 3; i++) {
+		submit_read(c, h, i, i * 4096, &b);
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 3, 5000), 3);
+	ck_assert_int_eq(b.bad_data, 0);
+	after = batches_answered(&d);
+	ck_assert_uint_ge(after, now + 1);
+	ck_assert_uint_le(after, now + 3);
+	now = after;
+
+	/* Writes: 16 of 4 KiB in one message, on the disk. */
+	batch_seen_init(&b, NULL);
+	for (i = 0; i < 16; i++) {
+		memset(wbuf, (int) (0x40 + i), sizeof(wbuf));
+		memset(&rq, 0, sizeof(rq));
+		rq.op     = OVIO_OP_WRITE;
+		rq.tag    = i;
+		rq.handle = h;
+		rq.offset = i * 8192;
+		rq.length = sizeof(wbuf);
+		rq.data   = wbuf; /* copied by ovio_submit */
+		ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, &b), 0);
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 16, 10000), 16);
+	after = batches_answered(&d);
+	ck_assert_uint_ge(after, now + 1);
+	ck_assert_uint_le(after, now + 8);
+	now = after;
+	ck_assert_int_eq(disk_read(&d, "ab", disk, size), (ssize_t) size);
+	for (i = 0; i < 16; i++) {
+		ck_assert_int_eq(b.count[i], 1);
+		ck_assert_int_eq(b.status[i], OVIO_OK);
+		ck_assert_uint_eq(disk[i * 8192], 0x40 + i);
+		ck_assert_uint_eq(disk[i * 8192 + 4095], 0x40 + i);
+	}
+
+	/* Batching off: each alone. */
+	ck_assert_int_eq(ovio_set_batching(c, false), 0);
+	batch_seen_init(&b, disk);
+	for (i = 0; i < 20; i++) {
+		submit_read(c, h, i, i * 4096, &b);
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 20, 10000), 20);
+	ck_assert_int_eq(b.bad_data, 0);
+	ck_assert_uint_eq(batches_answered(&d), now);
+	ck_assert_int_eq(ovio_set_batching(c, true), 0);
+	ck_assert_int_eq(ovio_set_batching(NULL, true), OVIO_EINVAL);
+
+	/*
+	 * A disconnect with requests queued: each completes once (with its
+	 * data, or ECLOSED), the FIFO reads ECLOSED.
+	 */
+	batch_seen_init(&b, disk);
+	for (i = 0; i < 5; i++) {
+		submit_read(c, h, i, i * 4096, &b);
+	}
+	ovio_disconnect(c);
+	ck_assert_int_eq(batch_seen_wait(&b, 5, 100), 5);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(b.count[i], 1);
+		ck_assert(b.status[i] == OVIO_OK || b.status[i] == OVIO_ECLOSED);
+	}
+	ck_assert_int_eq(b.bad_data, 0);
+	ck_assert_int_eq(batch_seen_wait(&f, 8, 100), 8);
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(f.count[56 + i], 1);
+		ck_assert_int_eq(f.status[56 + i], OVIO_ECLOSED);
+	}
+	after = batches_answered(&d);
+
+	/* Resend on: never batched (a resent batch would run twice). */
+	c2 = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c2, 10000), 0);
+	ck_assert_int_eq(ovio_open(c2, "ab", OVIO_OPEN_READ, 0, &h), 0);
+	ck_assert_int_eq(ovio_open(c2, "af", OVIO_OPEN_READ, 0, &hf), 0);
+	batch_seen_init(&f, NULL);
+	for (i = 0; i < 8; i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op     = OVIO_OP_READ;
+		rq.tag    = 56 + i; /* not the file reads' tags */
+		rq.handle = hf;
+		rq.length = 1;
+		ck_assert_int_eq(ovio_submit(c2, &rq, batch_seen_cb, &f), 0);
+	}
+	batch_seen_init(&b, disk);
+	for (i = 0; i < 20; i++) {
+		submit_read(c2, h, i, i * 4096, &b);
+	}
+	ck_assert_int_eq(batch_seen_wait(&b, 20, 10000), 20);
+	ck_assert_int_eq(b.bad_data, 0);
+	ck_assert_uint_eq(batches_answered(&d), after);
+	ovio_disconnect(c2);
+	ck_assert_int_eq(batch_seen_wait(&f, 8, 100), 8);
+	close(wr);
+	free(disk);
+}
+END_TEST
+
 /*
  * ovio_submitv: several operations in one message, each completing exactly
  * once with its own status, cancellable by its own tag; a batch refused
@@ -4568,6 +4775,7 @@ e2e_suite(void)
 	ECASE(offsets_and_sizes_past_int64_are_refused, 20);
 	ECASE(open_mode_flags_and_ops_are_checked, 20);
 	ECASE(direct_and_write_through_io, 30);
+	ECASE(library_batches_small_requests_on_its_own, 60);
 	ECASE(batch_of_operations_completes_each_once, 30);
 	ECASE(unread_batch_replies_are_held_to_limits, 60);
 	ECASE(write_length_must_match_its_payload, 20);

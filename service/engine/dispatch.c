@@ -255,9 +255,10 @@ do_open(req *r)
 		if ((rv = ovio__port_associate(e->port, fd)) != 0) {
 			ovio__handle_free(h);
 		} else {
-			h->temp   = temp; /* the deferred close owns it now */
-			temp      = NULL;
-			rp.handle = ovio__handle_id(h);
+			h->temp     = temp; /* the deferred close owns it now */
+			temp        = NULL;
+			rp.handle   = ovio__handle_id(h);
+			rp.seekable = kind != OVIO__FS_STREAM;
 		}
 	}
 	nng_mtx_unlock(e->mtx);

@@ -73,8 +73,8 @@ int ovio__fs_open(ovio__fd rootfd, const char *path, uint32_t flags,
  * regular file, opened buffered and not write-through, on a local file
  * system known to honour
  * the kernel's non-blocking attempts (Linux: ext2/3/4, xfs, btrfs, tmpfs),
- * whose small reads and writes the io_uring port may let the kernel try
- * inline (port.h, nowait).  OVIO__FS_FILE: any other file with offsets.
+ * whose small reads and writes the port may try at once without blocking
+ * (port.h, nowait).  OVIO__FS_FILE: any other file with offsets.
  */
 #define OVIO__FS_FILE   0
 #define OVIO__FS_STREAM 1

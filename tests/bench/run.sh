@@ -4,9 +4,10 @@
 # the ratios ovio / nng and ovio / fio.
 #
 # On a temporary root it creates one file, then for each workload (4 KiB
-# random read at depth 1 and 32, and at 32 in batches of 8 requests a
-# message for ovio (ovio_submitv; nng still one a message), 4 KiB random
-# write at depth 32, 1 MiB sequential read and write at depth 8) runs:
+# random read at depth 1 and 32, and at 32 with libovio's own batches and
+# in batches of 8 requests a message for ovio (ovio_submitv; nng still one
+# a message), 4 KiB random write at depth 32 with and without libovio's
+# batches, 1 MiB sequential read and write at depth 8) runs:
 #   fio         io_uring engine on the file, locally (the disk's ceiling)
 #   nng_bench   raw nng req/rep over each transport, same sizes and depth
 #   ovio bench  through oviod, over each transport, on each backend
@@ -53,12 +54,16 @@ else
 fi
 LIMIT=$((TIME + 60)) # seconds any one run may take
 
-# name rw bs qd [batch: ovio's requests per message; nng sends one a message]
+# name rw bs qd [batch: ovio's requests per message, ovio_submitv's N, or
+# "auto": libovio's own batches; nng sends one a message].  Without it, ovio
+# too sends one a message (--no-auto-batch).
 WORKLOADS=(
     "randread-4k-qd1 randread 4096 1"
     "randread-4k-qd32 randread 4096 32"
+    "randread-4k-qd32-auto randread 4096 32 auto"
     "randread-4k-qd32-b8 randread 4096 32 8"
     "randwrite-4k-qd32 randwrite 4096 32"
+    "randwrite-4k-qd32-auto randwrite 4096 32 auto"
     "read-1m-qd8 read 1048576 8"
     "write-1m-qd8 write 1048576 8"
 )
@@ -220,10 +225,16 @@ run_nng() {
     fi
 }
 
-# run_ovio TRANSPORT BACKEND NAME RW BS QD [CLIENTS [BATCH]]
+# run_ovio TRANSPORT BACKEND NAME RW BS QD [CLIENTS [BATCH]]: BATCH as in
+# WORKLOADS (default 1, one request a message).
 run_ovio() {
     local be=$2 name=${BE_NAME[$2]} pid=${OVIOD_PID[$2]} c0 c1
-    local out=$RES/ovio.$1.$name.$3
+    local out=$RES/ovio.$1.$name.$3 batch=(--no-auto-batch)
+    case ${8:-1} in
+    auto) batch=() ;;
+    1) ;;
+    *) batch+=(--batch "$8") ;;
+    esac
     if [ -z "$pid" ]; then
         record ovio "$1" "$name" "$3" fail "oviod did not start"
         return
@@ -231,7 +242,7 @@ run_ovio() {
     echo "== ovio $1 $name $3"
     c0=$(cpu_ticks "$pid")
     if timeout -k 5 $LIMIT "$B/ovio" -e "${OVIO_URL[$1.$be]}" bench \
-        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --batch "${8:-1}" \
+        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" "${batch[@]}" \
         --size "$SIZE_B" --time "$TIME" --json bench.dat \
         >"$out.json" 2>"$out.err"; then
         record ovio "$1" "$name" "$3" ok

@@ -17,14 +17,19 @@ import os
 import sys
 import time
 
-WORKLOADS = ["randread-4k-qd1", "randread-4k-qd32", "randread-4k-qd32-b8",
-             "randwrite-4k-qd32", "read-1m-qd8", "write-1m-qd8"]
+WORKLOADS = ["randread-4k-qd1", "randread-4k-qd32", "randread-4k-qd32-auto",
+             "randread-4k-qd32-b8", "randwrite-4k-qd32",
+             "randwrite-4k-qd32-auto", "read-1m-qd8", "write-1m-qd8"]
 LABEL = {
     "randread-4k-qd1": "4 KiB random read, 1 in flight",
-    "randread-4k-qd32": "4 KiB random read, 32 in flight",
+    "randread-4k-qd32": "4 KiB random read, 32 in flight, one a message",
+    "randread-4k-qd32-auto": "4 KiB random read, 32 in flight, libovio's "
+                             "own batches (nng: one a message)",
     "randread-4k-qd32-b8": "4 KiB random read, 32 in flight, ovio in "
                            "batches of 8 (nng: one a message)",
-    "randwrite-4k-qd32": "4 KiB random write, 32 in flight",
+    "randwrite-4k-qd32": "4 KiB random write, 32 in flight, one a message",
+    "randwrite-4k-qd32-auto": "4 KiB random write, 32 in flight, libovio's "
+                              "own batches (nng: one a message)",
     "read-1m-qd8": "1 MiB sequential read, 8 in flight",
     "write-1m-qd8": "1 MiB sequential write, 8 in flight",
 }
