@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include "fs.h"
 #include "testutil.h"
 #include "wire.h"
+
+#include <nng/supplemental/util/platform.h>
 
 /* ---- error space ---- */
 
@@ -424,6 +427,47 @@ START_TEST(handle_limit_per_session)
 }
 END_TEST
 
+/*
+ * nng's timers do not spin (install/nng-patches/0009): 300 sleeps of 1 ms
+ * on an aio, one after another, take this process little CPU.  Before
+ * the patch nng's expire thread spun through the last millisecond of each
+ * timer, about as much CPU time as the sleeps' wall time.
+ */
+START_TEST(nng_timers_do_not_spin)
+{
+	struct rusage ru0, ru1;
+	nng_aio      *aio;
+	nng_time      t0, t1;
+	double        cpu_ms;
+	int           i;
+
+	ck_assert_int_eq(nng_aio_alloc(&aio, NULL, NULL), 0);
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru0), 0);
+	t0 = nng_clock();
+	for (i = 0; i < 300; i++) {
+		nng_sleep_aio(1, aio);
+		nng_aio_wait(aio);
+		ck_assert_int_eq(nng_aio_result(aio), 0);
+	}
+	t1 = nng_clock();
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru1), 0);
+	nng_aio_free(aio);
+	cpu_ms = (double) (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec
+	             + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec)
+	        * 1000.0
+	    + (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec
+	          + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)
+	        / 1000.0;
+	printf("300 timers of 1 ms: %llu ms, %.1f ms of CPU\n",
+	    (unsigned long long) (t1 - t0), cpu_ms);
+	/* At least 1 ms each: a timer fires once the clock is past it. */
+	ck_assert_uint_ge(t1 - t0, 300);
+	ck_assert_msg(cpu_ms < 0.25 * (double) (t1 - t0),
+	    "%.1f ms of CPU in %llu ms: the expire thread spins", cpu_ms,
+	    (unsigned long long) (t1 - t0));
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -450,6 +494,7 @@ unit_suite(void)
 	UCASE(list_keeps_order_and_unlinks);
 	UCASE(stale_and_forged_handles_are_refused);
 	UCASE(handle_limit_per_session);
+	UCASE(nng_timers_do_not_spin);
 	return (s);
 }
 
