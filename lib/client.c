@@ -46,6 +46,7 @@
 static void cop_aio_cb(void *arg);
 static void client_free(ovio_client *c);
 static void auto_flush(ovio_client *c);
+static void auto_sent(ovio_client *c);
 static void auto_timer_cb(void *arg);
 static void batch_done(void *arg, cop *op, int status, const Ovio__Reply *rp,
     const uint8_t *payload, size_t plen, nng_msg *msg);
@@ -466,8 +467,21 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 	cop *op;
 	bool closed;
 
-	if (__atomic_load_n(&c->naq, __ATOMIC_RELAXED) > 0) {
+	/*
+	 * What waits for a batch of the client's own goes first, and so does
+	 * a batch another thread has taken but not yet handed to nng: then
+	 * requests keep their order on the wire (auto_take counts the taken
+	 * batch before it empties the queue).
+	 */
+	if (__atomic_load_n(&c->naq, __ATOMIC_ACQUIRE) > 0) {
 		auto_flush(c);
+	}
+	if (__atomic_load_n(&c->aq_sending, __ATOMIC_RELAXED) > 0) {
+		nng_mtx_lock(c->mtx);
+		while (__atomic_load_n(&c->aq_sending, __ATOMIC_RELAXED) > 0) {
+			nng_cv_wait(c->cv);
+		}
+		nng_mtx_unlock(c->mtx);
 	}
 	if ((op = cop_get(c, kind == OVIO_OP_BATCH, nparts)) == NULL) {
 		nng_msg_free(msg);
@@ -501,7 +515,9 @@ auto_take(ovio_client *c, nng_msg **msg, uint64_t *tag)
 	c->aq         = NULL;
 	c->aq_msg     = NULL;
 	c->aq_wbytes  = 0;
-	__atomic_store_n(&c->naq, 0, __ATOMIC_RELAXED);
+	/* Taken, not yet sent: later requests wait for it (client_send_msg). */
+	__atomic_add_fetch(&c->aq_sending, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->naq, 0, __ATOMIC_RELEASE);
 	hdr.tag       = *tag;
 	hdr.op        = OVIO__OP__OP_BATCH;
 	hdr.length    = ba->n;
@@ -533,6 +549,17 @@ auto_fail(ovio__batch *ba, nng_msg *msg, int status)
 	free(ba);
 }
 
+/* A batch auto_take took has been handed to nng (or failed). */
+static void
+auto_sent(ovio_client *c)
+{
+	nng_mtx_lock(c->mtx);
+	if (__atomic_sub_fetch(&c->aq_sending, 1, __ATOMIC_RELAXED) == 0) {
+		nng_cv_wake(c->cv);
+	}
+	nng_mtx_unlock(c->mtx);
+}
+
 /*
  * Sends what is queued as one batch, if a record can be had; if not, the
  * queue is left to aq_timer's callback (auto_timer_cb).
@@ -559,6 +586,7 @@ auto_flush(ovio_client *c)
 		return;
 	}
 	client_arm(c, op, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL);
+	auto_sent(c);
 }
 
 /*
@@ -590,9 +618,11 @@ auto_timer_cb(void *arg)
 			cop_unget(op);
 		}
 	} else if (op == NULL) {
+		auto_sent(c); /* nothing goes; those after it need not wait */
 		auto_fail(ba, msg, closed ? OVIO_ECLOSED : OVIO_ENOMEM);
 	} else {
 		client_arm(c, op, msg, tag, OVIO_OP_BATCH, batch_done, ba, NULL);
+		auto_sent(c);
 	}
 	nng_mtx_lock(c->mtx);
 	again       = c->aq != NULL;
@@ -650,10 +680,6 @@ auto_queue(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 			return (false);
 		}
 		c->aq->n = 0;
-		if (!c->timer_on) {
-			c->timer_on = true;
-			arm         = true;
-		}
 	}
 	ba = c->aq;
 	client_header(c, rq, &kh);
@@ -687,8 +713,13 @@ auto_queue(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 	if (write) {
 		c->aq_wbytes += (size_t) rq->length;
 	}
-	__atomic_store_n(&c->naq, (unsigned) ba->n, __ATOMIC_RELAXED);
-	full = ba->n == OVIO__AUTO_MAX;
+	__atomic_store_n(&c->naq, (unsigned) ba->n, __ATOMIC_RELEASE);
+	/* Queued now: the timer is armed (or due already) to send it. */
+	if (!c->timer_on) {
+		c->timer_on = true;
+		arm         = true;
+	}
+	full = ba->n == OVIO__AUTO_MAX || c->aq_wbytes >= OVIO__AUTO_MAX_WRITE;
 	nng_mtx_unlock(c->mtx);
 	if (arm) {
 		nng_sleep_aio(OVIO__AUTO_WAIT_MS, c->aq_timer);

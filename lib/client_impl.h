@@ -87,6 +87,7 @@ struct ovio_client {
 	bool         timer_on;  /* aq_timer armed, its callback due */
 	bool         auto_off;  /* ovio_set_batching(c, false) */
 	unsigned     naq;       /* requests queued (atomic store) */
+	unsigned     aq_sending; /* batches taken, not yet sent (atomic) */
 	size_t       aq_wbytes; /* their write bytes */
 	nng_msg     *aq_msg;    /* their frames, after OVIO__AUTO_ROOM */
 	ovio__batch *aq;        /* their tags and callbacks */

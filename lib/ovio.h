@@ -439,19 +439,18 @@ int ovio_submitv(ovio_client *c, const ovio_request *rqs, size_t n,
  * Batches of the library's own.  A read or write of at most 16 KiB given
  * to ovio_submit, on a handle with offsets (a regular file or a block
  * device, as the service said at its open: never a FIFO, pipe or
- * character device), while another request of the client is still being
- * sent, waits for that send to finish and goes with the others that came
- * meanwhile in one message, as ovio_submitv would send them (at most 16,
- * 48 KiB of writes).  Nothing waits for a timer or for the service: a
- * request waits at most until a send already under way is done, so
- * batches form only when requests come faster than one message at a time
- * carries them (many in flight, small).  Each still completes exactly
- * once, with its own status, and is cancellable by its own tag; the
- * completions of such a batch are delivered together, once its last one
- * is done.  Any other request sends what waits first, so requests keep
- * their order on the wire.  Never with resend on (ovio_set_resend).
- * ovio_set_batching(c, false) turns it off (on by default); returns 0, or
- * OVIO_EINVAL for a NULL client.
+ * character device), while 8 or more of the client's requests are in
+ * flight, waits in a queue that goes as one message, as ovio_submitv
+ * would send it, when it holds 16 requests or 48 KiB of writes, when the
+ * requests in flight drop below 8, or 1 ms after it began.  One request or
+ * a few in flight never wait; many small ones cost the transport a message
+ * per batch, not per request.  Each still completes exactly once, with its
+ * own status, and is cancellable by its own tag; the completions of such a
+ * batch are delivered together, once its last one is done.  Any other
+ * request sends what waits first, so requests keep their order on the
+ * wire.  Never with resend on (ovio_set_resend).  ovio_set_batching(c,
+ * false) turns it off (on by default); returns 0, or OVIO_EINVAL for a
+ * NULL client.
  */
 int ovio_set_batching(ovio_client *c, bool on);
 
