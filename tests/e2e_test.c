@@ -1935,6 +1935,23 @@ submit_read(ovio_client *c, uint64_t h, uint64_t tag, uint64_t off,
 	ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, b), 0);
 }
 
+/* 8 reads of the FIFO handle hf into f, tags 56 to 63 (they wait). */
+static void
+submit_fifo_reads(ovio_client *c, uint64_t hf, batch_seen *f)
+{
+	ovio_request rq;
+	uint64_t     i;
+
+	for (i = 0; i < 8; i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.op     = OVIO_OP_READ;
+		rq.tag    = 56 + i; /* not the file reads' tags */
+		rq.handle = hf;
+		rq.length = 1;
+		ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, f), 0);
+	}
+}
+
 /*
  * libovio batches on its own: small reads and writes submitted one by one
  * while at least 8 requests are in flight go in messages of up to 16
@@ -1967,14 +1984,7 @@ START_TEST(library_batches_small_requests_on_its_own)
 	/* 8 FIFO reads in flight, each alone. */
 	batch_seen_init(&f, NULL);
 	before = batches_answered(&d);
-	for (i = 0; i < 8; i++) {
-		memset(&rq, 0, sizeof(rq));
-		rq.op     = OVIO_OP_READ;
-		rq.tag    = 56 + i; /* not the file reads' tags */
-		rq.handle = hf;
-		rq.length = 1;
-		ck_assert_int_eq(ovio_submit(c, &rq, batch_seen_cb, &f), 0);
-	}
+	submit_fifo_reads(c, hf, &f);
 	{
 		uint64_t eight = 8;
 		ck_assert(tu_wait_status(c, 5000, ops_at_least, &eight));
@@ -2101,14 +2111,7 @@ START_TEST(library_batches_small_requests_on_its_own)
 	ck_assert_int_eq(ovio_open(c2, "ab", OVIO_OPEN_READ, 0, &h), 0);
 	ck_assert_int_eq(ovio_open(c2, "af", OVIO_OPEN_READ, 0, &hf), 0);
 	batch_seen_init(&f, NULL);
-	for (i = 0; i < 8; i++) {
-		memset(&rq, 0, sizeof(rq));
-		rq.op     = OVIO_OP_READ;
-		rq.tag    = 56 + i; /* not the file reads' tags */
-		rq.handle = hf;
-		rq.length = 1;
-		ck_assert_int_eq(ovio_submit(c2, &rq, batch_seen_cb, &f), 0);
-	}
+	submit_fifo_reads(c2, hf, &f);
 	batch_seen_init(&b, disk);
 	for (i = 0; i < 20; i++) {
 		submit_read(c2, h, i, i * 4096, &b);
