@@ -1037,9 +1037,9 @@ sessions_logged(tu_daemon *dm)
  */
 START_TEST(cli_get_streams)
 {
-	char      src[512], dst[512], err[512], small[512];
+	char      src[512], dst[512], err[512], small[512], buf[2048];
 	tu_daemon lim;
-	int       before;
+	int       before, rv;
 
 	snprintf(src, sizeof(src), "%s/f.bin", d.root);
 	snprintf(dst, sizeof(dst), "%s/out.bin", d.dir);
@@ -1100,9 +1100,9 @@ START_TEST(cli_get_streams)
 	snprintf(src, sizeof(src), "%s/f.bin", lim.root);
 	tu_write_random(src, 40u << 20, 24);
 	before = sessions_logged(&lim);
-	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 4 get f.bin %s 2>%s",
-	                     tu_build(), lim.url, dst, err),
-	    0);
+	rv     = tu_sh("%s/ovio -e %s --streams 4 get f.bin %s 2>%s",
+            tu_build(), lim.url, dst, err);
+	ck_assert_msg(rv == 0, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
 	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
 	ck_assert_int_eq(tu_sh("grep -q 'f.bin: 2 of 4 streams' %s", err), 0);
 	ck_assert_int_eq(sessions_logged(&lim) - before, 2);
@@ -1116,10 +1116,9 @@ START_TEST(cli_get_streams)
 	ck_assert_int_eq(
 	    tu_sh("mount -t tmpfs -o size=24m tmpfs %s", small), 0);
 	ck_assert_int_eq(tu_sh("echo keep > %s/out.bin", small), 0);
-	ck_assert_int_eq(tu_sh("%s/ovio -e %s --streams 4 get f.bin "
-	                       "%s/out.bin 2>%s",
-	                     tu_build(), lim.url, small, err),
-	    7);
+	rv = tu_sh("%s/ovio -e %s --streams 4 get f.bin %s/out.bin 2>%s",
+	    tu_build(), lim.url, small, err);
+	ck_assert_msg(rv == 7, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
 	ck_assert_int_eq(tu_sh("grep -q 'out.bin: local: No space left on "
 	                       "device' %s",
 	                     err),
