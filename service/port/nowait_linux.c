@@ -64,3 +64,14 @@ ovio__port_try_nowait(ovio__port_op *op)
 	op->done = (uint64_t) n; /* short: the rest goes as usual */
 	return (false);
 }
+
+int
+ovio__port_refuse(ovio__port_op *op, int status)
+{
+	if (op->done > 0 && op->kind == OVIO__PORT_WRITE) {
+		op->result = op->done; /* as write(2): what it wrote */
+		return (OVIO__PORT_DONE);
+	}
+	op->status = status;
+	return (status);
+}

@@ -45,6 +45,15 @@ struct ovio__port {
 #define OVIO__PORT_NOWAIT_MAX (64u * 1024u)
 bool ovio__port_try_nowait(ovio__port_op *op);
 
+/*
+ * The answer to a submit whose op cannot go to the OS (status: OVIO_EBUSY,
+ * OVIO_ESHUTDOWN).  A write whose short try already moved op->done bytes
+ * is answered with those, as write(2) would (OVIO__PORT_DONE): they are on
+ * the file, so a failure would contradict it.  Otherwise op fails with
+ * status, which is returned.
+ */
+int ovio__port_refuse(ovio__port_op *op, int status);
+
 /* NULL-terminated, best first; defined by the per-OS list file. */
 extern const ovio__port_backend *const ovio__port_backends[];
 

@@ -387,12 +387,7 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 	pthread_mutex_lock(&p->mtx);
 	if (p->stopping) {
 		pthread_mutex_unlock(&p->mtx);
-		if (op->done > 0 && op->kind == OVIO__PORT_WRITE) {
-			op->result = op->done; /* as write(2): what it wrote */
-			return (OVIO__PORT_DONE);
-		}
-		op->status = OVIO_ESHUTDOWN;
-		return (OVIO_ESHUTDOWN);
+		return (ovio__port_refuse(op, OVIO_ESHUTDOWN));
 	}
 	op->state   = TP_QUEUED;
 	op->priv[0] = NULL;

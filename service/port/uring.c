@@ -253,12 +253,7 @@ uring_submit(ovio__port *port, ovio__port_op *op)
 	pthread_mutex_lock(&p->sq_mtx);
 	if ((sqe = uring_sqe(p)) == NULL) {
 		pthread_mutex_unlock(&p->sq_mtx);
-		if (op->done > 0 && op->kind == OVIO__PORT_WRITE) {
-			op->result = op->done; /* as write(2): what it wrote */
-			return (OVIO__PORT_DONE);
-		}
-		op->status = OVIO_EBUSY;
-		return (OVIO_EBUSY);
+		return (ovio__port_refuse(op, OVIO_EBUSY));
 	}
 	switch (op->kind) {
 	case OVIO__PORT_READ:
