@@ -656,6 +656,16 @@ auto_queue(ovio_client *c, const ovio_request *rq, ovio_cb cb, void *arg)
 	    || (write && rq->length > 0 && rq->data == NULL)) {
 		return (false);
 	}
+	/*
+	 * Nothing queued and fewer than 8 in flight: it goes alone, without
+	 * the lock (every small submit passes here).  A race only means one
+	 * request more or less in a batch.
+	 */
+	if (__atomic_load_n(&c->naq, __ATOMIC_RELAXED) == 0
+	    && __atomic_load_n(&c->ops_out, __ATOMIC_RELAXED)
+	           < OVIO__AUTO_HOLD) {
+		return (false);
+	}
 	nng_mtx_lock(c->mtx);
 	if (c->auto_off || c->resend_ms > 0 || c->closed
 	    || (c->aq == NULL
