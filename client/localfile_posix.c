@@ -188,14 +188,18 @@ ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 	return (0);
 }
 
-int
-ovio__local_write(ovio__local *lf, const void *buf, size_t len)
+/* All len bytes, at offset, or where the file is when offset is -1. */
+static int
+lf_write_all(ovio__local *lf, const void *buf, size_t len, int64_t offset)
 {
 	size_t  done = 0;
 	ssize_t n;
 
 	while (done < len) {
-		n = write(lf->fd, (const char *) buf + done, len - done);
+		n = offset < 0 ? write(lf->fd, (const char *) buf + done,
+		                     len - done)
+		               : pwrite(lf->fd, (const char *) buf + done,
+		                     len - done, (off_t) offset + (off_t) done);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
@@ -208,24 +212,16 @@ ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 }
 
 int
+ovio__local_write(ovio__local *lf, const void *buf, size_t len)
+{
+	return (lf_write_all(lf, buf, len, -1));
+}
+
+int
 ovio__local_pwrite(
     ovio__local *lf, const void *buf, size_t len, uint64_t offset)
 {
-	size_t  done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pwrite(lf->fd, (const char *) buf + done, len - done,
-		    (off_t) (offset + done));
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return (errno);
-		}
-		done += (size_t) n;
-	}
-	return (0);
+	return (lf_write_all(lf, buf, len, (int64_t) offset));
 }
 
 bool
