@@ -19,6 +19,15 @@
  */
 void ovio__host_setup_signals(void);
 
+/*
+ * Sets how the C library's allocator keeps freed memory while the service
+ * is busy (glibc: large messages stay in its arenas instead of being handed
+ * back and faulted in again on every request).  POSIX only; main() calls it
+ * before any thread exists.  ovio__host_memory_release returns the memory
+ * once the service is idle.
+ */
+void ovio__host_setup_memory(void);
+
 /* The portable body of oviod (oviod.c); the host's main calls it. */
 int ovio__oviod_main(int argc, char **argv);
 

@@ -6,5 +6,6 @@ main(int argc, char **argv)
 {
 	/* Before any thread exists, so every thread inherits the mask. */
 	ovio__host_setup_signals();
+	ovio__host_setup_memory();
 	return (ovio__oviod_main(argc, argv));
 }
