@@ -49,6 +49,16 @@ int ovio__local_create(const char *path, ovio__local **lf);
  */
 int ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got);
 
+/*
+ * Reads up to len bytes at offset, for `put --streams`: only on a regular
+ * file of ovio__local_open_read (size >= 0), and then only with this (not
+ * mixed with ovio__local_read).  Threads may call it at once for different
+ * ranges.  *got < len only at the end of the file.  Returns 0 or an error
+ * code.
+ */
+int ovio__local_pread(
+    ovio__local *lf, void *buf, size_t len, uint64_t offset, size_t *got);
+
 /* Writes all len bytes.  Returns 0 or an error code. */
 int ovio__local_write(ovio__local *lf, const void *buf, size_t len);
 

@@ -188,6 +188,31 @@ ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 	return (0);
 }
 
+int
+ovio__local_pread(
+    ovio__local *lf, void *buf, size_t len, uint64_t offset, size_t *got)
+{
+	size_t  done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(lf->fd, (char *) buf + done, len - done,
+		    (off_t) (offset + done));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return (errno);
+		}
+		if (n == 0) {
+			break;
+		}
+		done += (size_t) n;
+	}
+	*got = done;
+	return (0);
+}
+
 /* All len bytes, at offset, or where the file is when offset is -1. */
 static int
 lf_write_all(ovio__local *lf, const void *buf, size_t len, int64_t offset)

@@ -184,6 +184,38 @@ ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 	return (0);
 }
 
+/* ReadFile at an offset: an OVERLAPPED on a synchronous handle. */
+int
+ovio__local_pread(
+    ovio__local *lf, void *buf, size_t len, uint64_t offset, size_t *got)
+{
+	size_t done = 0;
+	DWORD  n;
+
+	while (done < len) {
+		OVERLAPPED ov;
+		uint64_t   at   = offset + done;
+		DWORD      want = len - done > 0x40000000 ? 0x40000000
+		                                          : (DWORD) (len - done);
+
+		memset(&ov, 0, sizeof(ov));
+		ov.Offset     = (DWORD) at;
+		ov.OffsetHigh = (DWORD) (at >> 32);
+		if (!ReadFile(lf->h, (char *) buf + done, want, &n, &ov)) {
+			if (GetLastError() == ERROR_HANDLE_EOF) {
+				break;
+			}
+			return ((int) GetLastError());
+		}
+		if (n == 0) {
+			break;
+		}
+		done += n;
+	}
+	*got = done;
+	return (0);
+}
+
 int
 ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 {

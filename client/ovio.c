@@ -42,7 +42,8 @@
 #define MAX_DEPTH          64          /* folders in folders, put/get -r */
 #define MAX_CHUNK          (16u << 20) /* oviod's default --max-io */
 #define MAX_WINDOW         256u
-#define MAX_STREAMS        16u /* get --streams */
+#define MAX_STREAMS        16u /* get and put --streams */
+#define STREAM_MIN_PART    (8 << 20) /* --streams: bytes a part at least */
 
 typedef struct cli {
 	const char          *endpoint;
@@ -453,6 +454,9 @@ fail_exists(const char *path, const char *side, const char *what)
 	    strcmp(side, "remote") == 0 ? "EEXIST" : NULL, msg));
 }
 
+static int put_streams(cli *c, ovio_client *cl, const char *local,
+    const char *remote, xfer *x, uint64_t size);
+
 /*
  * Sends the local file (or "-", standard input) to remote over cl: the one
  * place a file is uploaded, so its open flags and its final flush and
@@ -482,6 +486,9 @@ put_file(cli *c, ovio_client *cl, const char *local, const char *remote)
 	memset(&x, 0, sizeof(x));
 	if ((rv = ovio__local_open_read(local, &x.lf, &size)) != 0) {
 		return (fail_local(local, rv));
+	}
+	if (c->streams > 1 && !c->resume && size >= 2 * STREAM_MIN_PART) {
+		return (put_streams(c, cl, local, remote, &x, (uint64_t) size));
 	}
 	if ((rv = ovio_open(cl, remote, flags, 0, &h)) != 0) {
 		ovio__local_abort(x.lf);
@@ -579,8 +586,8 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 }
 
 /*
- * get --streams: one remote file read over several connections at once,
- * for when one connection's transport is the limit.  The range [from,
+ * get --streams (and put's, below): one file moved over several
+ * connections at once, for when one connection's transport is the limit.  The range [from,
  * size) is cut into one contiguous part per stream, each at least
  * STREAM_MIN_PART bytes; part 0 runs on the caller's connection and thread,
  * the others each on a connection and a thread of their own, with the file
@@ -591,7 +598,6 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
  * get_file reports; the local file is not kept).  A part that fails stops
  * the others at their next chunk.  Returns 0 or the first failing status.
  */
-#define STREAM_MIN_PART (8u << 20)
 
 typedef struct part {
 	cli         *c;
@@ -604,6 +610,8 @@ typedef struct part {
 	uint64_t     total;   /* bytes read, once finished */
 	int          rv;      /* its ovio status */
 	int          lerr;    /* its local error */
+	bool         put;     /* put --streams: writes (else get's reads) */
+	bool         shrank;  /* put: the local file ended before its size */
 	nng_thread  *thr;
 	nng_mtx     *mtx;     /* shared by every part: done, stop */
 	struct part *all;
@@ -611,21 +619,51 @@ typedef struct part {
 	bool        *stop;
 } part;
 
-static int
-part_sink(void *arg, uint64_t offset, const void *data, size_t len)
+/* Whether another part failed: then this one stops at its next chunk. */
+static bool
+part_stopped(part *pt)
 {
-	part *pt = arg;
-	bool  stop;
-	int   rv;
+	bool stop;
 
 	nng_mtx_lock(pt->mtx);
 	stop = *pt->stop;
 	nng_mtx_unlock(pt->mtx);
-	if (stop) {
+	return (stop);
+}
+
+static int
+part_sink(void *arg, uint64_t offset, const void *data, size_t len)
+{
+	part *pt = arg;
+	int   rv;
+
+	if (part_stopped(pt)) {
 		return (OVIO_ECANCELED); /* another part failed */
 	}
 	if ((rv = ovio__local_pwrite(pt->x->lf, data, len, offset)) != 0) {
 		pt->lerr = rv;
+		return (OVIO_EIO);
+	}
+	return (0);
+}
+
+/* put --streams: each chunk read at its own offset of the local file. */
+static int
+part_fill(void *arg, uint64_t offset, void *buf, size_t len)
+{
+	part  *pt = arg;
+	size_t got;
+	int    rv;
+
+	if (part_stopped(pt)) {
+		return (OVIO_ECANCELED); /* another part failed */
+	}
+	if ((rv = ovio__local_pread(pt->x->lf, buf, len, offset, &got)) != 0) {
+		pt->lerr = rv;
+		return (OVIO_EIO);
+	}
+	if (got != len) {
+		pt->shrank = true;
 		return (OVIO_EIO);
 	}
 	return (0);
@@ -652,9 +690,15 @@ part_run(void *arg)
 {
 	part *pt = arg;
 
-	pt->rv = ovio_read_stream(pt->cl, pt->h, pt->offset, pt->len,
-	    pt->c->chunk, pt->c->window, part_sink, part_progress, pt,
-	    &pt->total);
+	if (pt->put) {
+		pt->rv    = ovio_write_stream(pt->cl, pt->h, pt->offset, pt->len,
+		       pt->c->chunk, pt->c->window, part_fill, part_progress, pt);
+		pt->total = pt->rv == 0 ? pt->len : 0;
+	} else {
+		pt->rv = ovio_read_stream(pt->cl, pt->h, pt->offset, pt->len,
+		    pt->c->chunk, pt->c->window, part_sink, part_progress, pt,
+		    &pt->total);
+	}
 	if (pt->rv != 0) {
 		nng_mtx_lock(pt->mtx);
 		*pt->stop = true;
@@ -668,7 +712,7 @@ part_run(void *arg)
  * limit of sessions per peer, say) only means fewer streams.
  */
 static unsigned
-parts_open(cli *c, const char *remote, part *pt, unsigned n)
+parts_open(cli *c, const char *remote, uint32_t flags, part *pt, unsigned n)
 {
 	unsigned i;
 
@@ -678,8 +722,7 @@ parts_open(cli *c, const char *remote, part *pt, unsigned n)
 		}
 		if ((c->timeout_ms != 0
 		        && ovio_set_timeout(pt[i].cl, (int) c->timeout_ms) != 0)
-		    || ovio_open(pt[i].cl, remote, OVIO_OPEN_READ, 0, &pt[i].h)
-		           != 0) {
+		    || ovio_open(pt[i].cl, remote, flags, 0, &pt[i].h) != 0) {
 			ovio_disconnect(pt[i].cl);
 			break;
 		}
@@ -687,16 +730,23 @@ parts_open(cli *c, const char *remote, part *pt, unsigned n)
 	return (i);
 }
 
+/*
+ * Runs [from, size) of one file as parts over several connections: get's
+ * reads (put false) or put's writes (put true, on a file opened for
+ * writing: each further part's handle is flushed before it is closed, so
+ * that a 0 means every byte is on the service's disk, the caller's
+ * handle h flushed by the caller).  *total is the bytes moved.
+ */
 static int
-get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
-    uint64_t from, uint64_t size, uint64_t *total)
+streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
+    uint64_t from, uint64_t size, bool put, uint64_t *total)
 {
 	part     pt[MAX_STREAMS];
 	nng_mtx *mtx;
 	bool     stop = false, shrank = false;
 	uint64_t span = size - from, each;
 	unsigned n = c->streams, want, i;
-	int      rv = 0;
+	int      rv = 0, rv2;
 
 	if (span / STREAM_MIN_PART < n) {
 		n = (unsigned) (span / STREAM_MIN_PART);
@@ -708,11 +758,12 @@ get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	memset(pt, 0, sizeof(pt));
 	pt[0].cl = cl;
 	pt[0].h  = h;
-	n        = parts_open(c, remote, pt, want);
+	n        = parts_open(
+            c, remote, put ? OVIO_OPEN_WRITE : OVIO_OPEN_READ, pt, want);
 	if (n < want && !c->quiet) {
 		fprintf(stderr, "ovio: %s: %u of %u streams (the service "
 		                "refused more connections)\n",
-		    remote, n, want);
+		    put ? x->p.name : remote, n, want);
 	}
 	/* Parts of whole chunks, the last to the end of the file. */
 	each = span / n;
@@ -720,8 +771,11 @@ get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	for (i = 0; i < n; i++) {
 		pt[i].c      = c;
 		pt[i].x      = x;
+		pt[i].put    = put;
 		pt[i].offset = from + each * i;
-		pt[i].len    = i + 1 < n ? each : UINT64_MAX;
+		pt[i].len    = i + 1 < n ? each
+		               : put     ? size - pt[i].offset
+		                         : UINT64_MAX;
 		pt[i].mtx    = mtx;
 		pt[i].all    = pt;
 		pt[i].n      = n;
@@ -740,16 +794,26 @@ get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 			if (pt[i].thr != NULL) {
 				nng_thread_destroy(pt[i].thr); /* joins it */
 			}
-			(void) ovio_close(pt[i].cl, pt[i].h);
+			if (put && pt[i].rv == 0) {
+				pt[i].rv = ovio_flush(pt[i].cl, pt[i].h);
+			}
+			rv2 = ovio_close(pt[i].cl, pt[i].h);
+			if (put && pt[i].rv == 0) {
+				pt[i].rv = rv2; /* a write's error told at close */
+			}
 			ovio_disconnect(pt[i].cl);
 		}
 		if (x->lerr == 0 && pt[i].lerr != 0) {
 			x->lerr = pt[i].lerr;
 		}
+		if (pt[i].shrank) {
+			x->shrank = true;
+		}
 		if (rv == 0 && pt[i].rv != 0 && pt[i].rv != OVIO_ECANCELED) {
 			rv = pt[i].rv;
 		}
-		if (pt[i].rv == 0 && i + 1 < n && pt[i].total < pt[i].len) {
+		if (!put && pt[i].rv == 0 && i + 1 < n
+		    && pt[i].total < pt[i].len) {
 			shrank = true;
 		}
 		*total += pt[i].total;
@@ -763,6 +827,83 @@ get_streams(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 		rv               = OVIO_EIO;
 	}
 	return (rv);
+}
+
+/*
+ * put --streams: LOCAL, a regular file of two parts or more, sent over
+ * several connections at once (streams_run).  OVIO_OPEN_TEMP's nameless
+ * file belongs to the one connection that opened it, so the parts go to a
+ * hidden file beside REMOTE instead, ".NAME.ovio-put-" and 16 hex digits
+ * (made new: OVIO_OPEN_EXCL), opened again on each part's connection.
+ * Once every part is written, flushed and closed, it is renamed onto
+ * REMOTE: atomic, and with --no-clobber only where nothing is (EEXIST,
+ * REMOTE kept).  On any failure it is removed.  Unlike OPEN_TEMP's file, a
+ * client killed midway leaves it behind.  Returns 0 or the exit status of
+ * the failure it reported.
+ */
+#define PUT_TEMP_TRIES 4
+
+static int
+put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
+    xfer *x, uint64_t size)
+{
+	const char *slash = strrchr(remote, '/');
+	const char *base  = slash != NULL ? slash + 1 : remote;
+	int         dlen  = (int) (base - remote);
+	char        tmp[4096 + 64];
+	uint64_t    h, total = 0;
+	int         rv, rv2, tries;
+
+	for (tries = 0;; tries++) {
+		/* A long name goes without it: ".ovio-put-..." alone. */
+		snprintf(tmp, sizeof(tmp), "%.*s.%s%sovio-put-%08x%08x", dlen,
+		    remote, strlen(base) > 200 ? "" : base,
+		    strlen(base) > 200 ? "" : ".", nng_random(), nng_random());
+		rv = ovio_open(cl, tmp,
+		    OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL, 0, &h);
+		if (rv != OVIO_EEXIST || tries + 1 == PUT_TEMP_TRIES) {
+			break;
+		}
+	}
+	if (rv != 0) {
+		ovio__local_abort(x->lf);
+		return (fail_remote(remote, rv));
+	}
+	ovio__progress_start(&x->p, "put", remote, size);
+	x->p.quiet = c->quiet;
+	rv         = streams_run(c, cl, h, tmp, x, 0, size, true, &total);
+	if (rv == 0) {
+		rv = ovio_flush(cl, h); /* acknowledged means on disk */
+	}
+	rv2 = ovio_close(cl, h);
+	if (rv == 0) {
+		rv = rv2;
+	}
+	if (rv == 0) {
+		rv = ovio_rename(
+		    cl, tmp, remote, c->no_clobber ? 0 : OVIO_NS_REPLACE);
+	}
+	if (rv != 0) {
+		(void) ovio_remove(cl, tmp); /* REMOTE stays as it was */
+	}
+	ovio__progress_end(&x->p, rv == 0);
+	ovio__local_abort(x->lf); /* a reader: closes it, removes nothing */
+	if (x->lerr != 0) {
+		return (fail_local(local, x->lerr));
+	}
+	if (x->shrank) {
+		return (reportf(EXIT_LOCAL, local,
+		    "%s: local: the file shrank while being read", local));
+	}
+	if (rv == OVIO_EEXIST && c->no_clobber) {
+		return (fail_exists(remote, "remote", "EEXIST: exists, kept"));
+	}
+	if (rv != 0) {
+		return (fail_remote(remote, rv));
+	}
+	c->files++;
+	c->bytes += total;
+	return (0);
 }
 
 /*
@@ -828,7 +969,8 @@ get_file(cli *c, ovio_client *cl, const char *remote, const char *local,
 		rv = get_stream(c, cl, h, &x, &total);
 	} else if (c->streams > 1 && ovio__local_is_temporary(x.lf)
 	           && st.size - from >= 2 * (uint64_t) STREAM_MIN_PART) {
-		rv = get_streams(c, cl, h, remote, &x, from, st.size, &total);
+		rv = streams_run(
+		    c, cl, h, remote, &x, from, st.size, false, &total);
 	} else {
 		rv = ovio_read_stream(cl, h, from, UINT64_MAX, c->chunk,
 		    c->window, local_sink, on_progress, &x, &total);
@@ -2217,11 +2359,11 @@ usage(FILE *f)
 	    "  --chunk SIZE        bytes per request, 1 to 16M (default 1M;\n"
 	    "                      sizes take K, M or G: powers of 1024)\n"
 	    "  --window N          requests in flight, 1 to 256 (default 8)\n"
-	    "  --streams N         get: read a file of 16M or more over N\n"
-	    "                      connections at once, 1 to 16 (default 1),\n"
-	    "                      each with its own --window; for when one\n"
-	    "                      connection is the limit. Not with\n"
-	    "                      --continue or to standard output\n"
+	    "  --streams N         get, put: move a file of 16M or more over\n"
+	    "                      N connections at once, 1 to 16 (default\n"
+	    "                      1), each with its own --window; for when\n"
+	    "                      one connection is the limit. Not with\n"
+	    "                      --continue, standard input or output\n"
 	    "  --timeout T         give up connecting, and waiting for each\n"
 	    "                      reply, after T seconds (or Tms; default:\n"
 	    "                      3 s to connect, replies without bound);\n"

@@ -1133,6 +1133,100 @@ START_TEST(cli_get_streams)
 END_TEST
 
 /*
+ * put --streams N: a local file of at least 16 MiB is written over N
+ * connections into a hidden file beside the target, renamed onto it once
+ * complete: the target replaced whole or not at all, nothing left behind.
+ */
+START_TEST(cli_put_streams)
+{
+	char      src[512], dst[512], err[512], buf[2048];
+	tu_daemon lim;
+	int       before, rv;
+
+	snprintf(src, sizeof(src), "%s/up.bin", d.dir);
+	snprintf(dst, sizeof(dst), "%s/f.bin", d.root);
+	snprintf(err, sizeof(err), "%s/err.txt", d.dir);
+	/* 40 MiB and 123 bytes over an older, longer file. */
+	tu_write_random(src, (40u << 20) + 123, 31);
+	tu_write_random(dst, 48u << 20, 32);
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 put %s f.bin",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 4);
+	ck_assert(!temp_left_in(d.root));
+
+	/* 16 asked, 40 MiB: 5 parts of at least 8 MiB, 5 connections. */
+	tu_write_random(src, 40u << 20, 33);
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 16 --chunk 256K "
+	                       "--window 2 put %s f.bin",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 5);
+
+	/* --no-clobber and the target there: exit 8, kept, nothing left. */
+	tu_write_random(src, 20u << 20, 34);
+	rv = tu_sh("%s/ovio -e %s --streams 4 --no-clobber put %s f.bin 2>%s",
+	    tu_build(), d.url, src, err);
+	ck_assert_msg(rv == 8, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(tu_sh("cmp -s %s %s", src, dst), 1);
+	ck_assert(!temp_left_in(d.root));
+
+	/* Below 16 MiB, from standard input or --continue: one stream. */
+	tu_write_random(src, (16u << 20) - 1, 35);
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 put %s f.bin",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	tu_write_random(src, 20u << 20, 36);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 put - f.bin < %s",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 2);
+
+	/*
+	 * The service's disk fills up in some part: exit 6, the others stop,
+	 * the target as it was, the hidden file removed.
+	 */
+	ck_assert_int_eq(tu_sh("mkdir %s/small && mount -t tmpfs -o size=24m "
+	                       "tmpfs %s/small && echo keep > %s/small/f.bin",
+	                     d.root, d.root, d.root),
+	    0);
+	tu_write_random(src, 40u << 20, 37);
+	rv = tu_sh("%s/ovio -e %s --streams 4 put %s small/f.bin 2>%s",
+	    tu_build(), d.url, src, err);
+	ck_assert_msg(rv == 6, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(tu_sh("grep -q 'small/f.bin: remote: ENOSPC' %s", err),
+	    0);
+	ck_assert_int_eq(
+	    tu_sh("[ \"$(cat %s/small/f.bin)\" = keep ]", d.root), 0);
+	ck_assert_int_eq(tu_sh("[ \"$(ls -A %s/small)\" = f.bin ]", d.root), 0);
+	ck_assert_int_eq(tu_sh("umount %s/small && rmdir %s/small", d.root,
+	                     d.root),
+	    0);
+
+	/* A service that takes 2 sessions per peer: 2 streams, a notice. */
+	tu_daemon_start(&lim, NULL, "--max-sessions-per-peer", "2", NULL);
+	snprintf(dst, sizeof(dst), "%s/f.bin", lim.root);
+	before = sessions_logged(&lim);
+	rv     = tu_sh("%s/ovio -e %s --streams 4 put %s f.bin 2>%s",
+            tu_build(), lim.url, src, err);
+	ck_assert_msg(rv == 0, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(tu_sh("grep -q 'f.bin: 2 of 4 streams' %s", err), 0);
+	ck_assert_int_eq(sessions_logged(&lim) - before, 2);
+	ck_assert(!temp_left_in(lim.root));
+	ck_assert_int_eq(tu_daemon_stop(&lim, SIGTERM), 0);
+	tu_daemon_cleanup(&lim);
+}
+END_TEST
+
+/*
  * Special files as targets: character devices made here with mknod (1,3 is
  * null, 1,7 is full), so that a regression cannot remove the machine's own
  * /dev/null; a FIFO with a reader; "-" for standard output and input.
@@ -4790,6 +4884,7 @@ e2e_suite(void)
 	ECASE(cli_failed_get_keeps_the_local_file, 30);
 	ECASE(cli_get_replaces_a_file_only_when_complete, 20);
 	ECASE(cli_get_streams, 60);
+	ECASE(cli_put_streams, 60);
 	ECASE(cli_get_to_devices_fifos_and_standard_streams, 30);
 	ECASE(cli_option_table, 30);
 	ECASE(cli_stat_shows_mtime, 20);

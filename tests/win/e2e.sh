@@ -284,6 +284,15 @@ head -c 25000000 /dev/urandom >"$T/root/streams.bin"
 check "ovio.exe get --streams 3" \
     wovio --streams 3 get streams.bin "$(winpath "$T/streams.back")"
 check "get --streams: the whole file" cmp "$T/root/streams.bin" "$T/streams.back"
+# put --streams: parts read at their offsets (ovio__local_pread, ReadFile
+# with an OVERLAPPED offset) into a hidden file the service renames over
+# the target (MoveFileEx): twice, the second time over the first.
+head -c 20000000 /dev/urandom >"$T/root/streams.up"
+check "ovio.exe put --streams 3 over a file" \
+    wovio --streams 3 put "$(winpath "$T/streams.back")" streams.up
+check "put --streams: the whole file" cmp "$T/streams.back" "$T/root/streams.up"
+no_hidden() { ! ls -A "$T/root" | grep -q '^\..*\.ovio-'; }
+check "put --streams: no hidden file left" no_hidden
 head -c 3000000 "$T/five.bin" >"$T/root/resumed.bin"
 check "ovio.exe put --continue sends what the remote file lacks" \
     wovio put --continue "$(winpath "$T/five.bin")" resumed.bin
