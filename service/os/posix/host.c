@@ -590,28 +590,38 @@ ovio__host_admin_listener_ready(const char *url, const char *group)
 }
 
 /*
- * glibc keeps freed memory in its arenas, but by default it also hands the
- * free top of an arena back at once when that is more than twice the
- * largest block freed (about 2 MiB after 1 MiB messages), and gives any
- * block above a threshold a mapping of its own.  With eight 1 MiB writes in
- * flight, each freed by the completion thread once its write is done, every
- * few messages were given back (madvise) and the next ones faulted their
- * pages in again and had them zeroed: a fifth of the message thread's time
- * at 1 MiB writes.  So messages up to HOST_MMAP_THRESHOLD come from the
- * arenas, and up to HOST_TRIM_THRESHOLD of an arena's free top is kept while
- * the service is busy.  Nothing is kept for long: at idle,
- * ovio__host_memory_release gives back every free page of every arena
- * (malloc_trim(0)).  A low fixed threshold was tried before and was worse
- * (a mapping and its page faults for every large message).  C libraries
- * without mallopt's options (musl) are left as they are.
+ * glibc keeps freed memory in its arenas, but by default it hands an
+ * arena's free top back as soon as it is more than twice the largest block
+ * freed so far (about 2 MiB after 1 MiB messages).  With eight 1 MiB writes
+ * in flight, each freed by the completion thread once written, the top
+ * went back (madvise) every few messages and the next ones faulted their
+ * pages in and had them zeroed again: 16 page faults a write, a fifth of
+ * the message thread's time.  So the limit is fixed: messages up to
+ * HOST_MMAP_THRESHOLD come from the arenas, and a free top is handed back
+ * once it passes HOST_TRIM_THRESHOLD (measured at 1 MiB writes: 4 MiB left
+ * 1 fault a write, 8 MiB 0.2).  What is free at idle goes back then:
+ * malloc_trim(0) (ovio__host_memory_release) gives back the free pages
+ * inside every arena and the main arena's top; a thread's arena gives back
+ * its top only on a free, which is why the bound is kept low.  A low mmap
+ * threshold (before) costs a mapping and its faults per message.  An operator's own setting
+ * (MALLOC_*_THRESHOLD_, or glibc.malloc tunables in GLIBC_TUNABLES) is left
+ * to rule.  C libraries without mallopt's options (musl) are left as they
+ * are.
  */
 #define HOST_MMAP_THRESHOLD (32 * 1024 * 1024) /* glibc's largest, 64-bit */
-#define HOST_TRIM_THRESHOLD (64 * 1024 * 1024)
+#define HOST_TRIM_THRESHOLD (8 * 1024 * 1024)
 
 void
 ovio__host_setup_memory(void)
 {
 #ifdef __GLIBC__
+	const char *t = getenv("GLIBC_TUNABLES");
+
+	if (getenv("MALLOC_MMAP_THRESHOLD_") != NULL
+	    || getenv("MALLOC_TRIM_THRESHOLD_") != NULL
+	    || (t != NULL && strstr(t, "glibc.malloc.") != NULL)) {
+		return; /* the operator's */
+	}
 	/* Either one fixes both; the second only if the first was taken. */
 	if (mallopt(M_MMAP_THRESHOLD, HOST_MMAP_THRESHOLD) == 1) {
 		(void) mallopt(M_TRIM_THRESHOLD, HOST_TRIM_THRESHOLD);
