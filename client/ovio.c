@@ -44,6 +44,8 @@
 #define MAX_WINDOW         256u
 #define MAX_STREAMS        16u /* get and put --streams */
 #define STREAM_MIN_PART    (8 << 20) /* --streams: bytes a part at least */
+/* put --streams: its rename carries two paths in one 4 KiB header. */
+#define PUT_STREAMS_PATH_MAX 1900
 
 typedef struct cli {
 	const char          *endpoint;
@@ -487,7 +489,8 @@ put_file(cli *c, ovio_client *cl, const char *local, const char *remote)
 	if ((rv = ovio__local_open_read(local, &x.lf, &size)) != 0) {
 		return (fail_local(local, rv));
 	}
-	if (c->streams > 1 && !c->resume && size >= 2 * STREAM_MIN_PART) {
+	if (c->streams > 1 && !c->resume && size >= 2 * STREAM_MIN_PART
+	    && strlen(remote) <= PUT_STREAMS_PATH_MAX) {
 		return (put_streams(c, cl, local, remote, &x, (uint64_t) size));
 	}
 	if ((rv = ovio_open(cl, remote, flags, 0, &h)) != 0) {
@@ -745,11 +748,14 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	nng_mtx *mtx;
 	bool     stop = false, shrank = false;
 	uint64_t span = size - from, each;
-	unsigned n = c->streams, want, i;
-	int      rv = 0, rv2;
+	uint64_t chunk    = c->chunk != 0 ? c->chunk : (1u << 20);
+	uint64_t part_min = chunk > STREAM_MIN_PART ? chunk : STREAM_MIN_PART;
+	unsigned n        = c->streams, want, i;
+	int      rv       = 0, rv2;
 
-	if (span / STREAM_MIN_PART < n) {
-		n = (unsigned) (span / STREAM_MIN_PART);
+	/* Each part at least STREAM_MIN_PART, and at least one chunk. */
+	if (span / part_min < n) {
+		n = (unsigned) (span / part_min);
 	}
 	want = n < 1 ? 1 : n;
 	if ((rv = nng_mtx_alloc(&mtx)) != 0) {
@@ -767,7 +773,7 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	}
 	/* Parts of whole chunks, the last to the end of the file. */
 	each = span / n;
-	each -= each % (c->chunk != 0 ? c->chunk : (1u << 20));
+	each -= each % chunk;
 	for (i = 0; i < n; i++) {
 		pt[i].c      = c;
 		pt[i].x      = x;
@@ -794,7 +800,7 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 			if (pt[i].thr != NULL) {
 				nng_thread_destroy(pt[i].thr); /* joins it */
 			}
-			if (put && pt[i].rv == 0) {
+			if (put && pt[i].rv == 0 && !part_stopped(&pt[i])) {
 				pt[i].rv = ovio_flush(pt[i].cl, pt[i].h);
 			}
 			rv2 = ovio_close(pt[i].cl, pt[i].h);
@@ -833,35 +839,61 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
  * put --streams: LOCAL, a regular file of two parts or more, sent over
  * several connections at once (streams_run).  OVIO_OPEN_TEMP's nameless
  * file belongs to the one connection that opened it, so the parts go to a
- * hidden file beside REMOTE instead, ".NAME.ovio-put-" and 16 hex digits
- * (made new: OVIO_OPEN_EXCL), opened again on each part's connection.
- * Once every part is written, flushed and closed, it is renamed onto
- * REMOTE: atomic, and with --no-clobber only where nothing is (EEXIST,
- * REMOTE kept).  On any failure it is removed.  Unlike OPEN_TEMP's file, a
- * client killed midway leaves it behind.  Returns 0 or the exit status of
- * the failure it reported.
+ * hidden file beside REMOTE instead (put_temp_name; made new:
+ * OVIO_OPEN_EXCL), opened again on each part's connection.  Once every
+ * part is written, flushed and closed, it is renamed onto REMOTE: atomic,
+ * and with --no-clobber only where nothing is (EEXIST, REMOTE kept; this
+ * needs rename's no-replace, which most local file systems have).  On any
+ * failure it is removed, or named on stderr if it cannot be (the
+ * connection gone).  Unlike OPEN_TEMP's file, a client killed midway
+ * leaves it behind.  put_file sends a REMOTE longer than
+ * PUT_STREAMS_PATH_MAX in one stream.  Returns 0 or the exit status of the
+ * failure it reported.
  */
 #define PUT_TEMP_TRIES 4
+
+/*
+ * The hidden file's name: REMOTE's folder (up to the last '/' or '\\', a
+ * Windows service's separators too), then ".NAME.ovio-put-" and 16 hex
+ * digits, or without NAME (".ovio-put-...") when short is set.
+ */
+static void
+put_temp_name(const char *remote, bool short_form, char *tmp, size_t len)
+{
+	const char *base = remote, *p;
+
+	for (p = remote; *p != '\0'; p++) {
+		if (*p == '/' || *p == '\\') {
+			base = p + 1;
+		}
+	}
+	snprintf(tmp, len, "%.*s.%s%sovio-put-%08x%08x", (int) (base - remote),
+	    remote, short_form ? "" : base, short_form ? "" : ".", nng_random(),
+	    nng_random());
+}
 
 static int
 put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
     xfer *x, uint64_t size)
 {
-	const char *slash = strrchr(remote, '/');
-	const char *base  = slash != NULL ? slash + 1 : remote;
-	int         dlen  = (int) (base - remote);
-	char        tmp[4096 + 64];
-	uint64_t    h, total = 0;
-	int         rv, rv2, tries;
+	char      tmp[4096 + 64];
+	ovio_stat st;
+	uint64_t  h, total = 0;
+	bool      short_form = false;
+	int       rv, rv2, tries;
 
+	/* A folder there: refused before anything is sent, as put does. */
+	if (ovio_stat_path(cl, remote, &st) == 0 && st.type == OVIO_TYPE_DIR) {
+		ovio__local_abort(x->lf);
+		return (fail_remote(remote, OVIO_EISDIR));
+	}
 	for (tries = 0;; tries++) {
-		/* A long name goes without it: ".ovio-put-..." alone. */
-		snprintf(tmp, sizeof(tmp), "%.*s.%s%sovio-put-%08x%08x", dlen,
-		    remote, strlen(base) > 200 ? "" : base,
-		    strlen(base) > 200 ? "" : ".", nng_random(), nng_random());
+		put_temp_name(remote, short_form, tmp, sizeof(tmp));
 		rv = ovio_open(cl, tmp,
 		    OVIO_OPEN_WRITE | OVIO_OPEN_CREATE | OVIO_OPEN_EXCL, 0, &h);
-		if (rv != OVIO_EEXIST || tries + 1 == PUT_TEMP_TRIES) {
+		if (rv == OVIO_ENAMETOOLONG && !short_form) {
+			short_form = true; /* NAME and the suffix too long */
+		} else if (rv != OVIO_EEXIST || tries + 1 >= PUT_TEMP_TRIES) {
 			break;
 		}
 	}
@@ -883,8 +915,12 @@ put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
 		rv = ovio_rename(
 		    cl, tmp, remote, c->no_clobber ? 0 : OVIO_NS_REPLACE);
 	}
-	if (rv != 0) {
-		(void) ovio_remove(cl, tmp); /* REMOTE stays as it was */
+	if (rv != 0 && (rv2 = ovio_remove(cl, tmp)) != 0
+	    && rv2 != OVIO_ENOENT) {
+		/* The connection is gone, say: the user must know. */
+		fprintf(stderr, "ovio: %s: remote: the partial upload %s is "
+		                "left behind (%s)\n",
+		    remote, tmp, ovio_errname(rv2));
 	}
 	ovio__progress_end(&x->p, rv == 0);
 	ovio__local_abort(x->lf); /* a reader: closes it, removes nothing */

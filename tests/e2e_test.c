@@ -1189,6 +1189,38 @@ START_TEST(cli_put_streams)
 	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
 	ck_assert_int_eq(sessions_logged(&d) - before, 2);
 
+	/* Parts of at least one chunk: --chunk 16M, 20 MiB: one stream. */
+	before = sessions_logged(&d);
+	ck_assert_int_eq(tu_sh("%s/ovio -q -e %s --streams 4 --chunk 16M put "
+	                       "%s f.bin",
+	                     tu_build(), d.url, src),
+	    0);
+	ck_assert_int_eq(tu_sh("cmp %s %s", src, dst), 0);
+	ck_assert_int_eq(sessions_logged(&d) - before, 1);
+
+	/*
+	 * A folder where the file would go (sub/up.bin): refused as put
+	 * refuses it (EISDIR, exit 1), before any upload.
+	 */
+	ck_assert_int_eq(tu_sh("mkdir -p %s/sub/up.bin", d.root), 0);
+	rv = tu_sh("%s/ovio -e %s --streams 4 put %s sub/ 2>%s", tu_build(),
+	    d.url, src, err);
+	ck_assert_msg(rv == 1, "exit %d: %s", rv, slurp(err, buf, sizeof(buf)));
+	ck_assert_int_eq(
+	    tu_sh("grep -q 'sub/up.bin: remote: EISDIR' %s", err), 0);
+	ck_assert_int_eq(
+	    tu_sh("[ -z \"$(ls -A %s/sub/up.bin)\" ]", d.root), 0);
+	ck_assert_int_eq(tu_sh("! ls -A %s/sub | grep -q ovio-put", d.root), 0);
+	ck_assert_int_eq(tu_sh("rm -r %s/sub", d.root), 0);
+
+	/* A name too long for the suffix: the hidden file goes without it. */
+	ck_assert_int_eq(tu_sh("n=$(printf 'n%%.0s' $(seq 250)); %s/ovio -q -e "
+	                       "%s --streams 4 put %s $n && cmp %s %s/$n && "
+	                       "! ls -A %s | grep -q ovio-put && rm %s/$n",
+	                     tu_build(), d.url, src, src, d.root, d.root,
+	                     d.root),
+	    0);
+
 	/*
 	 * The service's disk fills up in some part: exit 6, the others stop,
 	 * the target as it was, the hidden file removed.

@@ -286,7 +286,7 @@ check "ovio.exe get --streams 3" \
 check "get --streams: the whole file" cmp "$T/root/streams.bin" "$T/streams.back"
 # put --streams: parts read at their offsets (ovio__local_pread, ReadFile
 # with an OVERLAPPED offset) into a hidden file the service renames over
-# the target (MoveFileEx): twice, the second time over the first.
+# the target that is there (MoveFileEx, replacing).
 head -c 20000000 /dev/urandom >"$T/root/streams.up"
 check "ovio.exe put --streams 3 over a file" \
     wovio --streams 3 put "$(winpath "$T/streams.back")" streams.up
