@@ -160,6 +160,25 @@ ovio__local_create(const char *path, ovio__local **lfp)
 	return (rv);
 }
 
+/* One call's share of the len - done bytes left: ReadFile takes a DWORD. */
+static DWORD
+lf_want(size_t left)
+{
+	return (left > 0x40000000 ? 0x40000000 : (DWORD) left);
+}
+
+/* An OVERLAPPED naming offset at, for a synchronous handle's I/O there. */
+static OVERLAPPED
+lf_at(uint64_t at)
+{
+	OVERLAPPED ov;
+
+	memset(&ov, 0, sizeof(ov));
+	ov.Offset     = (DWORD) at;
+	ov.OffsetHigh = (DWORD) (at >> 32);
+	return (ov);
+}
+
 int
 ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 {
@@ -167,9 +186,8 @@ ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 	DWORD  n;
 
 	while (done < len) {
-		DWORD want = len - done > 0x40000000 ? 0x40000000
-		                                     : (DWORD) (len - done);
-		if (!ReadFile(lf->h, (char *) buf + done, want, &n, NULL)) {
+		if (!ReadFile(lf->h, (char *) buf + done, lf_want(len - done), &n,
+		        NULL)) {
 			if (GetLastError() == ERROR_BROKEN_PIPE) {
 				break; /* the writer is gone: the end */
 			}
@@ -193,15 +211,10 @@ ovio__local_pread(
 	DWORD  n;
 
 	while (done < len) {
-		OVERLAPPED ov;
-		uint64_t   at   = offset + done;
-		DWORD      want = len - done > 0x40000000 ? 0x40000000
-		                                          : (DWORD) (len - done);
+		OVERLAPPED ov = lf_at(offset + done);
 
-		memset(&ov, 0, sizeof(ov));
-		ov.Offset     = (DWORD) at;
-		ov.OffsetHigh = (DWORD) (at >> 32);
-		if (!ReadFile(lf->h, (char *) buf + done, want, &n, &ov)) {
+		if (!ReadFile(lf->h, (char *) buf + done, lf_want(len - done), &n,
+		        &ov)) {
 			if (GetLastError() == ERROR_HANDLE_EOF) {
 				break;
 			}
@@ -223,10 +236,8 @@ ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 	DWORD  n;
 
 	while (done < len) {
-		DWORD want = len - done > 0x40000000 ? 0x40000000
-		                                     : (DWORD) (len - done);
-		if (!WriteFile(
-		        lf->h, (const char *) buf + done, want, &n, NULL)) {
+		if (!WriteFile(lf->h, (const char *) buf + done,
+		        lf_want(len - done), &n, NULL)) {
 			return ((int) GetLastError());
 		}
 		done += n;
@@ -246,15 +257,10 @@ ovio__local_pwrite(
 	DWORD  n;
 
 	while (done < len) {
-		OVERLAPPED ov;
-		uint64_t   at   = offset + done;
-		DWORD      want = len - done > 0x40000000 ? 0x40000000
-		                                          : (DWORD) (len - done);
+		OVERLAPPED ov = lf_at(offset + done);
 
-		memset(&ov, 0, sizeof(ov));
-		ov.Offset     = (DWORD) at;
-		ov.OffsetHigh = (DWORD) (at >> 32);
-		if (!WriteFile(lf->h, (const char *) buf + done, want, &n, &ov)) {
+		if (!WriteFile(lf->h, (const char *) buf + done,
+		        lf_want(len - done), &n, &ov)) {
 			return ((int) GetLastError());
 		}
 		done += n;
