@@ -165,14 +165,21 @@ ovio__local_create(const char *path, ovio__local **lfp)
 	return (rv);
 }
 
-int
-ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
+/*
+ * Up to len bytes, at offset, or where the file is when offset is -1;
+ * *got < len only at the end.
+ */
+static int
+lf_read_all(
+    ovio__local *lf, void *buf, size_t len, int64_t offset, size_t *got)
 {
 	size_t  done = 0;
 	ssize_t n;
 
 	while (done < len) {
-		n = read(lf->fd, (char *) buf + done, len - done);
+		n = offset < 0 ? read(lf->fd, (char *) buf + done, len - done)
+		               : pread(lf->fd, (char *) buf + done, len - done,
+		                     (off_t) offset + (off_t) done);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
@@ -189,28 +196,16 @@ ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 }
 
 int
+ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
+{
+	return (lf_read_all(lf, buf, len, -1, got));
+}
+
+int
 ovio__local_pread(
     ovio__local *lf, void *buf, size_t len, uint64_t offset, size_t *got)
 {
-	size_t  done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pread(lf->fd, (char *) buf + done, len - done,
-		    (off_t) (offset + done));
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return (errno);
-		}
-		if (n == 0) {
-			break;
-		}
-		done += (size_t) n;
-	}
-	*got = done;
-	return (0);
+	return (lf_read_all(lf, buf, len, (int64_t) offset, got));
 }
 
 /* All len bytes, at offset, or where the file is when offset is -1. */

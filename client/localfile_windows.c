@@ -167,105 +167,86 @@ lf_want(size_t left)
 	return (left > 0x40000000 ? 0x40000000 : (DWORD) left);
 }
 
-/* An OVERLAPPED naming offset at, for a synchronous handle's I/O there. */
-static OVERLAPPED
-lf_at(uint64_t at)
+/*
+ * Up to len bytes, at offset (an OVERLAPPED naming it, on this synchronous
+ * handle: threads reading different ranges do not meet), or where the
+ * handle is when offset is -1.  *got < len only at the end: of the file,
+ * or of a pipe whose writer is gone.
+ */
+static int
+lf_read_all(
+    ovio__local *lf, void *buf, size_t len, int64_t offset, size_t *got)
 {
+	size_t     done = 0;
+	DWORD      n;
 	OVERLAPPED ov;
 
-	memset(&ov, 0, sizeof(ov));
-	ov.Offset     = (DWORD) at;
-	ov.OffsetHigh = (DWORD) (at >> 32);
-	return (ov);
+	while (done < len) {
+		memset(&ov, 0, sizeof(ov));
+		ov.Offset     = (DWORD) ((uint64_t) offset + done);
+		ov.OffsetHigh = (DWORD) (((uint64_t) offset + done) >> 32);
+		if (!ReadFile(lf->h, (char *) buf + done, lf_want(len - done), &n,
+		        offset < 0 ? NULL : &ov)) {
+			if (GetLastError() == ERROR_BROKEN_PIPE
+			    || GetLastError() == ERROR_HANDLE_EOF) {
+				break; /* the end */
+			}
+			return ((int) GetLastError());
+		}
+		if (n == 0) {
+			break;
+		}
+		done += n;
+	}
+	*got = done;
+	return (0);
+}
+
+/* All len bytes, at offset or where the handle is, as lf_read_all. */
+static int
+lf_write_all(ovio__local *lf, const void *buf, size_t len, int64_t offset)
+{
+	size_t     done = 0;
+	DWORD      n;
+	OVERLAPPED ov;
+
+	while (done < len) {
+		memset(&ov, 0, sizeof(ov));
+		ov.Offset     = (DWORD) ((uint64_t) offset + done);
+		ov.OffsetHigh = (DWORD) (((uint64_t) offset + done) >> 32);
+		if (!WriteFile(lf->h, (const char *) buf + done,
+		        lf_want(len - done), &n, offset < 0 ? NULL : &ov)) {
+			return ((int) GetLastError());
+		}
+		done += n;
+	}
+	return (0);
 }
 
 int
 ovio__local_read(ovio__local *lf, void *buf, size_t len, size_t *got)
 {
-	size_t done = 0;
-	DWORD  n;
-
-	while (done < len) {
-		if (!ReadFile(lf->h, (char *) buf + done, lf_want(len - done), &n,
-		        NULL)) {
-			if (GetLastError() == ERROR_BROKEN_PIPE) {
-				break; /* the writer is gone: the end */
-			}
-			return ((int) GetLastError());
-		}
-		if (n == 0) {
-			break;
-		}
-		done += n;
-	}
-	*got = done;
-	return (0);
+	return (lf_read_all(lf, buf, len, -1, got));
 }
 
-/* ReadFile at an offset: an OVERLAPPED on a synchronous handle. */
 int
 ovio__local_pread(
     ovio__local *lf, void *buf, size_t len, uint64_t offset, size_t *got)
 {
-	size_t done = 0;
-	DWORD  n;
-
-	while (done < len) {
-		OVERLAPPED ov = lf_at(offset + done);
-
-		if (!ReadFile(lf->h, (char *) buf + done, lf_want(len - done), &n,
-		        &ov)) {
-			if (GetLastError() == ERROR_HANDLE_EOF) {
-				break;
-			}
-			return ((int) GetLastError());
-		}
-		if (n == 0) {
-			break;
-		}
-		done += n;
-	}
-	*got = done;
-	return (0);
+	return (lf_read_all(lf, buf, len, (int64_t) offset, got));
 }
 
 int
 ovio__local_write(ovio__local *lf, const void *buf, size_t len)
 {
-	size_t done = 0;
-	DWORD  n;
-
-	while (done < len) {
-		if (!WriteFile(lf->h, (const char *) buf + done,
-		        lf_want(len - done), &n, NULL)) {
-			return ((int) GetLastError());
-		}
-		done += n;
-	}
-	return (0);
+	return (lf_write_all(lf, buf, len, -1));
 }
 
-/*
- * Each write names its offset in an OVERLAPPED; on this synchronous
- * handle it waits, and threads writing different ranges do not meet.
- */
 int
 ovio__local_pwrite(
     ovio__local *lf, const void *buf, size_t len, uint64_t offset)
 {
-	size_t done = 0;
-	DWORD  n;
-
-	while (done < len) {
-		OVERLAPPED ov = lf_at(offset + done);
-
-		if (!WriteFile(lf->h, (const char *) buf + done,
-		        lf_want(len - done), &n, &ov)) {
-			return ((int) GetLastError());
-		}
-		done += n;
-	}
-	return (0);
+	return (lf_write_all(lf, buf, len, (int64_t) offset));
 }
 
 bool
