@@ -44,7 +44,11 @@
 #define MAX_WINDOW         256u
 #define MAX_STREAMS        16u /* get and put --streams */
 #define STREAM_MIN_PART    (8 << 20) /* --streams: bytes a part at least */
-/* put --streams: its rename carries two paths in one 4 KiB header. */
+/*
+ * put --streams: its rename carries both paths in one header, which may be
+ * 4 KiB at most (OVIO__MAX_HEADER, lib/wire.h); a longer REMOTE goes in one
+ * stream.
+ */
 #define PUT_STREAMS_PATH_MAX 1900
 
 typedef struct cli {
@@ -456,6 +460,37 @@ fail_exists(const char *path, const char *side, const char *what)
 	    strcmp(side, "remote") == 0 ? "EEXIST" : NULL, msg));
 }
 
+/*
+ * The end of an upload, one stream or several: the progress line ended and
+ * the local file closed, then what went wrong is told (the local side
+ * first: its failure is what stopped the transfer), else the file counted.
+ * rv is the upload's first failing status, 0 if none.  Returns 0 or the
+ * exit status of the failure it reported.
+ */
+static int
+put_end(cli *c, xfer *x, const char *local, const char *remote, int rv,
+    uint64_t total)
+{
+	ovio__progress_end(&x->p, rv == 0);
+	ovio__local_abort(x->lf); /* a reader: closes it, removes nothing */
+	if (x->lerr != 0) {
+		return (fail_local(local, x->lerr));
+	}
+	if (x->shrank) {
+		return (reportf(EXIT_LOCAL, local,
+		    "%s: local: the file shrank while being read", local));
+	}
+	if (rv == OVIO_EEXIST && c->no_clobber) {
+		return (fail_exists(remote, "remote", "EEXIST: exists, kept"));
+	}
+	if (rv != 0) {
+		return (fail_remote(remote, rv));
+	}
+	c->files++;
+	c->bytes += total;
+	return (0);
+}
+
 static int put_streams(cli *c, ovio_client *cl, const char *local,
     const char *remote, xfer *x, uint64_t size);
 
@@ -537,24 +572,7 @@ put_file(cli *c, ovio_client *cl, const char *local, const char *remote)
 	/* Only a complete upload replaces REMOTE; else it is discarded. */
 	rv2 = rv == 0 && !c->resume ? ovio_close_commit(cl, h)
 	                            : ovio_close(cl, h);
-	ovio__progress_end(&x.p, rv == 0 && rv2 == 0);
-	ovio__local_abort(x.lf); /* a reader: closes it, removes nothing */
-	if (x.lerr != 0) {
-		return (fail_local(local, x.lerr));
-	}
-	if (x.shrank) {
-		return (reportf(EXIT_LOCAL, local,
-		    "%s: local: the file shrank while being read", local));
-	}
-	if (rv == 0 && rv2 == OVIO_EEXIST && c->no_clobber) {
-		return (fail_exists(remote, "remote", "EEXIST: exists, kept"));
-	}
-	if (rv != 0 || rv2 != 0) {
-		return (fail_remote(remote, rv != 0 ? rv : rv2));
-	}
-	c->files++;
-	c->bytes += total;
-	return (0);
+	return (put_end(c, &x, local, remote, rv != 0 ? rv : rv2, total));
 }
 
 /*
@@ -590,9 +608,10 @@ get_stream(cli *c, ovio_client *cl, uint64_t h, xfer *x, uint64_t *total)
 
 /*
  * get --streams (and put's, below): one file moved over several
- * connections at once, for when one connection's transport is the limit.  The range [from,
- * size) is cut into one contiguous part per stream, each at least
- * STREAM_MIN_PART bytes; part 0 runs on the caller's connection and thread,
+ * connections at once, for when one connection's transport is the limit.
+ * The range [from, size) is cut into one contiguous part per stream, each
+ * at least STREAM_MIN_PART bytes and one chunk; part 0 runs on the caller's
+ * connection and thread,
  * the others each on a connection and a thread of their own, with the file
  * opened there again.  Each part's data goes to the local temporary file
  * at its own offset (ovio__local_pwrite).  The last part reads to the end
@@ -738,10 +757,12 @@ parts_open(cli *c, const char *remote, uint32_t flags, part *pt, unsigned n)
  * reads (put false) or put's writes (put true, on a file opened for
  * writing: each further part's handle is flushed before it is closed, so
  * that a 0 means every byte is on the service's disk, the caller's
- * handle h flushed by the caller).  *total is the bytes moved.
+ * handle h flushed by the caller).  path is the file the further parts
+ * open (put's hidden file); notices name x->p.name.  *total is the bytes
+ * moved.
  */
 static int
-streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
+streams_run(cli *c, ovio_client *cl, uint64_t h, const char *path, xfer *x,
     uint64_t from, uint64_t size, bool put, uint64_t *total)
 {
 	part     pt[MAX_STREAMS];
@@ -765,11 +786,11 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	pt[0].cl = cl;
 	pt[0].h  = h;
 	n        = parts_open(
-            c, remote, put ? OVIO_OPEN_WRITE : OVIO_OPEN_READ, pt, want);
+            c, path, put ? OVIO_OPEN_WRITE : OVIO_OPEN_READ, pt, want);
 	if (n < want && !c->quiet) {
 		fprintf(stderr, "ovio: %s: %u of %u streams (the service "
 		                "refused more connections)\n",
-		    put ? x->p.name : remote, n, want);
+		    x->p.name, n, want); /* REMOTE as the user named it */
 	}
 	/* Parts of whole chunks, the last to the end of the file. */
 	each = span / n;
@@ -835,27 +856,12 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *remote, xfer *x,
 	return (rv);
 }
 
-/*
- * put --streams: LOCAL, a regular file of two parts or more, sent over
- * several connections at once (streams_run).  OVIO_OPEN_TEMP's nameless
- * file belongs to the one connection that opened it, so the parts go to a
- * hidden file beside REMOTE instead (put_temp_name; made new:
- * OVIO_OPEN_EXCL), opened again on each part's connection.  Once every
- * part is written, flushed and closed, it is renamed onto REMOTE: atomic,
- * and with --no-clobber only where nothing is (EEXIST, REMOTE kept; this
- * needs rename's no-replace, which most local file systems have).  On any
- * failure it is removed, or named on stderr if it cannot be (the
- * connection gone).  Unlike OPEN_TEMP's file, a client killed midway
- * leaves it behind.  put_file sends a REMOTE longer than
- * PUT_STREAMS_PATH_MAX in one stream.  Returns 0 or the exit status of the
- * failure it reported.
- */
-#define PUT_TEMP_TRIES 4
+#define PUT_TEMP_TRIES 4 /* hidden names tried (EEXIST) */
 
 /*
  * The hidden file's name: REMOTE's folder (up to the last '/' or '\\', a
  * Windows service's separators too), then ".NAME.ovio-put-" and 16 hex
- * digits, or without NAME (".ovio-put-...") when short is set.
+ * digits, or without NAME (".ovio-put-...") with short_form.
  */
 static void
 put_temp_name(const char *remote, bool short_form, char *tmp, size_t len)
@@ -872,6 +878,21 @@ put_temp_name(const char *remote, bool short_form, char *tmp, size_t len)
 	    nng_random());
 }
 
+/*
+ * put --streams: LOCAL, a regular file of two parts or more, sent over
+ * several connections at once (streams_run).  OVIO_OPEN_TEMP's nameless
+ * file belongs to the one connection that opened it, so the parts go to a
+ * hidden file beside REMOTE instead (put_temp_name; made new:
+ * OVIO_OPEN_EXCL), opened again on each part's connection.  Once every
+ * part is written, flushed and closed, it is renamed onto REMOTE: atomic,
+ * and with --no-clobber only where nothing is (EEXIST, REMOTE kept; this
+ * needs rename's no-replace, which most local file systems have).  On any
+ * failure it is removed, or named on stderr if it cannot be (the
+ * connection gone).  Unlike OPEN_TEMP's file, a client killed midway
+ * leaves it behind.  put_file sends a REMOTE longer than
+ * PUT_STREAMS_PATH_MAX in one stream.  Returns 0 or the exit status of the
+ * failure it reported.
+ */
 static int
 put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
     xfer *x, uint64_t size)
@@ -922,24 +943,7 @@ put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
 		                "left behind (%s)\n",
 		    remote, tmp, ovio_errname(rv2));
 	}
-	ovio__progress_end(&x->p, rv == 0);
-	ovio__local_abort(x->lf); /* a reader: closes it, removes nothing */
-	if (x->lerr != 0) {
-		return (fail_local(local, x->lerr));
-	}
-	if (x->shrank) {
-		return (reportf(EXIT_LOCAL, local,
-		    "%s: local: the file shrank while being read", local));
-	}
-	if (rv == OVIO_EEXIST && c->no_clobber) {
-		return (fail_exists(remote, "remote", "EEXIST: exists, kept"));
-	}
-	if (rv != 0) {
-		return (fail_remote(remote, rv));
-	}
-	c->files++;
-	c->bytes += total;
-	return (0);
+	return (put_end(c, x, local, remote, rv, total));
 }
 
 /*
