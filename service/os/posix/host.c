@@ -603,10 +603,10 @@ ovio__host_admin_listener_ready(const char *url, const char *group)
  * malloc_trim(0) (ovio__host_memory_release) gives back the free pages
  * inside every arena and the main arena's top; a thread's arena gives back
  * its top only on a free, which is why the bound is kept low.  A low mmap
- * threshold (before) costs a mapping and its faults per message.  An operator's own setting
- * (MALLOC_*_THRESHOLD_, or glibc.malloc tunables in GLIBC_TUNABLES) is left
- * to rule.  C libraries without mallopt's options (musl) are left as they
- * are.
+ * threshold (before) costs a mapping and its faults per message.  An
+ * operator's own setting (MALLOC_*_THRESHOLD_, or glibc.malloc tunables in
+ * GLIBC_TUNABLES) is left to rule.  C libraries without mallopt's options
+ * (musl) are left as they are.
  */
 #define HOST_MMAP_THRESHOLD (32 * 1024 * 1024) /* glibc's largest, 64-bit */
 #define HOST_TRIM_THRESHOLD (8 * 1024 * 1024)
