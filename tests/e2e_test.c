@@ -1011,20 +1011,53 @@ START_TEST(cli_get_replaces_a_file_only_when_complete)
 }
 END_TEST
 
-/* How many sessions the log of dm says connected so far. */
+/*
+ * How many sessions the log of dm says connected so far, once every one of
+ * them is gone: a client that was answered has its "connected" line
+ * written, but the one tu_daemon_start connects without a request may be
+ * logged later, and may still count against --max-sessions-per-peer; a
+ * session that is gone counts against nothing.
+ */
 static int
 sessions_logged(tu_daemon *dm)
 {
-	char  line[512];
-	FILE *f = fopen(dm->log, "r");
-	int   n = 0;
+	char     line[512];
+	unsigned up[256], id;
+	bool     gone[256];
+	int64_t  deadline = tu_now_ms() + tu_ms(10000);
+	int      n, left, i;
+	FILE    *f;
 
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		n += strstr(line, " connected: ") != NULL;
+	for (;;) {
+		ck_assert_ptr_nonnull(f = fopen(dm->log, "r"));
+		n = 0;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char *s = strstr(line, "session ");
+			int   at;
+
+			if (s == NULL || sscanf(s, "session %u%n", &id, &at) != 1) {
+				continue;
+			}
+			if (strncmp(s + at, " connected: ", 12) == 0 && n < 256) {
+				up[n]     = id;
+				gone[n++] = false;
+			} else if (strncmp(s + at, " gone", 5) == 0) {
+				for (i = 0; i < n; i++) {
+					gone[i] |= up[i] == id;
+				}
+			}
+		}
+		fclose(f);
+		for (left = 0, i = 0; i < n; i++) {
+			left += !gone[i];
+		}
+		if (n > 0 && left == 0) {
+			return (n);
+		}
+		ck_assert_msg(tu_now_ms() < deadline,
+		    "%d session(s) logged, %d not gone after 10 s", n, left);
+		usleep(10000);
 	}
-	fclose(f);
-	return (n);
 }
 
 /*
