@@ -100,11 +100,11 @@ cop_left(cop *op)
 }
 
 /*
- * A record for a request about to be sent (never_resend: a batch's, not
- * at-most-once), tracked on the busy list so that a lost connection can
- * fail it, its deadline set, counted as being armed (cop_armed) and its
- * nparts requests as in flight: one lock round trip, unless the pool is
- * empty (a new record and context).
+ * A record for a request about to be sent (never_resend: one without a
+ * request id, not at-most-once), tracked on the busy list so that a lost
+ * connection can fail it, its deadline set, counted as being armed
+ * (cop_armed) and its nparts requests as in flight: one lock round trip,
+ * unless the pool is empty (a new record and context).
  */
 static cop *
 cop_get(ovio_client *c, bool never_resend, unsigned nparts)
@@ -456,13 +456,14 @@ client_arm(ovio_client *c, cop *op, nng_msg *msg, uint64_t tag, ovio_op kind,
 
 /*
  * Sends msg, a request tagged tag of kind kind carrying nparts requests (a
- * batch's n, else 1); done is called exactly once when 0 is returned (cb:
- * ovio_submit's, for pub_done).  msg is consumed either way.  Requests
- * queued for a batch of the client's own go first.
+ * batch's n, else 1), never resent when once (no request id: a batch, or a
+ * read sent with resend off); done is called exactly once when 0 is
+ * returned (cb: ovio_submit's, for pub_done).  msg is consumed either way.
+ * Requests queued for a batch of the client's own go first.
  */
 static int
 client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
-    unsigned nparts, ovio__done_fn done, void *arg, ovio_cb cb)
+    bool once, unsigned nparts, ovio__done_fn done, void *arg, ovio_cb cb)
 {
 	cop *op;
 	bool closed;
@@ -483,7 +484,7 @@ client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
 		}
 		nng_mtx_unlock(c->mtx);
 	}
-	if ((op = cop_get(c, kind == OVIO_OP_BATCH, nparts)) == NULL) {
+	if ((op = cop_get(c, once, nparts)) == NULL) {
 		nng_msg_free(msg);
 		nng_mtx_lock(c->mtx);
 		closed = c->closed;
@@ -746,6 +747,7 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 {
 	Ovio__Request hdr = OVIO__REQUEST__INIT;
 	nng_msg      *msg;
+	bool          once;
 	int           rv;
 
 	if (c == NULL || rq == NULL || rq->op < OVIO_OP_OPEN
@@ -753,8 +755,17 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		return (OVIO_EINVAL);
 	}
 	client_header(c, rq, &hdr);
-	hdr.request_id
-	    = __atomic_add_fetch(&c->next_request_id, 1, __ATOMIC_RELAXED);
+	/*
+	 * A request id, but for a read with resend off: sent once, it can
+	 * have no copy for the service's reply cache to match (its entry
+	 * would cost a lock and an allocation for nothing), and cop_get
+	 * never has it resent.
+	 */
+	once = rq->op == OVIO_OP_READ && c->resend_ms == 0;
+	if (!once) {
+		hdr.request_id = __atomic_add_fetch(
+		    &c->next_request_id, 1, __ATOMIC_RELAXED);
+	}
 	if (rq->op == OVIO_OP_CLOSE) {
 		nng_mtx_lock(c->mtx); /* its later requests go one by one */
 		seek_del(c, rq->handle);
@@ -791,7 +802,8 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 		nng_msg_free(msg);
 		return (rv);
 	}
-	return (client_send_msg(c, msg, rq->tag, rq->op, 1, done, arg, cb));
+	return (
+	    client_send_msg(c, msg, rq->tag, rq->op, once, 1, done, arg, cb));
 }
 
 int
@@ -1055,8 +1067,8 @@ ovio_submitv(
 		free(ba);
 		return (rv);
 	}
-	if ((rv = client_send_msg(c, msg, tag, OVIO_OP_BATCH, (unsigned) n,
-	         batch_done, ba, NULL))
+	if ((rv = client_send_msg(c, msg, tag, OVIO_OP_BATCH, true,
+	         (unsigned) n, batch_done, ba, NULL))
 	    != 0) {
 		free(ba);
 	}
