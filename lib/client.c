@@ -756,12 +756,14 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	}
 	client_header(c, rq, &hdr);
 	/*
-	 * A request id, but for a read with resend off: sent once, it can
-	 * have no copy for the service's reply cache to match (its entry
-	 * would cost a lock and an allocation for nothing), and cop_get
-	 * never has it resent.
+	 * A request id, but for a read or write with resend off: sent once,
+	 * it can have no copy for the service's reply cache to match (and a
+	 * copy nng sent on a new connection would find no such handle there),
+	 * so its entry would cost a lock and an allocation for nothing;
+	 * cop_get never has it resent.
 	 */
-	once = rq->op == OVIO_OP_READ && c->resend_ms == 0;
+	once = (rq->op == OVIO_OP_READ || rq->op == OVIO_OP_WRITE)
+	       && c->resend_ms == 0;
 	if (!once) {
 		hdr.request_id = __atomic_add_fetch(
 		    &c->next_request_id, 1, __ATOMIC_RELAXED);

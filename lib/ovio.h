@@ -381,8 +381,9 @@ int ovio_set_timeout(ovio_client *c, int ms);
  * after it simply runs again.  With resend on, a lost connection does not
  * fail requests in flight (ovio_disconnect still completes them
  * OVIO_ECLOSED); note that handles still die with the connection that
- * opened them.  Call it before submitting.  With resend off, a read is sent
- * once and carries no request id (the service keeps nothing for it).
+ * opened them.  Call it before submitting.  With resend off, a read or
+ * write is sent once and carries no request id (the service keeps nothing
+ * for it).
  * Returns 0 or OVIO_EINVAL.
  */
 int ovio_set_resend(ovio_client *c, int ms);

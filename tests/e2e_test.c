@@ -3012,9 +3012,10 @@ END_TEST
 
 /*
  * Memory bounded by what is in flight: a client streams 1 MiB writes, 8 in
- * flight, for 3 s (at most 8000 writes).  Every write carries a request id,
- * so each goes through the reply cache; the cache keeps only the replies,
- * so oviod stays well under 64 MiB resident however many writes it served.
+ * flight, for 3 s (at most 8000 writes).  With resend on (never due: 10
+ * minutes) every write carries a request id, so each goes through the
+ * reply cache; the cache keeps only the replies, so oviod stays well under
+ * 64 MiB resident however many writes it served.
  */
 #define MEM_CHUNK     (1u << 20)
 #define MEM_DEPTH     8
@@ -3056,6 +3057,7 @@ START_TEST(reply_cache_memory_stays_bounded)
 	ck_assert_ptr_nonnull(data);
 	memset(data, 0x5a, MEM_CHUNK);
 	c = tu_connect(&d);
+	ck_assert_int_eq(ovio_set_resend(c, 600000), 0);
 	ck_assert_int_eq(
 	    ovio_open(c, "mem", OVIO_OPEN_WRITE | OVIO_OPEN_CREATE, 0644, &h),
 	    0);
