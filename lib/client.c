@@ -760,10 +760,12 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	 * it can have no copy for the service's reply cache to match (and a
 	 * copy nng sent on a new connection would find no such handle there),
 	 * so its entry would cost a lock and an allocation for nothing;
-	 * cop_get never has it resent.
+	 * cop_get never has it resent.  Not once resend was ever on: a
+	 * context's resend timer may outlive its reply (nng 1.5.2) and send
+	 * the context's next request twice.
 	 */
 	once = (rq->op == OVIO_OP_READ || rq->op == OVIO_OP_WRITE)
-	       && c->resend_ms == 0;
+	       && !__atomic_load_n(&c->resend_ever, __ATOMIC_ACQUIRE);
 	if (!once) {
 		hdr.request_id = __atomic_add_fetch(
 		    &c->next_request_id, 1, __ATOMIC_RELAXED);
@@ -1471,6 +1473,9 @@ ovio_set_resend(ovio_client *c, int ms)
 	nng_mtx_lock(c->mtx);
 	c->resend_ms = ms;
 	nng_mtx_unlock(c->mtx);
+	if (ms > 0) {
+		__atomic_store_n(&c->resend_ever, true, __ATOMIC_RELEASE);
+	}
 	return (0);
 }
 

@@ -76,6 +76,7 @@ struct ovio_client {
 	uint64_t   client_id;       /* random: at-most-once identity */
 	uint64_t   next_request_id; /* every request gets the next one */
 	int        resend_ms;       /* 0: REQ resend off */
+	bool       resend_ever; /* atomic: resend was ever on (ids on all) */
 	int        timeout_ms;      /* bound of each reply; 0: none */
 	nng_pipe   pipe;            /* the current connection (tests) */
 	bool       untrusted;   /* a connection to a service of the wrong uid */

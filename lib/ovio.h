@@ -373,18 +373,17 @@ int ovio_set_timeout(ovio_client *c, int ms);
 /*
  * ovio_set_resend turns on nng's REQ resend: a request whose reply has not
  * come after ms milliseconds, or whose connection dropped, is sent again
- * (0, the default: never).  Safe because every request carries the client's
- * random identity and a request id, and the service runs each write, open,
- * flush, set-size and close at most once, answering copies with the first
- * reply.  A copy of a read or stat that arrives while the first copy still
+ * (0, the default: never).  Safe because, once it is on, every request
+ * carries the client's random identity and a request id, and the service
+ * runs each write, open, flush, set-size and close at most once, answering
+ * copies with the first reply.  A copy of a read or stat that arrives while the first copy still
  * runs gets that copy's reply (the data, not OVIO_ETAGINUSE); one arriving
  * after it simply runs again.  With resend on, a lost connection does not
  * fail requests in flight (ovio_disconnect still completes them
  * OVIO_ECLOSED); note that handles still die with the connection that
- * opened them.  Call it before submitting.  With resend off, a read or
- * write is sent once and carries no request id (the service keeps nothing
- * for it).
- * Returns 0 or OVIO_EINVAL.
+ * opened them.  Call it before submitting.  Until resend is first turned
+ * on, a read or write is sent once and carries no request id (the service
+ * keeps nothing for it).  Returns 0 or OVIO_EINVAL.
  */
 int ovio_set_resend(ovio_client *c, int ms);
 

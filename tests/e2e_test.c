@@ -4678,6 +4678,98 @@ START_TEST(cli_timeout_and_refused_connection)
 }
 END_TEST
 
+/*
+ * The request id libovio sends: none on a read or a write while resend was
+ * never on (sent once: no copy can come, so the service keeps no reply-cache
+ * entry for it), one on a path's request (an open), and one on every request
+ * once resend was turned on.  Seen on the wire by a raw rep socket.
+ */
+static uint64_t
+request_id_sent(nng_socket rep, ovio_client *c, ovio_request rq,
+    tu_collector *col, Ovio__Op *op)
+{
+	Ovio__Request *hdr;
+	nng_msg       *m;
+	uint8_t       *payload;
+	size_t         plen;
+	uint64_t       id;
+
+	submit(c, rq, col);
+	ck_assert_int_eq(nng_recvmsg(rep, &m, 0), 0);
+	ck_assert_int_eq(ovio__wire_decode_request(m, &hdr, &payload, &plen), 0);
+	ck_assert_uint_eq(hdr->tag, rq.tag);
+	ck_assert_uint_ne(hdr->client_id, 0);
+	*op = hdr->op;
+	id  = hdr->request_id;
+	ovio__request__free_unpacked(hdr, NULL);
+	nng_msg_free(m);
+	return (id);
+}
+
+START_TEST(request_ids_only_where_a_copy_can_come)
+{
+	static const char data[4] = "abcd";
+	char              url[512];
+	nng_socket        rep;
+	ovio_client      *c;
+	tu_collector      col;
+	Ovio__Op          op;
+	uint64_t          id;
+
+	snprintf(url, sizeof(url), "ipc://%s/ids.sock", d.dir);
+	ck_assert_int_eq(nng_rep0_open(&rep), 0);
+	ck_assert_int_eq(nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, 5000), 0);
+	ck_assert_int_eq(nng_listen(rep, url, NULL, 0), 0);
+	ck_assert_int_eq(ovio_connect(&c, url, 5000), 0);
+	tu_coll_init(&col);
+
+	id = request_id_sent(rep, c,
+	    (ovio_request) {
+	        .op = OVIO_OP_READ, .tag = 1, .handle = 7, .length = 16 },
+	    &col, &op);
+	ck_assert_int_eq(op, OVIO__OP__OP_READ);
+	ck_assert_uint_eq(id, 0);
+	id = request_id_sent(rep, c,
+	    (ovio_request) { .op = OVIO_OP_WRITE,
+	        .tag              = 2,
+	        .handle           = 7,
+	        .data             = data,
+	        .length           = sizeof(data) },
+	    &col, &op);
+	ck_assert_int_eq(op, OVIO__OP__OP_WRITE);
+	ck_assert_uint_eq(id, 0);
+	id = request_id_sent(rep, c,
+	    (ovio_request) { .op = OVIO_OP_OPEN,
+	        .tag              = 3,
+	        .path             = "f",
+	        .flags            = OVIO_OPEN_READ },
+	    &col, &op);
+	ck_assert_int_eq(op, OVIO__OP__OP_OPEN);
+	ck_assert_uint_ne(id, 0);
+
+	/* Resend on: every request carries one, reads and writes too. */
+	ck_assert_int_eq(ovio_set_resend(c, 600000), 0);
+	id = request_id_sent(rep, c,
+	    (ovio_request) {
+	        .op = OVIO_OP_READ, .tag = 4, .handle = 7, .length = 16 },
+	    &col, &op);
+	ck_assert_uint_ne(id, 0);
+	id = request_id_sent(rep, c,
+	    (ovio_request) { .op = OVIO_OP_WRITE,
+	        .tag              = 5,
+	        .handle           = 7,
+	        .data             = data,
+	        .length           = sizeof(data) },
+	    &col, &op);
+	ck_assert_uint_ne(id, 0);
+
+	/* Unanswered: the disconnect completes each once. */
+	ovio_disconnect(c);
+	ck_assert_int_eq(tu_coll_wait(&col, 5, 5000), 5);
+	nng_close(rep);
+}
+END_TEST
+
 /* One client's churn: connect, two requests, disconnect, n times. */
 static void *
 churn_main(void *arg)
@@ -5033,6 +5125,7 @@ e2e_suite(void)
 	ECASE(cli_put_get_several_files, 30);
 	ECASE(cli_continue_after_sigkill, 60);
 	ECASE(cli_timeout_and_refused_connection, 30);
+	ECASE(request_ids_only_where_a_copy_can_come, 30);
 	ECASE(oversized_reply_drops_the_connection, 30);
 	ECASE(connect_disconnect_churn, 240);
 	return (s);
