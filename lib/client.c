@@ -457,9 +457,10 @@ client_arm(ovio_client *c, cop *op, nng_msg *msg, uint64_t tag, ovio_op kind,
 /*
  * Sends msg, a request tagged tag of kind kind carrying nparts requests (a
  * batch's n, else 1), never resent when once (no request id: a batch, or a
- * read sent with resend off); done is called exactly once when 0 is
- * returned (cb: ovio_submit's, for pub_done).  msg is consumed either way.
- * Requests queued for a batch of the client's own go first.
+ * read or write sent before resend was ever on); done is called exactly
+ * once when 0 is returned (cb: ovio_submit's, for pub_done).  msg is
+ * consumed either way.  Requests queued for a batch of the client's own go
+ * first.
  */
 static int
 client_send_msg(ovio_client *c, nng_msg *msg, uint64_t tag, ovio_op kind,
@@ -756,10 +757,11 @@ client_send(ovio_client *c, const ovio_request *rq, ovio__fill_fn fill,
 	}
 	client_header(c, rq, &hdr);
 	/*
-	 * A request id, but for a read or write with resend off: sent once,
-	 * it can have no copy for the service's reply cache to match (and a
-	 * copy nng sent on a new connection would find no such handle there),
-	 * so its entry would cost a lock and an allocation for nothing;
+	 * A request id, but for a read or write while resend was never on:
+	 * sent once, it can have no copy for the service's reply cache to
+	 * match (and a copy nng sent on a new connection would find no such
+	 * handle there), so its entry would cost a lock and an allocation for
+	 * nothing;
 	 * cop_get never has it resent.  Not once resend was ever on: a
 	 * context's resend timer may outlive its reply (nng 1.5.2) and send
 	 * the context's next request twice.

@@ -74,7 +74,7 @@ struct ovio_client {
 	cop       *pool;
 	uint64_t   next_tag;        /* for the blocking calls; top bit set */
 	uint64_t   client_id;       /* random: at-most-once identity */
-	uint64_t   next_request_id; /* every request gets the next one */
+	uint64_t   next_request_id; /* each request with an id gets the next */
 	int        resend_ms;       /* 0: REQ resend off */
 	bool       resend_ever; /* atomic: resend was ever on (ids on all) */
 	int        timeout_ms;      /* bound of each reply; 0: none */
