@@ -1961,6 +1961,131 @@ START_TEST(failed_cancel_asks_are_asked_again)
 }
 END_TEST
 
+/*
+ * Writes of one regular file take turns in the threads pool, as io_uring's
+ * io-wq takes them: while one is held in the file system, a second write
+ * of the same file waits its turn without a worker, so its cancel is
+ * answered at once (DONE) and it never touches the file; a third still
+ * runs once the first is done, and a write of another file is held by
+ * neither.  io-wq keeps its own queue: there the test holds it to what it
+ * holds every backend to, one completion each that agrees with the
+ * cancel's answer and with the file.
+ */
+START_TEST(writes_of_one_file_take_turns)
+{
+	ovio_client       *c;
+	tu_collector      *col = malloc(sizeof(*col));
+	bool               pool;
+	uint64_t           ha, hb;
+	char               pa[600], pb[600], got[12288];
+	static char        wa[4096], w2[4096], w4[4096], wb[4096];
+	const ovio_result *r, *cr;
+	struct stat        sa;
+	int                count, f;
+
+	if (!gate_mount()) {
+		free(col);
+		return;
+	}
+	tu_coll_init(col);
+	pool = backend() != NULL && strcmp(backend(), "threads") == 0;
+	memset(wa, 'a', sizeof(wa));
+	memset(w2, '2', sizeof(w2));
+	memset(w4, '4', sizeof(w4));
+	memset(wb, 'b', sizeof(wb));
+	snprintf(pa, sizeof(pa), "%s/gateturns", gate_back);
+	snprintf(pb, sizeof(pb), "%s/gateother", gate_back);
+	tu_write_random(pa, 4096, 1);
+	tu_write_random(pb, 4096, 2);
+	c = tu_connect(&d);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gateturns", OVIO_OPEN_WRITE, 0, &ha), 0);
+	ck_assert_int_eq(
+	    ovio_open(c, "gate/gateother", OVIO_OPEN_WRITE, 0, &hb), 0);
+
+	gate_set(true);
+	ovio_request w1q = { .op = OVIO_OP_WRITE,
+		.tag             = 1,
+		.handle          = ha,
+		.offset          = 0,
+		.data            = wa,
+		.length          = sizeof(wa) };
+	ck_assert_int_eq(ovio_submit(c, &w1q, tu_coll_cb, col), 0);
+	gate_wait_for(1); /* write 1 is held in the file system */
+	ovio_request w2q = { .op = OVIO_OP_WRITE,
+		.tag             = 2,
+		.handle          = ha,
+		.offset          = 8192,
+		.data            = w2,
+		.length          = sizeof(w2) };
+	ovio_request w4q = { .op = OVIO_OP_WRITE,
+		.tag             = 4,
+		.handle          = ha,
+		.offset          = 4096,
+		.data            = w4,
+		.length          = sizeof(w4) };
+	ovio_request wbq = { .op = OVIO_OP_WRITE,
+		.tag             = 3,
+		.handle          = hb,
+		.offset          = 0,
+		.data            = wb,
+		.length          = sizeof(wb) };
+	ck_assert_int_eq(ovio_submit(c, &w2q, tu_coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &w4q, tu_coll_cb, col), 0);
+	ck_assert_int_eq(ovio_submit(c, &wbq, tu_coll_cb, col), 0);
+	gate_wait_for(2); /* the other file's write is not held */
+
+	ovio_request cq = { .op = OVIO_OP_CANCEL, .tag = 5, .cancel_tag = 2 };
+	ck_assert_int_eq(ovio_submit(c, &cq, tu_coll_cb, col), 0);
+	if (pool) {
+		/* Write 2 waits its turn: cancelled at once, gate shut. */
+		ck_assert_msg(tu_coll_wait(col, 2, 5000) == 2,
+		    "the cancel of a write waiting its turn was not "
+		    "answered while the file's first write was held");
+		ck_assert_int_eq(gate_waiting(), 2);
+	}
+	gate_set(false);
+	ck_assert_int_eq(tu_coll_wait(col, 5, 10000), 5);
+	usleep(2000); /* room for a second completion, which must not come */
+	ck_assert_int_eq(tu_coll_wait(col, 6, 0), 5);
+	cr = tu_coll_find(col, 5, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(cr->status, OVIO_OK);
+	r = tu_coll_find(col, 2, &count);
+	ck_assert_int_eq(count, 1);
+	if (pool) {
+		ck_assert_int_eq(cr->cancel, OVIO_CANCEL_DONE);
+	}
+	ck_assert_int_eq(r->status,
+	    cr->cancel == OVIO_CANCEL_DONE ? OVIO_ECANCELED : OVIO_OK);
+	r = tu_coll_find(col, 1, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	r = tu_coll_find(col, 4, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+	r = tu_coll_find(col, 3, &count);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(r->status, OVIO_OK);
+
+	/* Writes 1 and 4 are on the file, 2 only if it was not cancelled. */
+	ck_assert_int_eq(stat(pa, &sa), 0);
+	ck_assert_int_eq(
+	    sa.st_size, cr->cancel == OVIO_CANCEL_DONE ? 8192 : 12288);
+	f = open(pa, O_RDONLY);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(read(f, got, sizeof(got)), sa.st_size);
+	close(f);
+	ck_assert(memcmp(got, wa, 4096) == 0);
+	ck_assert(memcmp(got + 4096, w4, 4096) == 0);
+	ck_assert(sa.st_size == 8192 || memcmp(got + 8192, w2, 4096) == 0);
+	ck_assert_int_eq(ovio_close(c, ha), 0);
+	ck_assert_int_eq(ovio_close(c, hb), 0);
+	ovio_disconnect(c);
+	free(col);
+}
+END_TEST
+
 static Suite *
 race_suite(void)
 {
@@ -1998,6 +2123,7 @@ race_suite(void)
 	RCASE(stuck_opens_and_stats_block_nobody_else, 60);
 	RCASE(failed_cancel_asks_are_asked_again, 60);
 	RCASE(abandoned_drain_exits_cleanly, 60);
+	RCASE(writes_of_one_file_take_turns, 30);
 	return (s);
 }
 

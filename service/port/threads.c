@@ -5,7 +5,8 @@
  * Submitted ops wait on a work queue; worker threads run them with
  * pread/pwrite/fsync and put them on a done queue, which ovio__port_dequeue
  * drains.  A small read or write of a file in the page cache is first tried
- * on the submitting thread (port/nowait_linux.c) and needs neither.
+ * on the submitting thread (port/nowait_linux.c) and needs neither.  Writes
+ * of one regular file run one at a time, on one worker (tp_serial).
  *
  * Streams (FIFOs, pipes, sockets, character devices) never hold a worker
  * while they wait: their descriptors are made non-blocking when associated,
@@ -15,8 +16,8 @@
  * number of reads pending on an empty FIFO takes no worker from anyone.
  *
  * Cancellation:
- *  - an op queued or parked is taken off its list and completed ECANCELED
- *    (DONE);
+ *  - an op queued, chained behind a write of its file (tp_serial) or
+ *    parked is taken off its list and completed ECANCELED (DONE);
  *  - a stream op a worker is running finishes at once (it does not block);
  *    if it would block it sees the cancel flag and completes ECANCELED
  *    instead of parking (REQUESTED);
@@ -40,7 +41,13 @@
 
 #define TP_DEFAULT_THREADS 8
 
-enum { TP_QUEUED = 1, TP_RUNNING = 2, TP_DONE = 3, TP_PARKED = 4 };
+enum {
+	TP_QUEUED  = 1,
+	TP_RUNNING = 2,
+	TP_DONE    = 3,
+	TP_PARKED  = 4,
+	TP_CHAINED = 5 /* behind the write its worker runs (tp_serial) */
+};
 
 typedef struct tp_list {
 	ovio__port_op *head;
@@ -50,6 +57,9 @@ typedef struct tp_list {
 typedef struct tp_worker {
 	pthread_t       tid;
 	struct tp_port *port;
+	int      writing; /* running a write of file wfd: see tp_serial */
+	ovio__fd wfd;
+	tp_list  chain; /* writes of wfd that wait for this worker */
 } tp_worker;
 
 typedef struct tp_port {
@@ -116,6 +126,44 @@ tp_remove(tp_list *l, ovio__port_op *op)
 		pp   = &(*pp)->next;
 	}
 	return (0);
+}
+
+/*
+ * Writes of a regular file go one at a time, on one worker, as io_uring's
+ * io-wq takes them (it hashes them by file): the file system takes each
+ * such write under the file's lock anyway, so several workers writing one
+ * file would only wait for each other, and each wait is a sleep and a
+ * wake-up.  A write of a file some worker is writing waits on that
+ * worker's chain (TP_CHAINED), which it runs before anything else; writes
+ * of other files, reads, flushes and streams are not held.
+ */
+static int
+tp_serial(const ovio__port_op *op)
+{
+	return (op->kind == OVIO__PORT_WRITE && !op->stream);
+}
+
+/* The worker writing fd (a tp_serial write), or NULL.  Lock held. */
+static tp_worker *
+tp_writer(tp_port *p, ovio__fd fd)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nworkers; i++) {
+		if (p->workers[i].writing && p->workers[i].wfd == fd) {
+			return (&p->workers[i]);
+		}
+	}
+	return (NULL);
+}
+
+/* Puts op behind w's write of the same file.  Lock held. */
+static void
+tp_chain(tp_worker *w, ovio__port_op *op)
+{
+	op->state   = TP_CHAINED;
+	op->priv[0] = w;
+	tp_push(&w->chain, op);
 }
 
 static void
@@ -266,13 +314,31 @@ tp_worker_main(void *arg)
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
-		while (p->work.head == NULL && !p->stopping) {
-			pthread_cond_wait(&p->work_cv, &p->mtx);
+		/* The next write of the file it was writing comes first. */
+		op = NULL;
+		if (w->writing && (op = tp_pop(&w->chain)) == NULL) {
+			w->writing = 0;
 		}
-		if (p->work.head == NULL) {
-			break;
+		while (op == NULL) {
+			tp_worker *o;
+
+			while (p->work.head == NULL && !p->stopping) {
+				pthread_cond_wait(&p->work_cv, &p->mtx);
+			}
+			if (p->work.head == NULL) {
+				goto out; /* stopping, and nothing is left */
+			}
+			op = tp_pop(&p->work);
+			if (tp_serial(op)
+			    && (o = tp_writer(p, op->fd)) != NULL) {
+				tp_chain(o, op);
+				op = NULL;
+			}
 		}
-		op          = tp_pop(&p->work);
+		if (tp_serial(op)) {
+			w->writing = 1;
+			w->wfd     = op->fd;
+		}
 		op->state   = TP_RUNNING;
 		op->priv[0] = w;
 		pthread_mutex_unlock(&p->mtx);
@@ -297,6 +363,7 @@ tp_worker_main(void *arg)
 		tp_push(&p->done, op);
 		pthread_cond_signal(&p->done_cv);
 	}
+out:
 	pthread_mutex_unlock(&p->mtx);
 	return (NULL);
 }
@@ -374,7 +441,8 @@ tp_associate(ovio__port *port, ovio__fd fd)
 static int
 tp_submit(ovio__port *port, ovio__port_op *op)
 {
-	tp_port *p = (tp_port *) port;
+	tp_port   *p = (tp_port *) port;
+	tp_worker *w;
 
 	/*
 	 * Tried at once on this thread first: done, it needs no worker and
@@ -389,17 +457,21 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 		pthread_mutex_unlock(&p->mtx);
 		return (ovio__port_refuse(op, OVIO_ESHUTDOWN));
 	}
-	op->state   = TP_QUEUED;
-	op->priv[0] = NULL;
-	tp_push(&p->work, op);
-	pthread_cond_signal(&p->work_cv);
+	if (tp_serial(op) && (w = tp_writer(p, op->fd)) != NULL) {
+		tp_chain(w, op); /* no worker to wake: w takes it next */
+	} else {
+		op->state   = TP_QUEUED;
+		op->priv[0] = NULL;
+		tp_push(&p->work, op);
+		pthread_cond_signal(&p->work_cv);
+	}
 	pthread_mutex_unlock(&p->mtx);
 	return (0);
 }
 
 /*
- * Queued or parked: taken off its list, cancelled for sure.  Running on a
- * stream: it will not park (it may still have got its data).  Running on a
+ * Queued, chained or parked: taken off its list, cancelled for sure.  Running
+ * on a stream: it will not park (it may still have got its data).  Running on a
  * regular file or already done: too late, its real result follows.
  */
 static int
@@ -411,6 +483,8 @@ tp_cancel(ovio__port *port, ovio__port_op *op, ovio__port_op *report)
 	pthread_mutex_lock(&p->mtx);
 	__atomic_store_n(&op->cancel, 1, __ATOMIC_RELEASE);
 	if ((op->state == TP_QUEUED && tp_remove(&p->work, op))
+	    || (op->state == TP_CHAINED
+	        && tp_remove(&((tp_worker *) op->priv[0])->chain, op))
 	    || (op->state == TP_PARKED && tp_remove(&p->parked, op))) {
 		if (op->state == TP_PARKED) {
 			p->nparked--;
