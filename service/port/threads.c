@@ -5,8 +5,9 @@
  * Submitted ops wait on a work queue; worker threads run them with
  * pread/pwrite/fsync and put them on a done queue, which ovio__port_dequeue
  * drains.  A small read or write of a file in the page cache is first tried
- * on the submitting thread (port/nowait_linux.c) and needs neither.  Writes
- * of one regular file run one at a time, on one worker (tp_serial).
+ * on the submitting thread (port/nowait_linux.c) and needs neither.  The
+ * buffered writes of one regular file's descriptor run one at a time, on
+ * one worker (tp_serial).
  *
  * Streams (FIFOs, pipes, sockets, character devices) never hold a worker
  * while they wait: their descriptors are made non-blocking when associated,
@@ -78,6 +79,8 @@ typedef struct tp_port {
 	pthread_t       poller;
 	int             poller_started;
 	int             wake_fd[2]; /* wakes the poller: parked list changed */
+	unsigned char  *serial;     /* by descriptor: 1 for tp_serial's files */
+	size_t          serial_cap; /* entries in serial */
 } tp_port;
 
 static void
@@ -129,18 +132,22 @@ tp_remove(tp_list *l, ovio__port_op *op)
 }
 
 /*
- * Writes of a regular file go one at a time, on one worker, as io_uring's
- * io-wq takes them (it hashes them by file): the file system takes each
- * such write under the file's lock anyway, so several workers writing one
- * file would only wait for each other, and each wait is a sleep and a
- * wake-up.  A write of a file some worker is writing waits on that
- * worker's chain (TP_CHAINED), which it runs before anything else; writes
- * of other files, reads, flushes and streams are not held.
+ * The buffered writes of a regular file go one at a time, on one worker,
+ * as io_uring's io-wq takes them (it hashes them by file): the file system
+ * takes each such write under the file's lock anyway, so several workers
+ * writing one file would only wait for each other, and each wait is a
+ * sleep and a wake-up.  A write of a descriptor some worker is writing
+ * waits on that worker's chain (TP_CHAINED), which it runs before anything
+ * else.  Writes of other descriptors, reads, flushes, streams, block
+ * devices and unbuffered (O_DIRECT) files, which the file system may write
+ * in parallel, are not held.  tp_associate marks each descriptor.  Lock
+ * held.
  */
 static int
-tp_serial(const ovio__port_op *op)
+tp_serial(const tp_port *p, const ovio__port_op *op)
 {
-	return (op->kind == OVIO__PORT_WRITE && !op->stream);
+	return (op->kind == OVIO__PORT_WRITE && !op->stream && op->fd >= 0
+	        && (size_t) op->fd < p->serial_cap && p->serial[op->fd]);
 }
 
 /* The worker writing fd (a tp_serial write), or NULL.  Lock held. */
@@ -329,13 +336,13 @@ tp_worker_main(void *arg)
 				goto out; /* stopping, and nothing is left */
 			}
 			op = tp_pop(&p->work);
-			if (tp_serial(op)
+			if (tp_serial(p, op)
 			    && (o = tp_writer(p, op->fd)) != NULL) {
 				tp_chain(o, op);
 				op = NULL;
 			}
 		}
-		if (tp_serial(op)) {
+		if (tp_serial(p, op)) {
 			w->writing = 1;
 			w->wfd     = op->fd;
 		}
@@ -417,22 +424,50 @@ tp_open(ovio__port **pp, unsigned threads, const char **why)
 	return (0);
 }
 
-/* Streams become non-blocking: a worker never waits on one (see top). */
+/*
+ * Marks fd for tp_serial (serial 1) or not.  Without memory for the mark
+ * its writes are simply not held: the mark only saves wake-ups.
+ */
+static void
+tp_mark(tp_port *p, ovio__fd fd, int serial)
+{
+	pthread_mutex_lock(&p->mtx);
+	if (fd >= 0 && (size_t) fd >= p->serial_cap && serial) {
+		size_t         cap = ((size_t) fd + 1) * 2;
+		unsigned char *np  = realloc(p->serial, cap);
+		if (np != NULL) {
+			memset(np + p->serial_cap, 0, cap - p->serial_cap);
+			p->serial     = np;
+			p->serial_cap = cap;
+		}
+	}
+	if (fd >= 0 && (size_t) fd < p->serial_cap) {
+		p->serial[fd] = (unsigned char) serial;
+	}
+	pthread_mutex_unlock(&p->mtx);
+}
+
+/*
+ * Streams become non-blocking: a worker never waits on one (see top).  A
+ * regular file opened without O_DIRECT is marked for tp_serial (fd may be
+ * a number a closed file had: every open comes here, so the mark is
+ * always its own).
+ */
 static int
 tp_associate(ovio__port *port, ovio__fd fd)
 {
+	tp_port    *p = (tp_port *) port;
 	struct stat st;
 	int         fl;
 
-	(void) port;
-	if (fstat((int) fd, &st) != 0) {
+	if (fstat((int) fd, &st) != 0 || (fl = fcntl((int) fd, F_GETFL)) < 0) {
 		return (ovio__err_from_errno(errno));
 	}
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		tp_mark(p, fd, S_ISREG(st.st_mode) && !(fl & O_DIRECT));
 		return (0);
 	}
-	if ((fl = fcntl((int) fd, F_GETFL)) < 0
-	    || fcntl((int) fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+	if (fcntl((int) fd, F_SETFL, fl | O_NONBLOCK) != 0) {
 		return (ovio__err_from_errno(errno));
 	}
 	return (0);
@@ -457,7 +492,7 @@ tp_submit(ovio__port *port, ovio__port_op *op)
 		pthread_mutex_unlock(&p->mtx);
 		return (ovio__port_refuse(op, OVIO_ESHUTDOWN));
 	}
-	if (tp_serial(op) && (w = tp_writer(p, op->fd)) != NULL) {
+	if (tp_serial(p, op) && (w = tp_writer(p, op->fd)) != NULL) {
 		tp_chain(w, op); /* no worker to wake: w takes it next */
 	} else {
 		op->state   = TP_QUEUED;
@@ -576,6 +611,7 @@ tp_close(ovio__port *port)
 	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);
 	free(p->workers);
+	free(p->serial);
 	free(p);
 }
 
