@@ -91,11 +91,12 @@ cop_lost(int nng_rv)
 static nng_duration
 cop_left(cop *op)
 {
-	nng_time now = nng_clock();
+	nng_time now;
 
 	if (op->deadline == 0) {
-		return (NNG_DURATION_INFINITE);
+		return (NNG_DURATION_INFINITE); /* without reading the clock */
 	}
+	now = nng_clock();
 	return (op->deadline > now ? (nng_duration) (op->deadline - now) : 1);
 }
 
