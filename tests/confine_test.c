@@ -885,6 +885,13 @@ START_TEST(read_only_refuses_every_write)
 	ck_assert_int_eq(ovio_rename(c, "f", "g", 0), OVIO_EROFS);
 	ck_assert_int_eq(ovio_stat_path(c, "f", &st), 0);
 	ovio_disconnect(c);
+	/* A listing only reads: ls works, from the top and by folder. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s ls / | grep -qx f", tu_build(),
+	                     d.url),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s ls --json | grep -q '\"f\"'",
+	                     tu_build(), d.url),
+	    0);
 	snprintf(path, sizeof(path), "%s/new", d.root);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/dir", d.root);
