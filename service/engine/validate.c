@@ -173,8 +173,9 @@ ovio__validate_request(
 			goto fail;
 		}
 		/* A listing only reads. */
-		rv = lim->read_only && rq->op == OVIO__OP__OP_REMOVE ? OVIO_EROFS
-		                                                     : 0;
+		rv = lim->read_only && rq->op == OVIO__OP__OP_REMOVE
+		         ? OVIO_EROFS
+		         : 0;
 		break;
 	case OVIO__OP__OP_MKDIR:
 		if ((rq->flags & ~OVIO_NS_PARENTS) != 0) {
