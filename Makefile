@@ -85,7 +85,8 @@ SVC_SRC  := $(ENGINE_SRC) service/os/posix/fs.c service/os/posix/fs_ns.c \
 	service/port/uring.c service/port/threads.c service/port/nowait_linux.c
 HOST_SRC := service/os/posix/host.c
 MAIN_SRC := service/os/posix/main.c
-CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_posix.c \
+CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/remote.c \
+	client/service_posix.c \
 	client/localfile.c client/localfile_posix.c client/bench.c client/bench_load.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(patsubst $(B)/%,%,$(1)))
@@ -419,7 +420,8 @@ WIN_SVC_SRC  := $(ENGINE_SRC) service/os/windows/fs.c \
 	service/port/list_windows.c service/port/iocp.c
 WIN_HOST_SRC := service/os/windows/host.c
 WIN_MAIN_SRC := service/os/windows/main.c
-WIN_CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/service_windows.c \
+WIN_CLI_SRC  := client/ovio.c client/admin.c client/progress.c client/remote.c \
+	client/service_windows.c \
 	client/localfile.c client/localfile_windows.c client/bench.c \
 	client/bench_load.c
 WIN_TESTS    := backend_win_test host_win_test smoke

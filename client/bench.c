@@ -21,6 +21,7 @@
 #include "bench_load.h"
 #include "number.h"
 #include "ovio.h"
+#include "remote.h"
 
 #define EXIT_OTHER   1
 #define EXIT_USAGE   2
@@ -287,6 +288,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 {
 	bench_cfg   cfg;
 	const char *remote = NULL, *v = NULL, *url;
+	char        rpath[4096];
 	uint64_t bs = 4096, qd = 1, clients = 1, size = 0, secs = 10, ops = 0;
 	uint64_t batch    = 1;
 	uint64_t threads  = 0;
@@ -404,6 +406,14 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	if (remote == NULL) {
 		goto usage;
 	}
+	/* As every command takes it: "/b.dat" is the root's b.dat. */
+	if ((rv = ovio__remote_path(remote, rpath, sizeof(rpath))) != 0) {
+		rv = rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE;
+		fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
+		    ovio_errname(rv), ovio_strerror(rv));
+		return (rv == OVIO_ENAMETOOLONG ? EXIT_USAGE : EXIT_OTHER);
+	}
+	remote = rpath;
 	if (qd % batch != 0) {
 		fprintf(stderr,
 		    "ovio bench: --qd %llu is not a multiple of --batch %llu\n",
@@ -447,8 +457,9 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 		if (no_auto) {
 			(void) ovio_set_batching(cfg.conns[n].cl, false);
 		}
+		/* A file it makes gets the service's --file-mode (mode 0). */
 		rv = ovio_open(
-		    cfg.conns[n].cl, remote, oflags, 0644, &cfg.conns[n].h);
+		    cfg.conns[n].cl, remote, oflags, 0, &cfg.conns[n].h);
 		if (rv != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
 			    remote, ovio_errname(rv), ovio_strerror(rv));

@@ -109,6 +109,9 @@ int ovio__local_kind(int code);
  */
 int ovio__local_type(const char *path, int *type);
 
+/* Whether c separates a local path's components: '/', and '\\' on Windows. */
+bool ovio__local_is_sep(char c);
+
 /* Makes the folder path; one already there is fine.  0 or an error code. */
 int ovio__local_mkdir(const char *path);
 

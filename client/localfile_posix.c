@@ -337,6 +337,12 @@ ovio__local_kind(int code)
 	return (OVIO__LOCAL_IO);
 }
 
+bool
+ovio__local_is_sep(char c)
+{
+	return (c == '/');
+}
+
 int
 ovio__local_type(const char *path, int *type)
 {

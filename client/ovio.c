@@ -20,6 +20,7 @@
 #include "number.h"
 #include "ovio.h"
 #include "progress.h"
+#include "remote.h"
 #include "service.h"
 #include "tls.h"
 
@@ -1086,18 +1087,44 @@ format_mtime(char *buf, size_t len, int64_t ns, bool iso)
 	    buf, len, "%s.%09lld%s", day, (long long) frac, iso ? "Z" : " UTC");
 }
 
+/* ovio__remote_path, or says why not; returns 0 or the exit status. */
+static int
+remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
+{
+	int rv = ovio__remote_path(in, out, cap);
+
+	char msg[4096 + 256];
+
+	if (rv != 0) {
+		snprintf(msg, sizeof(msg), "%.4096s: remote: %s: %s", in,
+		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE",
+		    ovio_strerror(rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE));
+		return (report(rv < 0 ? EXIT_USAGE : EXIT_PERM, in, "remote",
+		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE", msg));
+	}
+	if (!root_ok && out[0] == '\0') {
+		return (reportf(EXIT_USAGE, in,
+		    "%.4096s: names the service's root itself", in));
+	}
+	return (0);
+}
+
+#define REMOTE_MAX 4096
+
 static int
 cmd_stat(cli *c)
 {
 	ovio_client *cl;
 	ovio_stat    st;
-	char         when[64];
+	char         when[64], path[REMOTE_MAX];
 	int          rv;
 
-	if ((rv = connect_or_fail(c, &cl)) != 0) {
+	if ((rv = remote_path_or_fail(c->argv[0], path, sizeof(path), false))
+	        != 0
+	    || (rv = connect_or_fail(c, &cl)) != 0) {
 		return (rv);
 	}
-	rv = ovio_stat_path(cl, c->argv[0], &st);
+	rv = ovio_stat_path(cl, path, &st);
 	ovio_disconnect(cl);
 	if (rv != 0) {
 		return (fail_remote(c->argv[0], rv));
@@ -1123,79 +1150,14 @@ cmd_stat(cli *c)
 /* ---- the namespace: ls, mkdir, rm, mv ---- */
 
 /*
- * A remote path as the service takes it: a leading "/" is the root (it is
- * dropped), "." and empty components go, and ".." takes the component
- * before it away, so "a/../b" is "b".  A ".." with nothing left to take
- * would leave the root: refused here (1), before anything is sent.  "" is
- * the root itself.  Only "/" separates, as on the service's POSIX side; the
- * service refuses a ".." between backslashes itself.
+ * "drwxr-xr-x"-style type and mode, as ls(1) shows them: setuid and setgid
+ * as s (S without x) in the owner's and group's x place, sticky as t (T).
  */
-static int
-remote_path(const char *in, char *out, size_t cap)
-{
-	const char *p = in;
-	size_t      n = 0, k;
-
-	if (strlen(in) >= cap) {
-		return (-1);
-	}
-	while (*p != '\0') {
-		k = strcspn(p, "/");
-		if (k == 2 && p[0] == '.' && p[1] == '.') {
-			if (n == 0) {
-				return (1);
-			}
-			while (n > 0 && out[n - 1] != '/') {
-				n--;
-			}
-			if (n > 0) {
-				n--; /* the separator before it */
-			}
-		} else if (k > 0 && !(k == 1 && p[0] == '.')) {
-			if (n > 0) {
-				out[n++] = '/';
-			}
-			memcpy(out + n, p, k);
-			n += k;
-		}
-		p += k;
-		if (*p == '/') {
-			p++;
-		}
-	}
-	out[n] = '\0';
-	return (0);
-}
-
-/* remote_path, or says why not; returns 0 or the exit status. */
-static int
-remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
-{
-	int rv = remote_path(in, out, cap);
-
-	char msg[4096 + 256];
-
-	if (rv != 0) {
-		snprintf(msg, sizeof(msg), "%.4096s: remote: %s: %s", in,
-		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE",
-		    ovio_strerror(rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE));
-		return (report(rv < 0 ? EXIT_USAGE : EXIT_PERM, in, "remote",
-		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE", msg));
-	}
-	if (!root_ok && out[0] == '\0') {
-		return (reportf(EXIT_USAGE, in,
-		    "%.4096s: names the service's root itself", in));
-	}
-	return (0);
-}
-
-#define REMOTE_MAX 4096
-
-/* "drwxr-xr-x"-style type and mode. */
 static void
 format_mode(char *buf, uint32_t type, uint32_t mode)
 {
 	static const char rwx[] = "rwxrwxrwx";
+	static const char set[] = "sst"; /* 04000, 02000, 01000 */
 	int               i;
 
 	buf[0] = type == OVIO_TYPE_DIR    ? 'd'
@@ -1205,6 +1167,13 @@ format_mode(char *buf, uint32_t type, uint32_t mode)
 	                                  : '?';
 	for (i = 0; i < 9; i++) {
 		buf[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	}
+	for (i = 0; i < 3; i++) {
+		if (mode & (04000u >> i)) {
+			char *x = &buf[3 + 3 * i];
+
+			*x = *x == '-' ? (char) (set[i] - 'a' + 'A') : set[i];
+		}
 	}
 	buf[10] = '\0';
 }
@@ -1435,7 +1404,7 @@ cmd_rm(cli *c)
 		return (rv);
 	}
 	for (i = 0; i < c->argc; i++) {
-		(void) remote_path(c->argv[i], path, sizeof(path));
+		(void) ovio__remote_path(c->argv[i], path, sizeof(path));
 		if (c->recursive) {
 			rv = rm_tree(cl, path, where, sizeof(where));
 		} else {
@@ -1489,13 +1458,25 @@ cmd_mv(cli *c)
 
 /* ---- several files and trees: put and get as cp and scp do ---- */
 
+/*
+ * Whether c separates a path's components: "/" on both sides, and for a
+ * local path whatever else this OS takes (ovio__local_is_sep: "\\" on
+ * Windows).  A remote path has "/" only (remote_path): on a POSIX service
+ * "a\\b" is one name.
+ */
+static bool
+is_sep(char ch, bool local)
+{
+	return (ch == '/' || (local && ovio__local_is_sep(ch)));
+}
+
 /* Whether a name ends with a separator ("dir/"): it must be a folder. */
 static bool
-ends_with_sep(const char *p)
+ends_with_sep(const char *p, bool local)
 {
 	size_t n = strlen(p);
 
-	return (n > 0 && (p[n - 1] == '/' || p[n - 1] == '\\'));
+	return (n > 0 && is_sep(p[n - 1], local));
 }
 
 /*
@@ -1503,15 +1484,15 @@ ends_with_sep(const char *p)
  * ignored, into out: "a/b/" is "b".  "" for the root or "/".
  */
 static void
-base_name(const char *p, char *out, size_t cap)
+base_name(const char *p, bool local, char *out, size_t cap)
 {
 	size_t end = strlen(p), start;
 
-	while (end > 0 && (p[end - 1] == '/' || p[end - 1] == '\\')) {
+	while (end > 0 && is_sep(p[end - 1], local)) {
 		end--;
 	}
 	start = end;
-	while (start > 0 && p[start - 1] != '/' && p[start - 1] != '\\') {
+	while (start > 0 && !is_sep(p[start - 1], local)) {
 		start--;
 	}
 	snprintf(out, cap, "%.*s", (int) (end - start), p + start);
@@ -1529,18 +1510,25 @@ join(const char *dir, const char *name)
 			snprintf(s, n, "%s", name);
 		} else {
 			snprintf(s, n, "%s%s%s", dir,
-			    ends_with_sep(dir) ? "" : "/", name);
+			    ends_with_sep(dir, true) ? "" : "/", name);
 		}
 	}
 	return (s);
 }
 
-/* A name a folder listing may not hold: it would leave the folder. */
+/*
+ * A remote folder's entry that may not be made here: it would leave the
+ * local folder ("..", or a separator of this OS in it).
+ */
 static bool
 bad_entry_name(const char *n)
 {
-	return (n[0] == '\0' || strcmp(n, ".") == 0 || strcmp(n, "..") == 0
-	        || strpbrk(n, "/\\") != NULL);
+	for (const char *p = n; *p != '\0'; p++) {
+		if (is_sep(*p, true)) {
+			return (true);
+		}
+	}
+	return (n[0] == '\0' || strcmp(n, ".") == 0 || strcmp(n, "..") == 0);
 }
 
 /*
@@ -1691,7 +1679,8 @@ cmd_put(cli *c)
 	}
 	for (i = 0; i < nsrc; i++) {
 		if (strcmp(c->argv[i], "-") == 0
-		    && (nsrc > 1 || ends_with_sep(dst) || rdst[0] == '\0')) {
+		    && (nsrc > 1 || ends_with_sep(dst, false)
+		        || rdst[0] == '\0')) {
 			return (reportf(EXIT_USAGE, "-",
 			    "put: - (standard input) goes to a file named "
 			    "as the target, alone"));
@@ -1703,7 +1692,7 @@ cmd_put(cli *c)
 	isdir = rdst[0] == '\0'
 	        || (ovio_stat_path(cl, rdst, &st) == 0
 	            && st.type == OVIO_TYPE_DIR);
-	into = isdir || ends_with_sep(dst);
+	into = isdir || ends_with_sep(dst, false);
 	if (nsrc > 1 && !isdir) {
 		ovio_disconnect(cl);
 		return (reportf(EXIT_USAGE, dst,
@@ -1720,7 +1709,7 @@ cmd_put(cli *c)
 			note(c, fail_local(src, rv));
 			continue;
 		}
-		base_name(src, base, sizeof(base));
+		base_name(src, true, base, sizeof(base));
 		if (type == OVIO__LOCAL_DIR) {
 			if (!c->recursive) {
 				note(c, reportf(EXIT_OTHER, src,
@@ -1790,7 +1779,7 @@ cmd_get(cli *c)
 		    "one)",
 		    dst));
 	}
-	into = type == OVIO__LOCAL_DIR || ends_with_sep(dst);
+	into = type == OVIO__LOCAL_DIR || ends_with_sep(dst, true);
 	for (i = 0; i < nsrc; i++) {
 		if ((rv = remote_path_or_fail(
 		         c->argv[i], r, sizeof(r), c->recursive))
@@ -1804,8 +1793,8 @@ cmd_get(cli *c)
 	for (i = 0; i < nsrc; i++) {
 		char *to;
 
-		(void) remote_path(c->argv[i], r, sizeof(r));
-		base_name(r, base, sizeof(base));
+		(void) ovio__remote_path(c->argv[i], r, sizeof(r));
+		base_name(r, false, base, sizeof(base));
 		if (c->recursive
 		    && (r[0] == '\0'
 		        || (ovio_stat_path(cl, r, &st) == 0

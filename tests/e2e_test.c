@@ -3710,6 +3710,77 @@ START_TEST(cli_namespace_commands)
 }
 END_TEST
 
+/*
+ * Names and paths as the user wrote them: a backslash is part of a name
+ * on Linux (locally and on a POSIX service), stat and bench take a leading
+ * "/" as every command does, bench's new file gets --file-mode, and ls -l
+ * shows setuid, setgid and sticky bits as ls(1) does.
+ */
+START_TEST(cli_names_and_paths_as_given)
+{
+	char        bin[PATH_MAX], out[512], loc[512];
+	const char *b = bin; /* absolute: some commands run in loc */
+
+	ck_assert_ptr_nonnull(realpath(tu_build(), bin));
+	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
+	snprintf(loc, sizeof(loc), "%s/loc", d.dir);
+	ck_assert_int_eq(tu_sh("mkdir -p %s/g && printf 'back\\n' >'%s/a\\b'"
+	                       " && printf 'dot\\n' >'%s/x\\.txt'",
+	                     loc, loc, loc),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s mkdir u", b, d.url), 0);
+	ck_assert_int_eq(tu_sh("cd %s && %s/ovio -e %s put 'a\\b' 'x\\.txt' "
+	                       "u/ >/dev/null",
+	                     loc, b, d.url),
+	    0);
+	ck_assert_int_eq(tu_sh("[ \"$(cat '%s/u/a\\b')\" = back ]", d.root), 0);
+	ck_assert_int_eq(
+	    tu_sh("[ \"$(cat '%s/u/x\\.txt')\" = dot ]", d.root), 0);
+	ck_assert(!ns_exists("u/b") && !ns_exists("u/.txt"));
+	ck_assert_int_eq(tu_sh("cd %s && %s/ovio -e %s get '/u/a\\b' g/ "
+	                       ">/dev/null && [ \"$(cat 'g/a\\b')\" = back ]",
+	                     loc, b, d.url),
+	    0);
+	ck_assert_int_eq(tu_sh("cd %s && %s/ovio -e %s get -r u t >/dev/null "
+	                       "&& [ \"$(cat 't/a\\b')\" = back ] "
+	                       "&& [ \"$(cat 't/x\\.txt')\" = dot ]",
+	                     loc, b, d.url),
+	    0);
+	/* stat: "/" leads to the root; the root itself is no file to stat. */
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s stat '/u/a\\b' >%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -qx 'size:  5' %s", out), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s stat / 2>%s", b, d.url, out), 2);
+	ck_assert_int_eq(tu_sh("grep -q 'root itself' %s", out), 0);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s stat /../x 2>%s", b, d.url, out), 4);
+	ck_assert_int_eq(tu_sh("grep -q EOUTSIDE %s", out), 0);
+	/* bench: the same path rules; a file it makes has --file-mode. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s bench --ops 20 --size 1M "
+	                       "/u/b.dat >/dev/null 2>&1",
+	                     b, d.url),
+	    0);
+	ck_assert_int_eq(
+	    tu_sh("[ \"$(stat -c %%a %s/u/b.dat)\" = 640 ]", d.root), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s bench --ops 20 --size 1M "
+	                       "/../b.dat 2>%s",
+	                     b, d.url, out),
+	    1);
+	ck_assert_int_eq(tu_sh("grep -q EOUTSIDE %s", out), 0);
+	/* ls -l: the special bits, as ls(1) shows them. */
+	ck_assert_int_eq(tu_sh("cd %s/u && touch s g t && chmod 4755 s "
+	                       "&& chmod 2745 g && chmod 1644 t",
+	                     d.root),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s ls -l u >%s", b, d.url, out), 0);
+	ck_assert_int_eq(tu_sh("grep -q '^-rwsr-xr-x .* s$' %s "
+	                       "&& grep -q '^-rwxr-Sr-x .* g$' %s "
+	                       "&& grep -q '^-rw-r--r-T .* t$' %s",
+	                     out, out, out),
+	    0);
+}
+END_TEST
+
 /* ---- temporary files and the atomic replace (OPEN_TEMP, CLOSE_COMMIT) ---- */
 
 /*
@@ -5110,6 +5181,7 @@ e2e_suite(void)
 	ECASE(ns_changes_run_at_most_once, 20);
 	ECASE(ns_tree_round_trip, 120);
 	ECASE(cli_namespace_commands, 30);
+	ECASE(cli_names_and_paths_as_given, 30);
 	ECASE(temp_commit_replaces_atomically, 30);
 	ECASE(temp_excl_commit_keeps_an_existing_file, 20);
 	ECASE(temp_discarded_by_close_disconnect_and_stop, 40);
