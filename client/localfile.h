@@ -6,7 +6,8 @@
  * "Never destroy what the user had": a file received by `get` goes to a
  * temporary name beside its target (".NAME.ovio-XXXXXX") and replaces the
  * target only once it is complete and on disk; on failure only that
- * temporary file is removed.  Special files (devices, FIFOs, named pipes,
+ * temporary file is removed (on POSIX also when SIGINT, SIGTERM or SIGHUP
+ * stops the CLI: localfile_posix.c).  Special files (devices, FIFOs, named pipes,
  * "-" for standard output) are written in place and are never truncated,
  * replaced or removed.
  *

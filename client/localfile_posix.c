@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,8 +22,105 @@ struct ovio__local {
 	bool  own_fd;    /* not a standard stream: close it */
 	char *tmp;       /* the temporary file, or NULL: written in place */
 	char *target;    /* what tmp replaces */
+	int   tmp_slot;  /* tmp's lf_temps slot, or -1 */
 	bool  noreplace; /* finish refuses an existing target */
 };
+
+/*
+ * A get stopped by SIGINT, SIGTERM or SIGHUP (Ctrl-C, kill, a closed
+ * terminal) removes its temporary files before it ends, as a failed one
+ * does.  Each temporary file's name is copied into a slot while the file
+ * exists (lf_temp_arm, lf_temp_disarm); the handler unlinks every armed
+ * one (unlink is async-signal-safe) and the signal then ends the process
+ * as it would have (SA_RESETHAND, raised again), so the exit status still
+ * tells it.  The handlers go in with the first temporary file, and only
+ * for a signal whose action is the default: one the caller ignores
+ * (nohup) stays ignored.  SIGKILL cannot be caught: its file stays.  A
+ * slot is static and never freed, so a handler running on another thread
+ * while the main thread disarms reads a name, never freed memory.
+ */
+#define LF_TEMP_SLOTS 16
+#define LF_SLOT_FREE  0
+#define LF_SLOT_FILL  1 /* being written: the handler skips it */
+#define LF_SLOT_ARMED 2
+
+static struct {
+	int  state;
+	char path[PATH_MAX];
+} lf_temps[LF_TEMP_SLOTS];
+
+static const int lf_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void
+lf_on_signal(int sig)
+{
+	int i, saved = errno;
+
+	for (i = 0; i < LF_TEMP_SLOTS; i++) {
+		if (__atomic_load_n(&lf_temps[i].state, __ATOMIC_ACQUIRE)
+		    == LF_SLOT_ARMED) {
+			(void) unlink(lf_temps[i].path);
+		}
+	}
+	errno = saved;
+	(void) raise(sig); /* the default action, once this returns */
+}
+
+static void
+lf_signals_once(void)
+{
+	static bool      done;
+	struct sigaction sa, old;
+	size_t           i;
+
+	if (done) {
+		return;
+	}
+	done = true;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = lf_on_signal;
+	sa.sa_flags   = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(lf_signals) / sizeof(lf_signals[0]); i++) {
+		if (sigaction(lf_signals[i], NULL, &old) == 0
+		    && old.sa_handler == SIG_DFL) {
+			(void) sigaction(lf_signals[i], &sa, NULL);
+		}
+	}
+}
+
+/* The slot now naming path, or -1 (none free: no clean-up on a signal). */
+static int
+lf_temp_arm(const char *path)
+{
+	int i, want;
+
+	lf_signals_once();
+	if (strlen(path) >= PATH_MAX) {
+		return (-1);
+	}
+	for (i = 0; i < LF_TEMP_SLOTS; i++) {
+		want = LF_SLOT_FREE;
+		if (__atomic_compare_exchange_n(&lf_temps[i].state, &want,
+		        LF_SLOT_FILL, false, __ATOMIC_ACQUIRE,
+		        __ATOMIC_RELAXED)) {
+			memcpy(lf_temps[i].path, path, strlen(path) + 1);
+			__atomic_store_n(&lf_temps[i].state, LF_SLOT_ARMED,
+			    __ATOMIC_RELEASE);
+			return (i);
+		}
+	}
+	return (-1);
+}
+
+static void
+lf_temp_disarm(int slot)
+{
+	if (slot >= 0) {
+		__atomic_store_n(
+		    &lf_temps[slot].state, LF_SLOT_FREE, __ATOMIC_RELEASE);
+	}
+}
 
 static int
 lf_new(ovio__local **lfp, int fd, bool own)
@@ -32,15 +130,17 @@ lf_new(ovio__local **lfp, int fd, bool own)
 	if ((lf = calloc(1, sizeof(*lf))) == NULL) {
 		return (ENOMEM);
 	}
-	lf->fd     = fd;
-	lf->own_fd = own;
-	*lfp       = lf;
+	lf->fd       = fd;
+	lf->own_fd   = own;
+	lf->tmp_slot = -1;
+	*lfp         = lf;
 	return (0);
 }
 
 static void
 lf_free(ovio__local *lf)
 {
+	lf_temp_disarm(lf->tmp_slot); /* renamed or removed by now */
 	free(lf->tmp);
 	free(lf->target);
 	free(lf);
@@ -96,7 +196,8 @@ lf_temp(ovio__local *lf, const char *target, const struct stat *old)
 		lf->tmp = NULL;
 		return (errno);
 	}
-	lf->own_fd = true;
+	lf->own_fd   = true;
+	lf->tmp_slot = lf_temp_arm(lf->tmp);
 	if (old != NULL) {
 		if (fchown(lf->fd, old->st_uid, old->st_gid) != 0) {
 			/* Not ours to give away: the file becomes the user's.

@@ -4392,6 +4392,74 @@ START_TEST(cli_put_killed_halfway_keeps_the_old_file)
 }
 END_TEST
 
+/*
+ * ovio get stopped by sig while it writes the temporary file beside its
+ * target (the remote file is a FIFO that keeps ovio waiting): ovio ends by
+ * that signal, and neither the temporary file nor the target is left.
+ */
+static void
+get_stopped_by(int sig)
+{
+	char  fifo[512], loc[512], bin[PATH_MAX], prog[PATH_MAX + 8];
+	char  buf[3000];
+	pid_t pid;
+	int   wr, status, i;
+
+	snprintf(fifo, sizeof(fifo), "%s/slow.fifo", d.root);
+	snprintf(loc, sizeof(loc), "%s/loc", d.dir);
+	(void) unlink(fifo);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(tu_sh("mkdir -p %s && [ -z \"$(ls -A %s)\" ]", loc,
+	                     loc),
+	    0);
+	ck_assert_ptr_nonnull(realpath(tu_build(), bin)); /* run from loc */
+	snprintf(prog, sizeof(prog), "%s/ovio", bin);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* As from a terminal, whatever this test inherited. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		if (chdir(loc) != 0) {
+			_exit(126);
+		}
+		execl(prog, prog, "-e", d.url, "get", "slow.fifo", "kout",
+		    (char *) NULL);
+		_exit(127);
+	}
+	wr = open(fifo, O_WRONLY); /* waits for oviod to open it */
+	ck_assert_int_ge(wr, 0);
+	memset(buf, 'k', sizeof(buf));
+	ck_assert_int_eq(write(wr, buf, sizeof(buf)), (ssize_t) sizeof(buf));
+	/* Its 3000 bytes reached the temporary file; ovio waits for more. */
+	for (i = 0; i < 1000; i++) {
+		if (tu_sh("[ \"$(cat %s/.kout.ovio-* 2>/dev/null | wc -c)\" "
+		          "= 3000 ]",
+		        loc)
+		    == 0) {
+			break;
+		}
+		usleep(10000);
+	}
+	ck_assert_int_lt(i, 1000);
+	ck_assert_int_eq(kill(pid, sig), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+	    "ovio ended with status %#x, not by signal %d", status, sig);
+	ck_assert_int_eq(tu_sh("[ -z \"$(ls -A %s)\" ]", loc), 0);
+	close(wr);
+	(void) unlink(fifo);
+}
+
+START_TEST(cli_get_stopped_by_a_signal_leaves_nothing)
+{
+	get_stopped_by(SIGINT);
+	get_stopped_by(SIGTERM);
+	get_stopped_by(SIGHUP);
+}
+END_TEST
+
 START_TEST(cli_put_no_clobber)
 {
 	const char *b = tu_build();
@@ -5192,6 +5260,7 @@ e2e_suite(void)
 	ECASE(temp_refused_on_a_read_only_root, 20);
 	ECASE(temp_commit_runs_at_most_once, 20);
 	ECASE(cli_put_killed_halfway_keeps_the_old_file, 30);
+	ECASE(cli_get_stopped_by_a_signal_leaves_nothing, 60);
 	ECASE(cli_put_no_clobber, 30);
 	ECASE(cli_tree_round_trip_1000_files, 120);
 	ECASE(cli_put_get_several_files, 30);
