@@ -339,6 +339,10 @@ connect_or_fail(cli *c, ovio_client **cl)
 			                "oviod --listen URL, or on Windows "
 			                "ovio service start)\n");
 		}
+		if (rv == OVIO_EPROTO) {
+			fprintf(stderr, "ovio: what answers there is not an "
+			                "ovio service\n");
+		}
 		if (rv == OVIO_EAUTH && strncmp(url, "ipc://", 6) == 0) {
 			fprintf(stderr,
 			    "ovio: the service there runs as another user, "

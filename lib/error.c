@@ -124,6 +124,7 @@ ovio__err_from_nng(int rv)
 	case NNG_ECLOSED:
 	case NNG_ECONNRESET:
 	case NNG_ECONNSHUT:
+	case NNG_ECONNABORTED:
 		return (OVIO_ECLOSED);
 	case NNG_ECANCELED:
 		return (OVIO_ECANCELED);
@@ -143,6 +144,10 @@ ovio__err_from_nng(int rv)
 	case NNG_EPEERAUTH:
 	case NNG_ECRYPTO:
 		return (OVIO_EAUTH);
+	case NNG_EPROTO: /* the peer does not speak nng's protocol */
+		return (OVIO_EPROTO);
+	case NNG_EUNREACHABLE:
+		return (OVIO_ECONNREFUSED);
 	}
 	return (OVIO_EUNKNOWN);
 }

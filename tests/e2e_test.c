@@ -5078,6 +5078,51 @@ START_TEST(oversized_reply_drops_the_connection)
 }
 END_TEST
 
+/* Answers every connection on lfd with an HTTP line, then hangs up. */
+static void *
+not_nng_main(void *arg)
+{
+	int         lfd = *(int *) arg, fd;
+	const char *http = "HTTP/1.0 200 OK\r\n\r\nhello";
+
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		(void) write(fd, http, strlen(http));
+		usleep(100000);
+		close(fd);
+	}
+	return (NULL);
+}
+
+/* What answers at the endpoint is no nng peer: said so, exit status 5. */
+START_TEST(cli_endpoint_that_is_not_ovio)
+{
+	struct sockaddr_un sa;
+	pthread_t          th;
+	char               url[512], out[512];
+	int                lfd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(url, sizeof(url), "ipc://%s/http.sock", d.dir);
+	snprintf(out, sizeof(out), "%s/out.txt", d.dir);
+	ck_assert_uint_lt(strlen(url + 6), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, url + 6, strlen(url + 6));
+	ck_assert_int_ge(lfd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, not_nng_main, &lfd), 0);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s status 2>%s", tu_build(), url, out), 5);
+	ck_assert_int_eq(tu_sh("grep -q 'EPROTO' %s && grep -q 'not an ovio "
+	                       "service' %s",
+	                     out, out),
+	    0);
+	shutdown(lfd, SHUT_RDWR);
+	close(lfd);
+	pthread_join(th, NULL);
+}
+END_TEST
+
 /* How many of nng's task threads pid runs, once it has named them all. */
 static int
 task_threads(pid_t pid, int want)
@@ -5267,6 +5312,7 @@ e2e_suite(void)
 	ECASE(cli_continue_after_sigkill, 60);
 	ECASE(cli_timeout_and_refused_connection, 30);
 	ECASE(request_ids_only_where_a_copy_can_come, 30);
+	ECASE(cli_endpoint_that_is_not_ovio, 30);
 	ECASE(oversized_reply_drops_the_connection, 30);
 	ECASE(connect_disconnect_churn, 240);
 	return (s);

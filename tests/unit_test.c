@@ -63,6 +63,9 @@ START_TEST(errno_is_mapped_once)
 	ck_assert_int_eq(
 	    ovio__err_from_nng(NNG_ECONNREFUSED), OVIO_ECONNREFUSED);
 	ck_assert_int_eq(ovio__err_from_nng(NNG_ECLOSED), OVIO_ECLOSED);
+	ck_assert_int_eq(ovio__err_from_nng(NNG_EPROTO), OVIO_EPROTO);
+	ck_assert_int_eq(
+	    ovio__err_from_nng(NNG_EUNREACHABLE), OVIO_ECONNREFUSED);
 }
 END_TEST
 
