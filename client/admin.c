@@ -125,25 +125,25 @@ adm_sub_usage(FILE *f, const adm_sub *s)
 	    s->name, s->args, s->help);
 }
 
-/* s as a JSON string (control characters and quotes escaped). */
+/* s as a JSON string on f (control characters and quotes escaped). */
 static void
-adm_json_str(const char *s)
+adm_json_str(FILE *f, const char *s)
 {
 	const unsigned char *p;
 
-	putchar('"');
+	fputc('"', f);
 	for (p = (const unsigned char *) s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p);
+			fprintf(f, "\\%c", *p);
 		} else if (*p < 0x20 || *p == 0x7f) {
-			printf("\\u%04x", *p);
+			fprintf(f, "\\u%04x", *p);
 		} else if (*p >= 0x80) {
-			fputs("\\ufffd", stdout); /* names: ASCII is enough */
+			fputs("\\ufffd", f); /* names: ASCII is enough */
 		} else {
-			putchar(*p);
+			fputc(*p, f);
 		}
 	}
-	putchar('"');
+	fputc('"', f);
 }
 
 /* "read,write,create" from OVIO_OPEN_* flags. */
@@ -165,20 +165,44 @@ adm_flags(uint32_t f, char *buf, size_t len)
 	}
 }
 
-/* The failure of a call: one line, and the exit status. */
+/* --json: failures as one JSON object too (adm_fail). */
+static bool adm_err_json;
+/* What the command names ("session 7"), for ENOTFOUND; "" for none. */
+static char adm_named[64];
+
+/*
+ * The failure of a call: one line, and the exit status.  With --json the
+ * line is {"error": msg, "command": what, "status": "ENAME", "exit": N},
+ * on stderr as ovio's own errors.
+ */
 static int
 adm_fail(const char *what, int rv)
 {
+	char msg[160];
+	int  ex;
+
+	if (rv == OVIO_ENOTFOUND && adm_named[0] != '\0') {
+		snprintf(msg, sizeof(msg), "no such %s", adm_named);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", ovio_strerror(rv));
+	}
+	ex = rv == OVIO_EPERM || rv == OVIO_EACCES ? ADM_EXIT_PERM
+	     : rv == OVIO_ECLOSED || rv == OVIO_ECONNREFUSED
+	             || rv == OVIO_ETIMEDOUT
+	         ? ADM_EXIT_CONNECT
+	         : ADM_EXIT_OTHER;
+	if (adm_err_json) {
+		fprintf(stderr, "{\"error\": ");
+		adm_json_str(stderr, msg);
+		fprintf(stderr, ", \"command\": ");
+		adm_json_str(stderr, what);
+		fprintf(stderr, ", \"status\": \"%s\", \"exit\": %d}\n",
+		    ovio_errname(rv), ex);
+		return (ex);
+	}
 	fprintf(stderr, "ovio admin: %s: remote: %s: %s\n", what,
-	    ovio_errname(rv), ovio_strerror(rv));
-	if (rv == OVIO_EPERM || rv == OVIO_EACCES) {
-		return (ADM_EXIT_PERM);
-	}
-	if (rv == OVIO_ECLOSED || rv == OVIO_ECONNREFUSED
-	    || rv == OVIO_ETIMEDOUT) {
-		return (ADM_EXIT_CONNECT);
-	}
-	return (ADM_EXIT_OTHER);
+	    ovio_errname(rv), msg);
+	return (ex);
 }
 
 static int
@@ -205,9 +229,9 @@ adm_sessions(ovio_client *cl, bool json)
 				printf("\"uid\": null, \"pid\": null, ");
 			}
 			printf("\"address\": ");
-			adm_json_str(l[i].address);
+			adm_json_str(stdout, l[i].address);
 			printf(", \"certificate\": ");
-			adm_json_str(l[i].certificate);
+			adm_json_str(stdout, l[i].certificate);
 			printf(", \"connected_ms\": %lld, \"handles\": %u, "
 			       "\"ops\": %u, \"bytes\": %llu}",
 			    (long long) l[i].connected_ms, l[i].handles,
@@ -276,7 +300,7 @@ adm_handles(ovio_client *cl, bool json)
 			printf("%s{\"id\": %llu, \"session\": %u, \"path\": ",
 			    i > 0 ? ", " : "", (unsigned long long) l[i].id,
 			    l[i].session);
-			adm_json_str(l[i].path);
+			adm_json_str(stdout, l[i].path);
 			printf(", \"flags\": \"%s\", \"state\": \"%s\", "
 			       "\"ops\": %u}",
 			    fl, l[i].closing ? "CLOSING" : "OPEN", l[i].ops);
@@ -586,6 +610,18 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 		return (ADM_EXIT_USAGE);
 	}
 
+	adm_err_json = json;
+	if (op != 0) {
+		snprintf(adm_named, sizeof(adm_named), "operation %llu",
+		    (unsigned long long) op);
+	} else if (handle != 0) {
+		snprintf(adm_named, sizeof(adm_named), "handle %llu",
+		    (unsigned long long) handle);
+	} else if (session != 0) {
+		snprintf(adm_named, sizeof(adm_named), "session %llu",
+		    (unsigned long long) session);
+	}
+
 	if (url == NULL) {
 		url = getenv("OVIO_ADMIN_ENDPOINT");
 	}
@@ -604,6 +640,15 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 		url = buf;
 	}
 	if ((rv = ovio_connect(&cl, url, 3000)) != 0) {
+		if (json) {
+			char what[640];
+
+			snprintf(what, sizeof(what), "connect %.600s", url);
+			adm_named[0] = '\0';
+			return (adm_fail(what, rv) == ADM_EXIT_PERM
+			            ? ADM_EXIT_PERM
+			            : ADM_EXIT_CONNECT);
+		}
 		fprintf(stderr, "ovio admin: cannot connect to %s: %s: %s\n",
 		    url, ovio_errname(rv), ovio_strerror(rv));
 		if (rv == OVIO_EPERM || rv == OVIO_EACCES) {

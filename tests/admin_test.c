@@ -436,10 +436,26 @@ START_TEST(cancel_one_op_by_id)
 	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin cancel --op %llu 2>%s",
 	                     tu_build(), d.url, (unsigned long long) id1, err),
 	    1);
-	ck_assert_msg(tu_sh("grep -q 'cancel: remote: ENOTFOUND' %s", err) == 0,
+	ck_assert_msg(tu_sh("grep -qx 'ovio admin: cancel: remote: ENOTFOUND: "
+	                    "no such operation %llu' %s",
+	                  (unsigned long long) id1, err)
+	                  == 0,
 	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 	ck_assert_int_eq(
 	    ovio_admin_cancel_op(a, id1, &canceled), OVIO_ENOTFOUND);
+	/* With --json, the error is JSON too; a session is named as one. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s admin --json kick --session 1 "
+	                       "2>%s",
+	                     tu_build(), d.url, err),
+	    1);
+	ck_assert_msg(tu_sh("python3 -c 'import json,sys; "
+	                    "j=json.load(open(sys.argv[1])); "
+	                    "assert j[\"error\"]==\"no such session 1\" "
+	                    "and j[\"status\"]==\"ENOTFOUND\" "
+	                    "and j[\"exit\"]==1' %s",
+	                  err)
+	                  == 0,
+	    "stderr: %s", slurp(err, buf, sizeof(buf)));
 
 	/* The handle's and the session's cancels reach the rest. */
 	ck_assert_int_eq(ovio_admin_cancel_handle(a, h, &canceled), 0);
