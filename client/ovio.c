@@ -1456,6 +1456,17 @@ cmd_mv(cli *c)
 		    to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
 	}
 	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
+	if (rv == OVIO_EEXIST) {
+		/* Kept, as --no-clobber keeps a target: exit 8. */
+		ovio_disconnect(cl);
+		(void) fail_remote(to, rv);
+		return (EXIT_EXISTS);
+	}
+	if (rv == OVIO_ENOENT && ovio_stat_path(cl, from, &st) == 0) {
+		/* SRC is there: what is missing is DST's folder. */
+		ovio_disconnect(cl);
+		return (fail_remote(c->argv[1], rv));
+	}
 	ovio_disconnect(cl);
 	return (rv != 0 ? fail_remote(c->argv[0], rv) : 0);
 }
@@ -2345,7 +2356,8 @@ static const char exit_help[]
       "  0 success            4 permission denied     7 local I/O error\n"
       "  1 other failure      5 cannot reach oviod\n"
       "  2 bad usage          6 remote I/O error\n"
-      "  3 no such file       8 target exists (--no-clobber)\n";
+      "  3 no such file       8 target exists (--no-clobber; mv without "
+      "-f)\n";
 
 static void
 usage(FILE *f)

@@ -3703,6 +3703,23 @@ START_TEST(cli_namespace_commands)
 	ck_assert_int_ne(
 	    tu_sh("%s/ovio -e %s mv nope y 2>%s", b, d.url, out), 0);
 	ck_assert_int_eq(tu_sh("grep -q 'ENOENT' %s", out), 0);
+	/* An existing DST is kept: exit 8, as --no-clobber, naming DST. */
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s put /etc/hostname m1 >/dev/null"
+	                       " && %s/ovio -e %s put /etc/hostname m2 "
+	                       ">/dev/null",
+	                     b, d.url, b, d.url),
+	    0);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s mv m1 m2 2>%s", b, d.url, out), 8);
+	ck_assert_int_eq(tu_sh("grep -q '^ovio: m2: remote: EEXIST' %s", out),
+	    0);
+	ck_assert(ns_exists("m1") && ns_exists("m2"));
+	/* SRC there, DST's folder missing: the error names DST. */
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio -e %s mv m1 nodir/m3 2>%s", b, d.url, out), 3);
+	ck_assert_int_eq(
+	    tu_sh("grep -q '^ovio: nodir/m3: remote: ENOENT' %s", out), 0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s rm m1 m2", b, d.url), 0);
 	ck_assert_int_ne(tu_sh("%s/ovio -e %s rm z 2>%s", b, d.url, out), 0);
 	ck_assert_int_eq(tu_sh("grep -q 'ENOTEMPTY' %s", out), 0);
 	ck_assert_int_eq(tu_sh("%s/ovio -e %s rm -r z", b, d.url), 0);
