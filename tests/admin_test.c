@@ -562,6 +562,8 @@ START_TEST(shutdown_stops_cleanly)
 	ck_assert_msg(
 	    strstr(slurp(log, buf, sizeof(buf)), "stopped cleanly") != NULL,
 	    "log: %s", buf);
+	/* Its own line says who asked; it was no SIGTERM from outside. */
+	ck_assert_msg(strstr(buf, "SIGTERM") == NULL, "log: %s", buf);
 	close(wr);
 	ovio_disconnect(c);
 }

@@ -644,6 +644,9 @@ START_TEST(sigterm_drains_and_exits_zero)
 	log[n] = '\0';
 	fclose(f);
 	ck_assert_msg(strstr(log, "stopped cleanly") != NULL, "log: %s", log);
+	/* The operator reads why it stopped. */
+	ck_assert_msg(
+	    strstr(log, "stop: SIGTERM received") != NULL, "log: %s", log);
 	close(wr);
 	ovio_disconnect(c);
 }

@@ -29,7 +29,8 @@
 #include "log.h"
 #include "ovio_err.h"
 
-static sigset_t host_stopset; /* SIGTERM, SIGINT, SIGHUP */
+static sigset_t host_stopset;    /* SIGTERM, SIGINT, SIGHUP */
+static bool     host_stop_asked; /* ovio__host_request_stop: logged there */
 
 /*
  * The handler never runs while the signals are blocked, which they are in
@@ -133,6 +134,12 @@ ovio__host_wait_stop(const ovio__host_hooks *hooks)
 		}
 		sig = sigtimedwait(&host_stopset, NULL, wd != 0 ? &left : NULL);
 		if (sig == SIGTERM || sig == SIGINT) {
+			/* ovio admin shutdown said so itself (admin.c). */
+			if (!__atomic_load_n(
+			        &host_stop_asked, __ATOMIC_ACQUIRE)) {
+				ovio__log("stop: %s received",
+				    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			}
 			break;
 		}
 		if (sig == SIGHUP) {
@@ -156,6 +163,7 @@ void
 ovio__host_request_stop(void)
 {
 	/* The main thread, in sigtimedwait, is the one that takes it. */
+	__atomic_store_n(&host_stop_asked, true, __ATOMIC_RELEASE);
 	(void) kill(getpid(), SIGTERM);
 }
 

@@ -100,6 +100,9 @@ static int                   host_rv;
 static FILE                 *host_logf; /* --log, or the service's log */
 static const char           *host_log_path; /* --log FILE, or NULL */
 
+/* What stopped it (for the log), or NULL: ovio admin shutdown. */
+static const char *volatile host_stop_cause;
+
 static int host_open_log(const char *path);
 
 /* ---- stop event and console ------------------------------------------- */
@@ -132,11 +135,17 @@ ovio__host_console_ctrl(DWORD type)
 	switch (type) {
 	case CTRL_C_EVENT:
 	case CTRL_BREAK_EVENT:
+		host_stop_cause
+		    = type == CTRL_C_EVENT ? "Ctrl-C" : "Ctrl-Break";
 		SetEvent(host_event()); /* only signals; main thread stops */
 		return (TRUE);
 	case CTRL_CLOSE_EVENT:
 	case CTRL_LOGOFF_EVENT:
 	case CTRL_SHUTDOWN_EVENT:
+		host_stop_cause = type == CTRL_CLOSE_EVENT ? "console closed"
+		                  : type == CTRL_LOGOFF_EVENT
+		                      ? "logoff"
+		                      : "system shutdown";
 		SetEvent(host_event());
 		(void) WaitForSingleObject(
 		    host_drained_ev, host_drain_ms + HOST_STOP_SLACK);
@@ -265,6 +274,9 @@ ovio__host_wait_stop(const ovio__host_hooks *hooks)
 			hooks->reload(hooks->arg);
 		}
 	}
+	if (host_stop_cause != NULL) { /* NULL: ovio admin shutdown, logged */
+		ovio__log("stop: %s", host_stop_cause);
+	}
 	/* The engine now drains: tell the SCM how long that may take. */
 	host_report(SERVICE_STOP_PENDING, host_drain_ms + HOST_STOP_SLACK);
 	if (host_service) {
@@ -338,6 +350,9 @@ host_ctrl(DWORD ctrl, DWORD type, void *data, void *ctx)
 	case SERVICE_CONTROL_STOP:
 	case SERVICE_CONTROL_SHUTDOWN:
 	case SERVICE_CONTROL_PRESHUTDOWN:
+		host_stop_cause = ctrl == SERVICE_CONTROL_STOP
+		                      ? "service stop"
+		                      : "system shutdown";
 		SetEvent(host_stop_ev); /* only signals; main thread stops */
 		return (NO_ERROR);
 	case SERVICE_CONTROL_PARAMCHANGE: /* sc control oviod paramchange */
