@@ -126,6 +126,32 @@ exit_remote(int status)
 static bool json_str(FILE *f, const char *s);
 
 /*
+ * Writes s to f with each control character (below 0x20, and 0x7f) as '?',
+ * as ls(1) shows names on a terminal: a name sent by a service cannot move
+ * the cursor, recolour the terminal or break a one-line message in two.
+ */
+static void
+put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) s; *p != '\0'; p++) {
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	}
+}
+
+/* put_safe on a terminal; as it is elsewhere (a pipe, a file). */
+static void
+put_name(FILE *f, const char *s)
+{
+	if (isatty(fileno(f))) {
+		put_safe(f, s);
+	} else {
+		fputs(s, f);
+	}
+}
+
+/*
  * Reports one failure on stderr and returns ex, its exit status.  As text,
  * one line: "ovio: " and msg.  With --json, one JSON object on one line:
  * {"error": msg, "path": PATH, "side": "remote" or "local", "status":
@@ -137,7 +163,9 @@ report(int ex, const char *path, const char *side, const char *status,
     const char *msg)
 {
 	if (!err_json) {
-		fprintf(stderr, "ovio: %s\n", msg);
+		fputs("ovio: ", stderr);
+		put_safe(stderr, msg); /* one line, whatever the names hold */
+		fputc('\n', stderr);
 		return (ex);
 	}
 	fprintf(stderr, "{\"error\": ");
@@ -170,6 +198,23 @@ reportf(int ex, const char *path, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return (report(ex, path, NULL, NULL, msg));
+}
+
+/* A notice on stderr ("ovio: " and fmt), one line whatever names hold. */
+static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+notice(const char *fmt, ...)
+{
+	char    msg[2 * 4096 + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fputs("ovio: ", stderr);
+	put_safe(stderr, msg);
+	fputc('\n', stderr);
 }
 
 /* "ovio: WHAT: remote: ENAME: message": the service's side failed. */
@@ -793,8 +838,8 @@ streams_run(cli *c, ovio_client *cl, uint64_t h, const char *path, xfer *x,
 	n        = parts_open(
             c, path, put ? OVIO_OPEN_WRITE : OVIO_OPEN_READ, pt, want);
 	if (n < want && !c->quiet) {
-		fprintf(stderr, "ovio: %s: %u of %u streams (the service "
-		                "refused more connections)\n",
+		notice("%s: %u of %u streams (the service refused more "
+		       "connections)",
 		    x->p.name, n, want); /* REMOTE as the user named it */
 	}
 	/* Parts of whole chunks, the last to the end of the file. */
@@ -944,8 +989,7 @@ put_streams(cli *c, ovio_client *cl, const char *local, const char *remote,
 	if (rv != 0 && (rv2 = ovio_remove(cl, tmp)) != 0
 	    && rv2 != OVIO_ENOENT) {
 		/* The connection is gone, say: the user must know. */
-		fprintf(stderr, "ovio: %s: remote: the partial upload %s is "
-		                "left behind (%s)\n",
+		notice("%s: remote: the partial upload %s is left behind (%s)",
 		    remote, tmp, ovio_errname(rv2));
 	}
 	return (put_end(c, x, local, remote, rv, total));
@@ -1143,10 +1187,11 @@ cmd_stat(cli *c)
 		    (unsigned long long) st.size, type_name(st.type), st.mode,
 		    (long long) st.mtime_ns, when);
 	} else {
-		printf("path:  %s\nsize:  %llu\ntype:  %s\nmode:  %04o\n"
-		       "mtime: %s\n",
-		    c->argv[0], (unsigned long long) st.size,
-		    type_name(st.type), st.mode, when);
+		fputs("path:  ", stdout);
+		put_name(stdout, c->argv[0]);
+		printf("\nsize:  %llu\ntype:  %s\nmode:  %04o\nmtime: %s\n",
+		    (unsigned long long) st.size, type_name(st.type), st.mode,
+		    when);
 	}
 	return (0);
 }
@@ -1230,10 +1275,13 @@ ls_print(ls_state *s, const ovio_dirent *e)
 		format_mtime(when, sizeof(when), e->mtime_ns, false);
 		when[19] = '\0'; /* to the second */
 		format_mode(mode, e->type, e->mode);
-		printf("%s %12llu %s %s\n", mode, (unsigned long long) e->size,
-		    when, e->name);
+		printf(
+		    "%s %12llu %s ", mode, (unsigned long long) e->size, when);
+		put_name(stdout, e->name);
+		putchar('\n');
 	} else {
-		printf("%s\n", e->name);
+		put_name(stdout, e->name);
+		putchar('\n');
 	}
 	s->first = false;
 }
@@ -1591,8 +1639,7 @@ put_tree(cli *c, ovio_client *cl, const char *dir, const char *rdir, int depth)
 			    c, reportf(EXIT_NOTFOUND, l,
 			           "%s: local: a link to nothing: skipped", l));
 		} else if (!c->quiet) {
-			fprintf(stderr,
-			    "ovio: %s: not a file or folder: skipped\n", l);
+			notice("%s: not a file or folder: skipped", l);
 		}
 		free(l);
 		free(r);
@@ -1645,8 +1692,7 @@ get_tree(cli *c, ovio_client *cl, const char *rdir, const char *dir, int depth)
 		           || l.type[i] == OVIO_TYPE_LINK) {
 			note(c, get_file(c, cl, r, lp, "get"));
 		} else if (!c->quiet) {
-			fprintf(stderr,
-			    "ovio: %s: not a file or folder: skipped\n", r);
+			notice("%s: not a file or folder: skipped", r);
 		}
 		free(r);
 		free(lp);

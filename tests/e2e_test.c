@@ -3798,6 +3798,32 @@ START_TEST(cli_names_and_paths_as_given)
 	                       "&& grep -q '^-rw-r--r-T .* t$' %s",
 	                     out, out, out),
 	    0);
+	/*
+	 * A name with an escape sequence and a newline: on a terminal (script
+	 * gives ls one) each control character shows as '?', and an error
+	 * naming it stays one line.  In a pipe ls prints it as it is.
+	 */
+	ck_assert_int_eq(
+	    tu_sh("touch \"%s/u/$(printf 'e\\033[31mx\\ny')\"", d.root), 0);
+	ck_assert_int_eq(tu_sh("script -qec '%s/ovio -e %s ls u' /dev/null "
+	                       ">%s",
+	                     b, d.url, out),
+	    0);
+	ck_assert_int_eq(tu_sh("grep -q 'e?\\[31mx?y' %s && ! grep -q "
+	                       "\"$(printf '\\033')\" %s",
+	                     out, out),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s ls u | grep -c '^y$' >/dev/null",
+	                     b, d.url),
+	    0);
+	ck_assert_int_eq(tu_sh("%s/ovio -e %s stat \"u/$(printf 'e\\033[31mx"
+	                       "\\nz')\" 2>%s",
+	                     b, d.url, out),
+	    3);
+	ck_assert_int_eq(tu_sh("[ \"$(wc -l <%s)\" = 1 ] && grep -q "
+	                       "'^ovio: u/e?\\[31mx?z: remote: ENOENT' %s",
+	                     out, out),
+	    0);
 }
 END_TEST
 
