@@ -171,26 +171,20 @@ static bool adm_err_json;
 static char adm_named[64];
 
 /*
- * The failure of a call: one line, and the exit status.  With --json the
- * line is {"error": msg, "command": what, "status": "ENAME", "exit": N},
- * on stderr as ovio's own errors.
+ * The failure of a call: one line on stderr, and ex, its exit status.  With
+ * --json the line is {"error": msg, "command": what, "status": "ENAME",
+ * "exit": ex}, as ovio's own errors.
  */
 static int
-adm_fail(const char *what, int rv)
+adm_fail_ex(const char *what, int rv, int ex)
 {
 	char msg[160];
-	int  ex;
 
 	if (rv == OVIO_ENOTFOUND && adm_named[0] != '\0') {
 		snprintf(msg, sizeof(msg), "no such %s", adm_named);
 	} else {
 		snprintf(msg, sizeof(msg), "%s", ovio_strerror(rv));
 	}
-	ex = rv == OVIO_EPERM || rv == OVIO_EACCES ? ADM_EXIT_PERM
-	     : rv == OVIO_ECLOSED || rv == OVIO_ECONNREFUSED
-	             || rv == OVIO_ETIMEDOUT
-	         ? ADM_EXIT_CONNECT
-	         : ADM_EXIT_OTHER;
 	if (adm_err_json) {
 		fprintf(stderr, "{\"error\": ");
 		adm_json_str(stderr, msg);
@@ -198,11 +192,23 @@ adm_fail(const char *what, int rv)
 		adm_json_str(stderr, what);
 		fprintf(stderr, ", \"status\": \"%s\", \"exit\": %d}\n",
 		    ovio_errname(rv), ex);
-		return (ex);
+	} else {
+		fprintf(stderr, "ovio admin: %s: remote: %s: %s\n", what,
+		    ovio_errname(rv), msg);
 	}
-	fprintf(stderr, "ovio admin: %s: remote: %s: %s\n", what,
-	    ovio_errname(rv), msg);
 	return (ex);
+}
+
+/* adm_fail_ex with the exit status rv calls for. */
+static int
+adm_fail(const char *what, int rv)
+{
+	return (adm_fail_ex(what, rv,
+	    rv == OVIO_EPERM || rv == OVIO_EACCES ? ADM_EXIT_PERM
+	    : rv == OVIO_ECLOSED || rv == OVIO_ECONNREFUSED
+	            || rv == OVIO_ETIMEDOUT
+	        ? ADM_EXIT_CONNECT
+	        : ADM_EXIT_OTHER));
 }
 
 static int
@@ -645,9 +651,10 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 
 			snprintf(what, sizeof(what), "connect %.600s", url);
 			adm_named[0] = '\0';
-			return (adm_fail(what, rv) == ADM_EXIT_PERM
-			            ? ADM_EXIT_PERM
-			            : ADM_EXIT_CONNECT);
+			return (adm_fail_ex(what, rv,
+			    rv == OVIO_EPERM || rv == OVIO_EACCES
+			        ? ADM_EXIT_PERM
+			        : ADM_EXIT_CONNECT));
 		}
 		fprintf(stderr, "ovio admin: cannot connect to %s: %s: %s\n",
 		    url, ovio_errname(rv), ovio_strerror(rv));

@@ -25,6 +25,7 @@
 
 #define EXIT_OTHER   1
 #define EXIT_USAGE   2
+#define EXIT_PERM    4
 #define EXIT_CONNECT 5
 
 #define MAX_QD      4096u
@@ -406,14 +407,24 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	if (remote == NULL) {
 		goto usage;
 	}
-	/* As every command takes it: "/b.dat" is the root's b.dat. */
+	/*
+	 * As every command takes it: "/b.dat" is the root's b.dat, and a
+	 * path leaving the root is refused here (exit 4).  Messages name the
+	 * file as the user wrote it; the service gets rpath.
+	 */
 	if ((rv = ovio__remote_path(remote, rpath, sizeof(rpath))) != 0) {
 		rv = rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE;
 		fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
 		    ovio_errname(rv), ovio_strerror(rv));
-		return (rv == OVIO_ENAMETOOLONG ? EXIT_USAGE : EXIT_OTHER);
+		return (rv == OVIO_ENAMETOOLONG ? EXIT_USAGE : EXIT_PERM);
 	}
-	remote = rpath;
+	if (rpath[0] == '\0') {
+		fprintf(stderr,
+		    "ovio bench: %s: names the service's root itself, not a "
+		    "file\n",
+		    remote);
+		return (EXIT_USAGE);
+	}
 	if (qd % batch != 0) {
 		fprintf(stderr,
 		    "ovio bench: --qd %llu is not a multiple of --batch %llu\n",
@@ -459,7 +470,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 		}
 		/* A file it makes gets the service's --file-mode (mode 0). */
 		rv = ovio_open(
-		    cfg.conns[n].cl, remote, oflags, 0, &cfg.conns[n].h);
+		    cfg.conns[n].cl, rpath, oflags, 0, &cfg.conns[n].h);
 		if (rv != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
 			    remote, ovio_errname(rv), ovio_strerror(rv));
@@ -499,7 +510,7 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 			    "ovio bench: extending %s to %llu bytes\n", remote,
 			    (unsigned long long) size);
 		}
-		if ((rv = bench_prefill(cfg.conns[0].cl, remote, st.size, size))
+		if ((rv = bench_prefill(cfg.conns[0].cl, rpath, st.size, size))
 		    != 0) {
 			fprintf(stderr, "ovio bench: %s: remote: %s: %s\n",
 			    remote, ovio_errname(rv), ovio_strerror(rv));

@@ -14,7 +14,8 @@
  * options and the remote file).  endpoint (NULL: the default) and json are
  * ovio's global options given before the command.  Called from the CLI's
  * main thread; blocks for the run.  Returns the exit status: 0, 1 (an
- * operation failed), 2 (bad usage), 5 (cannot reach oviod).
+ * operation failed), 2 (bad usage), 4 (REMOTE leaves the root), 5 (cannot
+ * reach oviod).
  */
 int ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
     bool json, int argc, char **argv);

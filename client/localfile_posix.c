@@ -395,7 +395,10 @@ ovio__local_finish(ovio__local *lf)
 		}
 		if (rv != 0) {
 			unlink(lf->tmp);
-		} else {
+		}
+		lf_temp_disarm(lf->tmp_slot); /* gone: renamed or removed */
+		lf->tmp_slot = -1;
+		if (rv == 0) {
 			lf_sync_dir(lf->target);
 		}
 	} else if (lf->own_fd && close(lf->fd) != 0) {

@@ -125,27 +125,12 @@ exit_remote(int status)
 
 static bool json_str(FILE *f, const char *s);
 
-/*
- * Writes s to f with each control character (below 0x20, and 0x7f) as '?',
- * as ls(1) shows names on a terminal: a name sent by a service cannot move
- * the cursor, recolour the terminal or break a one-line message in two.
- */
-static void
-put_safe(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *) s; *p != '\0'; p++) {
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-	}
-}
-
-/* put_safe on a terminal; as it is elsewhere (a pipe, a file). */
+/* ovio__put_safe on a terminal; as it is elsewhere (a pipe, a file). */
 static void
 put_name(FILE *f, const char *s)
 {
 	if (isatty(fileno(f))) {
-		put_safe(f, s);
+		ovio__put_safe(f, s);
 	} else {
 		fputs(s, f);
 	}
@@ -164,7 +149,8 @@ report(int ex, const char *path, const char *side, const char *status,
 {
 	if (!err_json) {
 		fputs("ovio: ", stderr);
-		put_safe(stderr, msg); /* one line, whatever the names hold */
+		/* One line, whatever the names in it hold. */
+		ovio__put_safe(stderr, msg);
 		fputc('\n', stderr);
 		return (ex);
 	}
@@ -213,7 +199,7 @@ notice(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fputs("ovio: ", stderr);
-	put_safe(stderr, msg);
+	ovio__put_safe(stderr, msg);
 	fputc('\n', stderr);
 }
 
@@ -1167,12 +1153,13 @@ cmd_stat(cli *c)
 	char         when[64], path[REMOTE_MAX];
 	int          rv;
 
-	if ((rv = remote_path_or_fail(c->argv[0], path, sizeof(path), false))
+	if ((rv = remote_path_or_fail(c->argv[0], path, sizeof(path), true))
 	        != 0
 	    || (rv = connect_or_fail(c, &cl)) != 0) {
 		return (rv);
 	}
-	rv = ovio_stat_path(cl, path, &st);
+	/* The root itself is "." to the service. */
+	rv = ovio_stat_path(cl, path[0] != '\0' ? path : ".", &st);
 	ovio_disconnect(cl);
 	if (rv != 0) {
 		return (fail_remote(c->argv[0], rv));
@@ -1504,7 +1491,7 @@ cmd_mv(cli *c)
 		    to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
 	}
 	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
-	if (rv == OVIO_EEXIST) {
+	if (rv == OVIO_EEXIST && !c->force) {
 		/* Kept, as --no-clobber keeps a target: exit 8. */
 		ovio_disconnect(cl);
 		(void) fail_remote(to, rv);
@@ -1561,9 +1548,12 @@ base_name(const char *p, bool local, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int) (end - start), p + start);
 }
 
-/* dir + "/" + name into a new string (dir "" or "-": name); NULL: ENOMEM. */
+/*
+ * dir + "/" + name into a new string (dir "" or "-": name), dir a local
+ * path or a remote one (ends_with_sep); NULL: ENOMEM.
+ */
 static char *
-join(const char *dir, const char *name)
+join(const char *dir, const char *name, bool local)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char  *s = malloc(n);
@@ -1573,7 +1563,7 @@ join(const char *dir, const char *name)
 			snprintf(s, n, "%s", name);
 		} else {
 			snprintf(s, n, "%s%s%s", dir,
-			    ends_with_sep(dir, true) ? "" : "/", name);
+			    ends_with_sep(dir, local) ? "" : "/", name);
 		}
 	}
 	return (s);
@@ -1624,7 +1614,8 @@ put_tree(cli *c, ovio_client *cl, const char *dir, const char *rdir, int depth)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		char *l = join(dir, names[i]), *r = join(rdir, names[i]);
+		char *l = join(dir, names[i], true);
+		char *r = join(rdir, names[i], false);
 
 		if (l == NULL || r == NULL) {
 			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
@@ -1677,7 +1668,8 @@ get_tree(cli *c, ovio_client *cl, const char *rdir, const char *dir, int depth)
 		return;
 	}
 	for (i = 0; i < l.n; i++) {
-		char *r = join(rdir, l.v[i]), *lp = join(dir, l.v[i]);
+		char *r  = join(rdir, l.v[i], false);
+		char *lp = join(dir, l.v[i], true);
 
 		if (r == NULL || lp == NULL) {
 			note(c, reportf(EXIT_OTHER, NULL, "out of memory"));
@@ -1783,7 +1775,7 @@ cmd_put(cli *c)
 			to = isdir && strcmp(base, ".") != 0
 			             && strcmp(base, "..") != 0
 			             && base[0] != '\0'
-			         ? join(rdst, base)
+			         ? join(rdst, base, false)
 			         : strdup(rdst);
 			if (to != NULL) {
 				put_tree(c, cl, src, to, 0);
@@ -1793,7 +1785,7 @@ cmd_put(cli *c)
 			            "%s: remote: not a folder", dst));
 			continue;
 		} else {
-			to = into ? join(rdst, base) : strdup(rdst);
+			to = into ? join(rdst, base, false) : strdup(rdst);
 			if (to != NULL) {
 				note(c, put_file(c, cl, src, to));
 			}
@@ -1855,19 +1847,20 @@ cmd_get(cli *c)
 		char *to;
 
 		(void) ovio__remote_path(c->argv[i], r, sizeof(r));
-		base_name(r, false, base, sizeof(base));
+		/* The local name: no separator of this OS may stay in it. */
+		base_name(r, true, base, sizeof(base));
 		if (c->recursive
 		    && (r[0] == '\0'
 		        || (ovio_stat_path(cl, r, &st) == 0
 		            && st.type == OVIO_TYPE_DIR))) {
 			to = type == OVIO__LOCAL_DIR && base[0] != '\0'
-			         ? join(dst, base)
+			         ? join(dst, base, true)
 			         : strdup(dst);
 			if (to != NULL) {
 				get_tree(c, cl, r, to, 0);
 			}
 		} else {
-			to = into ? join(dst, base) : strdup(dst);
+			to = into ? join(dst, base, true) : strdup(dst);
 			if (to != NULL) {
 				note(c, get_file(c, cl, r, to, "get"));
 			}
@@ -2366,7 +2359,7 @@ static const command commands[] = {
 	    cmd_rm, 1, false, -1, "r" },
 	{ "mv", "[-f] SRC DST", "rename or move",
 	    "rename SRC to DST, or move it into DST when DST is a folder or\n"
-	    "ends with /; an existing DST is kept (EEXIST) unless -f",
+	    "ends with /; an existing DST is kept (EEXIST, exit 8) unless -f",
 	    cmd_mv, 2, false, 0, "f" },
 	{ "bench", "REMOTE", "measure the service's speed",
 	    "measure oviod's requests/s, MB/s and latency on REMOTE\n"

@@ -63,13 +63,15 @@ draw(progress *p, double t)
 		} else {
 			snprintf(eta, sizeof(eta), "?");
 		}
-		fprintf(stderr,
-		    "\r%s %s: %3d%% %.1f/%.1f MiB %.1f MiB/s %s ETA %s ",
-		    p->verb, p->name, (int) (p->done * 100 / p->total), mib,
+		fprintf(stderr, "\r%s ", p->verb);
+		ovio__put_safe(stderr, p->name);
+		fprintf(stderr, ": %3d%% %.1f/%.1f MiB %.1f MiB/s %s ETA %s ",
+		    (int) (p->done * 100 / p->total), mib,
 		    (double) p->total / 1048576.0, rate, el, eta);
 	} else {
-		fprintf(stderr, "\r%s %s: %.1f MiB %.1f MiB/s %s ", p->verb,
-		    p->name, mib, rate, el);
+		fprintf(stderr, "\r%s ", p->verb);
+		ovio__put_safe(stderr, p->name);
+		fprintf(stderr, ": %.1f MiB %.1f MiB/s %s ", mib, rate, el);
 	}
 	p->drawn     = true;
 	p->last_draw = t;
@@ -103,4 +105,21 @@ double
 ovio__progress_seconds(const progress *p)
 {
 	return (p->last_draw - p->start);
+}
+
+void
+ovio__put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', f); /* a C1 control, as UTF-8 */
+			p++;
+		} else {
+			fputc(*p, f);
+		}
+	}
 }

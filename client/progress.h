@@ -28,4 +28,12 @@ void   ovio__progress_update(progress *p, uint64_t done);
 void   ovio__progress_end(progress *p, bool ok);
 double ovio__progress_seconds(const progress *p);
 
+/*
+ * Writes s to f with each control character as '?': C0 (below 0x20), DEL
+ * and C1 (U+0080 to U+009F, as UTF-8), as ls(1) shows names on a
+ * terminal.  A name a service sends cannot move the cursor, recolour the
+ * terminal or break a one-line message in two.
+ */
+void ovio__put_safe(FILE *f, const char *s);
+
 #endif
