@@ -646,25 +646,24 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 		url = buf;
 	}
 	if ((rv = ovio_connect(&cl, url, 3000)) != 0) {
+		bool perm = rv == OVIO_EPERM || rv == OVIO_EACCES;
+		int  ex   = perm ? ADM_EXIT_PERM : ADM_EXIT_CONNECT;
+
 		if (json) {
 			char what[640];
 
 			snprintf(what, sizeof(what), "connect %.600s", url);
 			adm_named[0] = '\0';
-			return (adm_fail_ex(what, rv,
-			    rv == OVIO_EPERM || rv == OVIO_EACCES
-			        ? ADM_EXIT_PERM
-			        : ADM_EXIT_CONNECT));
+			return (adm_fail_ex(what, rv, ex));
 		}
 		fprintf(stderr, "ovio admin: cannot connect to %s: %s: %s\n",
 		    url, ovio_errname(rv), ovio_strerror(rv));
-		if (rv == OVIO_EPERM || rv == OVIO_EACCES) {
+		if (perm) {
 			fprintf(stderr,
 			    "ovio admin: the admin endpoint is for the "
 			    "service's user and its admin group only\n");
-			return (ADM_EXIT_PERM);
 		}
-		return (ADM_EXIT_CONNECT);
+		return (ex);
 	}
 
 	if (strcmp(s->name, "sessions") == 0) {

@@ -413,7 +413,6 @@ ovio__cmd_bench(const char *endpoint, const ovio_connect_options *conn,
 	 * file as the user wrote it; the service gets rpath.
 	 */
 	if ((rv = ovio__remote_path(remote, rpath, sizeof(rpath))) != 0) {
-		rv = rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE;
 		fprintf(stderr, "ovio bench: %s: remote: %s: %s\n", remote,
 		    ovio_errname(rv), ovio_strerror(rv));
 		return (rv == OVIO_ENAMETOOLONG ? EXIT_USAGE : EXIT_PERM);

@@ -125,6 +125,15 @@ exit_remote(int status)
 
 static bool json_str(FILE *f, const char *s);
 
+/* "ovio: " and msg on stderr, one line whatever the names in it hold. */
+static void
+say(const char *msg)
+{
+	fputs("ovio: ", stderr);
+	ovio__put_safe(stderr, msg);
+	fputc('\n', stderr);
+}
+
 /* ovio__put_safe on a terminal; as it is elsewhere (a pipe, a file). */
 static void
 put_name(FILE *f, const char *s)
@@ -148,10 +157,7 @@ report(int ex, const char *path, const char *side, const char *status,
     const char *msg)
 {
 	if (!err_json) {
-		fputs("ovio: ", stderr);
-		/* One line, whatever the names in it hold. */
-		ovio__put_safe(stderr, msg);
-		fputc('\n', stderr);
+		say(msg);
 		return (ex);
 	}
 	fprintf(stderr, "{\"error\": ");
@@ -186,7 +192,7 @@ reportf(int ex, const char *path, const char *fmt, ...)
 	return (report(ex, path, NULL, NULL, msg));
 }
 
-/* A notice on stderr ("ovio: " and fmt), one line whatever names hold. */
+/* say, with msg from a format: a notice, never JSON. */
 static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
@@ -198,9 +204,7 @@ notice(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("ovio: ", stderr);
-	ovio__put_safe(stderr, msg);
-	fputc('\n', stderr);
+	say(msg);
 }
 
 /* "ovio: WHAT: remote: ENAME: message": the service's side failed. */
@@ -1125,16 +1129,14 @@ format_mtime(char *buf, size_t len, int64_t ns, bool iso)
 static int
 remote_path_or_fail(const char *in, char *out, size_t cap, bool root_ok)
 {
-	int rv = ovio__remote_path(in, out, cap);
-
+	int  rv = ovio__remote_path(in, out, cap);
 	char msg[4096 + 256];
 
 	if (rv != 0) {
 		snprintf(msg, sizeof(msg), "%.4096s: remote: %s: %s", in,
-		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE",
-		    ovio_strerror(rv < 0 ? OVIO_ENAMETOOLONG : OVIO_EOUTSIDE));
-		return (report(rv < 0 ? EXIT_USAGE : EXIT_PERM, in, "remote",
-		    rv < 0 ? "ENAMETOOLONG" : "EOUTSIDE", msg));
+		    ovio_errname(rv), ovio_strerror(rv));
+		return (report(rv == OVIO_ENAMETOOLONG ? EXIT_USAGE : EXIT_PERM,
+		    in, "remote", ovio_errname(rv), msg));
 	}
 	if (!root_ok && out[0] == '\0') {
 		return (reportf(EXIT_USAGE, in,
@@ -1470,6 +1472,7 @@ cmd_mv(cli *c)
 	const char  *base;
 	size_t       n;
 	int          rv;
+	bool         dst_missing;
 
 	if ((rv = remote_path_or_fail(c->argv[0], from, sizeof(from), false))
 	        != 0
@@ -1491,19 +1494,16 @@ cmd_mv(cli *c)
 		    to + n, sizeof(to) - n, "%s%s", n > 0 ? "/" : "", base);
 	}
 	rv = ovio_rename(cl, from, to, c->force ? OVIO_NS_REPLACE : 0);
+	/* ENOENT with SRC there: what is missing is DST's folder. */
+	dst_missing = rv == OVIO_ENOENT && ovio_stat_path(cl, from, &st) == 0;
+	ovio_disconnect(cl);
 	if (rv == OVIO_EEXIST && !c->force) {
 		/* Kept, as --no-clobber keeps a target: exit 8. */
-		ovio_disconnect(cl);
 		(void) fail_remote(to, rv);
 		return (EXIT_EXISTS);
 	}
-	if (rv == OVIO_ENOENT && ovio_stat_path(cl, from, &st) == 0) {
-		/* SRC is there: what is missing is DST's folder. */
-		ovio_disconnect(cl);
-		return (fail_remote(c->argv[1], rv));
-	}
-	ovio_disconnect(cl);
-	return (rv != 0 ? fail_remote(c->argv[0], rv) : 0);
+	return (rv != 0 ? fail_remote(dst_missing ? c->argv[1] : c->argv[0], rv)
+	                : 0);
 }
 
 /* ---- several files and trees: put and get as cp and scp do ---- */
@@ -1511,7 +1511,7 @@ cmd_mv(cli *c)
 /*
  * Whether c separates a path's components: "/" on both sides, and for a
  * local path whatever else this OS takes (ovio__local_is_sep: "\\" on
- * Windows).  A remote path has "/" only (remote_path): on a POSIX service
+ * Windows).  A remote path has "/" only (ovio__remote_path): on a POSIX service
  * "a\\b" is one name.
  */
 static bool

@@ -1,6 +1,7 @@
 /* remote.c - remote paths as the CLI sends them; see remote.h. */
 #include <string.h>
 
+#include "ovio.h"
 #include "remote.h"
 
 int
@@ -10,13 +11,13 @@ ovio__remote_path(const char *in, char *out, size_t cap)
 	size_t      n = 0, k;
 
 	if (strlen(in) >= cap) {
-		return (-1);
+		return (OVIO_ENAMETOOLONG);
 	}
 	while (*p != '\0') {
 		k = strcspn(p, "/");
 		if (k == 2 && p[0] == '.' && p[1] == '.') {
 			if (n == 0) {
-				return (1);
+				return (OVIO_EOUTSIDE);
 			}
 			while (n > 0 && out[n - 1] != '/') {
 				n--;
