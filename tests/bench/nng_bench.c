@@ -5,7 +5,7 @@
  * as ovio (build/nng) and measured by the same load loop
  * (client/bench_load.c), so ovio / nng is what ovio's layers cost.
  *
- *   nng_bench [--threads N] serve URL...
+ *   nng_bench [--threads N] serve [--file PATH] URL...
  *                     answer requests until SIGTERM or SIGINT
  *   nng_bench [--threads N] run URL [--rw KIND] [--bs SIZE] [--qd N]
  *                     [--clients N] [--time SECONDS] [--ops N] [--json]
@@ -21,7 +21,19 @@
  * payload, copied into the message from a buffer as oviod copies it from
  * the page cache.  The server keeps SERVE_CTX contexts receiving, as oviod
  * keeps contexts receiving.
+ *
+ * serve --file PATH: the least an nng file server can do.  Each request's
+ * bytes really go to or come from PATH: a read is a pread(2) of the
+ * requested length at the request's offset straight into the reply, a
+ * write a pwrite(2) of the payload, both on the thread that received the
+ * request.  Against the echo, this shows what the file I/O alone costs on
+ * this machine, which no server can save; ovio / (nng + I/O) is what
+ * ovio's layers cost beyond it.  A failed or short pread / pwrite is
+ * answered with its errno in the reply's first four bytes (0: done), which
+ * the client counts as an error.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
@@ -35,11 +47,19 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "../../client/bench_load.h"
+#include "../../lib/number.h"
 
 #define REQ_HDR   48
 #define REP_HDR   24
 #define SERVE_CTX 256
 #define MAX_BS    (16u << 20)
+
+static const char usage_text[]
+    = "usage: nng_bench [--threads N] serve [--file PATH] URL...\n"
+      "       nng_bench [--threads N] run URL [--rw KIND] [--bs BYTES] "
+      "[--qd N] [--clients N]\n"
+      "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n"
+      "BYTES: digits with an optional K, M or G\n";
 
 /* ---- serve ------------------------------------------------------------ */
 
@@ -50,13 +70,49 @@ typedef struct srv_ctx {
 } srv_ctx;
 
 static volatile sig_atomic_t srv_stop;
-static uint8_t              *srv_data; /* MAX_BS bytes of "file" */
+static uint8_t              *srv_data;    /* MAX_BS bytes of "file" */
+static int                   srv_fd = -1; /* --file, or -1: the echo */
 
 static void
 srv_on_signal(int sig)
 {
 	(void) sig;
 	srv_stop = 1;
+}
+
+/*
+ * --file: req's write payload to the file, or the read's bytes from it
+ * into rep, at the request's offset; a failure's errno (EIO for a short
+ * transfer) in rep's first four bytes.
+ */
+static void
+srv_file_io(nng_msg *req, nng_msg *rep, uint32_t want)
+{
+	uint64_t off = 0;
+	uint32_t err = 0;
+	ssize_t  n;
+	size_t   len;
+
+	if (nng_msg_len(req) >= 12) {
+		memcpy(&off, (uint8_t *) nng_msg_body(req) + 4, 8);
+	}
+	if (nng_msg_len(req) > REQ_HDR) {
+		len = nng_msg_len(req) - REQ_HDR;
+		n   = pwrite(srv_fd, (uint8_t *) nng_msg_body(req) + REQ_HDR,
+		      len, (off_t) off);
+	} else if (want > REP_HDR) {
+		len = want - REP_HDR;
+		n   = pread(srv_fd, (uint8_t *) nng_msg_body(rep) + REP_HDR,
+		      len, (off_t) off);
+	} else {
+		return;
+	}
+	if (n < 0) {
+		err = (uint32_t) errno;
+	} else if ((size_t) n != len) {
+		err = EIO;
+	}
+	memcpy(nng_msg_body(rep), &err, 4);
 }
 
 static void
@@ -99,7 +155,9 @@ srv_cb(void *arg)
 		return;
 	}
 	memset(nng_msg_body(rep), 0, REP_HDR < want ? REP_HDR : want);
-	if (want > REP_HDR) {
+	if (srv_fd >= 0) {
+		srv_file_io(req, rep, want);
+	} else if (want > REP_HDR) {
 		memcpy((uint8_t *) nng_msg_body(rep) + REP_HDR, srv_data,
 		    want - REP_HDR);
 	}
@@ -116,6 +174,19 @@ serve(int nurl, char **urls)
 	srv_ctx   *ctxs;
 	int        i, rv;
 
+	if (strcmp(urls[0], "--file") == 0) {
+		if (nurl < 3) {
+			fputs(usage_text, stderr);
+			return (2);
+		}
+		if ((srv_fd = open(urls[1], O_RDWR)) < 0) {
+			fprintf(stderr, "nng_bench: serve --file %s: %s\n",
+			    urls[1], strerror(errno));
+			return (1);
+		}
+		nurl -= 2;
+		urls += 2;
+	}
 	signal(SIGTERM, srv_on_signal);
 	signal(SIGINT, srv_on_signal);
 	if ((srv_data = calloc(1, MAX_BS)) == NULL
@@ -154,6 +225,9 @@ serve(int nurl, char **urls)
 	}
 	free(ctxs);
 	free(srv_data);
+	if (srv_fd >= 0) {
+		close(srv_fd);
+	}
 	return (0);
 }
 
@@ -208,6 +282,12 @@ cli_cb(void *arg)
 	nng_aio_set_msg(op->aio, NULL);
 	want = REP_HDR + (op->slot.write ? 0 : op->slot.b->bs);
 	rv   = nng_msg_len(m) == want ? 0 : NNG_EPROTO;
+	if (rv == 0) {
+		uint32_t err;
+
+		memcpy(&err, nng_msg_body(m), 4); /* serve --file's errno */
+		rv = err == 0 ? 0 : NNG_ESYSERR + (int) err;
+	}
 	nng_msg_free(m);
 	cli_finish(op, rv, op->slot.b->bs);
 }
@@ -255,11 +335,22 @@ dial(nng_socket *s, const char *url)
 	return (rv);
 }
 
-static const char usage_text[]
-    = "usage: nng_bench [--threads N] serve URL...\n"
-      "       nng_bench [--threads N] run URL [--rw KIND] [--bs BYTES] "
-      "[--qd N] [--clients N]\n"
-      "                 [--size BYTES] [--time SECONDS] [--ops N] [--json]\n";
+/* A number option's value, or a one-line error and -1. */
+static int
+num(const char *name, const char *s, int flags, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	char why[256];
+	int  e;
+
+	if ((e = ovio__parse_number(s, flags, min, max, out)) != OVIO__NUM_OK) {
+		fprintf(stderr, "nng_bench: %s\n",
+		    ovio__number_error(
+		        why, sizeof(why), name, s, e, flags, min, max));
+		return (-1);
+	}
+	return (0);
+}
 
 static int
 run(int argc, char **argv)
@@ -280,6 +371,7 @@ run(int argc, char **argv)
 	cli_op     *ops;
 	const char *url;
 	unsigned    qd = 1, clients = 1, i;
+	uint64_t    v;
 	bool        json = false;
 	int         o, rv;
 
@@ -296,22 +388,42 @@ run(int argc, char **argv)
 			}
 			break;
 		case 'b':
-			b.bs = strtoul(optarg, NULL, 0);
+			if (num("--bs", optarg, OVIO__NUM_SIZE, 1, MAX_BS, &v)
+			    != 0) {
+				return (2);
+			}
+			b.bs = (size_t) v;
 			break;
 		case 'q':
-			qd = (unsigned) strtoul(optarg, NULL, 0);
+			if (num("--qd", optarg, 0, 1, 4096, &v) != 0) {
+				return (2);
+			}
+			qd = (unsigned) v;
 			break;
 		case 'c':
-			clients = (unsigned) strtoul(optarg, NULL, 0);
+			if (num("--clients", optarg, 0, 1, 256, &v) != 0) {
+				return (2);
+			}
+			clients = (unsigned) v;
 			break;
 		case 's':
-			b.size = strtoull(optarg, NULL, 0);
+			if (num("--size", optarg, OVIO__NUM_SIZE, 1,
+			        (uint64_t) 1 << 50, &b.size)
+			    != 0) {
+				return (2);
+			}
 			break;
 		case 't':
-			b.time_ns = strtoull(optarg, NULL, 0) * 1000000000ull;
+			if (num("--time", optarg, 0, 1, 86400, &v) != 0) {
+				return (2);
+			}
+			b.time_ns = v * 1000000000ull;
 			break;
 		case 'o':
-			b.max_ops = strtoull(optarg, NULL, 0);
+			if (num("--ops", optarg, 0, 1, UINT64_MAX, &b.max_ops)
+			    != 0) {
+				return (2);
+			}
 			b.time_ns = 0;
 			break;
 		case 'j':
@@ -321,8 +433,7 @@ run(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind + 1 != argc || b.bs == 0 || b.bs > MAX_BS || qd == 0
-	    || qd > 4096 || clients == 0 || clients > 256) {
+	if (optind + 1 != argc) {
 		goto usage;
 	}
 	url  = argv[optind];

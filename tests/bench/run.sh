@@ -9,7 +9,13 @@
 # a message), 4 KiB random write at depth 32 with and without libovio's
 # batches, 1 MiB sequential read and write at depth 8) runs:
 #   fio         io_uring engine on the file, locally (the disk's ceiling)
-#   nng_bench   raw nng req/rep over each transport, same sizes and depth
+#   nng_bench   raw nng req/rep over each transport, same sizes and depth:
+#               the echo (no file), the baseline of every target
+#   nng + I/O   the same, with each request's bytes really read from or
+#               written to the file (nng_bench serve --file: pread / pwrite
+#               on the message thread), for the workloads sent one a
+#               message: what the file I/O alone costs, which no server
+#               can save
 #   ovio bench  through oviod, over each transport, on each backend
 # and, on the first transport and backend, 4 KiB random reads with 8 in
 # flight per client from 1, 4, 16 and 64 clients.  Every server stays up
@@ -172,12 +178,16 @@ cat "$FILE" >/dev/null # the page cache is warm for everyone
 # run comes right after the nng run it is compared with: on a shared
 # machine the load drifts, and neighbours in time see the same load.
 RUNNING=()
-declare -A NNG_URL OVIO_URL OVIOD_PID BE_NAME
+declare -A NNG_URL NNGIO_URL OVIO_URL OVIOD_PID BE_NAME
 for t in $TRANSPORTS; do
     NNG_URL[$t]=$(endpoint "$t" "nng")
+    NNGIO_URL[$t]=$(endpoint "$t" "nngio")
 done
 timeout -k 5 $((LIMIT * 100)) "$B/tests/nng_bench" serve "${NNG_URL[@]}" \
     2>"$RES/nng.serve.err" &
+RUNNING+=($!)
+timeout -k 5 $((LIMIT * 100)) "$B/tests/nng_bench" serve --file "$FILE" \
+    "${NNGIO_URL[@]}" 2>"$RES/nngio.serve.err" &
 RUNNING+=($!)
 for be in $BACKENDS; do
     listen=()
@@ -214,17 +224,24 @@ for be in $BACKENDS; do
     fi
 done
 
-# run_nng TRANSPORT BACKEND NAME RW BS QD [CLIENTS]: the baseline paired
-# with ovio's run on BACKEND.
+# run_nng TOOL TRANSPORT BACKEND NAME RW BS QD [CLIENTS]: a baseline paired
+# with ovio's run on BACKEND; TOOL nng (the echo) or nngio (nng + I/O).
 run_nng() {
-    local out=$RES/nng.$1.$2.$3
-    echo "== nng $1 $3 (for $2)"
-    if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "${NNG_URL[$1]}" \
-        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --time "$TIME" \
-        --json >"$out.json" 2>"$out.err"; then
-        record nng "$1" "$2" "$3" ok
+    local tool=$1 url out
+    shift
+    out=$RES/$tool.$1.$2.$3
+    if [ "$tool" = nngio ]; then
+        url=${NNGIO_URL[$1]}
     else
-        record nng "$1" "$2" "$3" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
+        url=${NNG_URL[$1]}
+    fi
+    echo "== $tool $1 $3 (for $2)"
+    if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "$url" \
+        --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --time "$TIME" \
+        --size "$SIZE_B" --json >"$out.json" 2>"$out.err"; then
+        record "$tool" "$1" "$2" "$3" ok
+    else
+        record "$tool" "$1" "$2" "$3" fail "$(head -c 200 "$out.err" | tr '\n' ' ')"
     fi
 }
 
@@ -278,7 +295,10 @@ for w in "${WORKLOADS[@]}"; do
     fi
     for t in $TRANSPORTS; do
         for be in $BACKENDS; do
-            run_nng "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
+            run_nng nng "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
+            if [ -z "${5:-}" ]; then
+                run_nng nngio "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
+            fi
             run_ovio "$t" "$be" "$1" "$2" "$3" "$4" 1 "${5:-1}"
         done
     done
@@ -288,7 +308,7 @@ done
 t=${TRANSPORTS%% *}
 be=${BACKENDS%% *}
 for n in $CLIENTS; do
-    run_nng "$t" "${BE_NAME[$be]}" "randread-4k-qd8-c$n" randread 4096 8 "$n"
+    run_nng nng "$t" "${BE_NAME[$be]}" "randread-4k-qd8-c$n" randread 4096 8 "$n"
     run_ovio "$t" "$be" "randread-4k-qd8-c$n" randread 4096 8 "$n"
 done
 

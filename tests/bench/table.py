@@ -2,10 +2,13 @@
 """table.py [--check] [--time S] [--size B] RESULTS - the table of make bench.
 
 Reads what tests/bench/run.sh left in RESULTS (a manifest, one line a run:
-TOOL VIA BACKEND WORKLOAD ok|fail|skip [WHY], where an nng run's BACKEND is
-that of the ovio run it was paired with; each run's JSON; oviod's CPU ticks
-and peak memory per run), prints the tables with the ratios
-ovio / raw nng and ovio / fio, and writes RESULTS/bench.json.
+TOOL VIA BACKEND WORKLOAD ok|fail|skip [WHY], where an nng or nngio run's
+BACKEND is that of the ovio run it was paired with; each run's JSON; oviod's
+CPU ticks and peak memory per run), prints the tables with the ratios
+ovio / raw nng (the echo: the targets' baseline), (nng + I/O) / nng (what
+the file I/O alone leaves of the echo: the most any server doing it can
+reach), ovio / (nng + I/O) (what ovio's layers cost beyond the I/O) and
+ovio / fio, and writes RESULTS/bench.json.
 
 --check (make test's smoke pass): also checks that every run finished with
 nonzero operations and no errors, that every JSON parses and that every
@@ -166,28 +169,35 @@ def main(argv):
     print()
     print("| workload | via | backend | ops/s | MB/s | p50 µs | p99 µs "
           "| oviod CPU µs/op | nng ops/s | nng p50 µs | ovio/nng "
-          "| p50 ovio/nng | fio ops/s | ovio/fio |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| p50 ovio/nng | nng+I/O ops/s | (nng+I/O)/nng | ovio/(nng+I/O) "
+          "| fio ops/s | ovio/fio |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+          "|---:|---:|---:|---:|")
     for w in WORKLOADS:
         fio = runs.get(("fio", "local", "io_uring", w))
         for (via, backend) in vias:
             o = runs.get(("ovio", via, backend, w))
             n = runs.get(("nng", via, backend, w))
+            nio = runs.get(("nngio", via, backend, w))
             if not any(m[0] == "ovio" and m[1] == via and m[2] == backend
                        and m[3] == w for m in manifest):
                 continue
             g = lambda r, k: r.get(k) if r else None
             row = {
                 "workload": w, "via": via, "backend": backend,
-                "ovio": o, "nng": n, "fio": fio,
+                "ovio": o, "nng": n, "nngio": nio, "fio": fio,
                 "ovio_per_nng": ratio(g(o, "ops_per_s"), g(n, "ops_per_s")),
                 "p50_ovio_per_nng": ratio(g(o, "p50_us"), g(n, "p50_us")),
+                "nngio_per_nng": ratio(g(nio, "ops_per_s"),
+                                       g(n, "ops_per_s")),
+                "ovio_per_nngio": ratio(g(o, "ops_per_s"),
+                                        g(nio, "ops_per_s")),
                 "ovio_per_fio": ratio(g(o, "ops_per_s"),
                                       g(fio, "ops_per_s")),
             }
             rows.append(row)
             print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-                  "| %s | %s | %s |" % (
+                  "| %s | %s | %s | %s | %s | %s |" % (
                       LABEL[w], via, backend,
                       fmt(g(o, "ops_per_s")) if o else "failed",
                       fmt(g(o, "mb_per_s")), fmt(g(o, "p50_us")),
@@ -196,6 +206,9 @@ def main(argv):
                       fmt(g(n, "ops_per_s")), fmt(g(n, "p50_us")),
                       fmt_ratio(row["ovio_per_nng"]),
                       fmt_ratio(row["p50_ovio_per_nng"]),
+                      fmt(g(nio, "ops_per_s")),
+                      fmt_ratio(row["nngio_per_nng"]),
+                      fmt_ratio(row["ovio_per_nngio"]),
                       fmt(g(fio, "ops_per_s")),
                       fmt_ratio(row["ovio_per_fio"])))
             what = "ovio %s %s %s" % (via, backend, w)
@@ -205,6 +218,10 @@ def main(argv):
                           what + ": no ovio/nng ratio")
                 else:
                     ck.ok(False, what + ": no nng figures to compare with")
+                if any(m[0] == "nngio" and m[1] == via and m[2] == backend
+                       and m[3] == w for m in manifest):
+                    ck.ok(row["ovio_per_nngio"] is not None,
+                          what + ": no ovio/(nng+I/O) ratio")
                 if fio is not None:
                     ck.ok(row["ovio_per_fio"] is not None,
                           what + ": no ovio/fio ratio")
