@@ -1486,6 +1486,13 @@ START_TEST(help_and_usage)
 	    tu_sh("%s/ovio admin kick --session x 2>/dev/null", b), 2);
 	ck_assert_int_eq(tu_sh("%s/ovio admin drain --op 1 2>/dev/null", b), 2);
 	ck_assert_int_eq(tu_sh("%s/ovio admin log-level 2>/dev/null", b), 2);
+	/* Prometheus' text has no JSON form: said, not ignored. */
+	ck_assert_int_eq(tu_sh("%s/ovio admin metrics --json 2>&1 | grep -q "
+	                       "'^ovio admin metrics: --json does not apply'",
+	                     b),
+	    0);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio admin --json metrics 2>/dev/null", b), 2);
 	ck_assert_int_eq(
 	    tu_sh("%s/ovio -e tcp://127.0.0.1:1 admin ops 2>/dev/null", b), 2);
 }
