@@ -618,8 +618,8 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 	if (json && strcmp(s->name, "metrics") == 0) {
 		fprintf(stderr,
 		    "ovio admin metrics: --json does not apply: metrics are in "
-		    "Prometheus' text format (stats --json gives the latencies, "
-		    "ovio status --json the counters)\n");
+		    "Prometheus' text format (stats --json gives the "
+		    "latencies, ovio status --json the counters)\n");
 		return (ADM_EXIT_USAGE);
 	}
 

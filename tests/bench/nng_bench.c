@@ -98,12 +98,12 @@ srv_file_io(nng_msg *req, nng_msg *rep, uint32_t want)
 	}
 	if (nng_msg_len(req) > REQ_HDR) {
 		len = nng_msg_len(req) - REQ_HDR;
-		n   = pwrite(srv_fd, (uint8_t *) nng_msg_body(req) + REQ_HDR,
-		      len, (off_t) off);
+		n = pwrite(srv_fd, (uint8_t *) nng_msg_body(req) + REQ_HDR, len,
+		    (off_t) off);
 	} else if (want > REP_HDR) {
 		len = want - REP_HDR;
-		n   = pread(srv_fd, (uint8_t *) nng_msg_body(rep) + REP_HDR,
-		      len, (off_t) off);
+		n = pread(srv_fd, (uint8_t *) nng_msg_body(rep) + REP_HDR, len,
+		    (off_t) off);
 	} else {
 		return;
 	}

@@ -32,7 +32,7 @@
 # never how fast anything was.  It ends with "N passed, N failed, N
 # skipped" (fio missing or without io_uring is a skip).
 #
-# Environment: BENCH_TIME (seconds per run, default 5: about 4 minutes in
+# Environment: BENCH_TIME (seconds per run, default 5: about 9 minutes in
 # all), BENCH_SIZE (file
 # size, default 256M), BENCH_TRANSPORTS ("ipc tcp"), BENCH_BACKENDS
 # ("uring threads"), BENCH_CLIENTS ("1 4 16 64"), BENCH_OUT (a folder to
