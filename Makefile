@@ -4,9 +4,9 @@
 #   make run        install dependencies, build, start oviod on ./run/data
 #   make test       install dependencies, build, run every test (Linux,
 #                   sanitizers, Windows under Wine)
-#   make bench      build, then measure ovio against raw nng and fio in one
-#                   run and print the table (tests/bench/run.sh; README.md,
-#                   "Performance")
+#   make bench      build, then measure ovio against raw nng (an echo and
+#                   a plain file server) and fio in one run and print the
+#                   table (tests/bench/run.sh; README.md, "Performance")
 #   make fio-engine build/ovio_fio.so, an external fio ioengine that does
 #                   its I/O through oviod (client/fio/ovio_fio.c):
 #                   fio --ioengine=external:build/ovio_fio.so ...

@@ -120,9 +120,10 @@ static void
 adm_sub_usage(FILE *f, const adm_sub *s)
 {
 	fprintf(f,
-	    "usage: ovio admin [--admin URL] [--json] %s %s\n\n%s.\n\nSee ovio "
+	    "usage: ovio admin [--admin URL]%s %s %s\n\n%s.\n\nSee ovio "
 	    "admin --help for the options and exit statuses.\n",
-	    s->name, s->args, s->help);
+	    strcmp(s->name, "metrics") == 0 ? "" : " [--json]", s->name,
+	    s->args, s->help);
 }
 
 /* s as a JSON string on f (control characters and quotes escaped). */
@@ -618,8 +619,8 @@ ovio__cmd_admin(const char *endpoint, bool json, int argc, char **argv)
 	if (json && strcmp(s->name, "metrics") == 0) {
 		fprintf(stderr,
 		    "ovio admin metrics: --json does not apply: metrics are in "
-		    "Prometheus' text format (stats --json gives the "
-		    "latencies, ovio status --json the counters)\n");
+		    "Prometheus' text format (ovio admin stats --json gives "
+		    "the latencies, ovio status --json the counters)\n");
 		return (ADM_EXIT_USAGE);
 	}
 

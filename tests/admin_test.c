@@ -1492,7 +1492,11 @@ START_TEST(help_and_usage)
 	                     b),
 	    0);
 	ck_assert_int_eq(
+	    tu_sh("%s/ovio admin metrics --json 2>/dev/null", b), 2);
+	ck_assert_int_eq(
 	    tu_sh("%s/ovio admin --json metrics 2>/dev/null", b), 2);
+	ck_assert_int_eq(
+	    tu_sh("%s/ovio admin metrics --help | grep -q -- --json", b), 1);
 	ck_assert_int_eq(
 	    tu_sh("%s/ovio -e tcp://127.0.0.1:1 admin ops 2>/dev/null", b), 2);
 }

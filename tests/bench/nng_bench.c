@@ -1,14 +1,16 @@
 /*
- * nng_bench.c - the raw nng baseline of `ovio bench`: the same req/rep
+ * nng_bench.c - the raw nng baselines of `ovio bench`: the same req/rep
  * pattern, transport, payload sizes and depth, with nothing of ovio's in
- * between (no protobuf, no file, no engine).  Built against the same nng
- * as ovio (build/nng) and measured by the same load loop
- * (client/bench_load.c), so ovio / nng is what ovio's layers cost.
+ * between (no protobuf, no engine; the echo touches no file).  Built
+ * against the same nng as ovio (build/nng) and measured by the same load
+ * loop (client/bench_load.c), so ovio / nng is what ovio's layers and its
+ * file I/O cost.
  *
  *   nng_bench [--threads N] serve [--file PATH] URL...
  *                     answer requests until SIGTERM or SIGINT
- *   nng_bench [--threads N] run URL [--rw KIND] [--bs SIZE] [--qd N]
- *                     [--clients N] [--time SECONDS] [--ops N] [--json]
+ *   nng_bench [--threads N] run URL [--rw KIND] [--bs BYTES] [--qd N]
+ *                     [--clients N] [--size BYTES] [--time SECONDS]
+ *                     [--ops N] [--json]
  *
  * --threads: nng's task threads (nng_init_set_parameter).  The default is
  * libovio's (ovio_set_threads): half the CPUs, at least 1, so that ovio
@@ -22,13 +24,15 @@
  * the page cache.  The server keeps SERVE_CTX contexts receiving, as oviod
  * keeps contexts receiving.
  *
- * serve --file PATH: the least an nng file server can do.  Each request's
- * bytes really go to or come from PATH: a read is a pread(2) of the
- * requested length at the request's offset straight into the reply, a
+ * serve --file PATH: a plain nng file server, for comparison.  Each
+ * request's bytes really go to or come from PATH: a read is a pread(2) of
+ * the requested length at the request's offset straight into the reply, a
  * write a pwrite(2) of the payload, both on the thread that received the
- * request.  Against the echo, this shows what the file I/O alone costs on
- * this machine, which no server can save; ovio / (nng + I/O) is what
- * ovio's layers cost beyond it.  A failed or short pread / pwrite is
+ * request (which oviod may not do: a write that blocks there would stall
+ * every client).  Against the echo, it shows what the file I/O costs on
+ * this machine; ovio / (nng + I/O) is what ovio's layers cost beyond it.
+ * It is not a bound: oviod's workers can overlap a write with the next
+ * request, where this server cannot.  A failed or short pread / pwrite is
  * answered with its errno in the reply's first four bytes (0: done), which
  * the client counts as an error.
  */
@@ -155,7 +159,7 @@ srv_cb(void *arg)
 		return;
 	}
 	memset(nng_msg_body(rep), 0, REP_HDR < want ? REP_HDR : want);
-	if (srv_fd >= 0) {
+	if (srv_fd >= 0 && want >= REP_HDR) {
 		srv_file_io(req, rep, want);
 	} else if (want > REP_HDR) {
 		memcpy((uint8_t *) nng_msg_body(rep) + REP_HDR, srv_data,
@@ -189,12 +193,14 @@ serve(int nurl, char **urls)
 	}
 	signal(SIGTERM, srv_on_signal);
 	signal(SIGINT, srv_on_signal);
-	if ((srv_data = calloc(1, MAX_BS)) == NULL
+	if ((srv_fd < 0 && (srv_data = malloc(MAX_BS)) == NULL)
 	    || (ctxs = calloc(SERVE_CTX, sizeof(*ctxs))) == NULL) {
 		fprintf(stderr, "nng_bench: out of memory\n");
 		return (1);
 	}
-	memset(srv_data, 0x5A, MAX_BS);
+	if (srv_data != NULL) {
+		memset(srv_data, 0x5A, MAX_BS);
+	}
 	if ((rv = nng_rep0_open(&sock)) != 0
 	    || (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 0)) != 0) {
 		fprintf(stderr, "nng_bench: %s\n", nng_strerror(rv));
@@ -436,6 +442,12 @@ run(int argc, char **argv)
 	if (optind + 1 != argc) {
 		goto usage;
 	}
+	if (b.size < b.bs) {
+		fprintf(stderr,
+		    "nng_bench: --size %llu is smaller than --bs %zu\n",
+		    (unsigned long long) b.size, b.bs);
+		return (2);
+	}
 	url  = argv[optind];
 	b.qd = qd * clients;
 	if ((cli_data = malloc(b.bs)) == NULL
@@ -499,17 +511,19 @@ usage:
 int
 main(int argc, char **argv)
 {
-	long threads = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+	uint64_t threads = (uint64_t) sysconf(_SC_NPROCESSORS_ONLN) / 2;
 
 	if (argc >= 3 && strcmp(argv[1], "--threads") == 0) {
-		threads = strtol(argv[2], NULL, 0);
+		if (num("--threads", argv[2], 0, 0, 1024, &threads) != 0) {
+			return (2);
+		}
 		argc -= 2;
 		argv += 2;
 	} else if (threads < 1) {
 		threads = 1;
 	}
 	/* Before nng's first use; 0: nng's own default. */
-	nng_init_set_parameter(NNG_INIT_NUM_TASK_THREADS, (uint64_t) threads);
+	nng_init_set_parameter(NNG_INIT_NUM_TASK_THREADS, threads);
 	if (argc >= 3 && strcmp(argv[1], "serve") == 0) {
 		return (serve(argc - 2, argv + 2));
 	}

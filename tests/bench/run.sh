@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh [--smoke] [BUILD] - the benchmark (make bench): ovio against raw nng
-# and fio, measured in one run on one machine, printed as one table with
-# the ratios ovio / nng and ovio / fio.
+# (an echo, and a plain file server) and fio, measured in one run on one
+# machine, printed as one table with the ratios ovio / nng, (nng + I/O) /
+# nng, ovio / (nng + I/O) and ovio / fio.
 #
 # On a temporary root it creates one file, then for each workload (4 KiB
 # random read at depth 1 and 32, and at 32 with libovio's own batches and
@@ -14,14 +15,15 @@
 #   nng + I/O   the same, with each request's bytes really read from or
 #               written to the file (nng_bench serve --file: pread / pwrite
 #               on the message thread), for the workloads sent one a
-#               message: what the file I/O alone costs, which no server
-#               can save
+#               message: what the file I/O costs a plain nng server
 #   ovio bench  through oviod, over each transport, on each backend
 # and, on the first transport and backend, 4 KiB random reads with 8 in
 # flight per client from 1, 4, 16 and 64 clients.  Every server stays up
-# for the whole run and each ovio run follows the nng run it is compared
-# with, so that a ratio compares neighbours in time (the load of a shared
-# machine drifts).  oviod's CPU time per
+# for the whole run and each ovio run follows the nng runs it is compared
+# with (nng + I/O, then the echo), so that a ratio compares neighbours in
+# time (the load of a shared machine drifts).  Before each run the file's
+# dirty pages are written out (sync), so that no run pays for the
+# writeback of the one before.  oviod's CPU time per
 # operation and peak memory come from /proc.  Only Unix sockets and
 # 127.0.0.1 are used; every process is bounded by a timeout and stopped,
 # and the temporary folder removed, on exit.
@@ -236,6 +238,7 @@ run_nng() {
         url=${NNG_URL[$1]}
     fi
     echo "== $tool $1 $3 (for $2)"
+    sync "$FILE"
     if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "$url" \
         --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --time "$TIME" \
         --size "$SIZE_B" --json >"$out.json" 2>"$out.err"; then
@@ -260,6 +263,7 @@ run_ovio() {
         return
     fi
     echo "== ovio $1 $name $3"
+    sync "$FILE"
     c0=$(cpu_ticks "$pid")
     if timeout -k 5 $LIMIT "$B/ovio" -e "${OVIO_URL[$1.$be]}" bench \
         --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" "${batch[@]}" \
@@ -282,6 +286,7 @@ for w in "${WORKLOADS[@]}"; do
         record fio local io_uring "$1" skip "fio not installed"
     else
         echo "== fio $1"
+        sync "$FILE"
         if timeout -k 5 $LIMIT "$FIO" --name="$1" --filename="$FILE" \
             --ioengine=io_uring --rw="$2" --bs="$3" --iodepth="$4" \
             --size="$SIZE_B" --time_based --runtime="$TIME" \
@@ -295,10 +300,10 @@ for w in "${WORKLOADS[@]}"; do
     fi
     for t in $TRANSPORTS; do
         for be in $BACKENDS; do
-            run_nng nng "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
             if [ -z "${5:-}" ]; then
                 run_nng nngio "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
             fi
+            run_nng nng "$t" "${BE_NAME[$be]}" "$1" "$2" "$3" "$4"
             run_ovio "$t" "$be" "$1" "$2" "$3" "$4" 1 "${5:-1}"
         done
     done

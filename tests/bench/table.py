@@ -6,9 +6,9 @@ TOOL VIA BACKEND WORKLOAD ok|fail|skip [WHY], where an nng or nngio run's
 BACKEND is that of the ovio run it was paired with; each run's JSON; oviod's
 CPU ticks and peak memory per run), prints the tables with the ratios
 ovio / raw nng (the echo: the targets' baseline), (nng + I/O) / nng (what
-the file I/O alone leaves of the echo: the most any server doing it can
-reach), ovio / (nng + I/O) (what ovio's layers cost beyond the I/O) and
-ovio / fio, and writes RESULTS/bench.json.
+the file I/O leaves of the echo's rate when a plain nng server does it on
+its message thread), ovio / (nng + I/O) (what ovio's layers cost beyond
+the I/O) and ovio / fio, and writes RESULTS/bench.json.
 
 --check (make test's smoke pass): also checks that every run finished with
 nonzero operations and no errors, that every JSON parses and that every
