@@ -22,8 +22,11 @@
 # for the whole run and each ovio run follows the nng runs it is compared
 # with (nng + I/O, then the echo), so that a ratio compares neighbours in
 # time (the load of a shared machine drifts).  Before each run the file's
-# dirty pages are written out (sync), so that no run pays for the
-# writeback of the one before.  oviod's CPU time per
+# dirty pages are written out and the whole file read (settle), so that no
+# run pays for the writeback of the one before or reads from the disk what
+# another found in the page cache; fio, which by default drops the file
+# from the page cache before it starts, is told not to (--invalidate=0).
+# oviod's CPU time per
 # operation and peak memory come from /proc.  Only Unix sockets and
 # 127.0.0.1 are used; every process is bounded by a timeout and stopped,
 # and the temporary folder removed, on exit.
@@ -226,6 +229,13 @@ for be in $BACKENDS; do
     fi
 done
 
+# Before each run: the file's dirty pages written out, and all of it read
+# (the page cache warm for everyone, whatever the run before did).
+settle() {
+    sync "$FILE"
+    cat "$FILE" >/dev/null
+}
+
 # run_nng TOOL TRANSPORT BACKEND NAME RW BS QD [CLIENTS]: a baseline paired
 # with ovio's run on BACKEND; TOOL nng (the echo) or nngio (nng + I/O).
 run_nng() {
@@ -238,7 +248,7 @@ run_nng() {
         url=${NNG_URL[$1]}
     fi
     echo "== $tool $1 $3 (for $2)"
-    sync "$FILE"
+    settle
     if timeout -k 5 $LIMIT "$B/tests/nng_bench" run "$url" \
         --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" --time "$TIME" \
         --size "$SIZE_B" --json >"$out.json" 2>"$out.err"; then
@@ -263,7 +273,7 @@ run_ovio() {
         return
     fi
     echo "== ovio $1 $name $3"
-    sync "$FILE"
+    settle
     c0=$(cpu_ticks "$pid")
     if timeout -k 5 $LIMIT "$B/ovio" -e "${OVIO_URL[$1.$be]}" bench \
         --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" "${batch[@]}" \
@@ -286,9 +296,10 @@ for w in "${WORKLOADS[@]}"; do
         record fio local io_uring "$1" skip "fio not installed"
     else
         echo "== fio $1"
-        sync "$FILE"
+        settle
         if timeout -k 5 $LIMIT "$FIO" --name="$1" --filename="$FILE" \
             --ioengine=io_uring --rw="$2" --bs="$3" --iodepth="$4" \
+            --invalidate=0 \
             --size="$SIZE_B" --time_based --runtime="$TIME" \
             --lat_percentiles=1 --output-format=json >"$out.fio" 2>"$out.err"; then
             record fio local io_uring "$1" ok
