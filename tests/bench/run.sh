@@ -9,7 +9,7 @@
 # in batches of 8 requests a message for ovio (ovio_submitv; nng still one
 # a message), 4 KiB random write at depth 32 with and without libovio's
 # batches, 1 MiB sequential read and write at depth 8) runs:
-#   fio         io_uring engine on the file, locally (the disk's ceiling)
+#   fio         io_uring engine on the file, locally (page cache warm)
 #   nng_bench   raw nng req/rep over each transport, same sizes and depth:
 #               the echo (no file), the baseline of every target
 #   nng + I/O   the same, with each request's bytes really read from or
