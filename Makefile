@@ -167,8 +167,9 @@ $(B)/tests/hold_client: $(B)/obj/tests/hold_client.o $(B)/libovio.a $(NNG_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# The raw nng baseline of `make bench` (tests/bench/nng_bench.c): the same
-# nng and the same load loop as `ovio bench`, nothing else of ovio's.
+# The raw nng baselines of `make bench` (tests/bench/nng_bench.c: an echo,
+# and with --file a plain file server): the same nng and the same load loop
+# as `ovio bench`, nothing else of ovio's.
 $(B)/tests/nng_bench: $(B)/obj/tests/bench/nng_bench.o \
 		$(B)/obj/client/bench_load.o $(B)/obj/lib/number.o $(NNG_LIB)
 	@mkdir -p $(dir $@)

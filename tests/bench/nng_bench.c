@@ -511,7 +511,8 @@ usage:
 int
 main(int argc, char **argv)
 {
-	uint64_t threads = (uint64_t) sysconf(_SC_NPROCESSORS_ONLN) / 2;
+	long     cpus    = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t threads = cpus >= 2 ? (uint64_t) cpus / 2 : 1;
 
 	if (argc >= 3 && strcmp(argv[1], "--threads") == 0) {
 		if (num("--threads", argv[2], 0, 0, 1024, &threads) != 0) {
@@ -519,8 +520,6 @@ main(int argc, char **argv)
 		}
 		argc -= 2;
 		argv += 2;
-	} else if (threads < 1) {
-		threads = 1;
 	}
 	/* Before nng's first use; 0: nng's own default. */
 	nng_init_set_parameter(NNG_INIT_NUM_TASK_THREADS, threads);

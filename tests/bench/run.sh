@@ -180,7 +180,7 @@ cat "$FILE" >/dev/null # the page cache is warm for everyone
 
 # ---- the servers: one nng_bench serve a transport, one oviod a backend -------
 # All stay up for the whole run (idle ones cost nothing), so that each ovio
-# run comes right after the nng run it is compared with: on a shared
+# run comes right after the nng runs it is compared with: on a shared
 # machine the load drifts, and neighbours in time see the same load.
 RUNNING=()
 declare -A NNG_URL NNGIO_URL OVIO_URL OVIOD_PID BE_NAME
@@ -274,6 +274,8 @@ run_ovio() {
     fi
     echo "== ovio $1 $name $3"
     settle
+    # Its peak memory during this run, not since it started (VmHWM).
+    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
     c0=$(cpu_ticks "$pid")
     if timeout -k 5 $LIMIT "$B/ovio" -e "${OVIO_URL[$1.$be]}" bench \
         --rw "$4" --bs "$5" --qd "$6" --clients "${7:-1}" "${batch[@]}" \
