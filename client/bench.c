@@ -233,16 +233,7 @@ static int
 opt_num(const char *name, const char *v, int flags, uint64_t min, uint64_t max,
     uint64_t *out)
 {
-	char why[256];
-	int  e;
-
-	if ((e = ovio__parse_number(v, flags, min, max, out)) != OVIO__NUM_OK) {
-		fprintf(stderr, "ovio bench: %s\n",
-		    ovio__number_error(
-		        why, sizeof(why), name, v, e, flags, min, max));
-		return (-1);
-	}
-	return (0);
+	return (ovio__number_arg("ovio bench", name, v, flags, min, max, out));
 }
 
 /*

@@ -100,3 +100,20 @@ ovio__number_error(char *buf, size_t len, const char *what, const char *value,
 	}
 	return (buf);
 }
+
+int
+ovio__number_arg(const char *prog, const char *what, const char *value,
+    int flags, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char why[256];
+	int  e;
+
+	if ((e = ovio__parse_number(value, flags, min, max, out))
+	    != OVIO__NUM_OK) {
+		fprintf(stderr, "%s: %s\n", prog,
+		    ovio__number_error(
+		        why, sizeof(why), what, value, e, flags, min, max));
+		return (-1);
+	}
+	return (0);
+}

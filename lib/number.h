@@ -36,4 +36,11 @@ int ovio__parse_number(
 const char *ovio__number_error(char *buf, size_t len, const char *what,
     const char *value, int err, int flags, uint64_t min, uint64_t max);
 
+/*
+ * ovio__parse_number for a command's option: on failure writes
+ * "PROG: <ovio__number_error's line>" to stderr and returns -1; else 0.
+ */
+int ovio__number_arg(const char *prog, const char *what, const char *value,
+    int flags, uint64_t min, uint64_t max, uint64_t *out);
+
 #endif

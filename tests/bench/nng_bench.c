@@ -346,16 +346,7 @@ static int
 num(const char *name, const char *s, int flags, uint64_t min, uint64_t max,
     uint64_t *out)
 {
-	char why[256];
-	int  e;
-
-	if ((e = ovio__parse_number(s, flags, min, max, out)) != OVIO__NUM_OK) {
-		fprintf(stderr, "nng_bench: %s\n",
-		    ovio__number_error(
-		        why, sizeof(why), name, s, e, flags, min, max));
-		return (-1);
-	}
-	return (0);
+	return (ovio__number_arg("nng_bench", name, s, flags, min, max, out));
 }
 
 static int
